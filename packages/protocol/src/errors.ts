@@ -1,0 +1,45 @@
+// Error codes of the v1 contract and the HTTP status each one maps to.
+
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  message_too_big: 413,
+  rate_limited: 429,
+  unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** The body of every error answer: `{"error": {code, message}}`. */
+export interface ErrorResponse {
+  error: ErrorBody;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+}
+
+/** WebSocket close codes. 4xxx codes below 4500 mean "do not reconnect with the same credentials". */
+export const CLOSE_CODES = {
+  /** Wrong token or no auth frame within the deadline. Do not reconnect until the key changes. */
+  unauthenticated: 4401,
+  /** The socket fell behind its bounded send buffer. Reconnect and catch up. */
+  slowConsumer: 4408,
+  /** The gateway is draining (shutdown, deploy). Reconnect, possibly elsewhere. */
+  goingAway: 4503,
+  /** The socket stopped answering pings. */
+  timeout: 4504,
+} as const;
+
+/** Whether a client should reconnect after the server closed its socket with `code`. */
+export function shouldReconnect(code: number): boolean {
+  return code !== CLOSE_CODES.unauthenticated;
+}

@@ -1,0 +1,6 @@
+export * from './errors.js';
+export * from './limits.js';
+export * from './emoji.js';
+export * from './objects.js';
+export * from './http.js';
+export * from './ws.js';

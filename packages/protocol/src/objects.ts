@@ -1,0 +1,62 @@
+// The objects the API returns.
+
+export interface User {
+  id: string;
+  username: string;
+  displayName: string;
+  createdAt: string;
+}
+
+export interface Reaction {
+  userId: string;
+  emoji: string;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  seq: number;
+  senderId: string;
+  clientMsgId: string;
+  body: string;
+  createdAt: string;
+  editedAt: string | null;
+  deletedAt: string | null;
+  replyToId: string | null;
+  reactions: Reaction[];
+}
+
+export interface Member {
+  userId: string;
+  username: string;
+  displayName: string;
+  readSeq: number;
+  deliveredSeq: number;
+}
+
+export type ConversationKind = 'direct' | 'group';
+
+export interface Conversation {
+  id: string;
+  kind: ConversationKind;
+  title: string | null;
+  members: Member[];
+  createdAt: string;
+  lastSeq: number;
+  lastMessage: Message | null;
+  unreadCount: number;
+  muted: boolean;
+}
+
+export type PresenceStatus = 'online' | 'away' | 'offline';
+
+export interface PresenceInfo {
+  status: PresenceStatus;
+  lastSeenAt: string | null;
+}
+
+export interface SearchResult {
+  conversationId: string;
+  message: Message;
+  snippet: string;
+}

@@ -1,0 +1,224 @@
+// Typed methods for the v1 HTTP endpoints: one method per endpoint, errors as MessengerError.
+import type {
+  Conversation,
+  ConversationResponse,
+  ConversationsResponse,
+  CreateUserResponse,
+  Message,
+  MessageResponse,
+  MessagesResponse,
+  PresenceInfo,
+  PresenceResponse,
+  PushSubscriptionBody,
+  SearchResponse,
+  SearchResult,
+  User,
+  UserResponse,
+  VapidKeyResponse,
+} from '@messenger/protocol';
+import { MessengerError, errorFromBody, parseRetryAfter } from './errors.js';
+
+export type FetchLike = typeof fetch;
+
+export interface HttpApiOptions {
+  baseUrl: string;
+  apiKey: string;
+  fetch?: FetchLike;
+}
+
+/** The shape of DOM's PushSubscriptionJSON, restated so Node consumers need no DOM types. */
+export interface BrowserPushSubscriptionJson {
+  endpoint?: string;
+  expirationTime?: number | null;
+  keys?: Record<string, string>;
+}
+
+type Query = Record<string, string | number | undefined>;
+
+interface CallOptions {
+  body?: unknown;
+  query?: Query;
+  auth?: boolean;
+}
+
+export class HttpApi {
+  readonly #base: string;
+  readonly #apiKey: string;
+  readonly #fetch: FetchLike;
+
+  constructor(opts: HttpApiOptions) {
+    this.#base = opts.baseUrl.replace(/\/+$/, '');
+    this.#apiKey = opts.apiKey;
+    // Browsers throw "Illegal invocation" when fetch is called with another `this`.
+    this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+  }
+
+  /** Sign-up needs no key, so it is usable before a client exists. */
+  static async createUser(baseUrl: string, body: { username: string; displayName?: string }, fetchImpl?: FetchLike): Promise<CreateUserResponse> {
+    const api = new HttpApi({ baseUrl, apiKey: '', ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+    return (await api.#call<CreateUserResponse>('POST', '/v1/users', { body, auth: false })).data;
+  }
+
+  async me(): Promise<User> {
+    return (await this.#json<UserResponse>('GET', '/v1/me')).user;
+  }
+
+  async lookupUser(username: string): Promise<User> {
+    return (await this.#json<UserResponse>('GET', '/v1/users', { query: { username } })).user;
+  }
+
+  /** `created` tells a new direct chat (201) from the existing one (200). */
+  async createConversation(body: { memberIds: string[]; title?: string }): Promise<{ conversation: Conversation; created: boolean }> {
+    const { status, data } = await this.#call<ConversationResponse>('POST', '/v1/conversations', { body });
+    return { conversation: data.conversation, created: status === 201 };
+  }
+
+  async listConversations(opts: { limit?: number; cursor?: string } = {}): Promise<ConversationsResponse> {
+    return this.#json<ConversationsResponse>('GET', '/v1/conversations', { query: { limit: opts.limit, cursor: opts.cursor } });
+  }
+
+  async listAllConversations(): Promise<Conversation[]> {
+    const all: Conversation[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.listConversations({ limit: 200, ...(cursor ? { cursor } : {}) });
+      // Activity reorders the list while we page; keep the first sighting of each conversation.
+      for (const c of page.conversations) {
+        if (seen.has(c.id)) continue;
+        seen.add(c.id);
+        all.push(c);
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return all;
+  }
+
+  async getConversation(id: string): Promise<Conversation> {
+    return (await this.#json<ConversationResponse>('GET', `/v1/conversations/${enc(id)}`)).conversation;
+  }
+
+  async addMembers(id: string, userIds: string[]): Promise<Conversation> {
+    return (await this.#json<ConversationResponse>('POST', `/v1/conversations/${enc(id)}/members`, { body: { userIds } })).conversation;
+  }
+
+  async leave(id: string): Promise<void> {
+    await this.#call('DELETE', `/v1/conversations/${enc(id)}/members/me`);
+  }
+
+  async sendMessage(conversationId: string, body: { clientMsgId: string; body: string; replyToId?: string | null }): Promise<Message> {
+    return (await this.#json<MessageResponse>('POST', `/v1/conversations/${enc(conversationId)}/messages`, { body })).message;
+  }
+
+  async getMessages(conversationId: string, opts: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<Message[]> {
+    const query = { afterSeq: opts.afterSeq, beforeSeq: opts.beforeSeq, limit: opts.limit };
+    return (await this.#json<MessagesResponse>('GET', `/v1/conversations/${enc(conversationId)}/messages`, { query })).messages;
+  }
+
+  async editMessage(conversationId: string, messageId: string, body: string): Promise<Message> {
+    return (await this.#json<MessageResponse>('PATCH', messagePath(conversationId, messageId), { body: { body } })).message;
+  }
+
+  async deleteMessage(conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
+    await this.#call('DELETE', messagePath(conversationId, messageId), { query: { for: scope } });
+  }
+
+  async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
+    return (await this.#json<MessageResponse>('PUT', `${messagePath(conversationId, messageId)}/reaction`, { body: { emoji } })).message;
+  }
+
+  async unreact(conversationId: string, messageId: string): Promise<void> {
+    await this.#call('DELETE', `${messagePath(conversationId, messageId)}/reaction`);
+  }
+
+  async markRead(conversationId: string, seq: number): Promise<void> {
+    await this.#call('POST', `/v1/conversations/${enc(conversationId)}/read`, { body: { seq } });
+  }
+
+  async typing(conversationId: string): Promise<void> {
+    await this.#call('POST', `/v1/conversations/${enc(conversationId)}/typing`);
+  }
+
+  async setMuted(conversationId: string, muted: boolean): Promise<Conversation> {
+    return (await this.#json<ConversationResponse>('PUT', `/v1/conversations/${enc(conversationId)}/settings`, { body: { muted } })).conversation;
+  }
+
+  async setPresenceVisible(visible: boolean): Promise<void> {
+    await this.#call('PUT', '/v1/me/settings', { body: { presenceVisible: visible } });
+  }
+
+  /** Users who share no conversation with the caller are absent from the answer. */
+  async getPresence(userIds: string[]): Promise<Record<string, PresenceInfo>> {
+    // The server rejects an empty list; asking about nobody needs no round trip.
+    if (userIds.length === 0) return {};
+    return (await this.#json<PresenceResponse>('GET', '/v1/presence', { query: { userIds: userIds.join(',') } })).presence;
+  }
+
+  async search(opts: { q: string; conversationId?: string; limit?: number }): Promise<SearchResult[]> {
+    const query = { q: opts.q, conversationId: opts.conversationId, limit: opts.limit };
+    return (await this.#json<SearchResponse>('GET', '/v1/search', { query })).results;
+  }
+
+  async vapidPublicKey(): Promise<string> {
+    return (await this.#json<VapidKeyResponse>('GET', '/v1/push/vapid-public-key')).publicKey;
+  }
+
+  /** Accepts `PushSubscription.toJSON()` as the browser gives it (its `keys` are typed optional there). */
+  async subscribePush(sub: PushSubscriptionBody | BrowserPushSubscriptionJson): Promise<void> {
+    await this.#call('POST', '/v1/push/subscriptions', { body: sub });
+  }
+
+  async unsubscribePush(endpoint: string): Promise<void> {
+    await this.#call('DELETE', '/v1/push/subscriptions', { query: { endpoint } });
+  }
+
+  async #json<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+    const { data } = await this.#call<T>(method, path, opts);
+    if (data === undefined) throw new MessengerError('unavailable', `${method} ${path}: empty answer`);
+    return data;
+  }
+
+  async #call<T>(method: string, path: string, opts: CallOptions = {}): Promise<{ status: number; data: T }> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.auth !== false) headers.authorization = `Bearer ${this.#apiKey}`;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await this.#fetch(this.#base + path + queryString(opts.query), {
+        method,
+        headers,
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+      });
+    } catch (cause) {
+      // The network failed before any answer: the contract's "safe to retry" code fits.
+      throw new MessengerError('unavailable', `${method} ${path}: ${(cause as Error)?.message ?? 'network error'}`, { cause });
+    }
+    const text = await response.text().catch(() => '');
+    let data: unknown;
+    if (text !== '') {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = undefined;
+      }
+    }
+    if (!response.ok) throw errorFromBody(response.status, data, parseRetryAfter(response.headers.get('retry-after')));
+    return { status: response.status, data: data as T };
+  }
+}
+
+function enc(id: string): string {
+  return encodeURIComponent(id);
+}
+
+function messagePath(conversationId: string, messageId: string): string {
+  return `/v1/conversations/${enc(conversationId)}/messages/${enc(messageId)}`;
+}
+
+function queryString(query: Query | undefined): string {
+  if (!query) return '';
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+  const s = params.toString();
+  return s === '' ? '' : `?${s}`;
+}
