@@ -16,6 +16,8 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** Added to v1 for WebSocket replies, which have no Retry-After header: set with rate_limited. */
+  retryAfterMs?: number;
 }
 
 /** The body of every error answer: `{"error": {code, message}}`. */

@@ -59,4 +59,6 @@ export interface SearchResult {
   conversationId: string;
   message: Message;
   snippet: string;
+  /** Added to v1: [start, end) UTF-16 offsets of the matches within `snippet`, for highlighting as text. */
+  highlights?: [number, number][];
 }

@@ -63,6 +63,8 @@ export class Connection {
   #lastFrameAt = Date.now();
   #timers: Array<ReturnType<typeof setTimeout>> = [];
   #intervals: Array<ReturnType<typeof setInterval>> = [];
+  #socketGone!: () => void;
+  readonly #socketGonePromise = new Promise<void>((resolve) => (this.#socketGone = resolve));
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
@@ -71,12 +73,16 @@ export class Connection {
     } catch (error) {
       // A bad URL throws synchronously; report it like any failed connect, after the caller has the object.
       queueMicrotask(() => this.#finish(1006, (error as Error)?.message ?? 'cannot open socket'));
+      this.#socketGone();
       return;
     }
     const socket = this.#socket;
     socket.addEventListener('open', () => this.#sendRaw({ type: 'auth', token: deps.apiKey }));
     socket.addEventListener('message', (event: { data: unknown }) => this.#onMessage(event.data));
-    socket.addEventListener('close', (event: { code?: number; reason?: string }) => this.#finish(event.code ?? 1006, event.reason ?? ''));
+    socket.addEventListener('close', (event: { code?: number; reason?: string }) => {
+      this.#socketGone();
+      this.#finish(event.code ?? 1006, event.reason ?? '');
+    });
     // Without a listener the `ws` package throws on errors; a close event always follows one.
     socket.addEventListener('error', () => {});
     this.#timers.push(setTimeout(() => this.#ready || this.close(GAVE_UP, 'no ready in time'), deps.requestTimeoutMs));
@@ -112,6 +118,13 @@ export class Connection {
       // Closing a socket that never opened can throw in some runtimes; it is gone either way.
     }
     this.#finish(code, reason);
+  }
+
+  /** Resolves when the socket itself reports closed, or after `timeoutMs` for a peer that never answers the close. */
+  socketClosed(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    return Promise.race([this.#socketGonePromise, timeout]).finally(() => clearTimeout(timer));
   }
 
   #onMessage(data: unknown): void {

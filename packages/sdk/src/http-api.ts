@@ -1,20 +1,21 @@
 // Typed methods for the v1 HTTP endpoints: one method per endpoint, errors as MessengerError.
-import type {
-  Conversation,
-  ConversationResponse,
-  ConversationsResponse,
-  CreateUserResponse,
-  Message,
-  MessageResponse,
-  MessagesResponse,
-  PresenceInfo,
-  PresenceResponse,
-  PushSubscriptionBody,
-  SearchResponse,
-  SearchResult,
-  User,
-  UserResponse,
-  VapidKeyResponse,
+import {
+  LIMITS,
+  type Conversation,
+  type ConversationResponse,
+  type ConversationsResponse,
+  type CreateUserResponse,
+  type Message,
+  type MessageResponse,
+  type MessagesResponse,
+  type PresenceInfo,
+  type PresenceResponse,
+  type PushSubscriptionBody,
+  type SearchResponse,
+  type SearchResult,
+  type User,
+  type UserResponse,
+  type VapidKeyResponse,
 } from '@messenger/protocol';
 import { MessengerError, errorFromBody, parseRetryAfter } from './errors.js';
 
@@ -82,7 +83,7 @@ export class HttpApi {
     const seen = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await this.listConversations({ limit: 200, ...(cursor ? { cursor } : {}) });
+      const page = await this.listConversations({ limit: LIMITS.maxChatsLimit, ...(cursor ? { cursor } : {}) });
       // Activity reorders the list while we page; keep the first sighting of each conversation.
       for (const c of page.conversations) {
         if (seen.has(c.id)) continue;

@@ -31,7 +31,6 @@ export class OutboxSender {
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #retryBounds: { minDelayMs: number; maxDelayMs: number };
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
-  #stopped = false;
 
   constructor(deps: OutboxSenderDeps) {
     this.#deps = deps;
@@ -40,7 +39,6 @@ export class OutboxSender {
   }
 
   enqueue(conversationId: string, body: string, opts: { replyToId?: string; clientMsgId?: string } = {}): Promise<Message> {
-    this.#stopped = false;
     const clientMsgId = opts.clientMsgId ?? (this.#deps.newClientMsgId ?? newClientMsgId)();
     const promise = new Promise<Message>((resolve, reject) => {
       const list = this.#waiters.get(clientMsgId) ?? [];
@@ -82,14 +80,25 @@ export class OutboxSender {
 
   /** Sends whatever is due. Called on every change that could make something due: ready, ack, timer. */
   pump(): void {
-    if (this.#stopped || !this.#deps.canSend()) return;
+    if (!this.#deps.canSend()) return;
     for (const item of this.#outbox.due(this.#inFlight, Date.now())) this.#sendOne(item);
     this.#scheduleWake();
   }
 
+  /**
+   * Our own message seen in an event or a catch-up page: the send is done even if its ack was lost
+   * with a socket, or it was queued before a reload. Keeps the app from showing it twice.
+   */
+  observed(message: Message): void {
+    const item = this.#outbox.get(message.clientMsgId);
+    if (!item || item.conversationId !== message.conversationId) return;
+    this.#outbox.remove(message.clientMsgId);
+    this.#settle(message.clientMsgId, (w) => w.resolve(message));
+    this.pump();
+  }
+
   /** On close(): items stay in the store for the next connect, but nobody should wait on them now. */
   stop(reason: MessengerError): void {
-    this.#stopped = true;
     if (this.#wakeTimer !== undefined) clearTimeout(this.#wakeTimer);
     this.#wakeTimer = undefined;
     for (const id of [...this.#waiters.keys()]) this.#settle(id, (w) => w.reject(reason));

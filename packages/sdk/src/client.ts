@@ -1,0 +1,332 @@
+// The messenger client: one object that keeps a socket up, catches up after outages, sends through the outbox and emits typed events.
+import {
+  shouldReconnect,
+  type ClientRequestType,
+  type EventOf,
+  type Message,
+  type RequestResults,
+  type ServerEvent,
+  type ServerEventType,
+  type User,
+} from '@messenger/protocol';
+import { Backoff } from './backoff.js';
+import { catchUp } from './catch-up.js';
+import { Connection, type RequestFields, type WebSocketCtor } from './connection.js';
+import { DeliveredCoalescer } from './delivered.js';
+import { Emitter } from './emitter.js';
+import { MessengerError } from './errors.js';
+import { HttpApi, type FetchLike } from './http-api.js';
+import { Outbox } from './outbox.js';
+import { OutboxSender } from './outbox-sender.js';
+import { MemoryOutboxStore, type OutboxItem, type OutboxStore } from './outbox-store.js';
+import { SeqTracker } from './seq-tracker.js';
+
+export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface MessengerClientOptions {
+  /** The server's origin (and path prefix, if any), e.g. `https://chat.example.org`. `''` means this page's origin. */
+  baseUrl: string;
+  apiKey: string;
+  /** Defaults to `globalThis.WebSocket`; on Node 20 pass the `ws` package's. */
+  WebSocket?: WebSocketCtor;
+  /** Defaults to memory; pass a LocalStorageOutboxStore for sends that survive a reload. */
+  outboxStore?: OutboxStore;
+  /** Send `delivered` receipts for others' messages. Default true. */
+  autoDelivered?: boolean;
+  /** stableAfterMs: how long a caught-up connection must last before the next outage starts from short delays again. */
+  reconnect?: { minDelayMs?: number; maxDelayMs?: number; stableAfterMs?: number };
+  fetch?: FetchLike;
+  /** WebSocket requests (and the wait for `ready`) fail with `unavailable` after this. Default 15 s. */
+  requestTimeoutMs?: number;
+  /** Defaults 25 s and 60 s, the server's own idea of a dead socket. */
+  keepalive?: { pingIntervalMs?: number; idleTimeoutMs?: number };
+  /** How long `delivered` receipts are gathered before one goes out per conversation. Default 200 ms. */
+  deliveredDelayMs?: number;
+}
+
+type ClientEvents = { [K in ServerEventType]: EventOf<K> } & {
+  event: ServerEvent;
+  state: ClientState;
+  outbox: OutboxItem[];
+};
+
+/** Not a server code, so that logs tell the client's own reasons apart. */
+const CLIENT_GAVE_UP = 4000;
+
+export class MessengerClient {
+  readonly api: HttpApi;
+  readonly #opts: MessengerClientOptions;
+  readonly #emitter = new Emitter<ClientEvents>();
+  readonly #tracker = new SeqTracker();
+  readonly #delivered = new DeliveredCoalescer();
+  readonly #outbox: Outbox;
+  readonly #sender: OutboxSender;
+  readonly #backoff: Backoff;
+  #state: ClientState = 'idle';
+  #userId: string | null = null;
+  #conn: Connection | undefined;
+  /** Bumped per socket; callbacks of an older socket compare and bow out. */
+  #generation = 0;
+  #everOpen = false;
+  #presence: 'online' | 'away' | undefined;
+  #connectWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
+  #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(opts: MessengerClientOptions) {
+    this.#opts = opts;
+    this.api = new HttpApi({ baseUrl: opts.baseUrl, apiKey: opts.apiKey, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    this.#backoff = new Backoff(opts.reconnect);
+    this.#outbox = new Outbox({ store: opts.outboxStore ?? new MemoryOutboxStore(), onChange: (items) => this.#emitter.emit('outbox', items) });
+    this.#sender = new OutboxSender({
+      outbox: this.#outbox,
+      canSend: () => this.#conn?.ready === true,
+      send: async (item) => {
+        const fields = { conversationId: item.conversationId, clientMsgId: item.clientMsgId, body: item.body, ...(item.replyToId ? { replyToId: item.replyToId } : {}) };
+        return (await this.request('send', fields)).message;
+      },
+    });
+  }
+
+  static createUser(baseUrl: string, body: { username: string; displayName?: string }, fetchImpl?: FetchLike): Promise<{ user: User; apiKey: string }> {
+    return HttpApi.createUser(baseUrl, body, fetchImpl);
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get userId(): string | null {
+    return this.#userId;
+  }
+
+  on<T extends ServerEventType>(type: T, fn: (e: EventOf<T>) => void): () => void;
+  on(type: 'event', fn: (e: ServerEvent) => void): () => void;
+  on(type: 'state', fn: (s: ClientState) => void): () => void;
+  on(type: 'outbox', fn: (items: OutboxItem[]) => void): () => void;
+  on(type: keyof ClientEvents, fn: (arg: any) => void): () => void {
+    return this.#emitter.on(type, fn);
+  }
+
+  /**
+   * Resolves on the first `ready`; from then on the client reconnects by itself until close().
+   * Failed attempts before that are retried too (offline at start is normal on mobile); it
+   * rejects only on a refused key (close code 4401) or close().
+   */
+  connect(): Promise<void> {
+    if (this.#state === 'open') return Promise.resolve();
+    const promise = new Promise<void>((resolve, reject) => this.#connectWaiters.push({ resolve, reject }));
+    if (this.#state === 'idle' || this.#state === 'closed') {
+      this.#everOpen = false;
+      this.#backoff.reset();
+      this.#setState('connecting');
+      this.#openSocket();
+    }
+    return promise;
+  }
+
+  async close(): Promise<void> {
+    const conn = this.#conn;
+    this.#generation++;
+    this.#conn = undefined;
+    this.#clearTimers();
+    this.#setState('closed');
+    const reason = new MessengerError('unavailable', 'client closed');
+    this.#settleConnect(reason);
+    this.#sender.stop(reason);
+    if (conn) {
+      conn.close(1000, 'client closed');
+      await conn.socketClosed(1000);
+    }
+  }
+
+  /** A request on the socket. Rejects with `unavailable` when not connected or after the timeout. */
+  request<T extends ClientRequestType>(type: T, fields: RequestFields<T>, opts: { timeoutMs?: number } = {}): Promise<RequestResults[T]> {
+    const conn = this.#conn;
+    if (!conn?.ready) return Promise.reject(new MessengerError('unavailable', 'not connected'));
+    return conn.request(type, fields, opts.timeoutMs ?? this.#requestTimeoutMs);
+  }
+
+  /** Queues the message in the outbox; resolves with the stored message once the server has it durably. */
+  send(conversationId: string, body: string, opts: { replyToId?: string; clientMsgId?: string } = {}): Promise<Message> {
+    return this.#sender.enqueue(conversationId, body, opts);
+  }
+
+  pending(): OutboxItem[] {
+    return this.#outbox.items();
+  }
+
+  retry(clientMsgId: string): void {
+    this.#sender.retry(clientMsgId);
+  }
+
+  /** Rejects the send's promise with an AbortError. A message already on the wire may still be stored. */
+  discard(clientMsgId: string): void {
+    this.#sender.discard(clientMsgId);
+  }
+
+  /**
+   * Tells the client the app already has this conversation up to `lastSeq` (say, it loaded history),
+   * so catch-up continues from there and live events at or below it are dropped.
+   */
+  trackConversation(conversationId: string, lastSeq: number): void {
+    this.#tracker.track(conversationId, lastSeq);
+  }
+
+  /** The highest seq handed to the app for a conversation, if it is known. */
+  trackedSeq(conversationId: string): number | undefined {
+    return this.#tracker.handed(conversationId);
+  }
+
+  /** Over the socket when connected, else over HTTP: a read receipt should not wait for a reconnect. */
+  markRead(conversationId: string, seq: number): Promise<void> {
+    if (this.#conn?.ready) return this.request('read', { conversationId, seq }).then(() => undefined);
+    return this.api.markRead(conversationId, seq);
+  }
+
+  typing(conversationId: string): Promise<void> {
+    if (this.#conn?.ready) return this.request('typing', { conversationId }).then(() => undefined);
+    return this.api.typing(conversationId);
+  }
+
+  /** Remembered and re-sent after every reconnect, since the server starts each socket as online. */
+  setPresence(status: 'online' | 'away'): Promise<void> {
+    this.#presence = status;
+    if (!this.#conn?.ready) return Promise.resolve();
+    return this.request('presence', { status }).then(() => undefined);
+  }
+
+  get #requestTimeoutMs(): number {
+    return this.#opts.requestTimeoutMs ?? 15_000;
+  }
+
+  #openSocket(): void {
+    const WebSocketImpl = this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+    if (!WebSocketImpl) {
+      this.#setState('closed');
+      this.#settleConnect(new Error('no WebSocket implementation: pass the `WebSocket` option (on Node 20, the `ws` package)'));
+      return;
+    }
+    let url: string;
+    try {
+      url = webSocketUrl(this.#opts.baseUrl);
+    } catch (error) {
+      // A malformed baseUrl will not get better by retrying.
+      this.#setState('closed');
+      this.#settleConnect(error);
+      return;
+    }
+    const generation = ++this.#generation;
+    const current = () => generation === this.#generation;
+    this.#conn = new Connection({
+      WebSocket: WebSocketImpl,
+      url,
+      apiKey: this.#opts.apiKey,
+      requestTimeoutMs: this.#requestTimeoutMs,
+      pingIntervalMs: this.#opts.keepalive?.pingIntervalMs ?? 25_000,
+      idleTimeoutMs: this.#opts.keepalive?.idleTimeoutMs ?? 60_000,
+      onReady: (info) => current() && this.#onReady(generation, info.userId),
+      onEvent: (event) => current() && this.#onLiveEvent(event),
+      onClose: (code) => current() && this.#onSocketClosed(code),
+    });
+  }
+
+  #onReady(generation: number, userId: string): void {
+    this.#userId = userId;
+    this.#everOpen = true;
+    // Before any event of this socket is handled: hold back live events until catch-up places them.
+    this.#tracker.beginCatchUp();
+    this.#setState('open');
+    this.#settleConnect();
+    const current = () => generation === this.#generation && this.#conn?.ready === true;
+    catchUp({ api: this.api, tracker: this.#tracker, emit: (e) => this.#emitEvent(e), isCurrent: current }).then(
+      () => {
+        if (!current()) return;
+        this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#opts.reconnect?.stableAfterMs ?? 10_000);
+      },
+      () => {
+        // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
+        if (current()) this.#conn?.close(CLIENT_GAVE_UP, 'catch-up failed');
+      },
+    );
+    if (this.#presence) this.request('presence', { status: this.#presence }).catch(() => {});
+    this.#sender.pump();
+    if (this.#delivered.pending()) this.#scheduleDelivered();
+  }
+
+  #onLiveEvent(event: ServerEvent): void {
+    for (const out of this.#tracker.accept(event)) this.#emitEvent(out);
+  }
+
+  #emitEvent(event: ServerEvent): void {
+    if (event.type === 'message.created') {
+      const { message } = event;
+      if (message.senderId === this.#userId) this.#sender.observed(message);
+      else if (this.#opts.autoDelivered !== false && this.#delivered.note(event.conversationId, message.seq)) this.#scheduleDelivered();
+    }
+    this.#emitter.emit(event.type, event as never);
+    this.#emitter.emit('event', event);
+  }
+
+  #onSocketClosed(code: number): void {
+    this.#conn = undefined;
+    this.#clearTimers();
+    if (!shouldReconnect(code)) {
+      this.#generation++;
+      this.#setState('closed');
+      const error = new MessengerError('unauthenticated', 'the server refused the API key');
+      this.#settleConnect(error);
+      this.#sender.stop(error);
+      return;
+    }
+    this.#setState(this.#everOpen ? 'reconnecting' : 'connecting');
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = undefined;
+      this.#openSocket();
+    }, this.#backoff.next());
+  }
+
+  #scheduleDelivered(): void {
+    if (this.#deliveredTimer !== undefined) return;
+    this.#deliveredTimer = setTimeout(() => {
+      this.#deliveredTimer = undefined;
+      // Receipts noted while offline stay owed and go out after the next ready.
+      if (!this.#conn?.ready) return;
+      for (const receipt of this.#delivered.drain()) {
+        this.request('delivered', receipt).catch(() => this.#delivered.failed(receipt));
+      }
+    }, this.#opts.deliveredDelayMs ?? 200);
+  }
+
+  #setState(state: ClientState): void {
+    if (state === this.#state) return;
+    this.#state = state;
+    this.#emitter.emit('state', state);
+  }
+
+  #settleConnect(error?: unknown): void {
+    const waiters = this.#connectWaiters;
+    this.#connectWaiters = [];
+    for (const waiter of waiters) {
+      if (error === undefined) waiter.resolve();
+      else waiter.reject(error);
+    }
+  }
+
+  #clearTimers(): void {
+    for (const timer of [this.#reconnectTimer, this.#stableTimer, this.#deliveredTimer]) if (timer !== undefined) clearTimeout(timer);
+    this.#reconnectTimer = this.#stableTimer = this.#deliveredTimer = undefined;
+  }
+}
+
+/** `http(s)://host/prefix` -> `ws(s)://host/prefix/v1/ws`; a relative base resolves against the page. */
+export function webSocketUrl(baseUrl: string): string {
+  const location = (globalThis as { location?: { href: string } }).location;
+  const url = location ? new URL(baseUrl || '/', location.href) : new URL(baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/ws`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}

@@ -1,0 +1,105 @@
+// HttpApi against a scripted HTTP peer on 127.0.0.1 that records requests and plays back canned answers.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { MessengerError } from './errors.js';
+import { HttpApi } from './http-api.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  auth: string | undefined;
+  body: unknown;
+}
+
+type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
+
+let server: Server;
+let base: string;
+let seen: Seen[] = [];
+let answer: (req: Seen) => Answer = () => ({ status: 204 });
+
+beforeAll(async () => {
+  server = createServer(async (req: IncomingMessage, res) => {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    const entry = { method: req.method!, url: req.url!, auth: req.headers.authorization, body: raw ? JSON.parse(raw) : undefined };
+    seen.push(entry);
+    const a = answer(entry);
+    res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
+    res.end(a.body === undefined ? '' : JSON.stringify(a.body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((resolve) => server.close(resolve));
+});
+
+beforeEach(() => {
+  seen = [];
+  answer = () => ({ status: 204 });
+});
+
+const api = () => new HttpApi({ baseUrl: base, apiKey: 'k1' });
+
+describe('HttpApi', () => {
+  it('sends the key as a bearer token and the body as JSON, with ids escaped', async () => {
+    answer = () => ({ status: 200, body: { message: { id: 'm1' } } });
+    const message = await api().editMessage('c/1', 'm 1', 'new text');
+    expect(message).toEqual({ id: 'm1' });
+    expect(seen[0]).toEqual({ method: 'PATCH', url: '/v1/conversations/c%2F1/messages/m%201', auth: 'Bearer k1', body: { body: 'new text' } });
+  });
+
+  it('signs up without a key', async () => {
+    answer = () => ({ status: 201, body: { user: { id: 'u1' }, apiKey: 'new' } });
+    expect(await HttpApi.createUser(base, { username: 'ann' })).toEqual({ user: { id: 'u1' }, apiKey: 'new' });
+    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/users', auth: undefined, body: { username: 'ann' } });
+  });
+
+  it('tells a created conversation (201) from an existing one (200)', async () => {
+    answer = () => ({ status: 201, body: { conversation: { id: 'c1' } } });
+    expect(await api().createConversation({ memberIds: ['u2'] })).toEqual({ conversation: { id: 'c1' }, created: true });
+    answer = () => ({ status: 200, body: { conversation: { id: 'c1' } } });
+    expect((await api().createConversation({ memberIds: ['u2'] })).created).toBe(false);
+  });
+
+  it('follows nextCursor through every page', async () => {
+    answer = ({ url }) =>
+      url.includes('cursor=p2')
+        ? { status: 200, body: { conversations: [{ id: 'b' }, { id: 'a' }], nextCursor: null } }
+        : { status: 200, body: { conversations: [{ id: 'a' }], nextCursor: 'p2' } };
+    expect((await api().listAllConversations()).map((c) => c.id)).toEqual(['a', 'b']);
+    expect(seen.map((s) => s.url)).toEqual(['/v1/conversations?limit=200', '/v1/conversations?limit=200&cursor=p2']);
+  });
+
+  it('builds queries and unwraps answers', async () => {
+    answer = () => ({ status: 200, body: { messages: [{ seq: 4 }], presence: { u2: { status: 'online' } }, results: [] } });
+    expect(await api().getMessages('c1', { afterSeq: 3, limit: 10 })).toEqual([{ seq: 4 }]);
+    expect(await api().getPresence(['u2', 'u3'])).toEqual({ u2: { status: 'online' } });
+    await api().deleteMessage('c1', 'm1', 'me');
+    await api().unsubscribePush('https://push.example/x?y=1');
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+      'GET /v1/conversations/c1/messages?afterSeq=3&limit=10',
+      'GET /v1/presence?userIds=u2%2Cu3',
+      'DELETE /v1/conversations/c1/messages/m1?for=me',
+      'DELETE /v1/push/subscriptions?endpoint=https%3A%2F%2Fpush.example%2Fx%3Fy%3D1',
+    ]);
+    expect(await api().getPresence([])).toEqual({});
+    expect(seen).toHaveLength(4);
+  });
+
+  it('throws MessengerError from the error body, with Retry-After in milliseconds', async () => {
+    answer = () => ({ status: 429, body: { error: { code: 'rate_limited', message: 'slow down' } }, headers: { 'retry-after': '2' } });
+    const error = await api().sendMessage('c1', { clientMsgId: 'x', body: 'hi' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessengerError);
+    expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfterMs: 2000, message: 'slow down' });
+  });
+
+  it('reports an unreachable server as unavailable', async () => {
+    const dead = new HttpApi({ baseUrl: 'http://127.0.0.1:1', apiKey: 'k' });
+    await expect(dead.me()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});

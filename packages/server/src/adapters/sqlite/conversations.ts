@@ -1,0 +1,166 @@
+// Conversations and members in SQLite: creation, membership, the chat list (GetChats) and views.
+import type { Conversation, Member, Message } from '@messenger/protocol';
+import type { Membership, NewConversation } from '../../core/store.js';
+import type { Db } from './db.js';
+import type { SqliteMessages } from './messages.js';
+import { decodeCursor, encodeCursor, type MessageRow } from './rows.js';
+
+interface ConversationRow {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+  created_at: string;
+  last_seq: number;
+  last_activity_at: string;
+}
+
+interface MemberRow {
+  user_id: string;
+  joined_seq: number;
+  read_seq: number;
+  delivered_seq: number;
+  muted: number;
+}
+
+export class SqliteConversations {
+  private readonly db: Db;
+  private readonly messages: SqliteMessages;
+  private readonly s;
+
+  constructor(db: Db, messages: SqliteMessages) {
+    this.db = db;
+    this.messages = messages;
+    this.s = {
+      insert: db.prepare(
+        'INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at) VALUES (?, ?, ?, ?, ?, 0, ?)',
+      ),
+      byDirectKey: db.prepare<[string], { id: string }>('SELECT id FROM conversations WHERE direct_key = ?'),
+      addMember: db.prepare('INSERT OR IGNORE INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq) VALUES (?, ?, ?, ?, ?)'),
+      removeMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?'),
+      membership: db.prepare<[string, string], MemberRow>('SELECT * FROM members WHERE conversation_id = ? AND user_id = ?'),
+      memberIds: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conversation_id = ?'),
+      row: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
+      members: db.prepare<[string], MemberRow & { username: string; display_name: string }>(
+        `SELECT m.*, u.username, u.display_name FROM members m JOIN users u ON u.id = m.user_id
+         WHERE m.conversation_id = ? ORDER BY m.joined_seq, m.user_id`,
+      ),
+      page: db.prepare<[string, string, string, number], ConversationRow>(
+        `SELECT c.* FROM members m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.user_id = ? AND (c.last_activity_at, c.id) < (?, ?)
+         ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`,
+      ),
+      lastVisible: db.prepare<[string, number, string], MessageRow>(
+        `SELECT m.* FROM messages m WHERE m.conversation_id = ? AND m.seq > ?
+           AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ? AND h.conversation_id = m.conversation_id AND h.seq = m.seq)
+         ORDER BY m.seq DESC LIMIT 1`,
+      ),
+      unread: db.prepare<[string, number, string, string], { n: number }>(
+        `SELECT COUNT(*) AS n FROM messages m WHERE m.conversation_id = ? AND m.seq > ? AND m.sender_id != ? AND m.deleted_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ? AND h.conversation_id = m.conversation_id AND h.seq = m.seq)`,
+      ),
+      setMuted: db.prepare('UPDATE members SET muted = ? WHERE conversation_id = ? AND user_id = ?'),
+      contacts: db.prepare<[string, string], { user_id: string }>(
+        `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+         WHERE m.user_id = ? AND o.user_id != ?`,
+      ),
+    };
+  }
+
+  create(conv: NewConversation): { id: string; created: boolean } {
+    return this.db.transaction(() => {
+      if (conv.directKey) {
+        const existing = this.s.byDirectKey.get(conv.directKey);
+        if (existing) return { id: existing.id, created: false };
+      }
+      this.s.insert.run(conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey, conv.createdAt);
+      for (const userId of conv.memberIds) this.s.addMember.run(conv.id, userId, 0, 0, 0);
+      return { id: conv.id, created: true };
+    })();
+  }
+
+  addMembers(conversationId: string, userIds: string[]): string[] {
+    return this.db.transaction(() => {
+      const lastSeq = this.s.row.get(conversationId)?.last_seq ?? 0;
+      return userIds.filter((userId) => this.s.addMember.run(conversationId, userId, lastSeq, lastSeq, lastSeq).changes > 0);
+    })();
+  }
+
+  removeMember(conversationId: string, userId: string): boolean {
+    return this.s.removeMember.run(conversationId, userId).changes > 0;
+  }
+
+  membership(conversationId: string, userId: string): Membership | null {
+    const row = this.s.membership.get(conversationId, userId);
+    return row
+      ? { userId: row.user_id, joinedSeq: row.joined_seq, readSeq: row.read_seq, deliveredSeq: row.delivered_seq, muted: row.muted === 1 }
+      : null;
+  }
+
+  memberIds(conversationId: string): string[] {
+    return this.s.memberIds.all(conversationId).map((r) => r.user_id);
+  }
+
+  kind(conversationId: string): 'direct' | 'group' | null {
+    return this.s.row.get(conversationId)?.kind ?? null;
+  }
+
+  lastSeq(conversationId: string): number {
+    return this.s.row.get(conversationId)?.last_seq ?? 0;
+  }
+
+  view(conversationId: string, viewerId: string): Conversation | null {
+    const row = this.s.row.get(conversationId);
+    return row ? this.toView(row, viewerId) : null;
+  }
+
+  page(viewerId: string, limit: number, cursor: string | null): { conversations: Conversation[]; nextCursor: string | null } {
+    let after: [string, string] = ['\uffff', '\uffff'];
+    if (cursor) {
+      const parts = decodeCursor(cursor);
+      if (parts && typeof parts[0] === 'string' && typeof parts[1] === 'string') after = [parts[0], parts[1]];
+    }
+    const rows = this.s.page.all(viewerId, after[0], after[1], limit + 1);
+    const more = rows.length > limit;
+    const shown = more ? rows.slice(0, limit) : rows;
+    const last = shown[shown.length - 1];
+    return {
+      conversations: shown.flatMap((row) => this.toView(row, viewerId) ?? []),
+      nextCursor: more && last ? encodeCursor([last.last_activity_at, last.id]) : null,
+    };
+  }
+
+  setMuted(conversationId: string, userId: string, muted: boolean): void {
+    this.s.setMuted.run(muted ? 1 : 0, conversationId, userId);
+  }
+
+  contacts(userId: string): string[] {
+    return this.s.contacts.all(userId, userId).map((r) => r.user_id);
+  }
+
+  private toView(row: ConversationRow, viewerId: string): Conversation | null {
+    const memberRows = this.s.members.all(row.id);
+    const me = memberRows.find((m) => m.user_id === viewerId);
+    if (!me) return null;
+    const members: Member[] = memberRows.map((m) => ({
+      userId: m.user_id,
+      username: m.username,
+      displayName: m.display_name,
+      readSeq: m.read_seq,
+      deliveredSeq: m.delivered_seq,
+    }));
+    const lastRow = this.s.lastVisible.get(row.id, me.joined_seq, viewerId);
+    const lastMessage: Message | null = lastRow ? this.messages.withReactions([lastRow])[0]! : null;
+    const unreadCount = this.s.unread.get(row.id, Math.max(me.read_seq, me.joined_seq), viewerId, viewerId)?.n ?? 0;
+    return {
+      id: row.id,
+      kind: row.kind,
+      title: row.title,
+      members,
+      createdAt: row.created_at,
+      lastSeq: row.last_seq,
+      lastMessage,
+      unreadCount,
+      muted: me.muted === 1,
+    };
+  }
+}

@@ -1,0 +1,204 @@
+// SqliteEventLog: the embedded durable log. Appends arriving in the same event-loop turn are
+// group-committed in one transaction (one fsync for the batch); `applyInCommit` lets the embedded
+// backend write the store in that same transaction, so the store is never behind the log.
+import { AppError, unavailable } from '../../domain/errors.js';
+import { dedupKey, type LogDraft, type LogRecord } from '../../core/log-entries.js';
+import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Db } from './db.js';
+
+interface Pending {
+  draft: LogDraft;
+  resolve: (result: AppendResult) => void;
+  reject: (error: Error) => void;
+}
+
+interface Subscriber {
+  consumer: string;
+  handler: LogHandler;
+  durable: boolean;
+  queue: Promise<void>;
+  stopped: boolean;
+}
+
+const PAGE = 500;
+
+export class SqliteEventLog implements EventLog {
+  private readonly db: Db;
+  private readonly applyInCommit: ((records: LogRecord[]) => void) | undefined;
+  private readonly logger: Logger;
+  private readonly metrics: Metrics | undefined;
+  private pending: Pending[] = [];
+  private scheduled = false;
+  private closed = false;
+  private readonly lastSeqs = new Map<string, number>();
+  private readonly subscribers = new Set<Subscriber>();
+  private readonly stmt;
+
+  constructor(deps: { db: Db; logger: Logger; metrics?: Metrics; applyInCommit?: (records: LogRecord[]) => void }) {
+    this.db = deps.db;
+    this.applyInCommit = deps.applyInCommit;
+    this.logger = deps.logger;
+    this.metrics = deps.metrics;
+    this.stmt = {
+      insert: this.db.prepare(
+        'INSERT INTO log (conversation_id, type, seq, message_id, dedup_key, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      byKey: this.db.prepare<[string], { seq: number; message_id: string }>('SELECT seq, message_id FROM log WHERE dedup_key = ?'),
+      maxSeq: this.db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM log WHERE conversation_id = ? AND seq IS NOT NULL'),
+      page: this.db.prepare<[number, number], { pos: number; payload: string }>('SELECT pos, payload FROM log WHERE pos > ? ORDER BY pos LIMIT ?'),
+      offset: this.db.prepare<[string], { pos: number }>('SELECT pos FROM log_offsets WHERE consumer = ?'),
+      tail: this.db.prepare<[], { pos: number | null }>('SELECT MAX(pos) AS pos FROM log'),
+      saveOffset: this.db.prepare('INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos'),
+    };
+  }
+
+  append(draft: LogDraft): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(unavailable('the log is closed'));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ draft, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now' } = {}): Promise<Subscription> {
+    const sub: Subscriber = { consumer, handler, durable: opts.from !== 'now', queue: Promise.resolve(), stopped: false };
+    this.subscribers.add(sub);
+    if (sub.durable) this.pump(sub);
+    return {
+      stop: async () => {
+        sub.stopped = true;
+        this.subscribers.delete(sub);
+        await sub.queue;
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.pending.length > 0) this.flush();
+    await Promise.all([...this.subscribers].map((s) => s.queue));
+    this.subscribers.clear();
+  }
+
+  private flush(): void {
+    this.scheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return;
+    const started = performance.now();
+    let outcome: { results: AppendResult[]; records: LogRecord[] };
+    try {
+      outcome = this.commit(batch.map((p) => p.draft));
+    } catch (error) {
+      // One bad entry must not fail its neighbours: retry each alone.
+      if (batch.length > 1) {
+        for (const item of batch) this.commitOne(item);
+        return;
+      }
+      this.logger.error({ err: error }, 'log append failed');
+      batch[0]!.reject(error instanceof AppError ? error : unavailable());
+      return;
+    }
+    this.metrics?.logBatchSize.observe(batch.length);
+    this.metrics?.logCommitSeconds.observe((performance.now() - started) / 1000);
+    batch.forEach((item, i) => item.resolve(outcome.results[i]!));
+    this.notify(outcome.records);
+  }
+
+  private commitOne(item: Pending): void {
+    try {
+      const { results, records } = this.commit([item.draft]);
+      item.resolve(results[0]!);
+      this.notify(records);
+    } catch (error) {
+      this.logger.error({ err: error }, 'log append failed');
+      item.reject(error instanceof AppError ? error : unavailable());
+    }
+  }
+
+  /** One transaction: dedup, seq assignment, insert, store apply. Seq heads change only on commit. */
+  private commit(drafts: LogDraft[]): { results: AppendResult[]; records: LogRecord[] } {
+    const heads = new Map<string, number>();
+    const seen = new Map<string, { seq: number; messageId: string }>();
+    const results: AppendResult[] = [];
+    const records: LogRecord[] = [];
+    this.db.transaction(() => {
+      for (const draft of drafts) {
+        const key = dedupKey(draft);
+        let seq: number | null = null;
+        let messageId: string | null = null;
+        let entry: LogDraft = draft;
+        if (draft.type === 'message.created' && key) {
+          const prior = seen.get(key) ?? this.stmt.byKey.get(key);
+          if (prior) {
+            const original = 'messageId' in prior ? prior : { seq: prior.seq, messageId: prior.message_id };
+            results.push({ duplicate: true, seq: original.seq, messageId: original.messageId });
+            continue;
+          }
+          seq = this.headOf(draft.conversationId, heads) + 1;
+          heads.set(draft.conversationId, seq);
+          messageId = draft.message.id;
+          seen.set(key, { seq, messageId });
+          entry = { ...draft, message: { ...draft.message, seq } };
+        }
+        const info = this.stmt.insert.run(draft.conversationId, draft.type, seq, messageId, key, JSON.stringify(entry));
+        const record = { ...entry, pos: Number(info.lastInsertRowid) } as LogRecord;
+        records.push(record);
+        results.push({ duplicate: false, record });
+      }
+      if (records.length > 0) this.applyInCommit?.(records);
+    })();
+    for (const [conversationId, seq] of heads) this.lastSeqs.set(conversationId, seq);
+    return { results, records };
+  }
+
+  private headOf(conversationId: string, heads: Map<string, number>): number {
+    const tentative = heads.get(conversationId);
+    if (tentative !== undefined) return tentative;
+    const known = this.lastSeqs.get(conversationId);
+    if (known !== undefined) return known;
+    return this.stmt.maxSeq.get(conversationId)?.s ?? 0;
+  }
+
+  private notify(records: LogRecord[]): void {
+    if (records.length === 0) return;
+    for (const sub of this.subscribers) {
+      if (sub.durable) this.pump(sub);
+      else sub.queue = sub.queue.then(() => this.deliver(sub, records));
+    }
+  }
+
+  private async deliver(sub: Subscriber, records: LogRecord[]): Promise<void> {
+    if (sub.stopped) return;
+    try {
+      await sub.handler(records);
+    } catch (error) {
+      this.logger.error({ err: error, consumer: sub.consumer }, 'live log consumer failed');
+    }
+  }
+
+  /** Durable consumers read from the table, so nothing committed while they were busy is skipped. */
+  private pump(sub: Subscriber): void {
+    sub.queue = sub.queue.then(async () => {
+      while (!sub.stopped) {
+        const from = this.stmt.offset.get(sub.consumer)?.pos ?? 0;
+        const rows = this.stmt.page.all(from, PAGE);
+        if (rows.length === 0) return;
+        const records = rows.map((row) => ({ ...(JSON.parse(row.payload) as LogDraft), pos: row.pos }) as LogRecord);
+        try {
+          await sub.handler(records);
+        } catch (error) {
+          this.logger.error({ err: error, consumer: sub.consumer }, 'durable log consumer failed; will retry');
+          await new Promise((r) => setTimeout(r, 1000));
+          continue;
+        }
+        this.stmt.saveOffset.run(sub.consumer, rows[rows.length - 1]!.pos);
+      }
+    });
+  }
+}

@@ -1,0 +1,87 @@
+// SQLite schema, one entry per version (PRAGMA user_version). Never edit a shipped entry; append.
+// Messages are keyed (conversation_id, seq) like the cluster's partitioned store.
+
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    presence_visible INTEGER NOT NULL DEFAULT 1
+  );
+  CREATE TABLE api_keys (
+    key_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE conversations (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    title TEXT,
+    created_at TEXT NOT NULL,
+    direct_key TEXT UNIQUE,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    last_activity_at TEXT NOT NULL
+  );
+  CREATE TABLE members (
+    conversation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    joined_seq INTEGER NOT NULL DEFAULT 0,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    delivered_seq INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX members_by_user ON members (user_id, conversation_id);
+  CREATE TABLE messages (
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    sender_id TEXT NOT NULL,
+    client_msg_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    edited_at TEXT,
+    deleted_at TEXT,
+    reply_to_id TEXT,
+    PRIMARY KEY (conversation_id, seq)
+  );
+  CREATE UNIQUE INDEX messages_by_client_id ON messages (sender_id, client_msg_id);
+  CREATE TABLE reactions (
+    message_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    emoji TEXT NOT NULL,
+    PRIMARY KEY (message_id, user_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE hidden (
+    user_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, conversation_id, seq)
+  ) WITHOUT ROWID;
+  CREATE TABLE log (
+    pos INTEGER PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    seq INTEGER,
+    message_id TEXT,
+    dedup_key TEXT UNIQUE,
+    payload TEXT NOT NULL
+  );
+  CREATE INDEX log_seq ON log (conversation_id, seq) WHERE seq IS NOT NULL;
+  CREATE TABLE log_offsets (
+    consumer TEXT PRIMARY KEY,
+    pos INTEGER NOT NULL
+  );
+  `,
+  `
+  CREATE VIRTUAL TABLE message_fts USING fts5(
+    text,
+    tokenize = 'unicode61 remove_diacritics 2',
+    content = '',
+    contentless_delete = 1
+  );
+  `,
+];

@@ -1,0 +1,66 @@
+// Users and API keys in SQLite. Keys are stored only as SHA-256 hashes.
+import type { User } from '@messenger/protocol';
+import { AppError } from '../../domain/errors.js';
+import type { NewUser } from '../../core/store.js';
+import type { Db } from './db.js';
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  created_at: string;
+  presence_visible: number;
+}
+
+const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, displayName: row.display_name, createdAt: row.created_at });
+
+export class SqliteUsers {
+  private readonly db: Db;
+  private readonly s;
+
+  constructor(db: Db) {
+    this.db = db;
+    this.s = {
+      insert: db.prepare('INSERT INTO users (id, username, display_name, created_at) VALUES (?, ?, ?, ?)'),
+      insertKey: db.prepare('INSERT INTO api_keys (key_hash, user_id, created_at) VALUES (?, ?, ?)'),
+      byUsername: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+      byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      byKey: db.prepare<[string], UserRow>('SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?'),
+      setVisible: db.prepare('UPDATE users SET presence_visible = ? WHERE id = ?'),
+    };
+  }
+
+  create(user: NewUser): User {
+    return this.db.transaction(() => {
+      if (this.s.byUsername.get(user.username)) throw new AppError('conflict', 'username is taken');
+      this.s.insert.run(user.id, user.username, user.displayName, user.createdAt);
+      this.s.insertKey.run(user.apiKeyHash, user.id, user.createdAt);
+      return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+    })();
+  }
+
+  byKeyHash(hash: string): User | null {
+    const row = this.s.byKey.get(hash);
+    return row ? toUser(row) : null;
+  }
+
+  byUsername(username: string): User | null {
+    const row = this.s.byUsername.get(username);
+    return row ? toUser(row) : null;
+  }
+
+  byIds(ids: string[]): User[] {
+    return ids.flatMap((id) => {
+      const row = this.s.byId.get(id);
+      return row ? [toUser(row)] : [];
+    });
+  }
+
+  setPresenceVisible(userId: string, visible: boolean): void {
+    this.s.setVisible.run(visible ? 1 : 0, userId);
+  }
+
+  hiddenPresence(ids: string[]): Set<string> {
+    return new Set(ids.filter((id) => this.s.byId.get(id)?.presence_visible === 0));
+  }
+}

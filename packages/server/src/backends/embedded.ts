@@ -1,0 +1,30 @@
+// The embedded backend: one SQLite file is log and store (the store is written inside the log's
+// commit), presence, routes and the gateway bus live in this process.
+import path from 'node:path';
+import type { Config } from '../config/config.js';
+import { MemoryGatewayBus } from '../adapters/memory/gateway-bus.js';
+import { MemoryPresence } from '../adapters/memory/presence.js';
+import { MemoryRoutes } from '../adapters/memory/routes.js';
+import { openDatabase } from '../adapters/sqlite/db.js';
+import { SqliteEventLog } from '../adapters/sqlite/event-log.js';
+import { SqliteStore } from '../adapters/sqlite/store.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Backend } from './backend.js';
+
+export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger; metrics: Metrics }): Backend {
+  const db = openDatabase(path.join(deps.config.dataDir, 'messenger.db'));
+  const store = new SqliteStore({ db });
+  const log = new SqliteEventLog({ db, logger: deps.logger, metrics: deps.metrics, applyInCommit: store.applyInCommit });
+  return {
+    name: 'embedded',
+    store,
+    log,
+    presence: new MemoryPresence(),
+    routes: new MemoryRoutes(),
+    bus: new MemoryGatewayBus(),
+    readiness: { sqlite: () => store.ping() },
+    /** The store is written inside the log's commit, so there is no separate persister here. */
+    inlinePersister: true,
+  };
+}

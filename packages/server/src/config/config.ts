@@ -1,0 +1,86 @@
+// Typed, validated, frozen settings read once from the environment.
+import path from 'node:path';
+import { LIMITS } from '@messenger/protocol';
+
+export type Role = 'gateway' | 'persister' | 'fanout' | 'notifier';
+const ALL_ROLES: Role[] = ['gateway', 'persister', 'fanout', 'notifier'];
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | null;
+  natsUrl: string | null;
+  redisUrl: string | null;
+  /** Extra browser origins allowed to open the WebSocket; the server's own origin is always allowed. */
+  allowedOrigins: string[];
+  pushAllowedOrigins: string[];
+  /** Messages per user per 10 s; 0 = unlimited. */
+  rateLimitMessages: number;
+  /** Sign-ups per client IP per minute; 0 = unlimited. */
+  rateLimitSignups: number;
+  roles: Role[];
+  maxGroupMembers: number;
+  editWindowMs: number;
+  /** How often the gateway pings a socket; a socket that misses a pong is closed at the next tick. */
+  pingIntervalMs: number;
+  authTimeoutMs: number;
+  /** Bytes a socket may have queued before it is closed as a slow consumer. */
+  maxSocketBufferBytes: number;
+  /** Delay before a combined presence change is announced, so flapping connections do not flood. */
+  presenceCoalesceMs: number;
+  logLevel: string;
+  webDir: string | null;
+}
+
+export class ConfigError extends Error {}
+
+const DEFAULT_PUSH_ORIGINS = [
+  'https://fcm.googleapis.com',
+  'https://updates.push.services.mozilla.com',
+  'https://web.push.apple.com',
+  'https://wns2-par02p.notify.windows.com',
+  'https://notify.windows.com',
+];
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const roles = env.ROLES ? list(env.ROLES) : ALL_ROLES;
+  for (const role of roles) {
+    if (!ALL_ROLES.includes(role as Role)) throw new ConfigError(`ROLES: unknown role "${role}" (known: ${ALL_ROLES.join(', ')})`);
+  }
+  const config: Config = {
+    port: int(env, 'PORT', 8080),
+    host: env.HOST || '127.0.0.1',
+    dataDir: path.resolve(env.DATA_DIR || './data'),
+    databaseUrl: env.DATABASE_URL || null,
+    natsUrl: env.NATS_URL || null,
+    redisUrl: env.REDIS_URL || null,
+    allowedOrigins: list(env.ALLOWED_ORIGINS),
+    pushAllowedOrigins: env.PUSH_ALLOWED_ORIGINS ? list(env.PUSH_ALLOWED_ORIGINS) : DEFAULT_PUSH_ORIGINS,
+    rateLimitMessages: int(env, 'RATE_LIMIT_MESSAGES', 60),
+    rateLimitSignups: int(env, 'RATE_LIMIT_SIGNUPS', 10),
+    roles: roles as Role[],
+    maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', LIMITS.maxGroupMembers, 2),
+    editWindowMs: int(env, 'EDIT_WINDOW_MS', LIMITS.editWindowMs),
+    pingIntervalMs: int(env, 'PING_INTERVAL_MS', 25_000, 100),
+    authTimeoutMs: int(env, 'AUTH_TIMEOUT_MS', 10_000, 100),
+    maxSocketBufferBytes: int(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
+    presenceCoalesceMs: int(env, 'PRESENCE_COALESCE_MS', 1000),
+    logLevel: env.LOG_LEVEL || 'info',
+    webDir: env.WEB_DIR === undefined ? null : env.WEB_DIR,
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

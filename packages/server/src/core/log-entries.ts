@@ -1,0 +1,25 @@
+// The one catalog of entries written to the event log. Every consumer (persister, fan-out, notifier)
+// reads these; the log assigns `pos` (and, for message.created, the message's seq).
+import type { Message } from '@messenger/protocol';
+
+export type LogDraft =
+  /** `message.seq` is 0 in a draft; the log assigns it. */
+  | { type: 'message.created'; conversationId: string; message: Message }
+  /** `message` is the edited message as the editor saw it, for fan-out; the persister writes body and editedAt. */
+  | { type: 'message.updated'; conversationId: string; messageId: string; body: string; editedAt: string; message: Message }
+  | { type: 'message.deleted'; conversationId: string; messageId: string; for: 'everyone' | 'me'; userId: string; at: string }
+  | { type: 'reaction.updated'; conversationId: string; messageId: string; userId: string; emoji: string | null }
+  | { type: 'receipt.read'; conversationId: string; userId: string; seq: number }
+  | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number }
+  /** Membership or title changed; the store has already been written, this entry only orders fan-out. */
+  | { type: 'conversation.updated'; conversationId: string; userIds: string[] };
+
+export type LogEntryType = LogDraft['type'];
+
+/** A durable entry: its position in the log (increasing within a conversation) and its time. */
+export type LogRecord = LogDraft & { pos: number };
+
+/** The idempotency key of a send: the same sender's clientMsgId. */
+export function dedupKey(draft: LogDraft): string | null {
+  return draft.type === 'message.created' ? `${draft.message.senderId}:${draft.message.clientMsgId}` : null;
+}

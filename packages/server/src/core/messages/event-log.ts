@@ -1,0 +1,30 @@
+// EventLog: the durable, ordered log every state change goes through (the seed's Kafka).
+import type { LogDraft, LogRecord } from '../log-entries.js';
+
+export type AppendResult =
+  | { duplicate: false; record: LogRecord }
+  /** A message.created whose senderId:clientMsgId was appended before; the original seq and id. */
+  | { duplicate: true; seq: number; messageId: string };
+
+export type LogHandler = (records: LogRecord[]) => Promise<void> | void;
+
+export interface Subscription {
+  stop(): Promise<void>;
+}
+
+export interface EventLog {
+  /**
+   * Appends one entry. Resolves only once the entry is durable (fsync'd or replicated): the
+   * caller may acknowledge after that. A message.created gets a seq greater than every earlier
+   * seq of its conversation (gaps allowed), and is deduplicated on senderId:clientMsgId for
+   * good, not for a time window. Rejects with AppError('unavailable') when the log is down.
+   */
+  append(draft: LogDraft): Promise<AppendResult>;
+  /**
+   * Hands records to `handler` in log order per conversation, at least once. A named durable
+   * consumer resumes after the last batch its handler completed; `from: 'now'` starts at the
+   * tail and keeps no position (live fan-out to sockets, whose clients catch up on reconnect).
+   */
+  subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now' }): Promise<Subscription>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,134 @@
+// Messaging use cases: send (SendMessage), edit, delete, react, receipts and history.
+// Every state change is appended to the event log; the reply waits for the append to be durable.
+import { isSingleEmoji, LIMITS, type Message, type SearchResult } from '@messenger/protocol';
+import { AppError, invalid, notFound, unavailable } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import { checkCanDeleteForEveryone, checkCanEdit, checkMessageText, nextReceiptSeq, tombstone } from '../../domain/rules.js';
+import type { Conversations } from '../conversations/conversations.js';
+import type { RateLimiter } from '../rate-limit.js';
+import type { HistoryQuery, Store } from '../store.js';
+import type { EventLog } from './event-log.js';
+
+export interface SendInput {
+  conversationId: string;
+  clientMsgId: string;
+  body: string;
+  replyToId?: string | null | undefined;
+}
+
+export class Messaging {
+  private readonly store: Store;
+  private readonly log: EventLog;
+  private readonly conversations: Conversations;
+  private readonly sends: RateLimiter;
+  private readonly editWindowMs: number;
+  private readonly now: () => number;
+
+  constructor(deps: { store: Store; log: EventLog; conversations: Conversations; sends: RateLimiter; editWindowMs: number; now?: () => number }) {
+    this.store = deps.store;
+    this.log = deps.log;
+    this.conversations = deps.conversations;
+    this.sends = deps.sends;
+    this.editWindowMs = deps.editWindowMs;
+    this.now = deps.now ?? Date.now;
+  }
+
+  /** `created` is false for a retry of an earlier send: the original message comes back. */
+  async send(senderId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
+    checkMessageText(input.body);
+    await this.conversations.requireMember(input.conversationId, senderId);
+    const wait = this.sends.take(senderId);
+    if (wait > 0) throw new AppError('rate_limited', 'sending too fast', wait);
+    if (input.replyToId && !(await this.store.message(input.conversationId, input.replyToId))) {
+      throw invalid('replyToId does not name a message of this conversation');
+    }
+    const draft: Message = {
+      id: newId('m'),
+      conversationId: input.conversationId,
+      seq: 0,
+      senderId,
+      clientMsgId: input.clientMsgId,
+      body: input.body,
+      createdAt: new Date(this.now()).toISOString(),
+      editedAt: null,
+      deletedAt: null,
+      replyToId: input.replyToId ?? null,
+      reactions: [],
+    };
+    const result = await this.log.append({ type: 'message.created', conversationId: input.conversationId, message: draft });
+    if (!result.duplicate) {
+      if (result.record.type !== 'message.created') throw unavailable('the log returned a different entry');
+      return { message: result.record.message, created: true };
+    }
+    return { message: await this.original(senderId, input.clientMsgId), created: false };
+  }
+
+  async edit(userId: string, conversationId: string, messageId: string, body: string): Promise<Message> {
+    await this.conversations.requireMember(conversationId, userId);
+    const message = await this.requireMessage(conversationId, messageId);
+    checkCanEdit(message, userId, this.now(), this.editWindowMs);
+    checkMessageText(body);
+    const editedAt = new Date(this.now()).toISOString();
+    const edited: Message = { ...message, body, editedAt };
+    await this.log.append({ type: 'message.updated', conversationId, messageId, body, editedAt, message: edited });
+    return edited;
+  }
+
+  async delete(userId: string, conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
+    await this.conversations.requireMember(conversationId, userId);
+    const message = await this.requireMessage(conversationId, messageId);
+    if (scope === 'everyone') {
+      checkCanDeleteForEveryone(message, userId);
+      if (message.deletedAt) return;
+    }
+    const at = new Date(this.now()).toISOString();
+    await this.log.append({ type: 'message.deleted', conversationId, messageId, for: scope, userId, at });
+  }
+
+  async react(userId: string, conversationId: string, messageId: string, emoji: string | null): Promise<Message> {
+    if (emoji !== null && !isSingleEmoji(emoji)) throw invalid('emoji must be exactly one emoji');
+    await this.conversations.requireMember(conversationId, userId);
+    const message = await this.requireMessage(conversationId, messageId);
+    if (message.deletedAt) throw invalid('a deleted message cannot get reactions');
+    const others = message.reactions.filter((r) => r.userId !== userId);
+    const had = others.length !== message.reactions.length;
+    if (emoji !== null || had) {
+      await this.log.append({ type: 'reaction.updated', conversationId, messageId, userId, emoji });
+    }
+    return { ...message, reactions: emoji === null ? others : [...others, { userId, emoji }] };
+  }
+
+  async receipt(userId: string, conversationId: string, kind: 'read' | 'delivered', seq: number): Promise<void> {
+    const membership = await this.conversations.requireMember(conversationId, userId);
+    const current = kind === 'read' ? membership.readSeq : membership.deliveredSeq;
+    const next = nextReceiptSeq(current, seq, await this.store.lastSeq(conversationId));
+    if (next <= current) return;
+    await this.log.append({ type: kind === 'read' ? 'receipt.read' : 'receipt.delivered', conversationId, userId, seq: next });
+  }
+
+  async history(userId: string, conversationId: string, query: Partial<HistoryQuery>): Promise<Message[]> {
+    await this.conversations.requireMember(conversationId, userId);
+    return this.store.history(conversationId, userId, { ...query, limit: query.limit ?? LIMITS.defaultHistoryLimit });
+  }
+
+  async search(userId: string, q: string, conversationId: string | undefined, limit: number = LIMITS.defaultSearchLimit): Promise<SearchResult[]> {
+    if (conversationId) await this.conversations.requireMember(conversationId, userId);
+    return this.store.search(userId, { q, conversationId, limit });
+  }
+
+  private async requireMessage(conversationId: string, messageId: string): Promise<Message> {
+    const message = await this.store.message(conversationId, messageId);
+    if (!message) throw notFound('message');
+    return message;
+  }
+
+  /** The store may trail the log for a moment in a cluster; the original is there once persisted. */
+  private async original(senderId: string, clientMsgId: string): Promise<Message> {
+    for (let attempt = 0; attempt < 50; attempt++) {
+      const message = await this.store.messageByClientId(senderId, clientMsgId);
+      if (message) return message.deletedAt ? tombstone(message, message.deletedAt) : message;
+      await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
+    }
+    throw unavailable('the original message is not stored yet; retry with the same clientMsgId');
+  }
+}

@@ -1,0 +1,12 @@
+// Presence: which devices of a user are connected and how (the seed's presence KV).
+import type { PresenceInfo } from '@messenger/protocol';
+
+export interface Presence {
+  /** A device is connected (or refreshed its heartbeat). Entries expire after `ttlMs` without a refresh. */
+  setDevice(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void>;
+  /** A device went away cleanly; `lastSeenAt` is recorded when it was the user's last one. */
+  removeDevice(userId: string, deviceId: string, at: Date): Promise<void>;
+  /** Combined over devices: online if any is online, away if all are away, else offline with lastSeenAt. */
+  get(userIds: string[]): Promise<Map<string, PresenceInfo>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,88 @@
+// Store: the queryable state (users, conversations, messages, search), built from the log.
+// Reads may lag the log in a cluster; the embedded backend applies records inside the log's commit.
+import type { Conversation, Message, SearchResult, User } from '@messenger/protocol';
+import type { LogRecord } from './log-entries.js';
+
+export interface NewUser {
+  id: string;
+  username: string;
+  displayName: string;
+  createdAt: string;
+  apiKeyHash: string;
+}
+
+export interface NewConversation {
+  id: string;
+  kind: 'direct' | 'group';
+  title: string | null;
+  createdAt: string;
+  memberIds: string[];
+  /** Set for a direct chat: the two user ids in order, unique. */
+  directKey: string | null;
+}
+
+export interface Membership {
+  userId: string;
+  /** Messages with seq <= joinedSeq were written before this member joined and stay hidden. */
+  joinedSeq: number;
+  readSeq: number;
+  deliveredSeq: number;
+  muted: boolean;
+}
+
+export interface HistoryQuery {
+  afterSeq?: number;
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface SearchQuery {
+  q: string;
+  conversationId?: string;
+  limit: number;
+}
+
+export interface UserStore {
+  /** Throws AppError('conflict') when the username is taken. */
+  createUser(user: NewUser): Promise<User>;
+  userByKeyHash(hash: string): Promise<User | null>;
+  userByUsername(username: string): Promise<User | null>;
+  usersByIds(ids: string[]): Promise<User[]>;
+  setPresenceVisible(userId: string, visible: boolean): Promise<void>;
+  /** Users whose presence is hidden, among `ids`. */
+  hiddenPresence(ids: string[]): Promise<Set<string>>;
+}
+
+export interface ConversationStore {
+  /** Creates, or for a direct chat returns the existing one: `created` says which. */
+  createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }>;
+  /** Adds members who are not in yet, each joining after the current last seq; returns who was added. */
+  addMembers(conversationId: string, userIds: string[]): Promise<string[]>;
+  removeMember(conversationId: string, userId: string): Promise<boolean>;
+  membership(conversationId: string, userId: string): Promise<Membership | null>;
+  memberIds(conversationId: string): Promise<string[]>;
+  conversationKind(conversationId: string): Promise<'direct' | 'group' | null>;
+  conversation(conversationId: string, viewerId: string): Promise<Conversation | null>;
+  /** GetChats: newest activity first; `cursor` is opaque, from a previous page. */
+  conversations(viewerId: string, limit: number, cursor: string | null): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
+  setMuted(conversationId: string, userId: string, muted: boolean): Promise<void>;
+  lastSeq(conversationId: string): Promise<number>;
+  /** Everyone who shares at least one conversation with `userId` (not the user). */
+  contacts(userId: string): Promise<string[]>;
+}
+
+export interface MessageStore {
+  /** The persister's write: idempotent per record (replaying a record changes nothing). */
+  apply(records: LogRecord[]): Promise<void>;
+  message(conversationId: string, messageId: string): Promise<Message | null>;
+  messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null>;
+  /** Ascending seq; without afterSeq: the newest `limit` (below beforeSeq if set). */
+  history(conversationId: string, viewerId: string, query: HistoryQuery): Promise<Message[]>;
+  search(viewerId: string, query: SearchQuery): Promise<SearchResult[]>;
+}
+
+export interface Store extends UserStore, ConversationStore, MessageStore {
+  /** Throws when the store cannot answer (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

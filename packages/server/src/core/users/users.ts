@@ -1,0 +1,43 @@
+// Sign-up, authentication by API key, lookup and the caller's own settings.
+import type { User } from '@messenger/protocol';
+import { AppError, notFound } from '../../domain/errors.js';
+import { hashApiKey, newApiKey, newId } from '../../domain/ids.js';
+import type { RateLimiter } from '../rate-limit.js';
+import type { Store } from '../store.js';
+
+export class Users {
+  private readonly store: Store;
+  private readonly signups: RateLimiter;
+
+  constructor(deps: { store: Store; signups: RateLimiter }) {
+    this.store = deps.store;
+    this.signups = deps.signups;
+  }
+
+  async signUp(input: { username: string; displayName?: string | undefined }, clientIp: string): Promise<{ user: User; apiKey: string }> {
+    const wait = this.signups.take(clientIp);
+    if (wait > 0) throw new AppError('rate_limited', 'too many sign-ups from this address', wait);
+    const apiKey = newApiKey();
+    const user = await this.store.createUser({
+      id: newId('u'),
+      username: input.username,
+      displayName: input.displayName ?? input.username,
+      createdAt: new Date().toISOString(),
+      apiKeyHash: hashApiKey(apiKey),
+    });
+    return { user, apiKey };
+  }
+
+  /** The user an API key belongs to, or 401. */
+  async authenticate(apiKey: string | undefined): Promise<User> {
+    const user = apiKey ? await this.store.userByKeyHash(hashApiKey(apiKey)) : null;
+    if (!user) throw new AppError('unauthenticated', 'missing or wrong API key');
+    return user;
+  }
+
+  async lookup(username: string): Promise<User> {
+    const user = await this.store.userByUsername(username);
+    if (!user) throw notFound('user');
+    return user;
+  }
+}

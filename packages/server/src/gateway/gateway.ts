@@ -1,0 +1,135 @@
+// The WebSocket edge: upgrade on /v1/ws with an Origin check, sessions, route and presence
+// registration, heartbeats (ping/pong and TTL refresh), and draining on shutdown.
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import { CLOSE_CODES, LIMITS } from '@messenger/protocol';
+import type { Config } from '../config/config.js';
+import type { Messaging } from '../core/messages/messaging.js';
+import type { PresenceService } from '../core/presence/presence-service.js';
+import type { GatewayBus } from '../core/routing/gateway-bus.js';
+import type { Routes } from '../core/routing/routes.js';
+import type { Users } from '../core/users/users.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { Hub } from './hub.js';
+import type { GatewayServices } from './services.js';
+import { Session } from './session.js';
+
+export interface GatewayDeps {
+  gatewayId: string;
+  config: Readonly<Config>;
+  logger: Logger;
+  metrics: Metrics;
+  users: Users;
+  messaging: Messaging;
+  presence: PresenceService;
+  routes: Routes;
+  bus: GatewayBus;
+}
+
+export class Gateway {
+  readonly hub: Hub;
+  private readonly deps: GatewayDeps;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private readonly services: GatewayServices;
+  private readonly ttlMs: number;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private busSubscription: { stop(): Promise<void> } | null = null;
+  private draining = false;
+
+  constructor(deps: GatewayDeps) {
+    this.deps = deps;
+    this.hub = new Hub({ metrics: deps.metrics });
+    // A device counts as gone after it missed about two heartbeats.
+    this.ttlMs = deps.config.pingIntervalMs * 2 + 5000;
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxRequestBytes, perMessageDeflate: false });
+    this.services = {
+      config: deps.config,
+      metrics: deps.metrics,
+      users: deps.users,
+      messaging: deps.messaging,
+      presence: deps.presence,
+      presenceTtlMs: this.ttlMs,
+      attach: (s) => this.attach(s),
+      detach: (s) => this.detach(s),
+    };
+  }
+
+  async start(server: Server): Promise<void> {
+    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver);
+    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
+    this.pingTimer = setInterval(() => void this.heartbeat(), this.deps.config.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  get connectionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Stops accepting, asks every client to reconnect elsewhere, and waits (bounded) for them to go. */
+  async drain(timeoutMs = 5000): Promise<void> {
+    this.draining = true;
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'server going away; reconnect');
+    const deadline = Date.now() + timeoutMs;
+    while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    for (const session of this.sessions) session.terminate();
+    await this.busSubscription?.stop();
+    this.wss.close();
+  }
+
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== '/v1/ws') return void socket.destroy();
+    if (this.draining || !this.originAllowed(req)) {
+      socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return void socket.destroy();
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = new Session({ socket: ws, services: this.services, logger: this.deps.logger, authTimeoutMs: this.deps.config.authTimeoutMs });
+      this.sessions.add(session);
+      ws.once('close', () => this.sessions.delete(session));
+    });
+  }
+
+  /** Requests without Origin (native apps, servers) are allowed; browsers only from known origins. */
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return true;
+    if (this.deps.config.allowedOrigins.includes(origin) || this.deps.config.allowedOrigins.includes('*')) return true;
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  private async attach(session: Session): Promise<void> {
+    if (this.hub.add(session)) await this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs);
+    await this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs);
+  }
+
+  private async detach(session: Session): Promise<void> {
+    if (this.hub.remove(session)) await this.deps.routes.remove(session.userId, this.deps.gatewayId);
+    await this.deps.presence.deviceDown(session.userId, session.sessionId);
+  }
+
+  private async heartbeat(): Promise<void> {
+    for (const session of this.sessions) {
+      if (!session.alive) {
+        session.terminate();
+        continue;
+      }
+      session.alive = false;
+      session.ping();
+    }
+    try {
+      for (const userId of this.hub.userIds()) await this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs);
+      for (const s of this.hub.sessions() as Session[]) await this.deps.presence.deviceUp(s.userId, s.sessionId, s.presenceStatus, this.ttlMs);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
+    }
+  }
+}

@@ -1,0 +1,61 @@
+// The gateway's local hub: which sockets of which users this process holds, and the delivery
+// handler that writes one bus delivery to all of them (one JSON encoding per delivery).
+import type { Delivery } from '../core/routing/gateway-bus.js';
+import type { Metrics } from '../observability/metrics.js';
+
+export interface HubSession {
+  readonly sessionId: string;
+  readonly userId: string;
+  /** Writes a pre-encoded frame; the session closes itself if its buffer is over the bound. */
+  sendRaw(frame: string): void;
+}
+
+export class Hub {
+  private readonly users = new Map<string, Set<HubSession>>();
+  private readonly metrics: Metrics;
+
+  constructor(deps: { metrics: Metrics }) {
+    this.metrics = deps.metrics;
+  }
+
+  /** Returns true when this is the user's first socket on this gateway. */
+  add(session: HubSession): boolean {
+    let set = this.users.get(session.userId);
+    const first = !set;
+    if (!set) this.users.set(session.userId, (set = new Set()));
+    set.add(session);
+    this.metrics.connections.inc();
+    return first;
+  }
+
+  /** Returns true when it was the user's last socket on this gateway. */
+  remove(session: HubSession): boolean {
+    const set = this.users.get(session.userId);
+    if (!set || !set.delete(session)) return false;
+    this.metrics.connections.dec();
+    if (set.size > 0) return false;
+    this.users.delete(session.userId);
+    return true;
+  }
+
+  sessions(): HubSession[] {
+    return [...this.users.values()].flatMap((set) => [...set]);
+  }
+
+  userIds(): string[] {
+    return [...this.users.keys()];
+  }
+
+  deliver = (delivery: Delivery): void => {
+    let frame: string | null = null;
+    for (const userId of delivery.userIds) {
+      const set = this.users.get(userId);
+      if (!set) continue;
+      frame ??= JSON.stringify({ type: 'event', event: delivery.event });
+      for (const session of set) {
+        session.sendRaw(frame);
+        this.metrics.eventsDelivered.inc();
+      }
+    }
+  };
+}

@@ -1,0 +1,19 @@
+// What a socket session needs from the rest of the process, handed over as one deps object.
+import type { Config } from '../config/config.js';
+import type { Messaging } from '../core/messages/messaging.js';
+import type { PresenceService } from '../core/presence/presence-service.js';
+import type { Users } from '../core/users/users.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Session } from './session.js';
+
+export interface GatewayServices {
+  config: Readonly<Config>;
+  metrics: Metrics;
+  users: Users;
+  messaging: Messaging;
+  presence: PresenceService;
+  presenceTtlMs: number;
+  /** Registers an authenticated session (hub, route, presence). */
+  attach(session: Session): Promise<void>;
+  detach(session: Session): Promise<void>;
+}

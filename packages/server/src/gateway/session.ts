@@ -1,0 +1,171 @@
+// One WebSocket: the auth handshake, then frame -> use case -> exactly one reply per request.
+import type { WebSocket } from 'ws';
+import { authFrame, clientRequest, CLOSE_CODES, type ClientRequest, type RequestId, type ServerFrame } from '@messenger/protocol';
+import { AppError } from '../domain/errors.js';
+import { newId } from '../domain/ids.js';
+import type { Logger } from '../observability/logger.js';
+import type { HubSession } from './hub.js';
+import type { GatewayServices } from './services.js';
+
+export class Session implements HubSession {
+  readonly sessionId = newId('s');
+  userId = '';
+  /** Set by each pong or frame; the ping loop closes a socket that stayed silent for a whole tick. */
+  alive = true;
+  private readonly socket: WebSocket;
+  private readonly services: GatewayServices;
+  private readonly logger: Logger;
+  private readonly authTimer: NodeJS.Timeout;
+  private state: 'auth' | 'authenticating' | 'ready' | 'closed' = 'auth';
+  private status: 'online' | 'away' = 'online';
+
+  constructor(deps: { socket: WebSocket; services: GatewayServices; logger: Logger; authTimeoutMs: number }) {
+    this.socket = deps.socket;
+    this.services = deps.services;
+    this.logger = deps.logger;
+    this.authTimer = setTimeout(() => this.close(CLOSE_CODES.unauthenticated, 'no auth frame in time'), deps.authTimeoutMs);
+    this.socket.on('message', (data, isBinary) => void this.onFrame(isBinary ? null : data.toString()));
+    this.socket.on('pong', () => (this.alive = true));
+    this.socket.on('close', () => void this.onClose());
+    this.socket.on('error', (err) => this.logger.debug({ err }, 'socket error'));
+  }
+
+  sendRaw(frame: string): void {
+    if (this.state === 'closed') return;
+    if (this.socket.bufferedAmount > this.services.config.maxSocketBufferBytes) {
+      this.services.metrics.slowConsumerCloses.inc();
+      this.close(CLOSE_CODES.slowConsumer, 'send buffer full; reconnect and catch up');
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  get presenceStatus(): 'online' | 'away' {
+    return this.status;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.socket.close(code, reason);
+    // A peer that never answers the close handshake must not hold the socket open.
+    setTimeout(() => this.socket.terminate(), 2000).unref();
+  }
+
+  ping(): void {
+    if (this.state !== 'closed') this.socket.ping();
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  private send(frame: ServerFrame): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  private reply(id: RequestId | null, result: unknown): void {
+    this.send({ type: 'reply', id, ok: true, result });
+  }
+
+  private fail(id: RequestId | null, error: unknown): void {
+    if (error instanceof AppError) {
+      const retry = error.retryAfterSeconds !== undefined ? { retryAfterMs: error.retryAfterSeconds * 1000 } : {};
+      this.send({ type: 'reply', id, ok: false, error: { code: error.code, message: error.message, ...retry } });
+      return;
+    }
+    this.logger.error({ err: error }, 'request failed');
+    this.send({ type: 'reply', id, ok: false, error: { code: 'unavailable', message: 'the request could not be completed; retry' } });
+  }
+
+  private async onFrame(text: string | null): Promise<void> {
+    this.alive = true;
+    let frame: unknown;
+    try {
+      frame = text === null ? undefined : JSON.parse(text);
+    } catch {
+      frame = undefined;
+    }
+    if (this.state === 'auth') return this.onAuth(frame);
+    const id = requestIdOf(frame);
+    if (this.state === 'authenticating') return this.fail(id, new AppError('invalid_request', 'wait for the ready frame'));
+    if (this.state !== 'ready') return;
+    const parsed = clientRequest.safeParse(frame);
+    if (!parsed.success) {
+      const type = typeof frame === 'object' && frame !== null ? (frame as { type?: unknown }).type : undefined;
+      const message = frame === undefined ? 'frames must be JSON text' : typeof type === 'string' && !KNOWN.has(type) ? `unknown frame type "${type.slice(0, 40)}"` : (parsed.error.issues[0]?.message ?? 'invalid frame');
+      return this.fail(id, new AppError('invalid_request', message));
+    }
+    try {
+      this.reply(parsed.data.id, await this.handle(parsed.data));
+    } catch (error) {
+      this.fail(parsed.data.id, error);
+    }
+  }
+
+  private async onAuth(frame: unknown): Promise<void> {
+    const parsed = authFrame.safeParse(frame);
+    if (!parsed.success) return this.close(CLOSE_CODES.unauthenticated, 'the first frame must be {"type":"auth","token":...}');
+    this.state = 'authenticating';
+    try {
+      const user = await this.services.users.authenticate(parsed.data.token);
+      clearTimeout(this.authTimer);
+      if (this.state !== 'authenticating') return;
+      this.userId = user.id;
+      this.state = 'ready';
+      await this.services.attach(this);
+      this.send({ type: 'ready', userId: user.id, sessionId: this.sessionId });
+    } catch (error) {
+      if (error instanceof AppError && error.code === 'unauthenticated') return this.close(CLOSE_CODES.unauthenticated, 'wrong token');
+      this.logger.error({ err: error }, 'auth failed');
+      this.close(1011, 'server error');
+    }
+  }
+
+  private async handle(req: ClientRequest): Promise<unknown> {
+    const s = this.services;
+    switch (req.type) {
+      case 'send': {
+        const started = performance.now();
+        try {
+          const { message, created } = await s.messaging.send(this.userId, req);
+          s.metrics.messagesSent.inc({ transport: 'ws', outcome: created ? 'created' : 'duplicate' });
+          s.metrics.sendAckSeconds.observe({ transport: 'ws' }, (performance.now() - started) / 1000);
+          return { message };
+        } catch (error) {
+          s.metrics.messagesSent.inc({ transport: 'ws', outcome: 'error' });
+          throw error;
+        }
+      }
+      case 'read':
+      case 'delivered':
+        await s.messaging.receipt(this.userId, req.conversationId, req.type, req.seq);
+        return {};
+      case 'typing':
+        await s.presence.typing(this.userId, req.conversationId);
+        return {};
+      case 'presence':
+        this.status = req.status;
+        await s.presence.deviceUp(this.userId, this.sessionId, req.status, s.presenceTtlMs);
+        return {};
+      case 'ping':
+        return {};
+    }
+  }
+
+  private async onClose(): Promise<void> {
+    clearTimeout(this.authTimer);
+    const wasReady = this.state === 'ready';
+    this.state = 'closed';
+    if (wasReady) await this.services.detach(this);
+  }
+}
+
+const KNOWN = new Set(['send', 'read', 'delivered', 'typing', 'presence', 'ping', 'auth']);
+
+function requestIdOf(frame: unknown): RequestId | null {
+  if (typeof frame !== 'object' || frame === null) return null;
+  const id = (frame as { id?: unknown }).id;
+  if (typeof id === 'string' && id.length <= 64) return id;
+  if (typeof id === 'number' && Number.isSafeInteger(id)) return id;
+  return null;
+}

@@ -1,0 +1,70 @@
+// The Fastify instance: JSON limits, contract errors, health, metrics, the web client's files.
+import fs from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastifyStatic from '@fastify/static';
+import { LIMITS } from '@messenger/protocol';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { newId } from '../domain/ids.js';
+import { errorHandler, sendError } from './errors.js';
+import { registerRoutes, type RouteDeps } from './routes.js';
+
+export interface AppDeps extends RouteDeps {
+  logger: Logger;
+  metrics: Metrics;
+  /** Each backing service's readiness check; /readyz answers 200 only when all pass. */
+  readiness: Record<string, () => Promise<void>>;
+  webDir: string | null;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: LIMITS.maxRequestBytes,
+    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : newId('s')),
+    requestIdHeader: false,
+    routerOptions: { maxParamLength: 200 },
+  });
+  app.setErrorHandler(errorHandler);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    for (const [name, check] of Object.entries(deps.readiness)) {
+      try {
+        await check();
+        checks[name] = 'ok';
+      } catch (error) {
+        ready = false;
+        checks[name] = error instanceof Error ? error.message : 'down';
+      }
+    }
+    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', deps.metrics.registry.contentType);
+    return deps.metrics.registry.metrics();
+  });
+
+  registerRoutes(app, deps);
+
+  const webDir = deps.webDir;
+  if (webDir && fs.existsSync(webDir)) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: false, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    // A client-side route of the single-page app gets the app; anything else the contract's 404.
+    if (webDir && request.method === 'GET' && !request.url.startsWith('/v1/') && fs.existsSync(`${webDir}/index.html`)) {
+      return reply.sendFile('index.html');
+    }
+    return sendError(reply, 'not_found', 'no such endpoint');
+  });
+  return app;
+}

@@ -1,0 +1,2 @@
+export { startServer, type RunningServer } from './server.js';
+export { loadConfig, type Config } from './config/config.js';

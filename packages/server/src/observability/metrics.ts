@@ -1,0 +1,56 @@
+// Prometheus metrics of one process. One registry per server instance, so tests can run several.
+import client from 'prom-client';
+
+export interface Metrics {
+  registry: client.Registry;
+  connections: client.Gauge;
+  messagesSent: client.Counter<'transport' | 'outcome'>;
+  sendAckSeconds: client.Histogram<'transport'>;
+  eventsDelivered: client.Counter;
+  slowConsumerCloses: client.Counter;
+  httpRequests: client.Counter<'method' | 'route' | 'status'>;
+  logBatchSize: client.Histogram;
+  logCommitSeconds: client.Histogram;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    connections: new client.Gauge({ name: 'messenger_ws_connections', help: 'Open WebSocket connections (authenticated)', registers: [registry] }),
+    messagesSent: new client.Counter({
+      name: 'messenger_messages_sent_total',
+      help: 'Send requests by transport and outcome (created, duplicate, error)',
+      labelNames: ['transport', 'outcome'],
+      registers: [registry],
+    }),
+    sendAckSeconds: new client.Histogram({
+      name: 'messenger_send_ack_seconds',
+      help: 'From a send request arriving to its durable acknowledgement',
+      labelNames: ['transport'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+    eventsDelivered: new client.Counter({ name: 'messenger_events_delivered_total', help: 'Event frames written to sockets', registers: [registry] }),
+    slowConsumerCloses: new client.Counter({ name: 'messenger_slow_consumer_closes_total', help: 'Sockets closed for exceeding their send buffer', registers: [registry] }),
+    httpRequests: new client.Counter({
+      name: 'messenger_http_requests_total',
+      help: 'HTTP requests by route and status',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
+    logBatchSize: new client.Histogram({
+      name: 'messenger_log_batch_size',
+      help: 'Entries per group-committed log batch',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+      registers: [registry],
+    }),
+    logCommitSeconds: new client.Histogram({
+      name: 'messenger_log_commit_seconds',
+      help: 'Duration of one durable log commit (fsync included)',
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+  };
+}

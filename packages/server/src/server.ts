@@ -1,0 +1,97 @@
+// Composition root: config -> backend preset -> use cases -> roles. The only place that wires.
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig, type Config } from './config/config.js';
+import { embeddedBackend } from './backends/embedded.js';
+import type { Backend } from './backends/backend.js';
+import { Conversations } from './core/conversations/conversations.js';
+import { Messaging } from './core/messages/messaging.js';
+import { PresenceService } from './core/presence/presence-service.js';
+import { RateLimiter } from './core/rate-limit.js';
+import { Deliverer } from './core/routing/delivery.js';
+import { Users } from './core/users/users.js';
+import { newId } from './domain/ids.js';
+import { Gateway } from './gateway/gateway.js';
+import { buildApp } from './http/app.js';
+import { createLogger, type Logger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { FanoutWorker } from './workers/fanout.js';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: Readonly<Config>;
+  logger: Logger;
+  metrics: Metrics;
+  backend: Backend;
+  gateway: Gateway | null;
+  /** Drains sockets (clients are told to reconnect), stops workers, closes the backend. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export async function startServer(config: Readonly<Config> = loadConfig()): Promise<RunningServer> {
+  const logger = createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const backend = embeddedBackend({ config, logger, metrics });
+  const { store, log } = backend;
+
+  const conversations = new Conversations({ store, log, maxGroupMembers: config.maxGroupMembers });
+  const users = new Users({ store, signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }) });
+  const messaging = new Messaging({
+    store,
+    log,
+    conversations,
+    sends: new RateLimiter({ capacity: config.rateLimitMessages, windowMs: 10_000 }),
+    editWindowMs: config.editWindowMs,
+  });
+  const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
+  const presence = new PresenceService({ presence: backend.presence, store, deliverer, conversations, coalesceMs: config.presenceCoalesceMs });
+
+  const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger }) : null;
+  await fanout?.start();
+
+  let app: FastifyInstance | null = null;
+  let gateway: Gateway | null = null;
+  let port = config.port;
+  if (config.roles.includes('gateway')) {
+    app = await buildApp({
+      users,
+      conversations,
+      messaging,
+      presence,
+      metrics,
+      logger,
+      readiness: backend.readiness,
+      webDir: config.webDir ?? DEFAULT_WEB_DIR,
+    });
+    gateway = new Gateway({ gatewayId: newId('s'), config, logger, metrics, users, messaging, presence, routes: backend.routes, bus: backend.bus });
+    await app.listen({ port: config.port, host: config.host });
+    await gateway.start(app.server);
+    port = (app.server.address() as AddressInfo).port;
+  }
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    config,
+    logger,
+    metrics,
+    backend,
+    gateway,
+    close: () =>
+      (closing ??= (async () => {
+        await gateway?.drain();
+        await app?.close();
+        await fanout?.stop();
+        presence.close();
+        await backend.log.close();
+        await Promise.all([backend.presence.close(), backend.routes.close(), backend.bus.close()]);
+        await backend.store.close();
+      })()),
+  };
+}

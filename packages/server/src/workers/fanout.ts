@@ -1,0 +1,75 @@
+// Fan-out worker: turns log records into socket events for every concerned device, one delivery
+// per gateway. Records are handled one after another, so a conversation's events keep log order.
+import type { ServerEvent } from '@messenger/protocol';
+import type { LogRecord } from '../core/log-entries.js';
+import type { EventLog, Subscription } from '../core/messages/event-log.js';
+import type { Deliverer } from '../core/routing/delivery.js';
+import type { Store } from '../core/store.js';
+import type { Logger } from '../observability/logger.js';
+
+export class FanoutWorker {
+  private readonly log: EventLog;
+  private readonly store: Store;
+  private readonly deliverer: Deliverer;
+  private readonly logger: Logger;
+  private subscription: Subscription | null = null;
+
+  constructor(deps: { log: EventLog; store: Store; deliverer: Deliverer; logger: Logger }) {
+    this.log = deps.log;
+    this.store = deps.store;
+    this.deliverer = deps.deliverer;
+    this.logger = deps.logger;
+  }
+
+  async start(): Promise<void> {
+    this.subscription = await this.log.subscribe('fanout', (records) => this.handle(records), { from: 'now' });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  async handle(records: LogRecord[]): Promise<void> {
+    for (const record of records) {
+      try {
+        await this.fanOne(record);
+      } catch (error) {
+        this.logger.error({ err: error, pos: record.pos, type: record.type }, 'fan-out of a record failed');
+      }
+    }
+  }
+
+  private async fanOne(r: LogRecord): Promise<void> {
+    if (r.type === 'conversation.updated') {
+      // Each member sees their own view (unread count, mute), so this one is built per member.
+      for (const userId of r.userIds) {
+        const conversation = await this.store.conversation(r.conversationId, userId);
+        if (conversation) await this.deliverer.deliver([userId], { type: 'conversation.updated', conversation });
+      }
+      return;
+    }
+    if (r.type === 'message.deleted' && r.for === 'me') {
+      await this.deliverer.deliver([r.userId], { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' });
+      return;
+    }
+    const event = toEvent(r);
+    await this.deliverer.deliver(await this.store.memberIds(r.conversationId), event);
+  }
+}
+
+function toEvent(r: Exclude<LogRecord, { type: 'conversation.updated' }>): ServerEvent {
+  switch (r.type) {
+    case 'message.created':
+      return { type: 'message.created', conversationId: r.conversationId, message: r.message };
+    case 'message.updated':
+      return { type: 'message.updated', conversationId: r.conversationId, message: r.message };
+    case 'message.deleted':
+      return { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: r.for };
+    case 'reaction.updated':
+      return { type: 'reaction.updated', conversationId: r.conversationId, messageId: r.messageId, userId: r.userId, emoji: r.emoji };
+    case 'receipt.read':
+      return { type: 'receipt.read', conversationId: r.conversationId, userId: r.userId, seq: r.seq };
+    case 'receipt.delivered':
+      return { type: 'receipt.delivered', conversationId: r.conversationId, userId: r.userId, seq: r.seq };
+  }
+}

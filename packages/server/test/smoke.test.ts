@@ -1,0 +1,27 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { directChat, RawSocket, signUp, startTestServer } from './harness.js';
+
+describe('smoke: send over WebSocket reaches the other member', () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  it('delivers message.created to the recipient and acks the sender', async () => {
+    const alice = await signUp(server.url);
+    const bob = await signUp(server.url);
+    const conversationId = await directChat(alice, bob);
+    const a = await RawSocket.open(server.url, alice.apiKey);
+    const b = await RawSocket.open(server.url, bob.apiKey);
+    const reply = await a.request('send', { conversationId, clientMsgId: 'c1', body: 'hi bob' });
+    expect(reply.ok).toBe(true);
+    const event = await b.waitForEvent('message.created');
+    expect(event.message.body).toBe('hi bob');
+    expect(event.message.seq).toBe(1);
+    a.close();
+    b.close();
+  });
+});
