@@ -12,6 +12,8 @@ export function isSingleEmoji(value: string): boolean {
   const graphemes = [...segmenter.segment(value)];
   if (graphemes.length !== 1) return false;
   if (regionalPair.test(value) || keycap.test(value)) return true;
+  // A lone regional indicator is half a flag.
+  if (/\p{Regional_Indicator}/u.test(value)) return false;
   if (!(pictographic.test(value) || emojiPresentation.test(value))) return false;
   // A pictograph glued to letters by a combining mark is not an emoji.
   return !lettersOrDigits.test(value.replace(/\p{Extended_Pictographic}|\p{Emoji_Component}|\uFE0F|\u200D/gu, ''));

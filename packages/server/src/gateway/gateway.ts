@@ -127,7 +127,7 @@ export class Gateway {
     }
     try {
       for (const userId of this.hub.userIds()) await this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs);
-      for (const s of this.hub.sessions() as Session[]) await this.deps.presence.deviceUp(s.userId, s.sessionId, s.presenceStatus, this.ttlMs);
+      for (const s of this.hub.sessions() as Session[]) await this.deps.presence.refresh(s.userId, s.sessionId, s.presenceStatus, this.ttlMs);
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
     }

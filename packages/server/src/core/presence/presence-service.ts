@@ -32,6 +32,11 @@ export class PresenceService {
     this.schedule(userId);
   }
 
+  /** Heartbeat: keeps a device's entry alive without announcing anything. */
+  async refresh(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void> {
+    await this.presence.setDevice(userId, deviceId, status, ttlMs);
+  }
+
   async deviceDown(userId: string, deviceId: string): Promise<void> {
     await this.presence.removeDevice(userId, deviceId, new Date(this.now()));
     this.schedule(userId);

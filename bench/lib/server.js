@@ -1,0 +1,124 @@
+// Embedded server as a child process: spawn (fresh DATA_DIR unless given), wait for /readyz,
+// sample /proc/<pid>/{stat,status}, stop with SIGTERM.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const DATA_ROOT = path.join(ROOT, 'bench', '.data');
+const MAIN = path.join(ROOT, 'packages', 'server', 'dist', 'main.js');
+const CLK_TCK = 100; // getconf CLK_TCK on Linux
+
+export function freshDataDir(name) {
+  const dir = path.join(DATA_ROOT, `${name}-${Date.now().toString(36)}`);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the server. opts: { port, dataDir, cpuProf (dir or null), env, nofile }.
+ * Returns { pid, url, startMs, child, stop(), stats() }.
+ */
+export async function startServer(opts) {
+  const port = opts.port ?? 18000 + Math.floor(Math.random() * 2000);
+  if (!fs.existsSync(MAIN)) throw new Error(`${MAIN} is missing: run "npm run build" first`);
+  const nodeArgs = [];
+  if (opts.cpuProf) {
+    fs.mkdirSync(opts.cpuProf, { recursive: true });
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${opts.cpuProf}`);
+  }
+  const nofile = opts.nofile ?? 65536;
+  // Raise the soft fd limit as far as the hard limit allows, only for the server's own shell.
+  const script = `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`;
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: opts.dataDir,
+    RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_SIGNUPS: '0',
+    LOG_LEVEL: 'warn',
+    ...opts.env,
+  };
+  const started = performance.now();
+  const child = spawn('sh', ['-c', script, process.execPath, ...nodeArgs, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stdout.on('data', () => {});
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    if (stderr.length > 20000) stderr = stderr.slice(-10000);
+  });
+  let exited = null;
+  const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = { code, signal }))));
+  const url = `http://127.0.0.1:${port}`;
+  let startMs = NaN;
+  for (;;) {
+    if (exited) throw new Error(`server exited during start (${JSON.stringify(exited)}):\n${stderr}`);
+    try {
+      const res = await fetch(`${url}/readyz`);
+      await res.arrayBuffer();
+      if (res.status === 200) {
+        startMs = performance.now() - started;
+        break;
+      }
+    } catch {}
+    if (performance.now() - started > 30_000) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready after 30 s:\n${stderr}`);
+    }
+    await sleep(10);
+  }
+  const pid = child.pid; // `exec` keeps the pid: sh is replaced by node
+  return {
+    pid,
+    url,
+    port,
+    startMs,
+    child,
+    get stderr() {
+      return stderr;
+    },
+    stats: () => procStats(pid),
+    async stop() {
+      if (!exited) child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exitPromise;
+      clearTimeout(timer);
+      return exited;
+    },
+  };
+}
+
+/** CPU seconds (user+system) and RSS/peak RSS in MiB of a process, from /proc. */
+export function procStats(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[0] is field 3 (state); utime is field 14, stime field 15.
+    const cpuSec = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name) => Number((status.match(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm')) ?? [])[1] ?? NaN);
+    const threads = Number((status.match(/^Threads:\s+(\d+)/m) ?? [])[1] ?? NaN);
+    return { at: performance.now(), cpuSec, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024, threads };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU% between two procStats samples (100% = one core). */
+export function cpuPercent(a, b) {
+  if (!a || !b || b.at <= a.at) return NaN;
+  return ((b.cpuSec - a.cpuSec) / ((b.at - a.at) / 1000)) * 100;
+}
+
+export function machineInfo() {
+  const cpus = fs.readFileSync('/proc/cpuinfo', 'utf8');
+  const model = (cpus.match(/^model name\s*:\s*(.*)$/m) ?? [])[1] ?? 'unknown';
+  const cores = (cpus.match(/^processor\s*:/gm) ?? []).length;
+  const mem = fs.readFileSync('/proc/meminfo', 'utf8').match(/^MemTotal:\s+(\d+)/m)?.[1];
+  const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return { model, cores, memGiB: mem ? (Number(mem) / 1048576).toFixed(1) : '?', node: process.version, load, date: new Date().toISOString() };
+}

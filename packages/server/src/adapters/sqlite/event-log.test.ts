@@ -1,0 +1,23 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { eventLogContract } from '../../core/messages/event-log.contract.js';
+import { openDatabase } from './db.js';
+import { SqliteEventLog } from './event-log.js';
+
+const logger = pino({ level: 'silent' });
+
+eventLogContract('SqliteEventLog', {
+  place: () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'log-contract-')), 'log.db'),
+  open: async (place) => {
+    const db = openDatabase(place);
+    const log = new SqliteEventLog({ db, logger });
+    const close = log.close.bind(log);
+    log.close = async () => {
+      await close();
+      db.close();
+    };
+    return log;
+  },
+});

@@ -1,0 +1,55 @@
+// The Presence contract: memory and Redis run this suite unchanged (real time, short TTLs).
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Presence } from './presence.js';
+
+export function presenceContract(name: string, open: () => Promise<Presence>): void {
+  describe(`Presence contract: ${name}`, () => {
+    const opened: Presence[] = [];
+    const fresh = async () => {
+      const p = await open();
+      opened.push(p);
+      return p;
+    };
+    const user = () => `u_${Math.random().toString(36).slice(2, 10)}`;
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((p) => p.close()));
+    });
+
+    it('is offline with no last seen for an unknown user', async () => {
+      const p = await fresh();
+      const u = user();
+      expect((await p.get([u])).get(u)).toEqual({ status: 'offline', lastSeenAt: null });
+    });
+
+    it('combines devices: online if any is online, away if all are away', async () => {
+      const p = await fresh();
+      const u = user();
+      await p.setDevice(u, 'd1', 'away', 10_000);
+      expect((await p.get([u])).get(u)!.status).toBe('away');
+      await p.setDevice(u, 'd2', 'online', 10_000);
+      expect((await p.get([u])).get(u)).toEqual({ status: 'online', lastSeenAt: null });
+      await p.removeDevice(u, 'd2', new Date());
+      expect((await p.get([u])).get(u)!.status).toBe('away');
+    });
+
+    it('goes offline with lastSeenAt when the last device leaves cleanly', async () => {
+      const p = await fresh();
+      const u = user();
+      await p.setDevice(u, 'd1', 'online', 10_000);
+      const at = new Date(Date.now() - 1000);
+      await p.removeDevice(u, 'd1', at);
+      expect((await p.get([u])).get(u)).toEqual({ status: 'offline', lastSeenAt: at.toISOString() });
+    });
+
+    it('expires a device that stops refreshing', async () => {
+      const p = await fresh();
+      const u = user();
+      await p.setDevice(u, 'd1', 'online', 300);
+      expect((await p.get([u])).get(u)!.status).toBe('online');
+      await new Promise((r) => setTimeout(r, 450));
+      const info = (await p.get([u])).get(u)!;
+      expect(info.status).toBe('offline');
+      expect(info.lastSeenAt).not.toBeNull();
+    });
+  });
+}

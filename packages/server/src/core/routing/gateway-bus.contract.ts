@@ -1,0 +1,46 @@
+// The GatewayBus contract: in-process and NATS run this suite unchanged.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Delivery, GatewayBus } from './gateway-bus.js';
+
+export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>): void {
+  describe(`GatewayBus contract: ${name}`, () => {
+    const opened: GatewayBus[] = [];
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((b) => b.close()));
+    });
+    const typing = (n: number): Delivery => ({ userIds: ['u_1'], event: { type: 'typing', conversationId: `c_${n}`, userId: 'u_2' } });
+    const until = async (check: () => boolean) => {
+      const deadline = Date.now() + 3000;
+      while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    };
+
+    it('delivers to the addressed gateway only, in publish order', async () => {
+      const bus = await open();
+      opened.push(bus);
+      const g1: Delivery[] = [];
+      const g2: Delivery[] = [];
+      const gw1 = `g1_${Math.random()}`;
+      const gw2 = `g2_${Math.random()}`;
+      await bus.subscribe(gw1, (d) => g1.push(d));
+      await bus.subscribe(gw2, (d) => g2.push(d));
+      for (let i = 0; i < 20; i++) await bus.publish(gw1, typing(i));
+      await bus.publish(gw2, typing(99));
+      await until(() => g1.length === 20 && g2.length === 1);
+      expect(g1.map((d) => (d.event as { conversationId: string }).conversationId)).toEqual(Array.from({ length: 20 }, (_, i) => `c_${i}`));
+      expect(g2).toEqual([typing(99)]);
+    });
+
+    it('stops delivering after unsubscribe, and publishing to nobody is fine', async () => {
+      const bus = await open();
+      opened.push(bus);
+      const got: Delivery[] = [];
+      const gw = `g_${Math.random()}`;
+      const sub = await bus.subscribe(gw, (d) => got.push(d));
+      await sub.stop();
+      await bus.publish(gw, typing(1));
+      await bus.publish('nobody', typing(2));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(got).toEqual([]);
+    });
+  });
+}

@@ -1,0 +1,40 @@
+// The Routes contract: memory and Redis run this suite unchanged.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Routes } from './routes.js';
+
+export function routesContract(name: string, open: () => Promise<Routes>): void {
+  describe(`Routes contract: ${name}`, () => {
+    const opened: Routes[] = [];
+    const fresh = async () => {
+      const r = await open();
+      opened.push(r);
+      return r;
+    };
+    const user = () => `u_${Math.random().toString(36).slice(2, 10)}`;
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((r) => r.close()));
+    });
+
+    it('maps a user to every gateway holding one of their sockets', async () => {
+      const routes = await fresh();
+      const [u, v, w] = [user(), user(), user()];
+      await routes.add(u, 'g1', 10_000);
+      await routes.add(u, 'g2', 10_000);
+      await routes.add(v, 'g1', 10_000);
+      const found = await routes.lookup([u, v, w]);
+      expect(found.get(u)!.sort()).toEqual(['g1', 'g2']);
+      expect(found.get(v)).toEqual(['g1']);
+      expect(found.has(w)).toBe(false);
+      await routes.remove(u, 'g1');
+      expect((await routes.lookup([u])).get(u)).toEqual(['g2']);
+    });
+
+    it('drops a route that is not refreshed within its TTL', async () => {
+      const routes = await fresh();
+      const u = user();
+      await routes.add(u, 'g1', 300);
+      await new Promise((r) => setTimeout(r, 450));
+      expect((await routes.lookup([u])).has(u)).toBe(false);
+    });
+  });
+}
