@@ -7,6 +7,8 @@ import { toMessage, type MessageRow } from './rows.js';
 
 /** Hook for secondary indexes (search) that must change in the same transaction as the message. */
 export interface MessageIndex {
+  /** A new message, by the rowid its insert got. */
+  add(rowid: number, body: string): void;
   put(message: { conversationId: string; seq: number; body: string }): void;
   remove(conversationId: string, seq: number): void;
 }
@@ -64,7 +66,7 @@ export class SqliteMessages {
           if (info.changes === 0) break;
           this.s.bumpConversation.run(m.seq, m.createdAt, m.conversationId);
           this.s.senderRead.run(m.seq, m.seq, m.conversationId, m.senderId);
-          this.index?.put(m);
+          this.index?.add(Number(info.lastInsertRowid), m.body);
           break;
         }
         case 'message.updated': {

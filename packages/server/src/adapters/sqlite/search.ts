@@ -37,6 +37,10 @@ export class SqliteSearch implements MessageIndex {
     };
   }
 
+  add(rowid: number, body: string): void {
+    if (body.length > 0) this.s.insert.run(rowid, indexText(body));
+  }
+
   put(message: { conversationId: string; seq: number; body: string }): void {
     const row = this.s.rowid.get(message.conversationId, message.seq);
     if (!row) return;
