@@ -18,6 +18,8 @@ export class Session implements HubSession {
   private readonly authTimer: NodeJS.Timeout;
   private state: 'auth' | 'authenticating' | 'ready' | 'closed' = 'auth';
   private status: 'online' | 'away' = 'online';
+  /** Set once a close is under way: nothing more is queued on a socket being closed. */
+  private closing = false;
 
   constructor(deps: { socket: WebSocket; services: GatewayServices; logger: Logger; authTimeoutMs: number }) {
     this.socket = deps.socket;
@@ -31,7 +33,7 @@ export class Session implements HubSession {
   }
 
   sendRaw(frame: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.closing) return;
     if (this.socket.bufferedAmount > this.services.config.maxSocketBufferBytes) {
       this.services.metrics.slowConsumerCloses.inc();
       this.close(CLOSE_CODES.slowConsumer, 'send buffer full; reconnect and catch up');
@@ -45,7 +47,8 @@ export class Session implements HubSession {
   }
 
   close(code: number, reason: string): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.closing) return;
+    this.closing = true;
     this.socket.close(code, reason);
     // A peer that never answers the close handshake must not hold the socket open.
     setTimeout(() => this.socket.terminate(), 2000).unref();
