@@ -1,0 +1,121 @@
+// Model-based test (fast-check commands) of the SDK against a real server process: sends,
+// client disconnects and reconnects, and kill -9 of the server, in random interleavings. What
+// the receiving app sees must equal the model: every message the sender's app sent, once, in order.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { MessengerClient } from '@messenger/sdk';
+import { tempDir } from './harness.js';
+import { freePort, ServerProcess } from './process.js';
+
+interface Model {
+  sent: string[];
+}
+
+interface Real {
+  sender: MessengerClient;
+  receiver: MessengerClient;
+  seen: string[];
+  conversationId: string;
+  server: ServerProcess;
+}
+
+const quick = { reconnect: { minDelayMs: 50, maxDelayMs: 300 }, requestTimeoutMs: 3000 };
+
+class Send implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly body: string) {}
+  check = () => true;
+  async run(m: Model, r: Real): Promise<void> {
+    m.sent.push(this.body);
+    // The app does not wait: the outbox owns the message from here on.
+    r.sender.send(r.conversationId, this.body).catch(() => undefined);
+  }
+  toString = () => `send(${this.body})`;
+}
+
+class Reconnect implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await r.sender.close();
+    await r.sender.connect();
+  }
+  toString = () => 'sender.reconnect';
+}
+
+class KillServer implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(_m: Model, r: Real): Promise<void> {
+    await r.server.kill();
+    await r.server.start();
+  }
+  toString = () => 'kill -9 server';
+}
+
+class Pause implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly ms: number) {}
+  check = () => true;
+  async run(): Promise<void> {
+    await new Promise((res) => setTimeout(res, this.ms));
+  }
+  toString = () => `pause(${this.ms})`;
+}
+
+describe('model: the app sees exactly what was sent, once, in order', () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = new ServerProcess(await freePort(), { DATA_DIR: tempDir('model-') });
+    await server.start();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  it('holds across sends, reconnects and server kills', async () => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.commands(
+          [
+            fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim().length > 0).map((s) => new Send(s)),
+            fc.constant(new Reconnect()),
+            fc.constant(new KillServer()),
+            fc.integer({ min: 0, max: 150 }).map((ms) => new Pause(ms)),
+          ],
+          { maxCommands: 25 },
+        ),
+        async (cmds) => {
+          run += 1;
+          const tag = `${run}${Math.random().toString(36).slice(2, 6)}`;
+          const a = await MessengerClient.createUser(server.url, { username: `ma${tag}` });
+          const b = await MessengerClient.createUser(server.url, { username: `mb${tag}` });
+          const sender = new MessengerClient({ baseUrl: server.url, apiKey: a.apiKey, WebSocket: WebSocket as never, ...quick });
+          const receiver = new MessengerClient({ baseUrl: server.url, apiKey: b.apiKey, WebSocket: WebSocket as never, ...quick });
+          const { conversation } = await sender.api.createConversation({ memberIds: [b.user.id] });
+          const seen: string[] = [];
+          const seqs: number[] = [];
+          receiver.on('message.created', (e) => {
+            if (e.conversationId !== conversation.id) return;
+            seen.push(e.message.body);
+            seqs.push(e.message.seq);
+          });
+          receiver.trackConversation(conversation.id, 0);
+          await Promise.all([sender.connect(), receiver.connect()]);
+          const model: Model = { sent: [] };
+          try {
+            await fc.asyncModelRun(() => ({ model, real: { sender, receiver, seen, conversationId: conversation.id, server } }), cmds);
+            const deadline = Date.now() + 30_000;
+            while ((seen.length < model.sent.length || sender.pending().length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+            expect(sender.pending()).toEqual([]);
+            expect(seen).toEqual(model.sent);
+            expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);
+            const history = await receiver.api.getMessages(conversation.id, { limit: 200 });
+            expect(history.map((m) => m.body)).toEqual(model.sent);
+          } finally {
+            await Promise.all([sender.close(), receiver.close()]);
+          }
+        },
+      ),
+      { numRuns: 5, endOnFailure: true },
+    );
+  }, 240_000);
+});
