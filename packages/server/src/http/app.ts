@@ -47,7 +47,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         checks[name] = error instanceof Error ? error.message : 'down';
       }
     }
-    return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+    if (ready) return { status: 'ready', checks };
+    const down = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => k);
+    return reply.status(503).send({ error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` }, status: 'unavailable', checks });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);

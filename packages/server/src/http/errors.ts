@@ -36,6 +36,7 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
     const code = (Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0] as ErrorCode | undefined) ?? 'invalid_request';
     return sendError(reply, code, fastifyError.message);
   }
+  // Not the client's doing: a backing service failed. The contract's answer is a retryable 503.
   request.log.error({ err: error }, 'request failed');
-  return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
+  return sendError(reply, 'unavailable', 'the server could not complete the request; retry');
 }

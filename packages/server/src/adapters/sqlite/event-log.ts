@@ -50,6 +50,8 @@ export class SqliteEventLog implements EventLog {
       page: this.db.prepare<[number, number], { pos: number; payload: string }>('SELECT pos, payload FROM log WHERE pos > ? ORDER BY pos LIMIT ?'),
       offset: this.db.prepare<[string], { pos: number }>('SELECT pos FROM log_offsets WHERE consumer = ?'),
       tail: this.db.prepare<[], { pos: number | null }>('SELECT MAX(pos) AS pos FROM log'),
+      forgetCreated: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.message.body', '') WHERE message_id = ? AND type = 'message.created'"),
+      forgetEdits: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.body', '', '$.message.body', '') WHERE message_id = ? AND type = 'message.updated'"),
       saveOffset: this.db.prepare('INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos'),
     };
   }
@@ -145,7 +147,10 @@ export class SqliteEventLog implements EventLog {
           messageId = draft.message.id;
           seen.set(key, { seq, messageId });
           entry = { ...draft, message: { ...draft.message, seq } };
+        } else if (draft.type === 'message.updated' || draft.type === 'message.deleted' || draft.type === 'reaction.updated') {
+          messageId = draft.messageId;
         }
+        if (draft.type === 'message.deleted' && draft.for === 'everyone') this.forget(draft.messageId);
         const info = this.stmt.insert.run(draft.conversationId, draft.type, seq, messageId, key, JSON.stringify(entry));
         const record = { ...entry, pos: Number(info.lastInsertRowid) } as LogRecord;
         records.push(record);
@@ -155,6 +160,12 @@ export class SqliteEventLog implements EventLog {
     })();
     for (const [conversationId, seq] of heads) this.lastSeqs.set(conversationId, seq);
     return { results, records };
+  }
+
+  /** Deleted for everyone means the text is gone from storage, the log's copies included. */
+  private forget(messageId: string): void {
+    this.stmt.forgetCreated.run(messageId);
+    this.stmt.forgetEdits.run(messageId);
   }
 
   private headOf(conversationId: string, heads: Map<string, number>): number {

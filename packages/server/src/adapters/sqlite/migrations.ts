@@ -71,6 +71,7 @@ export const MIGRATIONS: string[] = [
     payload TEXT NOT NULL
   );
   CREATE INDEX log_seq ON log (conversation_id, seq) WHERE seq IS NOT NULL;
+  CREATE INDEX log_message ON log (message_id) WHERE message_id IS NOT NULL;
   CREATE TABLE log_offsets (
     consumer TEXT PRIMARY KEY,
     pos INTEGER NOT NULL
@@ -83,5 +84,15 @@ export const MIGRATIONS: string[] = [
     content = '',
     contentless_delete = 1
   );
+  `,
+  `
+  CREATE TABLE push_subscriptions (
+    endpoint TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
   `,
 ];

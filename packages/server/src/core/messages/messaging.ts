@@ -36,10 +36,15 @@ export class Messaging {
   /** `created` is false for a retry of an earlier send: the original message comes back. */
   async send(senderId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
     checkMessageText(input.body);
-    await this.conversations.requireMember(input.conversationId, senderId);
+    const membership = await this.conversations.requireMember(input.conversationId, senderId);
     const wait = this.sends.take(senderId);
-    if (wait > 0) throw new AppError('rate_limited', 'sending too fast', wait);
-    if (input.replyToId && !(await this.store.message(input.conversationId, input.replyToId))) {
+    if (wait > 0) {
+      // A retry of a message already sent is answered, not limited: retries must stay safe.
+      const original = await this.store.messageByClientId(senderId, input.clientMsgId);
+      if (original) return { message: original.deletedAt ? tombstone(original, original.deletedAt) : original, created: false };
+      throw new AppError('rate_limited', 'sending too fast', wait);
+    }
+    if (input.replyToId && !(await this.visibleMessage(input.conversationId, input.replyToId, membership.joinedSeq))) {
       throw invalid('replyToId does not name a message of this conversation');
     }
     const draft: Message = {
@@ -64,8 +69,8 @@ export class Messaging {
   }
 
   async edit(userId: string, conversationId: string, messageId: string, body: string): Promise<Message> {
-    await this.conversations.requireMember(conversationId, userId);
-    const message = await this.requireMessage(conversationId, messageId);
+    const membership = await this.conversations.requireMember(conversationId, userId);
+    const message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
     checkCanEdit(message, userId, this.now(), this.editWindowMs);
     checkMessageText(body);
     const editedAt = new Date(this.now()).toISOString();
@@ -75,8 +80,8 @@ export class Messaging {
   }
 
   async delete(userId: string, conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
-    await this.conversations.requireMember(conversationId, userId);
-    const message = await this.requireMessage(conversationId, messageId);
+    const membership = await this.conversations.requireMember(conversationId, userId);
+    const message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
     if (scope === 'everyone') {
       checkCanDeleteForEveryone(message, userId);
       if (message.deletedAt) return;
@@ -87,8 +92,8 @@ export class Messaging {
 
   async react(userId: string, conversationId: string, messageId: string, emoji: string | null): Promise<Message> {
     if (emoji !== null && !isSingleEmoji(emoji)) throw invalid('emoji must be exactly one emoji');
-    await this.conversations.requireMember(conversationId, userId);
-    const message = await this.requireMessage(conversationId, messageId);
+    const membership = await this.conversations.requireMember(conversationId, userId);
+    const message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
     if (message.deletedAt) throw invalid('a deleted message cannot get reactions');
     const others = message.reactions.filter((r) => r.userId !== userId);
     const had = others.length !== message.reactions.length;
@@ -116,8 +121,14 @@ export class Messaging {
     return this.store.search(userId, { q, conversationId, limit });
   }
 
-  private async requireMessage(conversationId: string, messageId: string): Promise<Message> {
+  /** Messages from before the caller joined do not exist for them, even if their id leaked (say, through a reply). */
+  private async visibleMessage(conversationId: string, messageId: string, joinedSeq: number): Promise<Message | null> {
     const message = await this.store.message(conversationId, messageId);
+    return message && message.seq > joinedSeq ? message : null;
+  }
+
+  private async requireMessage(conversationId: string, messageId: string, joinedSeq: number): Promise<Message> {
+    const message = await this.visibleMessage(conversationId, messageId, joinedSeq);
     if (!message) throw notFound('message');
     return message;
   }

@@ -53,11 +53,18 @@ export class PresenceService {
     return out;
   }
 
-  /** Hiding presence announces "offline" at once; showing it again announces the real state. */
+  /**
+   * While hidden, no presence event about the user is sent (the contract) and GetStatus says
+   * offline; showing presence again announces the real state.
+   */
   async setVisible(userId: string, visible: boolean): Promise<void> {
-    if (!visible) await this.announce(userId, { status: 'offline', lastSeenAt: null }, true);
     await this.store.setPresenceVisible(userId, visible);
-    if (visible) this.schedule(userId);
+    if (visible) {
+      this.announced.delete(userId);
+      this.schedule(userId);
+    } else {
+      this.announced.set(userId, 'hidden');
+    }
   }
 
   /** At most one typing event per user per conversation per 2 s; a throttled call is still a success. */
