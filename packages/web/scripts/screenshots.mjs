@@ -1,0 +1,153 @@
+// Starts the server, acts out a short conversation between three people and saves PNGs of the main
+// screens (desktop 1280x800 and phone 375x812, light and dark) to docs/screenshots/.
+// Run after `npm run build`:  node packages/web/scripts/screenshots.mjs
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, ServerProcess, apiKeyOf, assertBuilt, launchBrowser, newUserPage, sendMessage, signUp } from '../test/harness.mjs';
+
+const OUT = path.join(ROOT, 'docs/screenshots');
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 812 };
+
+assertBuilt();
+fs.mkdirSync(OUT, { recursive: true });
+const server = await ServerProcess.start();
+const browser = await launchBrowser();
+
+try {
+  // Sign-up screen.
+  for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+    const { page, context } = await newUserPage(browser, server.url, PHONE, scheme);
+    await page.goto('/');
+    await page.getByRole('textbox', { name: 'Username' }).fill('maya');
+    await page.getByRole('textbox', { name: 'Display name' }).fill('Maya Chen');
+    await shot(page, `phone-signup-${scheme}`);
+    await context.close();
+  }
+
+  const { page: maya } = await newUserPage(browser, server.url, DESKTOP);
+  const { page: leo } = await newUserPage(browser, server.url, DESKTOP);
+  await signUp(maya, 'maya', 'Maya Chen');
+  await signUp(leo, 'leo', 'Leo Martins');
+  const api = (method, p, key, body) => server.api(method, p, key, body);
+  const sam = await api('POST', '/v1/users', null, { username: 'sam', displayName: 'Sam Patel' });
+  const priya = await api('POST', '/v1/users', null, { username: 'priya', displayName: 'Priya Nair' });
+  const mayaKey = await apiKeyOf(maya);
+  const leoKey = await apiKeyOf(leo);
+  const ids = {
+    maya: (await api('GET', '/v1/me', mayaKey)).user.id,
+    leo: (await api('GET', '/v1/me', leoKey)).user.id,
+  };
+
+  // Background chats so the list looks lived in.
+  const hike = (await api('POST', '/v1/conversations', mayaKey, { memberIds: [ids.leo, sam.user.id, priya.user.id], title: 'Weekend hike 🥾' })).conversation;
+  let n = 0;
+  const post = (key, cid, body, extra = {}) => api('POST', `/v1/conversations/${cid}/messages`, key, { clientMsgId: `seed-${++n}`, body, ...extra });
+  await post(sam.apiKey, hike.id, 'Trail report says the ridge path is open again 🎉');
+  await post(priya.apiKey, hike.id, 'Perfect. Meet at the parking lot at 8?');
+  await post(mayaKey, hike.id, 'Works for me, I will bring coffee ☕');
+  const samDirect = (await api('POST', '/v1/conversations', sam.apiKey, { memberIds: [ids.maya] })).conversation;
+  await post(sam.apiKey, samDirect.id, 'Can you send me the slides from Thursday?');
+  await post(mayaKey, samDirect.id, 'Sure, here: https://example.org/slides/q3-review');
+  await post(sam.apiKey, samDirect.id, 'Thanks!');
+  const priyaDirect = (await api('POST', '/v1/conversations', priya.apiKey, { memberIds: [ids.leo] })).conversation;
+  await post(priya.apiKey, priyaDirect.id, 'Are you joining on Saturday?');
+
+  // The main conversation, through the UI so statuses, reactions and replies are real.
+  const direct = (await api('POST', '/v1/conversations', mayaKey, { memberIds: [ids.leo] })).conversation;
+  await maya.goto(`/#/c/${direct.id}`);
+  await leo.goto(`/#/c/${direct.id}`);
+  await maya.getByRole('textbox', { name: 'Message' }).waitFor();
+  await leo.getByRole('textbox', { name: 'Message' }).waitFor();
+  const say = async (page, text) => {
+    await sendMessage(page, text);
+    const other = page === maya ? leo : maya;
+    await other.getByRole('article').filter({ hasText: text }).waitFor();
+  };
+  await say(maya, 'Hey Leo! Did you get a chance to look at the new design? 👀');
+  await say(leo, 'Yes! The blue bubbles look great.');
+  await say(leo, 'One thing: the chat list feels a bit tight on phones.');
+  await say(maya, 'Good catch. I bumped the row height, have a look:\nhttps://example.org/design/v2');
+  await say(leo, 'Much better 🙌');
+  await say(maya, 'Lunch tomorrow to go through the rest?');
+
+  // Leo reacts and replies to the design message.
+  const designMsg = leo.getByRole('article').filter({ hasText: 'bumped the row height' });
+  await designMsg.hover();
+  await designMsg.getByRole('button', { name: 'React' }).click();
+  await leo.getByRole('group', { name: 'Pick a reaction' }).getByRole('button', { name: '❤️' }).click();
+  await maya.getByRole('article').filter({ hasText: 'bumped the row height' }).getByRole('button', { name: '❤️ 1' }).waitFor();
+  const lunch = leo.getByRole('article').filter({ hasText: 'Lunch tomorrow' });
+  await lunch.hover();
+  await lunch.getByRole('button', { name: 'More actions' }).click();
+  await leo.getByRole('menuitem', { name: 'Reply' }).click();
+  await say(leo, 'Sounds good, 12:30 at the usual place?');
+  await maya.getByRole('article', { name: 'You' }).filter({ hasText: 'Lunch tomorrow' }).getByText('Seen', { exact: true }).waitFor();
+  // Leo starts typing so the header shows it (the server passes one typing event per 2 s).
+  await leo.waitForTimeout(2100);
+  await leo.getByRole('textbox', { name: 'Message' }).pressSequentially('Perf');
+  await maya.getByText('Leo Martins is typing…').waitFor();
+  await leo.mouse.move(0, 0);
+  await maya.mouse.move(0, 0);
+
+  for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+    await maya.emulateMedia({ colorScheme: scheme });
+    await shot(maya, `desktop-chat-${scheme}`);
+  }
+  await maya.emulateMedia({ colorScheme: 'light' });
+
+  // Message actions open on the own message.
+  const own = maya.getByRole('article', { name: 'You' }).filter({ hasText: 'Lunch tomorrow' });
+  await own.hover();
+  await own.getByRole('button', { name: 'More actions' }).click();
+  await maya.getByRole('menuitem', { name: 'Reply' }).waitFor();
+  await shot(maya, 'desktop-message-menu-light');
+  await maya.keyboard.press('Escape');
+
+  // Group chat with "Seen by N".
+  await maya.getByRole('navigation', { name: 'Chats' }).getByRole('link', { name: /Weekend hike/ }).click();
+  await maya.getByRole('heading', { name: 'Weekend hike 🥾' }).waitFor();
+  for (const key of [sam.apiKey, priya.apiKey]) await api('POST', `/v1/conversations/${hike.id}/read`, key, { seq: 100 });
+  await maya.getByText('Seen by 2', { exact: true }).waitFor();
+  await maya.emulateMedia({ colorScheme: 'dark' });
+  await shot(maya, 'desktop-group-dark');
+  await maya.emulateMedia({ colorScheme: 'light' });
+
+  // Search.
+  await maya.getByRole('searchbox', { name: 'Search messages' }).fill('design');
+  await maya.getByRole('region', { name: 'Search results' }).locator('mark').first().waitFor();
+  await shot(maya, 'desktop-search-light');
+  await maya.getByRole('searchbox', { name: 'Search messages' }).fill('');
+
+  // Phone: list and chat as separate screens.
+  await leo.getByRole('textbox', { name: 'Message' }).fill('');
+  const phoneCtx = await browser.newContext({ viewport: PHONE, baseURL: server.url, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  await phoneCtx.addInitScript((session) => localStorage.setItem('messenger.session', session), JSON.stringify({ apiKey: mayaKey, userId: ids.maya }));
+  const phone = await phoneCtx.newPage();
+  await phone.goto('/');
+  await phone.getByRole('navigation', { name: 'Chats' }).getByRole('link').first().waitFor();
+  await post(priya.apiKey, hike.id, 'I can drive two people 🚗');
+  await phone.getByRole('navigation', { name: 'Chats' }).getByText('I can drive two people').waitFor();
+  for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+    await phone.emulateMedia({ colorScheme: scheme });
+    await shot(phone, `phone-list-${scheme}`);
+  }
+  await phone.getByRole('navigation', { name: 'Chats' }).getByRole('link', { name: /Leo Martins/ }).click();
+  await phone.getByRole('button', { name: 'Send' }).waitFor();
+  await phone.getByRole('article').filter({ hasText: '12:30' }).waitFor();
+  for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+    await phone.emulateMedia({ colorScheme: scheme });
+    await shot(phone, `phone-chat-${scheme}`);
+  }
+  console.log(`screenshots saved to ${path.relative(process.cwd(), OUT) || OUT}`);
+} finally {
+  await browser.close();
+  await server.dispose();
+}
+
+/** @param {import('playwright-core').Page} page @param {string} name */
+async function shot(page, name) {
+  // Let transitions and the typing dots settle on a stable frame.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), animations: 'disabled' });
+}

@@ -1,0 +1,62 @@
+// The chat list: one link per conversation with avatar, name, preview, time, unread badge and presence.
+import type { Conversation, Message } from '@messenger/protocol';
+import type { AppState } from '../store.js';
+import { chatHref } from '../hooks.js';
+import { conversationName, otherMember } from '../lib/receipts.js';
+import { listTime } from '../lib/time.js';
+import { Avatar } from './Avatar.js';
+
+export function preview(c: Conversation, meId: string): string {
+  const m: Message | null = c.lastMessage;
+  if (!m) return c.kind === 'group' ? 'Group created' : 'Say hello 👋';
+  const text = m.deletedAt ? 'This message was deleted' : m.body.replace(/\s+/g, ' ');
+  if (m.senderId === meId) return `You: ${text}`;
+  if (c.kind === 'group') {
+    const sender = c.members.find((x) => x.userId === m.senderId);
+    return `${sender?.displayName.split(' ')[0] ?? 'Someone'}: ${text}`;
+  }
+  return text;
+}
+
+export function ChatList({ state, meId, activeId, onNewChat }: { state: AppState; meId: string; activeId: string | null; onNewChat(): void }) {
+  return (
+    <nav aria-label="Chats" className="chat-list">
+      {state.listLoaded && state.conversations.length === 0 && (
+        <div className="list-empty">
+          <p>No chats yet.</p>
+          <button type="button" className="secondary" onClick={onNewChat}>Start a chat</button>
+        </div>
+      )}
+      <ul>
+        {state.conversations.map((c) => {
+          const name = conversationName(c, meId);
+          const other = otherMember(c, meId);
+          const presence = other ? state.presence[other.userId]?.status : undefined;
+          const typingUsers = Object.keys(state.typing[c.id] ?? {});
+          return (
+            <li key={c.id}>
+              <a href={chatHref(c.id)} className={`chat-item${c.id === activeId ? ' active' : ''}${c.unreadCount > 0 ? ' unread' : ''}`} aria-current={c.id === activeId ? 'page' : undefined}>
+                <Avatar name={name} seed={other?.userId ?? c.id} presence={presence} />
+                <span className="chat-item-body">
+                  <span className="chat-item-top">
+                    <span className="chat-item-name">{name}</span>
+                    {presence === 'online' && <span className="visually-hidden"> (online)</span>}
+                    <span className="chat-item-time">{listTime(c.lastMessage?.createdAt ?? c.createdAt)}</span>
+                  </span>
+                  <span className="chat-item-bottom">
+                    <span className="chat-item-preview">{typingUsers.length > 0 && c.kind === 'direct' ? <em className="typing-text">typing…</em> : preview(c, meId)}</span>
+                    {c.unreadCount > 0 && (
+                      <span className="badge" aria-label={`${c.unreadCount} unread`}>
+                        {c.unreadCount > 99 ? '99+' : c.unreadCount}
+                      </span>
+                    )}
+                  </span>
+                </span>
+              </a>
+            </li>
+          );
+        })}
+      </ul>
+    </nav>
+  );
+}

@@ -1,0 +1,236 @@
+// One open chat: header with presence or typing, the scrolling history, and the composer.
+import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import type { Conversation, Message } from '@messenger/protocol';
+import type { AppState, AppStore } from '../store.js';
+import { navigate, useNow, usePageVisible } from '../hooks.js';
+import { conversationName, otherMember } from '../lib/receipts.js';
+import { dayKey, dayLabel, lastSeen } from '../lib/time.js';
+import { Avatar } from './Avatar.js';
+import { Composer } from './Composer.js';
+import { MessageItem, PendingItem } from './MessageItem.js';
+
+/** Within this distance of the bottom, the newest message counts as visible and new ones keep it in view. */
+const BOTTOM_SLACK_PX = 80;
+const OLDER_TRIGGER_PX = 150;
+
+interface Props {
+  store: AppStore;
+  state: AppState;
+  conversation: Conversation;
+  focusMessageId: string | null;
+  onAddMembers(): void;
+}
+
+export function ChatView({ store, state, conversation, focusMessageId, onAddMembers }: Props) {
+  const meId = store.session.userId;
+  const id = conversation.id;
+  const chat = state.chats[id];
+  const outgoing = useMemo(() => state.outgoing.filter((i) => i.conversationId === id), [state.outgoing, id]);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [editing, setEditing] = useState<Message | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [flashId, setFlashId] = useState<string | null>(null);
+  const scroller = useRef<HTMLDivElement>(null);
+  const atBottom = useRef(true);
+  const olderAnchor = useRef<{ height: number; top: number } | null>(null);
+  const visible = usePageVisible();
+  const [bottomVisible, setBottomVisible] = useState(true);
+  useNow(30_000);
+
+  useEffect(() => {
+    store.openChat(id).catch(() => setError('Could not load messages.'));
+  }, [store, id]);
+
+  // Auto-read: the newest message is on screen and the tab is visible.
+  useEffect(() => {
+    store.setReading(bottomVisible && visible && chat ? id : null);
+  }, [store, id, bottomVisible, visible, chat]);
+  useEffect(() => () => store.setReading(null), [store]);
+
+  const onScroll = useCallback(() => {
+    const el = scroller.current;
+    if (!el) return;
+    const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < BOTTOM_SLACK_PX;
+    atBottom.current = bottom;
+    setBottomVisible(bottom);
+    if (el.scrollTop < OLDER_TRIGGER_PX && chat?.hasOlder && !chat.loadingOlder) {
+      olderAnchor.current = { height: el.scrollHeight, top: el.scrollTop };
+      store.loadOlder(id).catch(() => setError('Could not load older messages.'));
+    }
+  }, [store, id, chat]);
+
+  const messages = chat?.messages;
+  const firstId = messages?.[0]?.id;
+  const lastKey = `${messages?.[messages.length - 1]?.id}:${outgoing.length}`;
+
+  // Older history was prepended: keep what the user was looking at in place.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    const anchor = olderAnchor.current;
+    if (!el || !anchor) return;
+    olderAnchor.current = null;
+    el.scrollTop = el.scrollHeight - anchor.height + anchor.top;
+  }, [firstId]);
+
+  // New messages at the bottom: follow them if the user was at the bottom.
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && atBottom.current && !focusMessageId) el.scrollTop = el.scrollHeight;
+  }, [lastKey, focusMessageId]);
+
+  // Short histories do not scroll, so no scroll event would ever ask for older pages.
+  useEffect(() => {
+    const el = scroller.current;
+    if (el && chat?.hasOlder && !chat.loadingOlder && el.scrollHeight <= el.clientHeight + OLDER_TRIGGER_PX) onScroll();
+  }, [chat, onScroll]);
+
+  // A search hit: scroll it into the middle and flash it.
+  useEffect(() => {
+    if (!focusMessageId || !messages) return;
+    const el = document.getElementById(`msg-${focusMessageId}`);
+    if (!el) return;
+    el.scrollIntoView({ block: 'center' });
+    setFlashId(focusMessageId);
+    atBottom.current = false;
+    navigate(`#/c/${encodeURIComponent(id)}`);
+    setTimeout(() => onScroll(), 0);
+  }, [focusMessageId, messages, id, onScroll]);
+
+  const name = conversationName(conversation, meId);
+  const other = otherMember(conversation, meId);
+  const typingNames = Object.keys(state.typing[id] ?? {})
+    .map((uid) => conversation.members.find((m) => m.userId === uid)?.displayName)
+    .filter((n): n is string => !!n);
+  const presence = other ? state.presence[other.userId] : undefined;
+  const subtitle =
+    typingNames.length === 1
+      ? `${typingNames[0]} is typing…`
+      : typingNames.length === 2
+        ? `${typingNames[0]} and ${typingNames[1]} are typing…`
+        : typingNames.length > 2
+          ? 'Several people are typing…'
+          : conversation.kind === 'group'
+            ? `${conversation.members.length} members`
+            : presence?.status === 'online'
+              ? 'Online'
+              : presence?.status === 'away'
+                ? 'Away'
+                : presence
+                  ? lastSeen(presence.lastSeenAt)
+                  : '';
+
+  const byId = useMemo(() => new Map((messages ?? []).map((m) => [m.id, m])), [messages]);
+  const memberName = (userId: string) => (userId === meId ? 'You' : (conversation.members.find((m) => m.userId === userId)?.displayName ?? 'Former member'));
+
+  const leave = async () => {
+    try {
+      await store.leave(id);
+      navigate('');
+    } catch {
+      setError('Could not leave the group.');
+    }
+  };
+
+  const jumpTo = (messageId: string) => {
+    const el = document.getElementById(`msg-${messageId}`);
+    if (!el) return;
+    el.scrollIntoView({ block: 'center', behavior: 'smooth' });
+    setFlashId(messageId);
+  };
+
+  return (
+    <section className="chat" aria-label={name}>
+      <header className="chat-header">
+        <a href="#" className="icon-button back-button" aria-label="Back to chats" onClick={(e) => { e.preventDefault(); navigate(''); }}>
+          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M15 5l-7 7 7 7" /></svg>
+        </a>
+        <Avatar name={name} seed={other?.userId ?? id} presence={presence?.status} />
+        <div className="chat-title">
+          <h2>{name}</h2>
+          <p className={typingNames.length > 0 ? 'chat-subtitle typing-text' : 'chat-subtitle'} aria-live="polite">{subtitle}</p>
+        </div>
+        {conversation.kind === 'group' && (
+          <div className="header-actions">
+            <button type="button" className="icon-button" aria-label="Add members" title="Add members" onClick={onAddMembers}>
+              <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="9" cy="8" r="3.2" /><path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" /><path d="M18 8v6M15 11h6" /></svg>
+            </button>
+            <button type="button" className="icon-button" aria-label="Leave group" title="Leave group" onClick={leave}>
+              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 4H5v16h5" /><path d="M14 8l4 4-4 4M18 12H9" /></svg>
+            </button>
+          </div>
+        )}
+      </header>
+      {error && (
+        <p className="chat-error" role="alert">
+          {error} <button type="button" className="link-button" onClick={() => setError(null)}>Dismiss</button>
+        </p>
+      )}
+      <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages with ${name}`} tabIndex={0}>
+        {!chat && <p className="messages-note">Loading…</p>}
+        {chat?.loadingOlder && <p className="messages-note">Loading older messages…</p>}
+        {chat && !chat.hasOlder && <p className="messages-note">{chat.messages.length === 0 && outgoing.length === 0 ? 'No messages yet. Say hello!' : 'This is the beginning of the chat.'}</p>}
+        {messages?.map((m, i) => {
+          const prev = messages[i - 1];
+          const next = messages[i + 1];
+          const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
+          const sameRunAsPrev = !!prev && !newDay && prev.senderId === m.senderId && gapMs(prev, m) < 5 * 60_000;
+          const sameRunAsNext = !!next && dayKey(next.createdAt) === dayKey(m.createdAt) && next.senderId === m.senderId && gapMs(m, next) < 5 * 60_000;
+          return (
+            <Fragment key={m.id}>
+              {newDay && (
+                <div className="day-separator" role="separator">
+                  <span>{dayLabel(m.createdAt)}</span>
+                </div>
+              )}
+              <MessageItem
+                store={store}
+                conversation={conversation}
+                message={m}
+                meId={meId}
+                replied={m.replyToId ? (byId.get(m.replyToId) ?? null) : null}
+                senderName={memberName(m.senderId)}
+                memberName={memberName}
+                showSender={conversation.kind === 'group' && m.senderId !== meId && !sameRunAsPrev}
+                showAvatar={conversation.kind === 'group' && m.senderId !== meId && !sameRunAsNext}
+                grouped={{ prev: sameRunAsPrev, next: sameRunAsNext }}
+                flash={flashId === m.id}
+                onReply={() => { setEditing(null); setReplyTo(m); }}
+                onEdit={() => { setReplyTo(null); setEditing(m); }}
+                onJump={jumpTo}
+                onError={setError}
+              />
+            </Fragment>
+          );
+        })}
+        {outgoing.map((item) => (
+          <PendingItem key={item.clientMsgId} item={item} replied={item.replyToId ? (byId.get(item.replyToId) ?? null) : null} memberName={memberName} onRetry={() => store.retry(item.clientMsgId)} onDiscard={() => store.discard(item.clientMsgId)} />
+        ))}
+        <TypingBubble names={typingNames} />
+      </div>
+      <Composer
+        key={id}
+        store={store}
+        conversationId={id}
+        replyTo={replyTo}
+        editing={editing}
+        memberName={memberName}
+        onCancel={() => { setReplyTo(null); setEditing(null); }}
+        onSent={() => { atBottom.current = true; setReplyTo(null); setEditing(null); }}
+        onError={setError}
+      />
+    </section>
+  );
+}
+
+function gapMs(a: Message, b: Message): number {
+  return new Date(b.createdAt).getTime() - new Date(a.createdAt).getTime();
+}
+
+function TypingBubble({ names }: { names: string[] }) {
+  if (names.length === 0) return null;
+  return (
+    <div className="typing-bubble" aria-hidden="true">
+      <span /><span /><span />
+    </div>
+  );
+}

@@ -1,0 +1,80 @@
+// The signed-in screen: sidebar (list, search, new chat) and the open chat; one pane at a time on a phone.
+import { useEffect, useState } from 'react';
+import type { AppStore } from '../store.js';
+import { navigate, usePageVisible, useAppState, useRoute } from '../hooks.js';
+import { Avatar } from './Avatar.js';
+import { ChatList } from './ChatList.js';
+import { ChatView } from './ChatView.js';
+import { ConnectionBanner } from './ConnectionBanner.js';
+import { AccountDialog, AddMembersDialog, NewChatDialog, NewGroupDialog } from './Dialogs.js';
+import { SearchResults } from './SearchResults.js';
+
+type OpenDialog = 'chat' | 'group' | 'account' | 'members' | null;
+
+export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): void }) {
+  const state = useAppState(store);
+  const route = useRoute();
+  const visible = usePageVisible();
+  const [dialog, setDialog] = useState<OpenDialog>(null);
+  const [query, setQuery] = useState('');
+
+  const unread = state.conversations.reduce((n, c) => n + (c.muted ? 0 : c.unreadCount), 0);
+  useEffect(() => {
+    document.title = unread > 0 ? `(${unread}) Messenger` : 'Messenger';
+  }, [unread]);
+
+  useEffect(() => store.setAway(!visible), [store, visible]);
+
+  const active = route.chatId ? state.conversations.find((c) => c.id === route.chatId) : undefined;
+  // A chat we left or never had: back to the list rather than an empty pane.
+  useEffect(() => {
+    if (route.chatId && state.listLoaded && !active) navigate('');
+  }, [route.chatId, state.listLoaded, active]);
+
+  const me = state.me;
+  return (
+    <div className={`app ${route.chatId ? 'has-chat' : 'no-chat'}`}>
+      <aside className="sidebar">
+        <header className="sidebar-header">
+          <button type="button" className="icon-button account-button" aria-label="Account" onClick={() => setDialog('account')}>
+            <Avatar name={me?.displayName ?? '?'} seed={me?.id ?? ''} size="sm" />
+          </button>
+          <h1>Chats</h1>
+          <div className="header-actions">
+            <button type="button" className="icon-button" aria-label="New chat" title="New chat" onClick={() => setDialog('chat')}>
+              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 20l1.3-3.9A8 8 0 1 1 8 19z" /><path d="M12 8v6M9 11h6" /></svg>
+            </button>
+            <button type="button" className="icon-button" aria-label="New group" title="New group" onClick={() => setDialog('group')}>
+              <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="9" cy="8" r="3.2" /><path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" /><path d="M17 7v6M14 10h6" /></svg>
+            </button>
+            <button type="button" className="icon-button" aria-label="Sign out" title="Sign out" onClick={onSignOut}>
+              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 4H5v16h5" /><path d="M14 8l4 4-4 4M18 12H9" /></svg>
+            </button>
+          </div>
+        </header>
+        <div className="search">
+          <input type="search" aria-label="Search messages" placeholder="Search messages" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setQuery('')} />
+        </div>
+        <ConnectionBanner state={state.connection} />
+        {query.trim() ? (
+          <SearchResults store={store} state={state} query={query.trim()} onOpen={() => setQuery('')} />
+        ) : (
+          <ChatList state={state} meId={store.session.userId} activeId={route.chatId} onNewChat={() => setDialog('chat')} />
+        )}
+      </aside>
+      <main className="main-pane">
+        {active ? (
+          <ChatView key={active.id} store={store} state={state} conversation={active} focusMessageId={route.messageId} onAddMembers={() => setDialog('members')} />
+        ) : (
+          <div className="empty-pane">
+            <p>{state.conversations.length > 0 ? 'Pick a chat to start messaging.' : 'No chats yet. Start one with a username.'}</p>
+          </div>
+        )}
+      </main>
+      {dialog === 'chat' && <NewChatDialog store={store} onClose={() => setDialog(null)} />}
+      {dialog === 'group' && <NewGroupDialog store={store} onClose={() => setDialog(null)} />}
+      {dialog === 'members' && active && <AddMembersDialog store={store} conversation={active} onClose={() => setDialog(null)} />}
+      {dialog === 'account' && <AccountDialog store={store} me={me} onSignOut={onSignOut} onClose={() => setDialog(null)} />}
+    </div>
+  );
+}
