@@ -91,3 +91,16 @@ export interface MessagesResponse { messages: Message[] }
 export interface PresenceResponse { presence: Record<string, PresenceInfo> }
 export interface SearchResponse { results: SearchResult[] }
 export interface VapidKeyResponse { publicKey: string }
+
+/** The decrypted body of a Web Push the notifier sends (one per new message for an offline member). */
+export interface PushMessagePayload {
+  type: 'message';
+  conversationId: string;
+  messageId: string;
+  /** The sender's display name. */
+  senderName: string;
+  /** The start of the body; absent when the message was deleted before the push went out. */
+  preview?: string;
+  /** The recipient's unread messages over all conversations, for the app badge. */
+  unreadTotal: number;
+}

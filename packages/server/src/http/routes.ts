@@ -4,17 +4,20 @@ import * as P from '@messenger/protocol';
 import { AppError } from '../domain/errors.js';
 import type { Conversations } from '../core/conversations/conversations.js';
 import type { Messaging } from '../core/messages/messaging.js';
+import type { PushRegistration } from '../core/notifications/push-registration.js';
 import type { PresenceService } from '../core/presence/presence-service.js';
 import type { Users } from '../core/users/users.js';
 import type { Metrics } from '../observability/metrics.js';
 import { authenticate } from './auth.js';
 import { parse } from './errors.js';
+import { registerPushRoutes } from './push-routes.js';
 
 export interface RouteDeps {
   users: Users;
   conversations: Conversations;
   messaging: Messaging;
   presence: PresenceService;
+  push: PushRegistration;
   metrics: Metrics;
 }
 
@@ -158,6 +161,8 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const q = parse(P.searchQuery, req.query);
     return { results: await messaging.search(user.id, q.q, q.conversationId, q.limit) };
   });
+
+  registerPushRoutes(app, deps);
 
   // Unknown /v1 paths answer in the contract's shape rather than Fastify's.
   app.all('/v1/*', async () => {

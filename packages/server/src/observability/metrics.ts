@@ -11,6 +11,7 @@ export interface Metrics {
   httpRequests: client.Counter<'method' | 'route' | 'status'>;
   logBatchSize: client.Histogram;
   logCommitSeconds: client.Histogram;
+  pushNotifications: client.Counter<'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -50,6 +51,12 @@ export function createMetrics(): Metrics {
       name: 'messenger_log_commit_seconds',
       help: 'Duration of one durable log commit (fsync included)',
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+      registers: [registry],
+    }),
+    pushNotifications: new client.Counter({
+      name: 'messenger_push_notifications_total',
+      help: 'Web Push notifications by final outcome (sent, gone, rejected, failed after retries, dropped)',
+      labelNames: ['outcome'],
       registers: [registry],
     }),
   };
