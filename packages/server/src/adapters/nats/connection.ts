@@ -1,0 +1,18 @@
+// Connecting to NATS: the one place that turns "cannot reach the server" into AppError('unavailable').
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { unavailable } from '../../domain/errors.js';
+
+/** `servers` is a comma-separated list (nats://host:4222,...). Keeps reconnecting forever after the first connect. */
+export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
+  try {
+    return await connect({
+      servers: servers.split(',').map((s) => s.trim()).filter(Boolean),
+      name,
+      timeout: 5_000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 1_000,
+    });
+  } catch (error) {
+    throw Object.assign(unavailable(`cannot reach NATS at ${servers}`), { cause: error });
+  }
+}

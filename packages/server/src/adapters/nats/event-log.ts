@@ -1,0 +1,208 @@
+// JetStreamEventLog: the cluster's durable log. One file-backed stream per partition, so each
+// partition is its own replicated group with its own leader: appends scale with partitions, and a
+// stream's sequence is the order of everything in that partition (the message seq).
+import { DiscardPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { AppError, unavailable } from '../../domain/errors.js';
+import { dedupKey, type LogDraft } from '../../core/log-entries.js';
+import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
+import type { Logger } from '../../observability/logger.js';
+import { connectNats } from './connection.js';
+import { decode, DurableReader, LiveReader, type PartitionReader } from './log-readers.js';
+import { logStream, logSubject, logSubjects, partitionOf, token } from './subjects.js';
+
+export interface JetStreamEventLogDeps {
+  /** Comma-separated NATS URLs. Ignored when `connection` is given (then the caller owns and closes it). */
+  servers: string;
+  connection?: NatsConnection;
+  logger: Logger;
+  /** Names the streams (`<PREFIX>_<p>`) and subjects (`<prefix>.<p>.<conversationId>`); [a-z0-9_-]. */
+  streamPrefix?: string;
+  /** Fixed for the life of the data: a conversation's partition is hash(conversationId) % partitions. */
+  partitions?: number;
+  /** 1 on a laptop, 3 in production (needs a 3-node cluster, see deploy/nats/nats-server.conf). */
+  replicas?: number;
+  /** JetStream's own dedup window for Nats-Msg-Id; `lookupDuplicate` covers what is older. */
+  duplicateWindowMs?: number;
+  /** Bound on each publish (and on the whole append). */
+  timeoutMs?: number;
+  /** Records handed to a durable handler at most at once; also the consumer's max ack pending. */
+  batchSize?: number;
+  /**
+   * The lasting dedup authority (the store's unique key on sender + clientMsgId), asked before
+   * publishing because JetStream only remembers Nats-Msg-Id for its duplicate window.
+   */
+  lookupDuplicate?: (senderId: string, clientMsgId: string) => Promise<{ seq: number; messageId: string } | null>;
+}
+
+type Options = JetStreamEventLogDeps & typeof DEFAULTS;
+
+const DEFAULTS = { streamPrefix: 'log', partitions: 4, replicas: 1, duplicateWindowMs: 120_000, timeoutMs: 5_000, batchSize: 100 };
+
+export class JetStreamEventLog implements EventLog {
+  private readonly readers = new Set<PartitionReader[]>();
+  private closed = false;
+  /** Publishes leave in call order even when dedup lookups finish out of order. */
+  private publishTurn: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly opts: Options,
+  ) {}
+
+  /** Connects and creates (or updates) the partition streams. Rejects with AppError('unavailable'). */
+  static async open(deps: JetStreamEventLogDeps): Promise<JetStreamEventLog> {
+    const opts: Options = {
+      ...deps,
+      streamPrefix: deps.streamPrefix ?? DEFAULTS.streamPrefix,
+      partitions: deps.partitions ?? DEFAULTS.partitions,
+      replicas: deps.replicas ?? DEFAULTS.replicas,
+      duplicateWindowMs: deps.duplicateWindowMs ?? DEFAULTS.duplicateWindowMs,
+      timeoutMs: deps.timeoutMs ?? DEFAULTS.timeoutMs,
+      batchSize: deps.batchSize ?? DEFAULTS.batchSize,
+    };
+    if (!/^[a-z0-9_-]+$/u.test(opts.streamPrefix)) throw new Error(`invalid stream prefix ${opts.streamPrefix}`);
+    if (!Number.isInteger(opts.partitions) || opts.partitions < 1) throw new Error('partitions must be a positive integer');
+    const nc = deps.connection ?? (await connectNats(deps.servers, 'event-log'));
+    try {
+      const jsm = await jetstreamManager(nc, { timeout: opts.timeoutMs });
+      for (let p = 0; p < opts.partitions; p++) await ensureStream(jsm, streamConfig(opts, p));
+      return new JetStreamEventLog(nc, !deps.connection, jetstream(nc, { timeout: opts.timeoutMs }), jsm, opts);
+    } catch (error) {
+      if (!deps.connection) await nc.close().catch(() => {});
+      throw toUnavailable(error);
+    }
+  }
+
+  async append(draft: LogDraft): Promise<AppendResult> {
+    if (this.closed || this.nc.isClosed()) throw unavailable('the log is closed');
+    const key = dedupKey(draft);
+    const lookup = key && draft.type === 'message.created' && this.opts.lookupDuplicate
+      ? this.opts.lookupDuplicate(draft.message.senderId, draft.message.clientMsgId)
+      : null;
+    const partition = partitionOf(draft.conversationId, this.opts.partitions);
+    const turn = this.publishTurn;
+    let done!: () => void;
+    this.publishTurn = new Promise((resolve) => (done = resolve));
+    let acked;
+    try {
+      const prior = lookup ? await withTimeout(lookup, this.opts.timeoutMs) : null;
+      await turn;
+      if (prior) return { duplicate: true, seq: prior.seq, messageId: prior.messageId };
+      const sent = this.js.publish(logSubject(this.opts.streamPrefix, partition, draft.conversationId), JSON.stringify(draft), {
+        ...(key ? { msgID: key } : {}),
+        timeout: this.opts.timeoutMs,
+      });
+      done();
+      acked = await sent;
+    } catch (error) {
+      this.opts.logger.warn({ err: error, type: draft.type }, 'log append failed');
+      throw toUnavailable(error);
+    } finally {
+      done();
+    }
+    if (acked.duplicate) return this.original(logStream(this.opts.streamPrefix, partition), acked.seq);
+    return { duplicate: false, record: decode(draft, acked.seq) };
+  }
+
+  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now' } = {}): Promise<Subscription> {
+    if (this.closed) throw unavailable('the log is closed');
+    const gate = serialize(handler);
+    const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
+    const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize: this.opts.batchSize };
+    const readers: PartitionReader[] = streams.map((stream) =>
+      opts.from === 'now' ? new LiveReader({ ...common, stream }) : new DurableReader({ ...common, stream, consumer: token(consumer) }),
+    );
+    try {
+      await Promise.all(readers.map((r) => r.start()));
+    } catch (error) {
+      await Promise.all(readers.map((r) => r.stop()));
+      throw toUnavailable(error);
+    }
+    this.readers.add(readers);
+    return {
+      stop: async () => {
+        this.readers.delete(readers);
+        await Promise.all(readers.map((r) => r.stop()));
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.readers].flatMap((readers) => readers.map((r) => r.stop())));
+    this.readers.clear();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+
+  /** A duplicate PubAck carries the original's sequence; its message id is read back from the stream. */
+  private async original(stream: string, seq: number): Promise<AppendResult> {
+    try {
+      const stored = await this.jsm.streams.getMessage(stream, { seq });
+      if (!stored) throw new Error(`message ${seq} of ${stream} is gone`);
+      const draft = stored.json<LogDraft>();
+      if (draft.type !== 'message.created') throw new Error(`message ${seq} of ${stream} is a ${draft.type}`);
+      return { duplicate: true, seq, messageId: draft.message.id };
+    } catch (error) {
+      this.opts.logger.error({ err: error, stream, seq }, 'cannot read the original of a duplicate append');
+      throw toUnavailable(error);
+    }
+  }
+}
+
+function streamConfig(opts: Options, partition: number): Partial<StreamConfig> & { name: string } {
+  return {
+    name: logStream(opts.streamPrefix, partition),
+    subjects: [logSubjects(opts.streamPrefix, partition)],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    num_replicas: opts.replicas,
+    duplicate_window: nanos(opts.duplicateWindowMs),
+    // The log is the source of truth until persisted: no message may be deleted out of it.
+    deny_delete: true,
+    allow_rollup_hdrs: false,
+  };
+}
+
+async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
+  try {
+    const info = await jsm.streams.info(config.name);
+    const { subjects, num_replicas, duplicate_window } = config;
+    const current = info.config;
+    if (current.num_replicas !== num_replicas || current.duplicate_window !== duplicate_window || current.subjects.join() !== subjects!.join()) {
+      await jsm.streams.update(config.name, { ...current, subjects: subjects!, num_replicas: num_replicas!, duplicate_window: duplicate_window! });
+    }
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
+    await jsm.streams.add(config);
+  }
+}
+
+/** One handler call at a time per subscription, whichever partition the batch came from. */
+function serialize(handler: LogHandler): LogHandler {
+  let queue: Promise<unknown> = Promise.resolve();
+  return (records) => {
+    const run = queue.then(() => handler(records));
+    queue = run.catch(() => {});
+    return run;
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+function toUnavailable(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  return Object.assign(unavailable(), { cause: error });
+}
+

@@ -1,0 +1,67 @@
+// NatsGatewayBus: server-to-gateway push over NATS core, one subject per gateway (gw.<gatewayId>).
+// Core NATS is at most once, which is the port's promise: a gateway that is gone misses the event.
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { unavailable } from '../../domain/errors.js';
+import type { Delivery, DeliveryHandler, GatewayBus } from '../../core/routing/gateway-bus.js';
+import type { Logger } from '../../observability/logger.js';
+import { connectNats } from './connection.js';
+import { gatewaySubject } from './subjects.js';
+
+export interface NatsGatewayBusDeps {
+  /** Comma-separated NATS URLs. Ignored when `connection` is given (then the caller owns and closes it). */
+  servers: string;
+  connection?: NatsConnection;
+  logger: Logger;
+}
+
+export class NatsGatewayBus implements GatewayBus {
+  private readonly subscriptions = new Set<Subscription>();
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly ownsConnection: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(deps: NatsGatewayBusDeps): Promise<NatsGatewayBus> {
+    const nc = deps.connection ?? (await connectNats(deps.servers, 'gateway-bus'));
+    return new NatsGatewayBus(nc, !deps.connection, deps.logger);
+  }
+
+  async publish(gatewayId: string, delivery: Delivery): Promise<void> {
+    try {
+      this.nc.publish(gatewaySubject(gatewayId), JSON.stringify(delivery));
+    } catch (error) {
+      throw Object.assign(unavailable('the gateway bus is down'), { cause: error });
+    }
+  }
+
+  async subscribe(gatewayId: string, handler: DeliveryHandler): Promise<{ stop(): Promise<void> }> {
+    const sub = this.nc.subscribe(gatewaySubject(gatewayId), {
+      callback: (error, msg) => {
+        if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus subscription failed');
+        try {
+          handler(msg.json<Delivery>());
+        } catch (err) {
+          this.logger.error({ err, gatewayId }, 'gateway bus handler failed');
+        }
+      },
+    });
+    this.subscriptions.add(sub);
+    // The server has registered the interest once the flush returns: publishes from any process reach it.
+    await this.nc.flush();
+    return {
+      stop: async () => {
+        this.subscriptions.delete(sub);
+        sub.unsubscribe();
+        if (!this.nc.isClosed()) await this.nc.flush();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const sub of this.subscriptions) sub.unsubscribe();
+    this.subscriptions.clear();
+    if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
+  }
+}

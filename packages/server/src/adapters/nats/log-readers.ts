@@ -1,0 +1,191 @@
+// Readers of one partition stream for JetStreamEventLog.subscribe: durable (a pull consumer that
+// acks after the handler) and live (an ordered consumer from the tail, no position kept).
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { LogDraft, LogRecord } from '../../core/log-entries.js';
+import type { LogHandler } from '../../core/messages/event-log.js';
+import type { Logger } from '../../observability/logger.js';
+
+export interface PartitionReader {
+  start(): Promise<void>;
+  /** Returns once no handler call of this reader is running; unhandled messages are left to redelivery. */
+  stop(): Promise<void>;
+}
+
+interface ReaderDeps {
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  stream: string;
+  handler: LogHandler;
+  logger: Logger;
+  batchSize: number;
+}
+
+/** Long enough for a slow batch; `working()` extends it while a failing batch is retried. */
+const ACK_WAIT_MS = 30_000;
+/** A pull request waits this long for messages before the reader issues the next one. */
+const FETCH_EXPIRES_MS = 30_000;
+const RETRY_MAX_MS = 10_000;
+
+/**
+ * Strict order within the partition: the next batch is only asked for once the previous one is
+ * acked, and a failing batch is retried here (with backoff) rather than nak'd, so nothing behind it
+ * can overtake it. The server redelivers only what a dead process held unacked (after ACK_WAIT_MS).
+ */
+export class DurableReader implements PartitionReader {
+  private stopped = false;
+  private current: ConsumerMessages | null = null;
+  private loop: Promise<void> = Promise.resolve();
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly deps: ReaderDeps & { consumer: string }) {}
+
+  async start(): Promise<void> {
+    const { js, jsm, stream, consumer, batchSize } = this.deps;
+    await ensureConsumer(jsm, stream, {
+      durable_name: consumer,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: nanos(ACK_WAIT_MS),
+      max_ack_pending: batchSize,
+      max_deliver: -1,
+    });
+    const pull = await js.consumers.get(stream, consumer);
+    this.loop = this.run(() => pull.fetch({ max_messages: batchSize, expires: FETCH_EXPIRES_MS }));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    void this.current?.close();
+    await this.loop;
+  }
+
+  private async run(fetch: () => Promise<ConsumerMessages>): Promise<void> {
+    while (!this.stopped) {
+      let batch: JsMsg[] = [];
+      try {
+        const messages = (this.current = await fetch());
+        if (this.stopped) void messages.close();
+        for await (const m of messages) {
+          batch.push(m);
+          // Grow the batch with what has already arrived; hand it over as soon as nothing more is buffered.
+          if (messages.getPending() > 0 && batch.length < this.deps.batchSize) continue;
+          await this.handle(batch);
+          batch = [];
+          if (this.stopped) break;
+        }
+      } catch (error) {
+        if (this.stopped) break;
+        this.deps.logger.warn({ err: error, stream: this.deps.stream }, 'log fetch failed; retrying');
+        await this.pause(1_000);
+      } finally {
+        this.current = null;
+        for (const m of batch) m.nak();
+      }
+    }
+  }
+
+  private async handle(batch: JsMsg[]): Promise<void> {
+    const records = decodeAll(batch, this.deps.logger);
+    for (let attempt = 0; records.length > 0; attempt++) {
+      try {
+        await this.deps.handler(records);
+        break;
+      } catch (error) {
+        this.deps.logger.error({ err: error, stream: this.deps.stream, attempt }, 'durable log consumer failed; will retry');
+        if (this.stopped) return; // the caller naks the batch: redelivered to whoever reads next
+        for (const m of batch) m.working();
+        await this.pause(Math.min(250 * 2 ** attempt, RETRY_MAX_MS));
+        if (this.stopped) return;
+      }
+    }
+    const last = batch.pop()!;
+    for (const m of batch) m.ack();
+    batch.length = 0;
+    // Acks travel in order; confirming the last one means the consumer's position has moved.
+    await last.ackAck().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'log ack not confirmed; the batch may be redelivered'));
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+/** For `from: 'now'`: starts after the stream's last sequence at subscribe time, so nothing appended after is missed. */
+export class LiveReader implements PartitionReader {
+  private messages: ConsumerMessages | null = null;
+  private loop: Promise<void> = Promise.resolve();
+
+  constructor(private readonly deps: ReaderDeps) {}
+
+  async start(): Promise<void> {
+    const { js, jsm, stream, batchSize } = this.deps;
+    const info = await jsm.streams.info(stream);
+    const ordered = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.state.last_seq + 1 });
+    const messages = (this.messages = await ordered.consume({ max_messages: batchSize }));
+    this.loop = this.run(messages);
+  }
+
+  async stop(): Promise<void> {
+    void this.messages?.close();
+    await this.loop;
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    let batch: JsMsg[] = [];
+    try {
+      for await (const m of messages) {
+        batch.push(m);
+        if (messages.getPending() > 0 && batch.length < this.deps.batchSize) continue;
+        const records = decodeAll(batch, this.deps.logger);
+        batch = [];
+        try {
+          await this.deps.handler(records);
+        } catch (error) {
+          this.deps.logger.error({ err: error, stream: this.deps.stream }, 'live log consumer failed');
+        }
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error, stream: this.deps.stream }, 'live log reader stopped');
+    }
+  }
+}
+
+/** The stream sequence is both the record's position and, for message.created, the message's seq. */
+export function decode(draft: LogDraft, seq: number): LogRecord {
+  if (draft.type === 'message.created') return { ...draft, message: { ...draft.message, seq }, pos: seq };
+  return { ...draft, pos: seq };
+}
+
+/** An undecodable message can never succeed: it is logged and terminated rather than blocking the partition. */
+function decodeAll(batch: JsMsg[], logger: Logger): LogRecord[] {
+  const records: LogRecord[] = [];
+  for (const m of batch) {
+    try {
+      records.push(decode(m.json<LogDraft>(), m.seq));
+    } catch (error) {
+      logger.error({ err: error, subject: m.subject, seq: m.seq }, 'undecodable log entry skipped');
+      m.term();
+    }
+  }
+  return records;
+}
+
+async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    const info = await jsm.consumers.info(stream, config.durable_name);
+    if (info.config.max_ack_pending !== config.max_ack_pending || info.config.ack_wait !== config.ack_wait) {
+      await jsm.consumers.update(stream, config.durable_name, { max_ack_pending: config.max_ack_pending!, ack_wait: config.ack_wait! });
+    }
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;
+    await jsm.consumers.add(stream, config);
+  }
+}

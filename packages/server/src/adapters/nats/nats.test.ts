@@ -1,0 +1,118 @@
+// JetStreamEventLog and NatsGatewayBus against the NATS server at 127.0.0.1:4222 (JetStream on).
+import net from 'node:net';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { afterAll, describe, expect, it } from 'vitest';
+import { draftMessage, eventLogContract } from '../../core/messages/event-log.contract.js';
+import { gatewayBusContract } from '../../core/routing/gateway-bus.contract.js';
+import type { LogRecord } from '../../core/log-entries.js';
+import { AppError } from '../../domain/errors.js';
+import { JetStreamEventLog } from './event-log.js';
+import { NatsGatewayBus } from './gateway-bus.js';
+import { logStream, partitionOf } from './subjects.js';
+
+const SERVERS = 'nats://127.0.0.1:4222';
+const PARTITIONS = 4;
+const logger = pino({ level: 'silent' });
+const places: string[] = [];
+
+function place(): string {
+  const prefix = `t${Math.random().toString(36).slice(2, 10)}`;
+  places.push(prefix);
+  return prefix;
+}
+
+const openLog = (prefix: string, extra: Partial<Parameters<typeof JetStreamEventLog.open>[0]> = {}) =>
+  JetStreamEventLog.open({ servers: SERVERS, streamPrefix: prefix, partitions: PARTITIONS, logger, ...extra });
+
+afterAll(async () => {
+  const nc = await connect({ servers: SERVERS });
+  const jsm = await jetstreamManager(nc);
+  for (const prefix of places) {
+    for (let p = 0; p < PARTITIONS; p++) await jsm.streams.delete(logStream(prefix, p)).catch(() => false);
+  }
+  await nc.close();
+});
+
+eventLogContract('JetStreamEventLog', { place, open: (prefix) => openLog(prefix) });
+
+gatewayBusContract('NatsGatewayBus', () => NatsGatewayBus.open({ servers: SERVERS, logger }));
+
+const created = (conversationId: string, clientMsgId: string, senderId = 'u_1') =>
+  ({ type: 'message.created', conversationId, message: draftMessage(conversationId, senderId, clientMsgId) }) as const;
+
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function expectUnavailable(promise: Promise<unknown>): Promise<void> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  expect(error).toBeInstanceOf(AppError);
+  expect((error as AppError).code).toBe('unavailable');
+}
+
+describe('JetStreamEventLog beyond the contract', () => {
+  it('rejects with unavailable, quickly, when NATS cannot be reached', async () => {
+    const started = Date.now();
+    await expectUnavailable(JetStreamEventLog.open({ servers: `nats://127.0.0.1:${await closedPort()}`, logger }));
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('rejects appends with unavailable, quickly, once its connection is gone', async () => {
+    const nc = await connect({ servers: SERVERS });
+    const log = await openLog(place(), { connection: nc });
+    await log.append(created('c_1', 'before'));
+    await nc.close();
+    const started = Date.now();
+    await expectUnavailable(log.append(created('c_1', 'after')));
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await log.close();
+  });
+
+  it('answers a duplicate from lookupDuplicate (the lasting authority) without publishing', async () => {
+    const asked: string[] = [];
+    const log = await openLog(place(), {
+      lookupDuplicate: async (senderId, clientMsgId) => {
+        asked.push(`${senderId}:${clientMsgId}`);
+        return clientMsgId === 'old' ? { seq: 42, messageId: 'm_old' } : null;
+      },
+    });
+    expect(await log.append(created('c_1', 'old'))).toEqual({ duplicate: true, seq: 42, messageId: 'm_old' });
+    const fresh = await log.append(created('c_1', 'new'));
+    expect(fresh.duplicate).toBe(false);
+    if (fresh.duplicate || fresh.record.type !== 'message.created') throw new Error('expected a record');
+    expect(fresh.record.message.seq).toBe(1); // nothing was published for 'old'
+    expect(fresh.record.pos).toBe(1);
+    expect(asked).toEqual(['u_1:old', 'u_1:new']);
+    await log.close();
+  });
+
+  it('spreads conversations over partitions and reads each one in order', async () => {
+    const conversations = Array.from({ length: 12 }, (_, i) => `c_${i}`);
+    expect(new Set(conversations.map((c) => partitionOf(c, PARTITIONS))).size).toBeGreaterThan(1);
+    const log = await openLog(place());
+    const appended = await Promise.all(
+      Array.from({ length: 120 }, (_, i) => log.append(created(conversations[i % 12]!, `k${i}`))),
+    );
+    const seen: LogRecord[] = [];
+    const sub = await log.subscribe('ordered', (records) => void seen.push(...records));
+    const deadline = Date.now() + 5_000;
+    while (seen.length < 120 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(seen).toHaveLength(120);
+    for (const conversationId of conversations) {
+      const mine = seen.filter((r) => r.conversationId === conversationId);
+      const seqs = mine.map((r) => (r.type === 'message.created' ? r.message.seq : -1));
+      expect(seqs).toEqual(mine.map((r) => r.pos));
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      const keys = mine.map((r) => (r.type === 'message.created' ? r.message.clientMsgId : ''));
+      expect(keys).toEqual(appended.flatMap((a, i) => (i % 12 === conversations.indexOf(conversationId) && !a.duplicate ? [`k${i}`] : [])));
+    }
+    await sub.stop();
+    await log.close();
+  });
+});

@@ -1,0 +1,208 @@
+// Conversations and members in PostgreSQL: creation, membership, the chat list (GetChats) and views.
+// A page of chats costs two queries whatever its size: the page with each chat's last visible message
+// and unread count (LATERAL), then the members of all its chats.
+import type { Conversation, Member } from '@messenger/protocol';
+import type { Membership, NewConversation } from '../../core/store.js';
+import { decodeCursor, encodeCursor } from '../sql/cursor.js';
+import type { PgDb } from './pool.js';
+import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
+
+type ViewRow = Nullable<MessageRow> & {
+  conv_id: string;
+  conv_kind: 'direct' | 'group';
+  conv_title: string | null;
+  conv_created_at: Date;
+  conv_last_seq: string;
+  /** last_activity_at to the microsecond, for the cursor. */
+  conv_cursor_at: string;
+  conv_muted: boolean;
+  unread: number;
+};
+
+interface MemberRow {
+  conversation_id: string;
+  user_id: string;
+  username: string;
+  display_name: string;
+  read_seq: string;
+  delivered_seq: string;
+}
+
+interface MembershipRow {
+  user_id: string;
+  joined_seq: string;
+  read_seq: string;
+  delivered_seq: string;
+  muted: boolean;
+}
+
+// $1 viewer, $2 limit; `filter` picks the viewer's chats. The page is cut first, so the LATERALs run
+// only for the chats shown, not for every chat the viewer has.
+const views = (filter: string) => `
+  WITH page AS (
+    SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
+           me.joined_seq, me.read_seq, me.muted
+      FROM members me JOIN conversations c ON c.id = me.conversation_id
+     WHERE me.user_id = $1 AND ${filter}
+     ORDER BY c.last_activity_at DESC, c.id DESC
+     LIMIT $2
+  )
+  SELECT p.id AS conv_id, p.kind AS conv_kind, p.title AS conv_title, p.created_at AS conv_created_at,
+         p.last_seq AS conv_last_seq, p.muted AS conv_muted,
+         to_char(p.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS conv_cursor_at,
+         lm.*, unread.n AS unread
+    FROM page p
+    LEFT JOIN LATERAL (
+      SELECT ${MESSAGE_COLUMNS} FROM messages m
+       WHERE m.conversation_id = p.id AND m.seq > p.joined_seq AND ${notHiddenFor('$1')}
+       ORDER BY m.seq DESC LIMIT 1
+    ) lm ON true
+    CROSS JOIN LATERAL (
+      SELECT count(*)::int AS n FROM messages m
+       WHERE m.conversation_id = p.id AND m.seq > GREATEST(p.read_seq, p.joined_seq)
+         AND m.sender_id <> $1 AND m.deleted_at IS NULL AND ${notHiddenFor('$1')}
+    ) unread
+   ORDER BY p.last_activity_at DESC, p.id DESC`;
+
+const PAGE = views('($3::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($3::timestamptz, $4::text))');
+const ONE = views('c.id = $3');
+
+export class PostgresConversations {
+  private readonly db: PgDb;
+
+  constructor(db: PgDb) {
+    this.db = db;
+  }
+
+  async create(conv: NewConversation): Promise<{ id: string; created: boolean }> {
+    return this.db.tx(async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $4) ON CONFLICT (direct_key) DO NOTHING`,
+        [conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey],
+      );
+      if (inserted.rowCount === 0) {
+        // A direct chat for this pair exists (or was created concurrently and is now committed).
+        const { rows } = await client.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [conv.directKey]);
+        return { id: rows[0]!.id, created: false };
+      }
+      await client.query('INSERT INTO members (conversation_id, user_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [conv.id, conv.memberIds]);
+      return { id: conv.id, created: true };
+    });
+  }
+
+  /** Each new member joins after the conversation's current last seq; returns who was added, in the order asked. */
+  async addMembers(conversationId: string, userIds: string[]): Promise<string[]> {
+    if (userIds.length === 0) return [];
+    const rows = await this.db.query<{ user_id: string }>(
+      `INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq)
+       SELECT $1, u.id, s.last_seq, s.last_seq, s.last_seq
+         FROM unnest($2::text[]) AS u(id),
+              (SELECT COALESCE((SELECT last_seq FROM conversations WHERE id = $1), 0) AS last_seq) s
+       ON CONFLICT DO NOTHING RETURNING user_id`,
+      [conversationId, userIds],
+    );
+    const added = new Set(rows.map((r) => r.user_id));
+    return userIds.filter((id) => added.delete(id));
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<boolean> {
+    const rows = await this.db.query('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING 1', [conversationId, userId]);
+    return rows.length > 0;
+  }
+
+  async membership(conversationId: string, userId: string): Promise<Membership | null> {
+    const [row] = await this.db.query<MembershipRow>(
+      'SELECT user_id, joined_seq, read_seq, delivered_seq, muted FROM members WHERE conversation_id = $1 AND user_id = $2',
+      [conversationId, userId],
+    );
+    return row
+      ? { userId: row.user_id, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted }
+      : null;
+  }
+
+  async memberIds(conversationId: string): Promise<string[]> {
+    const rows = await this.db.query<{ user_id: string }>('SELECT user_id FROM members WHERE conversation_id = $1', [conversationId]);
+    return rows.map((r) => r.user_id);
+  }
+
+  async kind(conversationId: string): Promise<'direct' | 'group' | null> {
+    const [row] = await this.db.query<{ kind: 'direct' | 'group' }>('SELECT kind FROM conversations WHERE id = $1', [conversationId]);
+    return row?.kind ?? null;
+  }
+
+  async lastSeq(conversationId: string): Promise<number> {
+    const [row] = await this.db.query<{ last_seq: string }>('SELECT last_seq FROM conversations WHERE id = $1', [conversationId]);
+    return row ? Number(row.last_seq) : 0;
+  }
+
+  async view(conversationId: string, viewerId: string): Promise<Conversation | null> {
+    const rows = await this.db.query<ViewRow>(ONE, [viewerId, 1, conversationId]);
+    const [view] = await this.toViews(rows, viewerId);
+    return view ?? null;
+  }
+
+  async page(viewerId: string, limit: number, cursor: string | null): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+    let after: [string, string] | [null, null] = [null, null];
+    if (cursor) {
+      const parts = decodeCursor(cursor);
+      if (parts && typeof parts[0] === 'string' && !Number.isNaN(Date.parse(parts[0])) && typeof parts[1] === 'string') after = [parts[0], parts[1]];
+    }
+    const rows = await this.db.query<ViewRow>(PAGE, [viewerId, limit + 1, after[0], after[1]]);
+    const more = rows.length > limit;
+    const shown = more ? rows.slice(0, limit) : rows;
+    const last = shown[shown.length - 1];
+    return {
+      conversations: await this.toViews(shown, viewerId),
+      nextCursor: more && last ? encodeCursor([last.conv_cursor_at, last.conv_id]) : null,
+    };
+  }
+
+  async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> {
+    await this.db.query('UPDATE members SET muted = $1 WHERE conversation_id = $2 AND user_id = $3', [muted, conversationId, userId]);
+  }
+
+  async contacts(userId: string): Promise<string[]> {
+    const rows = await this.db.query<{ user_id: string }>(
+      `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.conversation_id = m.conversation_id
+        WHERE m.user_id = $1 AND o.user_id <> $1`,
+      [userId],
+    );
+    return rows.map((r) => r.user_id);
+  }
+
+  /** Adds the members of every chat in one query; a chat whose member list lacks the viewer is dropped. */
+  private async toViews(rows: ViewRow[], viewerId: string): Promise<Conversation[]> {
+    if (rows.length === 0) return [];
+    const memberRows = await this.db.query<MemberRow>(
+      `SELECT m.conversation_id, m.user_id, u.username, u.display_name, m.read_seq, m.delivered_seq
+         FROM members m JOIN users u ON u.id = m.user_id
+        WHERE m.conversation_id = ANY($1::text[])
+        ORDER BY m.conversation_id, m.joined_seq, m.user_id`,
+      [rows.map((r) => r.conv_id)],
+    );
+    const members = new Map<string, Member[]>();
+    for (const m of memberRows) {
+      const list = members.get(m.conversation_id) ?? [];
+      list.push({ userId: m.user_id, username: m.username, displayName: m.display_name, readSeq: Number(m.read_seq), deliveredSeq: Number(m.delivered_seq) });
+      members.set(m.conversation_id, list);
+    }
+    return rows.flatMap((row) => {
+      const list = members.get(row.conv_id) ?? [];
+      if (!list.some((m) => m.userId === viewerId)) return [];
+      return [{
+        id: row.conv_id,
+        kind: row.conv_kind,
+        title: row.conv_title,
+        members: list,
+        createdAt: row.conv_created_at.toISOString(),
+        lastSeq: Number(row.conv_last_seq),
+        lastMessage: row.id === null ? null : toMessage(row as MessageRow),
+        unreadCount: row.unread,
+        muted: row.conv_muted,
+      }];
+    });
+  }
+}

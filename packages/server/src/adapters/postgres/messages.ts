@@ -1,0 +1,168 @@
+// Messages in PostgreSQL: the persister's apply (idempotent per record, one transaction per call,
+// records in the order given), history and single reads. Message data is addressed by
+// (conversation_id, ...) so every statement prunes to one hash partition.
+import type { Message } from '@messenger/protocol';
+import type { PoolClient } from 'pg';
+import type { LogRecord } from '../../core/log-entries.js';
+import { indexText } from '../../core/search/text.js';
+import type { HistoryQuery } from '../../core/store.js';
+import type { PgDb } from './pool.js';
+import { MESSAGE_COLUMNS, notHiddenFor, searchVector, toMessage, type MessageRow } from './rows.js';
+
+/** What the search index sees of a body; lowercased here so folding never depends on the server's locale. */
+const searchText = (body: string) => indexText(body).toLowerCase();
+
+// One statement for a run of sends, whatever its length. message_keys decides: a replay (same sender
+// + clientMsgId) inserts no key, so nothing below it runs for that record; within a run the earlier
+// record wins, as applying them one by one would. Data-modifying CTEs run once each even when the
+// final SELECT ignores them, but cannot see each other's writes: hence the follow-up for orphan keys.
+const CREATE = `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
+      WITH ORDINALITY AS t(conversation_id, seq, id, sender_id, client_msg_id, body, created_at, reply_to_id, search_text, ord)
+  ), k AS (
+    INSERT INTO message_keys (sender_id, client_msg_id, conversation_id, seq, message_id)
+    SELECT sender_id, client_msg_id, conversation_id, seq, id FROM input ORDER BY ord
+    ON CONFLICT DO NOTHING RETURNING sender_id, client_msg_id, conversation_id, seq, message_id
+  ), m AS (
+    INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, created_at, reply_to_id, search)
+    SELECT i.conversation_id, i.seq, i.id, i.sender_id, i.client_msg_id, i.body, i.created_at, i.reply_to_id, ${searchVector('i.search_text')}
+      FROM input i JOIN k ON k.sender_id = i.sender_id AND k.client_msg_id = i.client_msg_id
+                         AND k.conversation_id = i.conversation_id AND k.seq = i.seq AND k.message_id = i.id
+     ORDER BY i.ord
+    ON CONFLICT DO NOTHING RETURNING conversation_id, seq, sender_id, client_msg_id, created_at
+  ), c AS (
+    UPDATE conversations c SET last_seq = GREATEST(c.last_seq, x.seq), last_activity_at = GREATEST(c.last_activity_at, x.at)
+      FROM (SELECT conversation_id, max(seq) AS seq, max(created_at) AS at FROM m GROUP BY conversation_id) x
+     WHERE c.id = x.conversation_id
+  ), r AS (
+    UPDATE members mb SET read_seq = GREATEST(mb.read_seq, x.seq), delivered_seq = GREATEST(mb.delivered_seq, x.seq)
+      FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM m GROUP BY conversation_id, sender_id) x
+     WHERE mb.conversation_id = x.conversation_id AND mb.user_id = x.sender_id
+  )
+  SELECT k.sender_id, k.client_msg_id FROM k
+   WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id)`;
+
+type Created = Extract<LogRecord, { type: 'message.created' }>;
+
+async function applyCreated(client: PoolClient, run: Created[]): Promise<void> {
+  const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+  for (const { message: m } of run) {
+    [m.conversationId, m.seq, m.id, m.senderId, m.clientMsgId, m.body, m.createdAt, m.replyToId, searchText(m.body)].forEach((v, i) => cols[i]!.push(v));
+  }
+  const { rows } = await client.query<{ sender_id: string; client_msg_id: string }>({ name: 'messenger.message.created', text: CREATE }, cols);
+  // The key was free but (conversation, seq) or the id was taken: the record is ignored whole, as
+  // SQLite's INSERT OR IGNORE does, so its key must not linger.
+  if (rows.length > 0) {
+    await client.query('DELETE FROM message_keys WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [
+      rows.map((r) => r.sender_id),
+      rows.map((r) => r.client_msg_id),
+    ]);
+  }
+}
+
+const EDIT = `UPDATE messages SET body = $3, edited_at = $4, search = ${searchVector('$5::text')}
+  WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL`;
+
+const TOMBSTONE = `
+  WITH t AS (
+    UPDATE messages SET body = '', deleted_at = $3, search = NULL
+     WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING 1
+  )
+  DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2
+     AND EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1 AND id = $2)`;
+
+const HIDE = `INSERT INTO hidden (user_id, conversation_id, seq, message_id)
+  SELECT $3, conversation_id, seq, id FROM messages WHERE conversation_id = $1 AND id = $2
+  ON CONFLICT DO NOTHING`;
+
+const REACT = `INSERT INTO reactions (conversation_id, message_id, user_id, emoji) VALUES ($1, $2, $3, $4)
+  ON CONFLICT (conversation_id, message_id, user_id) DO UPDATE SET emoji = excluded.emoji`;
+
+/** Every record but message.created, one statement each. */
+async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): Promise<void> {
+  switch (r.type) {
+    case 'message.updated':
+      await client.query(EDIT, [r.conversationId, r.messageId, r.body, r.editedAt, searchText(r.body)]);
+      break;
+    case 'message.deleted':
+      if (r.for === 'everyone') await client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]);
+      else await client.query(HIDE, [r.conversationId, r.messageId, r.userId]);
+      break;
+    case 'reaction.updated':
+      if (r.emoji === null) {
+        await client.query('DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND user_id = $3', [r.conversationId, r.messageId, r.userId]);
+      } else {
+        await client.query(REACT, [r.conversationId, r.messageId, r.userId, r.emoji]);
+      }
+      break;
+    case 'receipt.read':
+      await client.query('UPDATE members SET read_seq = GREATEST(read_seq, $1) WHERE conversation_id = $2 AND user_id = $3', [r.seq, r.conversationId, r.userId]);
+      break;
+    case 'receipt.delivered':
+      await client.query('UPDATE members SET delivered_seq = GREATEST(delivered_seq, $1) WHERE conversation_id = $2 AND user_id = $3', [r.seq, r.conversationId, r.userId]);
+      break;
+    case 'conversation.updated':
+      break;
+  }
+}
+
+export class PostgresMessages {
+  private readonly db: PgDb;
+
+  constructor(db: PgDb) {
+    this.db = db;
+  }
+
+  async apply(records: LogRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.db.tx(async (client) => {
+      let run: Created[] = [];
+      for (const r of records) {
+        if (r.type === 'message.created') {
+          run.push(r);
+          continue;
+        }
+        if (run.length > 0) await applyCreated(client, run);
+        run = [];
+        await applyOther(client, r);
+      }
+      if (run.length > 0) await applyCreated(client, run);
+    });
+  }
+
+  async message(conversationId: string, messageId: string): Promise<Message | null> {
+    const [row] = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 AND m.id = $2`, [conversationId, messageId]);
+    return row ? toMessage(row) : null;
+  }
+
+  /** Reads through message_keys, the idempotency authority, then the message's partition. */
+  async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
+    const [row] = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM message_keys k JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq
+        WHERE k.sender_id = $1 AND k.client_msg_id = $2`,
+      [senderId, clientMsgId],
+    );
+    return row ? toMessage(row) : null;
+  }
+
+  async history(conversationId: string, viewerId: string, q: HistoryQuery): Promise<Message[]> {
+    const after = q.afterSeq !== undefined;
+    const params: unknown[] = [conversationId, viewerId, q.afterSeq ?? 0, q.limit];
+    let below = '';
+    if (q.beforeSeq !== undefined) {
+      params.push(q.beforeSeq);
+      below = 'AND m.seq < $5::bigint';
+    }
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m
+        WHERE m.conversation_id = $1
+          AND m.seq > GREATEST($3::bigint, COALESCE((SELECT joined_seq FROM members WHERE conversation_id = $1 AND user_id = $2), 0))
+          ${below} AND ${notHiddenFor('$2')}
+        ORDER BY m.seq ${after ? 'ASC' : 'DESC'} LIMIT $4`,
+      params,
+    );
+    if (!after) rows.reverse();
+    return rows.map(toMessage);
+  }
+}

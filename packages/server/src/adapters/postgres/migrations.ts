@@ -1,0 +1,169 @@
+// PostgreSQL schema, one entry per version in schema_migrations. Never edit a shipped entry; append.
+// Users and conversations are relational; message data is Cassandra-shaped: keyed (conversation_id,
+// seq) and hash-partitioned by conversation_id, so Citus or a wide-column store can take the same keys.
+import type { Pool } from 'pg';
+import { checkSchemaName, isUnavailable } from './pool.js';
+import { unavailable } from '../../domain/errors.js';
+
+/** Hash partitions of the message tables. Changing it means re-partitioning: a new migration. */
+export const MESSAGE_PARTITIONS = 8;
+
+const partitions = (table: string) =>
+  Array.from(
+    { length: MESSAGE_PARTITIONS },
+    (_, i) => `CREATE TABLE ${table}_p${i} PARTITION OF ${table} FOR VALUES WITH (MODULUS ${MESSAGE_PARTITIONS}, REMAINDER ${i});`,
+  ).join('\n');
+
+export const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE users (
+    id text COLLATE "C" PRIMARY KEY,
+    username text NOT NULL UNIQUE,
+    display_name text NOT NULL,
+    created_at timestamptz NOT NULL,
+    presence_visible boolean NOT NULL DEFAULT true
+  );
+  CREATE TABLE api_keys (
+    key_hash text COLLATE "C" PRIMARY KEY,
+    user_id text COLLATE "C" NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE TABLE conversations (
+    id text COLLATE "C" PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('direct', 'group')),
+    title text,
+    created_at timestamptz NOT NULL,
+    direct_key text COLLATE "C" UNIQUE,
+    last_seq bigint NOT NULL DEFAULT 0,
+    last_activity_at timestamptz NOT NULL
+  );
+  CREATE TABLE members (
+    conversation_id text COLLATE "C" NOT NULL,
+    user_id text COLLATE "C" NOT NULL,
+    joined_seq bigint NOT NULL DEFAULT 0,
+    read_seq bigint NOT NULL DEFAULT 0,
+    delivered_seq bigint NOT NULL DEFAULT 0,
+    muted boolean NOT NULL DEFAULT false,
+    PRIMARY KEY (conversation_id, user_id)
+  );
+  CREATE INDEX members_by_user ON members (user_id, conversation_id);
+
+  CREATE TABLE messages (
+    conversation_id text COLLATE "C" NOT NULL,
+    seq bigint NOT NULL,
+    id text COLLATE "C" NOT NULL,
+    sender_id text COLLATE "C" NOT NULL,
+    client_msg_id text COLLATE "C" NOT NULL,
+    body text NOT NULL,
+    created_at timestamptz NOT NULL,
+    edited_at timestamptz,
+    deleted_at timestamptz,
+    reply_to_id text COLLATE "C",
+    -- to_tsvector('simple', unaccent(lower(indexText(body)))), written with the body; NULL once deleted.
+    search tsvector,
+    PRIMARY KEY (conversation_id, seq),
+    UNIQUE (conversation_id, id)
+  ) PARTITION BY HASH (conversation_id);
+  ${partitions('messages')}
+  CREATE INDEX messages_search ON messages USING gin (search);
+
+  -- The lasting idempotency authority for sends: a unique index on the partitioned table would
+  -- have to include conversation_id, so (sender, clientMsgId) lives here, unpartitioned.
+  CREATE TABLE message_keys (
+    sender_id text COLLATE "C" NOT NULL,
+    client_msg_id text COLLATE "C" NOT NULL,
+    conversation_id text COLLATE "C" NOT NULL,
+    seq bigint NOT NULL,
+    message_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (sender_id, client_msg_id)
+  );
+
+  CREATE TABLE reactions (
+    conversation_id text COLLATE "C" NOT NULL,
+    message_id text COLLATE "C" NOT NULL,
+    user_id text COLLATE "C" NOT NULL,
+    emoji text NOT NULL,
+    PRIMARY KEY (conversation_id, message_id, user_id)
+  ) PARTITION BY HASH (conversation_id);
+  ${partitions('reactions')}
+
+  -- Deleted-for-me: per user, so keyed by user rather than partitioned with the messages.
+  CREATE TABLE hidden (
+    user_id text COLLATE "C" NOT NULL,
+    conversation_id text COLLATE "C" NOT NULL,
+    seq bigint NOT NULL,
+    message_id text COLLATE "C" NOT NULL,
+    PRIMARY KEY (user_id, conversation_id, seq)
+  );
+
+  -- unaccent lives once per database (in public unless it was installed elsewhere); each schema gets
+  -- an IMMUTABLE wrapper naming it explicitly, so results never depend on the caller's search_path.
+  CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public;
+  DO $do$
+  DECLARE ns text := (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'unaccent');
+  BEGIN
+    EXECUTE format(
+      'CREATE FUNCTION messenger_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS %L',
+      format('SELECT %I.unaccent(%L::regdictionary, $1)', ns, quote_ident(ns) || '.unaccent'));
+  END
+  $do$;
+  `,
+  `
+  CREATE TABLE push_subscriptions (
+    endpoint text COLLATE "C" PRIMARY KEY,
+    user_id text COLLATE "C" NOT NULL,
+    p256dh text NOT NULL,
+    auth text NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  CREATE INDEX push_subscriptions_by_user ON push_subscriptions (user_id);
+  -- Settings every process of a deployment must share (the VAPID key pair).
+  CREATE TABLE server_settings (
+    key text COLLATE "C" PRIMARY KEY,
+    value jsonb NOT NULL
+  );
+  `,
+];
+
+// One key for the whole database: the extension is per database, so schemas migrate one at a time.
+const MIGRATION_LOCK = 0x6d736772; // "msgr"
+
+/**
+ * Applies the pending migrations. Safe to run from many processes at once: a session advisory lock
+ * serializes them and each version commits together with its schema_migrations row.
+ */
+export async function migrate(pool: Pool, schema: string | null = null): Promise<void> {
+  let client;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw isUnavailable(err) ? unavailable() : err;
+  }
+  let broken: Error | undefined;
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(schema)}`);
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+      const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+      for (let version = rows[0]?.version ?? 0; version < MIGRATIONS.length; version++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(MIGRATIONS[version]!);
+          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version + 1]);
+          await client.query('COMMIT');
+        } catch (err) {
+          await client.query('ROLLBACK');
+          throw err;
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } catch (err) {
+    broken = err instanceof Error ? err : new Error(String(err));
+    throw isUnavailable(err) ? unavailable() : err;
+  } finally {
+    client.release(broken);
+  }
+}

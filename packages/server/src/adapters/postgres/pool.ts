@@ -1,0 +1,107 @@
+// The PostgreSQL connection: one pool, reads straight on it, writes in explicit transactions, and
+// connection failures turned into AppError('unavailable') so use cases answer 503 instead of crashing.
+import os from 'node:os';
+import pg from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
+import { AppError, unavailable } from '../../domain/errors.js';
+
+export type PostgresConnection =
+  /** A pool the caller owns (and ends); its search_path decides the schema. */
+  | { pool: Pool }
+  /** The store opens (and ends) its own pool; `schema` (created by migrate) becomes its search_path. */
+  | { connectionString: string; schema?: string; maxConnections?: number };
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function checkSchemaName(schema: string): string {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid schema name: ${schema}`);
+  return schema;
+}
+
+export function openPool(conn: PostgresConnection): { pool: Pool; owned: boolean; schema: string | null } {
+  if ('pool' in conn) return { pool: conn.pool, owned: false, schema: null };
+  const schema = conn.schema === undefined ? null : checkSchemaName(conn.schema);
+  const pool = new pg.Pool({
+    connectionString: withDefaultUser(conn.connectionString),
+    max: conn.maxConnections ?? 10,
+    connectionTimeoutMillis: 5_000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client dying (server restart, network blip) is not fatal: the next query reconnects or
+  // fails with 'unavailable'. Without a listener the pool's 'error' event would crash the process.
+  pool.on('error', () => undefined);
+  return { pool, owned: true, schema };
+}
+
+/** A URL without a user means the OS user, as psql does (pg itself reads only $USER, often unset). */
+function withDefaultUser(connectionString: string): string {
+  try {
+    const url = new URL(connectionString);
+    if (url.username || !/^postgres(ql)?:$/.test(url.protocol)) return connectionString;
+    url.username = process.env.PGUSER ?? os.userInfo().username;
+    return url.toString();
+  } catch {
+    return connectionString;
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+// SQLSTATE: 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections.
+const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
+const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection ended/i;
+
+/** True when the error means "the database cannot be reached", not "this query is wrong". */
+export function isUnavailable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (NETWORK_CODES.has(code) || UNAVAILABLE_STATES.test(code))) return true;
+  if (err instanceof AggregateError && err.errors.some(isUnavailable)) return true;
+  return UNAVAILABLE_MESSAGES.test(err.message);
+}
+
+function toAppError(err: unknown): unknown {
+  return err instanceof AppError || !isUnavailable(err) ? err : unavailable();
+}
+
+export class PgDb {
+  readonly pool: Pool;
+
+  constructor(pool: Pool) {
+    this.pool = pool;
+  }
+
+  async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  /** Runs `fn` in one transaction (READ COMMITTED); rolls back on any error. */
+  async tx<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      throw toAppError(err);
+    }
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const out = await fn(client);
+      await client.query('COMMIT');
+      return out;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackError) {
+        broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+      }
+      throw toAppError(err);
+    } finally {
+      // Releasing with an error destroys the client instead of returning a bad connection to the pool.
+      client.release(broken);
+    }
+  }
+}

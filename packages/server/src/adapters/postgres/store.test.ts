@@ -1,0 +1,188 @@
+// PostgresStore against a real PostgreSQL: the Store contract unchanged, plus what only PostgreSQL
+// has (concurrent migrations, hash partitions, connection failures, chat-list round trips).
+// Each store gets its own schema, dropped on close, so files and tests can run in parallel.
+// PG_TEST_URL overrides the server; without it and without a server the suite skips, saying why.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { LogRecord } from '../../core/log-entries.js';
+import { storeContract } from '../../core/store.contract.js';
+import { MESSAGE_PARTITIONS, MIGRATIONS, migrate } from './migrations.js';
+import { PostgresStore } from './store.js';
+
+const URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
+const admin = new pg.Pool({ connectionString: URL, max: 2 });
+admin.on('error', () => undefined);
+const reachable = await admin.query('SELECT 1').then(() => true, (err: Error) => {
+  if (process.env.PG_TEST_URL) throw err;
+  return false;
+});
+afterAll(() => admin.end());
+
+const freshSchema = () => `s_${randomBytes(6).toString('hex')}`;
+const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+
+async function openInSchema(): Promise<{ store: PostgresStore; schema: string }> {
+  const schema = freshSchema();
+  const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 4 });
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await dropSchema(schema);
+  };
+  return { store, schema };
+}
+
+const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
+
+type Created = Extract<LogRecord, { type: 'message.created' }>;
+
+let pos = 0;
+const created = (conversationId: string, senderId: string, seq: number, clientMsgId: string, createdAt: string): Created => ({
+  type: 'message.created',
+  conversationId,
+  pos: ++pos,
+  message: {
+    id: `m_${conversationId}_${seq}`, conversationId, seq, senderId, clientMsgId, body: `hello ${seq}`,
+    createdAt, editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+  },
+});
+
+if (!reachable) {
+  describe.skip(`PostgresStore: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
+    it('contract', () => undefined);
+  });
+} else {
+  storeContract('PostgresStore', { open });
+
+  describe('PostgresStore on PostgreSQL', () => {
+    it('migrates once when two processes migrate the same schema at the same time', async () => {
+      const schema = freshSchema();
+      const pools = [0, 1].map(() => new pg.Pool({ connectionString: URL, max: 1, options: `-c search_path=${schema}` }));
+      try {
+        await Promise.all(pools.map((pool) => migrate(pool, schema)));
+        await migrate(pools[0]!, schema);
+        const { rows } = await admin.query(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
+        expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+      } finally {
+        await Promise.all(pools.map((pool) => pool.end()));
+        await dropSchema(schema);
+      }
+    });
+
+    it('hash-partitions messages by conversation_id', async () => {
+      const { store, schema } = await openInSchema();
+      try {
+        const { rows } = await admin.query(
+          `SELECT p.partstrat, a.attname,
+                  (SELECT count(*)::int FROM pg_inherits i WHERE i.inhparent = p.partrelid) AS partitions
+             FROM pg_partitioned_table p
+             JOIN pg_class c ON c.oid = p.partrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = p.partattrs[0]
+            WHERE n.nspname = $1 AND c.relname = 'messages'`,
+          [schema],
+        );
+        expect(rows).toEqual([{ partstrat: 'h', attname: 'conversation_id', partitions: MESSAGE_PARTITIONS }]);
+        const at = new Date().toISOString();
+        await store.apply(Array.from({ length: 32 }, (_, i) => created(`c_${i}`, 'u_a', 1, `cm_${i}`, at)));
+        const spread = await admin.query(`SELECT DISTINCT tableoid FROM ${schema}.messages`);
+        expect(spread.rowCount).toBeGreaterThan(1);
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('keeps (sender, clientMsgId) idempotent across conversations through message_keys', async () => {
+      const store = await open();
+      try {
+        const at = new Date().toISOString();
+        await store.apply([created('c_1', 'u_a', 1, 'cm_same', at), created('c_2', 'u_a', 1, 'cm_same', at)]);
+        expect(await store.messageByClientId('u_a', 'cm_same')).toMatchObject({ conversationId: 'c_1', seq: 1 });
+        expect(await store.message('c_2', 'm_c_2_1')).toBeNull();
+        // A record whose (conversation, seq) is taken is ignored whole: its key is not left behind.
+        const other = created('c_1', 'u_b', 1, 'cm_other', at);
+        await store.apply([{ ...other, message: { ...other.message, id: 'm_other' } }]);
+        expect(await store.messageByClientId('u_b', 'cm_other')).toBeNull();
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('applies a batch in order, as if record by record: replays, conflicts and edits inside one call', async () => {
+      const store = await open();
+      try {
+        const at = new Date().toISOString();
+        const a = created('c_b', 'u_a', 1, 'cm_a', at);
+        const clash: Created = { ...a, pos: ++pos, message: { ...a.message, id: 'm_clash', senderId: 'u_b', clientMsgId: 'cm_clash', body: 'clash' } };
+        const edit: LogRecord = { type: 'message.updated', conversationId: 'c_b', messageId: a.message.id, body: 'edited', editedAt: at, message: a.message, pos: ++pos };
+        const b = created('c_b', 'u_b', 2, 'cm_b', at);
+        const batch = [a, a, clash, edit, b, a];
+        await store.apply(batch);
+        await store.apply(batch);
+        const all = await store.history('c_b', 'u_a', { limit: 10 });
+        expect(all.map((m) => [m.seq, m.id, m.body])).toEqual([[1, a.message.id, 'edited'], [2, 'm_c_b_2', 'hello 2']]);
+        expect(await store.messageByClientId('u_b', 'cm_clash')).toBeNull();
+        expect(await store.lastSeq('c_b')).toBe(0); // no conversations row: nothing to bump, as in SQLite
+      } finally {
+        await store.close();
+      }
+    });
+
+    it('lists 1,000 chats in a constant number of queries', async () => {
+      const { store, schema } = await openInSchema();
+      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      try {
+        const viewer = await store.createUser({ id: 'u_v', username: 'v', displayName: 'V', createdAt: new Date().toISOString(), apiKeyHash: 'h_v' });
+        await store.createUser({ id: 'u_o', username: 'o', displayName: 'O', createdAt: new Date().toISOString(), apiKeyHash: 'h_o' });
+        const base = Date.UTC(2030, 0, 1);
+        // Seeded in bulk: 1,000 createConversation transactions would time the machine's fsync, not the chat list.
+        await pool.query(
+          `WITH c AS (INSERT INTO conversations (id, kind, title, created_at, last_activity_at)
+                      SELECT 'c_' || i, 'group', 'G' || i, $1, $1 FROM generate_series(0, 999) i RETURNING id)
+           INSERT INTO members (conversation_id, user_id) SELECT c.id, u FROM c, unnest(ARRAY['u_v', 'u_o']) u`,
+          [new Date(base).toISOString()],
+        );
+        await store.apply(Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString())));
+        const counted = new PostgresStore({ pool });
+        let queries = 0;
+        const query = pool.query.bind(pool);
+        pool.query = ((...args: Parameters<typeof query>) => {
+          queries += 1;
+          return query(...args);
+        }) as typeof pool.query;
+        const started = performance.now();
+        const page = await counted.conversations(viewer.id, 50, null);
+        const elapsed = performance.now() - started;
+        expect(page.conversations.map((c) => c.id).slice(0, 3)).toEqual(['c_999', 'c_998', 'c_997']);
+        expect(page.conversations[0]).toMatchObject({ unreadCount: 1, lastMessage: { body: 'hello 1' } });
+        expect(page.conversations[0]!.members).toHaveLength(2);
+        expect(queries).toBe(2);
+        expect(elapsed).toBeLessThan(1000);
+        let seen = page.conversations.length;
+        let cursor = page.nextCursor;
+        while (cursor) {
+          const next = await counted.conversations(viewer.id, 200, cursor);
+          seen += next.conversations.length;
+          cursor = next.nextCursor;
+        }
+        expect(seen).toBe(1000);
+      } finally {
+        await pool.end();
+        await store.close();
+      }
+    });
+
+    it('answers unavailable when the database cannot be reached', async () => {
+      const store = new PostgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
+      try {
+        await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
+        await expect(store.userByUsername('x')).rejects.toMatchObject({ code: 'unavailable' });
+        await expect(store.apply([created('c', 'u', 1, 'cm', new Date().toISOString())])).rejects.toMatchObject({ code: 'unavailable' });
+      } finally {
+        await store.close();
+      }
+    });
+  });
+}

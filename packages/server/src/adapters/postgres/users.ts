@@ -1,0 +1,56 @@
+// Users and API keys in PostgreSQL. Keys are stored only as SHA-256 hashes.
+import type { User } from '@messenger/protocol';
+import { AppError } from '../../domain/errors.js';
+import type { NewUser } from '../../core/store.js';
+import type { PgDb } from './pool.js';
+import { toUser, type UserRow } from './rows.js';
+
+const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at';
+
+export class PostgresUsers {
+  private readonly db: PgDb;
+
+  constructor(db: PgDb) {
+    this.db = db;
+  }
+
+  async create(user: NewUser): Promise<User> {
+    return this.db.tx(async (client) => {
+      const inserted = await client.query(
+        'INSERT INTO users (id, username, display_name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING',
+        [user.id, user.username, user.displayName, user.createdAt],
+      );
+      if (inserted.rowCount === 0) throw new AppError('conflict', 'username is taken');
+      await client.query('INSERT INTO api_keys (key_hash, user_id, created_at) VALUES ($1, $2, $3)', [user.apiKeyHash, user.id, user.createdAt]);
+      return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+    });
+  }
+
+  async byKeyHash(hash: string): Promise<User | null> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1`, [hash]);
+    return row ? toUser(row) : null;
+  }
+
+  async byUsername(username: string): Promise<User | null> {
+    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.username = $1`, [username]);
+    return row ? toUser(row) : null;
+  }
+
+  /** In the order asked, skipping unknown ids. */
+  async byIds(ids: string[]): Promise<User[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`, [ids]);
+    const byId = new Map(rows.map((row) => [row.id, toUser(row)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async setPresenceVisible(userId: string, visible: boolean): Promise<void> {
+    await this.db.query('UPDATE users SET presence_visible = $1 WHERE id = $2', [visible, userId]);
+  }
+
+  async hiddenPresence(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::text[]) AND NOT presence_visible', [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+}

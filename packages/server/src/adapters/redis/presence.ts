@@ -1,0 +1,95 @@
+// RedisPresence: the cluster's presence KV. Per user (one hash slot, tag {userId}):
+//   <p>presence:{u}:devices  ZSET deviceId -> expiry (ms)    <p>presence:{u}:status  HASH deviceId -> online|away
+//   <p>presence:{u}:seen     last seen (ms), kept for `lastSeenRetentionMs`
+// A device that stops refreshing is not deleted by Redis but read as expired: its expiry score is
+// then the user's last seen, so expiry of the last device still yields offline with a lastSeenAt.
+import type { PresenceInfo } from '@messenger/protocol';
+import type { Presence } from '../../core/presence/presence.js';
+import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './client.js';
+
+/** Removes a device; when no live device is left, clears the user's devices and records `at` as last seen. */
+const REMOVE_DEVICE = `
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[2], '+inf') > 0 then return 0 end
+local expired = redis.call('ZCARD', KEYS[1])
+redis.call('DEL', KEYS[1], KEYS[2])
+if removed == 1 or expired > 0 then redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4]) end
+return 1`;
+
+const DAY_MS = 86_400_000;
+
+export class RedisPresence implements Presence {
+  private readonly redis;
+  private readonly owned;
+  private readonly prefix: string;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
+
+  constructor(deps: RedisDeps & { lastSeenRetentionMs?: number; now?: () => number }) {
+    ({ redis: this.redis, owned: this.owned } = connectRedis(deps));
+    this.prefix = deps.keyPrefix ?? '';
+    this.retentionMs = deps.lastSeenRetentionMs ?? 30 * DAY_MS;
+    this.now = deps.now ?? Date.now;
+  }
+
+  async setDevice(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void> {
+    const k = this.keys(userId);
+    // The keys outlive the device by the retention, so its expiry can still be read as last seen.
+    const keep = ttlMs + this.retentionMs;
+    await guarded(async () =>
+      results(
+        await this.redis
+          .multi()
+          .zadd(k.devices, this.now() + ttlMs, deviceId)
+          .hset(k.status, deviceId, status)
+          .pexpire(k.devices, keep, 'NX')
+          .pexpire(k.devices, keep, 'GT')
+          .pexpire(k.status, keep, 'NX')
+          .pexpire(k.status, keep, 'GT')
+          .exec(),
+      ),
+    );
+  }
+
+  async removeDevice(userId: string, deviceId: string, at: Date): Promise<void> {
+    const k = this.keys(userId);
+    await guarded(() => this.redis.eval(REMOVE_DEVICE, 3, k.devices, k.status, k.seen, deviceId, this.now(), at.getTime(), this.retentionMs));
+  }
+
+  async get(userIds: string[]): Promise<Map<string, PresenceInfo>> {
+    const now = this.now();
+    const pipeline = this.redis.pipeline();
+    for (const userId of userIds) {
+      const k = this.keys(userId);
+      pipeline
+        .call('ZRANGE', k.devices, `(${now}`, '+inf', 'BYSCORE')
+        // [member, score] flat or as one pair, depending on the client's reply parsing.
+        .call('ZRANGE', k.devices, now, '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+        .hgetall(k.status)
+        .get(k.seen);
+    }
+    const replies = await guarded(async () => results(await pipeline.exec()));
+    const out = new Map<string, PresenceInfo>();
+    userIds.forEach((userId, i) => {
+      const [live, lastExpired, statuses, seen] = replies.slice(i * 4, i * 4 + 4) as [string[], unknown[], Record<string, string>, string | null];
+      if (live.length > 0) {
+        const online = live.some((deviceId) => statuses[deviceId] === 'online');
+        out.set(userId, { status: online ? 'online' : 'away', lastSeenAt: null });
+        return;
+      }
+      const lastSeen = Math.max(Number(seen ?? 0), Number(lastExpired.flat()[1] ?? 0));
+      out.set(userId, { status: 'offline', lastSeenAt: lastSeen > 0 ? new Date(lastSeen).toISOString() : null });
+    });
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await closeRedis(this.redis, this.owned);
+  }
+
+  private keys(userId: string) {
+    const base = `${this.prefix}presence:{${userId}}`;
+    return { devices: `${base}:devices`, status: `${base}:status`, seen: `${base}:seen` };
+  }
+}

@@ -1,0 +1,76 @@
+// RedisPresence and RedisRoutes against the Redis at 127.0.0.1:6379, each test under its own key prefix.
+import net from 'node:net';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { presenceContract } from '../../core/presence/presence.contract.js';
+import { routesContract } from '../../core/routing/routes.contract.js';
+import { AppError } from '../../domain/errors.js';
+import { RedisPresence } from './presence.js';
+import { RedisRoutes } from './routes.js';
+
+const URL = 'redis://127.0.0.1:6379';
+const root = `test:${Math.random().toString(36).slice(2, 10)}:`;
+const keyPrefix = () => `${root}${Math.random().toString(36).slice(2, 8)}:`;
+
+afterAll(async () => {
+  const redis = new Redis(URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${root}*`, 'COUNT', 500);
+    if (keys.length > 0) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== '0');
+  await redis.quit();
+});
+
+presenceContract('RedisPresence', async () => new RedisPresence({ url: URL, keyPrefix: keyPrefix() }));
+routesContract('RedisRoutes', async () => new RedisRoutes({ url: URL, keyPrefix: keyPrefix() }));
+
+describe('Redis adapters beyond the contract', () => {
+  it('drops the routes of a gateway whose liveness expired', async () => {
+    const routes = new RedisRoutes({ url: URL, keyPrefix: keyPrefix() });
+    await routes.markGatewayAlive('g_dead', 200);
+    await routes.markGatewayAlive('g_live', 10_000);
+    await routes.add('u_1', 'g_dead', 60_000);
+    await routes.add('u_1', 'g_live', 60_000);
+    await routes.add('u_2', 'g_dead', 60_000);
+    expect((await routes.lookup(['u_1'])).get('u_1')!.sort()).toEqual(['g_dead', 'g_live']);
+    await new Promise((r) => setTimeout(r, 300));
+    const found = await routes.lookup(['u_1', 'u_2']);
+    expect(found.get('u_1')).toEqual(['g_live']);
+    expect(found.has('u_2')).toBe(false);
+    await routes.markGatewayAlive('g_live', 0); // clean shutdown
+    expect((await routes.lookup(['u_1'])).has('u_1')).toBe(false);
+    await routes.close();
+  });
+
+  it('keeps the latest expiry as last seen across devices, in one batch for many users', async () => {
+    const presence = new RedisPresence({ url: URL, keyPrefix: keyPrefix() });
+    await presence.setDevice('u_1', 'd1', 'online', 100);
+    await presence.setDevice('u_1', 'd2', 'away', 250);
+    await presence.setDevice('u_2', 'd1', 'online', 10_000);
+    const before = Date.now();
+    await new Promise((r) => setTimeout(r, 400));
+    const found = await presence.get(['u_1', 'u_2', 'u_3']);
+    const seen = Date.parse(found.get('u_1')!.lastSeenAt!);
+    expect(found.get('u_1')!.status).toBe('offline');
+    expect(seen).toBeGreaterThan(before); // d2's expiry, not d1's
+    expect(found.get('u_2')).toEqual({ status: 'online', lastSeenAt: null });
+    expect(found.get('u_3')).toEqual({ status: 'offline', lastSeenAt: null });
+    await presence.close();
+  });
+
+  it('fails with unavailable, quickly, when Redis cannot be reached', async () => {
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    const presence = new RedisPresence({ url: `redis://127.0.0.1:${port}` });
+    const started = Date.now();
+    const error = await presence.get(['u_1']).then(() => null, (e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('unavailable');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await presence.close();
+  });
+});

@@ -1,0 +1,94 @@
+// RedisRoutes: the cluster's UserServerDB. Keys:
+//   <p>routes:{u}   ZSET gatewayId -> route expiry (ms), pruned on lookup
+//   <p>gateways     ZSET gatewayId -> liveness expiry (ms), refreshed by markGatewayAlive
+// A gateway that was marked alive and then stopped refreshing is dead: lookups drop its routes
+// within its liveness TTL, long before each route's own TTL. Gateways never marked rely on route TTLs.
+import type { Routes } from '../../core/routing/routes.js';
+import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './client.js';
+
+/** How long a dead gateway's liveness entry is kept; its routes have expired on their own by then. */
+const FORGET_GATEWAY_MS = 86_400_000;
+
+export class RedisRoutes implements Routes {
+  private readonly redis;
+  private readonly owned;
+  private readonly prefix: string;
+  private readonly now: () => number;
+
+  constructor(deps: RedisDeps & { now?: () => number }) {
+    ({ redis: this.redis, owned: this.owned } = connectRedis(deps));
+    this.prefix = deps.keyPrefix ?? '';
+    this.now = deps.now ?? Date.now;
+  }
+
+  async add(userId: string, gatewayId: string, ttlMs: number): Promise<void> {
+    const key = this.routesKey(userId);
+    await guarded(async () =>
+      results(
+        await this.redis
+          .multi()
+          .zadd(key, this.now() + ttlMs, gatewayId)
+          .pexpire(key, ttlMs, 'NX')
+          .pexpire(key, ttlMs, 'GT')
+          .exec(),
+      ),
+    );
+  }
+
+  async remove(userId: string, gatewayId: string): Promise<void> {
+    await guarded(() => this.redis.zrem(this.routesKey(userId), gatewayId));
+  }
+
+  /** Two round trips for any number of users: routes, then the liveness of the gateways they name. */
+  async lookup(userIds: string[]): Promise<Map<string, string[]>> {
+    const now = this.now();
+    const pipeline = this.redis.pipeline();
+    for (const userId of userIds) {
+      const key = this.routesKey(userId);
+      pipeline.zremrangebyscore(key, '-inf', now).call('ZRANGE', key, `(${now}`, '+inf', 'BYSCORE');
+    }
+    const replies = await guarded(async () => results(await pipeline.exec()));
+    const found = userIds.map((_, i) => replies[i * 2 + 1] as string[]);
+    const gateways = [...new Set(found.flat())];
+    const dead = new Set<string>();
+    if (gateways.length > 0) {
+      const scores = (await guarded(() => this.redis.call('ZMSCORE', this.gatewaysKey(), ...gateways))) as (string | null)[];
+      gateways.forEach((gatewayId, i) => {
+        const alive = scores[i];
+        if (alive !== null && alive !== undefined && Number(alive) <= now) dead.add(gatewayId);
+      });
+    }
+    const out = new Map<string, string[]>();
+    userIds.forEach((userId, i) => {
+      const live = found[i]!.filter((gatewayId) => !dead.has(gatewayId));
+      if (live.length > 0) out.set(userId, live);
+    });
+    return out;
+  }
+
+  /** Called by each gateway every few seconds; `ttlMs` 0 declares it gone at once (clean shutdown). */
+  async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<void> {
+    const now = this.now();
+    await guarded(async () =>
+      results(
+        await this.redis
+          .multi()
+          .zadd(this.gatewaysKey(), now + ttlMs, gatewayId)
+          .zremrangebyscore(this.gatewaysKey(), '-inf', now - FORGET_GATEWAY_MS)
+          .exec(),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await closeRedis(this.redis, this.owned);
+  }
+
+  private routesKey(userId: string): string {
+    return `${this.prefix}routes:{${userId}}`;
+  }
+
+  private gatewaysKey(): string {
+    return `${this.prefix}gateways`;
+  }
+}
