@@ -4,19 +4,23 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig, type Config } from './config/config.js';
 import { embeddedBackend } from './backends/embedded.js';
+import { WebPushSender } from './adapters/webpush/push-sender.js';
 import type { Backend } from './backends/backend.js';
 import { Conversations } from './core/conversations/conversations.js';
 import { Messaging } from './core/messages/messaging.js';
+import { PushRegistration } from './core/notifications/push-registration.js';
 import { PresenceService } from './core/presence/presence-service.js';
 import { RateLimiter } from './core/rate-limit.js';
 import { Deliverer } from './core/routing/delivery.js';
 import { Users } from './core/users/users.js';
 import { newId } from './domain/ids.js';
 import { Gateway } from './gateway/gateway.js';
-import { buildApp } from './http/app.js';
+import { buildApp, buildOpsApp } from './http/app.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { FanoutWorker } from './workers/fanout.js';
+import { PersisterWorker } from './workers/persist.js';
+import { NotifierWorker } from './workers/notify.js';
 
 export interface RunningServer {
   url: string;
@@ -30,12 +34,20 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Cluster mode when the backing services are configured; the embedded default otherwise. */
+async function selectBackend(config: Readonly<Config>, logger: Logger, metrics: Metrics): Promise<Backend> {
+  const clustered = [config.databaseUrl, config.natsUrl, config.redisUrl].filter(Boolean).length;
+  if (clustered === 0) return embeddedBackend({ config, logger, metrics });
+  const { clusterBackend } = await import('./backends/cluster.js');
+  return clusterBackend({ config, logger, metrics });
+}
+
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function startServer(config: Readonly<Config> = loadConfig()): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
-  const backend = embeddedBackend({ config, logger, metrics });
+  const backend = await selectBackend(config, logger, metrics);
   const { store, log } = backend;
 
   const conversations = new Conversations({ store, log, maxGroupMembers: config.maxGroupMembers });
@@ -50,8 +62,17 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
   const presence = new PresenceService({ presence: backend.presence, store, deliverer, conversations, coalesceMs: config.presenceCoalesceMs });
 
-  const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger }) : null;
+  const persister = config.roles.includes('persister') && !backend.inlinePersister ? new PersisterWorker({ log, store, logger }) : null;
+  await persister?.start();
+  const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger, from: backend.fanoutFrom }) : null;
   await fanout?.start();
+
+  const pushSender = new WebPushSender({ keys: await backend.vapidKeys(), subject: config.vapidSubject });
+  const push = new PushRegistration({ subscriptions: backend.pushSubscriptions, vapidPublicKey: pushSender.publicKey, allowedOrigins: config.pushAllowedOrigins });
+  const notifier = config.roles.includes('notifier')
+    ? new NotifierWorker({ log, store, routes: backend.routes, subscriptions: backend.pushSubscriptions, sender: pushSender, metrics, logger })
+    : null;
+  await notifier?.start();
 
   let app: FastifyInstance | null = null;
   let gateway: Gateway | null = null;
@@ -62,6 +83,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       conversations,
       messaging,
       presence,
+      push,
       metrics,
       logger,
       readiness: backend.readiness,
@@ -70,8 +92,12 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     gateway = new Gateway({ gatewayId: newId('s'), config, logger, metrics, users, messaging, presence, routes: backend.routes, bus: backend.bus });
     await app.listen({ port: config.port, host: config.host });
     await gateway.start(app.server);
-    port = (app.server.address() as AddressInfo).port;
+  } else {
+    // A worker process still answers health, readiness and metrics for its operator.
+    app = buildOpsApp({ logger, metrics, readiness: backend.readiness });
+    await app.listen({ port: config.port, host: config.host });
   }
+  port = (app.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | null = null;
@@ -87,11 +113,14 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       (closing ??= (async () => {
         await gateway?.drain();
         await app?.close();
+        await persister?.stop();
         await fanout?.stop();
+        await notifier?.stop();
         presence.close();
         await backend.log.close();
-        await Promise.all([backend.presence.close(), backend.routes.close(), backend.bus.close()]);
+        await Promise.all([backend.presence.close(), backend.routes.close(), backend.bus.close(), backend.pushSubscriptions.close()]);
         await backend.store.close();
+        await backend.close();
       })()),
   };
 }

@@ -7,7 +7,9 @@ import { MemoryPresence } from '../adapters/memory/presence.js';
 import { MemoryRoutes } from '../adapters/memory/routes.js';
 import { openDatabase } from '../adapters/sqlite/db.js';
 import { SqliteEventLog } from '../adapters/sqlite/event-log.js';
+import { SqlitePushSubscriptions } from '../adapters/sqlite/push-subscriptions.js';
 import { SqliteStore } from '../adapters/sqlite/store.js';
+import { loadOrCreateVapidKeys } from '../adapters/webpush/vapid-keys.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Backend } from './backend.js';
@@ -23,8 +25,12 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     presence: new MemoryPresence(),
     routes: new MemoryRoutes(),
     bus: new MemoryGatewayBus(),
+    pushSubscriptions: new SqlitePushSubscriptions({ db }),
     readiness: { sqlite: () => store.ping() },
     /** The store is written inside the log's commit, so there is no separate persister here. */
     inlinePersister: true,
+    fanoutFrom: 'now',
+    vapidKeys: async () => loadOrCreateVapidKeys(deps.config.dataDir),
+    close: async () => undefined,
   };
 }

@@ -15,6 +15,8 @@ export interface Config {
   /** Extra browser origins allowed to open the WebSocket; the server's own origin is always allowed. */
   allowedOrigins: string[];
   pushAllowedOrigins: string[];
+  /** The contact push services see in our VAPID JWTs: a mailto: or https: URL. */
+  vapidSubject: string;
   /** Messages per user per 10 s; 0 = unlimited. */
   rateLimitMessages: number;
   /** Sign-ups per client IP per minute; 0 = unlimited. */
@@ -30,6 +32,9 @@ export interface Config {
   /** Delay before a combined presence change is announced, so flapping connections do not flood. */
   presenceCoalesceMs: number;
   logLevel: string;
+  /** Cluster: partitions of the JetStream log (fixed for the life of the data) and their replicas. */
+  logPartitions: number;
+  logReplicas: number;
   webDir: string | null;
 }
 
@@ -69,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: env.REDIS_URL || null,
     allowedOrigins: list(env.ALLOWED_ORIGINS),
     pushAllowedOrigins: env.PUSH_ALLOWED_ORIGINS ? list(env.PUSH_ALLOWED_ORIGINS) : DEFAULT_PUSH_ORIGINS,
+    vapidSubject: env.VAPID_SUBJECT || 'mailto:admin@localhost',
     rateLimitMessages: int(env, 'RATE_LIMIT_MESSAGES', 60),
     rateLimitSignups: int(env, 'RATE_LIMIT_SIGNUPS', 10),
     roles: roles as Role[],
@@ -79,8 +85,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxSocketBufferBytes: int(env, 'MAX_SOCKET_BUFFER_BYTES', 4 * 1024 * 1024, 1024),
     presenceCoalesceMs: int(env, 'PRESENCE_COALESCE_MS', 1000),
     logLevel: env.LOG_LEVEL || 'info',
+    logPartitions: int(env, 'LOG_PARTITIONS', 4, 1),
+    logReplicas: int(env, 'LOG_REPLICAS', 1, 1),
     webDir: env.WEB_DIR === undefined ? null : env.WEB_DIR,
     ...overrides,
   };
+  if (!/^(mailto:|https:\/\/)\S+$/.test(config.vapidSubject)) throw new ConfigError(`VAPID_SUBJECT must be a mailto: or https: URL, got "${config.vapidSubject}"`);
   return Object.freeze(config);
 }

@@ -59,6 +59,7 @@ export class Gateway {
 
   async start(server: Server): Promise<void> {
     this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver);
+    await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.pingTimer = setInterval(() => void this.heartbeat(), this.deps.config.pingIntervalMs);
     this.pingTimer.unref();
@@ -77,6 +78,7 @@ export class Gateway {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const session of this.sessions) session.terminate();
     await this.busSubscription?.stop();
+    await this.deps.routes.markGatewayAlive(this.deps.gatewayId, 0).catch(() => undefined);
     this.wss.close();
   }
 
@@ -126,6 +128,7 @@ export class Gateway {
       session.ping();
     }
     try {
+      await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
       for (const userId of this.hub.userIds()) await this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs);
       for (const s of this.hub.sessions() as Session[]) await this.deps.presence.refresh(s.userId, s.sessionId, s.presenceStatus, this.ttlMs);
     } catch (error) {

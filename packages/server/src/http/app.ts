@@ -9,15 +9,19 @@ import { newId } from '../domain/ids.js';
 import { errorHandler, sendError } from './errors.js';
 import { registerRoutes, type RouteDeps } from './routes.js';
 
-export interface AppDeps extends RouteDeps {
+export interface AppDeps extends RouteDeps, OpsDeps {
+  webDir: string | null;
+}
+
+export interface OpsDeps {
   logger: Logger;
   metrics: Metrics;
   /** Each backing service's readiness check; /readyz answers 200 only when all pass. */
   readiness: Record<string, () => Promise<void>>;
-  webDir: string | null;
 }
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+/** Fastify with the contract's errors, request ids, metrics, /healthz, /readyz and /metrics: what every process serves. */
+export function buildOpsApp(deps: OpsDeps): FastifyInstance {
   const app = Fastify({
     // Request lines stay out of the logs (info); errors and warnings go through.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
@@ -37,25 +41,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const checks: Record<string, string> = {};
-    let ready = true;
-    for (const [name, check] of Object.entries(deps.readiness)) {
-      try {
-        await check();
-        checks[name] = 'ok';
-      } catch (error) {
-        ready = false;
-        checks[name] = error instanceof Error ? error.message : 'down';
-      }
-    }
-    if (ready) return { status: 'ready', checks };
+    await Promise.all(
+      Object.entries(deps.readiness).map(async ([name, check]) => {
+        try {
+          await withTimeout(check(), 2000);
+          checks[name] = 'ok';
+        } catch (error) {
+          checks[name] = error instanceof Error ? error.message : 'down';
+        }
+      }),
+    );
     const down = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => k);
+    if (down.length === 0) return { status: 'ready', checks };
     return reply.status(503).send({ error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` }, status: 'unavailable', checks });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
     return deps.metrics.registry.metrics();
   });
+  return app;
+}
 
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = buildOpsApp(deps);
   registerRoutes(app, deps);
 
   const webDir = deps.webDir;

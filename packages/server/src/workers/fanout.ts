@@ -12,9 +12,11 @@ export class FanoutWorker {
   private readonly store: Store;
   private readonly deliverer: Deliverer;
   private readonly logger: Logger;
+  private readonly from: 'now' | 'durable';
   private subscription: Subscription | null = null;
 
-  constructor(deps: { log: EventLog; store: Store; deliverer: Deliverer; logger: Logger }) {
+  constructor(deps: { log: EventLog; store: Store; deliverer: Deliverer; logger: Logger; from?: 'now' | 'durable' }) {
+    this.from = deps.from ?? 'now';
     this.log = deps.log;
     this.store = deps.store;
     this.deliverer = deps.deliverer;
@@ -22,7 +24,7 @@ export class FanoutWorker {
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.log.subscribe('fanout', (records) => this.handle(records), { from: 'now' });
+    this.subscription = await this.log.subscribe('fanout', (records) => this.handle(records), { from: this.from });
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@ import type { Routes } from '../../core/routing/routes.js';
 
 export class MemoryRoutes implements Routes {
   private readonly routes = new Map<string, Map<string, number>>();
+  private readonly gateways = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(deps: { now?: () => number } = {}) {
@@ -22,6 +23,10 @@ export class MemoryRoutes implements Routes {
     if (gateways.size === 0) this.routes.delete(userId);
   }
 
+  async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<void> {
+    this.gateways.set(gatewayId, this.now() + ttlMs);
+  }
+
   async lookup(userIds: string[]): Promise<Map<string, string[]>> {
     const now = this.now();
     const out = new Map<string, string[]>();
@@ -30,7 +35,8 @@ export class MemoryRoutes implements Routes {
       if (!gateways) continue;
       const live: string[] = [];
       for (const [gatewayId, expiresAt] of gateways) {
-        if (expiresAt > now) live.push(gatewayId);
+        const liveness = this.gateways.get(gatewayId);
+        if (expiresAt > now && (liveness === undefined || liveness > now)) live.push(gatewayId);
         else gateways.delete(gatewayId);
       }
       if (live.length > 0) out.set(userId, live);

@@ -29,6 +29,20 @@ export function routesContract(name: string, open: () => Promise<Routes>): void 
       expect((await routes.lookup([u])).get(u)).toEqual(['g2']);
     });
 
+    it('drops the routes of a gateway whose liveness lapsed or that said it is gone', async () => {
+      const routes = await fresh();
+      const u = user();
+      const [dying, leaving, healthy] = [`gd_${u}`, `gl_${u}`, `gh_${u}`];
+      for (const g of [dying, leaving, healthy]) {
+        await routes.add(u, g, 10_000);
+        await routes.markGatewayAlive(g, 10_000);
+      }
+      await routes.markGatewayAlive(dying, 300);
+      await routes.markGatewayAlive(leaving, 0);
+      await new Promise((r) => setTimeout(r, 450));
+      expect((await routes.lookup([u])).get(u)).toEqual([healthy]);
+    });
+
     it('drops a route that is not refreshed within its TTL', async () => {
       const routes = await fresh();
       const u = user();

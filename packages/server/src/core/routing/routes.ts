@@ -3,6 +3,12 @@ export interface Routes {
   /** Registers that `gatewayId` holds a socket of `userId`; expires after `ttlMs` without refresh. */
   add(userId: string, gatewayId: string, ttlMs: number): Promise<void>;
   remove(userId: string, gatewayId: string): Promise<void>;
+  /**
+   * Gateway liveness, refreshed by each gateway's heartbeat; `ttlMs` 0 declares it gone at once.
+   * Routes of a gateway that was marked alive and then lapsed are dropped by lookups, so a killed
+   * gateway's users stop being routed there within its liveness TTL.
+   */
+  markGatewayAlive(gatewayId: string, ttlMs: number): Promise<void>;
   /** Gateways per user, only for users with at least one live gateway. */
   lookup(userIds: string[]): Promise<Map<string, string[]>>;
   close(): Promise<void>;

@@ -1,0 +1,74 @@
+// The cluster backend, the seed's distributed design: PostgreSQL (users, conversations and the
+// Cassandra-shaped message store), NATS JetStream (the durable log, pulled by the persister and
+// fan-out), NATS core (server-to-gateway push), Redis (presence and user -> gateway routes).
+// Loaded lazily by the composition root, so embedded mode never loads pg, nats or ioredis.
+import webpush from 'web-push';
+import type { Config } from '../config/config.js';
+import { JetStreamEventLog } from '../adapters/nats/event-log.js';
+import { connectNats } from '../adapters/nats/connection.js';
+import { NatsGatewayBus } from '../adapters/nats/gateway-bus.js';
+import { openPool } from '../adapters/postgres/pool.js';
+import { migrate } from '../adapters/postgres/migrations.js';
+import { PostgresPushSubscriptions } from '../adapters/postgres/push-subscriptions.js';
+import { PostgresSettings } from '../adapters/postgres/settings.js';
+import { PostgresStore } from '../adapters/postgres/store.js';
+import { RedisPresence } from '../adapters/redis/presence.js';
+import { RedisRoutes } from '../adapters/redis/routes.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Backend } from './backend.js';
+
+export async function clusterBackend(deps: { config: Readonly<Config>; logger: Logger; metrics: Metrics }): Promise<Backend> {
+  const { config, logger } = deps;
+  if (!config.databaseUrl || !config.natsUrl || !config.redisUrl) {
+    throw new Error('cluster mode needs DATABASE_URL, NATS_URL and REDIS_URL together');
+  }
+  const { pool } = openPool({ connectionString: config.databaseUrl, maxConnections: 20 });
+  await migrate(pool);
+  const store = await PostgresStore.open({ pool });
+  const nc = await connectNats(config.natsUrl, `messenger-${config.roles.join('+')}`);
+  const log = await JetStreamEventLog.open({
+    servers: config.natsUrl,
+    connection: nc,
+    logger: logger.child({ component: 'log' }),
+    partitions: config.logPartitions,
+    replicas: config.logReplicas,
+    // The store's unique key on sender + clientMsgId is the lasting dedup authority.
+    lookupDuplicate: async (senderId, clientMsgId) => {
+      const found = await store.messageByClientId(senderId, clientMsgId);
+      return found ? { seq: found.seq, messageId: found.id } : null;
+    },
+  });
+  const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }) });
+  const presence = new RedisPresence({ url: config.redisUrl });
+  const routes = new RedisRoutes({ url: config.redisUrl });
+  const settings = new PostgresSettings({ pool });
+  const vapid = await settings.getOrCreate('vapid', () => webpush.generateVAPIDKeys());
+
+  return {
+    name: 'cluster',
+    store,
+    log,
+    presence,
+    routes,
+    bus,
+    pushSubscriptions: new PostgresPushSubscriptions({ pool }),
+    vapidKeys: async () => vapid,
+    readiness: {
+      postgres: () => store.ping(),
+      nats: async () => {
+        if (nc.isClosed()) throw new Error('closed');
+        await nc.flush();
+      },
+      redis: async () => {
+        await presence.get(['readiness-probe']);
+      },
+    },
+    inlinePersister: false,
+    fanoutFrom: 'durable',
+    close: async () => {
+      await nc.drain().catch(() => undefined);
+      await pool.end().catch(() => undefined);
+    },
+  };
+}
