@@ -1,6 +1,6 @@
 // Embedded server as a child process: spawn (fresh DATA_DIR unless given), wait for /readyz,
 // sample /proc/<pid>/{stat,status}, stop with SIGTERM.
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,9 +65,9 @@ export async function startServer(opts) {
         break;
       }
     } catch {}
-    if (performance.now() - started > 30_000) {
+    if (performance.now() - started > (opts.readyTimeoutMs ?? 30_000)) {
       child.kill('SIGKILL');
-      throw new Error(`server not ready after 30 s:\n${stderr}`);
+      throw new Error(`server not ready after ${(opts.readyTimeoutMs ?? 30_000) / 1000} s:\n${stderr}`);
     }
     await sleep(10);
   }
@@ -120,5 +120,33 @@ export function machineInfo() {
   const cores = (cpus.match(/^processor\s*:/gm) ?? []).length;
   const mem = fs.readFileSync('/proc/meminfo', 'utf8').match(/^MemTotal:\s+(\d+)/m)?.[1];
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  return { model, cores, memGiB: mem ? (Number(mem) / 1048576).toFixed(1) : '?', node: process.version, load, date: new Date().toISOString() };
+  let git = 'unknown';
+  try {
+    git = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
+    if (execSync('git status --porcelain packages', { cwd: ROOT }).toString().trim()) git += ' + uncommitted changes in packages/';
+  } catch {}
+  return { git, model, cores, memGiB: mem ? (Number(mem) / 1048576).toFixed(1) : '?', node: process.version, load, date: new Date().toISOString() };
+}
+
+/** Whole-machine CPU counters from /proc/stat (jiffies). */
+export function systemStats() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
+  return { at: performance.now(), busy: user + nice + system + irq + softirq, idle: idle + iowait, steal, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] };
+}
+
+/**
+ * Machine share over a window, in cores: busy (all processes), steal (taken by the hypervisor),
+ * and `others` = busy minus the given processes' CPU (server + this benchmark).
+ */
+export function machineShare(a, b, ownCpuSec) {
+  const secs = (b.at - a.at) / 1000;
+  const cores = (b.busy - a.busy) / CLK_TCK / secs;
+  return {
+    busyCores: +cores.toFixed(2),
+    stealCores: +((b.steal - a.steal) / CLK_TCK / secs).toFixed(2),
+    idleCores: +((b.idle - a.idle) / CLK_TCK / secs).toFixed(2),
+    otherProcessesCores: +(cores - ownCpuSec / secs).toFixed(2),
+    loadAvg1: b.load,
+  };
 }

@@ -77,8 +77,8 @@ export class RawSocket {
   private waiters: (() => void)[] = [];
   private nextId = 1;
 
-  constructor(baseUrl: string, headers: Record<string, string> = {}) {
-    this.ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/v1/ws', { headers });
+  constructor(baseUrl: string, headers: Record<string, string> = {}, opts: { autoPong?: boolean } = {}) {
+    this.ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/v1/ws', { headers, autoPong: opts.autoPong ?? true });
     this.ws.on('message', (data) => {
       this.frames.push(JSON.parse(data.toString()) as ServerFrame);
       this.wake();
@@ -90,8 +90,8 @@ export class RawSocket {
     this.ws.on('error', () => this.wake());
   }
 
-  static async open(baseUrl: string, apiKey: string): Promise<RawSocket> {
-    const socket = new RawSocket(baseUrl);
+  static async open(baseUrl: string, apiKey: string, opts: { autoPong?: boolean } = {}): Promise<RawSocket> {
+    const socket = new RawSocket(baseUrl, {}, opts);
     await socket.opened();
     socket.sendJson({ type: 'auth', token: apiKey });
     await socket.waitFor((f) => f.type === 'ready');
@@ -158,9 +158,64 @@ export class RawSocket {
     this.ws.close();
   }
 
+  /** Closes cleanly and waits for the server's close frame. */
+  async closeAndWait(): Promise<void> {
+    if (this.closeCode !== null) return;
+    this.ws.close(1000);
+    await this.waitClosed(5000);
+  }
+
+  /** Lets in-flight frames arrive, then returns the events of `type` seen so far. */
+  async settle(type?: string, ms = 150): Promise<any[]> {
+    await sleep(ms);
+    return this.events(type);
+  }
+
   private wake(): void {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
   }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Asserts the contract's error shape: exact status and code, a human message. */
+export function expectError(res: HttpAnswer, status: number, code: string): void {
+  if (res.status !== status || res.body?.error?.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const keys = Object.keys(res.body).join(',');
+  if (keys !== 'error' || typeof res.body.error.message !== 'string' || res.body.error.message.length === 0) {
+    throw new Error(`not the contract's error body: ${JSON.stringify(res.body)}`);
+  }
+}
+
+/** Sends over HTTP and returns the stored message; throws unless the answer is 201. */
+export async function sendHttp(user: TestUser, conversationId: string, body: string, clientMsgId = uniqueName('c')): Promise<any> {
+  const res = await user.call('POST', `/v1/conversations/${conversationId}/messages`, { clientMsgId, body });
+  if (res.status !== 201) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.message;
+}
+
+export async function createGroup(creator: TestUser, members: TestUser[], title = 'group'): Promise<string> {
+  const res = await creator.call('POST', '/v1/conversations', { memberIds: members.map((m) => m.id), title });
+  if (res.status !== 201) throw new Error(`group failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.conversation.id;
+}
+
+/** The status line of a WebSocket upgrade: 101 when accepted, else what the server answered. */
+export function upgradeStatus(baseUrl: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/v1/ws', { headers });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      resolve(res.statusCode ?? 0);
+      ws.terminate();
+    });
+    ws.on('error', reject);
+  });
 }

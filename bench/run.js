@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Benchmark entry point.
+//   node bench/run.js                      short default suite (socket at 5k/s and 12k/s, data on 200k messages)
+//   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp]
+//                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000]
+//   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
+//   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
+//   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
+//   node bench/run.js profile <file.cpuprofile> [--top=25]
+import { socketBench } from './socket.js';
+import { dataBench } from './data.js';
+import { summarizeProfile } from './profile-summary.js';
+import { commitMicro } from './commit-micro.js';
+import { searchExplain } from './search-explain.js';
+
+function parseArgs(argv) {
+  const opts = {};
+  const positional = [];
+  for (const arg of argv) {
+    const m = arg.match(/^--([a-z0-9-]+)(?:=(.*))?$/);
+    if (!m) {
+      positional.push(arg);
+      continue;
+    }
+    const key = m[1].replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+    const raw = m[2] ?? 'true';
+    opts[key] = raw === 'true' ? true : raw === 'false' ? false : /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+  }
+  return { positional, opts };
+}
+
+const { positional, opts } = parseArgs(process.argv.slice(2));
+const cmd = positional[0] ?? 'suite';
+
+try {
+  if (cmd === 'socket') await socketBench(opts);
+  else if (cmd === 'data') await dataBench(opts);
+  else if (cmd === 'commit') await commitMicro(opts);
+  else if (cmd === 'explain') await searchExplain(opts);
+  else if (cmd === 'profile') summarizeProfile(positional[1], opts);
+  else if (cmd === 'suite') {
+    await socketBench({ ...opts, rate: opts.rate ?? '5000,12000', duration: opts.duration ?? 20 });
+    await dataBench({ ...opts, messages: opts.messages ?? 200_000 });
+  } else {
+    console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | suite)`);
+    process.exit(2);
+  }
+  process.exit(0);
+} catch (error) {
+  console.error(error);
+  process.exit(1);
+}
