@@ -17,6 +17,7 @@ import { newId } from './domain/ids.js';
 import { Gateway } from './gateway/gateway.js';
 import { buildApp, buildOpsApp } from './http/app.js';
 import { createLogger, type Logger } from './observability/logger.js';
+import { instrument } from './observability/instrument.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { FanoutWorker } from './workers/fanout.js';
 import { PersisterWorker } from './workers/persist.js';
@@ -48,7 +49,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
   const backend = await selectBackend(config, logger, metrics);
-  const { store, log } = backend;
+  const { log } = backend;
+  const store = instrument(backend.store, metrics.storeSeconds);
 
   const conversations = new Conversations({ store, log, maxGroupMembers: config.maxGroupMembers });
   const users = new Users({ store, signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }) });
@@ -64,7 +66,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
 
   const persister = config.roles.includes('persister') && !backend.inlinePersister ? new PersisterWorker({ log, store, logger }) : null;
   await persister?.start();
-  const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger, from: backend.fanoutFrom }) : null;
+  const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger, metrics, from: backend.fanoutFrom }) : null;
   await fanout?.start();
 
   const pushSender = new WebPushSender({ keys: await backend.vapidKeys(), subject: config.vapidSubject });
@@ -73,6 +75,13 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     ? new NotifierWorker({ log, store, routes: backend.routes, subscriptions: backend.pushSubscriptions, sender: pushSender, metrics, logger })
     : null;
   await notifier?.start();
+
+  const durableConsumers = [
+    ...(persister ? ['persister'] : []),
+    ...(fanout && backend.fanoutFrom === 'durable' ? ['fanout'] : []),
+    ...(notifier ? ['notifier'] : []),
+  ];
+  metrics.lagSource.read = () => log.lag(durableConsumers);
 
   let app: FastifyInstance | null = null;
   let gateway: Gateway | null = null;

@@ -3,6 +3,12 @@ import client from 'prom-client';
 
 export interface Metrics {
   registry: client.Registry;
+  logLag: client.Gauge<'consumer'>;
+  /** Read when /metrics is scraped: entries each durable consumer of this process has not completed. */
+  lagSource: { read: () => Promise<Record<string, number>> };
+  storeSeconds: client.Histogram<'op'>;
+  fanoutRecords: client.Counter<'type'>;
+  fanoutDeliveries: client.Counter;
   connections: client.Gauge;
   messagesSent: client.Counter<'transport' | 'outcome'>;
   sendAckSeconds: client.Histogram<'transport'>;
@@ -17,8 +23,28 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  const lagSource = { read: async (): Promise<Record<string, number>> => ({}) };
   return {
     registry,
+    lagSource,
+    logLag: new client.Gauge({
+      name: 'messenger_log_lag',
+      help: 'Log entries a durable consumer of this process has not completed yet',
+      labelNames: ['consumer'],
+      registers: [registry],
+      async collect() {
+        for (const [consumer, n] of Object.entries(await lagSource.read().catch(() => ({})))) this.set({ consumer }, n);
+      },
+    }),
+    storeSeconds: new client.Histogram({
+      name: 'messenger_store_seconds',
+      help: 'Store call latency by operation',
+      labelNames: ['op'],
+      buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      registers: [registry],
+    }),
+    fanoutRecords: new client.Counter({ name: 'messenger_fanout_records_total', help: 'Log records fanned out, by type', labelNames: ['type'], registers: [registry] }),
+    fanoutDeliveries: new client.Counter({ name: 'messenger_fanout_deliveries_total', help: 'Deliveries published to gateways (one per gateway per event)', registers: [registry] }),
     connections: new client.Gauge({ name: 'messenger_ws_connections', help: 'Open WebSocket connections (authenticated)', registers: [registry] }),
     messagesSent: new client.Counter({
       name: 'messenger_messages_sent_total',

@@ -6,6 +6,7 @@ import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import type { Deliverer } from '../core/routing/delivery.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export class FanoutWorker {
   private readonly log: EventLog;
@@ -15,8 +16,11 @@ export class FanoutWorker {
   private readonly from: 'now' | 'durable';
   private subscription: Subscription | null = null;
 
-  constructor(deps: { log: EventLog; store: Store; deliverer: Deliverer; logger: Logger; from?: 'now' | 'durable' }) {
+  private readonly metrics: Metrics;
+
+  constructor(deps: { log: EventLog; store: Store; deliverer: Deliverer; logger: Logger; metrics: Metrics; from?: 'now' | 'durable' }) {
     this.from = deps.from ?? 'now';
+    this.metrics = deps.metrics;
     this.log = deps.log;
     this.store = deps.store;
     this.deliverer = deps.deliverer;
@@ -42,20 +46,26 @@ export class FanoutWorker {
   }
 
   private async fanOne(r: LogRecord): Promise<void> {
+    this.metrics.fanoutRecords.inc({ type: r.type });
+    const gateways = await this.route(r);
+    this.metrics.fanoutDeliveries.inc(gateways);
+  }
+
+  /** Publishes the record's event(s); returns how many gateway deliveries that took. */
+  private async route(r: LogRecord): Promise<number> {
     if (r.type === 'conversation.updated') {
       // Each member sees their own view (unread count, mute), so this one is built per member.
+      let deliveries = 0;
       for (const userId of r.userIds) {
         const conversation = await this.store.conversation(r.conversationId, userId);
-        if (conversation) await this.deliverer.deliver([userId], { type: 'conversation.updated', conversation });
+        if (conversation) deliveries += await this.deliverer.deliver([userId], { type: 'conversation.updated', conversation });
       }
-      return;
+      return deliveries;
     }
     if (r.type === 'message.deleted' && r.for === 'me') {
-      await this.deliverer.deliver([r.userId], { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' });
-      return;
+      return this.deliverer.deliver([r.userId], { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' });
     }
-    const event = toEvent(r);
-    await this.deliverer.deliver(await this.store.memberIds(r.conversationId), event);
+    return this.deliverer.deliver(await this.store.memberIds(r.conversationId), toEvent(r));
   }
 }
 

@@ -131,6 +131,25 @@ export class JetStreamEventLog implements EventLog {
     };
   }
 
+  /** Per consumer, over every partition: pending + delivered-but-unacked; the whole stream if it never started. */
+  async lag(consumers: string[]): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const consumer of consumers) {
+      let total = 0;
+      for (let p = 0; p < this.opts.partitions; p++) {
+        const stream = logStream(this.opts.streamPrefix, p);
+        try {
+          const info = await this.jsm.consumers.info(stream, token(consumer));
+          total += info.num_pending + info.num_ack_pending;
+        } catch {
+          total += (await this.jsm.streams.info(stream).catch(() => null))?.state.messages ?? 0;
+        }
+      }
+      out[consumer] = total;
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -1,7 +1,7 @@
 // SqliteEventLog: the embedded durable log. Appends arriving in the same event-loop turn are
 // group-committed in one transaction (one fsync for the batch); `applyInCommit` lets the embedded
 // backend write the store in that same transaction, so the store is never behind the log.
-import { AppError, unavailable } from '../../domain/errors.js';
+import { AppError, forbidden, invalid, unavailable } from '../../domain/errors.js';
 import { dedupKey, type LogDraft, type LogRecord } from '../../core/log-entries.js';
 import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
@@ -52,6 +52,9 @@ export class SqliteEventLog implements EventLog {
       tail: this.db.prepare<[], { pos: number | null }>('SELECT MAX(pos) AS pos FROM log'),
       forgetCreated: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.message.body', '') WHERE message_id = ? AND type = 'message.created'"),
       forgetEdits: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.body', '', '$.message.body', '') WHERE message_id = ? AND type = 'message.updated'"),
+      deletedForEveryone: this.db.prepare<[string], { found: number }>(
+        "SELECT 1 AS found FROM log WHERE message_id = ? AND type = 'message.deleted' AND json_extract(payload, '$.for') = 'everyone' LIMIT 1",
+      ),
       saveOffset: this.db.prepare('INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos'),
     };
   }
@@ -80,6 +83,11 @@ export class SqliteEventLog implements EventLog {
     };
   }
 
+  async lag(consumers: string[]): Promise<Record<string, number>> {
+    const tail = this.stmt.tail.get()?.pos ?? 0;
+    return Object.fromEntries(consumers.map((c) => [c, Math.max(0, tail - (this.stmt.offset.get(c)?.pos ?? 0))]));
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     if (this.pending.length > 0) this.flush();
@@ -102,7 +110,7 @@ export class SqliteEventLog implements EventLog {
         for (const item of batch) this.commitOne(item);
         return;
       }
-      this.logger.error({ err: error }, 'log append failed');
+      if (!(error instanceof AppError)) this.logger.error({ err: error }, 'log append failed');
       batch[0]!.reject(error instanceof AppError ? error : unavailable());
       return;
     }
@@ -118,7 +126,7 @@ export class SqliteEventLog implements EventLog {
       item.resolve(results[0]!);
       this.notify(records);
     } catch (error) {
-      this.logger.error({ err: error }, 'log append failed');
+      if (!(error instanceof AppError)) this.logger.error({ err: error }, 'log append failed');
       item.reject(error instanceof AppError ? error : unavailable());
     }
   }
@@ -149,6 +157,11 @@ export class SqliteEventLog implements EventLog {
           entry = { ...draft, message: { ...draft.message, seq } };
         } else if (draft.type === 'message.updated' || draft.type === 'message.deleted' || draft.type === 'reaction.updated') {
           messageId = draft.messageId;
+          // The use case checked this before appending, but a delete for everyone may have been ordered in between:
+          // an edit or reaction after it would bring text back to clients and into the log.
+          if (draft.type !== 'message.deleted' && this.stmt.deletedForEveryone.get(draft.messageId)) {
+            throw draft.type === 'message.updated' ? forbidden('a deleted message cannot be edited') : invalid('a deleted message cannot get reactions');
+          }
         }
         if (draft.type === 'message.deleted' && draft.for === 'everyone') this.forget(draft.messageId);
         const info = this.stmt.insert.run(draft.conversationId, draft.type, seq, messageId, key, JSON.stringify(entry));

@@ -131,6 +131,18 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
       expect(calls).toBeGreaterThanOrEqual(2);
     });
 
+    it('reports how many entries a durable consumer has not completed', async () => {
+      const log = await openLog(harness.place());
+      for (let i = 0; i < 3; i++) await log.append(created('c_1', 'u_1', `l${i}`));
+      expect((await log.lag(['lagging']))['lagging']).toBe(3);
+      const seen: LogRecord[] = [];
+      await log.subscribe('lagging', (records) => void seen.push(...records));
+      await until(() => seen.length === 3);
+      const deadline = Date.now() + 5000;
+      while ((await log.lag(['lagging']))['lagging'] !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect((await log.lag(['lagging']))['lagging']).toBe(0);
+    });
+
     it('starts a `now` consumer at the tail', async () => {
       const log = await openLog(harness.place());
       await log.append(created('c_1', 'u_1', 'old'));

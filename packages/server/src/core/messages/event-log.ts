@@ -26,5 +26,7 @@ export interface EventLog {
    * tail and keeps no position (live fan-out to sockets, whose clients catch up on reconnect).
    */
   subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now' }): Promise<Subscription>;
+  /** Entries each named durable consumer has not completed yet (for /metrics); 0 when caught up. */
+  lag(consumers: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;
 }
