@@ -60,6 +60,22 @@ describe('catchUp', () => {
     expect(tracker.isCatchingUp('a')).toBe(false);
   });
 
+  it('resolves with the listing, and which conversations it had never heard of', async () => {
+    const history = new History();
+    history.add('a', 1, 2);
+    history.add('new', 1);
+    const tracker = new SeqTracker();
+    tracker.track('a', 1);
+    tracker.beginCatchUp();
+    const result = await catchUp({ api: history, tracker, emit: () => {}, isCurrent: () => true });
+    expect(result?.conversations.map((c) => c.id)).toEqual(['a', 'new']);
+    expect(result?.added.map((c) => c.id)).toEqual(['new']);
+    // Listed once, known from then on.
+    tracker.beginCatchUp();
+    const again = await catchUp({ api: history, tracker, emit: () => {}, isCurrent: () => true });
+    expect(again?.added).toEqual([]);
+  });
+
   it('merges live events that arrived during the paging, each message once', async () => {
     const history = new History();
     history.add('a', 1, 2, 3, 4);
@@ -96,7 +112,7 @@ describe('catchUp', () => {
         return history.getMessages(id, opts);
       },
     };
-    await catchUp({ api, tracker, emit: (e) => emitted.push(e), isCurrent: () => current });
+    expect(await catchUp({ api, tracker, emit: (e) => emitted.push(e), isCurrent: () => current })).toBeUndefined();
     expect(emitted).toEqual([]);
     expect(tracker.handed('a')).toBe(1);
     expect(tracker.isCatchingUp('a')).toBe(true);

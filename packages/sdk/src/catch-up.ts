@@ -16,14 +16,23 @@ export interface CatchUpDeps {
   concurrency?: number;
 }
 
+export interface CatchUpResult {
+  /** The conversation list this run was planned from, as the server gave it. */
+  conversations: Conversation[];
+  /** Those of them the tracker had never heard of before this run (created or joined while away). */
+  added: Conversation[];
+}
+
 /**
  * The caller must have called `tracker.beginCatchUp()` before the socket's first event. Throws on
  * any HTTP failure; the caller then drops the socket, and the next connect starts over from what
- * was handed out, so nothing is skipped or repeated.
+ * was handed out, so nothing is skipped or repeated. Resolves with the listing once every
+ * conversation is caught up, or `undefined` when the run went stale.
  */
-export async function catchUp(deps: CatchUpDeps): Promise<void> {
+export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult | undefined> {
   const conversations = await deps.api.listAllConversations();
-  if (!deps.isCurrent()) return;
+  if (!deps.isCurrent()) return undefined;
+  const added = conversations.filter((c) => !deps.tracker.isKnown(c.id));
   const plan = deps.tracker.plan(conversations);
   for (const event of plan.ready) deps.emit(event);
 
@@ -34,6 +43,9 @@ export async function catchUp(deps: CatchUpDeps): Promise<void> {
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, deps.concurrency ?? 4) }, worker));
+  // A worker that saw the run go stale stopped early: what is left is the next run's.
+  if (!deps.isCurrent()) return undefined;
+  return { conversations, added };
 }
 
 /** Returns false when the run went stale. */

@@ -2,6 +2,7 @@
 import {
   shouldReconnect,
   type ClientRequestType,
+  type Conversation,
   type EventOf,
   type Message,
   type RequestResults,
@@ -12,7 +13,7 @@ import {
 import { Backoff } from './backoff.js';
 import { catchUp } from './catch-up.js';
 import { Connection, type RequestFields, type WebSocketCtor } from './connection.js';
-import { DeliveredCoalescer } from './delivered.js';
+import { DeliveredCoalescer, owedDelivered } from './delivered.js';
 import { Emitter } from './emitter.js';
 import { MessengerError } from './errors.js';
 import { HttpApi, type FetchLike } from './http-api.js';
@@ -44,10 +45,37 @@ export interface MessengerClientOptions {
   deliveredDelayMs?: number;
 }
 
+/**
+ * Emitted once per (re)connect, after catch-up has handed out every missed message: what the
+ * socket could not tell the app while it was away (receipts, unread counts, mutes, edits,
+ * reactions, deletions, chats created or joined meanwhile).
+ */
+export interface ResyncEvent {
+  /**
+   * Every conversation of the user, newest activity first, as listed at the start of this
+   * catch-up. `message.created` events emitted since may be newer than a listed `lastSeq` /
+   * `lastMessage`; keep the higher one.
+   */
+  conversations: Conversation[];
+  /**
+   * The listed conversations the client had never heard of before (no event, no tracked seq):
+   * chats created or joined while away - the equivalent of the `conversation.updated` events
+   * missed. On a client's first connect that is every conversation the app did not track.
+   */
+  added: Conversation[];
+  /**
+   * True when this client completed a catch-up before (an outage, or close() and connect()):
+   * state the app built from events may be stale, so refetch the visible history - edits,
+   * reactions and deletions are not caught up as events, only new messages are.
+   */
+  reconnect: boolean;
+}
+
 type ClientEvents = { [K in ServerEventType]: EventOf<K> } & {
   event: ServerEvent;
   state: ClientState;
   outbox: OutboxItem[];
+  resync: ResyncEvent;
 };
 
 /** Not a server code, so that logs tell the client's own reasons apart. */
@@ -68,6 +96,8 @@ export class MessengerClient {
   /** Bumped per socket; callbacks of an older socket compare and bow out. */
   #generation = 0;
   #everOpen = false;
+  /** Whether a catch-up ever completed on this client: the next one is a resync after an outage (or a close()). */
+  #everCaughtUp = false;
   #presence: 'online' | 'away' | undefined;
   #connectWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
@@ -105,6 +135,7 @@ export class MessengerClient {
   on(type: 'event', fn: (e: ServerEvent) => void): () => void;
   on(type: 'state', fn: (s: ClientState) => void): () => void;
   on(type: 'outbox', fn: (items: OutboxItem[]) => void): () => void;
+  on(type: 'resync', fn: (e: ResyncEvent) => void): () => void;
   on(type: keyof ClientEvents, fn: (arg: any) => void): () => void {
     return this.#emitter.on(type, fn);
   }
@@ -241,9 +272,10 @@ export class MessengerClient {
     this.#settleConnect();
     const current = () => generation === this.#generation && this.#conn?.ready === true;
     catchUp({ api: this.api, tracker: this.#tracker, emit: (e) => this.#emitEvent(e), isCurrent: current }).then(
-      () => {
-        if (!current()) return;
+      (result) => {
+        if (!result || !current()) return;
         this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#opts.reconnect?.stableAfterMs ?? 10_000);
+        this.#afterCatchUp(userId, result.conversations, result.added);
       },
       () => {
         // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
@@ -253,6 +285,18 @@ export class MessengerClient {
     if (this.#presence) this.request('presence', { status: this.#presence }).catch(() => {});
     this.#sender.pump();
     if (this.#delivered.pending()) this.#scheduleDelivered();
+  }
+
+  #afterCatchUp(userId: string, conversations: Conversation[], added: Conversation[]): void {
+    // Messages that came while no device of ours was online were never events here: acknowledge them from the list.
+    if (this.#opts.autoDelivered !== false) {
+      let owed = false;
+      for (const r of owedDelivered(conversations, userId)) owed = this.#delivered.note(r.conversationId, r.seq) || owed;
+      if (owed) this.#scheduleDelivered();
+    }
+    const reconnect = this.#everCaughtUp;
+    this.#everCaughtUp = true;
+    this.#emitter.emit('resync', { conversations, added, reconnect });
   }
 
   #onLiveEvent(event: ServerEvent): void {

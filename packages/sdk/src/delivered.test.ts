@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DeliveredCoalescer } from './delivered.js';
+import { DeliveredCoalescer, owedDelivered } from './delivered.js';
 
 describe('DeliveredCoalescer', () => {
   it('sends the highest seq per conversation once', () => {
@@ -28,5 +28,22 @@ describe('DeliveredCoalescer', () => {
     c.drain();
     c.failed({ conversationId: 'a', seq: 2 });
     expect(c.pending()).toBe(false);
+  });
+});
+
+describe('owedDelivered', () => {
+  const member = (userId: string, deliveredSeq: number) => ({ userId, deliveredSeq });
+  it('owes one receipt up to lastSeq where the newest message is someone else\'s and ours lags', () => {
+    const owed = owedDelivered(
+      [
+        { id: 'behind', lastSeq: 9, lastMessage: { senderId: 'u2' }, members: [member('u1', 4), member('u2', 9)] },
+        { id: 'caught-up', lastSeq: 5, lastMessage: { senderId: 'u2' }, members: [member('u1', 5)] },
+        { id: 'mine-last', lastSeq: 7, lastMessage: { senderId: 'u1' }, members: [member('u1', 3)] },
+        { id: 'empty', lastSeq: 0, lastMessage: null, members: [member('u1', 0)] },
+        { id: 'all-hidden', lastSeq: 3, lastMessage: null, members: [member('u1', 0)] },
+      ],
+      'u1',
+    );
+    expect(owed).toEqual([{ conversationId: 'behind', seq: 9 }]);
   });
 });

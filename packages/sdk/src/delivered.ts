@@ -40,3 +40,28 @@ export class DeliveredCoalescer {
     return false;
   }
 }
+
+/**
+ * Receipts owed for messages that arrived while this user had no device online: the SDK never
+ * handed those out as events (it does not page conversations the app has no history of), so the
+ * conversation list is the only place they show. One receipt up to `lastSeq` per conversation whose
+ * newest message is someone else's and that the user's own `deliveredSeq` has not reached.
+ */
+export function owedDelivered(
+  conversations: ReadonlyArray<{
+    id: string;
+    lastSeq: number;
+    lastMessage: { senderId: string } | null;
+    members: ReadonlyArray<{ userId: string; deliveredSeq: number }>;
+  }>,
+  userId: string,
+): DeliveredReceipt[] {
+  const out: DeliveredReceipt[] = [];
+  for (const c of conversations) {
+    if (!c.lastMessage || c.lastMessage.senderId === userId || c.lastSeq <= 0) continue;
+    const mine = c.members.find((m) => m.userId === userId);
+    if (mine && mine.deliveredSeq >= c.lastSeq) continue;
+    out.push({ conversationId: c.id, seq: c.lastSeq });
+  }
+  return out;
+}

@@ -58,6 +58,15 @@ describe('SeqTracker live events', () => {
     t.accept({ type: 'conversation.updated', conversation: { ...conversation, id: 'old', lastSeq: 7 } });
     expect(t.handed('old')).toBeUndefined();
   });
+
+  it('knows every conversation it heard of, by seq, event or listing', () => {
+    const t = new SeqTracker();
+    t.track('seeded', 2);
+    t.accept({ type: 'typing', conversationId: 'typed', userId: 'u2' });
+    t.plan([{ id: 'listed', lastSeq: 4 }]);
+    for (const id of ['seeded', 'typed', 'listed']) expect(t.isKnown(id)).toBe(true);
+    expect(t.isKnown('other')).toBe(false);
+  });
 });
 
 describe('SeqTracker catch-up', () => {

@@ -23,6 +23,8 @@ export interface CatchUpPlan {
  */
 export class SeqTracker {
   readonly #handed = new Map<string, number>();
+  /** Conversations the app was told about in any way: a seq, an event, or a catch-up listing. */
+  readonly #seen = new Set<string>();
   /** Conversations being caught up, with their live events held back until the gap is filled. */
   readonly #buffers = new Map<string, ServerEvent[]>();
 
@@ -30,8 +32,14 @@ export class SeqTracker {
     return this.#handed.get(conversationId);
   }
 
+  /** Whether the app has heard of this conversation (a tracked seq, any of its events, or a listing). */
+  isKnown(conversationId: string): boolean {
+    return this.#seen.has(conversationId) || this.#handed.has(conversationId);
+  }
+
   /** Never lowers: a seed older than what was already emitted must not cause duplicates. */
   track(conversationId: string, seq: number): void {
+    this.#seen.add(conversationId);
     const old = this.#handed.get(conversationId);
     if (old === undefined || seq > old) this.#handed.set(conversationId, seq);
   }
@@ -44,6 +52,7 @@ export class SeqTracker {
   accept(event: ServerEvent): ServerEvent[] {
     const conversationId = conversationOf(event);
     if (conversationId === undefined) return [event];
+    this.#seen.add(conversationId);
     const buffer = this.#buffers.get(conversationId);
     if (buffer) {
       buffer.push(event);

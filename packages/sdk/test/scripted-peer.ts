@@ -23,6 +23,8 @@ export class ScriptedPeer {
   onSend: (frame: Frame) => SendBehaviour = () => 'reply';
   /** When false, requests other than `send` get no reply (a stalled server). */
   answerRequests = true;
+  /** u1's `deliveredSeq` per conversation, as the `delivered` frames (or a test) set it; listed in `members`. */
+  readonly deliveredSeq = new Map<string, number>();
   readonly #sockets = new Set<WebSocket>();
   readonly #authed = new Set<WebSocket>();
   #http!: Server;
@@ -109,6 +111,10 @@ export class ScriptedPeer {
       }
       const reply = (body: object) => socket.send(JSON.stringify({ type: 'reply', id: frame.id, ...body }));
       if (frame.type !== 'send') {
+        if (frame.type === 'delivered' && this.answerRequests) {
+          const cid = String(frame.conversationId);
+          this.deliveredSeq.set(cid, Math.max(this.deliveredSeq.get(cid) ?? 0, Number(frame.seq)));
+        }
         if (this.answerRequests) reply({ ok: true, result: {} });
         return;
       }
@@ -138,7 +144,11 @@ export class ScriptedPeer {
     }
     if (url.pathname === '/v1/conversations') {
       const conversations: Conversation[] = [...this.history].map(([id, list]) => ({
-        id, kind: 'direct', title: null, members: [], createdAt: '', lastSeq: list.length,
+        id, kind: 'direct', title: null, createdAt: '', lastSeq: list.length,
+        members: [
+          { userId: 'u1', username: 'u1', displayName: 'U1', readSeq: 0, deliveredSeq: this.deliveredSeq.get(id) ?? 0 },
+          { userId: 'u2', username: 'u2', displayName: 'U2', readSeq: 0, deliveredSeq: list.length },
+        ],
         lastMessage: list.at(-1) ?? null, unreadCount: 0, muted: false,
       }));
       return json(200, { conversations, nextCursor: null });

@@ -35,6 +35,8 @@ export function App() {
   };
 
   const signOut = () => {
+    // This browser must stop getting the user's pushes; the call outlives the store.
+    void store?.notifications.signOut();
     saveSession(null);
     history.replaceState(null, '', location.pathname);
     setSession(null);

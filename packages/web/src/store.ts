@@ -1,7 +1,8 @@
 // The app's state for one signed-in user: conversations, loaded messages, outgoing sends, presence and typing.
 // It owns the SDK client, folds its events into one immutable snapshot and exposes the user's actions.
-import { LocalStorageOutboxStore, MessengerClient, type ClientState, type OutboxItem } from '@messenger/sdk';
+import { LocalStorageOutboxStore, MessengerClient, type ClientState, type OutboxItem, type ResyncEvent } from '@messenger/sdk';
 import { LIMITS, type Conversation, type Message, type PresenceInfo, type SearchResult, type ServerEvent, type User } from '@messenger/protocol';
+import { Notifications } from './notifications.js';
 
 export interface ChatMessages {
   /** Ascending seq, without gaps between the oldest loaded and the newest. */
@@ -22,6 +23,8 @@ export interface AppState {
   presence: Record<string, PresenceInfo>;
   /** conversationId -> userId -> when the indicator expires (ms). */
   typing: Record<string, Record<string, number>>;
+  /** "Show my online status"; the server does not report it back, so the last choice made here is kept. */
+  presenceVisible: boolean;
 }
 
 export interface Session {
@@ -36,13 +39,13 @@ const TYPING_SHOWN_MS = 6000;
 export class AppStore {
   readonly client: MessengerClient;
   readonly session: Session;
+  readonly notifications: Notifications;
   #state: AppState;
   readonly #listeners = new Set<() => void>();
   readonly #unsubscribe: Array<() => void> = [];
   /** The chat the user is looking at with its newest message on screen; its messages are read as they come. */
   #reading: string | null = null;
   #typingTimer: ReturnType<typeof setTimeout> | undefined;
-  #everOpen = false;
 
   constructor(session: Session) {
     this.session = session;
@@ -51,6 +54,7 @@ export class AppStore {
       apiKey: session.apiKey,
       outboxStore: new LocalStorageOutboxStore(`messenger.outbox.${session.userId}`),
     });
+    this.notifications = new Notifications(this.client.api, session.userId);
     this.#state = {
       me: null,
       connection: 'idle',
@@ -60,6 +64,7 @@ export class AppStore {
       outgoing: this.client.pending(),
       presence: {},
       typing: {},
+      presenceVisible: readPresenceVisible(session.userId),
     };
   }
 
@@ -80,25 +85,28 @@ export class AppStore {
     this.#unsubscribe.push(
       c.on('event', (e) => this.#onEvent(e)),
       c.on('outbox', (items) => this.#onOutbox(items)),
-      c.on('state', (s) => this.#onState(s)),
+      c.on('state', (s) => this.#set({ connection: s })),
+      c.on('resync', (e) => void this.#onResync(e).catch(() => {})),
     );
+    this.notifications.start();
     this.#set({ connection: c.state });
     const connected = c.connect();
     connected.catch(() => {});
     const me = await c.api.me();
     this.#set({ me });
+    // The list is shown before the socket is up; the SDK's resync keeps it fresh from then on.
     await this.refreshList();
     await connected;
-    this.#acknowledgeDelivery();
   }
 
   async stop(): Promise<void> {
     for (const off of this.#unsubscribe.splice(0)) off();
+    this.notifications.stop();
     clearTimeout(this.#typingTimer);
     await this.client.close();
   }
 
-  /** After sign-in and after every reconnect: the list, presence, and anything the open chats missed. */
+  /** At sign-in: the list and presence (later the SDK's `resync` event brings the list). */
   async refreshList(): Promise<void> {
     const conversations = await this.client.api.listAllConversations();
     for (const c of conversations) this.client.trackConversation(c.id, c.lastSeq);
@@ -248,36 +256,42 @@ export class AppStore {
     this.client.setPresence(away ? 'away' : 'online').catch(() => {});
   }
 
-  /**
-   * The SDK sends `delivered` only for messages it hands out as events; messages that arrived while
-   * this device was away and show up in the list would otherwise stay "Sent" until read.
-   */
-  #acknowledgeDelivery(): void {
-    const meId = this.session.userId;
-    for (const c of this.#state.conversations) {
-      const mine = c.members.find((m) => m.userId === meId);
-      if (!mine || !c.lastMessage || c.lastMessage.senderId === meId || mine.deliveredSeq >= c.lastSeq) continue;
-      this.client.request('delivered', { conversationId: c.id, seq: c.lastSeq }).catch(() => {});
+  async setMuted(conversationId: string, muted: boolean): Promise<void> {
+    const conversation = await this.client.api.setMuted(conversationId, muted);
+    this.#upsertConversation(conversation);
+  }
+
+  /** Optimistic: the switch moves at once and moves back if the server refuses. */
+  async setPresenceVisible(visible: boolean): Promise<void> {
+    const before = this.#state.presenceVisible;
+    this.#set({ presenceVisible: visible });
+    try {
+      await this.client.api.setPresenceVisible(visible);
+      writePresenceVisible(this.session.userId, visible);
+    } catch (error) {
+      this.#set({ presenceVisible: before });
+      throw error;
     }
   }
 
   // ---- events --------------------------------------------------------------------------------
 
-  #onState(connection: ClientState): void {
-    this.#set({ connection });
-    if (connection !== 'open') return;
-    // The SDK pages in missed messages; receipts, edits and the list's counts are refreshed here.
-    if (this.#everOpen) void this.#resync().catch(() => {});
-    this.#everOpen = true;
-  }
-
-  async #resync(): Promise<void> {
-    await this.refreshList();
-    this.#acknowledgeDelivery();
+  /**
+   * After every catch-up (the SDK has handed out the missed messages by now): the fresh list brings
+   * receipts, unread counts, mutes and chats created meanwhile; after an outage the open chats are
+   * refetched for edits, reactions and deletions, which are not replayed as events.
+   */
+  async #onResync(e: ResyncEvent): Promise<void> {
+    const byId = new Map(this.#state.conversations.map((c) => [c.id, c]));
+    this.#set({ conversations: sortByActivity(e.conversations.map((c) => mergeListed(c, byId.get(c.id)))), listLoaded: true });
+    void this.#refreshPresence();
+    if (!e.reconnect) return;
+    const listed = new Set(e.conversations.map((c) => c.id));
     for (const [id, chat] of Object.entries(this.#state.chats)) {
+      if (!listed.has(id)) continue;
       const newest = chat.messages[chat.messages.length - 1]?.seq ?? 0;
       const recent = await this.client.api.getMessages(id, { afterSeq: Math.max(0, newest - HISTORY_PAGE), limit: LIMITS.maxHistoryLimit });
-      this.#addMessages(id, recent, { replace: true });
+      this.#replaceWindow(id, Math.max(0, newest - HISTORY_PAGE), recent);
     }
     if (this.#reading) this.markRead(this.#reading);
   }
@@ -337,6 +351,11 @@ export class AppStore {
     }
     this.#setTyping(conversationId, message.senderId, 0);
     const reading = this.#reading === conversationId && document.visibilityState === 'visible';
+    const before = this.#conversation(conversationId);
+    if (before && message.senderId !== meId && !message.deletedAt && message.seq > before.lastSeq && !before.muted && document.visibilityState === 'hidden') {
+      const sender = before.members.find((m) => m.userId === message.senderId)?.displayName ?? 'New message';
+      this.notifications.showFromPage(conversationId, sender, message.body);
+    }
     this.#patchConversation(conversationId, (c) => {
       const fromOther = message.senderId !== meId && !message.deletedAt;
       const isNew = message.seq > c.lastSeq;
@@ -370,6 +389,20 @@ export class AppStore {
         lastMessage: !c.lastMessage || newest.seq >= c.lastMessage.seq ? newest : c.lastMessage,
       }));
     }
+  }
+
+  /**
+   * A refetched stretch of history (everything after `afterSeq` up to the newest) replaces what was
+   * loaded there: messages deleted for me, or hidden, while away are gone from the answer.
+   */
+  #replaceWindow(conversationId: string, afterSeq: number, fresh: Message[]): void {
+    const chat = this.#state.chats[conversationId];
+    if (!chat) return;
+    const newestFresh = fresh[fresh.length - 1]?.seq ?? afterSeq;
+    // Anything newer than the answer came live meanwhile and stays.
+    const kept = chat.messages.filter((m) => m.seq <= afterSeq || m.seq > newestFresh);
+    this.#setChat(conversationId, { ...chat, messages: kept });
+    this.#addMessages(conversationId, fresh);
   }
 
   #replaceMessage(conversationId: string, message: Message): void {
@@ -488,6 +521,42 @@ function activity(c: Conversation): string {
 
 function sortByActivity(list: Conversation[]): Conversation[] {
   return [...list].sort((a, b) => activity(b).localeCompare(activity(a)));
+}
+
+/**
+ * A listed conversation over the one held: the list wins for settings and counts, but events handed
+ * out after the list was taken may be newer (a later message, a receipt), and those stay.
+ */
+function mergeListed(fresh: Conversation, old: Conversation | undefined): Conversation {
+  const merged = keepNewerPreview(fresh, old);
+  if (!old) return merged;
+  const oldMembers = new Map(old.members.map((m) => [m.userId, m]));
+  return {
+    ...merged,
+    unreadCount: old.lastSeq > fresh.lastSeq ? Math.max(fresh.unreadCount, old.unreadCount) : fresh.unreadCount,
+    members: merged.members.map((m) => {
+      const o = oldMembers.get(m.userId);
+      return o ? { ...m, readSeq: Math.max(m.readSeq, o.readSeq), deliveredSeq: Math.max(m.deliveredSeq, o.deliveredSeq) } : m;
+    }),
+  };
+}
+
+const presenceKey = (userId: string) => `messenger.presenceVisible.${userId}`;
+
+function readPresenceVisible(userId: string): boolean {
+  try {
+    return localStorage.getItem(presenceKey(userId)) !== 'false';
+  } catch {
+    return true;
+  }
+}
+
+function writePresenceVisible(userId: string, visible: boolean): void {
+  try {
+    localStorage.setItem(presenceKey(userId), String(visible));
+  } catch {
+    // No storage: the server still has the setting.
+  }
 }
 
 /** Events and list pages can overtake each other; never let an older preview replace a newer one. */

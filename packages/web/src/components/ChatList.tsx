@@ -35,11 +35,17 @@ export function ChatList({ state, meId, activeId, onNewChat }: { state: AppState
           const typingUsers = Object.keys(state.typing[c.id] ?? {});
           return (
             <li key={c.id}>
-              <a href={chatHref(c.id)} className={`chat-item${c.id === activeId ? ' active' : ''}${c.unreadCount > 0 ? ' unread' : ''}`} aria-current={c.id === activeId ? 'page' : undefined}>
+              <a href={chatHref(c.id)} className={`chat-item${c.id === activeId ? ' active' : ''}${c.unreadCount > 0 ? ' unread' : ''}${c.muted ? ' muted' : ''}`} aria-current={c.id === activeId ? 'page' : undefined}>
                 <Avatar name={name} seed={other?.userId ?? c.id} presence={presence} />
                 <span className="chat-item-body">
                   <span className="chat-item-top">
                     <span className="chat-item-name">{name}</span>
+                    {c.muted && (
+                      <span className="chat-item-muted" title="Muted">
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" /><path d="M4 4l16 16" /></svg>
+                        <span className="visually-hidden"> (muted)</span>
+                      </span>
+                    )}
                     {presence === 'online' && <span className="visually-hidden"> (online)</span>}
                     <span className="chat-item-time">{listTime(c.lastMessage?.createdAt ?? c.createdAt)}</span>
                   </span>

@@ -131,6 +131,18 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
     }
   };
 
+  const [muting, setMuting] = useState(false);
+  const toggleMute = async () => {
+    setMuting(true);
+    try {
+      await store.setMuted(id, !conversation.muted);
+    } catch {
+      setError(conversation.muted ? 'Could not unmute the chat.' : 'Could not mute the chat.');
+    } finally {
+      setMuting(false);
+    }
+  };
+
   const jumpTo = (messageId: string) => {
     const el = document.getElementById(`msg-${messageId}`);
     if (!el) return;
@@ -149,16 +161,32 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
           <h2>{name}</h2>
           <p className={typingNames.length > 0 ? 'chat-subtitle typing-text' : 'chat-subtitle'} aria-live="polite">{subtitle}</p>
         </div>
-        {conversation.kind === 'group' && (
-          <div className="header-actions">
-            <button type="button" className="icon-button" aria-label="Add members" title="Add members" onClick={onAddMembers}>
-              <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="9" cy="8" r="3.2" /><path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" /><path d="M18 8v6M15 11h6" /></svg>
-            </button>
-            <button type="button" className="icon-button" aria-label="Leave group" title="Leave group" onClick={leave}>
-              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 4H5v16h5" /><path d="M14 8l4 4-4 4M18 12H9" /></svg>
-            </button>
-          </div>
-        )}
+        <div className="header-actions">
+          <button
+            type="button"
+            className="icon-button"
+            aria-label={conversation.muted ? 'Unmute' : 'Mute'}
+            title={conversation.muted ? 'Unmute: notify me about new messages' : 'Mute: no notifications from this chat'}
+            disabled={muting}
+            onClick={toggleMute}
+          >
+            {conversation.muted ? (
+              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" /><path d="M10 20a2 2 0 0 0 4 0" /><path d="M4 4l16 16" /></svg>
+            ) : (
+              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15z" /><path d="M10 20a2 2 0 0 0 4 0" /></svg>
+            )}
+          </button>
+          {conversation.kind === 'group' && (
+            <>
+              <button type="button" className="icon-button" aria-label="Add members" title="Add members" onClick={onAddMembers}>
+                <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="9" cy="8" r="3.2" /><path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" /><path d="M18 8v6M15 11h6" /></svg>
+              </button>
+              <button type="button" className="icon-button" aria-label="Leave group" title="Leave group" onClick={leave}>
+                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 4H5v16h5" /><path d="M14 8l4 4-4 4M18 12H9" /></svg>
+              </button>
+            </>
+          )}
+        </div>
       </header>
       {error && (
         <p className="chat-error" role="alert">

@@ -21,6 +21,9 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
   const unread = state.conversations.reduce((n, c) => n + (c.muted ? 0 : c.unreadCount), 0);
   useEffect(() => {
     document.title = unread > 0 ? `(${unread}) Messenger` : 'Messenger';
+    // The installed app's icon badge; the service worker sets it from pushes while the app is closed.
+    const nav = navigator as Navigator & { setAppBadge?(n: number): Promise<void>; clearAppBadge?(): Promise<void> };
+    (unread > 0 ? nav.setAppBadge?.(unread) : nav.clearAppBadge?.())?.catch(() => {});
   }, [unread]);
 
   useEffect(() => store.setAway(!visible), [store, visible]);
