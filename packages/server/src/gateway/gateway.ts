@@ -52,7 +52,7 @@ export class Gateway {
       messaging: deps.messaging,
       presence: deps.presence,
       presenceTtlMs: this.ttlMs,
-      attach: (s) => this.attach(s),
+      attach: (s, registered) => this.attach(s, registered),
       detach: (s) => this.detach(s),
     };
   }
@@ -108,8 +108,12 @@ export class Gateway {
     }
   }
 
-  private async attach(session: Session): Promise<void> {
-    if (this.hub.add(session)) await this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs);
+  private async attach(session: Session, registered: () => void): Promise<void> {
+    // The route exists before the socket can receive, so fan-out elsewhere finds this gateway.
+    if (!this.hub.has(session.userId)) await this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs);
+    if (session.isClosed) return;
+    this.hub.add(session);
+    registered();
     await this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs);
   }
 

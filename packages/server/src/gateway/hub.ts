@@ -28,6 +28,10 @@ export class Hub {
     return first;
   }
 
+  has(userId: string): boolean {
+    return this.users.has(userId);
+  }
+
   /** Returns true when it was the user's last socket on this gateway. */
   remove(session: HubSession): boolean {
     const set = this.users.get(session.userId);

@@ -13,7 +13,10 @@ export interface GatewayServices {
   messaging: Messaging;
   presence: PresenceService;
   presenceTtlMs: number;
-  /** Registers an authenticated session (hub, route, presence). */
-  attach(session: Session): Promise<void>;
+  /**
+   * Registers an authenticated session: its route first, then the hub (calling `registered` in
+   * that same turn, so the client hears `ready` before any event), then presence.
+   */
+  attach(session: Session, registered: () => void): Promise<void>;
   detach(session: Session): Promise<void>;
 }

@@ -20,6 +20,7 @@ export class Session implements HubSession {
   private status: 'online' | 'away' = 'online';
   /** Set once a close is under way: nothing more is queued on a socket being closed. */
   private closing = false;
+  private corked = false;
 
   constructor(deps: { socket: WebSocket; services: GatewayServices; logger: Logger; authTimeoutMs: number }) {
     this.socket = deps.socket;
@@ -34,10 +35,21 @@ export class Session implements HubSession {
 
   sendRaw(frame: string): void {
     if (this.state === 'closed' || this.closing) return;
-    if (this.socket.bufferedAmount > this.services.config.maxSocketBufferBytes) {
-      this.services.metrics.slowConsumerCloses.inc();
-      this.close(CLOSE_CODES.slowConsumer, 'send buffer full; reconnect and catch up');
-      return;
+    // Frames written in one turn of the event loop leave in one write: the reply, the events.
+    // The bound applies to what earlier turns left unsent, not to this turn's corked frames.
+    if (!this.corked) {
+      if (this.socket.bufferedAmount > this.services.config.maxSocketBufferBytes) {
+        this.services.metrics.slowConsumerCloses.inc();
+        this.close(CLOSE_CODES.slowConsumer, 'send buffer full; reconnect and catch up');
+        return;
+      }
+      this.corked = true;
+      const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      raw?.cork();
+      setImmediate(() => {
+        this.corked = false;
+        raw?.uncork();
+      });
     }
     this.socket.send(frame);
   }
@@ -52,6 +64,10 @@ export class Session implements HubSession {
     this.socket.close(code, reason);
     // A peer that never answers the close handshake must not hold the socket open.
     setTimeout(() => this.socket.terminate(), 2000).unref();
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed' || this.closing;
   }
 
   ping(): void {
@@ -115,8 +131,8 @@ export class Session implements HubSession {
       if (this.state !== 'authenticating') return;
       this.userId = user.id;
       this.state = 'ready';
-      await this.services.attach(this);
-      this.send({ type: 'ready', userId: user.id, sessionId: this.sessionId });
+      // `ready` leaves in the same turn the socket joins the hub: no event can come before it.
+      await this.services.attach(this, () => this.send({ type: 'ready', userId: user.id, sessionId: this.sessionId }));
     } catch (error) {
       if (error instanceof AppError && error.code === 'unauthenticated') return this.close(CLOSE_CODES.unauthenticated, 'wrong token');
       this.logger.error({ err: error }, 'auth failed');

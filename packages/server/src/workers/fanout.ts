@@ -2,11 +2,14 @@
 // per gateway. Records are handled one after another, so a conversation's events keep log order.
 import type { ServerEvent } from '@messenger/protocol';
 import type { LogRecord } from '../core/log-entries.js';
+import { AppError } from '../domain/errors.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import type { Deliverer } from '../core/routing/delivery.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+
+const MEMBER_CACHE_SIZE = 50_000;
 
 export class FanoutWorker {
   private readonly log: EventLog;
@@ -15,6 +18,9 @@ export class FanoutWorker {
   private readonly logger: Logger;
   private readonly from: 'now' | 'durable';
   private subscription: Subscription | null = null;
+  private readonly memberCache = new Map<string, string[]>();
+  /** Records of a batch already handled; a batch retried after `unavailable` resumes after them. */
+  private readonly fannedOut = new WeakSet<LogRecord>();
 
   private readonly metrics: Metrics;
 
@@ -37,11 +43,20 @@ export class FanoutWorker {
 
   async handle(records: LogRecord[]): Promise<void> {
     for (const record of records) {
+      if (this.fannedOut.has(record)) continue;
       try {
         await this.fanOne(record);
       } catch (error) {
+        // A backing service is down (routes in Redis, members in PostgreSQL): a durable reader retries
+        // the batch from this record once it is back, in order, instead of the event silently never
+        // reaching the devices that are connected (they could not tell: seq gaps are legal).
+        if (this.from === 'durable' && error instanceof AppError && error.code === 'unavailable') {
+          this.logger.warn({ err: error, pos: record.pos, type: record.type }, 'fan-out paused: a backing service is unavailable; retrying');
+          throw error;
+        }
         this.logger.error({ err: error, pos: record.pos, type: record.type }, 'fan-out of a record failed');
       }
+      this.fannedOut.add(record);
     }
   }
 
@@ -53,6 +68,7 @@ export class FanoutWorker {
 
   /** Publishes the record's event(s); returns how many gateway deliveries that took. */
   private async route(r: LogRecord): Promise<number> {
+    if (r.type === 'conversation.updated') this.memberCache.delete(r.conversationId);
     if (r.type === 'conversation.updated') {
       // Each member sees their own view (unread count, mute), so this one is built per member.
       let deliveries = 0;
@@ -65,7 +81,20 @@ export class FanoutWorker {
     if (r.type === 'message.deleted' && r.for === 'me') {
       return this.deliverer.deliver([r.userId], { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' });
     }
-    return this.deliverer.deliver(await this.store.memberIds(r.conversationId), toEvent(r));
+    return this.deliverer.deliver(await this.members(r.conversationId), toEvent(r));
+  }
+
+  /**
+   * Member ids per conversation, cached: membership changes reach this worker as conversation.updated
+   * records in log order, which drop the entry before anything later is fanned out.
+   */
+  private async members(conversationId: string): Promise<string[]> {
+    const cached = this.memberCache.get(conversationId);
+    if (cached) return cached;
+    const ids = await this.store.memberIds(conversationId);
+    if (this.memberCache.size >= MEMBER_CACHE_SIZE) this.memberCache.delete(this.memberCache.keys().next().value!);
+    this.memberCache.set(conversationId, ids);
+    return ids;
   }
 }
 

@@ -84,7 +84,8 @@ export class NotifierWorker {
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.log.subscribe('notifier', (records) => this.handle(records));
+    // A first start (or an upgrade) begins at the tail: pushing the history of old messages is noise.
+    this.subscription = await this.log.subscribe('notifier', (records) => this.handle(records), { startAt: 'tail' });
   }
 
   /** Finishes the batch in hand (so its offset is saved), then drops queued retries. */

@@ -108,13 +108,13 @@ export class JetStreamEventLog implements EventLog {
     return { duplicate: false, record: decode(draft, acked.seq) };
   }
 
-  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now' } = {}): Promise<Subscription> {
+  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
     const gate = serialize(handler);
     const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
     const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize: this.opts.batchSize };
     const readers: PartitionReader[] = streams.map((stream) =>
-      opts.from === 'now' ? new LiveReader({ ...common, stream }) : new DurableReader({ ...common, stream, consumer: token(consumer) }),
+      opts.from === 'now' ? new LiveReader({ ...common, stream }) : new DurableReader({ ...common, stream, consumer: token(consumer), ...(opts.startAt ? { startAt: opts.startAt } : {}) }),
     );
     try {
       await Promise.all(readers.map((r) => r.start()));

@@ -38,14 +38,15 @@ export class DurableReader implements PartitionReader {
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
 
-  constructor(private readonly deps: ReaderDeps & { consumer: string }) {}
+  constructor(private readonly deps: ReaderDeps & { consumer: string; startAt?: 'beginning' | 'tail' }) {}
 
   async start(): Promise<void> {
     const { js, jsm, stream, consumer, batchSize } = this.deps;
     await ensureConsumer(jsm, stream, {
       durable_name: consumer,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      // Only read when the consumer is created: an existing one resumes where it stopped.
+      deliver_policy: this.deps.startAt === 'tail' ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(ACK_WAIT_MS),
       max_ack_pending: batchSize,
       max_deliver: -1,

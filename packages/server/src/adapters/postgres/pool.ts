@@ -87,6 +87,13 @@ export class PgDb {
       throw toAppError(err);
     }
     let broken: Error | undefined;
+    // The pool listens for errors only on idle clients. A connection that dies between two statements
+    // of this transaction (server restart) would otherwise be an unhandled 'error' event: a crash.
+    // The next statement then fails, and the client is destroyed on release.
+    const onError = (err: Error) => {
+      broken ??= err;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const out = await fn(client);
@@ -101,6 +108,7 @@ export class PgDb {
       throw toAppError(err);
     } finally {
       // Releasing with an error destroys the client instead of returning a bad connection to the pool.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }

@@ -20,9 +20,16 @@ interface Subscriber {
   durable: boolean;
   queue: Promise<void>;
   stopped: boolean;
+  /** Durable only: the last position the handler completed, and whether it has read up to the tail. */
+  position: number;
+  caughtUp: boolean;
 }
 
 const PAGE = 500;
+/** One transaction holds at most this many appends, so a backlog cannot stall the loop for long. */
+const MAX_BATCH = 512;
+/** Consumer positions are saved with the next commit, or after this long when no commit comes. */
+const OFFSET_SAVE_MS = 500;
 
 export class SqliteEventLog implements EventLog {
   private readonly db: Db;
@@ -34,6 +41,8 @@ export class SqliteEventLog implements EventLog {
   private closed = false;
   private readonly lastSeqs = new Map<string, number>();
   private readonly subscribers = new Set<Subscriber>();
+  private readonly unsavedOffsets = new Map<string, number>();
+  private offsetTimer: NodeJS.Timeout | null = null;
   private readonly stmt;
 
   constructor(deps: { db: Db; logger: Logger; metrics?: Metrics; applyInCommit?: (records: LogRecord[]) => void }) {
@@ -70,8 +79,13 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
-  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now' } = {}): Promise<Subscription> {
-    const sub: Subscriber = { consumer, handler, durable: opts.from !== 'now', queue: Promise.resolve(), stopped: false };
+  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
+    const sub: Subscriber = { consumer, handler, durable: opts.from !== 'now', queue: Promise.resolve(), stopped: false, position: 0, caughtUp: false };
+    if (sub.durable) {
+      const saved = this.unsavedOffsets.get(consumer) ?? this.stmt.offset.get(consumer)?.pos;
+      sub.position = saved ?? (opts.startAt === 'tail' ? (this.stmt.tail.get()?.pos ?? 0) : 0);
+      if (saved === undefined) this.stmt.saveOffset.run(consumer, sub.position);
+    }
     this.subscribers.add(sub);
     if (sub.durable) this.pump(sub);
     return {
@@ -85,20 +99,25 @@ export class SqliteEventLog implements EventLog {
 
   async lag(consumers: string[]): Promise<Record<string, number>> {
     const tail = this.stmt.tail.get()?.pos ?? 0;
-    return Object.fromEntries(consumers.map((c) => [c, Math.max(0, tail - (this.stmt.offset.get(c)?.pos ?? 0))]));
+    const live = new Map([...this.subscribers].filter((s) => s.durable).map((s) => [s.consumer, s.position]));
+    return Object.fromEntries(consumers.map((c) => [c, Math.max(0, tail - (live.get(c) ?? this.stmt.offset.get(c)?.pos ?? 0))]));
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    if (this.pending.length > 0) this.flush();
+    while (this.pending.length > 0) this.flush();
     await Promise.all([...this.subscribers].map((s) => s.queue));
+    this.saveOffsets();
     this.subscribers.clear();
   }
 
   private flush(): void {
     this.scheduled = false;
-    const batch = this.pending;
-    this.pending = [];
+    const batch = this.pending.length > MAX_BATCH ? this.pending.splice(0, MAX_BATCH) : this.pending.splice(0);
+    if (this.pending.length > 0) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
     if (batch.length === 0) return;
     const started = performance.now();
     let outcome: { results: AppendResult[]; records: LogRecord[] };
@@ -170,6 +189,7 @@ export class SqliteEventLog implements EventLog {
         results.push({ duplicate: false, record });
       }
       if (records.length > 0) this.applyInCommit?.(records);
+      this.writeOffsets();
     })();
     for (const [conversationId, seq] of heads) this.lastSeqs.set(conversationId, seq);
     return { results, records };
@@ -189,11 +209,54 @@ export class SqliteEventLog implements EventLog {
     return this.stmt.maxSeq.get(conversationId)?.s ?? 0;
   }
 
+  /**
+   * A caught-up durable consumer gets the committed records straight from memory (no re-read, no
+   * second parse); one that is behind or failed reads its way forward from the table.
+   */
   private notify(records: LogRecord[]): void {
     if (records.length === 0) return;
     for (const sub of this.subscribers) {
-      if (sub.durable) this.pump(sub);
-      else sub.queue = sub.queue.then(() => this.deliver(sub, records));
+      if (!sub.durable) sub.queue = sub.queue.then(() => this.deliver(sub, records));
+      else if (sub.caughtUp) sub.queue = sub.queue.then(() => this.handOver(sub, records));
+      else this.pump(sub);
+    }
+  }
+
+  private async handOver(sub: Subscriber, records: LogRecord[]): Promise<void> {
+    if (sub.stopped) return;
+    const fresh = records.filter((r) => r.pos > sub.position);
+    if (fresh.length === 0) return;
+    try {
+      await sub.handler(fresh);
+      this.advance(sub, fresh[fresh.length - 1]!.pos);
+    } catch (error) {
+      this.logger.error({ err: error, consumer: sub.consumer }, 'durable log consumer failed; will retry');
+      sub.caughtUp = false;
+      await new Promise((r) => setTimeout(r, 1000));
+      this.pump(sub);
+    }
+  }
+
+  private advance(sub: Subscriber, pos: number): void {
+    sub.position = pos;
+    this.unsavedOffsets.set(sub.consumer, pos);
+    this.offsetTimer ??= setTimeout(() => this.saveOffsets(), OFFSET_SAVE_MS).unref();
+  }
+
+  /** Inside a commit's transaction: positions ride along for free (no fsync of their own). */
+  private writeOffsets(): void {
+    for (const [consumer, pos] of this.unsavedOffsets) this.stmt.saveOffset.run(consumer, pos);
+    this.unsavedOffsets.clear();
+  }
+
+  private saveOffsets(): void {
+    if (this.offsetTimer) clearTimeout(this.offsetTimer);
+    this.offsetTimer = null;
+    if (this.unsavedOffsets.size === 0 || !this.db.open) return;
+    try {
+      this.db.transaction(() => this.writeOffsets())();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'saving consumer positions failed; they will be redelivered');
     }
   }
 
@@ -209,10 +272,13 @@ export class SqliteEventLog implements EventLog {
   /** Durable consumers read from the table, so nothing committed while they were busy is skipped. */
   private pump(sub: Subscriber): void {
     sub.queue = sub.queue.then(async () => {
-      while (!sub.stopped) {
-        const from = this.stmt.offset.get(sub.consumer)?.pos ?? 0;
-        const rows = this.stmt.page.all(from, PAGE);
-        if (rows.length === 0) return;
+      while (!sub.stopped && !sub.caughtUp) {
+        const rows = this.stmt.page.all(sub.position, PAGE);
+        if (rows.length === 0) {
+          // Nothing is committed between this read and the flag: commits run on this same thread.
+          sub.caughtUp = true;
+          return;
+        }
         const records = rows.map((row) => ({ ...(JSON.parse(row.payload) as LogDraft), pos: row.pos }) as LogRecord);
         try {
           await sub.handler(records);
@@ -221,7 +287,7 @@ export class SqliteEventLog implements EventLog {
           await new Promise((r) => setTimeout(r, 1000));
           continue;
         }
-        this.stmt.saveOffset.run(sub.consumer, rows[rows.length - 1]!.pos);
+        this.advance(sub, rows[rows.length - 1]!.pos);
       }
     });
   }

@@ -143,6 +143,24 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
       expect((await log.lag(['lagging']))['lagging']).toBe(0);
     });
 
+    it('places a new durable consumer at the tail when asked, and resumes it from its position later', async () => {
+      const place = harness.place();
+      const log = await openLog(place);
+      await log.append(created('c_1', 'u_1', 'before'));
+      const seen: LogRecord[] = [];
+      const sub = await log.subscribe('from-tail', (records) => void seen.push(...records), { startAt: 'tail' });
+      await log.append(created('c_1', 'u_1', 'after'));
+      await until(() => seen.length >= 1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(seen.map((r) => r.type === 'message.created' && r.message.clientMsgId)).toEqual(['after']);
+      await sub.stop();
+      await log.append(created('c_1', 'u_1', 'while-stopped'));
+      const resumed: LogRecord[] = [];
+      await log.subscribe('from-tail', (records) => void resumed.push(...records), { startAt: 'tail' });
+      await until(() => resumed.length >= 1);
+      expect(resumed.map((r) => r.type === 'message.created' && r.message.clientMsgId)).toEqual(['while-stopped']);
+    });
+
     it('starts a `now` consumer at the tail', async () => {
       const log = await openLog(harness.place());
       await log.append(created('c_1', 'u_1', 'old'));

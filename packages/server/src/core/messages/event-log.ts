@@ -24,8 +24,10 @@ export interface EventLog {
    * Hands records to `handler` in log order per conversation, at least once. A named durable
    * consumer resumes after the last batch its handler completed; `from: 'now'` starts at the
    * tail and keeps no position (live fan-out to sockets, whose clients catch up on reconnect).
+   * `startAt` places a durable consumer that has no position yet: at the log's beginning (default;
+   * the persister must see everything) or at its tail (notifications about old messages are noise).
    */
-  subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now' }): Promise<Subscription>;
+  subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' }): Promise<Subscription>;
   /** Entries each named durable consumer has not completed yet (for /metrics); 0 when caught up. */
   lag(consumers: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;
