@@ -9,7 +9,15 @@ export function summarizeProfile(file, opts = {}) {
   const byId = new Map(prof.nodes.map((n) => [n.id, n]));
   const selfUs = new Map();
   const dt = prof.timeDeltas;
-  for (let i = 0; i < prof.samples.length; i++) selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + (dt[i] ?? 0));
+  // Optional window (seconds since the profile started), e.g. one benchmark phase: --from=12.3 --to=30.1
+  const from = (opts.from ?? 0) * 1e6;
+  const to = (opts.to ?? Infinity) * 1e6;
+  let t = 0;
+  for (let i = 0; i < prof.samples.length; i++) {
+    t += dt[i] ?? 0;
+    if (t < from || t > to) continue;
+    selfUs.set(prof.samples[i], (selfUs.get(prof.samples[i]) ?? 0) + (dt[i] ?? 0));
+  }
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const fnAgg = new Map();
   const fileAgg = new Map();
@@ -22,7 +30,7 @@ export function summarizeProfile(file, opts = {}) {
     fileAgg.set(pkg, (fileAgg.get(pkg) ?? 0) + us);
   }
   const pct = (us) => ((us / total) * 100).toFixed(1).padStart(5) + '%';
-  console.log(`${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled`);
+  console.log(`${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled${opts.from !== undefined || opts.to !== undefined ? ` (window ${opts.from ?? 0}-${opts.to ?? 'end'} s)` : ''}`);
   console.log(`\nTop ${top} functions by self time:`);
   for (const [k, us] of [...fnAgg].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   console.log('\nSelf time by area:');

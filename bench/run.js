@@ -6,7 +6,7 @@
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
-//   node bench/run.js profile <file.cpuprofile> [--top=25]
+//   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';

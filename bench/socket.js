@@ -82,6 +82,7 @@ export async function socketBench(opts) {
       const sys0 = systemStats();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
+      const profFrom = (wall0 - server.spawnedAt) / 1000;
       const progress = new Map();
       let lastPrint = 0;
       const onProgress = (m) => {
@@ -145,9 +146,15 @@ export async function socketBench(opts) {
         generatorMaxLagMs: Math.max(...r.map((x) => x.maxLagMs)),
         generatorElu: r.map((x) => Number(x.elu.toFixed(2))),
         generatorCpuPct: ((cpuGen.user + cpuGen.system) / 1e6 / wall) * 100,
-        server: { cpuPct: cpuPercent(before, after), rssMiB: after?.rssMiB, peakRssMiB: after?.hwmMiB },
+        server: {
+          cpuPct: cpuPercent(before, after),
+          cpuUsPerAck: before && after ? ((after.cpuSec - before.cpuSec) * 1e6) / Math.max(1, sum('acked')) : NaN,
+          rssMiB: after?.rssMiB,
+          peakRssMiB: after?.hwmMiB,
+        },
         drainSeconds: Math.max(...r.map((x) => x.drainSeconds)),
         serverMetrics: metricDiff(m0, m1, wall),
+        profileWindow: opts.cpuProf ? `--from=${profFrom.toFixed(1)} --to=${((performance.now() - server.spawnedAt) / 1000).toFixed(1)}` : undefined,
         machine: machineShare(sys0, sys1, (after && before ? after.cpuSec - before.cpuSec : 0) + (cpuGen.user + cpuGen.system) / 1e6),
       };
       phase.pass = phase.lost === 0 && phase.unacked === 0 && phase.errors === 0 && !phase.aborted && phase.e2e.p99 <= (opts.p99Target ?? 250) && phase.sendRate >= rate * 0.97;
@@ -236,10 +243,11 @@ function printPhase(p) {
     `  throughput: sent ${p.sendRate.toFixed(0)}/s, delivered ${p.deliveredRate.toFixed(0)}/s (target ${p.targetRate}/s)`,
     `  end-to-end (due time -> delivery at peer): p50 ${fmt(p.e2e.p50)}  p95 ${fmt(p.e2e.p95)}  p99 ${fmt(p.e2e.p99)}  max ${fmt(p.e2e.max)} ms`,
     `  send -> ack: p50 ${fmt(p.ack.p50)}  p99 ${fmt(p.ack.p99)}  max ${fmt(p.ack.max)} ms`,
-    `  server: cpu ${p.server.cpuPct.toFixed(0)}%  rss ${p.server.rssMiB?.toFixed(0)} MiB (peak ${p.server.peakRssMiB?.toFixed(0)})`,
+    `  server: cpu ${p.server.cpuPct.toFixed(0)}% (${p.server.cpuUsPerAck.toFixed(0)} µs of server CPU per acked message)  rss ${p.server.rssMiB?.toFixed(0)} MiB (peak ${p.server.peakRssMiB?.toFixed(0)})`,
     `  generator: cpu ${p.generatorCpuPct.toFixed(0)}% (all threads), worker ELU ${p.generatorElu.join('/')}, max schedule lag ${fmt(p.generatorMaxLagMs)} ms; drain ${p.drainSeconds.toFixed(1)} s`,
     `  server log commits: ${p.serverMetrics.batches} batches, mean ${p.serverMetrics.meanBatch.toFixed(1)} entries, mean commit ${fmt(p.serverMetrics.meanCommitMs)} ms, ${p.serverMetrics.commitSharePct.toFixed(0)}% of wall time inside commits; server-side send->ack mean ${fmt(p.serverMetrics.meanServerAckMs)} ms`,
     `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}`,
+    ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
     `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
   ];
   process.stdout.write(lines.join('\n') + '\n');

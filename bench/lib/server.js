@@ -77,6 +77,7 @@ export async function startServer(opts) {
     url,
     port,
     startMs,
+    spawnedAt: started,
     child,
     get stderr() {
       return stderr;

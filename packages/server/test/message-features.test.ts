@@ -1,4 +1,6 @@
 // Reactions, delete for everyone / for me, and edit (with its time window).
+import nodePath from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGroup, expectError, RawSocket, sendHttp, signUp, sleep, startTestServer, type TestUser } from './harness.js';
 
@@ -8,7 +10,7 @@ let bob: TestUser;
 let cat: TestUser;
 let conv: string;
 beforeAll(async () => {
-  server = await startTestServer({ editWindowMs: 400 });
+  server = await startTestServer();
   [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
   conv = await createGroup(ann, [bob, cat], 'features');
 });
@@ -96,6 +98,43 @@ describe('delete for everyone', () => {
   });
 });
 
+describe('edit or react racing a delete for everyone', () => {
+  it('never brings the text back: the loser is refused, no update follows the delete, the log keeps no copy', async () => {
+    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const rounds: { id: string; edit: number; react: number }[] = [];
+    for (let i = 0; i < 8; i++) {
+      const m = await sendHttp(ann, conv, `race original ${i}`);
+      const [edit, react, del] = await Promise.all([
+        ann.call('PATCH', path(m.id), { body: `lazarus${i} edited` }),
+        bob.call('PUT', `${path(m.id)}/reaction`, { emoji: '👍' }),
+        ann.call('DELETE', `${path(m.id)}?for=everyone`),
+      ]);
+      expect(del.status).toBe(204);
+      expect([200, 403]).toContain(edit.status);
+      expect([200, 400]).toContain(react.status);
+      rounds.push({ id: m.id, edit: edit.status, react: react.status });
+    }
+    await bobWs.waitFor(() => bobWs.events('message.deleted').length === rounds.length);
+    await bobWs.settle(undefined, 100);
+    for (const r of rounds) {
+      const about = bobWs.events().filter((e) => (e.messageId ?? e.message?.id) === r.id).map((e) => e.type);
+      expect(about.at(-1), JSON.stringify({ r, about })).toBe('message.deleted');
+      expect(about.filter((t) => t === 'message.updated')).toHaveLength(r.edit === 200 ? 1 : 0);
+      const t = (await historyOf(bob)).find((x) => x.id === r.id);
+      expect(t).toMatchObject({ body: '', reactions: [], deletedAt: expect.any(String) });
+    }
+    const db = new Database(nodePath.join(server.dataDir, 'messenger.db'), { readonly: true });
+    try {
+      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'message_fts%'").all() as { name: string }[];
+      for (const { name } of tables) expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all()), name).not.toMatch(/lazarus|race original/);
+    } finally {
+      db.close();
+    }
+    expect((await bob.call('GET', '/v1/search?q=lazarus')).body.results).toEqual([]);
+    bobWs.close();
+  });
+});
+
 describe('delete for me', () => {
   it('hides the message for the caller on every device only', async () => {
     const m = await sendHttp(ann, conv, 'hide this quokka');
@@ -140,9 +179,17 @@ describe('edit', () => {
   });
 
   it('is refused with 403 after the edit window', async () => {
-    const m = await sendHttp(ann, conv, 'soon frozen');
-    await sleep(500);
-    expectError(await ann.call('PATCH', path(m.id), { body: 'too late' }), 403, 'forbidden');
-    expect((await historyOf(ann)).find((x) => x.id === m.id)).toMatchObject({ body: 'soon frozen', editedAt: null });
+    const short = await startTestServer({ editWindowMs: 200 });
+    try {
+      const [u1, u2] = [await signUp(short.url), await signUp(short.url)];
+      const c = await createGroup(u1, [u2], 'window');
+      const m = await sendHttp(u1, c, 'soon frozen');
+      await sleep(300);
+      expectError(await u1.call('PATCH', `/v1/conversations/${c}/messages/${m.id}`, { body: 'too late' }), 403, 'forbidden');
+      const history = (await u1.call('GET', `/v1/conversations/${c}/messages`)).body.messages;
+      expect(history[0]).toMatchObject({ id: m.id, body: 'soon frozen', editedAt: null });
+    } finally {
+      await short.close();
+    }
   });
 });

@@ -202,7 +202,8 @@ describe('send rate limit', () => {
       const u1 = await signUp(limited.url);
       const u2 = await signUp(limited.url);
       const c = await directChat(u1, u2);
-      for (let i = 0; i < 3; i++) await sendHttp(u1, c, `ok ${i}`);
+      const first = await sendHttp(u1, c, 'ok 0');
+      for (let i = 1; i < 3; i++) await sendHttp(u1, c, `ok ${i}`);
       const over = await u1.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'over', body: 'too fast' });
       expectError(over, 429, 'rate_limited');
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
@@ -212,6 +213,12 @@ describe('send rate limit', () => {
       expect(reply.ok).toBe(false);
       expect((reply as any).error.code).toBe('rate_limited');
       expect((reply as any).error.retryAfterMs).toBeGreaterThanOrEqual(1000);
+      // A retry of a message already stored is answered with the original, not limited.
+      const retry = await u1.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: first.clientMsgId, body: first.body });
+      expect(retry.status).toBe(200);
+      expect(retry.body.message).toEqual(first);
+      const wsRetry = await ws.request('send', { conversationId: c, clientMsgId: first.clientMsgId, body: first.body });
+      expect((wsRetry as any).result.message).toEqual(first);
       // The limit is per user: the other member still sends.
       expect((await u2.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'u2', body: 'fine' })).status).toBe(201);
       const history = (await u1.call('GET', `/v1/conversations/${c}/messages`)).body.messages;
