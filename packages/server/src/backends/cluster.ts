@@ -23,14 +23,15 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
   if (!config.databaseUrl || !config.natsUrl || !config.redisUrl) {
     throw new Error('cluster mode needs DATABASE_URL, NATS_URL and REDIS_URL together');
   }
-  const { pool } = openPool({ connectionString: config.databaseUrl, maxConnections: 20 });
-  await migrate(pool);
+  const { pool, schema } = openPool({ connectionString: config.databaseUrl, maxConnections: 20, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) });
+  await migrate(pool, schema);
   const store = await PostgresStore.open({ pool });
   const nc = await connectNats(config.natsUrl, `messenger-${config.roles.join('+')}`);
   const log = await JetStreamEventLog.open({
     servers: config.natsUrl,
     connection: nc,
     logger: logger.child({ component: 'log' }),
+    streamPrefix: config.logStreamPrefix,
     partitions: config.logPartitions,
     replicas: config.logReplicas,
     // The store's unique key on sender + clientMsgId is the lasting dedup authority.
@@ -40,8 +41,8 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
     },
   });
   const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }) });
-  const presence = new RedisPresence({ url: config.redisUrl });
-  const routes = new RedisRoutes({ url: config.redisUrl });
+  const presence = new RedisPresence({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  const routes = new RedisRoutes({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   const settings = new PostgresSettings({ pool });
   const vapid = await settings.getOrCreate('vapid', () => webpush.generateVAPIDKeys());
 

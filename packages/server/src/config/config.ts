@@ -35,6 +35,10 @@ export interface Config {
   /** Cluster: partitions of the JetStream log (fixed for the life of the data) and their replicas. */
   logPartitions: number;
   logReplicas: number;
+  /** Cluster: lets several deployments share one PostgreSQL database, NATS and Redis (e.g. tests). */
+  databaseSchema: string | null;
+  logStreamPrefix: string;
+  redisKeyPrefix: string;
   webDir: string | null;
 }
 
@@ -87,6 +91,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || 'info',
     logPartitions: int(env, 'LOG_PARTITIONS', 4, 1),
     logReplicas: int(env, 'LOG_REPLICAS', 1, 1),
+    databaseSchema: env.DATABASE_SCHEMA || null,
+    logStreamPrefix: env.LOG_STREAM_PREFIX || 'log',
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? '',
     webDir: env.WEB_DIR === undefined ? null : env.WEB_DIR,
     ...overrides,
   };

@@ -109,12 +109,15 @@ export class Gateway {
   }
 
   private async attach(session: Session, registered: () => void): Promise<void> {
-    // The route exists before the socket can receive, so fan-out elsewhere finds this gateway.
-    if (!this.hub.has(session.userId)) await this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs);
+    // The route exists before the socket can receive, so fan-out elsewhere finds this gateway. If
+    // the registry is down the socket is still served; the heartbeat registers it once it is back.
+    if (!this.hub.has(session.userId)) {
+      await this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'route registration failed; the heartbeat retries'));
+    }
     if (session.isClosed) return;
     this.hub.add(session);
     registered();
-    await this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs);
+    await this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'presence update failed'));
   }
 
   private async detach(session: Session): Promise<void> {
@@ -132,7 +135,14 @@ export class Gateway {
       session.ping();
     }
     try {
-      await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
+      const { known } = await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
+      if (!known) {
+        // The registry lost its state (Redis restarted empty): fan-out could not find these sockets
+        // since then, so they may have missed events. Their clients reconnect and catch up.
+        this.deps.logger.warn({ sockets: this.sessions.size }, 'route registry lost this gateway; asking clients to resync');
+        for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'routes were lost; reconnect and catch up');
+        return;
+      }
       for (const userId of this.hub.userIds()) await this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs);
       for (const s of this.hub.sessions() as Session[]) await this.deps.presence.refresh(s.userId, s.sessionId, s.presenceStatus, this.ttlMs);
     } catch (error) {

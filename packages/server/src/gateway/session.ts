@@ -29,7 +29,9 @@ export class Session implements HubSession {
     this.authTimer = setTimeout(() => this.close(CLOSE_CODES.unauthenticated, 'no auth frame in time'), deps.authTimeoutMs);
     this.socket.on('message', (data, isBinary) => void this.onFrame(isBinary ? null : data.toString()));
     this.socket.on('pong', () => (this.alive = true));
-    this.socket.on('close', () => void this.onClose());
+    this.socket.on('close', () => {
+      this.onClose().catch((err: unknown) => this.logger.warn({ err }, 'cleaning up a closed socket failed; its route and presence expire by TTL'));
+    });
     this.socket.on('error', (err) => this.logger.debug({ err }, 'socket error'));
   }
 

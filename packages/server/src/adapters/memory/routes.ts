@@ -23,8 +23,10 @@ export class MemoryRoutes implements Routes {
     if (gateways.size === 0) this.routes.delete(userId);
   }
 
-  async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<void> {
+  async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<{ known: boolean }> {
+    const known = this.gateways.has(gatewayId);
     this.gateways.set(gatewayId, this.now() + ttlMs);
+    return { known };
   }
 
   async lookup(userIds: string[]): Promise<Map<string, string[]>> {

@@ -51,6 +51,7 @@ export class DurableReader implements PartitionReader {
       max_ack_pending: batchSize,
       max_deliver: -1,
     });
+    await rewindAbandoned(jsm, stream, consumer);
     const pull = await js.consumers.get(stream, consumer);
     this.loop = this.run(() => pull.fetch({ max_messages: batchSize, expires: FETCH_EXPIRES_MS }));
   }
@@ -177,6 +178,29 @@ function decodeAll(batch: JsMsg[], logger: Logger): LogRecord[] {
     }
   }
   return records;
+}
+
+/**
+ * One process reads a durable consumer at a time, so anything still pending acknowledgement when a
+ * reader starts was held by a predecessor that died. JetStream would redeliver it only after the
+ * ack wait, letting newer entries overtake it (a gap in the store, late events). Instead the
+ * consumer is re-created just after its ack floor: the unacknowledged entries come first, in order
+ * (consumers are idempotent, so entries handled but not acknowledged may be seen twice).
+ */
+async function rewindAbandoned(jsm: JetStreamManager, stream: string, consumer: string): Promise<void> {
+  const info = await jsm.consumers.info(stream, consumer);
+  if (info.num_ack_pending === 0) return;
+  const { config } = info;
+  await jsm.consumers.delete(stream, consumer);
+  await jsm.consumers.add(stream, {
+    durable_name: consumer,
+    ack_policy: config.ack_policy,
+    ack_wait: config.ack_wait,
+    max_ack_pending: config.max_ack_pending,
+    max_deliver: config.max_deliver,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: info.ack_floor.stream_seq + 1,
+  });
 }
 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {

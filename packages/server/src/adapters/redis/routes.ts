@@ -67,9 +67,9 @@ export class RedisRoutes implements Routes {
   }
 
   /** Called by each gateway every few seconds; `ttlMs` 0 declares it gone at once (clean shutdown). */
-  async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<void> {
+  async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<{ known: boolean }> {
     const now = this.now();
-    await guarded(async () =>
+    const replies = await guarded(async () =>
       results(
         await this.redis
           .multi()
@@ -78,6 +78,8 @@ export class RedisRoutes implements Routes {
           .exec(),
       ),
     );
+    // ZADD counts new members: 1 means the registry did not know this gateway.
+    return { known: Number(replies[0]) === 0 };
   }
 
   async close(): Promise<void> {

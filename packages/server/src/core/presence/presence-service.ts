@@ -88,7 +88,8 @@ export class PresenceService {
     if (this.timers.has(userId)) return;
     const timer = setTimeout(() => {
       this.timers.delete(userId);
-      void this.flush(userId);
+      // Presence is best effort: a backing service being down must not take the process with it.
+      this.flush(userId).catch(() => undefined);
     }, this.coalesceMs);
     timer.unref();
     this.timers.set(userId, timer);

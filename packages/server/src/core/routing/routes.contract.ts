@@ -43,6 +43,13 @@ export function routesContract(name: string, open: () => Promise<Routes>): void 
       expect((await routes.lookup([u])).get(u)).toEqual([healthy]);
     });
 
+    it('says whether the registry already knew a gateway', async () => {
+      const routes = await fresh();
+      const g = `gk_${user()}`;
+      expect(await routes.markGatewayAlive(g, 10_000)).toEqual({ known: false });
+      expect(await routes.markGatewayAlive(g, 10_000)).toEqual({ known: true });
+    });
+
     it('drops a route that is not refreshed within its TTL', async () => {
       const routes = await fresh();
       const u = user();
