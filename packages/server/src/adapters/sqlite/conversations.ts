@@ -40,9 +40,9 @@ export class SqliteConversations {
       membership: db.prepare<[string, string], MemberRow>('SELECT * FROM members WHERE conversation_id = ? AND user_id = ?'),
       memberIds: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conversation_id = ?'),
       row: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
-      members: db.prepare<[string], MemberRow & { username: string; display_name: string }>(
+      members: db.prepare<[string], MemberRow & { conversation_id: string; username: string; display_name: string }>(
         `SELECT m.*, u.username, u.display_name FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.conversation_id = ? ORDER BY m.joined_seq, m.user_id`,
+         WHERE m.conversation_id IN (SELECT value FROM json_each(?)) ORDER BY m.conversation_id, m.joined_seq, m.user_id`,
       ),
       page: db.prepare<[string, string, string, number], ConversationRow>(
         `SELECT c.* FROM members m JOIN conversations c ON c.id = m.conversation_id
@@ -110,7 +110,7 @@ export class SqliteConversations {
 
   view(conversationId: string, viewerId: string): Conversation | null {
     const row = this.s.row.get(conversationId);
-    return row ? this.toView(row, viewerId) : null;
+    return row ? (this.toViews([row], viewerId)[0] ?? null) : null;
   }
 
   page(viewerId: string, limit: number, cursor: string | null): { conversations: Conversation[]; nextCursor: string | null } {
@@ -124,7 +124,7 @@ export class SqliteConversations {
     const shown = more ? rows.slice(0, limit) : rows;
     const last = shown[shown.length - 1];
     return {
-      conversations: shown.flatMap((row) => this.toView(row, viewerId) ?? []),
+      conversations: this.toViews(shown, viewerId),
       nextCursor: more && last ? encodeCursor([last.last_activity_at, last.id]) : null,
     };
   }
@@ -137,8 +137,19 @@ export class SqliteConversations {
     return this.s.contacts.all(userId, userId).map((r) => r.user_id);
   }
 
-  private toView(row: ConversationRow, viewerId: string): Conversation | null {
-    const memberRows = this.s.members.all(row.id);
+  /** Views of several conversations: one query for all their members, then two per conversation. */
+  private toViews(rows: ConversationRow[], viewerId: string): Conversation[] {
+    if (rows.length === 0) return [];
+    const members = new Map<string, (MemberRow & { username: string; display_name: string })[]>();
+    for (const m of this.s.members.all(JSON.stringify(rows.map((r) => r.id)))) {
+      let list = members.get(m.conversation_id);
+      if (!list) members.set(m.conversation_id, (list = []));
+      list.push(m);
+    }
+    return rows.flatMap((row) => this.toView(row, members.get(row.id) ?? [], viewerId) ?? []);
+  }
+
+  private toView(row: ConversationRow, memberRows: (MemberRow & { username: string; display_name: string })[], viewerId: string): Conversation | null {
     const me = memberRows.find((m) => m.user_id === viewerId);
     if (!me) return null;
     const members: Member[] = memberRows.map((m) => ({

@@ -8,7 +8,7 @@ import { toMessage, type MessageRow } from './rows.js';
 /** Hook for secondary indexes (search) that must change in the same transaction as the message. */
 export interface MessageIndex {
   /** A new message, by the rowid its insert got. */
-  add(rowid: number, body: string): void;
+  add(rowid: number, body: string, conversationId: string): void;
   put(message: { conversationId: string; seq: number; body: string }): void;
   remove(conversationId: string, seq: number): void;
 }
@@ -41,7 +41,9 @@ export class SqliteMessages {
       byId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?'),
       byAnyId: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?'),
-      reactionsOf: db.prepare<[string], { user_id: string; emoji: string }>('SELECT user_id, emoji FROM reactions WHERE message_id = ? ORDER BY user_id'),
+      reactionsOf: db.prepare<[string], { message_id: string; user_id: string; emoji: string }>(
+        'SELECT message_id, user_id, emoji FROM reactions WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, user_id',
+      ),
       joinedSeq: db.prepare<[string, string], { joined_seq: number }>('SELECT joined_seq FROM members WHERE conversation_id = ? AND user_id = ?'),
       after: db.prepare<[string, number, string, number], MessageRow>(
         `SELECT m.* FROM messages m WHERE m.conversation_id = ? AND m.seq > ?
@@ -66,7 +68,7 @@ export class SqliteMessages {
           if (info.changes === 0) break;
           this.s.bumpConversation.run(m.seq, m.createdAt, m.conversationId);
           this.s.senderRead.run(m.seq, m.seq, m.conversationId, m.senderId);
-          this.index?.add(Number(info.lastInsertRowid), m.body);
+          this.index?.add(Number(info.lastInsertRowid), m.body, m.conversationId);
           break;
         }
         case 'message.updated': {
@@ -129,12 +131,17 @@ export class SqliteMessages {
     return this.withReactions(rows);
   }
 
+  /** One query for the reactions of all the rows, however many. */
   withReactions(rows: MessageRow[]): Message[] {
-    return rows.map((row) => {
-      const reactions: Reaction[] = row.deleted_at
-        ? []
-        : this.s.reactionsOf.all(row.id).map((r) => ({ userId: r.user_id, emoji: r.emoji }));
-      return toMessage(row, reactions);
-    });
+    const live = rows.filter((r) => !r.deleted_at).map((r) => r.id);
+    const byMessage = new Map<string, Reaction[]>();
+    if (live.length > 0) {
+      for (const r of this.s.reactionsOf.all(JSON.stringify(live))) {
+        let list = byMessage.get(r.message_id);
+        if (!list) byMessage.set(r.message_id, (list = []));
+        list.push({ userId: r.user_id, emoji: r.emoji });
+      }
+    }
+    return rows.map((row) => toMessage(row, byMessage.get(row.id) ?? []));
   }
 }

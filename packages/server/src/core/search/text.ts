@@ -20,6 +20,11 @@ export function indexText(body: string): string {
   return body.replace(CJK_RUN, (run) => ` ${bigrams(run).join(' ')} `);
 }
 
+/** The one index token naming a conversation (ids lowercased to letters and digits). */
+export function conversationToken(conversationId: string): string {
+  return `cv${conversationId.replace(/[^A-Za-z0-9]/g, '').toLowerCase()}`;
+}
+
 /** A query term: `prefix` terms match any word starting with `text`; `phrase` terms are adjacent bigrams. */
 export type QueryTerm = { kind: 'prefix'; text: string } | { kind: 'phrase'; tokens: string[] };
 
