@@ -29,7 +29,7 @@ export async function commitMicro(opts = {}) {
           if (row) idx.s.insert.run(row.rowid, indexText(m.body));
         };
       }
-      const log = new SqliteEventLog({ db, logger, applyInCommit: store.applyInCommit });
+      const log = new SqliteEventLog({ db, logger, writeStore: true });
       const now = new Date().toISOString();
       for (let c = 0; c < convs; c++) store.createConversation({ id: `c${c}`, kind: 'direct', title: null, createdAt: now, memberIds: [`ua${c}`, `ub${c}`], directKey: `k${c}` });
       let n = 0;

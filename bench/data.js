@@ -28,7 +28,7 @@ export async function seed(opts) {
   const db = openDatabase(path.join(dataDir, 'messenger.db'));
   const store = new SqliteStore({ db });
   const logger = { info() {}, warn: console.warn, error: console.error, debug() {} };
-  const eventLog = new SqliteEventLog({ db, logger, applyInCommit: store.applyInCommit });
+  const eventLog = new SqliteEventLog({ db, logger, writeStore: true });
   const r = rng(1234);
   const yearAgo = Date.now() - 365 * 24 * 3600 * 1000;
   const iso = (ms) => new Date(ms).toISOString();

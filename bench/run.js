@@ -7,11 +7,19 @@
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
+//   node bench/run.js sockets [--count=100000] [--sources=8] [--gens=4] [--hold=60]   idle sockets per gateway
+//   node bench/run.js biggroup [--members=1000] [--rate=5] [--duration=20]            fan-out to one big group
+//   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20]                 kill -9 + restart, SDK reconnect
+//   node bench/run.js soak [--minutes=30] [--rate=125] [--clients=200]                reconnect churn, RSS + p99 plot
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';
 import { commitMicro } from './commit-micro.js';
 import { searchExplain } from './search-explain.js';
+import { socketsBench } from './sockets.js';
+import { bigGroupBench } from './biggroup.js';
+import { stormBench } from './storm.js';
+import { soakBench } from './soak.js';
 
 function parseArgs(argv) {
   const opts = {};
@@ -37,12 +45,16 @@ try {
   else if (cmd === 'data') await dataBench(opts);
   else if (cmd === 'commit') await commitMicro(opts);
   else if (cmd === 'explain') await searchExplain(opts);
+  else if (cmd === 'sockets') await socketsBench(opts);
+  else if (cmd === 'biggroup') await bigGroupBench(opts);
+  else if (cmd === 'storm') await stormBench(opts);
+  else if (cmd === 'soak') await soakBench(opts);
   else if (cmd === 'profile') summarizeProfile(positional[1], opts);
   else if (cmd === 'suite') {
     await socketBench({ ...opts, rate: opts.rate ?? '5000,12000', duration: opts.duration ?? 20 });
     await dataBench({ ...opts, messages: opts.messages ?? 200_000 });
   } else {
-    console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | suite)`);
+    console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | suite)`);
     process.exit(2);
   }
   process.exit(0);

@@ -151,3 +151,30 @@ export function machineShare(a, b, ownCpuSec) {
     loadAvg1: b.load,
   };
 }
+
+/** Kernel TCP counters (/proc/net/netstat TcpExt): accept-queue overflows and SYN drops on listening sockets. */
+export function tcpExt() {
+  try {
+    const lines = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const names = lines[0].split(/\s+/).slice(1);
+    const vals = lines[1].split(/\s+/).slice(1).map(Number);
+    const get = (k) => vals[names.indexOf(k)];
+    return { listenOverflows: get('ListenOverflows'), listenDrops: get('ListenDrops'), tcpTimeouts: get('TCPTimeouts') };
+  } catch {
+    return null;
+  }
+}
+
+/** Accept queue of a listening TCP port from /proc/net/tcp: { queued (rx_queue), backlog? } (rx_queue of a LISTEN socket = connections waiting for accept()). */
+export function acceptQueue(port) {
+  try {
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 5 || f[3] !== '0A' || !f[1].endsWith(`:${hex}`)) continue;
+      const [, rx] = f[4].split(':');
+      return parseInt(rx, 16);
+    }
+  } catch {}
+  return NaN;
+}

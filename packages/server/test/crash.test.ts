@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createGroup, http, RawSocket, signUp, sleep, tempDir, type TestUser } from './harness.js';
+import { CLUSTER, createGroup, http, RawSocket, signUp, sleep, tempDir, type TestUser } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
@@ -98,7 +98,9 @@ async function fullHistory(user: TestUser, conv: string): Promise<any[]> {
   }
 }
 
-describe('crash safety', () => {
+// Skipped in cluster mode: it kill -9s an embedded server process (dist/main.js on a DATA_DIR); the
+// cluster's crash tests are cluster-faults/*.test.ts (gateway, worker and backing-service kills).
+describe.skipIf(CLUSTER)('crash safety', () => {
   it('survives kill -9 at random moments without losing or duplicating acknowledged messages', async () => {
     const dataDir = tempDir('messenger-crash-');
     const port = await freePort();

@@ -62,24 +62,25 @@ describe('late joiners', () => {
   it('do not see messages from before they joined: history, unread, preview', async () => {
     const [ann, bob, late] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
     const g = await createGroup(ann, [bob], 'Old');
-    for (let i = 1; i <= 3; i++) await sendHttp(ann, g, `old ${i}`);
+    const olds = [];
+    for (let i = 1; i <= 3; i++) olds.push(await sendHttp(ann, g, `old ${i}`));
     await ann.call('POST', `/v1/conversations/${g}/members`, { userIds: [late.id] });
     let view = (await late.call('GET', `/v1/conversations/${g}`)).body.conversation;
-    expect(view).toMatchObject({ lastSeq: 3, lastMessage: null, unreadCount: 0 });
+    expect(view).toMatchObject({ lastSeq: olds[2].seq, lastMessage: null, unreadCount: 0 });
     expect((await late.call('GET', `/v1/conversations/${g}/messages`)).body.messages).toEqual([]);
     expect((await late.call('GET', `/v1/conversations/${g}/messages?afterSeq=0`)).body.messages).toEqual([]);
-    expect((await late.call('GET', `/v1/conversations/${g}/messages?beforeSeq=3`)).body.messages).toEqual([]);
+    expect((await late.call('GET', `/v1/conversations/${g}/messages?beforeSeq=${olds[2].seq}`)).body.messages).toEqual([]);
     const lateWs = await RawSocket.open(server.url, late.apiKey);
     const fresh = await sendHttp(bob, g, 'welcome');
     expect((await lateWs.waitForEvent('message.created')).message.id).toBe(fresh.id);
     const history = (await late.call('GET', `/v1/conversations/${g}/messages`)).body.messages;
     expect(history.map((m: any) => m.body)).toEqual(['welcome']);
     view = (await late.call('GET', `/v1/conversations/${g}`)).body.conversation;
-    expect(view).toMatchObject({ lastSeq: 4, unreadCount: 1 });
+    expect(view).toMatchObject({ lastSeq: fresh.seq, unreadCount: 1 });
     expect(view.lastMessage.id).toBe(fresh.id);
     // An old message is as if it did not exist, even when its id leaks through a reply.
-    const old = (await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=2`)).body.messages[0];
-    expect(old.seq).toBe(1);
+    const old = (await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=${olds[1].seq}`)).body.messages[0];
+    expect(old.seq).toBe(olds[0].seq);
     const quoted = await bob.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'quote', body: 'quote', replyToId: old.id });
     expect(quoted.body.message.replyToId).toBe(old.id);
     const path = `/v1/conversations/${g}/messages/${old.id}`;
@@ -87,7 +88,7 @@ describe('late joiners', () => {
     expectError(await late.call('DELETE', `${path}/reaction`), 404, 'not_found');
     expectError(await late.call('DELETE', `${path}?for=me`), 404, 'not_found');
     expectError(await late.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'q2', body: 'x', replyToId: old.id }), 400, 'invalid_request');
-    expect((await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=2`)).body.messages[0].reactions).toEqual([]);
+    expect((await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=${olds[1].seq}`)).body.messages[0].reactions).toEqual([]);
     lateWs.close();
   });
 });
@@ -96,16 +97,18 @@ describe('read positions', () => {
   it("every member's readSeq is visible to all members", async () => {
     const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
     const g = await createGroup(ann, [bob, cat], 'Reads');
-    for (let i = 1; i <= 4; i++) await sendHttp(ann, g, `m${i}`);
-    await bob.call('POST', `/v1/conversations/${g}/read`, { seq: 2 });
-    await cat.call('POST', `/v1/conversations/${g}/read`, { seq: 4 });
+    const seqs: number[] = [];
+    for (let i = 1; i <= 4; i++) seqs.push((await sendHttp(ann, g, `m${i}`)).seq);
+    const [, second, , fourth] = seqs as [number, number, number, number];
+    await bob.call('POST', `/v1/conversations/${g}/read`, { seq: second });
+    await cat.call('POST', `/v1/conversations/${g}/read`, { seq: fourth });
     for (const viewer of [ann, bob, cat]) {
       const c = (await viewer.call('GET', `/v1/conversations/${g}`)).body.conversation;
       const bySeq = Object.fromEntries(c.members.map((m: any) => [m.userId, m.readSeq]));
-      expect(bySeq).toEqual({ [ann.id]: 4, [bob.id]: 2, [cat.id]: 4 });
+      expect(bySeq).toEqual({ [ann.id]: fourth, [bob.id]: second, [cat.id]: fourth });
     }
     const list = (await bob.call('GET', '/v1/conversations')).body.conversations.find((c: any) => c.id === g);
     expect(list.unreadCount).toBe(2);
-    expect(list.members.find((m: any) => m.userId === cat.id).readSeq).toBe(4);
+    expect(list.members.find((m: any) => m.userId === cat.id).readSeq).toBe(fourth);
   });
 });

@@ -1,22 +1,217 @@
 // Test harness: a real server on an ephemeral port with its own SQLite directory, plus helpers to
 // call it over real HTTP and WebSocket. Used by every integration test.
+//
+// MESSENGER_TEST_BACKEND=cluster runs the same tests against a cluster deployment instead: two
+// gateways and one worker (persister, fan-out, notifier) in this process, on the machine's
+// PostgreSQL, NATS JetStream and Redis, isolated per data directory (its own schema, stream prefix
+// and key prefix) so test files can run in parallel. `server.url` then alternates between the two
+// gateways, so the clients of one test are spread over both.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { afterAll } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ServerFrame } from '@messenger/protocol';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
+export const CLUSTER = process.env.MESSENGER_TEST_BACKEND === 'cluster';
+
 export function tempDir(prefix = 'messenger-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<RunningServer & { dataDir: string }> {
+export type TestServer = RunningServer & {
+  dataDir: string;
+  /** Every gateway's URL: one in embedded mode, two in cluster mode. */
+  urls: string[];
+  /** Every process's URL (gateways, then the worker in cluster mode), for /metrics. */
+  processUrls: string[];
+};
+
+export async function startTestServer(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
-  const config = loadConfig({ PORT: '0', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', LOG_LEVEL: 'warn', WEB_DIR: '', ...env }, { dataDir, ...overrides });
+  const base = { PORT: '0', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', LOG_LEVEL: 'warn', WEB_DIR: '', ...env };
+  if (CLUSTER) return startTestCluster(base, { ...overrides, dataDir });
+  const config = loadConfig(base, { dataDir, ...overrides });
   const server = await startServer(config);
-  return Object.assign(server, { dataDir });
+  return Object.assign(server, { dataDir, urls: [server.url], processUrls: [server.url] });
+}
+
+// ---- cluster mode -------------------------------------------------------------------------------
+
+const PG_URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
+const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+
+/** One deployment per data directory: a restart on the same directory reopens the same data. */
+function deploymentOf(dataDir: string): { schema: string; streamPrefix: string; keyPrefix: string } {
+  const id = `mt_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}`;
+  return { schema: id, streamPrefix: id, keyPrefix: `${id}:` };
+}
+
+const deployments = new Set<string>();
+if (CLUSTER) afterAll(async () => Promise.all([...deployments].map(dropDeployment)), 60_000);
+
+/** Read barriers per gateway URL: resolve once the persister has written everything logged so far. */
+const caughtUp = new Map<string, () => Promise<void>>();
+
+async function startTestCluster(env: NodeJS.ProcessEnv, overrides: Partial<Config> & { dataDir: string }): Promise<TestServer> {
+  const { dataDir } = overrides;
+  const deployment = deploymentOf(dataDir);
+  deployments.add(dataDir);
+  const clusterEnv = {
+    ...env,
+    DATABASE_URL: PG_URL,
+    DATABASE_SCHEMA: deployment.schema,
+    NATS_URL,
+    LOG_STREAM_PREFIX: deployment.streamPrefix,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: deployment.keyPrefix,
+  };
+  // A `port` override (a restart on the same address) is the first gateway's.
+  const start = (roles: string, name: string, port = 0) => {
+    const dir = path.join(dataDir, name);
+    fs.mkdirSync(dir, { recursive: true });
+    return startServer(loadConfig({ ...clusterEnv, ROLES: roles }, { ...overrides, dataDir: dir, port }));
+  };
+  // The worker first: it migrates the schema and creates the log's streams once.
+  const worker = await start('persister,fanout,notifier', 'worker');
+  let gateways: RunningServer[];
+  try {
+    gateways = await Promise.all([start('gateway', 'gateway0', overrides.port), start('gateway', 'gateway1')]);
+  } catch (error) {
+    await worker.close();
+    throw error;
+  }
+  const [first] = gateways as [RunningServer, RunningServer];
+  const urls = gateways.map((g) => g.url);
+  const barrier = () => persisted(worker);
+  for (const url of urls) caughtUp.set(url, barrier);
+  let turn = 0;
+  let closing: Promise<void> | null = null;
+  const server: TestServer = {
+    ...first,
+    get url() {
+      return urls[turn++ % urls.length]!;
+    },
+    dataDir,
+    urls,
+    processUrls: [...urls, worker.url],
+    close: () =>
+      (closing ??= (async () => {
+        for (const url of urls) caughtUp.delete(url);
+        await Promise.all(gateways.map((g) => g.close()));
+        await worker.close();
+      })()),
+  };
+  return server;
+}
+
+/** Waits (up to 10 s) until the worker's persister has acknowledged every entry of the log. */
+async function persisted(worker: RunningServer): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const lag = await worker.backend.log.lag(['persister']).catch(() => null);
+    if (lag?.persister === 0) return;
+    await sleep(5);
+  }
+}
+
+async function dropDeployment(dataDir: string): Promise<void> {
+  const { schema, streamPrefix, keyPrefix } = deploymentOf(dataDir);
+  const [{ default: pg }, { Redis }, { connect }, { jetstreamManager }] = await Promise.all([
+    import('pg'),
+    import('ioredis'),
+    import('@nats-io/transport-node'),
+    import('@nats-io/jetstream'),
+  ]);
+  const db = new pg.Client({ connectionString: PG_URL });
+  await db.connect();
+  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => db.end());
+  const nc = await connect({ servers: NATS_URL });
+  try {
+    const jsm = await jetstreamManager(nc);
+    for await (const name of jsm.streams.names()) {
+      if (name.startsWith(`${streamPrefix.toUpperCase()}_`)) await jsm.streams.delete(name);
+    }
+  } finally {
+    await nc.close();
+  }
+  const redis = new Redis(REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Cluster reads are eventually consistent: the persister writes the store a moment after the log
+ * acknowledged the write. In cluster mode this waits until the store has caught up with the log, so
+ * a request sees every write acknowledged before it (what the embedded store gives at once); in
+ * embedded mode it returns at once. `http()` and `RawSocket.request` (but for sends) call it first.
+ */
+export async function storeCaughtUp(baseUrl: string): Promise<void> {
+  await caughtUp.get(baseUrl)?.();
+}
+
+/** Retries `check` until it passes (cluster mode only; embedded runs it once), then returns its value. */
+export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 5000): Promise<T> {
+  if (!CLUSTER) return check();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(25);
+    }
+  }
+}
+
+/** Cluster mode: every row of every table of the deployment's PostgreSQL schema, by table. */
+export async function storedRows(server: TestServer): Promise<Record<string, Record<string, unknown>[]>> {
+  const { schema } = deploymentOf(server.dataDir);
+  const { default: pg } = await import('pg');
+  const db = new pg.Client({ connectionString: PG_URL });
+  await db.connect();
+  try {
+    const out: Record<string, Record<string, unknown>[]> = {};
+    const { rows: tables } = await db.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema]);
+    for (const { tablename } of tables) out[tablename] = (await db.query(`SELECT * FROM ${schema}."${tablename}"`)).rows;
+    return out;
+  } finally {
+    await db.end();
+  }
+}
+
+/** The deployment's Prometheus metrics: in cluster mode each series summed over every process. */
+export async function metricsText(server: TestServer): Promise<string> {
+  const texts = await Promise.all(server.processUrls.map(async (url) => (await fetch(`${url}/metrics`)).text()));
+  if (texts.length === 1) return texts[0]!;
+  const series = new Map<string, number>();
+  const lines: string[] = [];
+  for (const text of texts) {
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      if (line.startsWith('#')) {
+        if (!lines.includes(line)) lines.push(line);
+        continue;
+      }
+      const cut = line.lastIndexOf(' ');
+      const key = line.slice(0, cut);
+      if (!series.has(key)) lines.push(key);
+      series.set(key, (series.get(key) ?? 0) + Number(line.slice(cut + 1)));
+    }
+  }
+  return lines.map((l) => (series.has(l) ? `${l} ${series.get(l)}` : l)).join('\n') + '\n';
 }
 
 export interface HttpAnswer<T = any> {
@@ -33,6 +228,7 @@ export function http(baseUrl: string, apiKey?: string) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
     }
+    if (CLUSTER) await storeCaughtUp(baseUrl);
     const res = await fetch(baseUrl + url, init);
     const text = await res.text();
     let parsed: any = text;
@@ -77,7 +273,11 @@ export class RawSocket {
   private waiters: (() => void)[] = [];
   private nextId = 1;
 
-  constructor(baseUrl: string, headers: Record<string, string> = {}, opts: { autoPong?: boolean } = {}) {
+  constructor(
+    private readonly baseUrl: string,
+    headers: Record<string, string> = {},
+    opts: { autoPong?: boolean } = {},
+  ) {
     this.ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/v1/ws', { headers, autoPong: opts.autoPong ?? true });
     this.ws.on('message', (data) => {
       this.frames.push(JSON.parse(data.toString()) as ServerFrame);
@@ -116,6 +316,8 @@ export class RawSocket {
 
   async request(type: string, fields: Record<string, unknown> = {}): Promise<Extract<ServerFrame, { type: 'reply' }>> {
     const id = `r${this.nextId++}`;
+    // Sends go at once, in call order (their order is under test); other requests read state.
+    if (CLUSTER && type !== 'send' && type !== 'ping') await storeCaughtUp(this.baseUrl);
     this.sendJson({ type, id, ...fields });
     return (await this.waitFor((f) => f.type === 'reply' && f.id === id)) as Extract<ServerFrame, { type: 'reply' }>;
   }

@@ -110,15 +110,19 @@ describe('clientMsgId idempotency', () => {
 describe('history', () => {
   let hc: string;
   let x: TestUser;
+  // The seqs of the 60 messages in send order: 1..60 embedded; increasing with gaps in a cluster.
+  const sent: number[] = [];
   beforeAll(async () => {
     x = await signUp(server.url);
     const y = await signUp(server.url);
     hc = await directChat(x, y);
-    for (let i = 1; i <= 60; i++) await sendHttp(i % 2 ? x : y, hc, `m${i}`, `hist-${i}`);
+    for (let i = 1; i <= 60; i++) sent.push((await sendHttp(i % 2 ? x : y, hc, `m${i}`, `hist-${i}`)).seq);
   });
   const h = (query = '') => x.call('GET', `/v1/conversations/${hc}/messages${query}`);
   const seqs = (res: any) => res.body.messages.map((m: any) => m.seq);
-  const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  /** The seqs of the from-th to the to-th message (1-based, inclusive). */
+  const range = (from: number, to: number) => sent.slice(from - 1, to);
+  const nth = (n: number) => sent[n - 1];
 
   it('defaults to the newest 50 in ascending seq', async () => {
     const res = await h();
@@ -128,12 +132,12 @@ describe('history', () => {
   });
 
   it('pages with afterSeq, beforeSeq and limit', async () => {
-    expect(seqs(await h('?afterSeq=55'))).toEqual(range(56, 60));
-    expect(seqs(await h('?afterSeq=0&limit=3'))).toEqual([1, 2, 3]);
-    expect(seqs(await h('?beforeSeq=11&limit=5'))).toEqual(range(6, 10));
-    expect(seqs(await h('?beforeSeq=4'))).toEqual([1, 2, 3]);
-    expect(seqs(await h('?afterSeq=10&beforeSeq=14'))).toEqual([11, 12, 13]);
-    expect(seqs(await h('?afterSeq=60'))).toEqual([]);
+    expect(seqs(await h(`?afterSeq=${nth(55)}`))).toEqual(range(56, 60));
+    expect(seqs(await h('?afterSeq=0&limit=3'))).toEqual(range(1, 3));
+    expect(seqs(await h(`?beforeSeq=${nth(11)}&limit=5`))).toEqual(range(6, 10));
+    expect(seqs(await h(`?beforeSeq=${nth(4)}`))).toEqual(range(1, 3));
+    expect(seqs(await h(`?afterSeq=${nth(10)}&beforeSeq=${nth(14)}`))).toEqual(range(11, 13));
+    expect(seqs(await h(`?afterSeq=${nth(60)}`))).toEqual([]);
     expect(seqs(await h('?limit=200'))).toEqual(range(1, 60));
     // Walking forward by afterSeq never skips or repeats.
     const walked: number[] = [];

@@ -1,7 +1,7 @@
 // Operator metrics beyond the basics: store latency per operation, fan-out counts, log lag per
 // durable consumer of this process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, RawSocket, signUp, startTestServer } from './harness.js';
+import { directChat, metricsText, RawSocket, signUp, startTestServer } from './harness.js';
 
 function value(text: string, pattern: RegExp): number | null {
   const line = text.split('\n').find((l) => pattern.test(l));
@@ -27,7 +27,7 @@ describe('operator metrics', () => {
     let text = '';
     const deadline = Date.now() + 5000;
     do {
-      text = await (await fetch(`${server.url}/metrics`)).text();
+      text = await metricsText(server); // summed over the processes in cluster mode
     } while (value(text, /^messenger_log_lag\{consumer="notifier"\}/) !== 0 && Date.now() < deadline && (await new Promise((r) => setTimeout(r, 50))) === undefined);
     expect(value(text, /^messenger_fanout_records_total\{type="message.created"\}/)).toBe(3);
     // Bob's one socket on the one gateway: one delivery per message (plus the conversation.updated ones).

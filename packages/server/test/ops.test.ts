@@ -1,6 +1,6 @@
 // Operations endpoints and the catch-all: health, readiness, Prometheus metrics, unknown routes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, expectError, http, RawSocket, sendHttp, signUp, startTestServer } from './harness.js';
+import { directChat, expectError, http, metricsText, RawSocket, sendHttp, signUp, startTestServer } from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
@@ -41,7 +41,9 @@ describe('metrics', () => {
     const res = await fetch(`${server.url}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
-    const text = await res.text();
+    await res.text();
+    // Summed over the processes in cluster mode (what a Prometheus sum() across instances shows).
+    const text = await metricsText(server);
     expect(metricValue(text, /^messenger_ws_connections /)).toBe(2);
     expect(metricValue(text, /^messenger_messages_sent_total\{.*transport="ws".*outcome="created"/)).toBe(1);
     expect(metricValue(text, /^messenger_messages_sent_total\{.*transport="http".*outcome="created"/)).toBe(1);
@@ -51,7 +53,7 @@ describe('metrics', () => {
     expect(text).toMatch(/^messenger_send_ack_seconds_bucket\{.*le="\+Inf".*\} \d+/m);
     await ws.closeAndWait();
     await new Promise((r) => setTimeout(r, 100));
-    expect(metricValue(await (await fetch(`${server.url}/metrics`)).text(), /^messenger_ws_connections /)).toBe(1);
+    expect(metricValue(await metricsText(server), /^messenger_ws_connections /)).toBe(1);
     ws2.close();
   });
 });

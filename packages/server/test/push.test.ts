@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, RawSocket, sendHttp, signUp, sleep, tempDir, type TestUser } from './harness.js';
+import { CLUSTER, createGroup, directChat, expectError, RawSocket, sendHttp, signUp, sleep, tempDir, type TestUser } from './harness.js';
 
 const ece = createRequire(import.meta.url)('http_ece') as {
   decrypt(body: Buffer, params: { version: 'aes128gcm'; privateKey: crypto.ECDH; authSecret: string }): Buffer;
@@ -168,7 +168,9 @@ class ServerProcess {
   }
 }
 
-describe('Web Push notifications', () => {
+// Skipped in cluster mode: it spawns its own embedded server process (dist/main.js) against a fake
+// push service, so it would only repeat the embedded run.
+describe.skipIf(CLUSTER)('Web Push notifications', () => {
   let service: PushService;
   let server: ServerProcess;
   let env: Record<string, string>;

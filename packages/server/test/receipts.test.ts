@@ -18,34 +18,36 @@ describe('read receipts', () => {
     const ann = await signUp(server.url);
     const bob = await signUp(server.url);
     const conv = await directChat(ann, bob);
-    for (let i = 1; i <= 5; i++) await sendHttp(ann, conv, `m${i}`);
+    // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
+    const s = [0];
+    for (let i = 1; i <= 5; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
     const view = async () => (await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation;
     expect((await view()).unreadCount).toBe(5);
     expect(memberOf(await view(), bob.id).readSeq).toBe(0);
     // The sender has read its own messages.
-    expect(memberOf(await view(), ann.id).readSeq).toBe(5);
+    expect(memberOf(await view(), ann.id).readSeq).toBe(s[5]);
 
-    const read = await bob.call('POST', `/v1/conversations/${conv}/read`, { seq: 3 });
+    const read = await bob.call('POST', `/v1/conversations/${conv}/read`, { seq: s[3]! });
     expect(read.status).toBe(204);
     expect(read.body).toBeNull();
-    expect(memberOf(await view(), bob.id).readSeq).toBe(3);
+    expect(memberOf(await view(), bob.id).readSeq).toBe(s[3]);
     expect((await view()).unreadCount).toBe(2);
     const event = await annWs.waitForEvent('receipt.read');
-    expect(event).toEqual({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: 3 });
-    await bobWs.waitForEvent('receipt.read', (e) => e.seq === 3);
+    expect(event).toEqual({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: s[3]! });
+    await bobWs.waitForEvent('receipt.read', (e) => e.seq === s[3]);
 
     // Backwards is a no-op, past the end is clamped to lastSeq.
-    expect((await bob.call('POST', `/v1/conversations/${conv}/read`, { seq: 1 })).status).toBe(204);
-    expect(memberOf(await view(), bob.id).readSeq).toBe(3);
+    expect((await bob.call('POST', `/v1/conversations/${conv}/read`, { seq: s[1]! })).status).toBe(204);
+    expect(memberOf(await view(), bob.id).readSeq).toBe(s[3]);
     expect((await bob.call('POST', `/v1/conversations/${conv}/read`, { seq: 999 })).status).toBe(204);
-    expect(memberOf(await view(), bob.id).readSeq).toBe(5);
+    expect(memberOf(await view(), bob.id).readSeq).toBe(s[5]);
     expect((await view()).unreadCount).toBe(0);
-    await annWs.waitForEvent('receipt.read', (e) => e.seq === 5);
-    expect((await annWs.settle('receipt.read')).map((e) => e.seq)).toEqual([3, 5]);
+    await annWs.waitForEvent('receipt.read', (e) => e.seq === s[5]);
+    expect((await annWs.settle('receipt.read')).map((e) => e.seq)).toEqual([s[3], s[5]]);
     // Ann sees Bob's readSeq too.
-    expect(memberOf((await ann.call('GET', `/v1/conversations/${conv}`)).body.conversation, bob.id).readSeq).toBe(5);
+    expect(memberOf((await ann.call('GET', `/v1/conversations/${conv}`)).body.conversation, bob.id).readSeq).toBe(s[5]);
 
     // New messages make unread again.
     await sendHttp(ann, conv, 'm6');
@@ -58,16 +60,18 @@ describe('read receipts', () => {
     const ann = await signUp(server.url);
     const bob = await signUp(server.url);
     const conv = await directChat(ann, bob);
-    for (let i = 1; i <= 4; i++) await sendHttp(ann, conv, `m${i}`);
+    // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
+    const s = [0];
+    for (let i = 1; i <= 4; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
-    const r = await bobWs.request('read', { conversationId: conv, seq: 2 });
+    const r = await bobWs.request('read', { conversationId: conv, seq: s[2]! });
     expect(r).toEqual({ type: 'reply', id: expect.any(String), ok: true, result: {} });
-    expect(await annWs.waitForEvent('receipt.read')).toEqual({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: 2 });
+    expect(await annWs.waitForEvent('receipt.read')).toEqual({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: s[2]! });
     await bobWs.request('read', { conversationId: conv, seq: 100 });
-    await annWs.waitForEvent('receipt.read', (e) => e.seq === 4);
+    await annWs.waitForEvent('receipt.read', (e) => e.seq === s[4]);
     const c = (await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation;
-    expect(memberOf(c, bob.id).readSeq).toBe(4);
+    expect(memberOf(c, bob.id).readSeq).toBe(s[4]);
     expect(c.unreadCount).toBe(0);
     expect((await bobWs.request('read', { conversationId: conv, seq: -1 })).ok).toBe(false);
     annWs.close();
@@ -89,18 +93,20 @@ describe('delivered receipts', () => {
     const ann = await signUp(server.url);
     const bob = await signUp(server.url);
     const conv = await directChat(ann, bob);
-    for (let i = 1; i <= 3; i++) await sendHttp(ann, conv, `m${i}`);
+    // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
+    const s = [0];
+    for (let i = 1; i <= 3; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
-    expect((await bobWs.request('delivered', { conversationId: conv, seq: 3 })).ok).toBe(true);
-    expect(await annWs.waitForEvent('receipt.delivered')).toEqual({ type: 'receipt.delivered', conversationId: conv, userId: bob.id, seq: 3 });
+    expect((await bobWs.request('delivered', { conversationId: conv, seq: s[3]! })).ok).toBe(true);
+    expect(await annWs.waitForEvent('receipt.delivered')).toEqual({ type: 'receipt.delivered', conversationId: conv, userId: bob.id, seq: s[3]! });
     const c = (await ann.call('GET', `/v1/conversations/${conv}`)).body.conversation;
-    expect(memberOf(c, bob.id)).toMatchObject({ deliveredSeq: 3, readSeq: 0 });
+    expect(memberOf(c, bob.id)).toMatchObject({ deliveredSeq: s[3], readSeq: 0 });
     // Delivered does not mark anything read.
     expect((await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation.unreadCount).toBe(3);
     // Not past the end, not backwards: no new event.
-    await bobWs.request('delivered', { conversationId: conv, seq: 2 });
-    await bobWs.request('delivered', { conversationId: conv, seq: 3 });
+    await bobWs.request('delivered', { conversationId: conv, seq: s[2]! });
+    await bobWs.request('delivered', { conversationId: conv, seq: s[3]! });
     expect((await annWs.settle('receipt.delivered')).length).toBe(1);
     annWs.close();
     bobWs.close();

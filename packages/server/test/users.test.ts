@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, http, signUp, startTestServer, uniqueName } from './harness.js';
+import { CLUSTER, expectError, http, signUp, startTestServer, storedRows, uniqueName } from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
@@ -113,9 +113,11 @@ describe('authentication', () => {
 describe('API key storage', () => {
   it('keeps only the SHA-256 of each key', async () => {
     const ann = await signUp(server.url);
-    const db = new Database(path.join(server.dataDir, 'messenger.db'), { readonly: true, fileMustExist: true });
+    // The embedded SQLite file, or the cluster's PostgreSQL schema.
+    const db = CLUSTER ? null : new Database(path.join(server.dataDir, 'messenger.db'), { readonly: true, fileMustExist: true });
+    const all = db ? null : await storedRows(server);
     try {
-      const rows = db.prepare('SELECT * FROM api_keys').all() as Record<string, unknown>[];
+      const rows = (db ? db.prepare('SELECT * FROM api_keys').all() : all!.api_keys!) as Record<string, unknown>[];
       expect(rows.length).toBeGreaterThan(0);
       const dump = JSON.stringify(rows);
       expect(dump).not.toContain(ann.apiKey);
@@ -124,10 +126,14 @@ describe('API key storage', () => {
       expect(mine).toHaveLength(1);
       expect(mine[0]!.key_hash).toBe(hash);
       // Nowhere else in the database either.
-      const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'").all() as { name: string }[];
-      for (const { name } of tables) expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())).not.toContain(ann.apiKey);
+      if (db) {
+        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'").all() as { name: string }[];
+        for (const { name } of tables) expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())).not.toContain(ann.apiKey);
+      } else {
+        for (const [name, tableRows] of Object.entries(all!)) expect(JSON.stringify(tableRows), name).not.toContain(ann.apiKey);
+      }
     } finally {
-      db.close();
+      db?.close();
     }
   });
 });

@@ -17,7 +17,8 @@ import type { Backend } from './backend.js';
 export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger; metrics: Metrics }): Backend {
   const db = openDatabase(path.join(deps.config.dataDir, 'messenger.db'));
   const store = new SqliteStore({ db });
-  const log = new SqliteEventLog({ db, logger: deps.logger, metrics: deps.metrics, applyInCommit: store.applyInCommit });
+  // The log's writer thread also writes the store's tables, in the same transactions.
+  const log = new SqliteEventLog({ db, logger: deps.logger, metrics: deps.metrics, writeStore: true, thread: true });
   return {
     name: 'embedded',
     store,

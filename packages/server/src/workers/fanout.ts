@@ -10,6 +10,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const MEMBER_CACHE_SIZE = 50_000;
+const DELETED_CACHE_SIZE = 50_000;
 
 export class FanoutWorker {
   private readonly log: EventLog;
@@ -19,6 +20,12 @@ export class FanoutWorker {
   private readonly from: 'now' | 'durable';
   private subscription: Subscription | null = null;
   private readonly memberCache = new Map<string, string[]>();
+  /**
+   * Messages recently deleted for everyone. An edit or reaction checked against a store that had not
+   * applied the delete yet (a cluster's persister trails the log) is logged after it; fanning it out
+   * would bring the text back on clients. The store ignores it; so does this.
+   */
+  private readonly deleted = new Set<string>();
   /** Records of a batch already handled; a batch retried after `unavailable` resumes after them. */
   private readonly fannedOut = new WeakSet<LogRecord>();
 
@@ -78,6 +85,11 @@ export class FanoutWorker {
       }
       return deliveries;
     }
+    if (r.type === 'message.deleted' && r.for === 'everyone') {
+      if (this.deleted.size >= DELETED_CACHE_SIZE) this.deleted.delete(this.deleted.values().next().value!);
+      this.deleted.add(r.messageId);
+    }
+    if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return 0;
     if (r.type === 'message.deleted' && r.for === 'me') {
       return this.deliverer.deliver([r.userId], { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' });
     }

@@ -75,14 +75,14 @@ export class SqliteConversations {
       this.s.insert.run(conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey, conv.createdAt);
       for (const userId of conv.memberIds) this.s.addMember.run(conv.id, userId, 0, 0, 0);
       return { id: conv.id, created: true };
-    })();
+    }).immediate();
   }
 
   addMembers(conversationId: string, userIds: string[]): string[] {
     return this.db.transaction(() => {
       const lastSeq = this.s.row.get(conversationId)?.last_seq ?? 0;
       return userIds.filter((userId) => this.s.addMember.run(conversationId, userId, lastSeq, lastSeq, lastSeq).changes > 0);
-    })();
+    }).immediate();
   }
 
   removeMember(conversationId: string, userId: string): boolean {

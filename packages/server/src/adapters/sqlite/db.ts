@@ -6,6 +6,11 @@ import { MIGRATIONS } from './migrations.js';
 
 export type Db = Database.Database;
 
+/**
+ * Two connections write this file (the log's writer thread and the request thread), so every write
+ * transaction starts IMMEDIATE: it takes the write lock up front and waits (busy_timeout) instead
+ * of failing when the other connection committed after its first read.
+ */
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
@@ -29,6 +34,6 @@ function migrate(db: Db): void {
       if (typeof migration === 'string') db.exec(migration);
       else migration(db);
       db.pragma(`user_version = ${version + 1}`);
-    })();
+    }).immediate();
   }
 }

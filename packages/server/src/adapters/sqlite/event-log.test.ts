@@ -8,16 +8,18 @@ import { SqliteEventLog } from './event-log.js';
 
 const logger = pino({ level: 'silent' });
 
-eventLogContract('SqliteEventLog', {
-  place: () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'log-contract-')), 'log.db'),
-  open: async (place) => {
-    const db = openDatabase(place);
-    const log = new SqliteEventLog({ db, logger });
-    const close = log.close.bind(log);
-    log.close = async () => {
-      await close();
-      db.close();
-    };
-    return log;
-  },
-});
+for (const thread of [false, true]) {
+  eventLogContract(`SqliteEventLog (${thread ? 'writer thread' : 'same thread'})`, {
+    place: () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'log-contract-')), 'log.db'),
+    open: async (place) => {
+      const db = openDatabase(place);
+      const log = new SqliteEventLog({ db, logger, thread });
+      const close = log.close.bind(log);
+      log.close = async () => {
+        await close();
+        db.close();
+      };
+      return log;
+    },
+  });
+}

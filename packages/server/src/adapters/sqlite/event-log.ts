@@ -1,12 +1,14 @@
-// SqliteEventLog: the embedded durable log. Appends arriving in the same event-loop turn are
-// group-committed in one transaction (one fsync for the batch); `applyInCommit` lets the embedded
-// backend write the store in that same transaction, so the store is never behind the log.
-import { AppError, forbidden, invalid, unavailable } from '../../domain/errors.js';
-import { dedupKey, type LogDraft, type LogRecord } from '../../core/log-entries.js';
+// SqliteEventLog: the embedded durable log. Appends are group-committed: while one batch is being
+// written (on the writer thread, fsync included), the next one gathers, and it becomes one
+// transaction too. With `writeStore` the store's tables are written in that same transaction, so
+// the store is never behind the log.
+import { AppError, unavailable } from '../../domain/errors.js';
+import type { LogDraft, LogRecord } from '../../core/log-entries.js';
 import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Db } from './db.js';
+import { InThreadWriter, ThreadWriter, type WriterChannel } from './writer-channel.js';
 
 interface Pending {
   draft: LogDraft;
@@ -33,37 +35,32 @@ const OFFSET_SAVE_MS = 500;
 
 export class SqliteEventLog implements EventLog {
   private readonly db: Db;
-  private readonly applyInCommit: ((records: LogRecord[]) => void) | undefined;
+  private readonly writer: WriterChannel;
+  private inFlight: Promise<void> | null = null;
   private readonly logger: Logger;
   private readonly metrics: Metrics | undefined;
   private pending: Pending[] = [];
   private scheduled = false;
   private closed = false;
-  private readonly lastSeqs = new Map<string, number>();
   private readonly subscribers = new Set<Subscriber>();
   private readonly unsavedOffsets = new Map<string, number>();
   private offsetTimer: NodeJS.Timeout | null = null;
   private readonly stmt;
 
-  constructor(deps: { db: Db; logger: Logger; metrics?: Metrics; applyInCommit?: (records: LogRecord[]) => void }) {
+  /**
+   * `writeStore`: the embedded backend's store tables are written in the log's transactions.
+   * `thread`: commit on a worker thread (the server); off, commits run on this thread.
+   */
+  constructor(deps: { db: Db; logger: Logger; metrics?: Metrics; writeStore?: boolean; thread?: boolean }) {
     this.db = deps.db;
-    this.applyInCommit = deps.applyInCommit;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    const writeStore = deps.writeStore ?? false;
+    this.writer = deps.thread ? new ThreadWriter({ file: this.db.name, writeStore }) : new InThreadWriter({ db: this.db, writeStore });
     this.stmt = {
-      insert: this.db.prepare(
-        'INSERT INTO log (conversation_id, type, seq, message_id, dedup_key, payload) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      byKey: this.db.prepare<[string], { seq: number; message_id: string }>('SELECT seq, message_id FROM log WHERE dedup_key = ?'),
-      maxSeq: this.db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM log WHERE conversation_id = ? AND seq IS NOT NULL'),
       page: this.db.prepare<[number, number], { pos: number; payload: string }>('SELECT pos, payload FROM log WHERE pos > ? ORDER BY pos LIMIT ?'),
       offset: this.db.prepare<[string], { pos: number }>('SELECT pos FROM log_offsets WHERE consumer = ?'),
       tail: this.db.prepare<[], { pos: number | null }>('SELECT MAX(pos) AS pos FROM log'),
-      forgetCreated: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.message.body', '') WHERE message_id = ? AND type = 'message.created'"),
-      forgetEdits: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.body', '', '$.message.body', '') WHERE message_id = ? AND type = 'message.updated'"),
-      deletedForEveryone: this.db.prepare<[string], { found: number }>(
-        "SELECT 1 AS found FROM log WHERE message_id = ? AND type = 'message.deleted' AND json_extract(payload, '$.for') = 'everyone' LIMIT 1",
-      ),
       saveOffset: this.db.prepare('INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos'),
     };
   }
@@ -72,10 +69,7 @@ export class SqliteEventLog implements EventLog {
     if (this.closed) return Promise.reject(unavailable('the log is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ draft, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.schedule();
     });
   }
 
@@ -105,108 +99,55 @@ export class SqliteEventLog implements EventLog {
 
   async close(): Promise<void> {
     this.closed = true;
-    while (this.pending.length > 0) this.flush();
+    while (this.inFlight || this.pending.length > 0) {
+      if (!this.inFlight) this.flush();
+      await this.inFlight;
+    }
     await Promise.all([...this.subscribers].map((s) => s.queue));
-    this.saveOffsets();
+    await this.saveOffsets();
     this.subscribers.clear();
+    await this.writer.close();
   }
 
+  private schedule(): void {
+    if (this.scheduled || this.inFlight) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Sends the next batch to the writer; the batch after it gathers meanwhile. */
   private flush(): void {
     this.scheduled = false;
-    const batch = this.pending.length > MAX_BATCH ? this.pending.splice(0, MAX_BATCH) : this.pending.splice(0);
-    if (this.pending.length > 0) {
-      this.scheduled = true;
-      setImmediate(() => this.flush());
-    }
+    if (this.inFlight) return;
+    const batch = this.pending.splice(0, MAX_BATCH);
     if (batch.length === 0) return;
-    const started = performance.now();
-    let outcome: { results: AppendResult[]; records: LogRecord[] };
-    try {
-      outcome = this.commit(batch.map((p) => p.draft));
-    } catch (error) {
-      // One bad entry must not fail its neighbours: retry each alone.
-      if (batch.length > 1) {
-        for (const item of batch) this.commitOne(item);
-        return;
-      }
-      if (!(error instanceof AppError)) this.logger.error({ err: error }, 'log append failed');
-      batch[0]!.reject(error instanceof AppError ? error : unavailable());
-      return;
-    }
-    this.metrics?.logBatchSize.observe(batch.length);
-    this.metrics?.logCommitSeconds.observe((performance.now() - started) / 1000);
-    batch.forEach((item, i) => item.resolve(outcome.results[i]!));
-    this.notify(outcome.records);
-  }
-
-  private commitOne(item: Pending): void {
-    try {
-      const { results, records } = this.commit([item.draft]);
-      item.resolve(results[0]!);
-      this.notify(records);
-    } catch (error) {
-      if (!(error instanceof AppError)) this.logger.error({ err: error }, 'log append failed');
-      item.reject(error instanceof AppError ? error : unavailable());
-    }
-  }
-
-  /** One transaction: dedup, seq assignment, insert, store apply. Seq heads change only on commit. */
-  private commit(drafts: LogDraft[]): { results: AppendResult[]; records: LogRecord[] } {
-    const heads = new Map<string, number>();
-    const seen = new Map<string, { seq: number; messageId: string }>();
-    const results: AppendResult[] = [];
-    const records: LogRecord[] = [];
-    this.db.transaction(() => {
-      for (const draft of drafts) {
-        const key = dedupKey(draft);
-        let seq: number | null = null;
-        let messageId: string | null = null;
-        let entry: LogDraft = draft;
-        if (draft.type === 'message.created' && key) {
-          const prior = seen.get(key) ?? this.stmt.byKey.get(key);
-          if (prior) {
-            const original = 'messageId' in prior ? prior : { seq: prior.seq, messageId: prior.message_id };
-            results.push({ duplicate: true, seq: original.seq, messageId: original.messageId });
-            continue;
-          }
-          seq = this.headOf(draft.conversationId, heads) + 1;
-          heads.set(draft.conversationId, seq);
-          messageId = draft.message.id;
-          seen.set(key, { seq, messageId });
-          entry = { ...draft, message: { ...draft.message, seq } };
-        } else if (draft.type === 'message.updated' || draft.type === 'message.deleted' || draft.type === 'reaction.updated') {
-          messageId = draft.messageId;
-          // The use case checked this before appending, but a delete for everyone may have been ordered in between:
-          // an edit or reaction after it would bring text back to clients and into the log.
-          if (draft.type !== 'message.deleted' && this.stmt.deletedForEveryone.get(draft.messageId)) {
-            throw draft.type === 'message.updated' ? forbidden('a deleted message cannot be edited') : invalid('a deleted message cannot get reactions');
-          }
-        }
-        if (draft.type === 'message.deleted' && draft.for === 'everyone') this.forget(draft.messageId);
-        const info = this.stmt.insert.run(draft.conversationId, draft.type, seq, messageId, key, JSON.stringify(entry));
-        const record = { ...entry, pos: Number(info.lastInsertRowid) } as LogRecord;
-        records.push(record);
-        results.push({ duplicate: false, record });
-      }
-      if (records.length > 0) this.applyInCommit?.(records);
-      this.writeOffsets();
-    })();
-    for (const [conversationId, seq] of heads) this.lastSeqs.set(conversationId, seq);
-    return { results, records };
-  }
-
-  /** Deleted for everyone means the text is gone from storage, the log's copies included. */
-  private forget(messageId: string): void {
-    this.stmt.forgetCreated.run(messageId);
-    this.stmt.forgetEdits.run(messageId);
-  }
-
-  private headOf(conversationId: string, heads: Map<string, number>): number {
-    const tentative = heads.get(conversationId);
-    if (tentative !== undefined) return tentative;
-    const known = this.lastSeqs.get(conversationId);
-    if (known !== undefined) return known;
-    return this.stmt.maxSeq.get(conversationId)?.s ?? 0;
+    const offsets = this.takeOffsets();
+    this.inFlight = this.writer
+      .commit(
+        batch.map((p) => p.draft),
+        offsets,
+      )
+      .then(
+        (outcome) => {
+          this.metrics?.logBatchSize.observe(batch.length);
+          this.metrics?.logCommitSeconds.observe(outcome.seconds);
+          batch.forEach((item, i) => {
+            const o = outcome.outcomes[i]!;
+            if (o.ok) item.resolve(o.result);
+            else item.reject(new AppError(o.code, o.message));
+          });
+          this.notify(outcome.records);
+        },
+        (error: unknown) => {
+          this.logger.error({ err: error, entries: batch.length }, 'log commit failed');
+          for (const [consumer, pos] of offsets) if (!this.unsavedOffsets.has(consumer)) this.unsavedOffsets.set(consumer, pos);
+          for (const item of batch) item.reject(unavailable());
+        },
+      )
+      .finally(() => {
+        this.inFlight = null;
+        if (this.pending.length > 0) this.flush();
+      });
   }
 
   /**
@@ -240,21 +181,24 @@ export class SqliteEventLog implements EventLog {
   private advance(sub: Subscriber, pos: number): void {
     sub.position = pos;
     this.unsavedOffsets.set(sub.consumer, pos);
-    this.offsetTimer ??= setTimeout(() => this.saveOffsets(), OFFSET_SAVE_MS).unref();
+    this.offsetTimer ??= setTimeout(() => void this.saveOffsets(), OFFSET_SAVE_MS).unref();
   }
 
-  /** Inside a commit's transaction: positions ride along for free (no fsync of their own). */
-  private writeOffsets(): void {
-    for (const [consumer, pos] of this.unsavedOffsets) this.stmt.saveOffset.run(consumer, pos);
+  /** Positions ride along with the next commit's transaction (no fsync of their own). */
+  private takeOffsets(): [string, number][] {
+    const offsets = [...this.unsavedOffsets];
     this.unsavedOffsets.clear();
-  }
-
-  private saveOffsets(): void {
     if (this.offsetTimer) clearTimeout(this.offsetTimer);
     this.offsetTimer = null;
-    if (this.unsavedOffsets.size === 0 || !this.db.open) return;
+    return offsets;
+  }
+
+  /** When no commit comes along: positions alone, through the writer. */
+  private async saveOffsets(): Promise<void> {
+    const offsets = this.takeOffsets();
+    if (offsets.length === 0) return;
     try {
-      this.db.transaction(() => this.writeOffsets())();
+      await this.writer.commit([], offsets);
     } catch (error) {
       this.logger.warn({ err: error }, 'saving consumer positions failed; they will be redelivered');
     }

@@ -106,7 +106,7 @@ export class SqliteMessages {
   }
 
   apply(records: LogRecord[]): void {
-    this.db.transaction(() => this.applySync(records))();
+    this.db.transaction(() => this.applySync(records)).immediate();
   }
 
   message(conversationId: string, messageId: string): Message | null {

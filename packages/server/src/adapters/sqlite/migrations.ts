@@ -114,10 +114,14 @@ export const MIGRATIONS: Migration[] = [
       );
     `);
     const insert = db.prepare('INSERT INTO message_fts (rowid, text, conv) VALUES (?, ?, ?)');
-    const rows = db.prepare<[], { rowid: number; conversation_id: string; body: string }>(
-      "SELECT rowid, conversation_id, body FROM messages WHERE deleted_at IS NULL AND body != ''",
+    // In pages: better-sqlite3 cannot write while a read is still iterating.
+    const page = db.prepare<[number], { rowid: number; conversation_id: string; body: string }>(
+      "SELECT rowid, conversation_id, body FROM messages WHERE rowid > ? AND deleted_at IS NULL AND body != '' ORDER BY rowid LIMIT 5000",
     );
-    for (const row of rows.iterate()) insert.run(row.rowid, indexText(row.body), conversationToken(row.conversation_id));
+    for (let after = 0, rows = page.all(after); rows.length > 0; rows = page.all(after)) {
+      for (const row of rows) insert.run(row.rowid, indexText(row.body), conversationToken(row.conversation_id));
+      after = rows[rows.length - 1]!.rowid;
+    }
   },
   // The chat list's unread count reads only this index (no table lookups).
   `CREATE INDEX messages_unread ON messages (conversation_id, seq, sender_id) WHERE deleted_at IS NULL;`,

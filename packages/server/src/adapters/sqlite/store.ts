@@ -23,9 +23,6 @@ export class SqliteStore implements Store {
     this.convs = new SqliteConversations(this.db, this.messages);
   }
 
-  /** The embedded persister: runs inside the event log's commit. */
-  applyInCommit = (records: LogRecord[]): void => this.messages.applySync(records);
-
   async createUser(user: NewUser): Promise<User> { return this.users.create(user); }
   async userByKeyHash(hash: string): Promise<User | null> { return this.users.byKeyHash(hash); }
   async userByUsername(username: string): Promise<User | null> { return this.users.byUsername(username); }

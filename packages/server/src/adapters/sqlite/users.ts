@@ -36,7 +36,7 @@ export class SqliteUsers {
       this.s.insert.run(user.id, user.username, user.displayName, user.createdAt);
       this.s.insertKey.run(user.apiKeyHash, user.id, user.createdAt);
       return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
-    })();
+    }).immediate();
   }
 
   byKeyHash(hash: string): User | null {

@@ -23,6 +23,8 @@ export class Messaging {
   private readonly sends: RateLimiter;
   private readonly editWindowMs: number;
   private readonly now: () => number;
+  /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
+  private readonly sendTurns = new Map<string, Promise<void>>();
 
   constructor(deps: { store: Store; log: EventLog; conversations: Conversations; sends: RateLimiter; editWindowMs: number; now?: () => number }) {
     this.store = deps.store;
@@ -35,6 +37,21 @@ export class Messaging {
 
   /** `created` is false for a retry of an earlier send: the original message comes back. */
   async send(senderId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
+    // The checks below wait on the store, and may finish out of order (a cluster store is remote);
+    // a sender's pipelined sends must still get their seqs in the order they were sent.
+    const previous = this.sendTurns.get(senderId);
+    let done!: () => void;
+    const turn = new Promise<void>((resolve) => (done = resolve));
+    this.sendTurns.set(senderId, turn);
+    try {
+      return await this.sendInTurn(senderId, input, previous, done);
+    } finally {
+      done();
+      if (this.sendTurns.get(senderId) === turn) this.sendTurns.delete(senderId);
+    }
+  }
+
+  private async sendInTurn(senderId: string, input: SendInput, previous: Promise<void> | undefined, done: () => void): Promise<{ message: Message; created: boolean }> {
     checkMessageText(input.body);
     const membership = await this.conversations.requireMember(input.conversationId, senderId);
     const wait = this.sends.take(senderId);
@@ -60,7 +77,11 @@ export class Messaging {
       replyToId: input.replyToId ?? null,
       reactions: [],
     };
-    const result = await this.log.append({ type: 'message.created', conversationId: input.conversationId, message: draft });
+    if (previous) await previous;
+    // The log orders appends by call, so the next send may go as soon as this one is handed over.
+    const appended = this.log.append({ type: 'message.created', conversationId: input.conversationId, message: draft });
+    done();
+    const result = await appended;
     if (!result.duplicate) {
       if (result.record.type !== 'message.created') throw unavailable('the log returned a different entry');
       return { message: result.record.message, created: true };

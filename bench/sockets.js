@@ -1,0 +1,159 @@
+// Sockets per gateway: one server process holds N authenticated, idle WebSockets with heartbeats.
+// Users and API keys are seeded straight into SQLite; generator processes (bench/lib/idle-gen.js)
+// open the sockets over 127.0.0.1..127.0.0.<sources>, then hold them for --hold seconds (default 60,
+// at least two server ping rounds at PING_INTERVAL_MS = 25 s). Server and generators are started
+// with `ulimit -n 1048576` (capped at the hard limit when the container does not allow more).
+import { execSync } from 'node:child_process';
+import path from 'node:path';
+import { Histogram, fmt } from './lib/hist.js';
+import { spawnChild } from './lib/fleet-ctl.js';
+import { seedDirect } from './lib/seed.js';
+import { acceptQueue, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
+import { writeReport } from './socket.js';
+
+const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+const out = (...a) => process.stdout.write(a.join(' ') + '\n');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function socketsBench(opts) {
+  const requested = opts.count ?? 100_000;
+  const sourcesN = opts.sources ?? 8;
+  const holdS = opts.hold ?? 60;
+  const machine = machineInfo();
+  // The fd limit this bench can get: `ulimit -n 1048576` fails without CAP_SYS_RESOURCE when the hard limit is lower.
+  const hard = Number(execSync(`sh -c 'ulimit -n 1048576 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ulimit -n'`).toString().trim());
+  const serverFdReserve = 200; // SQLite files, listener, HTTP, stdio
+  let count = requested;
+  let capped = null;
+  if (count > hard - serverFdReserve && !opts.force) {
+    count = hard - serverFdReserve;
+    capped = `requested ${requested} sockets, but RLIMIT_NOFILE can only be raised to ${hard} here (hard limit; setrlimit above it is EPERM in this container), so one server process can hold at most ~${hard} fds: running ${count} (--force tries anyway)`;
+    log(`!! ${capped}`);
+  }
+  const perGen = Math.min(opts.perGen ?? 15_000, hard - 200);
+  const gensN = opts.gens ?? Math.max(1, Math.ceil(count / perGen));
+  log(`# sockets: ${count} idle authenticated sockets, ${gensN} generator processes, ${sourcesN} source addresses, hold ${holdS} s (fd limit ${hard}; load ${machine.load})`);
+
+  const dataDir = freshDataDir('sockets');
+  const s0 = performance.now();
+  const { users } = await seedDirect(dataDir, { users: count });
+  const seedMs = performance.now() - s0;
+  log(`seeded ${users.length} users + API keys into SQLite in ${seedMs.toFixed(0)} ms`);
+  const server = await startServer({ dataDir, nofile: 1048576, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  const serverLimit = execSync(`grep 'open files' /proc/${server.pid}/limits`).toString().trim().replace(/\s+/g, ' ');
+  log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms (${serverLimit})`);
+  const report = { machine, command: process.argv.slice(2).join(' '), requested, count, capped, fdHardLimit: hard, serverLimit, seedMs };
+  const gens = [];
+  try {
+    await sleep(3000);
+    const idle0 = procStats(server.pid);
+    await sleep(3000);
+    const idle1 = procStats(server.pid);
+    report.before = { rssMiB: idle1.rssMiB, cpuPct: cpuPercent(idle0, idle1) };
+    log(`server before: RSS ${idle1.rssMiB.toFixed(1)} MiB, CPU ${report.before.cpuPct.toFixed(1)}%`);
+
+    const sources = Array.from({ length: sourcesN }, (_, i) => `127.0.0.${i + 1}`);
+    for (let g = 0; g < gensN; g++) {
+      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}` });
+      gens.push(gen);
+      // Each generator takes every gensN-th user and rotates over all sources.
+      const mine = users.filter((_, i) => i % gensN === g);
+      await gen.request({ type: 'init', url: server.url, users: mine, sources: sources.slice(g % sourcesN).concat(sources.slice(0, g % sourcesN)) }, 'inited');
+    }
+    const last = new Map();
+    gens.forEach((g, i) => g.on((m) => m.type === 'tick' && last.set(i, m)));
+    const sum = (k) => [...last.values()].reduce((a, x) => a + x[k], 0);
+    let ticking = true;
+    const started = performance.now();
+    const sys0 = systemStats();
+    let prevAuthed = 0;
+    let peakRate = 0;
+    let maxAcceptQueue = 0;
+    const ticker = (async () => {
+      let prev = procStats(server.pid);
+      while (ticking) {
+        await sleep(1000);
+        const st = procStats(server.pid);
+        const a = sum('authed');
+        const q = acceptQueue(server.port);
+        if (q > maxAcceptQueue) maxAcceptQueue = q;
+        peakRate = Math.max(peakRate, a - prevAuthed);
+        log(
+          `  [${((performance.now() - started) / 1000).toFixed(0).padStart(4)}s] authenticated ${a}/${count} (+${a - prevAuthed}/s) errors ${sum('errors')} closed ${sum('closed')} | server rss ${st?.rssMiB.toFixed(0)} MiB cpu ${cpuPercent(prev, st).toFixed(0)}% accept-queue ${q} | load ${systemStats().load}`,
+        );
+        prevAuthed = a;
+        prev = st;
+      }
+    })();
+    const c0 = performance.now();
+    report.profileWindow = { from: (c0 - server.spawnedAt) / 1000 };
+    log(`profile window: connect phase starts at ${report.profileWindow.from.toFixed(1)} s after server spawn`);
+    const st0 = procStats(server.pid);
+    const tcp0 = tcpExt();
+    const results = await Promise.all(gens.map((g) => g.request({ type: 'connect', concurrency: opts.concurrency ?? 100 }, 'connected')));
+    const connectMs = performance.now() - c0;
+    const st1 = procStats(server.pid);
+    const tcp1 = tcpExt();
+    const ok = results.reduce((a, r) => a + r.ok, 0);
+    const failed = results.reduce((a, r) => a + r.failed, 0);
+    report.connect = {
+      ok,
+      failed,
+      seconds: connectMs / 1000,
+      acceptPerSec: ok / (connectMs / 1000),
+      peakPerSec: peakRate,
+      serverCpuPct: cpuPercent(st0, st1),
+      serverCpuUsPerAccept: ((st1.cpuSec - st0.cpuSec) * 1e6) / Math.max(1, ok),
+      perSocketP50: Math.max(...results.map((r) => r.conn.p50)),
+      perSocketP99: Math.max(...results.map((r) => r.conn.p99)),
+      loadAvg: systemStats().load,
+      listenOverflows: tcp1.listenOverflows - tcp0.listenOverflows,
+      listenDrops: tcp1.listenDrops - tcp0.listenDrops,
+      maxAcceptQueue,
+    };
+    log(`connected ${ok} (failed ${failed}) in ${(connectMs / 1000).toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s`);
+    await sleep(5000);
+    const afterConnect = procStats(server.pid);
+    // Hold: idle with heartbeats.
+    const h0 = procStats(server.pid);
+    const hs0 = systemStats();
+    await sleep(holdS * 1000);
+    const h1 = procStats(server.pid);
+    const hs1 = systemStats();
+    ticking = false;
+    await ticker;
+    const pings = await Promise.all(gens.map((g) => g.request({ type: 'pings' }, 'pings')));
+    report.hold = {
+      seconds: holdS,
+      serverCpuPct: cpuPercent(h0, h1),
+      rssAfterConnectMiB: afterConnect.rssMiB,
+      rssEndMiB: h1.rssMiB,
+      hwmMiB: h1.hwmMiB,
+      liveSockets: pings.reduce((a, p) => a + p.live, 0),
+      pingsMin: Math.min(...pings.map((p) => p.min)),
+      pingsMax: Math.max(...pings.map((p) => p.max)),
+      closedDuringRun: sum('closed'),
+      closeCodes: [...last.values()].reduce((o, x) => (Object.entries(x.closeCodes).forEach(([k, v]) => (o[k] = (o[k] ?? 0) + v)), o), {}),
+      errorCodes: [...last.values()].reduce((o, x) => (Object.entries(x.errorCodes).forEach(([k, v]) => (o[k] = (o[k] ?? 0) + v)), o), {}),
+      machine: machineShare(hs0, hs1, h1.cpuSec - h0.cpuSec),
+      generatorsRssMiB: [...last.values()].map((x) => +x.rssMiB.toFixed(0)),
+    };
+    const perSocketKiB = ((h1.rssMiB - report.before.rssMiB) * 1024) / Math.max(1, report.hold.liveSockets);
+    report.rssPerSocketKiB = perSocketKiB;
+    out(`\n## sockets: ${ok} of ${requested} requested (${machine.date}, load ${machine.load} -> ${hs1.load})`);
+    if (capped) out(`NOTE: ${capped}`);
+    out(`accept: ${ok} authenticated in ${report.connect.seconds.toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s (peak 1 s: ${peakRate}/s), failed ${failed}; per socket connect+auth p50 ${fmt(report.connect.perSocketP50)} ms p99 ${fmt(report.connect.perSocketP99)} ms; server CPU while accepting ${report.connect.serverCpuPct.toFixed(0)}% = ${report.connect.serverCpuUsPerAccept.toFixed(0)} µs of server CPU per accepted socket (=> ~${(1e6 / report.connect.serverCpuUsPerAccept).toFixed(0)}/s on one dedicated core); accept queue max ${maxAcceptQueue}, kernel ListenOverflows +${report.connect.listenOverflows} (machine-wide)`);
+    out(`server RSS: before ${report.before.rssMiB.toFixed(1)} MiB, after connect ${afterConnect.rssMiB.toFixed(1)} MiB, after ${holdS} s hold ${h1.rssMiB.toFixed(1)} MiB (peak ${h1.hwmMiB.toFixed(0)}) => ${perSocketKiB.toFixed(1)} KiB per socket`);
+    out(`idle with heartbeats (${holdS} s, PING_INTERVAL_MS 25000): server CPU ${report.hold.serverCpuPct.toFixed(1)}% of a core; pings per socket ${report.hold.pingsMin}..${report.hold.pingsMax}; sockets alive ${report.hold.liveSockets}; closed ${report.hold.closedDuringRun} ${JSON.stringify(report.hold.closeCodes)}; client errors ${JSON.stringify(report.hold.errorCodes)}`);
+    out(`machine during hold: ${JSON.stringify(report.hold.machine)}; generator RSS MiB ${report.hold.generatorsRssMiB.join('/')}`);
+    writeReport(report, 'sockets');
+  } finally {
+    for (const g of gens) {
+      try {
+        await g.request({ type: 'close' }, 'closed', 10_000);
+      } catch {}
+      await g.kill();
+    }
+    await server.stop();
+  }
+}
