@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark entry point.
 //   node bench/run.js                      short default suite (socket at 5k/s and 12k/s, data on 200k messages)
-//   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp]
+//   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster]
 //                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000]
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets

@@ -18,9 +18,24 @@ export async function socketBench(opts) {
   log(`# socket benchmark: mode=${mode} connections=${connections} workers=${workers} sources=${sources} (${machine.cores} cores, load ${machine.load})`);
 
   const dataDir = freshDataDir('socket');
-  const server = await startServer({ dataDir, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  // --backend=cluster: the same process with the cluster backend on this machine's PostgreSQL, NATS
+  // JetStream and Redis, isolated by a fresh schema, stream prefix and key prefix.
+  const cluster = opts.backend === 'cluster';
+  const tagId = `bench_${path.basename(dataDir).replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+  const env = cluster
+    ? {
+        DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/test',
+        DATABASE_SCHEMA: tagId,
+        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+        LOG_STREAM_PREFIX: tagId.replace(/_/g, '-'),
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        REDIS_KEY_PREFIX: `${tagId}:`,
+      }
+    : {};
+  const server = await startServer({ dataDir, env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  if (cluster) log(`cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}* (backing services' CPU is not in the server numbers)`);
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url} (DATA_DIR ${dataDir})`);
-  const report = { machine, command: process.argv.slice(2).join(' '), connections, workers, sources, mode, serverStartMs: server.startMs, phases: [] };
+  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', connections, workers, sources, mode, serverStartMs: server.startMs, phases: [] };
   const threads = [];
   try {
     // 1. Users and direct chats over HTTP.
