@@ -110,7 +110,9 @@ export class JetStreamEventLog implements EventLog {
 
   async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
-    const gate = serialize(handler);
+    // Partitions are read in parallel (different conversations); within one partition batches
+    // never overlap. A live subscription keeps one at a time, like the embedded log.
+    const gate = opts.from === 'now' ? serialize(handler) : handler;
     const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
     const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize: this.opts.batchSize };
     const readers: PartitionReader[] = streams.map((stream) =>

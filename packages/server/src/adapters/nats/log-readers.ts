@@ -102,11 +102,11 @@ export class DurableReader implements PartitionReader {
         if (this.stopped) return;
       }
     }
-    const last = batch.pop()!;
+    // Acks travel in order on the connection and are not waited for: an ack lost with a crash means
+    // a redelivery, which every consumer absorbs (they are idempotent), and a restarted reader
+    // rewinds to the ack floor first (rewindAbandoned), so order is kept either way.
     for (const m of batch) m.ack();
     batch.length = 0;
-    // Acks travel in order; confirming the last one means the consumer's position has moved.
-    await last.ackAck().catch((error: unknown) => this.deps.logger.warn({ err: error }, 'log ack not confirmed; the batch may be redelivered'));
   }
 
   private pause(ms: number): Promise<void> {

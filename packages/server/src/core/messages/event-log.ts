@@ -21,7 +21,8 @@ export interface EventLog {
    */
   append(draft: LogDraft): Promise<AppendResult>;
   /**
-   * Hands records to `handler` in log order per conversation, at least once. A named durable
+   * Hands records to `handler` in log order per conversation, at least once. A durable consumer's
+   * handler may run concurrently for different partitions (never for one conversation). A named durable
    * consumer resumes after the last batch its handler completed; `from: 'now'` starts at the
    * tail and keeps no position (live fan-out to sockets, whose clients catch up on reconnect).
    * `startAt` places a durable consumer that has no position yet: at the log's beginning (default;
