@@ -15,6 +15,14 @@ const out = (...a) => process.stdout.write(a.join(' ') + '\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function soakBench(opts) {
+  if (opts.replot) {
+    // Redraw the plot from a saved JSON report: node bench/run.js soak --replot=bench/.data/results/soak-....json [--svg=docs/soak.svg]
+    const report = JSON.parse(fs.readFileSync(opts.replot, 'utf8'));
+    const file = opts.svg ?? path.join(ROOT, 'docs', 'soak.svg');
+    fs.writeFileSync(file, soakSvg(report));
+    log(`plot: ${file}`);
+    return;
+  }
   const minutes = opts.minutes ?? 30;
   const rate = opts.rate ?? 125;
   const clientsN = opts.clients ?? 200;
@@ -182,14 +190,18 @@ export function soakSvg(report) {
   const s = report.samples;
   const tMax = Math.max(60, ...s.map((x) => x.t));
   const esc = (x) => String(x).replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const panel = (y0, title, series, unit) => {
+  const panel = (y0, title, series, unit, log = false) => {
     const vals = series.flatMap((se) => s.map(se.get)).filter(Number.isFinite);
-    const vMax = niceMax(Math.max(1, ...vals));
+    const vMax = log ? 10 ** Math.ceil(Math.log10(Math.max(10, ...vals))) : niceMax(Math.max(1, ...vals));
+    const vMin = log ? 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...vals.filter((v) => v > 0))))) : 0;
     const x = (t) => M.l + (t / tMax) * (W - M.l - M.r);
-    const y = (v) => y0 + M.t + (1 - v / vMax) * (H - M.t - M.b);
+    const frac = (v) => (log ? (Math.log10(Math.max(v, vMin)) - Math.log10(vMin)) / (Math.log10(vMax) - Math.log10(vMin)) : v / vMax);
+    const y = (v) => y0 + M.t + (1 - frac(v)) * (H - M.t - M.b);
     let g = `<text x="${M.l}" y="${y0 + 20}" font-size="14" font-weight="bold">${esc(title)}</text>`;
-    for (let i = 0; i <= 4; i++) {
-      const v = (vMax * i) / 4;
+    const ticks = log
+      ? Array.from({ length: Math.round(Math.log10(vMax / vMin)) + 1 }, (_, i) => vMin * 10 ** i)
+      : Array.from({ length: 5 }, (_, i) => (vMax * i) / 4);
+    for (const v of ticks) {
       g += `<line x1="${M.l}" x2="${W - M.r}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/><text x="${M.l - 6}" y="${y(v) + 4}" font-size="11" text-anchor="end">${+v.toFixed(1)}</text>`;
     }
     for (let i = 0; i <= 6; i++) {
@@ -197,6 +209,13 @@ export function soakSvg(report) {
       g += `<text x="${x(t)}" y="${y0 + H - M.b + 16}" font-size="11" text-anchor="middle">${(t / 60).toFixed(1)} min</text>`;
     }
     g += `<text x="14" y="${y0 + (H + M.t - M.b) / 2}" font-size="11" transform="rotate(-90 14 ${y0 + (H + M.t - M.b) / 2})" text-anchor="middle">${esc(unit)}</text>`;
+    if (log) {
+      // Shade the windows where the machine's 1-min load average was above 4x its cores (other runs competing).
+      const busy = 4 * (report.machine.cores || 2);
+      const dt = (report.samples[1]?.t ?? 10) - (report.samples[0]?.t ?? 0);
+      for (const p of s) if (Number(p.load) > busy) g += `<rect x="${x(p.t - dt).toFixed(1)}" y="${y0 + M.t}" width="${(x(dt) - M.l).toFixed(1)}" height="${H - M.t - M.b}" fill="#f4cccc" opacity="0.6"/>`;
+      g += `<rect x="${W - M.r - 250}" y="${y0 + 8 + series.length * 14}" width="10" height="8" fill="#f4cccc"/><text x="${W - M.r - 236}" y="${y0 + 16 + series.length * 14}" font-size="11">load average &gt; ${busy} (machine shared)</text>`;
+    }
     series.forEach((se, k) => {
       const pts = s.filter((p) => Number.isFinite(se.get(p))).map((p) => `${x(p.t).toFixed(1)},${y(se.get(p)).toFixed(1)}`);
       g += `<polyline fill="none" stroke="${se.color}" stroke-width="1.6" points="${pts.join(' ')}"/>`;
@@ -212,7 +231,7 @@ export function soakSvg(report) {
     panel(10 + H, 'Send -> delivery p99 per 10 s window', [
       { name: 'p99, all deliveries (incl. reconnect waits)', color: '#d62728', get: (p) => p.p99 },
       { name: 'p99, live (sender and recipient already connected)', color: '#2ca02c', get: (p) => p.liveP99 },
-    ], 'ms');
+    ], 'ms (log scale)', true);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * H + 20}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${body}</svg>\n`;
 }
 

@@ -112,7 +112,7 @@ export async function stormBench(opts) {
       serverPeakCpuPct: Math.max(...stormSamples.map((s) => s.cpuPct).filter(Number.isFinite)),
       serverPeakRssMiB: Math.max(...stormSamples.map((s) => s.rssMiB).filter(Number.isFinite)),
       serverHwmMiB: stormSt1.hwmMiB,
-      machine: machineShare(sys0, sys1, 0),
+      machine: machineShare(sys0, sys1, stormSt1.cpuSec - stormSt0.cpuSec), // others = everything but the server (fleets included)
       listenOverflows: tcp1.listenOverflows - tcp0.listenOverflows,
       listenDrops: tcp1.listenDrops - tcp0.listenDrops,
       maxAcceptQueue: Math.max(...stormSamples.map((s) => s.acceptQueue).filter(Number.isFinite)),

@@ -43,6 +43,9 @@ async function selectBackend(config: Readonly<Config>, logger: Logger, metrics: 
   return clusterBackend({ config, logger, metrics });
 }
 
+/** A reconnect storm arrives all at once; Node's default (511) makes the kernel drop most of it. */
+const LISTEN_BACKLOG = 4096;
+
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function startServer(config: Readonly<Config> = loadConfig()): Promise<RunningServer> {
@@ -99,12 +102,12 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       webDir: config.webDir ?? DEFAULT_WEB_DIR,
     });
     gateway = new Gateway({ gatewayId: newId('s'), config, logger, metrics, users, messaging, presence, routes: backend.routes, bus: backend.bus });
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
     await gateway.start(app.server);
   } else {
     // A worker process still answers health, readiness and metrics for its operator.
     app = buildOpsApp({ logger, metrics, readiness: backend.readiness });
-    await app.listen({ port: config.port, host: config.host });
+    await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   }
   port = (app.server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -7,7 +7,7 @@ export interface HubSession {
   readonly sessionId: string;
   readonly userId: string;
   /** Writes a pre-encoded frame; the session closes itself if its buffer is over the bound. */
-  sendRaw(frame: string): void;
+  sendRaw(frame: string | Buffer): void;
 }
 
 export class Hub {
@@ -51,11 +51,12 @@ export class Hub {
   }
 
   deliver = (delivery: Delivery): void => {
-    let frame: string | null = null;
+    // Encoded once as bytes: every recipient's socket writes the same buffer.
+    let frame: Buffer | null = null;
     for (const userId of delivery.userIds) {
       const set = this.users.get(userId);
       if (!set) continue;
-      frame ??= JSON.stringify({ type: 'event', event: delivery.event });
+      frame ??= Buffer.from(JSON.stringify({ type: 'event', event: delivery.event }));
       for (const session of set) {
         session.sendRaw(frame);
         this.metrics.eventsDelivered.inc();

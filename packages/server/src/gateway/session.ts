@@ -35,7 +35,7 @@ export class Session implements HubSession {
     this.socket.on('error', (err) => this.logger.debug({ err }, 'socket error'));
   }
 
-  sendRaw(frame: string): void {
+  sendRaw(frame: string | Buffer): void {
     if (this.state === 'closed' || this.closing) return;
     // Frames written in one turn of the event loop leave in one write: the reply, the events.
     // The bound applies to what earlier turns left unsent, not to this turn's corked frames.
@@ -53,7 +53,7 @@ export class Session implements HubSession {
         raw?.uncork();
       });
     }
-    this.socket.send(frame);
+    this.socket.send(frame, { binary: false });
   }
 
   get presenceStatus(): 'online' | 'away' {

@@ -5,7 +5,10 @@ import { hashApiKey, newApiKey, newId } from '../../domain/ids.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Store } from '../store.js';
 
+const KNOWN_KEYS = 100_000;
+
 export class Users {
+  private readonly known = new Map<string, User>();
   private readonly store: Store;
   private readonly signups: RateLimiter;
 
@@ -29,9 +32,19 @@ export class Users {
   }
 
   /** The user an API key belongs to, or 401. */
+  /**
+   * The user an API key belongs to, or 401. Known keys are remembered (keys are never reassigned
+   * and there is no revocation yet), so a reconnect storm or a chatty client costs no store read.
+   */
   async authenticate(apiKey: string | undefined): Promise<User> {
-    const user = apiKey ? await this.store.userByKeyHash(hashApiKey(apiKey)) : null;
+    if (!apiKey) throw new AppError('unauthenticated', 'missing or wrong API key');
+    const hash = hashApiKey(apiKey);
+    const cached = this.known.get(hash);
+    if (cached) return cached;
+    const user = await this.store.userByKeyHash(hash);
     if (!user) throw new AppError('unauthenticated', 'missing or wrong API key');
+    if (this.known.size >= KNOWN_KEYS) this.known.delete(this.known.keys().next().value!);
+    this.known.set(hash, user);
     return user;
   }
 
