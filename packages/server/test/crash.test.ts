@@ -1,24 +1,13 @@
 // kill -9 of the real server process mid-stream, several times: nothing acknowledged is lost, nothing
 // is stored twice, and every retried clientMsgId returns the original message.
 import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { freePort, MAIN } from './process.js';
 import { CLUSTER, createGroup, http, RawSocket, signUp, sleep, tempDir, type TestUser } from './harness.js';
 
-const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 interface Child {
   proc: ChildProcess;

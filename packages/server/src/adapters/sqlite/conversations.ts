@@ -3,7 +3,8 @@ import type { Conversation, Member, Message } from '@messenger/protocol';
 import type { Membership, NewConversation } from '../../core/store.js';
 import type { Db } from './db.js';
 import type { SqliteMessages } from './messages.js';
-import { decodeCursor, encodeCursor, type MessageRow } from './rows.js';
+import { decodeCursor, encodeCursor } from '../sql/cursor.js';
+import type { MessageRow } from './rows.js';
 
 interface ConversationRow {
   id: string;

@@ -29,16 +29,3 @@ export function toMessage(row: MessageRow, reactions: Reaction[] = []): Message 
     reactions: row.deleted_at ? [] : reactions,
   };
 }
-
-export function encodeCursor(parts: (string | number)[]): string {
-  return Buffer.from(JSON.stringify(parts)).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): unknown[] | null {
-  try {
-    const parts: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return Array.isArray(parts) ? parts : null;
-  } catch {
-    return null;
-  }
-}
