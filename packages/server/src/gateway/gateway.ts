@@ -143,10 +143,17 @@ export class Gateway {
         for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'routes were lost; reconnect and catch up');
         return;
       }
-      for (const userId of this.hub.userIds()) await this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs);
-      for (const s of this.hub.sessions() as Session[]) await this.deps.presence.refresh(s.userId, s.sessionId, s.presenceStatus, this.ttlMs);
+      // In slices run concurrently: with Redis, one round trip per slice, not per socket.
+      await inSlices(this.hub.userIds(), (userId) => this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs));
+      await inSlices(this.hub.sessions() as Session[], (s) => this.deps.presence.refresh(s.userId, s.sessionId, s.presenceStatus, this.ttlMs));
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
     }
   }
+}
+
+const HEARTBEAT_SLICE = 500;
+
+async function inSlices<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
+  for (let i = 0; i < items.length; i += HEARTBEAT_SLICE) await Promise.all(items.slice(i, i + HEARTBEAT_SLICE).map(work));
 }
