@@ -202,7 +202,7 @@ export class MessengerClient {
    * so catch-up continues from there and live events at or below it are dropped.
    */
   trackConversation(conversationId: string, lastSeq: number): void {
-    this.#tracker.track(conversationId, lastSeq);
+    this.#tracker.seed(conversationId, lastSeq);
   }
 
   /** The highest seq handed to the app for a conversation, if it is known. */

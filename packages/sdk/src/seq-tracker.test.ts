@@ -115,6 +115,23 @@ describe('SeqTracker catch-up', () => {
     expect(t.plan([{ id: 'new', lastSeq: 42 }]).targets).toEqual([{ conversationId: 'new', afterSeq: 40, lastSeq: 42 }]);
   });
 
+  it('hands out, once, a message that was in flight when an unseen conversation was listed', () => {
+    const t = new SeqTracker();
+    t.beginCatchUp();
+    // The listing already counts seq 2 (the store is ahead of fan-out); its live event comes after.
+    t.plan([{ id: 'busy', lastSeq: 2 }]);
+    expect(seqs(t.accept(created('busy', 2)))).toEqual([2]);
+    expect(seqs(t.accept(created('busy', 2)))).toEqual([]); // a redelivery
+    expect(seqs(t.accept(created('busy', 3)))).toEqual([3]);
+    expect(seqs(t.accept(created('busy', 2)))).toEqual([]);
+    // An app that loaded history itself seeds the position: nothing at or below it comes again.
+    const u = new SeqTracker();
+    u.beginCatchUp();
+    u.plan([{ id: 'loaded', lastSeq: 5 }]);
+    u.seed('loaded', 5);
+    expect(seqs(u.accept(created('loaded', 5)))).toEqual([]);
+  });
+
   it('does not hold back conversations first seen during catch-up', () => {
     const t = new SeqTracker();
     t.beginCatchUp();

@@ -27,6 +27,12 @@ export class SeqTracker {
   readonly #seen = new Set<string>();
   /** Conversations being caught up, with their live events held back until the gap is filled. */
   readonly #buffers = new Map<string, ServerEvent[]>();
+  /**
+   * Conversations first met in a listing, positioned at its lastSeq without any message handed
+   * out. A message at or below that position may still arrive live: it was in flight (the store
+   * can be ahead of fan-out) and the app has not had it, so it is handed out once.
+   */
+  readonly #listed = new Map<string, { upTo: number; emitted: Set<number> }>();
 
   handed(conversationId: string): number | undefined {
     return this.#handed.get(conversationId);
@@ -44,6 +50,12 @@ export class SeqTracker {
     if (old === undefined || seq > old) this.#handed.set(conversationId, seq);
   }
 
+  /** The app loaded this conversation's history itself, up to `seq`. */
+  seed(conversationId: string, seq: number): void {
+    this.#listed.delete(conversationId);
+    this.track(conversationId, seq);
+  }
+
   isCatchingUp(conversationId: string): boolean {
     return this.#buffers.has(conversationId);
   }
@@ -59,9 +71,17 @@ export class SeqTracker {
       return [];
     }
     if (event.type === 'message.created') {
+      const seq = event.message.seq;
+      const listed = this.#listed.get(conversationId);
+      if (listed && seq <= listed.upTo) {
+        if (listed.emitted.has(seq)) return [];
+        listed.emitted.add(seq);
+        return [event];
+      }
       const handed = this.#handed.get(conversationId);
-      if (handed !== undefined && event.message.seq <= handed) return [];
-      this.#handed.set(conversationId, event.message.seq);
+      if (handed !== undefined && seq <= handed) return [];
+      this.#handed.set(conversationId, seq);
+      this.#listed.delete(conversationId);
     } else if (event.type === 'conversation.updated' && event.conversation.lastSeq === 0) {
       // A brand-new conversation: knowing it from seq 0 lets the next catch-up deliver messages
       // sent to it while we were away. A non-zero lastSeq cannot be trusted the same way, since
@@ -91,8 +111,10 @@ export class SeqTracker {
       listed.add(id);
       const handed = this.#handed.get(id);
       if (handed === undefined) {
-        // Unseen: the app has no history to continue, so only remember where "now" is.
+        // Unseen: the app has no history to continue, so only remember where "now" is (and let
+        // messages that were still in flight at that point through, once).
         this.track(id, lastSeq);
+        if (lastSeq > 0) this.#listed.set(id, { upTo: lastSeq, emitted: new Set() });
       } else if (lastSeq > handed && this.#buffers.has(id)) {
         targets.push({ conversationId: id, afterSeq: handed, lastSeq });
       } else {
