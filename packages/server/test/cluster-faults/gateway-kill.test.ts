@@ -7,22 +7,13 @@
 // baseUrl, so its WebSocket and fetch go to the client's sticky gateway, or to the survivor once the
 // balancer has marked the killed one down (what a balancer's health check does). The SDK is not
 // helped otherwise: it notices the dead socket, reconnects, catches up and re-sends its outbox.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MessengerClient } from '@messenger/sdk';
 import { WebSocket } from 'ws';
-import { api, App, Balancer, Cluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import { api, App, Balancer, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
 
 describe('cluster: kill -9 of a gateway', () => {
-  const cluster = new Cluster({ name: 'gw' });
-  let failed = true;
-
-  beforeAll(async () => {
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster.destroy(failed && process.env.KEEP_FAULT_DIRS === '1');
-  }, 30_000);
+  const cluster = useCluster('gw');
 
   it('loses nothing acknowledged; clients move to the other gateway; the dead gateway\'s routes and presence expire', async () => {
     const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
@@ -99,7 +90,6 @@ describe('cluster: kill -9 of a gateway', () => {
       console.log(`[gateway-kill] ${acked} acked (${ackedBeforeKill} before the kill); dead gateway's routes and presence gone ${expiredAfterMs} ms after the kill`);
 
       expect(cluster.crashes()).toEqual([]);
-      failed = false;
     } finally {
       await Promise.all(apps.map((a) => a.close()));
       redis.disconnect();

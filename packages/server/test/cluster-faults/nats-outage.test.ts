@@ -8,21 +8,12 @@
 // `unavailable` (the contract says: safe to retry with the same clientMsgId). SDK apps keep their
 // messages in the outbox meanwhile. When NATS is back, the refused sends are retried with their
 // clientMsgId, the outboxes drain, and acknowledged = stored = delivered, with no duplicates.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import { api, App, Cluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import { api, App, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
 
 describe('cluster: NATS down and back', () => {
-  const cluster = new Cluster({ name: 'nt' });
-  let failed = true;
-
-  beforeAll(async () => {
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster.destroy(failed && process.env.KEEP_FAULT_DIRS === '1');
-  }, 30_000);
+  const cluster = useCluster('nt');
 
   it('refuses sends with unavailable while down, loses nothing acknowledged, resumes when back', async () => {
     const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
@@ -74,7 +65,6 @@ describe('cluster: NATS down and back', () => {
       console.log(`[nats-outage] NATS down ${downMs} ms; HTTP send refused in ${httpMs} ms; ${apps.reduce((n, a) => n + a.acked.length, 0) + extraAcked.length} acked`);
       expect(problems.slice(0, 12)).toEqual([]);
       expect(cluster.crashes()).toEqual([]);
-      failed = false;
     } finally {
       await Promise.all(apps.map((a) => a.close()));
     }

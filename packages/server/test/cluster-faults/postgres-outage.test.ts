@@ -10,21 +10,12 @@
 // log holding acked-but-unpersisted messages is made certain by freezing the worker (SIGSTOP) while
 // clients send, then stopping PostgreSQL before it wakes: when PostgreSQL is back, the persister
 // catches up and every acknowledged message is stored exactly once, in order, and delivered.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import { api, App, Cluster, createGroup, fullHistory, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import { api, App, useCluster, createGroup, fullHistory, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
 
 describe('cluster: PostgreSQL down and back', () => {
-  const cluster = new Cluster({ name: 'pg' });
-  let failed = true;
-
-  beforeAll(async () => {
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster.destroy(failed && process.env.KEEP_FAULT_DIRS === '1');
-  }, 30_000);
+  const cluster = useCluster('pg');
 
   it('refuses sends cleanly while down; the persister catches up; every ack stored once, in order', async () => {
     const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
@@ -80,7 +71,6 @@ describe('cluster: PostgreSQL down and back', () => {
       expect(rows).toEqual([]);
       expect(problems.slice(0, 12)).toEqual([]);
       expect(cluster.crashes()).toEqual([]);
-      failed = false;
     } finally {
       cluster.worker.resume();
       await Promise.all(apps.map((a) => a.close()));

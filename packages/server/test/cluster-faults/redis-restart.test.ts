@@ -9,20 +9,11 @@
 //    acknowledged = stored = delivered, including what was sent during the outage.
 // 2. Churn during the outage, as on any real network: one client goes away, a new one tries to come
 //    in. The gateways must survive it (and the newcomer gets in once Redis is back).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, App, Cluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import { describe, expect, it } from 'vitest';
+import { api, App, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
 
 describe('cluster: Redis restarted empty', () => {
-  const cluster = new Cluster({ name: 'rd' });
-  let failed = 0;
-
-  beforeAll(async () => {
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster.destroy(failed > 0 && process.env.KEEP_FAULT_DIRS === '1');
-  }, 30_000);
+  const cluster = useCluster('rd');
 
   async function restartRedis(users: TestUser[], g: string, asker: TestUser): Promise<void> {
     await cluster.redis.start();
@@ -41,7 +32,6 @@ describe('cluster: Redis restarted empty', () => {
   }
 
   it('rebuilds routes and presence, delivers live again, loses nothing (steady clients)', async () => {
-    failed++;
     const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
     const users: TestUser[] = [];
     for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'rd'));
@@ -72,14 +62,12 @@ describe('cluster: Redis restarted empty', () => {
       const problems = await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 10_000);
       expect(problems.slice(0, 12)).toEqual([]);
       expect(cluster.crashes()).toEqual([]);
-      failed--;
     } finally {
       await Promise.all(apps.map((a) => a.close()));
     }
   }, 80_000);
 
   it('survives clients leaving and arriving while Redis is down', async () => {
-    failed++;
     const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
     const users: TestUser[] = [];
     for (let i = 0; i < 2; i++) users.push(await signUp(g0.url, 'rc'));
@@ -102,7 +90,6 @@ describe('cluster: Redis restarted empty', () => {
       const live = await apps[0]!.client.send(conv, 'hello after the churn');
       await waitFor('live delivery to the newcomer', async () => (lateApp.seen.get(conv) ?? []).some((m) => m.id === live.id), 10_000, 50);
       expect(cluster.crashes()).toEqual([]);
-      failed--;
     } finally {
       await Promise.all([...apps, leaverApp, lateApp].map((a) => a.close()));
     }

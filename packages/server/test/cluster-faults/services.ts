@@ -6,6 +6,7 @@
 // survives a killed process, so nothing here says anything about power loss. This machine has
 // nats-server v2.9.10, which has no `sync_interval: always`; deploy/nats/nats-server.conf uses it and
 // needs nats-server >= 2.10. PostgreSQL runs with fsync=off for speed, for the same reason.
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -291,6 +292,23 @@ export interface ClusterOptions {
 }
 
 /** nats + redis + postgres + two gateways + one worker, all private to one test file. */
+/**
+ * A private cluster for one test file: started before its tests, destroyed after them; its
+ * directories (logs, data) are kept when a test failed and KEEP_FAULT_DIRS=1.
+ */
+export function useCluster(name: string): Cluster {
+  const cluster = new Cluster({ name });
+  let failed = false;
+  beforeAll(() => cluster.start(), 60_000);
+  beforeEach((ctx) => {
+    ctx.onTestFailed(() => {
+      failed = true;
+    });
+  });
+  afterAll(() => cluster.destroy(failed && process.env.KEEP_FAULT_DIRS === '1'), 30_000);
+  return cluster;
+}
+
 export class Cluster {
   readonly dir: string;
   nats!: NatsService;

@@ -6,20 +6,11 @@
 // "Mid-batch" is made certain rather than hoped for: the worker is first frozen with SIGSTOP while
 // clients keep sending, so JetStream has handed its outstanding pull requests messages it will never
 // acknowledge; then it is killed with SIGKILL and started again while the clients go on sending.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App, Cluster, consumerStates, createGroup, settleAndCheck, signUp, sleep, waitFor, watchGaps, type TestUser } from './services.js';
+import { describe, expect, it } from 'vitest';
+import { App, useCluster, consumerStates, createGroup, settleAndCheck, signUp, sleep, waitFor, watchGaps, type TestUser } from './services.js';
 
 describe('cluster: kill -9 of the worker mid-batch', () => {
-  const cluster = new Cluster({ name: 'wk' });
-  let failed = true;
-
-  beforeAll(async () => {
-    await cluster.start();
-  }, 60_000);
-
-  afterAll(async () => {
-    await cluster.destroy(failed && process.env.KEEP_FAULT_DIRS === '1');
-  }, 30_000);
+  const cluster = useCluster('wk');
 
   it('stores every acknowledged message once, in order, keeps the store a gap-free prefix, and delivers everything', async () => {
     const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
@@ -55,7 +46,6 @@ describe('cluster: kill -9 of the worker mid-batch', () => {
       // holes: the store was not a gap-free prefix while the worker recovered; problems: the end state.
       expect({ holes, problems: problems.slice(0, 10) }, evidence).toEqual({ holes: [], problems: [] });
       expect(cluster.crashes()).toEqual([]);
-      failed = false;
     } finally {
       await gaps.stop();
       await Promise.all(apps.map((a) => a.close()));
