@@ -46,7 +46,9 @@ export async function startServer(opts) {
   const started = performance.now();
   const child = spawn('sh', ['-c', script, process.execPath, ...nodeArgs, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stdout.on('data', () => {});
+  // BENCH_SERVER_LOG=<file> keeps the server's (warn and above) JSON log for a post-mortem.
+  const keepLog = process.env.BENCH_SERVER_LOG ? fs.createWriteStream(process.env.BENCH_SERVER_LOG, { flags: 'a' }) : null;
+  child.stdout.on('data', (d) => keepLog?.write(d));
   child.stderr.on('data', (d) => {
     stderr += d;
     if (stderr.length > 20000) stderr = stderr.slice(-10000);

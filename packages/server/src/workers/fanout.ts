@@ -1,12 +1,14 @@
 // Fan-out worker: turns log records into socket events for every concerned device, one delivery
-// per gateway. Records are handled one after another, so a conversation's events keep log order.
+// per gateway per batch. Records are planned in log order and each gateway receives a batch's events
+// in one message, in that order, so a conversation's events keep log order.
 import type { ServerEvent } from '@messenger/protocol';
 import type { LogRecord } from '../core/log-entries.js';
 import { AppError } from '../domain/errors.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
-import type { Deliverer } from '../core/routing/delivery.js';
+import type { Deliverer, Outgoing } from '../core/routing/delivery.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../observability/logger.js';
+import { MemberCache } from './member-cache.js';
 import type { Metrics } from '../observability/metrics.js';
 
 const MEMBER_CACHE_SIZE = 50_000;
@@ -19,7 +21,7 @@ export class FanoutWorker {
   private readonly logger: Logger;
   private readonly from: 'now' | 'durable';
   private subscription: Subscription | null = null;
-  private readonly memberCache = new Map<string, string[]>();
+  private readonly members: MemberCache;
   /**
    * Messages recently deleted for everyone. An edit or reaction checked against a store that had not
    * applied the delete yet (a cluster's persister trails the log) is logged after it; fanning it out
@@ -37,6 +39,7 @@ export class FanoutWorker {
     this.log = deps.log;
     this.store = deps.store;
     this.deliverer = deps.deliverer;
+    this.members = new MemberCache(deps.store, MEMBER_CACHE_SIZE);
     this.logger = deps.logger;
   }
 
@@ -48,65 +51,66 @@ export class FanoutWorker {
     await this.subscription?.stop();
   }
 
+  /**
+   * A batch costs one route lookup and one bus message per gateway. Records are planned in log order
+   * (a membership change drops the cached members before anything after it is planned).
+   */
   async handle(records: LogRecord[]): Promise<void> {
-    for (const record of records) {
-      if (this.fannedOut.has(record)) continue;
+    const pending = records.filter((r) => !this.fannedOut.has(r));
+    if (pending.length === 0) return;
+    const planned: Outgoing[][] = [];
+    for (const record of pending) {
+      this.metrics.fanoutRecords.inc({ type: record.type });
       try {
-        await this.fanOne(record);
+        planned.push(await this.plan(record));
       } catch (error) {
-        // A backing service is down (routes in Redis, members in PostgreSQL): a durable reader retries
-        // the batch from this record once it is back, in order, instead of the event silently never
-        // reaching the devices that are connected (they could not tell: seq gaps are legal).
-        if (this.from === 'durable' && error instanceof AppError && error.code === 'unavailable') {
-          this.logger.warn({ err: error, pos: record.pos, type: record.type }, 'fan-out paused: a backing service is unavailable; retrying');
-          throw error;
-        }
-        this.logger.error({ err: error, pos: record.pos, type: record.type }, 'fan-out of a record failed');
+        this.failed(error, record);
+        planned.push([]);
       }
-      this.fannedOut.add(record);
     }
+    try {
+      const counts = await this.deliverer.deliverMany(planned.flat());
+      this.metrics.fanoutDeliveries.inc(counts.reduce((a, b) => a + b, 0));
+    } catch (error) {
+      this.failed(error, pending[0]!);
+    }
+    for (const record of pending) this.fannedOut.add(record);
   }
 
-  private async fanOne(r: LogRecord): Promise<void> {
-    this.metrics.fanoutRecords.inc({ type: r.type });
-    const gateways = await this.route(r);
-    this.metrics.fanoutDeliveries.inc(gateways);
+  /**
+   * A backing service is down (routes in Redis, members in PostgreSQL): a durable reader retries the
+   * batch once it is back, in order, instead of the events silently never reaching the devices that
+   * are connected (they could not tell: seq gaps are legal). Anything else is logged and skipped.
+   */
+  private failed(error: unknown, record: LogRecord): void {
+    if (this.from === 'durable' && error instanceof AppError && error.code === 'unavailable') {
+      this.logger.warn({ err: error, pos: record.pos, type: record.type }, 'fan-out paused: a backing service is unavailable; retrying');
+      throw error;
+    }
+    this.logger.error({ err: error, pos: record.pos, type: record.type }, 'fan-out failed');
   }
 
-  /** Publishes the record's event(s); returns how many gateway deliveries that took. */
-  private async route(r: LogRecord): Promise<number> {
-    if (r.type === 'conversation.updated') this.memberCache.delete(r.conversationId);
+  /** The events a record becomes, and for whom. */
+  private async plan(r: LogRecord): Promise<Outgoing[]> {
     if (r.type === 'conversation.updated') {
+      this.members.forget(r.conversationId);
       // Each member sees their own view (unread count, mute), so this one is built per member.
-      let deliveries = 0;
+      const out: Outgoing[] = [];
       for (const userId of r.userIds) {
         const conversation = await this.store.conversation(r.conversationId, userId);
-        if (conversation) deliveries += await this.deliverer.deliver([userId], { type: 'conversation.updated', conversation });
+        if (conversation) out.push({ userIds: [userId], event: { type: 'conversation.updated', conversation } });
       }
-      return deliveries;
+      return out;
     }
     if (r.type === 'message.deleted' && r.for === 'everyone') {
       if (this.deleted.size >= DELETED_CACHE_SIZE) this.deleted.delete(this.deleted.values().next().value!);
       this.deleted.add(r.messageId);
     }
-    if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return 0;
+    if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return [];
     if (r.type === 'message.deleted' && r.for === 'me') {
-      return this.deliverer.deliver([r.userId], { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' });
+      return [{ userIds: [r.userId], event: { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' } }];
     }
-    return this.deliverer.deliver(await this.members(r.conversationId), toEvent(r));
-  }
-
-  /**
-   * Member ids per conversation, cached: membership changes reach this worker as conversation.updated
-   * records in log order, which drop the entry before anything later is fanned out.
-   */
-  private async members(conversationId: string): Promise<string[]> {
-    const cached = this.memberCache.get(conversationId);
-    if (cached) return cached;
-    const ids = await this.store.memberIds(conversationId);
-    if (this.memberCache.size >= MEMBER_CACHE_SIZE) this.memberCache.delete(this.memberCache.keys().next().value!);
-    this.memberCache.set(conversationId, ids);
-    return ids;
+    return [{ userIds: await this.members.get(r.conversationId), event: toEvent(r) }];
   }
 }
 

@@ -13,6 +13,7 @@ import type { Routes } from '../core/routing/routes.js';
 import type { Store } from '../core/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { MemberCache } from './member-cache.js';
 
 export interface NotifyPolicy {
   /** How long a push service keeps a notification; older messages are not pushed at all. */
@@ -58,6 +59,7 @@ export class NotifierWorker {
   private readonly metrics: Metrics;
   private readonly logger: Logger;
   private readonly policy: NotifyPolicy;
+  private readonly members: MemberCache;
   private subscription: Subscription | null = null;
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -81,6 +83,7 @@ export class NotifierWorker {
     this.metrics = deps.metrics;
     this.logger = deps.logger;
     this.policy = { ...DEFAULT_NOTIFY_POLICY, ...deps.policy };
+    this.members = new MemberCache(deps.store);
   }
 
   async start(): Promise<void> {
@@ -98,16 +101,45 @@ export class NotifierWorker {
     await Promise.all([...this.inFlight]);
   }
 
+  /**
+   * A batch costs one route lookup and one subscription lookup, whatever its length; only messages
+   * with someone to push to cost more.
+   */
   async handle(records: LogRecord[]): Promise<void> {
-    const jobs: Job[] = [];
+    const fresh: { record: MessageCreated; recipients: string[] }[] = [];
     for (const record of records) {
+      if (record.type === 'conversation.updated') this.members.forget(record.conversationId);
       if (record.type !== 'message.created') continue;
+      if (Date.now() - Date.parse(record.message.createdAt) > this.policy.ttlSeconds * 1000) continue;
       try {
-        jobs.push(...(await this.plan(record)));
+        const recipients = (await this.members.get(record.conversationId)).filter((id) => id !== record.message.senderId);
+        if (recipients.length > 0) fresh.push({ record, recipients });
       } catch (error) {
         // Like fan-out: one record that cannot be planned must not hold every later notification.
         this.logger.error({ err: error, pos: record.pos }, 'planning push notifications failed');
       }
+    }
+    const jobs: Job[] = [];
+    try {
+      const everyone = [...new Set(fresh.flatMap((f) => f.recipients))];
+      const online = everyone.length > 0 ? await this.routes.lookup(everyone) : new Map<string, string[]>();
+      const offline = everyone.filter((id) => !online.has(id));
+      const subs = offline.length > 0 ? await this.subscriptions.forUsers(offline) : [];
+      const byUser = new Map<string, PushSubscriptionRecord[]>();
+      for (const sub of subs) byUser.set(sub.userId, [...(byUser.get(sub.userId) ?? []), sub]);
+      for (const { record, recipients } of byUser.size > 0 ? fresh : []) {
+        // A browser subscribed after the message was sent has nothing to be told about it.
+        // (This also keeps a notifier's first start on an old database from pushing its history.)
+        const mine = recipients.flatMap((id) => byUser.get(id) ?? []).filter((sub) => sub.createdAt <= record.message.createdAt);
+        if (mine.length === 0) continue;
+        try {
+          jobs.push(...(await this.plan(record, mine)));
+        } catch (error) {
+          this.logger.error({ err: error, pos: record.pos }, 'planning push notifications failed');
+        }
+      }
+    } catch (error) {
+      this.logger.error({ err: error, count: fresh.length }, 'planning push notifications failed');
     }
     let next = 0;
     const lane = async () => {
@@ -116,19 +148,9 @@ export class NotifierWorker {
     await Promise.all(Array.from({ length: Math.min(this.policy.concurrency, jobs.length) }, lane));
   }
 
-  /** Who gets a push for this message, and what it says. */
-  private async plan(r: MessageCreated): Promise<Job[]> {
+  /** What the push for this message says, to each of `subs` (offline recipients' subscriptions). */
+  private async plan(r: MessageCreated, subs: PushSubscriptionRecord[]): Promise<Job[]> {
     const created = r.message;
-    if (Date.now() - Date.parse(created.createdAt) > this.policy.ttlSeconds * 1000) return [];
-    const recipients = (await this.store.memberIds(r.conversationId)).filter((id) => id !== created.senderId);
-    if (recipients.length === 0) return [];
-    const online = await this.routes.lookup(recipients);
-    const offline = recipients.filter((id) => !online.has(id));
-    // A browser subscribed after the message was sent has nothing to be told about it.
-    // (This also keeps a notifier's first start on an old database from pushing its history.)
-    const subs = (await this.subscriptions.forUsers(offline)).filter((s) => s.createdAt <= created.createdAt);
-    if (subs.length === 0) return [];
-
     const [sender] = await this.store.usersByIds([created.senderId]);
     const current = (await this.store.message(r.conversationId, created.id)) ?? created;
     const kind = await this.store.conversationKind(r.conversationId);

@@ -4,8 +4,8 @@ import type { Delivery, DeliveryHandler, GatewayBus } from '../../core/routing/g
 export class MemoryGatewayBus implements GatewayBus {
   private readonly handlers = new Map<string, Set<DeliveryHandler>>();
 
-  async publish(gatewayId: string, delivery: Delivery): Promise<void> {
-    for (const handler of this.handlers.get(gatewayId) ?? []) handler(delivery);
+  async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
+    for (const handler of this.handlers.get(gatewayId) ?? []) for (const delivery of deliveries) handler(delivery);
   }
 
   async subscribe(gatewayId: string, handler: DeliveryHandler): Promise<{ stop(): Promise<void> }> {

@@ -28,9 +28,10 @@ export class NatsGatewayBus implements GatewayBus {
     return new NatsGatewayBus(nc, !deps.connection, deps.logger);
   }
 
-  async publish(gatewayId: string, delivery: Delivery): Promise<void> {
+  async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
     try {
-      this.nc.publish(gatewaySubject(gatewayId), JSON.stringify(delivery));
+      this.nc.publish(gatewaySubject(gatewayId), JSON.stringify(deliveries));
     } catch (error) {
       throw Object.assign(unavailable('the gateway bus is down'), { cause: error });
     }
@@ -40,10 +41,18 @@ export class NatsGatewayBus implements GatewayBus {
     const sub = this.nc.subscribe(gatewaySubject(gatewayId), {
       callback: (error, msg) => {
         if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus subscription failed');
+        let deliveries: Delivery[];
         try {
-          handler(msg.json<Delivery>());
+          deliveries = msg.json<Delivery[]>();
         } catch (err) {
-          this.logger.error({ err, gatewayId }, 'gateway bus handler failed');
+          return this.logger.error({ err, gatewayId }, 'undecodable gateway bus message');
+        }
+        for (const delivery of deliveries) {
+          try {
+            handler(delivery);
+          } catch (err) {
+            this.logger.error({ err, gatewayId }, 'gateway bus handler failed');
+          }
         }
       },
     });

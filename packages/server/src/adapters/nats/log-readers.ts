@@ -1,6 +1,6 @@
 // Readers of one partition stream for JetStreamEventLog.subscribe: durable (a pull consumer that
 // acks after the handler) and live (an ordered consumer from the tail, no position kept).
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { LogDraft, LogRecord } from '../../core/log-entries.js';
 import type { LogHandler } from '../../core/messages/event-log.js';
@@ -44,7 +44,8 @@ export class DurableReader implements PartitionReader {
     const { js, jsm, stream, consumer, batchSize } = this.deps;
     await ensureConsumer(jsm, stream, {
       durable_name: consumer,
-      ack_policy: AckPolicy.Explicit,
+      // Batches are handled strictly in order, so acknowledging a batch's last entry acknowledges it all.
+      ack_policy: AckPolicy.All,
       // Only read when the consumer is created: an existing one resumes where it stopped.
       deliver_policy: this.deps.startAt === 'tail' ? DeliverPolicy.New : DeliverPolicy.All,
       ack_wait: nanos(ACK_WAIT_MS),
@@ -102,10 +103,10 @@ export class DurableReader implements PartitionReader {
         if (this.stopped) return;
       }
     }
-    // Acks travel in order on the connection and are not waited for: an ack lost with a crash means
-    // a redelivery, which every consumer absorbs (they are idempotent), and a restarted reader
-    // rewinds to the ack floor first (rewindAbandoned), so order is kept either way.
-    for (const m of batch) m.ack();
+    // One ack for the batch (AckPolicy.All), not waited for: an ack lost with a crash means a
+    // redelivery, which every consumer absorbs (they are idempotent), and a restarted reader rewinds
+    // to the ack floor first (rewindAbandoned), so order is kept either way.
+    batch.at(-1)?.ack();
     batch.length = 0;
   }
 
@@ -190,14 +191,18 @@ function decodeAll(batch: JsMsg[], logger: Logger): LogRecord[] {
 async function rewindAbandoned(jsm: JetStreamManager, stream: string, consumer: string): Promise<void> {
   const info = await jsm.consumers.info(stream, consumer);
   if (info.num_ack_pending === 0) return;
-  const { config } = info;
-  await jsm.consumers.delete(stream, consumer);
+  await recreateAfterAckFloor(jsm, stream, info, info.config);
+}
+
+/** Replaces a durable consumer by one with `config` that starts right after the old one's ack floor. */
+async function recreateAfterAckFloor(jsm: JetStreamManager, stream: string, info: ConsumerInfo, config: Partial<ConsumerConfig>): Promise<void> {
+  await jsm.consumers.delete(stream, info.name);
   await jsm.consumers.add(stream, {
-    durable_name: consumer,
-    ack_policy: config.ack_policy,
-    ack_wait: config.ack_wait,
-    max_ack_pending: config.max_ack_pending,
-    max_deliver: config.max_deliver,
+    durable_name: info.name,
+    ack_policy: config.ack_policy ?? info.config.ack_policy,
+    ack_wait: config.ack_wait ?? info.config.ack_wait,
+    max_ack_pending: config.max_ack_pending ?? info.config.max_ack_pending,
+    max_deliver: config.max_deliver ?? info.config.max_deliver,
     deliver_policy: DeliverPolicy.StartSequence,
     opt_start_seq: info.ack_floor.stream_seq + 1,
   });
@@ -206,6 +211,8 @@ async function rewindAbandoned(jsm: JetStreamManager, stream: string, consumer: 
 async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
   try {
     const info = await jsm.consumers.info(stream, config.durable_name);
+    // An ack policy cannot be changed in place (consumers made by an older version ack each entry).
+    if (info.config.ack_policy !== config.ack_policy) return await recreateAfterAckFloor(jsm, stream, info, config);
     if (info.config.max_ack_pending !== config.max_ack_pending || info.config.ack_wait !== config.ack_wait) {
       await jsm.consumers.update(stream, config.durable_name, { max_ack_pending: config.max_ack_pending!, ack_wait: config.ack_wait! });
     }

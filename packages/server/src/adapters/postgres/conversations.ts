@@ -2,6 +2,7 @@
 // A page of chats costs two queries whatever its size: the page with each chat's last visible message
 // and unread count (LATERAL), then the members of all its chats.
 import type { Conversation, Member } from '@messenger/protocol';
+import DataLoader from 'dataloader';
 import type { Membership, NewConversation } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
 import type { PgDb } from './pool.js';
@@ -113,14 +114,31 @@ export class PostgresConversations {
     return rows.length > 0;
   }
 
+  /**
+   * Every send and receipt asks this, so the asks of one event-loop turn share one query (one round
+   * trip for a burst of sends instead of one each). Nothing is cached: each answer is read fresh.
+   */
+  private readonly memberships = new DataLoader<readonly [string, string], Membership | null>(
+    async (pairs) => {
+      const rows = await this.db.query<MembershipRow & { conversation_id: string }>(
+        `SELECT m.conversation_id, m.user_id, m.joined_seq, m.read_seq, m.delivered_seq, m.muted
+           FROM unnest($1::text[], $2::text[]) AS k(conversation_id, user_id)
+           JOIN members m ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      const found = new Map(rows.map((row) => [JSON.stringify([row.conversation_id, row.user_id]), row]));
+      return pairs.map((pair) => {
+        const row = found.get(JSON.stringify(pair));
+        return row
+          ? { userId: row.user_id, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted }
+          : null;
+      });
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
+
   async membership(conversationId: string, userId: string): Promise<Membership | null> {
-    const [row] = await this.db.query<MembershipRow>(
-      'SELECT user_id, joined_seq, read_seq, delivered_seq, muted FROM members WHERE conversation_id = $1 AND user_id = $2',
-      [conversationId, userId],
-    );
-    return row
-      ? { userId: row.user_id, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted }
-      : null;
+    return this.memberships.load([conversationId, userId]);
   }
 
   async memberIds(conversationId: string): Promise<string[]> {

@@ -2,6 +2,7 @@
 // records in the order given), history and single reads. Message data is addressed by
 // (conversation_id, ...) so every statement prunes to one hash partition.
 import type { Message } from '@messenger/protocol';
+import DataLoader from 'dataloader';
 import type { PoolClient } from 'pg';
 import type { LogRecord } from '../../core/log-entries.js';
 import { indexText } from '../../core/search/text.js';
@@ -136,14 +137,28 @@ export class PostgresMessages {
     return row ? toMessage(row) : null;
   }
 
-  /** Reads through message_keys, the idempotency authority, then the message's partition. */
+  /**
+   * Reads through message_keys, the idempotency authority, then the message's partition. Every send
+   * in cluster mode asks this first (the log's lasting dedup), so the asks of one event-loop turn
+   * share one query. Nothing is cached.
+   */
+  private readonly byClientId = new DataLoader<readonly [string, string], Message | null>(
+    async (pairs) => {
+      const rows = await this.db.query<MessageRow & { key_sender_id: string; key_client_msg_id: string }>(
+        `SELECT ${MESSAGE_COLUMNS}, k.sender_id AS key_sender_id, k.client_msg_id AS key_client_msg_id
+           FROM unnest($1::text[], $2::text[]) AS q(sender_id, client_msg_id)
+           JOIN message_keys k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
+           JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      const found = new Map(rows.map((row) => [JSON.stringify([row.key_sender_id, row.key_client_msg_id]), toMessage(row)]));
+      return pairs.map((pair) => found.get(JSON.stringify(pair)) ?? null);
+    },
+    { cache: false, maxBatchSize: 500 },
+  );
+
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
-    const [row] = await this.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM message_keys k JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq
-        WHERE k.sender_id = $1 AND k.client_msg_id = $2`,
-      [senderId, clientMsgId],
-    );
-    return row ? toMessage(row) : null;
+    return this.byClientId.load([senderId, clientMsgId]);
   }
 
   async history(conversationId: string, viewerId: string, q: HistoryQuery): Promise<Message[]> {

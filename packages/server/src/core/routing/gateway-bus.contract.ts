@@ -23,10 +23,12 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       const gw2 = `g2_${Math.random()}`;
       await bus.subscribe(gw1, (d) => g1.push(d));
       await bus.subscribe(gw2, (d) => g2.push(d));
-      for (let i = 0; i < 20; i++) await bus.publish(gw1, typing(i));
-      await bus.publish(gw2, typing(99));
-      await until(() => g1.length === 20 && g2.length === 1);
-      expect(g1.map((d) => (d.event as { conversationId: string }).conversationId)).toEqual(Array.from({ length: 20 }, (_, i) => `c_${i}`));
+      for (let i = 0; i < 20; i++) await bus.publish(gw1, [typing(i)]);
+      await bus.publish(gw1, [typing(20), typing(21), typing(22)]);
+      await bus.publish(gw1, []);
+      await bus.publish(gw2, [typing(99)]);
+      await until(() => g1.length === 23 && g2.length === 1);
+      expect(g1.map((d) => (d.event as { conversationId: string }).conversationId)).toEqual(Array.from({ length: 23 }, (_, i) => `c_${i}`));
       expect(g2).toEqual([typing(99)]);
     });
 
@@ -37,8 +39,8 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       const gw = `g_${Math.random()}`;
       const sub = await bus.subscribe(gw, (d) => got.push(d));
       await sub.stop();
-      await bus.publish(gw, typing(1));
-      await bus.publish('nobody', typing(2));
+      await bus.publish(gw, [typing(1)]);
+      await bus.publish('nobody', [typing(2)]);
       await new Promise((r) => setTimeout(r, 50));
       expect(got).toEqual([]);
     });

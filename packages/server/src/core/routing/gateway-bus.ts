@@ -10,8 +10,11 @@ export interface Delivery {
 export type DeliveryHandler = (delivery: Delivery) => void;
 
 export interface GatewayBus {
-  /** At most once; a gateway that is gone simply misses it (its clients catch up on reconnect). */
-  publish(gatewayId: string, delivery: Delivery): Promise<void>;
+  /**
+   * One message to the gateway carrying `deliveries`, handed to its handler in this order. At most
+   * once; a gateway that is gone simply misses it (its clients catch up on reconnect).
+   */
+  publish(gatewayId: string, deliveries: Delivery[]): Promise<void>;
   /** Receives deliveries addressed to `gatewayId`, in publish order. */
   subscribe(gatewayId: string, handler: DeliveryHandler): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;

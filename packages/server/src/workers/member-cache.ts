@@ -1,0 +1,26 @@
+// Member ids per conversation for the log's consumers (fan-out, notifier). Membership changes reach
+// a consumer as conversation.updated records in log order, in the same partition as the
+// conversation's messages: `forget` on that record drops the entry before anything later is read.
+import type { Store } from '../core/store.js';
+
+export class MemberCache {
+  private readonly entries = new Map<string, string[]>();
+
+  constructor(
+    private readonly store: Pick<Store, 'memberIds'>,
+    private readonly capacity = 50_000,
+  ) {}
+
+  async get(conversationId: string): Promise<string[]> {
+    const cached = this.entries.get(conversationId);
+    if (cached) return cached;
+    const ids = await this.store.memberIds(conversationId);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(conversationId, ids);
+    return ids;
+  }
+
+  forget(conversationId: string): void {
+    this.entries.delete(conversationId);
+  }
+}
