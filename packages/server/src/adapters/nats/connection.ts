@@ -11,6 +11,9 @@ export async function connectNats(servers: string, name: string): Promise<NatsCo
       timeout: 5_000,
       maxReconnectAttempts: -1,
       reconnectTimeWait: 1_000,
+      // Otherwise every request (each JetStream publish) allocates two errors with stack traces up
+      // front, in case it fails: measured at ~4% of a cluster server's CPU. Our logs name the call.
+      noAsyncTraces: true,
     });
   } catch (error) {
     throw Object.assign(unavailable(`cannot reach NATS at ${servers}`), { cause: error });

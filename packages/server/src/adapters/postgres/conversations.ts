@@ -5,7 +5,7 @@ import type { Conversation, Member } from '@messenger/protocol';
 import DataLoader from 'dataloader';
 import type { Membership, NewConversation } from '../../core/store.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
-import type { PgDb } from './pool.js';
+import { BATCHED_READS, type PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
@@ -134,7 +134,7 @@ export class PostgresConversations {
           : null;
       });
     },
-    { cache: false, maxBatchSize: 500 },
+    BATCHED_READS,
   );
 
   async membership(conversationId: string, userId: string): Promise<Membership | null> {

@@ -7,7 +7,7 @@ import type { PoolClient } from 'pg';
 import type { LogRecord } from '../../core/log-entries.js';
 import { indexText } from '../../core/search/text.js';
 import type { HistoryQuery } from '../../core/store.js';
-import type { PgDb } from './pool.js';
+import { BATCHED_READS, type PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, searchVector, toMessage, type MessageRow } from './rows.js';
 
 /** What the search index sees of a body; lowercased here so folding never depends on the server's locale. */
@@ -154,7 +154,7 @@ export class PostgresMessages {
       const found = new Map(rows.map((row) => [JSON.stringify([row.key_sender_id, row.key_client_msg_id]), toMessage(row)]));
       return pairs.map((pair) => found.get(JSON.stringify(pair)) ?? null);
     },
-    { cache: false, maxBatchSize: 500 },
+    BATCHED_READS,
   );
 
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
