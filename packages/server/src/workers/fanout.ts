@@ -59,6 +59,11 @@ export class FanoutWorker {
     const pending = records.filter((r) => !this.fannedOut.has(r));
     if (pending.length === 0) return;
     const planned: Outgoing[][] = [];
+    try {
+      await this.members.prefetch(pending.map((r) => r.conversationId));
+    } catch {
+      // Each record asks again below, and fails or not on its own.
+    }
     for (const record of pending) {
       this.metrics.fanoutRecords.inc({ type: record.type });
       try {

@@ -20,6 +20,12 @@ export class MemberCache {
     return ids;
   }
 
+  /** Fills the cache for every conversation of a batch at once (a store may answer them in one query). */
+  async prefetch(conversationIds: Iterable<string>): Promise<void> {
+    const missing = [...new Set(conversationIds)].filter((id) => !this.entries.has(id));
+    await Promise.all(missing.map((id) => this.get(id)));
+  }
+
   forget(conversationId: string): void {
     this.entries.delete(conversationId);
   }

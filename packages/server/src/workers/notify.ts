@@ -107,6 +107,7 @@ export class NotifierWorker {
    */
   async handle(records: LogRecord[]): Promise<void> {
     const fresh: { record: MessageCreated; recipients: string[] }[] = [];
+    await this.members.prefetch(records.filter((r) => r.type === 'message.created').map((r) => r.conversationId)).catch(() => undefined);
     for (const record of records) {
       if (record.type === 'conversation.updated') this.members.forget(record.conversationId);
       if (record.type !== 'message.created') continue;

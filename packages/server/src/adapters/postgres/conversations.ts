@@ -141,9 +141,19 @@ export class PostgresConversations {
     return this.memberships.load([conversationId, userId]);
   }
 
+  /** The log's consumers ask this for many conversations at once when their caches are cold. */
+  private readonly members = new DataLoader<string, string[]>(async (ids) => {
+    const rows = await this.db.query<{ conversation_id: string; user_id: string }>(
+      'SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1::text[])',
+      [ids],
+    );
+    const found = new Map<string, string[]>(ids.map((id) => [id, []]));
+    for (const row of rows) found.get(row.conversation_id)!.push(row.user_id);
+    return ids.map((id) => found.get(id)!);
+  }, BATCHED_READS);
+
   async memberIds(conversationId: string): Promise<string[]> {
-    const rows = await this.db.query<{ user_id: string }>('SELECT user_id FROM members WHERE conversation_id = $1', [conversationId]);
-    return rows.map((r) => r.user_id);
+    return this.members.load(conversationId);
   }
 
   async kind(conversationId: string): Promise<'direct' | 'group' | null> {
