@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Histogram, fmt } from './lib/hist.js';
 import { client, pool } from './lib/http.js';
-import { cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
+import { cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
@@ -95,6 +95,7 @@ export async function socketBench(opts) {
       const m0 = await scrape(server.url);
       const before = procStats(server.pid);
       const sys0 = systemStats();
+      const svc0 = cluster ? serviceCpu() : null;
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       const profFrom = (wall0 - server.spawnedAt) / 1000;
@@ -129,6 +130,7 @@ export async function socketBench(opts) {
       const m1 = await scrape(server.url);
       const cpuGen = process.cpuUsage(cpu0);
       const sys1 = systemStats();
+      const svc1 = cluster ? serviceCpu() : null;
       const wall = (performance.now() - wall0) / 1000;
       const r = results.map((x) => x.result);
       const sum = (k) => r.reduce((a, x) => a + x[k], 0);
@@ -170,6 +172,7 @@ export async function socketBench(opts) {
         drainSeconds: Math.max(...r.map((x) => x.drainSeconds)),
         serverMetrics: metricDiff(m0, m1, wall),
         profileWindow: opts.cpuProf ? `--from=${profFrom.toFixed(1)} --to=${((performance.now() - server.spawnedAt) / 1000).toFixed(1)}` : undefined,
+        services: svc0 && svc1 ? Object.fromEntries(Object.keys(svc0).map((k) => [k, { cores: +((svc1[k] - svc0[k]) / wall).toFixed(2), usPerAck: Math.round(((svc1[k] - svc0[k]) * 1e6) / Math.max(1, sum('acked'))) }])) : undefined,
         machine: machineShare(sys0, sys1, (after && before ? after.cpuSec - before.cpuSec : 0) + (cpuGen.user + cpuGen.system) / 1e6),
       };
       phase.pass = phase.lost === 0 && phase.unacked === 0 && phase.errors === 0 && !phase.aborted && phase.e2e.p99 <= (opts.p99Target ?? 250) && phase.sendRate >= rate * 0.97;
@@ -262,6 +265,7 @@ function printPhase(p) {
     `  generator: cpu ${p.generatorCpuPct.toFixed(0)}% (all threads), worker ELU ${p.generatorElu.join('/')}, max schedule lag ${fmt(p.generatorMaxLagMs)} ms; drain ${p.drainSeconds.toFixed(1)} s`,
     `  server log commits: ${p.serverMetrics.batches} batches, mean ${p.serverMetrics.meanBatch.toFixed(1)} entries, mean commit ${fmt(p.serverMetrics.meanCommitMs)} ms, ${p.serverMetrics.commitSharePct.toFixed(0)}% of wall time inside commits; server-side send->ack mean ${fmt(p.serverMetrics.meanServerAckMs)} ms`,
     `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}`,
+    ...(p.services ? [`  backing services (all their clients): ${Object.entries(p.services).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
     ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
     `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
   ];

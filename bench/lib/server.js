@@ -180,3 +180,25 @@ export function acceptQueue(port) {
   } catch {}
   return NaN;
 }
+
+/**
+ * CPU seconds used so far by every process of each backing service (by command name): postgres,
+ * nats-server, redis-server. Counts all their clients, not only the server under test.
+ */
+export function serviceCpu() {
+  const out = { postgres: 0, 'nats-server': 0, 'redis-server': 0 };
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const name = comm.startsWith('postgres') ? 'postgres' : comm;
+      if (!(name in out)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime + stime, plus cutime + cstime: the postmaster's reaped backends (exited connections).
+      out[name] += (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLK_TCK;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return out;
+}

@@ -63,6 +63,9 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     conversations,
     sends: new RateLimiter({ capacity: config.rateLimitMessages, windowMs: 10_000 }),
     editWindowMs: config.editWindowMs,
+    // Cluster: the persister writes the store behind the log. A receipt for a message just
+    // delivered, or an edit of one just sent, waits for it (read your writes) instead of failing.
+    ...(!backend.inlinePersister && log.caughtUp ? { storeCatchUp: (conversationId: string) => log.caughtUp!('persister', conversationId, 2_000) } : {}),
   });
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
   const presence = new PresenceService({ presence: backend.presence, store, deliverer, conversations, coalesceMs: config.presenceCoalesceMs });

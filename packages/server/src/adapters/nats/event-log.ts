@@ -133,6 +133,35 @@ export class JetStreamEventLog implements EventLog {
     };
   }
 
+  /**
+   * Waits (polling, up to `timeoutMs`) until the durable `consumer` has completed every entry of the
+   * conversation appended before the call; false if it has not by then. The store trails the log by
+   * the persister's lag: a read that must see a just-acknowledged write waits on this first.
+   */
+  async caughtUp(consumer: string, conversationId: string, timeoutMs: number): Promise<boolean> {
+    const partition = partitionOf(conversationId, this.opts.partitions);
+    const stream = logStream(this.opts.streamPrefix, partition);
+    try {
+      const last = await this.jsm.streams
+        .getMessage(stream, { last_by_subj: logSubject(this.opts.streamPrefix, partition, conversationId) })
+        .catch((error: unknown) => {
+          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
+          throw error;
+        });
+      if (!last) return true;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const info = await this.jsm.consumers.info(stream, token(consumer));
+        if (info.ack_floor.stream_seq >= last.seq) return true;
+        if (Date.now() >= deadline || this.closed) return false;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } catch (error) {
+      this.opts.logger.warn({ err: error, consumer, stream }, 'cannot tell whether a consumer caught up');
+      return false;
+    }
+  }
+
   /** Per consumer, over every partition: pending + delivered-but-unacked; the whole stream if it never started. */
   async lag(consumers: string[]): Promise<Record<string, number>> {
     const out: Record<string, number> = {};

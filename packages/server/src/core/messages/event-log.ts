@@ -29,6 +29,12 @@ export interface EventLog {
    * the persister must see everything) or at its tail (notifications about old messages are noise).
    */
   subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' }): Promise<Subscription>;
+  /**
+   * Where a durable consumer (not the log's own commit) writes the store: resolves true once
+   * `consumer` has completed every entry of the conversation appended before the call, false if it
+   * has not within `timeoutMs`. Logs whose commit writes the store need not have it.
+   */
+  caughtUp?(consumer: string, conversationId: string, timeoutMs: number): Promise<boolean>;
   /** Entries each named durable consumer has not completed yet (for /metrics); 0 when caught up. */
   lag(consumers: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;

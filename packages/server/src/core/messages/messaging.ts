@@ -23,10 +23,13 @@ export class Messaging {
   private readonly sends: RateLimiter;
   private readonly editWindowMs: number;
   private readonly now: () => number;
+  /** Resolves once the store holds everything the log has for a conversation (when it may trail it). */
+  private readonly storeCatchUp: ((conversationId: string) => Promise<unknown>) | undefined;
   /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
   private readonly sendTurns = new Map<string, Promise<void>>();
 
-  constructor(deps: { store: Store; log: EventLog; conversations: Conversations; sends: RateLimiter; editWindowMs: number; now?: () => number }) {
+  constructor(deps: { store: Store; log: EventLog; conversations: Conversations; sends: RateLimiter; editWindowMs: number; now?: () => number; storeCatchUp?: (conversationId: string) => Promise<unknown> }) {
+    this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.store;
     this.log = deps.log;
     this.conversations = deps.conversations;
@@ -127,7 +130,12 @@ export class Messaging {
   async receipt(userId: string, conversationId: string, kind: 'read' | 'delivered', seq: number): Promise<void> {
     const membership = await this.conversations.requireMember(conversationId, userId);
     const current = kind === 'read' ? membership.readSeq : membership.deliveredSeq;
-    const next = nextReceiptSeq(current, seq, await this.store.lastSeq(conversationId));
+    let last = await this.store.lastSeq(conversationId);
+    if (seq > last && seq > current && this.storeCatchUp) {
+      await this.storeCatchUp(conversationId);
+      last = await this.store.lastSeq(conversationId);
+    }
+    const next = nextReceiptSeq(current, seq, last);
     if (next <= current) return;
     await this.log.append({ type: kind === 'read' ? 'receipt.read' : 'receipt.delivered', conversationId, userId, seq: next });
   }
@@ -144,7 +152,11 @@ export class Messaging {
 
   /** Messages from before the caller joined do not exist for them, even if their id leaked (say, through a reply). */
   private async visibleMessage(conversationId: string, messageId: string, joinedSeq: number): Promise<Message | null> {
-    const message = await this.store.message(conversationId, messageId);
+    let message = await this.store.message(conversationId, messageId);
+    if (!message && this.storeCatchUp) {
+      await this.storeCatchUp(conversationId);
+      message = await this.store.message(conversationId, messageId);
+    }
     return message && message.seq > joinedSeq ? message : null;
   }
 
