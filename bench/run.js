@@ -4,6 +4,7 @@
 //   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster]
 //                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000]
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
+//                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
