@@ -59,13 +59,13 @@ describe('presence events', () => {
     const strangerWs = await RawSocket.open(server.url, stranger.apiKey);
     const about = (s: RawSocket) => s.events('presence').filter((e) => e.userId === bob.id);
 
-    // Bob's devices on one gateway: announcements are de-duplicated per gateway process, so in a
-    // cluster a second device on another gateway announces "online" once more (a known limitation).
-    const bobUrl = server.url;
-    const b1 = await RawSocket.open(bobUrl, bob.apiKey);
+    // Bob's two devices sit on different gateways in cluster mode (the last announced status is
+    // shared by every gateway), on the one gateway in embedded mode.
+    const [firstUrl, secondUrl] = [server.urls[0]!, server.urls.at(-1)!];
+    const b1 = await RawSocket.open(firstUrl, bob.apiKey);
     expect(await annWs.waitForEvent('presence', (e) => e.userId === bob.id)).toEqual({ type: 'presence', userId: bob.id, status: 'online', lastSeenAt: null });
     // A second device changes nothing visible: no event.
-    const b2 = await RawSocket.open(bobUrl, bob.apiKey);
+    const b2 = await RawSocket.open(secondUrl, bob.apiKey);
     await b2.closeAndWait();
     await sleep(200);
     expect(about(annWs).map((e) => e.status)).toEqual(['online']);

@@ -10,6 +10,7 @@ interface Device {
 export class MemoryPresence implements Presence {
   private readonly devices = new Map<string, Map<string, Device>>();
   private readonly lastSeen = new Map<string, string>();
+  private readonly announced = new Map<string, string>();
   private readonly now: () => number;
 
   constructor(deps: { now?: () => number } = {}) {
@@ -47,6 +48,16 @@ export class MemoryPresence implements Presence {
       out.set(userId, { status: online ? 'online' : 'away', lastSeenAt: null });
     }
     return out;
+  }
+
+  async claimAnnouncement(userId: string, status: string): Promise<boolean> {
+    if (this.announced.get(userId) === status) return false;
+    this.announced.set(userId, status);
+    return true;
+  }
+
+  async clearAnnouncement(userId: string): Promise<void> {
+    this.announced.delete(userId);
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 // RedisPresence: the cluster's presence KV. Per user (one hash slot, tag {userId}):
 //   <p>presence:{u}:devices  ZSET deviceId -> expiry (ms)    <p>presence:{u}:status  HASH deviceId -> online|away
 //   <p>presence:{u}:seen     last seen (ms), kept for `lastSeenRetentionMs`
+//   <p>presence:{u}:announced the status last announced to contacts (by whichever gateway)
 // A device that stops refreshing is not deleted by Redis but read as expired: its expiry score is
 // then the user's last seen, so expiry of the last device still yields offline with a lastSeenAt.
 import type { PresenceInfo } from '@messenger/protocol';
@@ -84,12 +85,21 @@ export class RedisPresence implements Presence {
     return out;
   }
 
+  async claimAnnouncement(userId: string, status: string): Promise<boolean> {
+    const previous = await guarded(() => this.redis.set(this.keys(userId).announced, status, 'PX', this.retentionMs, 'GET'));
+    return previous !== status;
+  }
+
+  async clearAnnouncement(userId: string): Promise<void> {
+    await guarded(() => this.redis.del(this.keys(userId).announced));
+  }
+
   async close(): Promise<void> {
     await closeRedis(this.redis, this.owned);
   }
 
   private keys(userId: string) {
     const base = `${this.prefix}presence:{${userId}}`;
-    return { devices: `${base}:devices`, status: `${base}:status`, seen: `${base}:seen` };
+    return { devices: `${base}:devices`, status: `${base}:status`, seen: `${base}:seen`, announced: `${base}:announced` };
   }
 }

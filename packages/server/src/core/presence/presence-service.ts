@@ -1,6 +1,7 @@
 // Presence and typing: ephemeral signals that never touch the log or the store's messages.
 // Changes are announced to connected contacts after a short coalescing delay, and only when the
-// combined status differs from what was last announced, so a flapping connection floods nobody.
+// combined status differs from what was last announced (by any gateway), so a flapping connection
+// floods nobody.
 import { LIMITS, type PresenceInfo } from '@messenger/protocol';
 import type { Deliverer } from '../routing/delivery.js';
 import type { Store } from '../store.js';
@@ -13,7 +14,6 @@ export class PresenceService {
   private readonly deliverer: Deliverer;
   private readonly conversations: Conversations;
   private readonly coalesceMs: number;
-  private readonly announced = new Map<string, string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly typingAt = new Map<string, number>();
   private readonly now: () => number;
@@ -60,10 +60,10 @@ export class PresenceService {
   async setVisible(userId: string, visible: boolean): Promise<void> {
     await this.store.setPresenceVisible(userId, visible);
     if (visible) {
-      this.announced.delete(userId);
+      await this.presence.clearAnnouncement(userId);
       this.schedule(userId);
     } else {
-      this.announced.set(userId, 'hidden');
+      await this.presence.claimAnnouncement(userId, 'hidden');
     }
   }
 
@@ -102,8 +102,9 @@ export class PresenceService {
   }
 
   private async announce(userId: string, info: PresenceInfo, force: boolean): Promise<void> {
-    if (!force && this.announced.get(userId) === info.status) return;
-    this.announced.set(userId, info.status);
+    // The record is shared by every gateway (Redis in a cluster): a second device connecting on
+    // another gateway finds "online" already announced and stays quiet.
+    if (!(await this.presence.claimAnnouncement(userId, info.status)) && !force) return;
     const contacts = await this.store.contacts(userId);
     await this.deliverer.deliver(contacts, { type: 'presence', userId, status: info.status, lastSeenAt: info.lastSeenAt });
   }

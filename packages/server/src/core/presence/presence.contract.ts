@@ -15,6 +15,18 @@ export function presenceContract(name: string, open: () => Promise<Presence>): v
       await Promise.all(opened.splice(0).map((p) => p.close()));
     });
 
+    it('claims an announcement only when the status differs from the last one claimed', async () => {
+      const p = await fresh();
+      const u = user();
+      expect(await p.claimAnnouncement(u, 'online')).toBe(true);
+      expect(await p.claimAnnouncement(u, 'online')).toBe(false);
+      expect(await p.claimAnnouncement(u, 'offline')).toBe(true);
+      expect(await p.claimAnnouncement(u, 'online')).toBe(true);
+      await p.clearAnnouncement(u);
+      expect(await p.claimAnnouncement(u, 'online')).toBe(true);
+      expect(await p.claimAnnouncement(user(), 'online')).toBe(true);
+    });
+
     it('is offline with no last seen for an unknown user', async () => {
       const p = await fresh();
       const u = user();

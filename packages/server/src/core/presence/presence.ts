@@ -8,5 +8,13 @@ export interface Presence {
   removeDevice(userId: string, deviceId: string, at: Date): Promise<void>;
   /** Combined over devices: online if any is online, away if all are away, else offline with lastSeenAt. */
   get(userIds: string[]): Promise<Map<string, PresenceInfo>>;
+  /**
+   * Records `status` as the last one announced to the user's contacts; true when it differs from
+   * the previous record (the caller then announces it). Shared by every gateway, so a user whose
+   * devices sit on different gateways is announced once per change, not once per gateway.
+   */
+  claimAnnouncement(userId: string, status: string): Promise<boolean>;
+  /** Forgets the last announced status: the next claim succeeds whatever its status. */
+  clearAnnouncement(userId: string): Promise<void>;
   close(): Promise<void>;
 }
