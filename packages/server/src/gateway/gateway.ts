@@ -12,6 +12,7 @@ import type { Routes } from '../core/routing/routes.js';
 import type { Users } from '../core/users/users.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { CorkBatch } from './frames.js';
 import { Hub } from './hub.js';
 import type { GatewayServices } from './services.js';
 import { Session } from './session.js';
@@ -52,6 +53,7 @@ export class Gateway {
       messaging: deps.messaging,
       presence: deps.presence,
       presenceTtlMs: this.ttlMs,
+      corks: new CorkBatch(),
       attach: (s, registered) => this.attach(s, registered),
       detach: (s) => this.detach(s),
     };
@@ -83,8 +85,7 @@ export class Gateway {
   }
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== '/v1/ws') return void socket.destroy();
+    if (!isWsPath(req.url)) return void socket.destroy();
     if (this.draining || !this.originAllowed(req)) {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return void socket.destroy();
@@ -150,6 +151,12 @@ export class Gateway {
       this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
     }
   }
+}
+
+/** `/v1/ws`, with or without a query; anything unusual (absolute form, dot segments) goes through URL. */
+function isWsPath(url: string | undefined): boolean {
+  if (url === '/v1/ws' || url?.startsWith('/v1/ws?')) return true;
+  return new URL(url ?? '/', 'http://localhost').pathname === '/v1/ws';
 }
 
 const HEARTBEAT_SLICE = 500;

@@ -1,13 +1,14 @@
 // The gateway's local hub: which sockets of which users this process holds, and the delivery
-// handler that writes one bus delivery to all of them (one JSON encoding per delivery).
+// handler that writes one bus delivery to all of them (one JSON encoding and one frame per delivery).
 import type { Delivery } from '../core/routing/gateway-bus.js';
 import type { Metrics } from '../observability/metrics.js';
+import { textFrame } from './frames.js';
 
 export interface HubSession {
   readonly sessionId: string;
   readonly userId: string;
-  /** Writes a pre-encoded frame; the session closes itself if its buffer is over the bound. */
-  sendRaw(frame: string | Buffer): void;
+  /** Writes a complete WebSocket frame (frames.ts); the session closes itself if its buffer is over the bound. */
+  sendFrame(frame: Buffer): void;
 }
 
 export class Hub {
@@ -51,16 +52,16 @@ export class Hub {
   }
 
   deliver = (delivery: Delivery): void => {
-    // Encoded once as bytes: every recipient's socket writes the same buffer.
+    // Encoded and framed once: every recipient's socket writes the same buffer.
     let frame: Buffer | null = null;
+    let delivered = 0;
     for (const userId of delivery.userIds) {
       const set = this.users.get(userId);
       if (!set) continue;
-      frame ??= Buffer.from(JSON.stringify({ type: 'event', event: delivery.event }));
-      for (const session of set) {
-        session.sendRaw(frame);
-        this.metrics.eventsDelivered.inc();
-      }
+      frame ??= textFrame(JSON.stringify({ type: 'event', event: delivery.event }));
+      for (const session of set) session.sendFrame(frame);
+      delivered += set.size;
     }
+    if (delivered > 0) this.metrics.eventsDelivered.inc(delivered);
   };
 }

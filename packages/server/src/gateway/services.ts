@@ -4,6 +4,7 @@ import type { Messaging } from '../core/messages/messaging.js';
 import type { PresenceService } from '../core/presence/presence-service.js';
 import type { Users } from '../core/users/users.js';
 import type { Metrics } from '../observability/metrics.js';
+import type { CorkBatch } from './frames.js';
 import type { Session } from './session.js';
 
 export interface GatewayServices {
@@ -13,6 +14,8 @@ export interface GatewayServices {
   messaging: Messaging;
   presence: PresenceService;
   presenceTtlMs: number;
+  /** Uncorks, once per turn, every socket written to in that turn. */
+  corks: CorkBatch;
   /**
    * Registers an authenticated session: its route first, then the hub (calling `registered` in
    * that same turn, so the client hears `ready` before any event), then presence.

@@ -1,9 +1,11 @@
 // One WebSocket: the auth handshake, then frame -> use case -> exactly one reply per request.
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { authFrame, clientRequest, CLOSE_CODES, type ClientRequest, type RequestId, type ServerFrame } from '@messenger/protocol';
 import { AppError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Logger } from '../observability/logger.js';
+import { openSocketOf, textFrame } from './frames.js';
 import type { HubSession } from './hub.js';
 import type { GatewayServices } from './services.js';
 
@@ -20,7 +22,8 @@ export class Session implements HubSession {
   private status: 'online' | 'away' = 'online';
   /** Set once a close is under way: nothing more is queued on a socket being closed. */
   private closing = false;
-  private corked = false;
+  /** The socket corked in this turn, uncorked by the gateway's CorkBatch in the next check phase. */
+  private corkedSocket: Socket | null = null;
 
   constructor(deps: { socket: WebSocket; services: GatewayServices; logger: Logger; authTimeoutMs: number }) {
     this.socket = deps.socket;
@@ -35,25 +38,33 @@ export class Session implements HubSession {
     this.socket.on('error', (err) => this.logger.debug({ err }, 'socket error'));
   }
 
-  sendRaw(frame: string | Buffer): void {
+  /**
+   * Writes one complete WebSocket frame (see frames.ts). Frames written in one turn of the event
+   * loop leave in one write: the reply, the events. The bound applies to what earlier turns left
+   * unsent, not to this turn's corked frames.
+   */
+  sendFrame(frame: Buffer): void {
     if (this.state === 'closed' || this.closing) return;
-    // Frames written in one turn of the event loop leave in one write: the reply, the events.
-    // The bound applies to what earlier turns left unsent, not to this turn's corked frames.
-    if (!this.corked) {
+    const raw = openSocketOf(this.socket);
+    if (!raw) return;
+    if (!this.corkedSocket) {
       if (this.socket.bufferedAmount > this.services.config.maxSocketBufferBytes) {
         this.services.metrics.slowConsumerCloses.inc();
         this.close(CLOSE_CODES.slowConsumer, 'send buffer full; reconnect and catch up');
         return;
       }
-      this.corked = true;
-      const raw = (this.socket as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
-      raw?.cork();
-      setImmediate(() => {
-        this.corked = false;
-        raw?.uncork();
-      });
+      this.corkedSocket = raw;
+      raw.cork();
+      this.services.corks.add(this);
     }
-    this.socket.send(frame, { binary: false });
+    raw.write(frame);
+  }
+
+  /** Called once per turn by the gateway's CorkBatch for a session corked in that turn. */
+  uncork(): void {
+    const raw = this.corkedSocket;
+    this.corkedSocket = null;
+    raw?.uncork();
   }
 
   get presenceStatus(): 'online' | 'away' {
@@ -81,7 +92,7 @@ export class Session implements HubSession {
   }
 
   private send(frame: ServerFrame): void {
-    this.sendRaw(JSON.stringify(frame));
+    this.sendFrame(textFrame(JSON.stringify(frame)));
   }
 
   private reply(id: RequestId | null, result: unknown): void {

@@ -1,0 +1,37 @@
+// The gateway writes prebuilt frames instead of calling ws.send: the bytes must be exactly what ws
+// itself would have put on the wire, at every payload-length boundary of RFC 6455 §5.2.
+import { describe, expect, it } from 'vitest';
+import { Sender } from 'ws';
+import { CorkBatch, textFrame } from './frames.js';
+
+const wsFrame = (text: string): Buffer => {
+  const data = Buffer.from(text);
+  return Buffer.concat(Sender.frame(data, { fin: true, opcode: 1, mask: false, readOnly: false, rsv1: false }));
+};
+
+describe('textFrame', () => {
+  it.each([0, 1, 125, 126, 127, 65535, 65536, 70000])('matches ws for a %i-byte payload', (n) => {
+    const text = 'x'.repeat(n);
+    expect(textFrame(text).equals(wsFrame(text))).toBe(true);
+  });
+
+  it('counts UTF-8 bytes, not UTF-16 units', () => {
+    const text = 'é€😀'.repeat(30); // 9 bytes per repeat: 270 bytes, 120 UTF-16 units
+    expect(textFrame(text).equals(wsFrame(text))).toBe(true);
+  });
+});
+
+describe('CorkBatch', () => {
+  it('uncorks every target added in one turn, once, in the next check phase', async () => {
+    const batch = new CorkBatch();
+    const calls: string[] = [];
+    batch.add({ uncork: () => calls.push('a') });
+    batch.add({ uncork: () => calls.push('b') });
+    expect(calls).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(['a', 'b']);
+    batch.add({ uncork: () => calls.push('c') });
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toEqual(['a', 'b', 'c']);
+  });
+});
