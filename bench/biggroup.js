@@ -28,11 +28,11 @@ export async function bigGroupBench(opts) {
   const report = { machine, command: process.argv.slice(2).join(' '), members, rate, duration, msgs };
   const gens = [];
   try {
-    const sources = Array.from({ length: 4 }, (_, i) => `127.0.0.${i + 1}`);
+    const sources = Array.from({ length: opts.sources ?? 16 }, (_, i) => `127.0.0.${i + 1}`);
     for (let g = 0; g < gensN; g++) {
       const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}` });
       gens.push(gen);
-      await gen.request({ type: 'init', url: server.url, users: users.filter((_, i) => i % gensN === g), sources, expectMsgs: msgs }, 'inited');
+      await gen.request({ type: 'init', url: server.url, client: opts.client ?? 'raw', users: users.filter((_, i) => i % gensN === g), sources, expectMsgs: msgs }, 'inited');
     }
     const c0 = performance.now();
     const conn = await Promise.all(gens.map((g) => g.request({ type: 'connect', concurrency: 50 }, 'connected')));

@@ -17,7 +17,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function socketsBench(opts) {
   const requested = opts.count ?? 100_000;
-  const sourcesN = opts.sources ?? 8;
+  // Many source addresses: the kernel's port search in bind() slows down as one address fills up
+  // (8 addresses cost the generator 300-900 µs per connect at 19k sockets, 64 cost 65 µs).
+  const sourcesN = opts.sources ?? 64;
   const holdS = opts.hold ?? 60;
   const machine = machineInfo();
   // The fd limit this bench can get: `ulimit -n 1048576` fails without CAP_SYS_RESOURCE when the hard limit is lower.
@@ -54,11 +56,11 @@ export async function socketsBench(opts) {
 
     const sources = Array.from({ length: sourcesN }, (_, i) => `127.0.0.${i + 1}`);
     for (let g = 0; g < gensN; g++) {
-      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}` });
+      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}`, nodeArgs: opts.genProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(DATA_ROOT, 'profiles', 'gen')}`] : [] });
       gens.push(gen);
       // Each generator takes every gensN-th user and rotates over all sources.
       const mine = users.filter((_, i) => i % gensN === g);
-      await gen.request({ type: 'init', url: server.url, users: mine, sources: sources.slice(g % sourcesN).concat(sources.slice(0, g % sourcesN)) }, 'inited');
+      await gen.request({ type: 'init', url: server.url, client: opts.client ?? 'raw', users: mine, sources: sources.slice(g % sourcesN).concat(sources.slice(0, g % sourcesN)) }, 'inited');
     }
     const last = new Map();
     gens.forEach((g, i) => g.on((m) => m.type === 'tick' && last.set(i, m)));
@@ -104,6 +106,8 @@ export async function socketsBench(opts) {
       peakPerSec: peakRate,
       serverCpuPct: cpuPercent(st0, st1),
       serverCpuUsPerAccept: ((st1.cpuSec - st0.cpuSec) * 1e6) / Math.max(1, ok),
+      client: opts.client ?? 'raw',
+      generatorCpuUsPerSocket: (results.reduce((a, r) => a + r.cpuSec, 0) * 1e6) / Math.max(1, ok),
       perSocketP50: Math.max(...results.map((r) => r.conn.p50)),
       perSocketP99: Math.max(...results.map((r) => r.conn.p99)),
       loadAvg: systemStats().load,
@@ -142,7 +146,7 @@ export async function socketsBench(opts) {
     report.rssPerSocketKiB = perSocketKiB;
     out(`\n## sockets: ${ok} of ${requested} requested (${machine.date}, load ${machine.load} -> ${hs1.load})`);
     if (capped) out(`NOTE: ${capped}`);
-    out(`accept: ${ok} authenticated in ${report.connect.seconds.toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s (peak 1 s: ${peakRate}/s), failed ${failed}; per socket connect+auth p50 ${fmt(report.connect.perSocketP50)} ms p99 ${fmt(report.connect.perSocketP99)} ms; server CPU while accepting ${report.connect.serverCpuPct.toFixed(0)}% = ${report.connect.serverCpuUsPerAccept.toFixed(0)} µs of server CPU per accepted socket (=> ~${(1e6 / report.connect.serverCpuUsPerAccept).toFixed(0)}/s on one dedicated core); accept queue max ${maxAcceptQueue}, kernel ListenOverflows +${report.connect.listenOverflows} (machine-wide)`);
+    out(`accept: ${ok} authenticated in ${report.connect.seconds.toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s (peak 1 s: ${peakRate}/s), failed ${failed}; per socket connect+auth p50 ${fmt(report.connect.perSocketP50)} ms p99 ${fmt(report.connect.perSocketP99)} ms; server CPU while accepting ${report.connect.serverCpuPct.toFixed(0)}% = ${report.connect.serverCpuUsPerAccept.toFixed(0)} µs of server CPU per accepted socket (=> ~${(1e6 / report.connect.serverCpuUsPerAccept).toFixed(0)}/s on one dedicated core); generator (${report.connect.client} client) CPU ${report.connect.generatorCpuUsPerSocket.toFixed(0)} µs per socket; accept queue max ${maxAcceptQueue}, kernel ListenOverflows +${report.connect.listenOverflows} (machine-wide)`);
     out(`server RSS: before ${report.before.rssMiB.toFixed(1)} MiB, after connect ${afterConnect.rssMiB.toFixed(1)} MiB, after ${holdS} s hold ${h1.rssMiB.toFixed(1)} MiB (peak ${h1.hwmMiB.toFixed(0)}) => ${perSocketKiB.toFixed(1)} KiB per socket`);
     out(`idle with heartbeats (${holdS} s, PING_INTERVAL_MS 25000): server CPU ${report.hold.serverCpuPct.toFixed(1)}% of a core; pings per socket ${report.hold.pingsMin}..${report.hold.pingsMax}; sockets alive ${report.hold.liveSockets}; closed ${report.hold.closedDuringRun} ${JSON.stringify(report.hold.closeCodes)}; client errors ${JSON.stringify(report.hold.errorCodes)}`);
     out(`machine during hold: ${JSON.stringify(report.hold.machine)}; generator RSS MiB ${report.hold.generatorsRssMiB.join('/')}`);

@@ -1,17 +1,22 @@
-// Generator child for `sockets` and `biggroup`: many raw `ws` sockets (no SDK: ~100x lighter),
-// each authenticated with {"type":"auth"}, spread over 127.0.0.x source addresses. ws answers the
-// server's pings by itself; pings are counted per socket to prove heartbeat rounds happened.
+// Generator child for `sockets` and `biggroup`: many bare WebSocket clients (no SDK: ~100x lighter),
+// each authenticated with {"type":"auth"}, spread over 127.0.0.x source addresses. The client is
+// bench/lib/raw-ws.js by default (a few times cheaper per connection than the `ws` client, see
+// there); `client: 'ws'` in init uses the `ws` package instead. Both answer the server's pings;
+// pings are counted per socket to prove heartbeat rounds happened.
 // For biggroup, message.created events are timed against the due time in the body
 // ("<epoch ms> <index> ...") and counted per (member, message) to find losses and duplicates.
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { Histogram } from './hist.js';
+import { RawWs } from './raw-ws.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const send = (m) => process.send?.(m);
 let socks = [];
 let url = '';
+let target = null;
 let sources = [];
+let client = 'raw'; // 'raw' (bench/lib/raw-ws.js) or 'ws' (the ws package's client)
 const c = { opened: 0, authed: 0, errors: 0, closed: 0, closeCodes: {}, errorCodes: {}, delivered: 0, duplicates: 0, stray: 0 };
 let lat = new Histogram();
 let win = new Histogram();
@@ -19,30 +24,35 @@ let expectMsgs = 0;
 let sender = null; // biggroup: socket that sends
 const sendReplies = new Map();
 
+// Frames the generator must read; everything else (presence of the connect wave, receipts) is
+// counted as seen but not parsed, so 500k presence frames of a big-group connect wave cost little.
+const READY = Buffer.from('"type":"ready"');
+const REPLY = Buffer.from('"type":"reply"');
+const CREATED = Buffer.from('"message.created"');
+
 function open(s, i) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const ws = new WebSocket(url, { localAddress: sources[i % sources.length], perMessageDeflate: false });
-    s.ws = ws;
     let done = false;
     const finish = (ok) => {
       if (done) return;
       done = true;
       resolve(ok ? performance.now() - t0 : -1);
     };
-    ws.on('open', () => {
+    const onOpen = () => {
       c.opened++;
-      ws.send(JSON.stringify({ type: 'auth', token: s.key }));
-    });
-    ws.on('ping', () => s.pings++);
-    ws.on('message', (data) => {
-      const f = JSON.parse(data);
-      if (f.type === 'ready') {
+      s.ws.send(JSON.stringify({ type: 'auth', token: s.key }));
+    };
+    const onMessage = (data) => {
+      if (!s.ready) {
+        if (data.indexOf(READY) < 0) return;
         s.ready = true;
         c.authed++;
         return finish(true);
       }
-      if (f.type === 'reply') {
+      if (data.indexOf(REPLY) >= 0) {
+        const f = JSON.parse(data);
+        if (f.type !== 'reply') return;
         const r = sendReplies.get(f.id);
         if (r) {
           sendReplies.delete(f.id);
@@ -50,7 +60,9 @@ function open(s, i) {
         }
         return;
       }
-      if (f.type === 'event' && f.event.type === 'message.created' && s.counts) {
+      if (!s.counts || data.indexOf(CREATED) < 0) return;
+      const f = JSON.parse(data);
+      if (f.type === 'event' && f.event.type === 'message.created') {
         const m = f.event.message;
         if (m.senderId === s.id) return;
         const sp = m.body.indexOf(' ');
@@ -63,21 +75,33 @@ function open(s, i) {
         lat.record(ms);
         win.record(ms);
       }
-    });
-    ws.on('error', (e) => {
+    };
+    const onError = (e) => {
       c.errors++;
       const k = e.code ?? e.message?.slice(0, 40) ?? 'error';
       c.errorCodes[k] = (c.errorCodes[k] ?? 0) + 1;
       finish(false);
-    });
-    ws.on('close', (code) => {
+    };
+    const onClose = (code) => {
       if (s.ready && !s.closing) {
         c.closed++;
         c.closeCodes[code] = (c.closeCodes[code] ?? 0) + 1;
       }
       s.ready = false;
       finish(false);
-    });
+    };
+    const localAddress = sources[i % sources.length];
+    if (client === 'ws') {
+      const ws = new WebSocket(url, { localAddress, perMessageDeflate: false });
+      s.ws = ws;
+      ws.on('open', onOpen);
+      ws.on('ping', () => s.pings++);
+      ws.on('message', (data) => onMessage(Buffer.isBuffer(data) ? data : Buffer.from(data)));
+      ws.on('error', onError);
+      ws.on('close', onClose);
+    } else {
+      s.ws = new RawWs({ host: target.hostname, port: Number(target.port), path: target.pathname, localAddress }, { open: onOpen, message: onMessage, ping: () => s.pings++, error: onError, close: onClose });
+    }
   });
 }
 
@@ -90,11 +114,14 @@ process.on('message', async (m) => {
   try {
     if (m.type === 'init') {
       url = m.url.replace(/^http/, 'ws') + '/v1/ws';
+      target = new URL(url);
+      client = m.client ?? 'raw';
       sources = m.sources;
       expectMsgs = m.expectMsgs ?? 0;
       socks = m.users.map((u) => ({ id: u.id, key: u.apiKey, ws: null, ready: false, pings: 0, counts: expectMsgs ? new Uint8Array(expectMsgs) : null }));
       send({ type: 'inited' });
     } else if (m.type === 'connect') {
+      const cpu0 = process.cpuUsage();
       const times = new Array(socks.length);
       let next = 0;
       await Promise.all(
@@ -106,7 +133,8 @@ process.on('message', async (m) => {
         }),
       );
       const ok = times.filter((t) => t >= 0);
-      send({ type: 'connected', ok: ok.length, failed: times.length - ok.length, conn: Histogram.exact(ok) });
+      const cpu = process.cpuUsage(cpu0);
+      send({ type: 'connected', ok: ok.length, failed: times.length - ok.length, conn: Histogram.exact(ok), cpuSec: (cpu.user + cpu.system) / 1e6 });
     } else if (m.type === 'pings') {
       const live = socks.filter((s) => s.ready);
       const pings = live.map((s) => s.pings);
