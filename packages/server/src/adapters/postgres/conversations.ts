@@ -3,10 +3,16 @@
 // and unread count (LATERAL), then the members of all its chats.
 import type { Conversation, Member } from '@messenger/protocol';
 import DataLoader from 'dataloader';
+import { AppError } from '../../domain/errors.js';
 import type { Membership, NewConversation } from '../../core/store.js';
+import { unavailable } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
-import { BATCHED_READS, type PgDb } from './pool.js';
+import { BATCHED_READS, isUnavailable, type PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
+
+/** How long a membership read may stand in for the database while it is unreachable. */
+const LAST_KNOWN_MS = 10 * 60_000;
+const LAST_KNOWN_MAX = 200_000;
 
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 
@@ -61,9 +67,15 @@ const views = (filter: string) => `
        ORDER BY m.seq DESC LIMIT 1
     ) lm ON true
     CROSS JOIN LATERAL (
-      SELECT count(*)::int AS n FROM messages m
-       WHERE m.conversation_id = p.id AND m.seq > GREATEST(p.read_seq, p.joined_seq)
-         AND m.sender_id <> $1 AND m.deleted_at IS NULL AND ${notHiddenFor('$1')}
+      -- At most last_seq - read_seq messages can be unread (seqs are dense and never above last_seq);
+      -- the LIMIT says so to the planner, whose guess would otherwise be a third of the chat for
+      -- every row of the page (and a JIT compile of a query that runs in milliseconds).
+      SELECT count(*)::int AS n FROM (
+        SELECT 1 FROM messages m
+         WHERE m.conversation_id = p.id AND m.seq > GREATEST(p.read_seq, p.joined_seq)
+           AND m.sender_id <> $1 AND m.deleted_at IS NULL AND ${notHiddenFor('$1')}
+         LIMIT GREATEST(p.last_seq - GREATEST(p.read_seq, p.joined_seq), 0)
+      ) u
     ) unread
    ORDER BY p.last_activity_at DESC, p.id DESC`;
 
@@ -110,6 +122,7 @@ export class PostgresConversations {
   }
 
   async removeMember(conversationId: string, userId: string): Promise<boolean> {
+    this.lastKnown.delete(`${conversationId} ${userId}`);
     const rows = await this.db.query('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING 1', [conversationId, userId]);
     return rows.length > 0;
   }
@@ -137,8 +150,29 @@ export class PostgresConversations {
     BATCHED_READS,
   );
 
+  /**
+   * Memberships as last read, to answer while PostgreSQL is unreachable: sends keep being accepted
+   * into the log (which the persister drains once the database is back) for members this process
+   * saw recently. An entry is at most LAST_KNOWN_MS old and is dropped as soon as a read says "not a
+   * member"; memberships cannot change while the database is down (that change needs it).
+   */
+  private readonly lastKnown = new Map<string, { membership: Membership; at: number }>();
+
   async membership(conversationId: string, userId: string): Promise<Membership | null> {
-    return this.memberships.load([conversationId, userId]);
+    const key = `${conversationId} ${userId}`;
+    try {
+      const found = await this.memberships.load([conversationId, userId]);
+      this.lastKnown.delete(key);
+      if (found) {
+        if (this.lastKnown.size >= LAST_KNOWN_MAX) this.lastKnown.delete(this.lastKnown.keys().next().value!);
+        this.lastKnown.set(key, { membership: found, at: Date.now() });
+      }
+      return found;
+    } catch (error) {
+      const known = this.lastKnown.get(key);
+      if (known && error instanceof AppError && error.code === 'unavailable' && Date.now() - known.at <= LAST_KNOWN_MS) return known.membership;
+      throw error;
+    }
   }
 
   /** The log's consumers ask this for many conversations at once when their caches are cold. */
@@ -178,7 +212,7 @@ export class PostgresConversations {
       const parts = decodeCursor(cursor);
       if (parts && typeof parts[0] === 'string' && !Number.isNaN(Date.parse(parts[0])) && typeof parts[1] === 'string') after = [parts[0], parts[1]];
     }
-    const rows = await this.db.query<ViewRow>(PAGE, [viewerId, limit + 1, after[0], after[1]]);
+    const rows = await this.pageRows(viewerId, limit + 1, after);
     const more = rows.length > limit;
     const shown = more ? rows.slice(0, limit) : rows;
     const last = shown[shown.length - 1];
@@ -186,6 +220,18 @@ export class PostgresConversations {
       conversations: await this.toViews(shown, viewerId),
       nextCursor: more && last ? encodeCursor([last.conv_cursor_at, last.conv_id]) : null,
     };
+  }
+
+  /**
+   * The page query as a named statement: each connection plans it a few times, then keeps the
+   * generic plan (planning the LATERALs over every partition costs more than running them).
+   */
+  private async pageRows(viewerId: string, limit: number, after: [string, string] | [null, null]): Promise<ViewRow[]> {
+    try {
+      return (await this.db.pool.query<ViewRow>({ name: 'messenger.chats.page', text: PAGE, values: [viewerId, limit, after[0], after[1]] })).rows;
+    } catch (err) {
+      throw isUnavailable(err) ? unavailable() : err;
+    }
   }
 
   async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> {
