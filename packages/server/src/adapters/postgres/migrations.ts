@@ -123,6 +123,16 @@ export const MIGRATIONS: string[] = [
     value jsonb NOT NULL
   );
   `,
+  // Search bounded by what a query needs, not by the corpus: one GIN index over (conversation,
+  // day, words) replaces the words-only one, so a query can be narrowed to a conversation or to
+  // the most recent days inside the index (btree_gin) instead of fetching every match.
+  `
+  CREATE EXTENSION IF NOT EXISTS btree_gin SCHEMA public;
+  CREATE FUNCTION messenger_day(timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT floor(extract(epoch FROM $1) / 86400)::integer $$;
+  CREATE INDEX messages_search_scoped ON messages USING gin (conversation_id, messenger_day(created_at), search);
+  DROP INDEX messages_search;
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

@@ -30,6 +30,65 @@ export function tsQuery(q: string, first: number): { sql: string; params: string
   return { sql: `to_tsquery('simple', ${parts.map((p) => `'(' || ${p} || ')'`).join(` || ' & ' || `)})`, params };
 }
 
+/** At most this many of the newest visible matches are ranked (as in SQLite). */
+const CANDIDATES = 200;
+/** A viewer in up to this many conversations is searched conversation by conversation. */
+const CONVERSATION_PROBE_MAX = 50;
+/**
+ * Otherwise matches are looked for in the last FIRST_WINDOW_DAYS days first, and the window widens
+ * (by what the last one yielded, at most 8x) until it holds CANDIDATES visible ones; past
+ * MAX_WINDOW_DAYS it has no bound. Only a lower bound: btree_gin would match an upper bound
+ * against every older day in the index.
+ */
+const FIRST_WINDOW_DAYS = 2;
+const MAX_WINDOW_DAYS = 400;
+
+interface Candidate {
+  conversation_id: string;
+  seq: string;
+  score: number;
+}
+
+// Fixed statement texts (the query arrives as a tsquery parameter), so each connection prepares
+// them once and plans them once: planning over the partitions costs more than running them.
+
+/** $1 viewer, $2 limit, $3 conversation or null, $4 tsquery: the viewer's chats one by one (LATERAL), newest matches of each. */
+const BY_CONVERSATION = `
+  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score FROM (
+    SELECT m.conversation_id, m.seq, m.search, m.created_at
+      FROM members mb
+     CROSS JOIN LATERAL (
+       SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
+        WHERE m.conversation_id = mb.conversation_id AND m.search @@ $4::tsquery
+          AND m.seq > mb.joined_seq AND m.deleted_at IS NULL AND ${notHiddenFor('$1')}
+        ORDER BY m.created_at DESC LIMIT $2
+     ) m
+     WHERE mb.user_id = $1 AND ($3::text IS NULL OR mb.conversation_id = $3::text)
+     ORDER BY m.created_at DESC LIMIT $2
+  ) c`;
+
+/** $1 viewer, $2 limit, $3 first day (messenger_day) or null, $4 tsquery: matches in the window first, then who may see them. */
+const byWindow = (bounded: boolean) => `
+  WITH hits AS MATERIALIZED (
+    SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
+     WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL
+       AND ${bounded ? 'messenger_day(m.created_at) >= $3::integer' : '$3::integer IS NULL'}
+  )
+  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score FROM (
+    SELECT m.conversation_id, m.seq, m.search, m.created_at
+      FROM hits m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
+     WHERE m.seq > mb.joined_seq AND ${notHiddenFor('$1')}
+     ORDER BY m.created_at DESC LIMIT $2
+  ) c`;
+const BY_WINDOW = byWindow(true);
+const BY_ALL = byWindow(false);
+
+const ROWS = `
+  SELECT ${MESSAGE_COLUMNS}
+    FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(conversation_id, seq, ord)
+    JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq
+   ORDER BY k.ord`;
+
 export class PostgresSearch {
   private readonly db: PgDb;
 
@@ -37,25 +96,50 @@ export class PostgresSearch {
     this.db = db;
   }
 
-  /** Only what the viewer can see (member, after joining, not deleted, not hidden): best match, then newest. */
+  /**
+   * Only what the viewer can see (member, after joining, not deleted, not hidden). The newest
+   * CANDIDATES visible matches are ranked, best match first, then newest: "best match among the
+   * newest matches", so the cost follows the viewer's chats and recent matches, not how often the
+   * words occur in the whole corpus.
+   */
   async search(viewerId: string, query: SearchQuery): Promise<SearchResult[]> {
-    const inConversation = query.conversationId !== undefined;
-    const params: unknown[] = [viewerId, query.limit];
-    if (inConversation) params.push(query.conversationId);
-    const tsq = tsQuery(query.q, params.length + 1);
+    const tsq = tsQuery(query.q, 2);
     if (!tsq) return [];
-    params.push(...tsq.params);
-    const rows = await this.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS}
-         FROM (SELECT ${tsq.sql} AS q) query
-         JOIN messages m ON m.search @@ query.q
-         JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
-        WHERE m.seq > mb.joined_seq AND m.deleted_at IS NULL AND ${notHiddenFor('$1')}
-          ${inConversation ? 'AND m.conversation_id = $3' : ''}
-        ORDER BY ts_rank(m.search, query.q) DESC, m.created_at DESC
-        LIMIT $2`,
-      params,
-    );
+    const want = Math.max(CANDIDATES, query.limit);
+    const conversationId = query.conversationId ?? null;
+    const rows = await this.db.tx(async (client) => {
+      // Short indexed reads: JIT compilation and parallel workers cost more than they save here,
+      // and a generic plan is right for every viewer of a statement shape.
+      await client.query('SET LOCAL jit = off; SET LOCAL max_parallel_workers_per_gather = 0; SET LOCAL plan_cache_mode = force_generic_plan');
+      const { rows: [head] } = await client.query<{ q: string; chats: string }>(
+        `SELECT ${tsq.sql}::text AS q, (SELECT count(*) FROM members WHERE user_id = $1) AS chats`,
+        [viewerId, ...tsq.params],
+      );
+      if (!head) return [];
+      let candidates: Candidate[] = [];
+      if (conversationId !== null || Number(head.chats) <= CONVERSATION_PROBE_MAX) {
+        ({ rows: candidates } = await client.query<Candidate>({ name: 'messenger.search.conversations', text: BY_CONVERSATION, values: [viewerId, want, conversationId, head.q] }));
+      } else {
+        const today = Math.floor(Date.now() / 86_400_000);
+        for (let days: number | null = FIRST_WINDOW_DAYS; ; ) {
+          const [name, text] = days === null ? ['messenger.search.all', BY_ALL] : ['messenger.search.window', BY_WINDOW];
+          ({ rows: candidates } = await client.query<Candidate>({ name, text, values: [viewerId, want, days === null ? null : today - days, head.q] }));
+          if (candidates.length >= want || days === null) break;
+          const next: number = Math.ceil(days * Math.min(8, Math.max(2, (1.5 * want) / Math.max(1, candidates.length))));
+          days = next > MAX_WINDOW_DAYS ? null : next;
+        }
+      }
+      // Best rank first (higher is better in PostgreSQL); the sort is stable, so ties stay newest first.
+      candidates.sort((a, b) => b.score - a.score);
+      const top = candidates.slice(0, query.limit);
+      if (top.length === 0) return [];
+      const { rows: full } = await client.query<MessageRow>({
+        name: 'messenger.search.rows',
+        text: ROWS,
+        values: [top.map((c) => c.conversation_id), top.map((c) => c.seq)],
+      });
+      return full;
+    });
     return rows.map((row) => {
       const message = toMessage(row);
       const { snippet, highlights } = makeSnippet(message.body, query.q);
