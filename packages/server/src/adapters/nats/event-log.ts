@@ -89,7 +89,7 @@ export class JetStreamEventLog implements EventLog {
     this.publishTurn = new Promise((resolve) => (done = resolve));
     let acked;
     try {
-      const prior = lookup ? await withTimeout(lookup, this.opts.timeoutMs) : null;
+      const prior = lookup ? await withTimeout(lookup, this.opts.timeoutMs).catch((error: unknown) => this.lookupFailed(error, draft)) : null;
       await turn;
       if (prior) return { duplicate: true, seq: prior.seq, messageId: prior.messageId };
       const sent = this.js.publish(logSubject(this.opts.streamPrefix, partition, draft.conversationId), JSON.stringify(draft), {
@@ -189,6 +189,18 @@ export class JetStreamEventLog implements EventLog {
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
 
+  /**
+   * The store is unreachable (PostgreSQL down): the append goes ahead, deduplicated by JetStream's
+   * Nats-Msg-Id window alone. A retry older than the window while the store is still down would be
+   * appended twice; the persister then keeps the first (the store's unique key) and that retry's
+   * ack names a message that is never stored. Sends staying available is worth that corner.
+   */
+  private lookupFailed(error: unknown, draft: LogDraft): null {
+    if (!(error instanceof AppError) || error.code !== 'unavailable') throw error;
+    this.opts.logger.warn({ err: error, type: draft.type }, 'dedup lookup failed; relying on the log\'s duplicate window');
+    return null;
+  }
+
   /** A duplicate PubAck carries the original's sequence; its message id is read back from the stream. */
   private async original(stream: string, seq: number): Promise<AppendResult> {
     try {
@@ -196,7 +208,7 @@ export class JetStreamEventLog implements EventLog {
       if (!stored) throw new Error(`message ${seq} of ${stream} is gone`);
       const draft = stored.json<LogDraft>();
       if (draft.type !== 'message.created') throw new Error(`message ${seq} of ${stream} is a ${draft.type}`);
-      return { duplicate: true, seq, messageId: draft.message.id };
+      return { duplicate: true, seq, messageId: draft.message.id, logged: { ...draft.message, seq } };
     } catch (error) {
       this.opts.logger.error({ err: error, stream, seq }, 'cannot read the original of a duplicate append');
       throw toUnavailable(error);

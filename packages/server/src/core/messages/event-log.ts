@@ -1,10 +1,14 @@
 // EventLog: the durable, ordered log every state change goes through (the seed's Kafka).
+import type { Message } from '@messenger/protocol';
 import type { LogDraft, LogRecord } from '../log-entries.js';
 
 export type AppendResult =
   | { duplicate: false; record: LogRecord }
-  /** A message.created whose senderId:clientMsgId was appended before; the original seq and id. */
-  | { duplicate: true; seq: number; messageId: string };
+  /**
+   * A message.created whose senderId:clientMsgId was appended before; the original seq and id, and
+   * the original as logged when the log has it at hand (it may have been edited or deleted since).
+   */
+  | { duplicate: true; seq: number; messageId: string; logged?: Message };
 
 export type LogHandler = (records: LogRecord[]) => Promise<void> | void;
 

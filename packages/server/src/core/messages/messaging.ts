@@ -89,7 +89,13 @@ export class Messaging {
       if (result.record.type !== 'message.created') throw unavailable('the log returned a different entry');
       return { message: result.record.message, created: true };
     }
-    return { message: await this.original(senderId, input.clientMsgId), created: false };
+    try {
+      return { message: await this.original(senderId, input.clientMsgId), created: false };
+    } catch (error) {
+      // The store is down (a cluster's PostgreSQL); the log's copy answers the retry meanwhile.
+      if (result.logged && error instanceof AppError && error.code === 'unavailable') return { message: result.logged, created: false };
+      throw error;
+    }
   }
 
   async edit(userId: string, conversationId: string, messageId: string, body: string): Promise<Message> {
