@@ -5,7 +5,8 @@
 import { Histogram, fmt } from './lib/hist.js';
 import { spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect } from './lib/seed.js';
-import { cpuPercent, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
+import path from 'node:path';
+import { cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -23,7 +24,8 @@ export async function bigGroupBench(opts) {
   const dataDir = freshDataDir('biggroup');
   const { users, convs } = await seedDirect(dataDir, { users: members, groups: [Array.from({ length: members }, (_, i) => i)] });
   const conv = convs[0].id;
-  const server = await startServer({ dataDir, nofile: 1048576, env: { MAX_GROUP_MEMBERS: String(Math.max(members, 2)) } });
+  const server = await startServer({ dataDir, nofile: 1048576, env: { MAX_GROUP_MEMBERS: String(Math.max(members, 2)) }, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  const sinceSpawn = () => ((performance.now() - server.spawnedAt) / 1000).toFixed(1);
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms; group ${conv} with ${members} members seeded`);
   const report = { machine, command: process.argv.slice(2).join(' '), members, rate, duration, msgs };
   const gens = [];
@@ -35,13 +37,29 @@ export async function bigGroupBench(opts) {
       await gen.request({ type: 'init', url: server.url, client: opts.client ?? 'raw', users: users.filter((_, i) => i % gensN === g), sources, expectMsgs: msgs }, 'inited');
     }
     const c0 = performance.now();
+    log(`connect starts ${sinceSpawn()} s after server spawn (profile time)`);
     const conn = await Promise.all(gens.map((g) => g.request({ type: 'connect', concurrency: 50 }, 'connected')));
     const ok = conn.reduce((a, r) => a + r.ok, 0);
-    log(`connected ${ok}/${members} in ${((performance.now() - c0) / 1000).toFixed(1)} s`);
+    report.connectS = (performance.now() - c0) / 1000;
+    log(`connected ${ok}/${members} in ${report.connectS.toFixed(1)} s`);
     report.connected = ok;
-    await sleep(3000); // presence announcements of the connect wave (each goes to up to 999 members)
     const last = new Map();
     gens.forEach((g, i) => g.on((m) => m.type === 'tick' && last.set(i, m)));
+    // The connect wave's presence announcements (each member's "online" goes to up to 999 others,
+    // about members² frames) are measured apart: sending starts once no frame has arrived for 2 s.
+    const frames = () => [...last.values()].reduce((a, x) => a + x.frames, 0);
+    const w0 = performance.now();
+    let prevFrames = -1;
+    let quietSince = performance.now();
+    while (performance.now() - w0 < 60_000) {
+      await sleep(250);
+      if (last.size < gensN) continue;
+      const f = frames();
+      if (f !== prevFrames) (prevFrames = f), (quietSince = performance.now());
+      else if (performance.now() - quietSince >= 2000 && performance.now() - c0 >= 3000) break;
+    }
+    report.connectWave = { frames: frames(), seconds: (quietSince - c0) / 1000 };
+    log(`connect wave: ${report.connectWave.frames} frames (presence) received until ${report.connectWave.seconds.toFixed(1)} s after the connect started`);
     let ticking = true;
     const t0 = performance.now();
     const ticker = (async () => {
@@ -55,6 +73,7 @@ export async function bigGroupBench(opts) {
     })();
     const st0 = procStats(server.pid);
     const sys0 = systemStats();
+    log(`sending starts ${sinceSpawn()} s after server spawn (profile time)`);
     const sent = await gens[0].request({ type: 'send-group', conv, count: msgs, rate, tag: Date.now().toString(36) }, 'sent', 120_000);
     // Drain: wait until every delivery arrived or 15 s passed.
     const expected = msgs * (members - 1);
@@ -90,6 +109,7 @@ export async function bigGroupBench(opts) {
     };
     report.result = r;
     out(`\n## biggroup: ${members} members, ${msgs} messages at ${rate}/s (${machine.date}, load ${machine.load} -> ${sys1.load})`);
+    out(`connect: ${ok}/${members} in ${report.connectS.toFixed(1)} s; connect wave: ${report.connectWave.frames} presence frames received, the last ${report.connectWave.seconds.toFixed(1)} s after the connect started`);
     out(`sender: acked ${r.acked}/${msgs}, failed ${r.sendFailed}; send->ack p50 ${fmt(r.ack.p50)} ms p99 ${fmt(r.ack.p99)} ms`);
     out(`deliveries ${r.delivered}/${expected} (missing ${r.missing}, duplicates ${r.duplicates}, stray ${r.stray}); members that got every message exactly once: ${r.membersComplete}/${members - 1}; sockets closed ${r.closed}`);
     out(`send->delivery over all (message, member): p50 ${fmt(r.p50)} ms, p90 ${fmt(r.p90)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.max)} ms`);

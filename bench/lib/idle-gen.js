@@ -17,7 +17,7 @@ let url = '';
 let target = null;
 let sources = [];
 let client = 'raw'; // 'raw' (bench/lib/raw-ws.js) or 'ws' (the ws package's client)
-const c = { opened: 0, authed: 0, errors: 0, closed: 0, closeCodes: {}, errorCodes: {}, delivered: 0, duplicates: 0, stray: 0 };
+const c = { opened: 0, authed: 0, errors: 0, closed: 0, closeCodes: {}, errorCodes: {}, delivered: 0, duplicates: 0, stray: 0, frames: 0 };
 let lat = new Histogram();
 let win = new Histogram();
 let expectMsgs = 0;
@@ -50,6 +50,7 @@ function open(s, i) {
         c.authed++;
         return finish(true);
       }
+      c.frames++;
       if (data.indexOf(REPLY) >= 0) {
         const f = JSON.parse(data);
         if (f.type !== 'reply') return;
