@@ -1,7 +1,7 @@
 // Cluster fault: kill -9 of a gateway under load.
 // Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
-// Covers kill -9 of processes; not power loss (nats-server v2.9.10 here has no `sync_interval:
-// always`, which deploy/nats/nats-server.conf needs, so that file requires nats-server >= 2.10).
+// NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
+// Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
 // Clients reach the gateways through a load balancer (services.ts `Balancer`): the SDK has one
 // baseUrl, so its WebSocket and fetch go to the client's sticky gateway, or to the survivor once the

@@ -1,8 +1,8 @@
 // Cluster fault: NATS (the JetStream log and the gateway bus) killed with kill -9, then restarted on
 // the same port with the same store directory.
 // Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
-// Covers kill -9 of processes; not power loss (nats-server v2.9.10 here has no `sync_interval:
-// always`, which deploy/nats/nats-server.conf needs, so that file requires nats-server >= 2.10).
+// NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
+// Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
 // While NATS is down a send is refused cleanly: HTTP 503 `unavailable`, WebSocket reply error code
 // `unavailable` (the contract says: safe to retry with the same clientMsgId). SDK apps keep their

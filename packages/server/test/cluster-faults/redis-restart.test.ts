@@ -1,7 +1,7 @@
 // Cluster fault: Redis (presence and routes) killed with kill -9 and started again empty.
 // Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
-// Covers kill -9 of processes; not power loss (nats-server v2.9.10 here has no `sync_interval:
-// always`, which deploy/nats/nats-server.conf needs, so that file requires nats-server >= 2.10).
+// NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
+// Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
 // 1. Steady clients keep sending while Redis is down (the send path does not need Redis). After the
 //    restart the gateways re-register themselves, their users' routes and presence on their next

@@ -1,11 +1,18 @@
 // Private backing services and messenger processes for the cluster fault tests. Every test file
-// starts its own nats-server, redis-server and PostgreSQL cluster on free ports, in its own temp
+// starts its own nats-server(s), redis-server and PostgreSQL cluster on free ports, in its own temp
 // directories, so it can kill them; the machine's shared services (4222, 6379, 5432) are never touched.
 //
+// NATS is nats-server >= 2.10 (see natsServerBin: NATS_SERVER_BIN, else the copy that
+// scripts/fetch-nats-server.sh puts in .cache/), run with a configuration derived from
+// deploy/nats/nats-server.conf (natsConfig): the production file with this test's ports and
+// directories, so `sync_interval: always` (fsync before the PubAck) and the other settings are the
+// ones the crash tests run with. One node (cluster block dropped) or three (one JetStream cluster,
+// streams R3: ClusterOptions.natsNodes).
+//
 // What these tests cover and what they do not: kill -9 (and SIGSTOP) of processes. The OS page cache
-// survives a killed process, so nothing here says anything about power loss. This machine has
-// nats-server v2.9.10, which has no `sync_interval: always`; deploy/nats/nats-server.conf uses it and
-// needs nats-server >= 2.10. PostgreSQL runs with fsync=off for speed, for the same reason.
+// survives a killed process, so even with `sync_interval: always` nothing here shows what a power
+// loss would do (that needs pulling the plug, or a VM without a write-back cache, not kill -9).
+// PostgreSQL runs with fsync=off for speed, for the same reason.
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -20,7 +27,10 @@ import { MessengerClient, type MessengerClientOptions } from '@messenger/sdk';
 import type { Message } from '@messenger/protocol';
 
 export const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-const NATS_BIN = '/usr/sbin/nats-server';
+const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
+/** The production NATS configuration the tests' servers are derived from. */
+export const NATS_CONF = path.join(REPO, 'deploy/nats/nats-server.conf');
+const FETCH_NATS = path.join(REPO, 'scripts/fetch-nats-server.sh');
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -128,29 +138,156 @@ class Proc {
   }
 }
 
+// ---- NATS: the 2.10 binary and the production configuration ------------------------------------
+
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+let natsBin: string | null = null;
+
+/**
+ * The nats-server the fault tests run: $NATS_SERVER_BIN, else .cache/nats-server/nats-server, else
+ * what scripts/fetch-nats-server.sh puts there (run once, under a lock: test files start in
+ * parallel). It must be >= 2.10: deploy/nats/nats-server.conf's `sync_interval` is unknown to 2.9.
+ */
+export function natsServerBin(): string {
+  if (natsBin) return natsBin;
+  const cached = path.join(REPO, '.cache/nats-server/nats-server');
+  let bin = process.env.NATS_SERVER_BIN || cached;
+  if (!process.env.NATS_SERVER_BIN && !isExecutable(cached)) {
+    const lock = path.join(os.tmpdir(), 'messenger-fetch-nats-server.lock');
+    const hasFlock = spawnSync('flock', ['--version']).status === 0;
+    const res = hasFlock
+      ? spawnSync('flock', [lock, FETCH_NATS], { cwd: REPO, encoding: 'utf8', timeout: 300_000 })
+      : spawnSync(FETCH_NATS, [], { cwd: REPO, encoding: 'utf8', timeout: 300_000 });
+    if (res.status !== 0 || !isExecutable(cached)) {
+      throw new Error(
+        `the cluster fault tests need nats-server >= 2.10 and found none: NATS_SERVER_BIN is not set, ${cached} does not exist, ` +
+          `and scripts/fetch-nats-server.sh failed (${res.error ? String(res.error) : `exit ${res.status}`}):\n${res.stderr ?? ''}\n` +
+          'Run scripts/fetch-nats-server.sh (it needs a Debian mirror) or set NATS_SERVER_BIN to a nats-server >= 2.10.',
+      );
+    }
+    bin = cached;
+  }
+  const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
+  const m = /v(\d+)\.(\d+)\./u.exec(version.stdout ?? '');
+  if (!m || Number(m[1]) < 2 || (Number(m[1]) === 2 && Number(m[2]) < 10)) {
+    throw new Error(`${bin} is not a nats-server >= 2.10 (${version.stdout?.trim() || version.error || version.stderr}); the cluster fault tests need one (sync_interval). Set NATS_SERVER_BIN or run scripts/fetch-nats-server.sh.`);
+  }
+  natsBin = bin;
+  return bin;
+}
+
+export interface NatsNodeSettings {
+  serverName: string;
+  port: number;
+  monitorPort: number;
+  storeDir: string;
+  /** Absent: a single node, the cluster block is dropped. Present: this node's route port and every node's. */
+  cluster?: { port: number; routes: number[] };
+}
+
+/**
+ * The test configuration of one node, derived from the production file (deploy/nats/nats-server.conf):
+ * only the names, addresses, ports and the store directory are replaced; everything else, among it
+ * `sync_interval: always`, max_payload, max_pending and write_deadline, is the production text.
+ * max_memory_store and max_file_store are kept as they are: they are caps, not reservations (the log's
+ * streams have no max_bytes), so 500GB on a smaller temp disk is no problem. Throws if the file no
+ * longer has a line this relies on, so the tests cannot silently drift from the shipped file.
+ */
+export function natsConfig(template: string, node: NatsNodeSettings): string {
+  let conf = template;
+  const replace = (what: string, pattern: RegExp, value: string | ((...m: string[]) => string)) => {
+    if (!pattern.test(conf)) throw new Error(`${NATS_CONF} has no ${what} (${pattern}); natsConfig in ${fileURLToPath(import.meta.url)} must follow the file`);
+    conf = conf.replace(pattern, value as string);
+  };
+  replace('server_name', /^server_name:.*$/mu, `server_name: ${node.serverName}`);
+  replace('top-level listen', /^listen:.*$/mu, `listen: 127.0.0.1:${node.port}`);
+  replace('http monitor', /^http:.*$/mu, `http: 127.0.0.1:${node.monitorPort}`);
+  replace('jetstream store_dir', /^(\s+)store_dir:.*$/mu, (_m, indent) => `${indent}store_dir: ${JSON.stringify(node.storeDir)}`);
+  const clusterBlock = /^cluster\s*\{[\s\S]*?^\}[^\n]*$/mu;
+  const block = clusterBlock.exec(conf)?.[0];
+  if (!block) throw new Error(`${NATS_CONF} has no cluster { ... } block; natsConfig must follow the file`);
+  if (node.cluster) {
+    const { port, routes } = node.cluster;
+    let derived = block;
+    const inBlock = (what: string, pattern: RegExp, value: string) => {
+      if (!pattern.test(derived)) throw new Error(`${NATS_CONF}'s cluster block has no ${what} (${pattern}); natsConfig must follow the file`);
+      derived = derived.replace(pattern, value);
+    };
+    inBlock('listen', /^(\s+)listen:.*$/mu, `$1listen: 127.0.0.1:${port}`);
+    inBlock('routes', /^(\s+)routes:\s*\[[\s\S]*?\]/mu, `$1routes: [\n${routes.map((p) => `    nats-route://127.0.0.1:${p}`).join('\n')}\n  ]`);
+    conf = conf.replace(block, derived);
+  } else {
+    conf = conf.replace(block, '# (cluster block dropped: a single node)');
+  }
+  if (!/^\s+sync_interval:\s*always\s*$/mu.test(conf)) throw new Error(`${NATS_CONF} no longer sets sync_interval: always; the crash tests are meant to run with it`);
+  return conf;
+}
+
+const validatedConfigs = new Set<string>();
+
+/** `nats-server -t -c <file>`: a configuration the server would refuse fails here, with its message. */
+export function validateNatsConfig(file: string): void {
+  if (validatedConfigs.has(file)) return;
+  const res = spawnSync(natsServerBin(), ['-t', '-c', file], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`nats-server -t -c ${file} failed (${res.status}):\n${res.stdout}${res.stderr}\n--- ${file}:\n${fs.readFileSync(file, 'utf8')}`);
+  validatedConfigs.add(file);
+}
+
 export class NatsService extends Proc {
   readonly storeDir: string;
+  readonly configFile: string;
   constructor(
     readonly port: number,
     readonly monitorPort: number,
     dir: string,
+    readonly serverName = 'nats-1',
+    /** This node's route port and every node's, for a multi-node cluster. */
+    readonly cluster?: { port: number; routes: number[] },
   ) {
-    super('nats-server', path.join(dir, 'nats.log'));
+    super(serverName, path.join(dir, 'nats.log'));
     this.storeDir = path.join(dir, 'jetstream');
+    this.configFile = path.join(dir, 'nats-server.conf');
+    const settings: NatsNodeSettings = { serverName, port, monitorPort, storeDir: this.storeDir, ...(cluster ? { cluster } : {}) };
+    fs.writeFileSync(this.configFile, natsConfig(fs.readFileSync(NATS_CONF, 'utf8'), settings));
+    validateNatsConfig(this.configFile);
   }
 
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
-  /** Same port, same store directory every time: a restart, not a new server. */
-  async start(): Promise<void> {
-    this.spawn(NATS_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-m', String(this.monitorPort), '-js', '-sd', this.storeDir]);
-    await waitFor('nats-server healthz', async () => {
-      if (!this.running) throw new Error(`nats-server died: ${this.tail()}`);
-      const res = await fetch(`http://127.0.0.1:${this.monitorPort}/healthz`);
+  get monitorUrl(): string {
+    return `http://127.0.0.1:${this.monitorPort}`;
+  }
+
+  /** Monitoring endpoint as JSON (/varz, /jsz?..., /connz). */
+  async monitor(pathAndQuery: string): Promise<any> {
+    const res = await fetch(this.monitorUrl + pathAndQuery, { signal: AbortSignal.timeout(3000) });
+    return res.json();
+  }
+
+  /**
+   * Same port, same store directory, same configuration every time: a restart, not a new server.
+   * Ready when /healthz says so (JetStream up and, in a cluster, the meta group has a leader and this
+   * node is current), and the running server confirms it fsyncs every write (sync_always).
+   */
+  async start(timeoutMs = 20_000): Promise<void> {
+    this.spawn(natsServerBin(), ['-c', this.configFile]);
+    await waitFor(`${this.serverName} healthz`, async () => {
+      if (!this.running) throw new Error(`${this.serverName} died: ${this.tail()}`);
+      const res = await fetch(`${this.monitorUrl}/healthz`, { signal: AbortSignal.timeout(3000) });
       return res.status === 200;
-    }, 15_000);
+    }, timeoutMs);
+    const varz = await this.monitor('/varz');
+    if (varz.jetstream?.config?.sync_always !== true) throw new Error(`${this.serverName} does not run with sync_interval: always: ${JSON.stringify(varz.jetstream?.config)}`);
   }
 }
 
@@ -289,15 +426,21 @@ export interface ClusterOptions {
   /** Prefix of the temp directory. */
   name: string;
   env?: NodeJS.ProcessEnv;
+  /**
+   * 1 (default): one nats-server, streams R1. 3: three nodes forming one JetStream cluster (the
+   * production layout of deploy/nats/nats-server.conf), the messengers started with NATS_URL listing
+   * all of them and LOG_REPLICAS=3, so every log stream is an R3 Raft group.
+   */
+  natsNodes?: 1 | 3;
 }
 
-/** nats + redis + postgres + two gateways + one worker, all private to one test file. */
 /**
- * A private cluster for one test file: started before its tests, destroyed after them; its
- * directories (logs, data) are kept when a test failed and KEEP_FAULT_DIRS=1.
+ * A private cluster for one test file (nats + redis + postgres + two gateways + one worker): started
+ * before its tests, destroyed after them; its directories (logs, data) are kept when a test failed
+ * and KEEP_FAULT_DIRS=1.
  */
-export function useCluster(name: string): Cluster {
-  const cluster = new Cluster({ name });
+export function useCluster(name: string, opts: Omit<ClusterOptions, 'name'> = {}): Cluster {
+  const cluster = new Cluster({ ...opts, name });
   let failed = false;
   beforeAll(() => cluster.start(), 60_000);
   beforeEach((ctx) => {
@@ -311,24 +454,32 @@ export function useCluster(name: string): Cluster {
 
 export class Cluster {
   readonly dir: string;
-  nats!: NatsService;
+  /** Every NATS node; `nats` is the first (the only one unless natsNodes > 1). */
+  natsNodes: NatsService[] = [];
   redis!: RedisService;
   postgres!: PostgresService;
   gateways: MessengerProcess[] = [];
   worker!: MessengerProcess;
   readonly database = 'messenger';
   private readonly extraEnv: NodeJS.ProcessEnv;
+  private readonly natsCount: number;
 
   constructor(opts: ClusterOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `cf-${opts.name}-`));
     fs.chmodSync(this.dir, 0o755);
     this.extraEnv = opts.env ?? {};
+    this.natsCount = opts.natsNodes ?? 1;
+  }
+
+  get nats(): NatsService {
+    return this.natsNodes[0]!;
   }
 
   get env(): NodeJS.ProcessEnv {
     return {
       DATABASE_URL: this.postgres.url(this.database),
-      NATS_URL: this.nats.url,
+      NATS_URL: this.natsNodes.map((n) => n.url).join(','),
+      ...(this.natsCount > 1 ? { LOG_REPLICAS: String(this.natsCount) } : {}),
       REDIS_URL: this.redis.url,
       PING_INTERVAL_MS: '1000',
       PRESENCE_COALESCE_MS: '200',
@@ -342,11 +493,16 @@ export class Cluster {
       fs.mkdirSync(d);
       return d;
     };
-    this.nats = new NatsService(await freePort(), await freePort(), sub('nats'));
+    const natsPorts: { client: number; monitor: number; route: number }[] = [];
+    for (let i = 0; i < this.natsCount; i++) natsPorts.push({ client: await freePort(), monitor: await freePort(), route: await freePort() });
+    this.natsNodes = natsPorts.map((p, i) =>
+      new NatsService(p.client, p.monitor, sub(`nats-${i + 1}`), `nats-${i + 1}`, this.natsCount > 1 ? { port: p.route, routes: natsPorts.map((q) => q.route) } : undefined),
+    );
     this.redis = new RedisService(await freePort(), sub('redis'));
     this.postgres = new PostgresService(await freePort(), sub('postgres'));
     await this.postgres.init();
-    await Promise.all([this.nats.start(), this.redis.start(), this.postgres.start()]);
+    // The nodes of a cluster start together: none is healthy before the meta group has a quorum.
+    await Promise.all([...this.natsNodes.map((n) => n.start()), this.redis.start(), this.postgres.start()]);
     await this.postgres.createDatabase(this.database);
     // The worker first: it runs the migrations once, before the gateways need the schema.
     this.worker = new MessengerProcess('worker', await freePort(), { ...this.env, ROLES: 'persister,fanout,notifier', DATA_DIR: sub('worker') }, path.join(this.dir, 'worker.log'));
@@ -369,7 +525,7 @@ export class Cluster {
 
   /** Kills everything (kill -9 is fine: the data is thrown away) and removes the temp directory. */
   async destroy(keepDirOnFailure = false): Promise<void> {
-    const all: Proc[] = [...this.messengers, this.nats, this.redis, this.postgres].filter(Boolean);
+    const all: Proc[] = [...this.messengers, ...this.natsNodes, this.redis, this.postgres].filter(Boolean);
     for (const p of all) p.resume();
     await Promise.all(all.map((p) => p.kill9().catch(() => {})));
     // Orphaned postgres backends exit on their own once the postmaster is gone; give them a moment.

@@ -1,7 +1,7 @@
 // Cluster fault: kill -9 of the worker process (persister, fan-out, notifier) mid-batch, then a restart.
 // Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
-// Covers kill -9 of processes; not power loss (nats-server v2.9.10 here has no `sync_interval:
-// always`, which deploy/nats/nats-server.conf needs, so that file requires nats-server >= 2.10).
+// NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
+// Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
 // "Mid-batch" is made certain rather than hoped for: the worker is first frozen with SIGSTOP while
 // clients keep sending, so JetStream has handed its outstanding pull requests messages it will never
