@@ -32,7 +32,14 @@ export async function socketBench(opts) {
         REDIS_KEY_PREFIX: `${tagId}:`,
       }
     : {};
-  const server = await startServer({ dataDir, env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  // --split (cluster): the workers (persister, fan-out, notifier) in a second process, the gateway
+  // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
+  const split = cluster && opts.split === true;
+  const worker = split
+    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: 'persister,fanout,notifier' }, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null })
+    : null;
+  const server = await startServer({ dataDir, env: split ? { ...env, ROLES: 'gateway' } : env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  if (worker) log(`worker process (persister, fan-out, notifier) pid ${worker.pid}; the server below runs the gateway role only`);
   if (cluster) log(`cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}* (backing services' CPU is not in the server numbers)`);
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url} (DATA_DIR ${dataDir})`);
   const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', connections, workers, sources, mode, serverStartMs: server.startMs, phases: [] };
@@ -94,6 +101,7 @@ export async function socketBench(opts) {
       const startAt = performance.timeOrigin + performance.now() + 200;
       const m0 = await scrape(server.url);
       const before = procStats(server.pid);
+      const workerBefore = worker ? procStats(worker.pid) : null;
       const sys0 = systemStats();
       const svc0 = cluster ? serviceCpu() : null;
       const cpu0 = process.cpuUsage();
@@ -127,6 +135,7 @@ export async function socketBench(opts) {
       );
       threads.forEach((t) => t.handlers.delete(t.progress));
       const after = procStats(server.pid);
+      const workerAfter = worker ? procStats(worker.pid) : null;
       const m1 = await scrape(server.url);
       const cpuGen = process.cpuUsage(cpu0);
       const sys1 = systemStats();
@@ -169,11 +178,14 @@ export async function socketBench(opts) {
           rssMiB: after?.rssMiB,
           peakRssMiB: after?.hwmMiB,
         },
+        worker: workerBefore && workerAfter
+          ? { cpuPct: cpuPercent(workerBefore, workerAfter), cpuUsPerAck: ((workerAfter.cpuSec - workerBefore.cpuSec) * 1e6) / Math.max(1, sum('acked')), rssMiB: workerAfter.rssMiB }
+          : undefined,
         drainSeconds: Math.max(...r.map((x) => x.drainSeconds)),
         serverMetrics: metricDiff(m0, m1, wall),
         profileWindow: opts.cpuProf ? `--from=${profFrom.toFixed(1)} --to=${((performance.now() - server.spawnedAt) / 1000).toFixed(1)}` : undefined,
         services: svc0 && svc1 ? Object.fromEntries(Object.keys(svc0).map((k) => [k, { cores: +((svc1[k] - svc0[k]) / wall).toFixed(2), usPerAck: Math.round(((svc1[k] - svc0[k]) * 1e6) / Math.max(1, sum('acked'))) }])) : undefined,
-        machine: machineShare(sys0, sys1, (after && before ? after.cpuSec - before.cpuSec : 0) + (cpuGen.user + cpuGen.system) / 1e6),
+        machine: machineShare(sys0, sys1, (after && before ? after.cpuSec - before.cpuSec : 0) + (workerAfter && workerBefore ? workerAfter.cpuSec - workerBefore.cpuSec : 0) + (cpuGen.user + cpuGen.system) / 1e6),
       };
       phase.pass = phase.lost === 0 && phase.unacked === 0 && phase.errors === 0 && !phase.aborted && phase.e2e.p99 <= (opts.p99Target ?? 250) && phase.sendRate >= rate * 0.97;
       report.phases.push(phase);
@@ -220,6 +232,7 @@ export async function socketBench(opts) {
     }
     const exit = await server.stop();
     report.serverExit = exit;
+    if (worker) report.workerExit = await worker.stop();
     if (opts.cpuProf) log(`cpu profile written under ${path.join(DATA_ROOT, 'profiles')}`);
     if (!opts.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -265,6 +278,7 @@ function printPhase(p) {
     `  generator: cpu ${p.generatorCpuPct.toFixed(0)}% (all threads), worker ELU ${p.generatorElu.join('/')}, max schedule lag ${fmt(p.generatorMaxLagMs)} ms; drain ${p.drainSeconds.toFixed(1)} s`,
     `  server log commits: ${p.serverMetrics.batches} batches, mean ${p.serverMetrics.meanBatch.toFixed(1)} entries, mean commit ${fmt(p.serverMetrics.meanCommitMs)} ms, ${p.serverMetrics.commitSharePct.toFixed(0)}% of wall time inside commits; server-side send->ack mean ${fmt(p.serverMetrics.meanServerAckMs)} ms`,
     `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}`,
+    ...(p.worker ? [`  worker process: cpu ${p.worker.cpuPct.toFixed(0)}% (${p.worker.cpuUsPerAck.toFixed(0)} µs per acked message)  rss ${p.worker.rssMiB?.toFixed(0)} MiB`] : []),
     ...(p.services ? [`  backing services (all their clients): ${Object.entries(p.services).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
     ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
     `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
