@@ -36,17 +36,21 @@ const CANDIDATES = 200;
 const CONVERSATION_PROBE_MAX = 50;
 /**
  * Otherwise matches are looked for in the last FIRST_WINDOW_DAYS days first, and the window widens
- * (by what the last one yielded, at most 8x) until it holds CANDIDATES visible ones; past
- * MAX_WINDOW_DAYS it has no bound. Only a lower bound: btree_gin would match an upper bound
- * against every older day in the index.
+ * (by what the last one yielded, at most 8x) until it holds CANDIDATES visible ones. A window is
+ * only a lower bound on the day (btree_gin would match an upper bound against every older day),
+ * and it costs what the days in it hold, so a rare query (fewer than SPARSE matches a year, going
+ * by the last window) drops the bound instead: then it costs what it matches.
  */
-const FIRST_WINDOW_DAYS = 2;
-const MAX_WINDOW_DAYS = 400;
+const FIRST_WINDOW_DAYS = 1;
+const SPARSE = 10_000;
+const YEAR_DAYS = 365;
 
 interface Candidate {
   conversation_id: string;
   seq: string;
   score: number;
+  /** Matches in the window, visible or not. */
+  hits: string;
 }
 
 // Fixed statement texts (the query arrives as a tsquery parameter), so each connection prepares
@@ -74,7 +78,7 @@ const byWindow = (bounded: boolean) => `
      WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL
        AND ${bounded ? 'messenger_day(m.created_at) >= $3::integer' : '$3::integer IS NULL'}
   )
-  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score FROM (
+  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score, (SELECT count(*) FROM hits) AS hits FROM (
     SELECT m.conversation_id, m.seq, m.search, m.created_at
       FROM hits m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
      WHERE m.seq > mb.joined_seq AND ${notHiddenFor('$1')}
@@ -125,8 +129,9 @@ export class PostgresSearch {
           const [name, text] = days === null ? ['messenger.search.all', BY_ALL] : ['messenger.search.window', BY_WINDOW];
           ({ rows: candidates } = await client.query<Candidate>({ name, text, values: [viewerId, want, days === null ? null : today - days, head.q] }));
           if (candidates.length >= want || days === null) break;
+          const hits = Number(candidates[0]?.hits ?? 0);
           const next: number = Math.ceil(days * Math.min(8, Math.max(2, (1.5 * want) / Math.max(1, candidates.length))));
-          days = next > MAX_WINDOW_DAYS ? null : next;
+          days = next >= YEAR_DAYS || (hits * YEAR_DAYS) / days < SPARSE ? null : next;
         }
       }
       // Best rank first (higher is better in PostgreSQL); the sort is stable, so ties stay newest first.
