@@ -30,7 +30,7 @@ export async function stormBench(opts) {
   let server = await startServer({ dataDir, port, nofile: 1048576 });
   const serverProf = opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null;
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url}`);
-  const report = { machine, command: process.argv.slice(2).join(' '), clients: clientsN, procs, rate, client: 'SDK (packages/sdk/dist MessengerClient, ws)' };
+  const report = { machine, command: process.argv.slice(2).join(' '), clients: clientsN, procs, rate, client: `SDK (packages/sdk/dist MessengerClient) over ${opts.client === 'ws' ? 'the ws package' : 'bench/lib/raw-ws.js'}` };
   const fleets = [];
   const samples = [];
   try {
@@ -41,7 +41,7 @@ export async function stormBench(opts) {
     for (let f = 0; f < procs; f++) {
       const fl = spawnFleet(f, { cpuProfDir: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
       fleets.push(fl);
-      await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, httpSockets: 16 }, 'inited');
+      await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, httpSockets: 16, client: opts.client ?? 'raw' }, 'inited');
     }
     const last = new Map();
     fleets.forEach((f, i) => f.on((m) => m.type === 'tick' && last.set(i, m)));

@@ -9,7 +9,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { MessengerClient } from '../../packages/sdk/dist/index.js';
 import { Histogram } from './hist.js';
-import { poolFetch, wsCtor } from './sdk-env.js';
+import { poolFetch, rawWebSocketClass, wsCtor } from './sdk-env.js';
 
 const now = () => performance.timeOrigin + performance.now();
 const FILLER = 'the quick brown fox jumps over the lazy dog; le café est prêt à midi';
@@ -32,12 +32,14 @@ let elu0 = performance.eventLoopUtilization();
 const lag = monitorEventLoopDelay({ resolution: 20 });
 lag.enable();
 
+let client = 'ws'; // 'ws' (the ws package) or 'raw' (bench/lib/raw-ws.js: a fraction of the CPU per connect)
+
 function makeClient(i, user, conv, url, localAddress, reconnect) {
   const c = { i, user, conv, ws: null, openAt: Infinity, caughtUp: false, state: 'idle', nextDropAt: Infinity, peer: -1 };
   c.sdk = new MessengerClient({
     baseUrl: url,
     apiKey: user.apiKey,
-    WebSocket: wsCtor(localAddress, (ws) => (c.ws = ws)),
+    WebSocket: (client === 'raw' ? rawWebSocketClass : wsCtor)(localAddress, (ws) => (c.ws = ws)),
     fetch: fetchImpl,
     reconnect,
   });
@@ -196,6 +198,7 @@ process.on('message', async (m) => {
   try {
     if (m.type === 'init') {
       procIndex = m.index;
+      client = m.client ?? 'ws';
       fetchImpl = poolFetch({ maxSockets: m.httpSockets ?? 16 });
       pairs = [];
       clients = [];

@@ -138,6 +138,7 @@ export class RawWs {
     if (opcode === 10) return;
     if (opcode === 8) {
       this.closeCode = payload.length >= 2 ? payload.readUInt16BE(0) : 1005;
+      this.closeReason = payload.length > 2 ? payload.toString('utf8', 2) : '';
       if (this.readyState === 1) {
         this.readyState = 2;
         this.sock.end(clientFrame(8, payload.subarray(0, 2)));
@@ -158,4 +159,52 @@ export class RawWs {
     }
     this.on.message?.(payload);
   }
+}
+
+/**
+ * The browser-style WebSocket the SDK expects (readyState, send, close, addEventListener), on
+ * RawWs: `new (rawWebSocketClass(localAddress, onSocket))(url)`. Text frames arrive as strings.
+ * `terminate()` drops the connection without a close frame (an abrupt network loss).
+ */
+export function rawWebSocketClass(localAddress, onSocket) {
+  return class RawWebSocket {
+    static CONNECTING = 0;
+    static OPEN = 1;
+    static CLOSING = 2;
+    static CLOSED = 3;
+    #listeners = { open: [], message: [], close: [], error: [] };
+    #ws;
+    constructor(url) {
+      const u = new URL(url);
+      const emit = (type, event) => {
+        for (const fn of this.#listeners[type]) fn(event);
+      };
+      this.#ws = new RawWs(
+        { host: u.hostname, port: Number(u.port || 80), path: u.pathname + u.search, localAddress },
+        {
+          open: () => emit('open', { type: 'open' }),
+          message: (buf) => emit('message', { type: 'message', data: buf.toString('utf8') }),
+          error: (err) => emit('error', { type: 'error', error: err }),
+          close: (code) => emit('close', { type: 'close', code, reason: this.#ws.closeReason ?? '' }),
+        },
+      );
+      onSocket?.(this);
+    }
+    get readyState() {
+      return this.#ws.readyState;
+    }
+    addEventListener(type, fn) {
+      this.#listeners[type]?.push(fn);
+    }
+    send(text) {
+      if (this.#ws.readyState === 0) throw new Error('WebSocket is not open: readyState 0 (CONNECTING)');
+      this.#ws.send(text); // dropped once closing, as browsers and ws do
+    }
+    close(code = 1000) {
+      this.#ws.close(code);
+    }
+    terminate() {
+      this.#ws.terminate();
+    }
+  };
 }

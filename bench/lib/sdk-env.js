@@ -1,10 +1,13 @@
 // Node glue for running many SDK clients (packages/sdk/dist) in one process:
-// - a WebSocket constructor (ws) bound to a 127.0.0.x source address, which also remembers the live
-//   socket per client so a benchmark can drop it (terminate = an abrupt network loss);
+// - a WebSocket constructor (ws, or the lighter bench/lib/raw-ws.js) bound to a 127.0.0.x source
+//   address, which also remembers the live socket per client so a benchmark can drop it
+//   (terminate = an abrupt network loss);
 // - a small fetch() over node:http with a bounded keep-alive pool, so thousands of clients share
 //   a few dozen HTTP connections instead of one each (the server's fd limit is 20,000 here).
 import http from 'node:http';
 import WebSocket from 'ws';
+
+export { rawWebSocketClass } from './raw-ws.js';
 
 export function wsCtor(localAddress, onSocket) {
   return class BenchWebSocket extends WebSocket {
