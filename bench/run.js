@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Benchmark entry point.
-//   node bench/run.js                      short default suite (socket at 5k/s and 12k/s, data on 200k messages)
-//   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster]
+//   node bench/run.js                      default suite, both modes: socket (embedded 5k/s and 12k/s; cluster 1k, 2k, 4k/s)
+//                                          and data on 200k messages (SQLite, PostgreSQL)
+//   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster] [--split]
 //                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000]
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
@@ -52,8 +53,12 @@ try {
   else if (cmd === 'soak') await soakBench(opts);
   else if (cmd === 'profile') summarizeProfile(positional[1], opts);
   else if (cmd === 'suite') {
+    // Both modes: embedded (one process, SQLite), then cluster (PostgreSQL + NATS JetStream + Redis
+    // on this machine; the gateway and the workers in two processes, as `npm run cluster` runs them).
     await socketBench({ ...opts, rate: opts.rate ?? '5000,12000', duration: opts.duration ?? 20 });
     await dataBench({ ...opts, messages: opts.messages ?? 200_000 });
+    await socketBench({ ...opts, backend: 'cluster', split: true, rate: opts.clusterRate ?? '1000,2000,4000', duration: opts.duration ?? 20 });
+    await dataBench({ ...opts, backend: 'cluster', messages: opts.messages ?? 200_000 });
   } else {
     console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | suite)`);
     process.exit(2);
