@@ -503,6 +503,7 @@ export class Cluster {
     await this.postgres.init();
     // The nodes of a cluster start together: none is healthy before the meta group has a quorum.
     await Promise.all([...this.natsNodes.map((n) => n.start()), this.redis.start(), this.postgres.start()]);
+    if (this.natsCount > 1) await this.natsMetaReady();
     await this.postgres.createDatabase(this.database);
     // The worker first: it runs the migrations once, before the gateways need the schema.
     this.worker = new MessengerProcess('worker', await freePort(), { ...this.env, ROLES: 'persister,fanout,notifier', DATA_DIR: sub('worker') }, path.join(this.dir, 'worker.log'));
@@ -512,6 +513,23 @@ export class Cluster {
       this.gateways.push(gw);
     }
     await Promise.all(this.gateways.map((g) => g.start()));
+  }
+
+  /**
+   * Each node's /healthz only says it has contact with a meta leader; an R3 stream can be placed once
+   * the meta leader counts every node as a current peer (otherwise: "no suitable peers for placement").
+   */
+  async natsMetaReady(timeoutMs = 20_000): Promise<void> {
+    const up = this.natsNodes.filter((n) => n.running);
+    await waitFor('JetStream meta group with every node current', async () => {
+      for (const node of up) {
+        const meta = (await node.monitor('/jsz')).meta_cluster;
+        if (meta?.leader !== node.serverName) continue;
+        const peers: { name: string; current?: boolean; offline?: boolean }[] = meta.replicas ?? [];
+        return meta.cluster_size === this.natsCount && peers.length === this.natsCount - 1 && peers.every((p) => p.current && !p.offline);
+      }
+      return false;
+    }, timeoutMs, 100);
   }
 
   get messengers(): MessengerProcess[] {
