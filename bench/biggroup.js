@@ -32,7 +32,7 @@ export async function bigGroupBench(opts) {
   try {
     const sources = Array.from({ length: opts.sources ?? 16 }, (_, i) => `127.0.0.${i + 1}`);
     for (let g = 0; g < gensN; g++) {
-      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}` });
+      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}`, nice: opts.genNice ?? 0 });
       gens.push(gen);
       await gen.request({ type: 'init', url: server.url, client: opts.client ?? 'raw', users: users.filter((_, i) => i % gensN === g), sources, expectMsgs: msgs }, 'inited');
     }

@@ -56,7 +56,7 @@ export async function socketsBench(opts) {
 
     const sources = Array.from({ length: sourcesN }, (_, i) => `127.0.0.${i + 1}`);
     for (let g = 0; g < gensN; g++) {
-      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}`, nodeArgs: opts.genProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(DATA_ROOT, 'profiles', 'gen')}`] : [] });
+      const gen = spawnChild(new URL('./lib/idle-gen.js', import.meta.url), { name: `gen ${g}`, nice: opts.genNice ?? 0, nodeArgs: opts.genProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(DATA_ROOT, 'profiles', 'gen')}`] : [] });
       gens.push(gen);
       // Each generator takes every gensN-th user and rotates over all sources.
       const mine = users.filter((_, i) => i % gensN === g);

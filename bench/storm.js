@@ -1,6 +1,6 @@
-// Reconnect storm: --clients SDK clients (packages/sdk/dist MessengerClient + ws, in --procs generator
-// processes, bench/lib/fleet.js) in direct chats, messages flowing at a low --rate; then the server
-// is killed with SIGKILL and restarted on the same DATA_DIR and port. The SDK reconnects with
+// Reconnect storm: --clients SDK clients (packages/sdk/dist MessengerClient over bench/lib/raw-ws.js,
+// or ws with --client=ws, in --procs generator processes at nice --gen-nice, bench/lib/fleet.js) in
+// direct chats, messages flowing at a low --rate; then the server is killed with SIGKILL and restarted on the same DATA_DIR and port. The SDK reconnects with
 // exponential backoff + full jitter (500 ms .. 30 s) and catches up (GET /v1/conversations +
 // messages?afterSeq). Measured: time until every client is connected (ready) and caught up
 // (resync) again, messages lost (acked, never seen by the recipient), duplicates, server RSS/CPU.
@@ -30,7 +30,10 @@ export async function stormBench(opts) {
   let server = await startServer({ dataDir, port, nofile: 1048576 });
   const serverProf = opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null;
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url}`);
-  const report = { machine, command: process.argv.slice(2).join(' '), clients: clientsN, procs, rate, client: `SDK (packages/sdk/dist MessengerClient) over ${opts.client === 'ws' ? 'the ws package' : 'bench/lib/raw-ws.js'}` };
+  const report = { machine, command: process.argv.slice(2).join(' '), clients: clientsN, procs, rate, genNice: opts.genNice ?? 10, client: `SDK (packages/sdk/dist MessengerClient) over ${opts.client === 'ws' ? 'the ws package' : 'bench/lib/raw-ws.js'}` };
+  // The fleets run at nice 10 by default (--gen-nice=0 turns it off): 10,000 SDK clients retrying a
+  // dead port kept 4 processes at 100% CPU during the outage, which on a 2-core box took the CPU the
+  // restarting server needed (restart 9.7 s instead of 1.5 s). Real clients have their own CPUs.
   const fleets = [];
   const samples = [];
   try {
@@ -39,7 +42,7 @@ export async function stormBench(opts) {
     const sources = Array.from({ length: opts.sources ?? 64 }, (_, i) => `127.0.0.${i + 1}`);
     const pairs = seeded.convs.map((c) => ({ conv: c.id, a: seeded.users[c.members[0]], b: seeded.users[c.members[1]] }));
     for (let f = 0; f < procs; f++) {
-      const fl = spawnFleet(f, { cpuProfDir: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+      const fl = spawnFleet(f, { cpuProfDir: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null, nice: opts.genNice ?? 10 });
       fleets.push(fl);
       await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, httpSockets: 16, client: opts.client ?? 'raw' }, 'inited');
     }

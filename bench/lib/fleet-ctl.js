@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
 /** Spawns `script` (a path or URL) as a child with an IPC channel. nofile: wanted soft fd limit (capped at the hard limit). */
-export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [], name = 'child' } = {}) {
+export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [], name = 'child', nice = 0 } = {}) {
   const file = script instanceof URL ? fileURLToPath(script) : script;
-  const sh = `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`;
+  // nice > 0: the generator yields the CPU to the server (and everyone else) when both want it.
+  const sh = `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${nice > 0 ? `nice -n ${Math.round(nice)} ` : ''}"$0" "$@"`;
   const proc = spawn('sh', ['-c', sh, process.execPath, ...nodeArgs, file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const handlers = new Set();
   proc.on('message', (m) => {
@@ -52,6 +53,6 @@ export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [],
   };
 }
 
-export function spawnFleet(index, { cpuProfDir } = {}) {
-  return spawnChild(new URL('./fleet.js', import.meta.url), { name: `fleet ${index}`, nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [] });
+export function spawnFleet(index, { cpuProfDir, nice = 0 } = {}) {
+  return spawnChild(new URL('./fleet.js', import.meta.url), { name: `fleet ${index}`, nice, nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [] });
 }
