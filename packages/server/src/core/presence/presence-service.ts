@@ -8,6 +8,9 @@ import type { Store } from '../store.js';
 import type { Conversations } from '../conversations/conversations.js';
 import type { Presence } from './presence.js';
 
+/** Announcements delivered per event-loop turn (up to ANNOUNCE_SLICE × group size socket writes). */
+const ANNOUNCE_SLICE = 32;
+
 export class PresenceService {
   private readonly presence: Presence;
   private readonly store: Store;
@@ -142,6 +145,12 @@ export class PresenceService {
       }),
     );
     const batch = outgoing.filter((o): o is Outgoing => o !== null);
-    if (batch.length > 0) await this.deliverer.deliverMany(batch);
+    // In slices, one event-loop turn each: a turn's writes stay corked until the turn ends, and a
+    // connect wave of a 1,000-member group is a million of them; the memory they hold would
+    // outlive a few scavenges and end up in a long major GC while messages are being delivered.
+    for (let i = 0; i < batch.length; i += ANNOUNCE_SLICE) {
+      if (i > 0) await new Promise((resolve) => setImmediate(resolve));
+      await this.deliverer.deliverMany(batch.slice(i, i + ANNOUNCE_SLICE));
+    }
   }
 }
