@@ -46,8 +46,12 @@ export async function bigGroupBench(opts) {
     const last = new Map();
     gens.forEach((g, i) => g.on((m) => m.type === 'tick' && last.set(i, m)));
     // The connect wave's presence announcements (each member's "online" goes to up to 999 others,
-    // about members² frames) are measured apart: sending starts once no frame has arrived for 2 s.
+    // about members² frames) are measured apart: sending starts once they have all arrived (no frame
+    // for 2 s), or after 5 s without a frame.
     const frames = () => [...last.values()].reduce((a, x) => a + x.frames, 0);
+    // Every member's "online" reaches the 999 others when all connected before the first announcement
+    // (PRESENCE_COALESCE_MS, 1 s); short of that, wait for 5 quiet seconds instead of 2.
+    const expectedWave = ok * (ok - 1);
     const w0 = performance.now();
     let prevFrames = -1;
     let quietSince = performance.now();
@@ -56,7 +60,7 @@ export async function bigGroupBench(opts) {
       if (last.size < gensN) continue;
       const f = frames();
       if (f !== prevFrames) (prevFrames = f), (quietSince = performance.now());
-      else if (performance.now() - quietSince >= 2000 && performance.now() - c0 >= 3000) break;
+      else if (performance.now() - quietSince >= (f >= expectedWave ? 2000 : 5000) && performance.now() - c0 >= 3000) break;
     }
     report.connectWave = { frames: frames(), seconds: (quietSince - c0) / 1000 };
     log(`connect wave: ${report.connectWave.frames} frames (presence) received until ${report.connectWave.seconds.toFixed(1)} s after the connect started`);

@@ -1,7 +1,7 @@
 // Reconnect storm: --clients SDK clients (packages/sdk/dist MessengerClient over bench/lib/raw-ws.js,
 // or ws with --client=ws, in --procs generator processes at nice --gen-nice, bench/lib/fleet.js) in
-// direct chats, messages flowing at a low --rate; then the server is killed with SIGKILL and restarted on the same DATA_DIR and port. The SDK reconnects with
-// exponential backoff + full jitter (500 ms .. 30 s) and catches up (GET /v1/conversations +
+// direct chats, messages flowing at a low --rate; then the server is killed with SIGKILL and
+// restarted on the same DATA_DIR and port. The SDK reconnects with exponential backoff + full jitter (500 ms .. 30 s) and catches up (GET /v1/conversations +
 // messages?afterSeq). Measured: time until every client is connected (ready) and caught up
 // (resync) again, messages lost (acked, never seen by the recipient), duplicates, server RSS/CPU.
 import { Histogram, fmt } from './lib/hist.js';
@@ -44,7 +44,7 @@ export async function stormBench(opts) {
     for (let f = 0; f < procs; f++) {
       const fl = spawnFleet(f, { cpuProfDir: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null, nice: opts.genNice ?? 10 });
       fleets.push(fl);
-      await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, httpSockets: 16, client: opts.client ?? 'raw' }, 'inited');
+      await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, httpSockets: opts.httpSockets ?? 64, client: opts.client ?? 'raw' }, 'inited');
     }
     const last = new Map();
     fleets.forEach((f, i) => f.on((m) => m.type === 'tick' && last.set(i, m)));
