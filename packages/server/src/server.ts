@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { unavailable } from './domain/errors.js';
 import { loadConfig, type Config } from './config/config.js';
 import { embeddedBackend } from './backends/embedded.js';
 import { WebPushSender } from './adapters/webpush/push-sender.js';
@@ -55,7 +56,18 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const { log } = backend;
   const store = instrument(backend.store, metrics.storeSeconds);
 
-  const conversations = new Conversations({ store, log, maxGroupMembers: config.maxGroupMembers });
+  // Cluster: the persister writes the store behind the log. Reads that must see what was already
+  // acknowledged or delivered (a catch-up, a receipt for a message just delivered, an edit of one
+  // just sent) wait for it (read your writes) instead of missing it.
+  // Not caught up in time (the persister is down or far behind): 503, and the client retries,
+  // rather than an answer that silently misses what it must contain.
+  const storeCatchUp =
+    !backend.inlinePersister && log.caughtUp
+      ? async (conversationId: string | null) => {
+          if (!(await log.caughtUp!('persister', conversationId, 3_000))) throw unavailable('the store is catching up with the log; retry');
+        }
+      : undefined;
+  const conversations = new Conversations({ store, log, maxGroupMembers: config.maxGroupMembers, ...(storeCatchUp ? { storeCatchUp } : {}) });
   const users = new Users({ store, signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }) });
   const messaging = new Messaging({
     store,
@@ -63,9 +75,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     conversations,
     sends: new RateLimiter({ capacity: config.rateLimitMessages, windowMs: 10_000 }),
     editWindowMs: config.editWindowMs,
-    // Cluster: the persister writes the store behind the log. A receipt for a message just
-    // delivered, or an edit of one just sent, waits for it (read your writes) instead of failing.
-    ...(!backend.inlinePersister && log.caughtUp ? { storeCatchUp: (conversationId: string) => log.caughtUp!('persister', conversationId, 2_000) } : {}),
+    ...(storeCatchUp ? { storeCatchUp } : {}),
   });
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
   const presence = new PresenceService({ presence: backend.presence, store, deliverer, conversations, coalesceMs: config.presenceCoalesceMs });
@@ -73,6 +83,14 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const persister = config.roles.includes('persister') && !backend.inlinePersister ? new PersisterWorker({ log, store, logger }) : null;
   await persister?.start();
   const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger, metrics, from: backend.fanoutFrom }) : null;
+  // Fan-out publishes on an at-most-once bus: if its connection broke, what it published just before
+  // may never have reached the gateways, so every gateway has its clients catch up.
+  if (fanout) {
+    backend.bus.onInterrupted(() => {
+      logger.warn('fan-out lost its bus connection; asking every gateway to resync its clients');
+      backend.bus.requestResync().catch((err: unknown) => logger.error({ err }, 'resync request failed'));
+    });
+  }
   await fanout?.start();
 
   const pushSender = new WebPushSender({ keys: await backend.vapidKeys(), subject: config.vapidSubject });

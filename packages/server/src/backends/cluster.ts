@@ -40,7 +40,7 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
       return found ? { seq: found.seq, messageId: found.id } : null;
     },
   });
-  const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }) });
+  const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }), scope: config.logStreamPrefix });
   const presence = new RedisPresence({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   const routes = new RedisRoutes({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
   const settings = new PostgresSettings({ pool });

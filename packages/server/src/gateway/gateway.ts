@@ -60,7 +60,8 @@ export class Gateway {
   }
 
   async start(server: Server): Promise<void> {
-    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver);
+    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver, () => this.resyncClients('a fan-out worker lost its bus connection'));
+    this.deps.bus.onInterrupted(() => this.resyncClients('this gateway lost its bus connection'));
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.pingTimer = setInterval(() => void this.heartbeat(), this.deps.config.pingIntervalMs);
@@ -126,6 +127,16 @@ export class Gateway {
     await this.deps.presence.deviceDown(session.userId, session.sessionId);
   }
 
+  /**
+   * Deliveries to this gateway may have been lost (the at-most-once bus was interrupted): the
+   * clients reconnect and catch up, which is gap-free (history waits for the store to hold the log).
+   */
+  private resyncClients(why: string): void {
+    if (this.draining || this.sessions.size === 0) return;
+    this.deps.logger.warn({ sockets: this.sessions.size, why }, 'deliveries may have been lost; asking clients to resync');
+    for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'deliveries may have been lost; reconnect and catch up');
+  }
+
   private async heartbeat(): Promise<void> {
     for (const session of this.sessions) {
       if (!session.alive) {
@@ -140,8 +151,7 @@ export class Gateway {
       if (!known) {
         // The registry lost its state (Redis restarted empty): fan-out could not find these sockets
         // since then, so they may have missed events. Their clients reconnect and catch up.
-        this.deps.logger.warn({ sockets: this.sessions.size }, 'route registry lost this gateway; asking clients to resync');
-        for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'routes were lost; reconnect and catch up');
+        this.resyncClients('the route registry lost this gateway (Redis restarted empty)');
         return;
       }
       // In slices run concurrently: with Redis, one round trip per slice, not per socket.

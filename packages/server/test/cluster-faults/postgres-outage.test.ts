@@ -13,7 +13,7 @@
 // and delivered.
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import { api, App, useCluster, createGroup, fullHistory, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import { api, App, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
 
 describe('cluster: PostgreSQL down and back', () => {
   const cluster = useCluster('pg');
@@ -33,7 +33,8 @@ describe('cluster: PostgreSQL down and back', () => {
       // Acked into the log, not yet in the store: the worker is frozen.
       cluster.worker.pause();
       await Promise.all(apps.map((a) => a.sendLoop([conv], 8, 10, 'unpersisted')));
-      const storedBefore = (await fullHistory(g0.url, users[0]!, conv)).length;
+      // Read in PostgreSQL itself: the API's history waits for the persister, which is frozen.
+      const [{ n: storedBefore }] = await cluster.postgres.query<{ n: number }>(cluster.database, 'SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [conv]);
       expect(storedBefore).toBe(40);
       await cluster.postgres.stopImmediate();
       cluster.worker.resume(); // the persister now fails and retries

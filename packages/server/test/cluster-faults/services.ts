@@ -442,7 +442,8 @@ export interface ClusterOptions {
 export function useCluster(name: string, opts: Omit<ClusterOptions, 'name'> = {}): Cluster {
   const cluster = new Cluster({ ...opts, name });
   let failed = false;
-  beforeAll(() => cluster.start(), 60_000);
+  // A loaded 2-core CI machine can take a while to form a three-node JetStream cluster.
+  beforeAll(() => cluster.start(), 120_000);
   beforeEach((ctx) => {
     ctx.onTestFailed(() => {
       failed = true;
@@ -519,7 +520,7 @@ export class Cluster {
    * Each node's /healthz only says it has contact with a meta leader; an R3 stream can be placed once
    * the meta leader counts every node as a current peer (otherwise: "no suitable peers for placement").
    */
-  async natsMetaReady(timeoutMs = 20_000): Promise<void> {
+  async natsMetaReady(timeoutMs = 60_000): Promise<void> {
     const up = this.natsNodes.filter((n) => n.running);
     await waitFor('JetStream meta group with every node current', async () => {
       for (const node of up) {

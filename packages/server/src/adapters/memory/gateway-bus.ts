@@ -3,19 +3,35 @@ import type { Delivery, DeliveryHandler, GatewayBus } from '../../core/routing/g
 
 export class MemoryGatewayBus implements GatewayBus {
   private readonly handlers = new Map<string, Set<DeliveryHandler>>();
+  private readonly resyncs = new Set<() => void>();
 
   async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
     for (const handler of this.handlers.get(gatewayId) ?? []) for (const delivery of deliveries) handler(delivery);
   }
 
-  async subscribe(gatewayId: string, handler: DeliveryHandler): Promise<{ stop(): Promise<void> }> {
+  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: () => void): Promise<{ stop(): Promise<void> }> {
     let set = this.handlers.get(gatewayId);
     if (!set) this.handlers.set(gatewayId, (set = new Set()));
     set.add(handler);
-    return { stop: async () => void set.delete(handler) };
+    const resync = onResync ? () => onResync() : null;
+    if (resync) this.resyncs.add(resync);
+    return {
+      stop: async () => {
+        set.delete(handler);
+        if (resync) this.resyncs.delete(resync);
+      },
+    };
   }
+
+  async requestResync(): Promise<void> {
+    for (const resync of this.resyncs) resync();
+  }
+
+  /** A function call cannot be interrupted. */
+  onInterrupted(): void {}
 
   async close(): Promise<void> {
     this.handlers.clear();
+    this.resyncs.clear();
   }
 }

@@ -135,30 +135,54 @@ export class JetStreamEventLog implements EventLog {
 
   /**
    * Waits (polling, up to `timeoutMs`) until the durable `consumer` has completed every entry of the
-   * conversation appended before the call; false if it has not by then. The store trails the log by
-   * the persister's lag: a read that must see a just-acknowledged write waits on this first.
+   * conversation - or, with `null`, of the whole log - appended before the call; false if it has not
+   * by then. The store trails the log by the persister's lag: a read that must see a
+   * just-acknowledged write waits on this first.
    */
-  async caughtUp(consumer: string, conversationId: string, timeoutMs: number): Promise<boolean> {
-    const partition = partitionOf(conversationId, this.opts.partitions);
-    const stream = logStream(this.opts.streamPrefix, partition);
-    try {
-      const last = await this.jsm.streams
-        .getMessage(stream, { last_by_subj: logSubject(this.opts.streamPrefix, partition, conversationId) })
-        .catch((error: unknown) => {
-          if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
-          throw error;
-        });
-      if (!last) return true;
-      const deadline = Date.now() + timeoutMs;
+  async caughtUp(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean> {
+    const partitions = conversationId === null ? Array.from({ length: this.opts.partitions }, (_, p) => p) : [partitionOf(conversationId, this.opts.partitions)];
+    const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(1, deadline - Date.now());
+    // A stream or consumer without a leader (a NATS node just died) answers nothing for a while:
+    // each step is retried until the deadline rather than giving up (or hanging) on the first.
+    const persist = async <T>(step: () => Promise<T>): Promise<T | undefined> => {
       for (;;) {
-        const info = await this.jsm.consumers.info(stream, token(consumer));
-        if (info.ack_floor.stream_seq >= last.seq) return true;
-        if (Date.now() >= deadline || this.closed) return false;
-        await new Promise((resolve) => setTimeout(resolve, 10));
+        try {
+          return await withTimeout(step(), left());
+        } catch (error) {
+          if (Date.now() >= deadline || this.closed) {
+            this.opts.logger.warn({ err: error, consumer }, 'cannot tell whether a consumer caught up');
+            return undefined;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       }
-    } catch (error) {
-      this.opts.logger.warn({ err: error, consumer, stream }, 'cannot tell whether a consumer caught up');
-      return false;
+    };
+    const targets = await Promise.all(
+      partitions.map(async (partition) => {
+        const stream = logStream(this.opts.streamPrefix, partition);
+        const last = await persist(async () => {
+          if (conversationId === null) return (await this.jsm.streams.info(stream)).state.last_seq;
+          const found = await this.jsm.streams
+            .getMessage(stream, { last_by_subj: logSubject(this.opts.streamPrefix, partition, conversationId) })
+            .catch((error: unknown) => {
+              if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
+              throw error;
+            });
+          return found?.seq ?? 0;
+        });
+        return { stream, last };
+      }),
+    );
+    if (targets.some((t) => t.last === undefined)) return false;
+    let waiting = targets.filter((t) => t.last! > 0);
+    for (;;) {
+      const floors = await Promise.all(waiting.map((t) => persist(async () => (await this.jsm.consumers.info(t.stream, token(consumer))).ack_floor.stream_seq)));
+      if (floors.some((f) => f === undefined)) return false;
+      waiting = waiting.filter((t, i) => floors[i]! < t.last!);
+      if (waiting.length === 0) return true;
+      if (Date.now() >= deadline || this.closed) return false;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
 

@@ -5,27 +5,62 @@ import { unavailable } from '../../domain/errors.js';
 import type { Delivery, DeliveryHandler, GatewayBus } from '../../core/routing/gateway-bus.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
-import { gatewaySubject } from './subjects.js';
+import { gatewaySubject, resyncSubject } from './subjects.js';
 
 export interface NatsGatewayBusDeps {
   /** Comma-separated NATS URLs. Ignored when `connection` is given (then the caller owns and closes it). */
   servers: string;
   connection?: NatsConnection;
   logger: Logger;
+  /** Scopes the resync broadcast to one deployment when several share a NATS (the log's stream prefix). */
+  scope?: string;
 }
 
 export class NatsGatewayBus implements GatewayBus {
   private readonly subscriptions = new Set<Subscription>();
+  private readonly interrupted = new Set<() => void>();
+  private readonly resyncSubject: string;
 
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
     private readonly logger: Logger,
-  ) {}
+    scope: string,
+  ) {
+    this.resyncSubject = resyncSubject(scope);
+    void this.watch();
+  }
 
   static async open(deps: NatsGatewayBusDeps): Promise<NatsGatewayBus> {
     const nc = deps.connection ?? (await connectNats(deps.servers, 'gateway-bus'));
-    return new NatsGatewayBus(nc, !deps.connection, deps.logger);
+    return new NatsGatewayBus(nc, !deps.connection, deps.logger, deps.scope ?? 'default');
+  }
+
+  onInterrupted(listener: () => void): void {
+    this.interrupted.add(listener);
+  }
+
+  async requestResync(): Promise<void> {
+    try {
+      this.nc.publish(this.resyncSubject, '');
+    } catch (error) {
+      throw Object.assign(unavailable('the gateway bus is down'), { cause: error });
+    }
+  }
+
+  /** Core NATS drops what was in flight on a connection that broke: listeners learn when it is back. */
+  private async watch(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type !== 'reconnect') continue;
+      this.logger.warn({ server: status.server }, 'gateway bus reconnected; deliveries may have been lost meanwhile');
+      for (const listener of this.interrupted) {
+        try {
+          listener();
+        } catch (err) {
+          this.logger.error({ err }, 'bus interruption listener failed');
+        }
+      }
+    }
   }
 
   async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
@@ -37,7 +72,16 @@ export class NatsGatewayBus implements GatewayBus {
     }
   }
 
-  async subscribe(gatewayId: string, handler: DeliveryHandler): Promise<{ stop(): Promise<void> }> {
+  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: () => void): Promise<{ stop(): Promise<void> }> {
+    const resync = onResync
+      ? this.nc.subscribe(this.resyncSubject, {
+          callback: (error) => {
+            if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus resync subscription failed');
+            onResync();
+          },
+        })
+      : null;
+    if (resync) this.subscriptions.add(resync);
     const sub = this.nc.subscribe(gatewaySubject(gatewayId), {
       callback: (error, msg) => {
         if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus subscription failed');
@@ -63,6 +107,10 @@ export class NatsGatewayBus implements GatewayBus {
       stop: async () => {
         this.subscriptions.delete(sub);
         sub.unsubscribe();
+        if (resync) {
+          this.subscriptions.delete(resync);
+          resync.unsubscribe();
+        }
         if (!this.nc.isClosed()) await this.nc.flush();
       },
     };

@@ -24,7 +24,12 @@ interface ReaderDeps {
 /** Long enough for a slow batch; `working()` extends it while a failing batch is retried. */
 const ACK_WAIT_MS = 30_000;
 /** A pull request waits this long for messages before the reader issues the next one. */
-const FETCH_EXPIRES_MS = 30_000;
+const FETCH_EXPIRES_MS = 10_000;
+/**
+ * The server sends heartbeats on an idle pull; two missed end it, so a pull lost with a NATS node
+ * (or its consumer leader) is re-issued within seconds, not after FETCH_EXPIRES_MS.
+ */
+const FETCH_HEARTBEAT_MS = 2_000;
 const RETRY_MAX_MS = 10_000;
 
 /**
@@ -52,9 +57,21 @@ export class DurableReader implements PartitionReader {
       max_ack_pending: batchSize,
       max_deliver: -1,
     });
+    let pull = await this.rewound();
+    this.loop = this.run(async (broken) => {
+      // A pull that broke (a NATS node or the consumer's leader died) may have been handed entries
+      // this reader never acknowledged. The server would redeliver them only after the ack wait,
+      // behind newer ones, and one ack of a newer entry (AckPolicy.All) would acknowledge them
+      // unhandled. So the consumer is first rewound to its ack floor, as at start.
+      if (broken) pull = await this.rewound();
+      return pull.fetch({ max_messages: batchSize, expires: FETCH_EXPIRES_MS, idle_heartbeat: FETCH_HEARTBEAT_MS });
+    });
+  }
+
+  private async rewound() {
+    const { js, jsm, stream, consumer } = this.deps;
     await rewindAbandoned(jsm, stream, consumer);
-    const pull = await js.consumers.get(stream, consumer);
-    this.loop = this.run(() => pull.fetch({ max_messages: batchSize, expires: FETCH_EXPIRES_MS }));
+    return js.consumers.get(stream, consumer);
   }
 
   async stop(): Promise<void> {
@@ -64,11 +81,13 @@ export class DurableReader implements PartitionReader {
     await this.loop;
   }
 
-  private async run(fetch: () => Promise<ConsumerMessages>): Promise<void> {
+  private async run(fetch: (broken: boolean) => Promise<ConsumerMessages>): Promise<void> {
+    let broken = false;
     while (!this.stopped) {
       let batch: JsMsg[] = [];
       try {
-        const messages = (this.current = await fetch());
+        const messages = (this.current = await fetch(broken));
+        broken = false;
         if (this.stopped) void messages.close();
         for await (const m of messages) {
           batch.push(m);
@@ -81,6 +100,7 @@ export class DurableReader implements PartitionReader {
       } catch (error) {
         if (this.stopped) break;
         this.deps.logger.warn({ err: error, stream: this.deps.stream }, 'log fetch failed; retrying');
+        broken = true;
         await this.pause(1_000);
       } finally {
         this.current = null;

@@ -37,7 +37,7 @@ afterAll(async () => {
 
 eventLogContract('JetStreamEventLog', { place, open: (prefix) => openLog(prefix) });
 
-gatewayBusContract('NatsGatewayBus', () => NatsGatewayBus.open({ servers: SERVERS, logger }));
+gatewayBusContract('NatsGatewayBus', () => NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() }));
 
 const created = (conversationId: string, clientMsgId: string, senderId = 'u_1') =>
   ({ type: 'message.created', conversationId, message: draftMessage(conversationId, senderId, clientMsgId) }) as const;

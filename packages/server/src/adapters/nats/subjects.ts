@@ -25,3 +25,5 @@ export const logSubject = (prefix: string, partition: number, conversationId: st
 export const logSubjects = (prefix: string, partition: number): string => `${prefix}.${partition}.>`;
 
 export const gatewaySubject = (gatewayId: string): string => `gw.${token(gatewayId)}`;
+/** Where any process asks every gateway of one deployment to have its clients catch up. */
+export const resyncSubject = (scope: string): string => `gw-resync.${token(scope)}`;

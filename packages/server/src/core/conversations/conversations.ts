@@ -11,7 +11,11 @@ export class Conversations {
   private readonly log: EventLog;
   private readonly maxGroupMembers: number;
 
-  constructor(deps: { store: Store; log: EventLog; maxGroupMembers: number }) {
+  /** Resolves once the store holds everything the log has (when it may trail it: a cluster). */
+  private readonly storeCatchUp: ((conversationId: null) => Promise<unknown>) | undefined;
+
+  constructor(deps: { store: Store; log: EventLog; maxGroupMembers: number; storeCatchUp?: (conversationId: null) => Promise<unknown> }) {
+    this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.store;
     this.log = deps.log;
     this.maxGroupMembers = deps.maxGroupMembers;
@@ -44,6 +48,9 @@ export class Conversations {
   }
 
   async list(callerId: string, limit: number = LIMITS.defaultChatsLimit, cursor: string | null = null) {
+    // A reconnecting client plans its catch-up from this list (each chat's lastSeq): it must not
+    // be older than the events the client may have missed, or a chat would look caught up.
+    if (cursor === null && this.storeCatchUp) await this.storeCatchUp(null);
     return this.store.conversations(callerId, limit, cursor);
   }
 

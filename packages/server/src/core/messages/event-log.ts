@@ -35,10 +35,11 @@ export interface EventLog {
   subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' }): Promise<Subscription>;
   /**
    * Where a durable consumer (not the log's own commit) writes the store: resolves true once
-   * `consumer` has completed every entry of the conversation appended before the call, false if it
-   * has not within `timeoutMs`. Logs whose commit writes the store need not have it.
+   * `consumer` has completed every entry of the conversation (`null`: of the whole log) appended
+   * before the call, false if it has not within `timeoutMs`. Logs whose commit writes the store
+   * need not have it.
    */
-  caughtUp?(consumer: string, conversationId: string, timeoutMs: number): Promise<boolean>;
+  caughtUp?(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean>;
   /** Entries each named durable consumer has not completed yet (for /metrics); 0 when caught up. */
   lag(consumers: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;

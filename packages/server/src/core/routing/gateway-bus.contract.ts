@@ -32,6 +32,22 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       expect(g2).toEqual([typing(99)]);
     });
 
+    it('asks every subscribed gateway to resync, and stops asking after unsubscribe', async () => {
+      const bus = await open();
+      opened.push(bus);
+      const asked: string[] = [];
+      const a = await bus.subscribe(`ga_${Math.random()}`, () => {}, () => asked.push('a'));
+      await bus.subscribe(`gb_${Math.random()}`, () => {}, () => asked.push('b'));
+      await bus.requestResync();
+      await until(() => asked.length === 2);
+      expect(asked.sort()).toEqual(['a', 'b']);
+      await a.stop();
+      await bus.requestResync();
+      await until(() => asked.length === 3);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(asked.sort()).toEqual(['a', 'b', 'b']);
+    });
+
     it('stops delivering after unsubscribe, and publishing to nobody is fine', async () => {
       const bus = await open();
       opened.push(bus);

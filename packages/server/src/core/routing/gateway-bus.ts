@@ -15,7 +15,17 @@ export interface GatewayBus {
    * once; a gateway that is gone simply misses it (its clients catch up on reconnect).
    */
   publish(gatewayId: string, deliveries: Delivery[]): Promise<void>;
-  /** Receives deliveries addressed to `gatewayId`, in publish order. */
-  subscribe(gatewayId: string, handler: DeliveryHandler): Promise<{ stop(): Promise<void> }>;
+  /**
+   * Receives deliveries addressed to `gatewayId`, in publish order, and calls `onResync` when some
+   * process asks every gateway to resync its clients (requestResync).
+   */
+  subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: () => void): Promise<{ stop(): Promise<void> }>;
+  /** Asks every subscribed gateway to have its clients catch up: deliveries may have been lost. */
+  requestResync(): Promise<void>;
+  /**
+   * `listener` runs each time this process's connection to the bus dropped and came back: what it
+   * published or was sent meanwhile (or just before) may be lost, as the bus is at most once.
+   */
+  onInterrupted(listener: () => void): void;
   close(): Promise<void>;
 }
