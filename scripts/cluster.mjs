@@ -3,6 +3,7 @@
 // two gateways and one worker process (persister, fan-out, notifier). Ctrl-C stops all of them.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 import pg from 'pg';
 
 const main = fileURLToPath(new URL('../packages/server/dist/main.js', import.meta.url));
@@ -18,7 +19,10 @@ const workerPort = Number(process.env.CLUSTER_WORKER_PORT ?? 8090);
 
 async function ensureDatabase() {
   if (process.env.DATABASE_URL) return;
-  const client = new pg.Client({ connectionString: adminUrl });
+  // A URL without a user means the OS user (as the server does), even where $USER is unset.
+  const url = new URL(adminUrl);
+  if (!url.username) url.username = process.env.PGUSER ?? os.userInfo().username;
+  const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
   if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
