@@ -4,6 +4,7 @@
 import type { SearchResult } from '@messenger/protocol';
 import { makeSnippet, queryTerms } from '../../core/search/text.js';
 import type { SearchQuery } from '../../core/store.js';
+import type { PoolClient } from 'pg';
 import type { PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
 
@@ -44,6 +45,13 @@ const CONVERSATION_PROBE_MAX = 50;
 const FIRST_WINDOW_DAYS = 1;
 const SPARSE = 10_000;
 const YEAR_DAYS = 365;
+
+/** A prefix under more words than this stays a prefix match. */
+const PREFIX_WORDS_MAX = 64;
+/** A prefix item in tsquery text: 'word':* (quotes doubled, backslashes escaped). */
+const PREFIX_ITEM = /'((?:[^'\\]|''|\\.)*)':\*/g;
+const unquote = (s: string) => s.replace(/''/g, "'").replace(/\\(.)/g, '$1');
+const quote = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 
 interface Candidate {
   conversation_id: string;
@@ -120,14 +128,15 @@ export class PostgresSearch {
         [viewerId, ...tsq.params],
       );
       if (!head) return [];
+      const tsquery = await expandPrefixes(client, head.q);
       let candidates: Candidate[] = [];
       if (conversationId !== null || Number(head.chats) <= CONVERSATION_PROBE_MAX) {
-        ({ rows: candidates } = await client.query<Candidate>({ name: 'messenger.search.conversations', text: BY_CONVERSATION, values: [viewerId, want, conversationId, head.q] }));
+        ({ rows: candidates } = await client.query<Candidate>({ name: 'messenger.search.conversations', text: BY_CONVERSATION, values: [viewerId, want, conversationId, tsquery] }));
       } else {
         const today = Math.floor(Date.now() / 86_400_000);
         for (let days: number | null = FIRST_WINDOW_DAYS; ; ) {
           const [name, text] = days === null ? ['messenger.search.all', BY_ALL] : ['messenger.search.window', BY_WINDOW];
-          ({ rows: candidates } = await client.query<Candidate>({ name, text, values: [viewerId, want, days === null ? null : today - days, head.q] }));
+          ({ rows: candidates } = await client.query<Candidate>({ name, text, values: [viewerId, want, days === null ? null : today - days, tsquery] }));
           if (candidates.length >= want || days === null) break;
           const hits = Number(candidates[0]?.hits ?? 0);
           const next: number = Math.ceil(days * Math.min(8, Math.max(2, (1.5 * want) / Math.max(1, candidates.length))));
@@ -151,4 +160,27 @@ export class PostgresSearch {
       return { conversationId: message.conversationId, message, snippet, highlights };
     });
   }
+}
+
+/**
+ * The same query with each prefix item spelled out as the words under it ('cafe':* becomes
+ * ( 'cafe' | 'cafes' )), which GIN intersects entry by entry instead of collecting every
+ * occurrence of every such word first. Same matches: search_lexemes holds every indexed word.
+ */
+export async function expandPrefixes(client: PoolClient, q: string): Promise<string> {
+  const prefixes = [...new Set([...q.matchAll(PREFIX_ITEM)].map((m) => unquote(m[1]!)))];
+  if (prefixes.length === 0) return q;
+  const { rows } = await client.query<{ prefix: string; words: string[] }>({
+    name: 'messenger.search.prefixes',
+    text: `SELECT p.prefix, ARRAY(SELECT lexeme FROM search_lexemes
+                                    WHERE lexeme >= p.prefix AND lexeme < p.prefix || U&'\\+10FFFF' ORDER BY lexeme LIMIT $2) AS words
+             FROM unnest($1::text[]) AS p(prefix)`,
+    values: [prefixes, PREFIX_WORDS_MAX + 1],
+  });
+  const words = new Map(rows.map((r) => [r.prefix, r.words.filter((w) => w.startsWith(r.prefix))]));
+  return q.replace(PREFIX_ITEM, (item, raw: string) => {
+    const under = words.get(unquote(raw));
+    if (!under || under.length === 0 || under.length > PREFIX_WORDS_MAX) return item;
+    return `( ${under.map(quote).join(' | ')} )`;
+  });
 }
