@@ -40,14 +40,17 @@ const CONVERSATION_PROBE_MAX = 50;
  * (by what the last one yielded, at most 8x) until it holds CANDIDATES visible ones. A window is
  * only a lower bound on the day (btree_gin would match an upper bound against every older day),
  * and it costs what the days in it hold, so a rare query (fewer than SPARSE matches a year, going
- * by the last window) drops the bound instead: then it costs what it matches.
+ * by the last window) or one that would need more than MAX_WINDOW_DAYS drops the bound instead:
+ * then it costs what it matches.
  */
 const FIRST_WINDOW_DAYS = 1;
-const SPARSE = 10_000;
+const SPARSE = 20_000;
 const YEAR_DAYS = 365;
+/** A wider window costs more than fetching every match of all but the commonest words. */
+const MAX_WINDOW_DAYS = 16;
 
 /** A prefix under more words than this stays a prefix match. */
-const PREFIX_WORDS_MAX = 64;
+const PREFIX_WORDS_MAX = 256;
 /** A prefix item in tsquery text: 'word':* (quotes doubled, backslashes escaped). */
 const PREFIX_ITEM = /'((?:[^'\\]|''|\\.)*)':\*/g;
 const unquote = (s: string) => s.replace(/''/g, "'").replace(/\\(.)/g, '$1');
@@ -140,7 +143,7 @@ export class PostgresSearch {
           if (candidates.length >= want || days === null) break;
           const hits = Number(candidates[0]?.hits ?? 0);
           const next: number = Math.ceil(days * Math.min(8, Math.max(2, (1.5 * want) / Math.max(1, candidates.length))));
-          days = next >= YEAR_DAYS || (hits * YEAR_DAYS) / days < SPARSE ? null : next;
+          days = next > MAX_WINDOW_DAYS || (hits * YEAR_DAYS) / days < SPARSE ? null : next;
         }
       }
       // Best rank first (higher is better in PostgreSQL); the sort is stable, so ties stay newest first.
