@@ -138,6 +138,7 @@ export class PostgresConversations {
            FROM unnest($1::text[], $2::text[]) AS k(conversation_id, user_id)
            JOIN members m ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id`,
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+        'messenger.memberships',
       );
       const found = new Map(rows.map((row) => [JSON.stringify([row.conversation_id, row.user_id]), row]));
       return pairs.map((pair) => {
@@ -180,6 +181,7 @@ export class PostgresConversations {
     const rows = await this.db.query<{ conversation_id: string; user_id: string }>(
       'SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1::text[])',
       [ids],
+      'messenger.member-ids',
     );
     const found = new Map<string, string[]>(ids.map((id) => [id, []]));
     for (const row of rows) found.get(row.conversation_id)!.push(row.user_id);
@@ -196,7 +198,7 @@ export class PostgresConversations {
   }
 
   async lastSeq(conversationId: string): Promise<number> {
-    const [row] = await this.db.query<{ last_seq: string }>('SELECT last_seq FROM conversations WHERE id = $1', [conversationId]);
+    const [row] = await this.db.query<{ last_seq: string }>('SELECT last_seq FROM conversations WHERE id = $1', [conversationId], 'messenger.last-seq');
     return row ? Number(row.last_seq) : 0;
   }
 

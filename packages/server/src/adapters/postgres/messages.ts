@@ -133,7 +133,7 @@ export class PostgresMessages {
   }
 
   async message(conversationId: string, messageId: string): Promise<Message | null> {
-    const [row] = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 AND m.id = $2`, [conversationId, messageId]);
+    const [row] = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 AND m.id = $2`, [conversationId, messageId], 'messenger.message.one');
     return row ? toMessage(row) : null;
   }
 
@@ -150,6 +150,7 @@ export class PostgresMessages {
            JOIN message_keys k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
            JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq`,
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+        'messenger.message.by-client-ids',
       );
       const found = new Map(rows.map((row) => [JSON.stringify([row.key_sender_id, row.key_client_msg_id]), toMessage(row)]));
       return pairs.map((pair) => found.get(JSON.stringify(pair)) ?? null);

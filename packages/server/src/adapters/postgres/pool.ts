@@ -70,9 +70,13 @@ export class PgDb {
     this.pool = pool;
   }
 
-  async query<R extends QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+  /**
+   * `name` makes it a prepared statement (parsed and planned once per connection): for the
+   * statements every send or delivery runs.
+   */
+  async query<R extends QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
     try {
-      return (await this.pool.query<R>(sql, params)).rows;
+      return (await (name ? this.pool.query<R>({ name, text: sql, values: params }) : this.pool.query<R>(sql, params))).rows;
     } catch (err) {
       throw toAppError(err);
     }
