@@ -11,6 +11,8 @@ export interface MessageIndex {
   add(rowid: number, body: string, conversationId: string): void;
   put(message: { conversationId: string; seq: number; body: string }): void;
   remove(conversationId: string, seq: number): void;
+  /** End of a batch of changes, still inside its transaction. */
+  flush?(): void;
 }
 
 export class SqliteMessages {
@@ -103,6 +105,7 @@ export class SqliteMessages {
           break;
       }
     }
+    this.index?.flush?.();
   }
 
   apply(records: LogRecord[]): void {

@@ -125,4 +125,15 @@ export const MIGRATIONS: Migration[] = [
   },
   // The chat list's unread count reads only this index (no table lookups).
   `CREATE INDEX messages_unread ON messages (conversation_id, seq, sender_id) WHERE deleted_at IS NULL;`,
+  // Every word of the search index's text column, so a prefix query can name the words it means:
+  // FTS5 answers "word"* by merging the whole doclist of every word under it first. Kept by
+  // SqliteSearch as it indexes; filled here once from the index itself.
+  (db) => {
+    db.exec(`
+      CREATE TABLE search_words (word TEXT PRIMARY KEY) WITHOUT ROWID;
+      CREATE VIRTUAL TABLE temp.migrate_search_words USING fts5vocab(main, message_fts, col);
+      INSERT OR IGNORE INTO search_words (word) SELECT term FROM temp.migrate_search_words WHERE col = 'text';
+      DROP TABLE temp.migrate_search_words;
+    `);
+  },
 ];

@@ -16,21 +16,30 @@ import type { MessageRow } from './rows.js';
 /** Up to this many conversations are named in the index query itself. */
 const CONVERSATION_FILTER_MAX = 300;
 const CANDIDATES = 200;
-
-function termsQuery(q: string): string | null {
-  const parts = queryTerms(q).map((t) =>
-    t.kind === 'prefix' ? `"${t.text.replace(/"/g, '')}"*` : `"${t.tokens.join(' ').replace(/"/g, '')}"`,
-  );
-  return parts.length > 0 ? `text : (${parts.join(' AND ')})` : null;
-}
+/** A prefix under more words than this stays a prefix query. */
+const PREFIX_WORDS_MAX = 256;
+const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
 
 type Hit = MessageRow & { score: number; rid: number };
 
 export class SqliteSearch implements MessageIndex {
   private readonly s;
+  /** Texts in the scratch table whose words are not in search_words yet (see flush). */
+  private pending = 0;
 
   constructor(db: Db) {
+    // The index's own tokenizer, on a one-row scratch table of this connection: the words it makes
+    // of a text are exactly the words the index gets.
+    db.exec(`
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_scratch USING fts5(text, ${TOKENIZE}, detail = none, content = '');
+      CREATE VIRTUAL TABLE IF NOT EXISTS temp.search_scratch_words USING fts5vocab(temp, search_scratch, row);
+    `);
     this.s = {
+      scratchPut: db.prepare('INSERT INTO temp.search_scratch (rowid, text) VALUES (?, ?)'),
+      scratchWords: db.prepare<[], { term: string }>('SELECT term FROM temp.search_scratch_words'),
+      scratchClear: db.prepare("INSERT INTO temp.search_scratch (search_scratch) VALUES ('delete-all')"),
+      addWord: db.prepare('INSERT OR IGNORE INTO search_words (word) VALUES (?)'),
+      wordsUnder: db.prepare<[string, string, number], { word: string }>('SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?'),
       rowid: db.prepare<[string, number], { rowid: number }>('SELECT rowid FROM messages WHERE conversation_id = ? AND seq = ?'),
       remove: db.prepare('DELETE FROM message_fts WHERE rowid = ?'),
       insert: db.prepare('INSERT INTO message_fts (rowid, text, conv) VALUES (?, ?, ?)'),
@@ -51,7 +60,45 @@ export class SqliteSearch implements MessageIndex {
   }
 
   add(rowid: number, body: string, conversationId: string): void {
-    if (body.length > 0) this.s.insert.run(rowid, indexText(body), conversationToken(conversationId));
+    if (body.length === 0) return;
+    const text = indexText(body);
+    this.s.insert.run(rowid, text, conversationToken(conversationId));
+    this.s.scratchPut.run(++this.pending, text);
+  }
+
+  /** Adds the words of the texts indexed since the last call to search_words, in the same transaction. */
+  flush(): void {
+    if (this.pending === 0) return;
+    for (const { term } of this.s.scratchWords.all()) this.s.addWord.run(term);
+    this.s.scratchClear.run();
+    this.pending = 0;
+  }
+
+  /** The words the index makes of `text`. */
+  private words(text: string): string[] {
+    this.flush();
+    this.s.scratchPut.run(1, text);
+    const words = this.s.scratchWords.all().map((r) => r.term);
+    this.s.scratchClear.run();
+    return words;
+  }
+
+  /**
+   * The FTS5 query for `q`, each prefix spelled out as the words under it ("proj"* becomes
+   * ("project" OR "projet")): FTS5 walks those newest first and stops, where a prefix would first
+   * merge every occurrence of every such word. Same matches: search_words holds every indexed word.
+   */
+  private termsQuery(q: string): string | null {
+    const parts = queryTerms(q).map((t) => {
+      if (t.kind === 'phrase') return `"${t.tokens.join(' ').replace(/"/g, '')}"`;
+      const prefix = `"${t.text.replace(/"/g, '')}"*`;
+      const folded = this.words(t.text);
+      if (folded.length !== 1) return prefix;
+      const under = this.s.wordsUnder.all(folded[0]!, `${folded[0]!}\u{10FFFF}`, PREFIX_WORDS_MAX + 1).map((r) => r.word);
+      if (under.length === 0 || under.length > PREFIX_WORDS_MAX || !under.every((w) => w.startsWith(folded[0]!))) return prefix;
+      return `(${under.map((w) => `"${w.replace(/"/g, '""')}"`).join(' OR ')})`;
+    });
+    return parts.length > 0 ? `text : (${parts.join(' AND ')})` : null;
   }
 
   put(message: { conversationId: string; seq: number; body: string }): void {
@@ -67,7 +114,7 @@ export class SqliteSearch implements MessageIndex {
   }
 
   search(viewerId: string, query: SearchQuery, hydrate: (rows: MessageRow[]) => Message[]): SearchResult[] {
-    const terms = termsQuery(query.q);
+    const terms = this.termsQuery(query.q);
     if (!terms) return [];
     const conversations = query.conversationId ? [query.conversationId] : this.s.conversations.all(viewerId).map((r) => r.conversation_id);
     if (conversations.length === 0) return [];
