@@ -41,6 +41,7 @@ const DEFAULTS = { streamPrefix: 'log', partitions: 4, replicas: 1, duplicateWin
 
 export class JetStreamEventLog implements EventLog {
   private readonly readers = new Set<PartitionReader[]>();
+  private readonly wholeLogChecks = new Map<string, FreshRuns<boolean>>();
   private closed = false;
   /** Publishes leave in call order even when dedup lookups finish out of order. */
   private publishTurn: Promise<void> = Promise.resolve();
@@ -140,6 +141,15 @@ export class JetStreamEventLog implements EventLog {
    * just-acknowledged write waits on this first.
    */
   async caughtUp(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean> {
+    if (conversationId !== null) return this.checkCaughtUp(consumer, conversationId, timeoutMs);
+    // The whole-log check is asked by every chat-list load (a reconnect storm asks it thousands of
+    // times): callers share one check, each one a check that started after it asked.
+    let runs = this.wholeLogChecks.get(consumer);
+    if (!runs) this.wholeLogChecks.set(consumer, (runs = new FreshRuns(() => this.checkCaughtUp(consumer, null, timeoutMs))));
+    return runs.run();
+  }
+
+  private async checkCaughtUp(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean> {
     const partitions = conversationId === null ? Array.from({ length: this.opts.partitions }, (_, p) => p) : [partitionOf(conversationId, this.opts.partitions)];
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1, deadline - Date.now());
@@ -277,6 +287,38 @@ function serialize(handler: LogHandler): LogHandler {
     queue = run.catch(() => {});
     return run;
   };
+}
+
+/**
+ * Shares runs of `work` among concurrent callers while guaranteeing each caller a run that started
+ * after it called: at most one run at a time, plus one queued for everyone who arrived meanwhile.
+ */
+export class FreshRuns<T> {
+  private running: Promise<T> | null = null;
+  private queued: Promise<T> | null = null;
+
+  constructor(private readonly work: () => Promise<T>) {}
+
+  run(): Promise<T> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start();
+    const queued = this.running
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = null;
+        return this.start();
+      });
+    this.queued = queued;
+    return queued;
+  }
+
+  private start(): Promise<T> {
+    const run: Promise<T> = this.work().finally(() => {
+      if (this.running === run) this.running = null;
+    });
+    this.running = run;
+    return run;
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
