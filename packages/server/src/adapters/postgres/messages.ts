@@ -80,14 +80,32 @@ const HIDE = `INSERT INTO hidden (user_id, conversation_id, seq, message_id)
 const REACT = `INSERT INTO reactions (conversation_id, message_id, user_id, emoji) VALUES ($1, $2, $3, $4)
   ON CONFLICT (conversation_id, message_id, user_id) DO UPDATE SET emoji = excluded.emoji`;
 
-/** Every record but message.created, one statement each. */
+const OLD_LEXEMES = 'SELECT tsvector_to_array(search) AS lexemes FROM messages WHERE conversation_id = $1 AND id = $2 AND search IS NOT NULL';
+
+// The words of a text that left the index (deleted for everyone, or edited) leave search_lexemes
+// unless another message still has them, so no word of a deleted text stays in the database. (A
+// persister of another partition inserting the same rare word at that instant can lose the race:
+// the word is then missing from prefix expansion until a message uses it again.)
+const FORGET_LEXEMES = `
+  DELETE FROM search_lexemes l
+   WHERE l.lexeme = ANY($1::text[])
+     AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.search @@ quote_literal(l.lexeme)::tsquery)`;
+
+/** Runs `change` (which takes a message's text out of the index) and forgets the words only it had. */
+async function withForgottenWords(client: PoolClient, conversationId: string, messageId: string, change: () => Promise<unknown>): Promise<void> {
+  const { rows } = await client.query<{ lexemes: string[] }>(OLD_LEXEMES, [conversationId, messageId]);
+  await change();
+  if (rows[0] && rows[0].lexemes.length > 0) await client.query(FORGET_LEXEMES, [rows[0].lexemes]);
+}
+
+/** Every record but message.created, one statement each (two more where a text leaves the index). */
 async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): Promise<void> {
   switch (r.type) {
     case 'message.updated':
-      await client.query(EDIT, [r.conversationId, r.messageId, r.body, r.editedAt, searchText(r.body)]);
+      await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(EDIT, [r.conversationId, r.messageId, r.body, r.editedAt, searchText(r.body)]));
       break;
     case 'message.deleted':
-      if (r.for === 'everyone') await client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]);
+      if (r.for === 'everyone') await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]));
       else await client.query(HIDE, [r.conversationId, r.messageId, r.userId]);
       break;
     case 'reaction.updated':

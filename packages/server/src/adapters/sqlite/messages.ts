@@ -9,8 +9,9 @@ import { toMessage, type MessageRow } from './rows.js';
 export interface MessageIndex {
   /** A new message, by the rowid its insert got. */
   add(rowid: number, body: string, conversationId: string): void;
-  put(message: { conversationId: string; seq: number; body: string }): void;
-  remove(conversationId: string, seq: number): void;
+  /** `oldBody`: the text the message had, so its words can be forgotten where nothing else has them. */
+  put(message: { conversationId: string; seq: number; body: string }, oldBody?: string): void;
+  remove(conversationId: string, seq: number, oldBody?: string): void;
   /** End of a batch of changes, still inside its transaction. */
   flush?(): void;
 }
@@ -74,9 +75,10 @@ export class SqliteMessages {
           break;
         }
         case 'message.updated': {
+          const before = this.s.byAnyId.get(r.messageId);
           const info = this.s.edit.run(r.body, r.editedAt, r.messageId);
           const row = info.changes > 0 ? this.s.byAnyId.get(r.messageId) : undefined;
-          if (row) this.index?.put({ conversationId: row.conversation_id, seq: row.seq, body: row.body });
+          if (row) this.index?.put({ conversationId: row.conversation_id, seq: row.seq, body: row.body }, before?.body);
           break;
         }
         case 'message.deleted': {
@@ -85,7 +87,7 @@ export class SqliteMessages {
           if (r.for === 'everyone') {
             this.s.tombstone.run(r.at, r.messageId);
             this.s.dropReactions.run(r.messageId);
-            this.index?.remove(row.conversation_id, row.seq);
+            this.index?.remove(row.conversation_id, row.seq, row.body);
           } else {
             this.s.hide.run(r.userId, row.conversation_id, row.seq, row.id);
           }

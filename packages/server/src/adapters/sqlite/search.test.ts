@@ -19,7 +19,7 @@ const created = (seq: number, body: string): LogRecord => {
 };
 
 describe('SqliteSearch word list', () => {
-  it('finds words first written after the prefix already had words, through edits and in batches', async () => {
+  it('finds words first written after the prefix already had words, through edits and in batches; forgets words no indexed text has any more', async () => {
     const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-words-')), 'm.db'));
     const store = new SqliteStore({ db });
     await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
@@ -33,7 +33,14 @@ describe('SqliteSearch word list', () => {
     await store.apply([{ type: 'message.updated', conversationId: 'c_1', messageId: 'm_1', body: 'zebrafish now', editedAt: now(), message: null as never, pos: 4 }]);
     expect(await bodies('zebraf')).toEqual(['zebrafish now']);
     const words = db.prepare("SELECT word FROM search_words WHERE word >= 'zebr' AND word < 'zebs' ORDER BY word").all().map((r) => (r as { word: string }).word);
-    expect(words).toEqual(['zebra', 'zebracorn', 'zebrafish', 'zebrale']);
+    // The edit took "zebra crossing" out of the index, and no other message has those words.
+    expect(words).toEqual(['zebracorn', 'zebrafish', 'zebrale']);
+    expect(db.prepare("SELECT word FROM search_words WHERE word = 'crossing'").all()).toEqual([]);
+    // Deleted for everyone: its words go too, unless another message still has them.
+    await store.apply([created(5, 'zebracorn again'), { type: 'message.deleted', conversationId: 'c_1', messageId: 'm_2', for: 'everyone', userId: 'u_a', at: now(), pos: 6 }]);
+    const left = () => db.prepare("SELECT word FROM search_words WHERE word IN ('zebracorn', 'sighting', 'again')").all().map((r) => (r as { word: string }).word).sort();
+    expect(left()).toEqual(['again', 'zebracorn']);
+    expect(await bodies('zebrac')).toEqual(['zebracorn again']);
     await store.close();
   });
 });

@@ -39,6 +39,8 @@ export class SqliteSearch implements MessageIndex {
       scratchWords: db.prepare<[], { term: string }>('SELECT term FROM temp.search_scratch_words'),
       scratchClear: db.prepare("INSERT INTO temp.search_scratch (search_scratch) VALUES ('delete-all')"),
       addWord: db.prepare('INSERT OR IGNORE INTO search_words (word) VALUES (?)'),
+      dropWord: db.prepare('DELETE FROM search_words WHERE word = ?'),
+      wordUsed: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM message_fts WHERE message_fts MATCH ? LIMIT 1'),
       wordsUnder: db.prepare<[string, string, number], { word: string }>('SELECT word FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?'),
       rowid: db.prepare<[string, number], { rowid: number }>('SELECT rowid FROM messages WHERE conversation_id = ? AND seq = ?'),
       remove: db.prepare('DELETE FROM message_fts WHERE rowid = ?'),
@@ -101,16 +103,28 @@ export class SqliteSearch implements MessageIndex {
     return parts.length > 0 ? `text : (${parts.join(' AND ')})` : null;
   }
 
-  put(message: { conversationId: string; seq: number; body: string }): void {
+  put(message: { conversationId: string; seq: number; body: string }, oldBody?: string): void {
     const row = this.s.rowid.get(message.conversationId, message.seq);
     if (!row) return;
     this.s.remove.run(row.rowid);
     this.add(row.rowid, message.body, message.conversationId);
+    if (oldBody) this.forget(oldBody);
   }
 
-  remove(conversationId: string, seq: number): void {
+  remove(conversationId: string, seq: number, oldBody?: string): void {
     const row = this.s.rowid.get(conversationId, seq);
     if (row) this.s.remove.run(row.rowid);
+    if (oldBody) this.forget(oldBody);
+  }
+
+  /**
+   * A text left the index (deleted for everyone, or edited): its words leave search_words unless
+   * another indexed message still has them, so no word of a deleted text stays in the file.
+   */
+  private forget(oldBody: string): void {
+    for (const word of this.words(indexText(oldBody))) {
+      if (!this.s.wordUsed.get(`text : "${word.replace(/"/g, '""')}"`)) this.s.dropWord.run(word);
+    }
   }
 
   search(viewerId: string, query: SearchQuery, hydrate: (rows: MessageRow[]) => Message[]): SearchResult[] {
