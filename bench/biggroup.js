@@ -6,7 +6,8 @@ import { Histogram, fmt } from './lib/hist.js';
 import { spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect } from './lib/seed.js';
 import path from 'node:path';
-import { cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
+import { client, pool } from './lib/http.js';
+import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -22,9 +23,26 @@ export async function bigGroupBench(opts) {
   const machine = machineInfo();
   log(`# biggroup: ${members} members, ${rate} msg/s for ${duration} s (${msgs} messages), ${gensN} receiver processes (load ${machine.load})`);
   const dataDir = freshDataDir('biggroup');
-  const { users, convs } = await seedDirect(dataDir, { users: members, groups: [Array.from({ length: members }, (_, i) => i)] });
+  // --backend=cluster: the same on this machine's PostgreSQL, NATS and Redis, seeded over HTTP;
+  // --split adds a second process for the workers (persister, fan-out, notifier).
+  const cluster = opts.backend === 'cluster';
+  const limits = { MAX_GROUP_MEMBERS: String(Math.max(members, 2)) };
+  const cpuProf = opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null;
+  const worker =
+    cluster && opts.split === true
+      ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...clusterEnv(dataDir), ...limits, ROLES: 'persister,fanout,notifier' }, readyTimeoutMs: 60_000, cpuProf })
+      : null;
+  const seeded = cluster ? null : await seedDirect(dataDir, { users: members, groups: [Array.from({ length: members }, (_, i) => i)] });
+  const server = await startServer({
+    dataDir,
+    nofile: 1048576,
+    env: cluster ? { ...clusterEnv(dataDir), ...limits, ...(worker ? { ROLES: 'gateway' } : {}) } : limits,
+    readyTimeoutMs: 60_000,
+    cpuProf,
+  });
+  const { users, convs } = seeded ?? (await seedOverHttp(server.url, members));
   const conv = convs[0].id;
-  const server = await startServer({ dataDir, nofile: 1048576, env: { MAX_GROUP_MEMBERS: String(Math.max(members, 2)) }, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  if (cluster) log(`cluster backend${worker ? `, workers in pid ${worker.pid}` : ''}: ${members} users and the group created over HTTP`);
   const sinceSpawn = () => ((performance.now() - server.spawnedAt) / 1000).toFixed(1);
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms; group ${conv} with ${members} members seeded`);
   const report = { machine, command: process.argv.slice(2).join(' '), members, rate, duration, msgs };
@@ -127,5 +145,24 @@ export async function bigGroupBench(opts) {
       await g.kill();
     }
     await server.stop();
+    await worker?.stop();
+  }
+}
+
+/** Cluster mode has no file to seed: users sign up and the first one creates the group, over HTTP. */
+async function seedOverHttp(url, members) {
+  const http = client(url, { maxSockets: 32 });
+  const tag = Date.now().toString(36);
+  try {
+    const users = await pool(members, 32, async (i) => {
+      const r = await http.request('POST', '/v1/users', { body: { username: `bg${tag}_${i}` } });
+      if (r.status !== 201) throw new Error(`sign-up failed: ${r.status} ${JSON.stringify(r.json)}`);
+      return { id: r.json.user.id, apiKey: r.json.apiKey };
+    });
+    const r = await http.request('POST', '/v1/conversations', { body: { memberIds: users.slice(1).map((u) => u.id), title: 'Big group' }, token: users[0].apiKey });
+    if (r.status !== 201) throw new Error(`create group failed: ${r.status} ${JSON.stringify(r.json)}`);
+    return { users, convs: [{ id: r.json.conversation.id, members: users.map((_, i) => i) }] };
+  } finally {
+    http.close();
   }
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Histogram, fmt } from './lib/hist.js';
 import { client, pool } from './lib/http.js';
-import { cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
+import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
@@ -21,17 +21,7 @@ export async function socketBench(opts) {
   // --backend=cluster: the same process with the cluster backend on this machine's PostgreSQL, NATS
   // JetStream and Redis, isolated by a fresh schema, stream prefix and key prefix.
   const cluster = opts.backend === 'cluster';
-  const tagId = `bench_${path.basename(dataDir).replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
-  const env = cluster
-    ? {
-        DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/test',
-        DATABASE_SCHEMA: tagId,
-        NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
-        LOG_STREAM_PREFIX: tagId.replace(/_/g, '-'),
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        REDIS_KEY_PREFIX: `${tagId}:`,
-      }
-    : {};
+  const env = cluster ? clusterEnv(dataDir) : {};
   // --split (cluster): the workers (persister, fan-out, notifier) in a second process, the gateway
   // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
   const split = cluster && opts.split === true;

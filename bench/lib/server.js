@@ -202,3 +202,19 @@ export function serviceCpu() {
   }
   return out;
 }
+
+/**
+ * The environment of a cluster-mode server on this machine's PostgreSQL, NATS JetStream and Redis,
+ * isolated by a schema, stream prefix and key prefix derived from the data directory.
+ */
+export function clusterEnv(dataDir) {
+  const tagId = `bench_${path.basename(dataDir).replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+  return {
+    DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/test',
+    DATABASE_SCHEMA: tagId,
+    NATS_URL: process.env.NATS_URL ?? 'nats://127.0.0.1:4222',
+    LOG_STREAM_PREFIX: tagId.replace(/_/g, '-'),
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: `${tagId}:`,
+  };
+}

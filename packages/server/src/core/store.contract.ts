@@ -101,6 +101,22 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.conversation(conv, 'u_stranger')).toBeNull();
     });
 
+    it('conversationViews equals each member\'s own view, and leaves out non-members', async () => {
+      const { store, alice, bob, conv, send } = await world();
+      const first = await send(alice.id, 'one');
+      await send(bob.id, 'two');
+      await store.apply([record({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: 2 })]);
+      await store.apply([record({ type: 'message.deleted', conversationId: conv, messageId: first.id, for: 'me', userId: bob.id, at: now() })]);
+      await store.setMuted(conv, alice.id, true);
+      const views = await store.conversationViews(conv, [alice.id, bob.id, 'u_stranger']);
+      expect([...views.keys()].sort()).toEqual([alice.id, bob.id].sort());
+      expect(views.get(alice.id)).toEqual(await store.conversation(conv, alice.id));
+      expect(views.get(bob.id)).toEqual(await store.conversation(conv, bob.id));
+      expect(views.get(alice.id)).toMatchObject({ muted: true, unreadCount: 1 });
+      expect(views.get(bob.id)).toMatchObject({ muted: false, unreadCount: 0 });
+      expect((await store.conversationViews(conv, [])).size).toBe(0);
+    });
+
     it('edits, deletes for everyone (tombstone, out of search and preview) and hides for one user', async () => {
       const { store, alice, bob, conv, send } = await world();
       const a = await send(alice.id, 'first secret words');

@@ -99,10 +99,12 @@ export class FanoutWorker {
   private async plan(r: LogRecord): Promise<Outgoing[]> {
     if (r.type === 'conversation.updated') {
       this.members.forget(r.conversationId);
-      // Each member sees their own view (unread count, mute), so this one is built per member.
+      // Each member sees their own view (unread count, mute), so this one is built per member: in
+      // a few statements where the store can (a big group's change is many views at once).
       const out: Outgoing[] = [];
+      const views = await this.store.conversationViews(r.conversationId, r.userIds);
       for (const userId of r.userIds) {
-        const conversation = await this.store.conversation(r.conversationId, userId);
+        const conversation = views.get(userId);
         if (conversation) out.push({ userIds: [userId], event: { type: 'conversation.updated', conversation } });
       }
       return out;

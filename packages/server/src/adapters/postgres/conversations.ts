@@ -17,6 +17,7 @@ const LAST_KNOWN_MAX = 200_000;
 type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 type ViewRow = Nullable<MessageRow> & {
+  conv_viewer: string;
   conv_id: string;
   conv_kind: 'direct' | 'group';
   conv_title: string | null;
@@ -45,25 +46,20 @@ interface MembershipRow {
   muted: boolean;
 }
 
-// $1 viewer, $2 limit; `filter` picks the viewer's chats. The page is cut first, so the LATERALs run
-// only for the chats shown, not for every chat the viewer has.
-const views = (filter: string) => `
-  WITH page AS (
-    SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
-           me.joined_seq, me.read_seq, me.muted
-      FROM members me JOIN conversations c ON c.id = me.conversation_id
-     WHERE me.user_id = $1 AND ${filter}
-     ORDER BY c.last_activity_at DESC, c.id DESC
-     LIMIT $2
-  )
-  SELECT p.id AS conv_id, p.kind AS conv_kind, p.title AS conv_title, p.created_at AS conv_created_at,
+/**
+ * Conversations as their viewers see them: `page` selects (conversation, viewer) rows with the
+ * viewer's membership columns, `viewer` names the viewer in the rest of the statement.
+ */
+const viewSql = (o: { page: string; viewer: string; order: string }) => `
+  WITH page AS (${o.page})
+  SELECT p.viewer AS conv_viewer, p.id AS conv_id, p.kind AS conv_kind, p.title AS conv_title, p.created_at AS conv_created_at,
          p.last_seq AS conv_last_seq, p.muted AS conv_muted,
          to_char(p.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS conv_cursor_at,
          lm.*, unread.n AS unread
     FROM page p
     LEFT JOIN LATERAL (
       SELECT ${MESSAGE_COLUMNS} FROM messages m
-       WHERE m.conversation_id = p.id AND m.seq > p.joined_seq AND ${notHiddenFor('$1')}
+       WHERE m.conversation_id = p.id AND m.seq > p.joined_seq AND ${notHiddenFor(o.viewer)}
        ORDER BY m.seq DESC LIMIT 1
     ) lm ON true
     CROSS JOIN LATERAL (
@@ -73,11 +69,35 @@ const views = (filter: string) => `
       SELECT count(*)::int AS n FROM (
         SELECT 1 FROM messages m
          WHERE m.conversation_id = p.id AND m.seq > GREATEST(p.read_seq, p.joined_seq)
-           AND m.sender_id <> $1 AND m.deleted_at IS NULL AND ${notHiddenFor('$1')}
+           AND m.sender_id <> ${o.viewer} AND m.deleted_at IS NULL AND ${notHiddenFor(o.viewer)}
          LIMIT GREATEST(p.last_seq - GREATEST(p.read_seq, p.joined_seq), 0)
       ) u
     ) unread
-   ORDER BY p.last_activity_at DESC, p.id DESC`;
+   ${o.order}`;
+
+// $1 viewer, $2 limit; `filter` picks the viewer's chats. The page is cut first, so the LATERALs run
+// only for the chats shown, not for every chat the viewer has.
+const views = (filter: string) =>
+  viewSql({
+    page: `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
+                  me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted
+             FROM members me JOIN conversations c ON c.id = me.conversation_id
+            WHERE me.user_id = $1 AND ${filter}
+            ORDER BY c.last_activity_at DESC, c.id DESC
+            LIMIT $2`,
+    viewer: '$1',
+    order: 'ORDER BY p.last_activity_at DESC, p.id DESC',
+  });
+
+// $1 conversation, $2 viewers: one conversation as each of them sees it, in one statement.
+const FOR_VIEWERS = viewSql({
+  page: `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
+                me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted
+           FROM members me JOIN conversations c ON c.id = me.conversation_id
+          WHERE me.conversation_id = $1 AND me.user_id = ANY($2::text[])`,
+  viewer: 'p.viewer',
+  order: '',
+});
 
 const PAGE = views('($3::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($3::timestamptz, $4::text))');
 const ONE = views('c.id = $3');
@@ -204,8 +224,20 @@ export class PostgresConversations {
 
   async view(conversationId: string, viewerId: string): Promise<Conversation | null> {
     const rows = await this.db.query<ViewRow>(ONE, [viewerId, 1, conversationId]);
-    const [view] = await this.toViews(rows, viewerId);
+    const [view] = await this.toViews(rows);
     return view ?? null;
+  }
+
+  /** Two statements whatever the number of viewers (not one view, and one member list, per viewer). */
+  async viewsFor(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
+    if (viewerIds.length === 0) return new Map();
+    const rows = await this.db.query<ViewRow>(FOR_VIEWERS, [conversationId, viewerIds]);
+    const views = await this.toViews(rows, { keepPlaces: true });
+    const out = new Map<string, Conversation>();
+    views.forEach((view, i) => {
+      if (view) out.set(rows[i]!.conv_viewer, view);
+    });
+    return out;
   }
 
   async page(viewerId: string, limit: number, cursor: string | null): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
@@ -219,7 +251,7 @@ export class PostgresConversations {
     const shown = more ? rows.slice(0, limit) : rows;
     const last = shown[shown.length - 1];
     return {
-      conversations: await this.toViews(shown, viewerId),
+      conversations: await this.toViews(shown),
       nextCursor: more && last ? encodeCursor([last.conv_cursor_at, last.conv_id]) : null,
     };
   }
@@ -250,14 +282,20 @@ export class PostgresConversations {
   }
 
   /** Adds the members of every chat in one query; a chat whose member list lacks the viewer is dropped. */
-  private async toViews(rows: ViewRow[], viewerId: string): Promise<Conversation[]> {
+  /**
+   * Rows whose viewer is not a member (any more) are dropped, so the result can be shorter than
+   * `rows`; with `keepPlaces` they are null instead, so the result lines up with `rows`.
+   */
+  private async toViews(rows: ViewRow[]): Promise<Conversation[]>;
+  private async toViews(rows: ViewRow[], opts: { keepPlaces: true }): Promise<(Conversation | null)[]>;
+  private async toViews(rows: ViewRow[], opts?: { keepPlaces: true }): Promise<(Conversation | null)[]> {
     if (rows.length === 0) return [];
     const memberRows = await this.db.query<MemberRow>(
       `SELECT m.conversation_id, m.user_id, u.username, u.display_name, m.read_seq, m.delivered_seq
          FROM members m JOIN users u ON u.id = m.user_id
         WHERE m.conversation_id = ANY($1::text[])
         ORDER BY m.conversation_id, m.joined_seq, m.user_id`,
-      [rows.map((r) => r.conv_id)],
+      [[...new Set(rows.map((r) => r.conv_id))]],
     );
     const members = new Map<string, Member[]>();
     for (const m of memberRows) {
@@ -265,10 +303,10 @@ export class PostgresConversations {
       list.push({ userId: m.user_id, username: m.username, displayName: m.display_name, readSeq: Number(m.read_seq), deliveredSeq: Number(m.delivered_seq) });
       members.set(m.conversation_id, list);
     }
-    return rows.flatMap((row) => {
+    const views = rows.map((row): Conversation | null => {
       const list = members.get(row.conv_id) ?? [];
-      if (!list.some((m) => m.userId === viewerId)) return [];
-      return [{
+      if (!list.some((m) => m.userId === row.conv_viewer)) return null;
+      return {
         id: row.conv_id,
         kind: row.conv_kind,
         title: row.conv_title,
@@ -278,7 +316,8 @@ export class PostgresConversations {
         lastMessage: row.id === null ? null : toMessage(row as MessageRow),
         unreadCount: row.unread,
         muted: row.conv_muted,
-      }];
+      };
     });
+    return opts?.keepPlaces ? views : views.filter((v): v is Conversation => v !== null);
   }
 }

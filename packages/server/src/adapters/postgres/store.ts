@@ -66,6 +66,7 @@ export class PostgresStore implements Store {
   async conversationKind(conversationId: string): Promise<'direct' | 'group' | null> { return this.convs.kind(conversationId); }
   async conversation(conversationId: string, viewerId: string): Promise<Conversation | null> { return this.convs.view(conversationId, viewerId); }
   async conversations(viewerId: string, limit: number, cursor: string | null) { return this.convs.page(viewerId, limit, cursor); }
+  async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> { return this.convs.viewsFor(conversationId, viewerIds); }
   async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> { return this.convs.setMuted(conversationId, userId, muted); }
   async lastSeq(conversationId: string): Promise<number> { return this.convs.lastSeq(conversationId); }
   async contacts(userId: string): Promise<string[]> { return this.convs.contacts(userId); }

@@ -37,6 +37,15 @@ export class SqliteStore implements Store {
   async memberIds(conversationId: string): Promise<string[]> { return this.convs.memberIds(conversationId); }
   async conversationKind(conversationId: string): Promise<'direct' | 'group' | null> { return this.convs.kind(conversationId); }
   async conversation(conversationId: string, viewerId: string): Promise<Conversation | null> { return this.convs.view(conversationId, viewerId); }
+  /** In-process SQLite: one view per viewer is cheap enough (no round trips). */
+  async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
+    const out = new Map<string, Conversation>();
+    for (const viewerId of viewerIds) {
+      const view = this.convs.view(conversationId, viewerId);
+      if (view) out.set(viewerId, view);
+    }
+    return out;
+  }
   async conversations(viewerId: string, limit: number, cursor: string | null) { return this.convs.page(viewerId, limit, cursor); }
   async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> { this.convs.setMuted(conversationId, userId, muted); }
   async lastSeq(conversationId: string): Promise<number> { return this.convs.lastSeq(conversationId); }
