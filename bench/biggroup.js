@@ -4,9 +4,8 @@
 // (message, member) deliveries; every member must get every message exactly once.
 import { Histogram, fmt } from './lib/hist.js';
 import { spawnChild } from './lib/fleet-ctl.js';
-import { seedDirect } from './lib/seed.js';
+import { seedDirect, seedOverHttp } from './lib/seed.js';
 import path from 'node:path';
-import { client, pool } from './lib/http.js';
 import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
 import { writeReport } from './socket.js';
 
@@ -40,7 +39,7 @@ export async function bigGroupBench(opts) {
     readyTimeoutMs: 60_000,
     cpuProf,
   });
-  const { users, convs } = seeded ?? (await seedOverHttp(server.url, members));
+  const { users, convs } = seeded ?? (await seedOverHttp(server.url, { users: members, groups: [Array.from({ length: members }, (_, i) => i)] }));
   const conv = convs[0].id;
   if (cluster) log(`cluster backend${worker ? `, workers in pid ${worker.pid}` : ''}: ${members} users and the group created over HTTP`);
   const sinceSpawn = () => ((performance.now() - server.spawnedAt) / 1000).toFixed(1);
@@ -149,20 +148,3 @@ export async function bigGroupBench(opts) {
   }
 }
 
-/** Cluster mode has no file to seed: users sign up and the first one creates the group, over HTTP. */
-async function seedOverHttp(url, members) {
-  const http = client(url, { maxSockets: 32 });
-  const tag = Date.now().toString(36);
-  try {
-    const users = await pool(members, 32, async (i) => {
-      const r = await http.request('POST', '/v1/users', { body: { username: `bg${tag}_${i}` } });
-      if (r.status !== 201) throw new Error(`sign-up failed: ${r.status} ${JSON.stringify(r.json)}`);
-      return { id: r.json.user.id, apiKey: r.json.apiKey };
-    });
-    const r = await http.request('POST', '/v1/conversations', { body: { memberIds: users.slice(1).map((u) => u.id), title: 'Big group' }, token: users[0].apiKey });
-    if (r.status !== 201) throw new Error(`create group failed: ${r.status} ${JSON.stringify(r.json)}`);
-    return { users, convs: [{ id: r.json.conversation.id, members: users.map((_, i) => i) }] };
-  } finally {
-    http.close();
-  }
-}

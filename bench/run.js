@@ -11,7 +11,7 @@
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
 //   node bench/run.js sockets [--count=100000] [--sources=8] [--gens=4] [--hold=60]   idle sockets per gateway
 //   node bench/run.js biggroup [--members=1000] [--rate=5] [--duration=20] [--backend=cluster [--split]]   fan-out to one big group
-//   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20]                 kill -9 + restart, SDK reconnect
+//   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20] [--backend=cluster]                 kill -9 + restart, SDK reconnect
 //   node bench/run.js soak [--minutes=30] [--rate=125] [--clients=200]                reconnect churn, RSS + p99 plot
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';

@@ -6,9 +6,9 @@
 // (resync) again, messages lost (acked, never seen by the recipient), duplicates, server RSS/CPU.
 import { Histogram, fmt } from './lib/hist.js';
 import { spawnFleet } from './lib/fleet-ctl.js';
-import { seedDirect } from './lib/seed.js';
+import { seedDirect, seedOverHttp } from './lib/seed.js';
 import path from 'node:path';
-import { acceptQueue, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats, tcpExt } from './lib/server.js';
+import { acceptQueue, clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats, tcpExt } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -25,9 +25,13 @@ export async function stormBench(opts) {
   const machine = machineInfo();
   log(`# storm: ${clientsN} SDK clients (${clientsN / 2} direct chats) in ${procs} processes, ${rate} msg/s, kill -9 + restart (load ${machine.load})`);
   const dataDir = freshDataDir('storm');
-  const seeded = await seedDirect(dataDir, { users: clientsN, pairs: true });
+  // --backend=cluster: one process with every role on this machine's PostgreSQL, NATS and Redis
+  // (kill -9 takes the gateway and the workers down together), seeded over HTTP.
+  const env = opts.backend === 'cluster' ? clusterEnv(dataDir) : {};
+  let seeded = opts.backend === 'cluster' ? null : await seedDirect(dataDir, { users: clientsN, pairs: true });
   const port = 18000 + Math.floor(Math.random() * 2000);
-  let server = await startServer({ dataDir, port, nofile: 1048576 });
+  let server = await startServer({ dataDir, port, nofile: 1048576, env, readyTimeoutMs: 60_000 });
+  seeded ??= await seedOverHttp(server.url, { users: clientsN, pairs: true });
   const serverProf = opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null;
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url}`);
   const report = { machine, command: process.argv.slice(2).join(' '), clients: clientsN, procs, rate, genNice: opts.genNice ?? 10, client: `SDK (packages/sdk/dist MessengerClient) over ${opts.client === 'ws' ? 'the ws package' : 'bench/lib/raw-ws.js'}` };
@@ -88,7 +92,7 @@ export async function stormBench(opts) {
     log(`server killed (SIGKILL) at ${((killAt - t0) / 1000).toFixed(1)} s; restarting on the same DATA_DIR and port ${port}`);
     const sys0 = systemStats();
     const tcp0 = tcpExt();
-    server = await startServer({ dataDir, port, nofile: 1048576, readyTimeoutMs: 60_000, cpuProf: serverProf });
+    server = await startServer({ dataDir, port, nofile: 1048576, env, readyTimeoutMs: 60_000, cpuProf: serverProf });
     const readyAt = performance.now();
     prevSt = procStats(server.pid);
     const stormSt0 = prevSt;

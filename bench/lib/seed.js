@@ -3,6 +3,7 @@
 // before the server starts. 100k users take a few seconds instead of minutes of HTTP sign-ups.
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { client, pool } from './http.js';
 
 const dist = (p) => new URL(`../../packages/server/dist/${p}`, import.meta.url).href;
 
@@ -50,4 +51,34 @@ export async function seedDirect(dataDir, opts) {
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   return { users, convs };
+}
+
+/**
+ * Cluster mode has no file to seed: the same shapes as seedDirect (opts: { users, pairs, groups }),
+ * created over HTTP on a running server. Returns { users: [{id, apiKey}], convs: [{id, members}] }.
+ */
+export async function seedOverHttp(url, opts) {
+  const http = client(url, { maxSockets: 32 });
+  const tag = Date.now().toString(36);
+  try {
+    const users = await pool(opts.users, 32, async (i) => {
+      const r = await http.request('POST', '/v1/users', { body: { username: `hs${tag}_${i}` } });
+      if (r.status !== 201) throw new Error(`sign-up failed: ${r.status} ${JSON.stringify(r.json)}`);
+      return { id: r.json.user.id, apiKey: r.json.apiKey };
+    });
+    const wanted = [];
+    if (opts.pairs) for (let i = 0; i + 1 < users.length; i += 2) wanted.push({ members: [i, i + 1], body: { memberIds: [users[i + 1].id] } });
+    for (const [g, members] of (opts.groups ?? []).entries()) {
+      wanted.push({ members, body: { memberIds: members.slice(1).map((i) => users[i].id), title: `Big group ${g}` } });
+    }
+    const convs = await pool(wanted.length, 32, async (k) => {
+      const { members, body } = wanted[k];
+      const r = await http.request('POST', '/v1/conversations', { body, token: users[members[0]].apiKey });
+      if (r.status !== 201 && r.status !== 200) throw new Error(`create conversation failed: ${r.status} ${JSON.stringify(r.json)}`);
+      return { id: r.json.conversation.id, members };
+    });
+    return { users, convs };
+  } finally {
+    http.close();
+  }
 }
