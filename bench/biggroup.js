@@ -3,7 +3,7 @@
 // --duration s. Latency = due time in the body -> receipt at each member, over all
 // (message, member) deliveries; every member must get every message exactly once.
 import { Histogram, fmt } from './lib/hist.js';
-import { spawnChild } from './lib/fleet-ctl.js';
+import { closeChildren, spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp } from './lib/seed.js';
 import path from 'node:path';
 import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
@@ -137,12 +137,7 @@ export async function bigGroupBench(opts) {
     out(`server CPU ${r.serverCpuPct.toFixed(0)}%, RSS ${r.serverRssMiB.toFixed(0)} MiB; machine ${JSON.stringify(r.machine)}`);
     writeReport(report, 'biggroup');
   } finally {
-    for (const g of gens) {
-      try {
-        await g.request({ type: 'close' }, 'closed', 10_000);
-      } catch {}
-      await g.kill();
-    }
+    await closeChildren(gens);
     await server.stop();
     await worker?.stop();
   }

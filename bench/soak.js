@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
-import { spawnFleet } from './lib/fleet-ctl.js';
+import { closeChildren, spawnFleet } from './lib/fleet-ctl.js';
 import { seedDirect } from './lib/seed.js';
 import { cpuPercent, freshDataDir, machineInfo, machineShare, procStats, ROOT, startServer, systemStats } from './lib/server.js';
 import { writeReport } from './socket.js';
@@ -158,12 +158,7 @@ export async function soakBench(opts) {
     }
     writeReport(report, 'soak');
   } finally {
-    for (const f of fleets) {
-      try {
-        await f.request({ type: 'close' }, 'closed', 10_000);
-      } catch {}
-      await f.kill();
-    }
+    await closeChildren(fleets);
     await server.stop();
   }
 }

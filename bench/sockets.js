@@ -6,7 +6,7 @@
 import { execSync } from 'node:child_process';
 import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
-import { spawnChild } from './lib/fleet-ctl.js';
+import { closeChildren, spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect } from './lib/seed.js';
 import { acceptQueue, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
 import { writeReport } from './socket.js';
@@ -152,12 +152,7 @@ export async function socketsBench(opts) {
     out(`machine during hold: ${JSON.stringify(report.hold.machine)}; generator RSS MiB ${report.hold.generatorsRssMiB.join('/')}`);
     writeReport(report, 'sockets');
   } finally {
-    for (const g of gens) {
-      try {
-        await g.request({ type: 'close' }, 'closed', 10_000);
-      } catch {}
-      await g.kill();
-    }
+    await closeChildren(gens);
     await server.stop();
   }
 }

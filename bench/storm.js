@@ -5,7 +5,7 @@
 // messages?afterSeq). Measured: time until every client is connected (ready) and caught up
 // (resync) again, messages lost (acked, never seen by the recipient), duplicates, server RSS/CPU.
 import { Histogram, fmt } from './lib/hist.js';
-import { spawnFleet } from './lib/fleet-ctl.js';
+import { closeChildren, spawnFleet } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp } from './lib/seed.js';
 import path from 'node:path';
 import { acceptQueue, clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats, tcpExt } from './lib/server.js';
@@ -164,12 +164,7 @@ export async function stormBench(opts) {
     out(`send->delivery incl. the outage: p50 ${fmt(r.e2e.p50)} ms p99 ${fmt(r.e2e.p99)} ms max ${fmt(r.e2e.max)} ms; settle ${JSON.stringify(r.settled)}`);
     writeReport(report, 'storm');
   } finally {
-    for (const f of fleets) {
-      try {
-        await f.request({ type: 'close' }, 'closed', 15_000);
-      } catch {}
-      await f.kill();
-    }
+    await closeChildren(fleets, 15_000);
     await server.stop();
   }
 }

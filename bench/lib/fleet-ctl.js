@@ -56,3 +56,13 @@ export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [],
 export function spawnFleet(index, { cpuProfDir, nice = 0 } = {}) {
   return spawnChild(new URL('./fleet.js', import.meta.url), { name: `fleet ${index}`, nice, nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [] });
 }
+
+/** Asks each child to close its sockets (bounded), then kills it: the end of every bench with children. */
+export async function closeChildren(children, timeoutMs = 10_000) {
+  for (const child of children) {
+    try {
+      await child.request({ type: 'close' }, 'closed', timeoutMs);
+    } catch {}
+    await child.kill();
+  }
+}
