@@ -125,7 +125,9 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       }, 20_000, 100);
       const failoverMs = Date.now() - killedAt;
       // With two of three nodes the log stays writable: every app gets further sends acknowledged.
-      await progress('sends acknowledged with one NATS node down', atKill, 10, 30_000);
+      // (Generous: in CI this file shares two cores with the whole suite, and clients whose gateway
+      // lost its bus connection reconnect and catch up while the persister recovers.)
+      await progress('sends acknowledged with one NATS node down', atKill, 10, 60_000);
       const ackedWhileDown = apps.reduce((n, a, i) => n + a.acked.length - atKill[i]!, 0);
       expect(cluster.crashes(), 'a messenger process died while a NATS node was down').toEqual([]);
 
@@ -133,7 +135,7 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       await victim.start();
       const downMs = Date.now() - killedAt;
       const atRestart = apps.map((a) => a.acked.length);
-      await progress('sends acknowledged after the restart', atRestart, 5, 30_000);
+      await progress('sends acknowledged after the restart', atRestart, 5, 60_000);
       stopped = true;
       await Promise.all(senders);
 
@@ -164,5 +166,5 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       await gaps.stop();
       await Promise.all(apps.map((a) => a.close()));
     }
-  }, 90_000);
+  }, 240_000);
 });
