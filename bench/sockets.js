@@ -3,12 +3,19 @@
 // open the sockets over 127.0.0.1..127.0.0.<sources>, then hold them for --hold seconds (default 60,
 // at least two server ping rounds at PING_INTERVAL_MS = 25 s). Server and generators are started
 // with `ulimit -n 1048576` (capped at the hard limit when the container does not allow more).
+// --backend=cluster: the gateway on this machine's PostgreSQL, NATS JetStream and Redis, in a process
+// with ROLES=gateway, and the workers (persister, fan-out, notifier) in a second one (--split=false
+// runs every role in one process), so the server numbers are the gateway's alone. Users and keys go
+// straight into the server's PostgreSQL schema (--seed=http signs them up over HTTP instead). Also
+// measured: Redis CPU (route and presence registration) and the CPU of the gateway's own PostgreSQL
+// backends (found by application_name) per accepted socket and while idle.
 import { execSync } from 'node:child_process';
 import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
 import { closeChildren, spawnChild } from './lib/fleet-ctl.js';
-import { seedDirect } from './lib/seed.js';
-import { acceptQueue, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats } from './lib/server.js';
+import { seedDirect, seedOverHttp, seedPostgres } from './lib/seed.js';
+import { acceptQueue, clusterEnv, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
+import { dropCluster } from './data.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -36,23 +43,53 @@ export async function socketsBench(opts) {
   const gensN = opts.gens ?? Math.max(1, Math.ceil(count / perGen));
   log(`# sockets: ${count} idle authenticated sockets, ${gensN} generator processes, ${sourcesN} source addresses, hold ${holdS} s (fd limit ${hard}; load ${machine.load})`);
 
-  const dataDir = freshDataDir('sockets');
+  const cluster = opts.backend === 'cluster';
+  const split = cluster && opts.split !== false;
+  const dataDir = freshDataDir(cluster ? 'sockets-cluster' : 'sockets');
+  const cpuProf = opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null;
+  // The gateway's and the workers' PostgreSQL backends are told apart by application_name (PGAPPNAME).
+  const appName = `bench_sockets_gw_${process.pid}`;
+  const env = cluster ? clusterEnv(dataDir) : null;
+  const worker = split
+    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: 'persister,fanout,notifier', PGAPPNAME: `bench_sockets_wk_${process.pid}` }, readyTimeoutMs: 60_000, cpuProf })
+    : null;
   const s0 = performance.now();
-  const { users } = await seedDirect(dataDir, { users: count });
-  const seedMs = performance.now() - s0;
-  log(`seeded ${users.length} users + API keys into SQLite in ${seedMs.toFixed(0)} ms`);
-  const server = await startServer({ dataDir, nofile: 1048576, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  let seeded = cluster ? null : await seedDirect(dataDir, { users: count });
+  let seedMs = performance.now() - s0;
+  const server = await startServer({
+    dataDir,
+    nofile: 1048576,
+    env: cluster ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: appName } : {},
+    readyTimeoutMs: 60_000,
+    cpuProf,
+  });
+  const seedHow = !cluster ? 'into SQLite' : opts.seed === 'http' ? 'over HTTP (POST /v1/users)' : `straight into PostgreSQL schema ${env.DATABASE_SCHEMA}`;
+  if (cluster) {
+    // After the server started: its migrations created the schema.
+    const t0 = performance.now();
+    seeded = opts.seed === 'http' ? await seedOverHttp(server.url, { users: count }) : await seedPostgres(env, { users: count });
+    seedMs = performance.now() - t0;
+  }
+  const { users } = seeded;
+  log(`seeded ${users.length} users + API keys ${seedHow} in ${seedMs.toFixed(0)} ms`);
+  if (worker) log(`cluster: gateway pid ${server.pid} (ROLES=gateway), workers pid ${worker.pid} (persister, fan-out, notifier)`);
+  if (cluster) log(`cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}*`);
   const serverLimit = execSync(`grep 'open files' /proc/${server.pid}/limits`).toString().trim().replace(/\s+/g, ' ');
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms (${serverLimit})`);
-  const report = { machine, command: process.argv.slice(2).join(' '), requested, count, capped, fdHardLimit: hard, serverLimit, seedMs };
+  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? (split ? 'cluster, gateway and workers in two processes' : 'cluster, one process') : 'embedded', requested, count, capped, fdHardLimit: hard, serverLimit, seedMs, seedHow };
   const gens = [];
+  const pgCpu = cluster ? await pgBackendCpu(env.DATABASE_URL, appName) : null;
+  // Backing services' CPU between two samples: Redis and NATS machine-wide, PostgreSQL only the gateway's backends.
+  const svcSample = () => (cluster ? { ...serviceCpu(), gatewayPg: pgCpu.sample(), worker: worker ? procStats(worker.pid) : null } : null);
+  const svcDelta = (a, b) =>
+    a && b ? { redisSec: b['redis-server'] - a['redis-server'], natsSec: b['nats-server'] - a['nats-server'], postgresAllSec: b.postgres - a.postgres, gatewayPgSec: b.gatewayPg - a.gatewayPg, workerSec: a.worker && b.worker ? b.worker.cpuSec - a.worker.cpuSec : null } : null;
   try {
     await sleep(3000);
     const idle0 = procStats(server.pid);
     await sleep(3000);
     const idle1 = procStats(server.pid);
-    report.before = { rssMiB: idle1.rssMiB, cpuPct: cpuPercent(idle0, idle1) };
-    log(`server before: RSS ${idle1.rssMiB.toFixed(1)} MiB, CPU ${report.before.cpuPct.toFixed(1)}%`);
+    report.before = { rssMiB: idle1.rssMiB, cpuPct: cpuPercent(idle0, idle1), workerRssMiB: worker ? procStats(worker.pid)?.rssMiB : undefined };
+    log(`server before: RSS ${idle1.rssMiB.toFixed(1)} MiB, CPU ${report.before.cpuPct.toFixed(1)}%${worker ? `; workers RSS ${report.before.workerRssMiB.toFixed(1)} MiB` : ''}`);
 
     const sources = Array.from({ length: sourcesN }, (_, i) => `127.0.0.${i + 1}`);
     for (let g = 0; g < gensN; g++) {
@@ -76,6 +113,7 @@ export async function socketsBench(opts) {
       while (ticking) {
         await sleep(1000);
         const st = procStats(server.pid);
+        pgCpu?.sample();
         const a = sum('authed');
         const q = acceptQueue(server.port);
         if (q > maxAcceptQueue) maxAcceptQueue = q;
@@ -91,10 +129,12 @@ export async function socketsBench(opts) {
     report.profileWindow = { from: (c0 - server.spawnedAt) / 1000 };
     log(`profile window: connect phase starts at ${report.profileWindow.from.toFixed(1)} s after server spawn`);
     const st0 = procStats(server.pid);
+    const svc0 = svcSample();
     const tcp0 = tcpExt();
     const results = await Promise.all(gens.map((g) => g.request({ type: 'connect', concurrency: opts.concurrency ?? 100 }, 'connected')));
     const connectMs = performance.now() - c0;
     const st1 = procStats(server.pid);
+    const svc1 = svcSample();
     const tcp1 = tcpExt();
     const ok = results.reduce((a, r) => a + r.ok, 0);
     const failed = results.reduce((a, r) => a + r.failed, 0);
@@ -114,16 +154,23 @@ export async function socketsBench(opts) {
       listenOverflows: tcp1.listenOverflows - tcp0.listenOverflows,
       listenDrops: tcp1.listenDrops - tcp0.listenDrops,
       maxAcceptQueue,
+      services: svcDelta(svc0, svc1),
     };
+    if (cluster) {
+      const d = report.connect.services;
+      report.connect.perSocketUs = { redis: (d.redisSec * 1e6) / Math.max(1, ok), gatewayPostgres: (d.gatewayPgSec * 1e6) / Math.max(1, ok), nats: (d.natsSec * 1e6) / Math.max(1, ok), workers: d.workerSec === null ? null : (d.workerSec * 1e6) / Math.max(1, ok) };
+    }
     log(`connected ${ok} (failed ${failed}) in ${(connectMs / 1000).toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s`);
     await sleep(5000);
     const afterConnect = procStats(server.pid);
     // Hold: idle with heartbeats.
     const h0 = procStats(server.pid);
     const hs0 = systemStats();
+    const hsv0 = svcSample();
     await sleep(holdS * 1000);
     const h1 = procStats(server.pid);
     const hs1 = systemStats();
+    const hsv1 = svcSample();
     ticking = false;
     await ticker;
     const pings = await Promise.all(gens.map((g) => g.request({ type: 'pings' }, 'pings')));
@@ -140,6 +187,8 @@ export async function socketsBench(opts) {
       closeCodes: [...last.values()].reduce((o, x) => (Object.entries(x.closeCodes).forEach(([k, v]) => (o[k] = (o[k] ?? 0) + v)), o), {}),
       errorCodes: [...last.values()].reduce((o, x) => (Object.entries(x.errorCodes).forEach(([k, v]) => (o[k] = (o[k] ?? 0) + v)), o), {}),
       machine: machineShare(hs0, hs1, h1.cpuSec - h0.cpuSec),
+      services: svcDelta(hsv0, hsv1),
+      workerRssEndMiB: hsv1?.worker?.rssMiB,
       generatorsRssMiB: [...last.values()].map((x) => +x.rssMiB.toFixed(0)),
     };
     const perSocketKiB = ((h1.rssMiB - report.before.rssMiB) * 1024) / Math.max(1, report.hold.liveSockets);
@@ -149,10 +198,57 @@ export async function socketsBench(opts) {
     out(`accept: ${ok} authenticated in ${report.connect.seconds.toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s (peak 1 s: ${peakRate}/s), failed ${failed}; per socket connect+auth p50 ${fmt(report.connect.perSocketP50)} ms p99 ${fmt(report.connect.perSocketP99)} ms; server CPU while accepting ${report.connect.serverCpuPct.toFixed(0)}% = ${report.connect.serverCpuUsPerAccept.toFixed(0)} µs of server CPU per accepted socket (=> ~${(1e6 / report.connect.serverCpuUsPerAccept).toFixed(0)}/s on one dedicated core); generator (${report.connect.client} client) CPU ${report.connect.generatorCpuUsPerSocket.toFixed(0)} µs per socket; accept queue max ${maxAcceptQueue}, kernel ListenOverflows +${report.connect.listenOverflows} (machine-wide)`);
     out(`server RSS: before ${report.before.rssMiB.toFixed(1)} MiB, after connect ${afterConnect.rssMiB.toFixed(1)} MiB, after ${holdS} s hold ${h1.rssMiB.toFixed(1)} MiB (peak ${h1.hwmMiB.toFixed(0)}) => ${perSocketKiB.toFixed(1)} KiB per socket`);
     out(`idle with heartbeats (${holdS} s, PING_INTERVAL_MS 25000): server CPU ${report.hold.serverCpuPct.toFixed(1)}% of a core; pings per socket ${report.hold.pingsMin}..${report.hold.pingsMax}; sockets alive ${report.hold.liveSockets}; closed ${report.hold.closedDuringRun} ${JSON.stringify(report.hold.closeCodes)}; client errors ${JSON.stringify(report.hold.errorCodes)}`);
+    if (cluster) {
+      const c = report.connect;
+      const h = report.hold.services;
+      const pct = (sec) => ((sec / holdS) * 100).toFixed(1);
+      out(`cluster (${report.backend}; seeded ${users.length} users ${seedHow} in ${(seedMs / 1000).toFixed(1)} s): per accepted socket, Redis ${c.perSocketUs.redis.toFixed(0)} µs, the gateway's PostgreSQL backends ${c.perSocketUs.gatewayPostgres.toFixed(0)} µs, NATS ${c.perSocketUs.nats.toFixed(0)} µs${c.perSocketUs.workers === null ? '' : `, workers process ${c.perSocketUs.workers.toFixed(0)} µs`} (PostgreSQL all backends ${((c.services.postgresAllSec * 1e6) / Math.max(1, ok)).toFixed(0)} µs, includes other sessions)`);
+      out(`cluster idle (${holdS} s hold): Redis ${pct(h.redisSec)}% of a core, gateway's PostgreSQL backends ${pct(h.gatewayPgSec)}%, NATS ${pct(h.natsSec)}%${h.workerSec === null ? '' : `, workers process ${pct(h.workerSec)}% (RSS ${report.hold.workerRssEndMiB?.toFixed(0)} MiB)`}; Redis and NATS are machine-wide`);
+    }
     out(`machine during hold: ${JSON.stringify(report.hold.machine)}; generator RSS MiB ${report.hold.generatorsRssMiB.join('/')}`);
     writeReport(report, 'sockets');
   } finally {
     await closeChildren(gens);
     await server.stop();
+    await worker?.stop();
+    await pgCpu?.close();
+    if (cluster && !opts.keep) await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch((err) => log(`(clean-up failed: ${err.message})`));
   }
+}
+
+/**
+ * CPU seconds used so far by the PostgreSQL backends whose application_name is `appName` (the
+ * server's pool, via PGAPPNAME), from /proc. Backends that exited since count with their last
+ * sample (the pool closes idle connections after 10 s), so call sample() about once a second.
+ */
+async function pgBackendCpu(databaseUrl, appName) {
+  const { default: pg } = await import('pg');
+  const url = new URL(databaseUrl);
+  if (!url.username) url.username = process.env.PGUSER ?? (await import('node:os')).userInfo().username;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  const last = new Map();
+  let pids = [];
+  let querying = false;
+  const refresh = () => {
+    if (querying) return;
+    querying = true;
+    client
+      .query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [appName])
+      .then((r) => (pids = r.rows.map((x) => x.pid)))
+      .catch(() => undefined)
+      .finally(() => (querying = false));
+  };
+  refresh();
+  return {
+    sample() {
+      for (const pid of new Set([...pids, ...last.keys()])) {
+        const st = procStats(pid);
+        if (st) last.set(pid, st.cpuSec);
+      }
+      refresh();
+      return [...last.values()].reduce((a, b) => a + b, 0);
+    },
+    close: () => client.end().catch(() => undefined),
+  };
 }
