@@ -165,6 +165,15 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.search(bob.id, { q: 'cafe', conversationId: conv, limit: 10 })).toHaveLength(1);
     });
 
+    it('ranks search results best match first, then newest', async () => {
+      const { store, alice, bob, send } = await world();
+      await send(alice.id, 'pancake pancake pancake for breakfast');
+      await send(bob.id, 'one pancake maybe');
+      await send(alice.id, 'one pancake please');
+      const bodies = (await store.search(bob.id, { q: 'pancake', limit: 10 })).map((r) => r.message.body);
+      expect(bodies).toEqual(['pancake pancake pancake for breakfast', 'one pancake please', 'one pancake maybe']);
+    });
+
     it('hides history from before a member joined and forgets a member who left', async () => {
       const { store, alice, bob, carol, tag } = await world();
       const group = `g_${tag}`;

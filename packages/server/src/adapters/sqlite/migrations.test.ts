@@ -29,5 +29,11 @@ describe('SQLite migrations', () => {
     expect((await store.search('u_a', { q: '東京', limit: 5 })).map((h) => h.message.seq)).toEqual([11_999]);
     expect(await store.search('u_a', { q: 'filler', limit: 3 })).toHaveLength(3);
     await store.close();
+    // The counts BM25 ranks by (migration 7) were filled from the index.
+    const db = new Database(file, { readonly: true });
+    expect(db.prepare("SELECT docs FROM search_words WHERE word IN ('filler', 'cafe', 'tokyo') ORDER BY word").all()).toEqual([{ docs: 1 }, { docs: 11_999 }, { docs: 1 }]);
+    // 11,999 texts of two words, one of 4 words + 4 CJK bigram/char tokens (東京 -> 東京, 京).
+    expect(db.prepare('SELECT docs, words FROM search_stats').get()).toEqual({ docs: 12_000, words: 11_999 * 2 + 6 });
+    db.close();
   });
 });

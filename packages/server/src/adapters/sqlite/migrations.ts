@@ -136,4 +136,20 @@ export const MIGRATIONS: Migration[] = [
       DROP TABLE temp.migrate_search_words;
     `);
   },
+  // Search ranks with BM25 computed from these counts (how many indexed texts hold each word, how
+  // many texts and words the index holds) instead of FTS5's bm25(), which counts every match of
+  // every query word across the whole index on each query. Kept by SqliteSearch; filled here once.
+  (db) => {
+    db.exec(`
+      DROP TABLE search_words;
+      CREATE TABLE search_words (word TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE search_stats (id INTEGER PRIMARY KEY CHECK (id = 1), docs INTEGER NOT NULL, words INTEGER NOT NULL);
+      CREATE VIRTUAL TABLE temp.migrate_search_words USING fts5vocab(main, message_fts, col);
+      INSERT INTO search_words (word, docs) SELECT term, doc FROM temp.migrate_search_words WHERE col = 'text' AND doc > 0;
+      INSERT INTO search_stats (id, docs, words)
+        SELECT 1, (SELECT count(*) FROM messages WHERE deleted_at IS NULL AND body != ''), coalesce(sum(cnt), 0)
+          FROM temp.migrate_search_words WHERE col = 'text';
+      DROP TABLE temp.migrate_search_words;
+    `);
+  },
 ];
