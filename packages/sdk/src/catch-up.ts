@@ -25,8 +25,8 @@ export interface CatchUpResult {
 
 /**
  * The caller must have called `tracker.beginCatchUp()` before the socket's first event. Throws on
- * any HTTP failure; the caller then drops the socket, and the next connect starts over from what
- * was handed out, so nothing is skipped or repeated. Resolves with the listing once every
+ * any HTTP failure; the caller then runs it again (same socket, no new beginCatchUp) or drops the
+ * socket, and the next run starts over from what was handed out, so nothing is skipped or repeated. Resolves with the listing once every
  * conversation is caught up, or `undefined` when the run went stale.
  */
 export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult | undefined> {

@@ -155,6 +155,48 @@ describe('MessengerClient', () => {
     expect(c.trackedSeq('other')).toBe(1);
   });
 
+  it('retries a catch-up answered 503 on the same socket, then hands out the missed messages once, in order', async () => {
+    const c = client();
+    const events: ServerEvent[] = [];
+    c.on('event', (e) => events.push(e));
+    const first = new Promise((resolve) => c.on('resync', resolve));
+    await c.connect();
+    await first;
+    peer.publish('c1', 'u2', 'one');
+    await until(() => createdSeqs(events, 'c1').length === 1);
+    const resynced = new Promise<void>((resolve) => c.on('resync', (e) => e.reconnect && resolve()));
+    // The next three HTTP requests (the listing, then pages) find the store behind.
+    peer.httpFailures = 3;
+    peer.dropAll();
+    for (let i = 2; i <= 4; i++) peer.publish('c1', 'u2', `missed ${i}`, false);
+    await resynced;
+    peer.publish('c1', 'u2', 'live 5');
+    await until(() => createdSeqs(events, 'c1').length === 5);
+    expect(createdSeqs(events, 'c1')).toEqual([1, 2, 3, 4, 5]);
+    expect(peer.httpFailures).toBe(0);
+    // One reconnect for the drop, none for the 503s.
+    expect(peer.connections).toBe(2);
+  });
+
+  it('drops the socket when the catch-up keeps failing, and catches up on the next one', async () => {
+    const c = client();
+    const events: ServerEvent[] = [];
+    c.on('event', (e) => events.push(e));
+    const first = new Promise((resolve) => c.on('resync', resolve));
+    await c.connect();
+    await first;
+    peer.publish('c1', 'u2', 'one');
+    await until(() => createdSeqs(events, 'c1').length === 1);
+    const resynced = new Promise<void>((resolve) => c.on('resync', (e) => e.reconnect && resolve()));
+    // More failures than one socket's retries (7 runs), fewer than two sockets'.
+    peer.httpFailures = 9;
+    peer.dropAll();
+    peer.publish('c1', 'u2', 'missed 2', false);
+    await resynced;
+    expect(createdSeqs(events, 'c1')).toEqual([1, 2]);
+    expect(peer.connections).toBe(3);
+  });
+
   it('does not repeat history the app loaded itself and seeded', async () => {
     peer.publish('c1', 'u2', 'a', false);
     peer.publish('c1', 'u2', 'b', false);

@@ -10,7 +10,7 @@ import {
   type ServerEventType,
   type User,
 } from '@messenger/protocol';
-import { Backoff } from './backoff.js';
+import { Backoff, jitteredDelay } from './backoff.js';
 import { catchUp } from './catch-up.js';
 import { Connection, type RequestFields, type WebSocketCtor } from './connection.js';
 import { DeliveredCoalescer, owedDelivered } from './delivered.js';
@@ -80,6 +80,8 @@ type ClientEvents = { [K in ServerEventType]: EventOf<K> } & {
 
 /** Not a server code, so that logs tell the client's own reasons apart. */
 const CLIENT_GAVE_UP = 4000;
+/** Retryable catch-up failures tried again on the same socket (backoff ceilings 1, 2, 4, 8, 16, 30 s by default) before it is dropped. */
+const CATCH_UP_RETRIES = 6;
 
 export class MessengerClient {
   readonly api: HttpApi;
@@ -102,6 +104,8 @@ export class MessengerClient {
   #connectWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The next try of a catch-up that failed with a retryable error, on the same socket. */
+  #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
   #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: MessengerClientOptions) {
@@ -271,17 +275,33 @@ export class MessengerClient {
     this.#setState('open');
     this.#settleConnect();
     const current = () => generation === this.#generation && this.#conn?.ready === true;
-    catchUp({ api: this.api, tracker: this.#tracker, emit: (e) => this.#emitEvent(e), isCurrent: current }).then(
-      (result) => {
-        if (!result || !current()) return;
-        this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#opts.reconnect?.stableAfterMs ?? 10_000);
-        this.#afterCatchUp(userId, result.conversations, result.added);
-      },
-      () => {
-        // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
-        if (current()) this.#conn?.close(CLIENT_GAVE_UP, 'catch-up failed');
-      },
-    );
+    const run = (attempt: number): void => {
+      catchUp({ api: this.api, tracker: this.#tracker, emit: (e) => this.#emitEvent(e), isCurrent: current }).then(
+        (result) => {
+          if (!result || !current()) return;
+          this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#opts.reconnect?.stableAfterMs ?? 10_000);
+          this.#afterCatchUp(userId, result.conversations, result.added);
+        },
+        (error: unknown) => {
+          if (!current()) return;
+          // 503 (the store is still writing what the log holds, a backing service is down) or a
+          // lost request: try again on this socket, its live events held back meanwhile. A run
+          // continues from what was handed out, so nothing is skipped or repeated. Reconnecting
+          // instead would only move the same wait to a fresh socket, for every client at once.
+          if (error instanceof MessengerError && error.retryable && attempt < CATCH_UP_RETRIES) {
+            const bounds = { minDelayMs: this.#backoff.minDelayMs, maxDelayMs: this.#backoff.maxDelayMs };
+            this.#catchUpTimer = setTimeout(() => {
+              this.#catchUpTimer = undefined;
+              if (current()) run(attempt + 1);
+            }, error.retryAfterMs ?? jitteredDelay(attempt + 1, bounds));
+            return;
+          }
+          // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
+          this.#conn?.close(CLIENT_GAVE_UP, 'catch-up failed');
+        },
+      );
+    };
+    run(0);
     if (this.#presence) this.request('presence', { status: this.#presence }).catch(() => {});
     this.#sender.pump();
     if (this.#delivered.pending()) this.#scheduleDelivered();
@@ -359,8 +379,8 @@ export class MessengerClient {
   }
 
   #clearTimers(): void {
-    for (const timer of [this.#reconnectTimer, this.#stableTimer, this.#deliveredTimer]) if (timer !== undefined) clearTimeout(timer);
-    this.#reconnectTimer = this.#stableTimer = this.#deliveredTimer = undefined;
+    for (const timer of [this.#reconnectTimer, this.#stableTimer, this.#deliveredTimer, this.#catchUpTimer]) if (timer !== undefined) clearTimeout(timer);
+    this.#reconnectTimer = this.#stableTimer = this.#deliveredTimer = this.#catchUpTimer = undefined;
   }
 }
 

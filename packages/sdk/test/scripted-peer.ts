@@ -23,6 +23,10 @@ export class ScriptedPeer {
   onSend: (frame: Frame) => SendBehaviour = () => 'reply';
   /** When false, requests other than `send` get no reply (a stalled server). */
   answerRequests = true;
+  /** The next this many HTTP requests answer 503 `unavailable` (a store that is behind, say). */
+  httpFailures = 0;
+  /** HTTP requests answered, 503s included. */
+  httpRequests = 0;
   /** u1's `deliveredSeq` per conversation, as the `delivered` frames (or a test) set it; listed in `members`. */
   readonly deliveredSeq = new Map<string, number>();
   readonly #sockets = new Set<WebSocket>();
@@ -141,6 +145,11 @@ export class ScriptedPeer {
     };
     if (!this.keys.has(String(req.headers.authorization).replace('Bearer ', ''))) {
       return json(401, { error: { code: 'unauthenticated', message: 'bad key' } });
+    }
+    this.httpRequests++;
+    if (this.httpFailures > 0) {
+      this.httpFailures--;
+      return json(503, { error: { code: 'unavailable', message: 'the store is catching up' } });
     }
     if (url.pathname === '/v1/conversations') {
       const conversations: Conversation[] = [...this.history].map(([id, list]) => ({
