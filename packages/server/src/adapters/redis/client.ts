@@ -1,5 +1,9 @@
 // Connecting to Redis: commands fail fast while Redis is down (AppError('unavailable')) instead of
 // queueing forever; the client keeps reconnecting in the background.
+// Auto-pipelining: the single commands (and scripts) issued in one event-loop turn leave as one
+// pipeline, one write and one read, and the next batch waits for that one. A gateway accepting
+// hundreds of sockets per second, or refreshing 19,000 routes and devices per heartbeat, would
+// otherwise pay a write syscall and a reply read per user (and Redis a read per user).
 import { Redis } from 'ioredis';
 import { AppError, unavailable } from '../../domain/errors.js';
 
@@ -18,6 +22,7 @@ export function connectRedis(deps: RedisDeps): { redis: Redis; owned: boolean } 
     commandTimeout: 2_000,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    enableAutoPipelining: true,
   });
   // Errors surface on the commands; without a listener ioredis would also print each reconnect failure.
   redis.on('error', () => {});

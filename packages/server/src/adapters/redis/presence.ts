@@ -18,6 +18,21 @@ redis.call('DEL', KEYS[1], KEYS[2])
 if removed == 1 or expired > 0 then redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4]) end
 return 1`;
 
+/**
+ * Sets a device: KEYS devices, status; ARGV expiry (ms), deviceId, status, keep (ms). One command
+ * (not a MULTI block), so the client's auto-pipelining batches a connect wave's or a heartbeat's.
+ */
+const SET_DEVICE = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+for i = 1, 2 do
+  redis.call('PEXPIRE', KEYS[i], ARGV[4], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[4], 'GT')
+end
+return 1`;
+
+type ScriptedRedis = { messengerSetDevice(devices: string, status: string, expiresAt: number, deviceId: string, state: string, keepMs: number): Promise<unknown> };
+
 const DAY_MS = 86_400_000;
 
 export class RedisPresence implements Presence {
@@ -32,25 +47,14 @@ export class RedisPresence implements Presence {
     this.prefix = deps.keyPrefix ?? '';
     this.retentionMs = deps.lastSeenRetentionMs ?? 30 * DAY_MS;
     this.now = deps.now ?? Date.now;
+    this.redis.defineCommand('messengerSetDevice', { numberOfKeys: 2, lua: SET_DEVICE });
   }
 
   async setDevice(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void> {
     const k = this.keys(userId);
     // The keys outlive the device by the retention, so its expiry can still be read as last seen.
     const keep = ttlMs + this.retentionMs;
-    await guarded(async () =>
-      results(
-        await this.redis
-          .multi()
-          .zadd(k.devices, this.now() + ttlMs, deviceId)
-          .hset(k.status, deviceId, status)
-          .pexpire(k.devices, keep, 'NX')
-          .pexpire(k.devices, keep, 'GT')
-          .pexpire(k.status, keep, 'NX')
-          .pexpire(k.status, keep, 'GT')
-          .exec(),
-      ),
-    );
+    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerSetDevice(k.devices, k.status, this.now() + ttlMs, deviceId, status, keep));
   }
 
   async removeDevice(userId: string, deviceId: string, at: Date): Promise<void> {

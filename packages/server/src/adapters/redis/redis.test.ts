@@ -60,6 +60,54 @@ describe('Redis adapters beyond the contract', () => {
     await presence.close();
   });
 
+  it('sends the route and device registrations of one turn as one write, with the expiries of before', async () => {
+    const prefix = keyPrefix();
+    const routes = new RedisRoutes({ url: URL, keyPrefix: prefix });
+    const presence = new RedisPresence({ url: URL, keyPrefix: prefix, lastSeenRetentionMs: 60_000 });
+    await routes.add('u_warm', 'g_1', 1000); // connected, script loaded
+    await presence.setDevice('u_warm', 'd1', 'online', 1000);
+    const writes = (adapter: object) => {
+      const stream = (adapter as unknown as { redis: { stream: { write: (...a: unknown[]) => boolean } } }).redis.stream;
+      const write = stream.write.bind(stream);
+      const counter = { n: 0 };
+      stream.write = (...a: unknown[]) => (counter.n++, write(...a));
+      return counter;
+    };
+    const routeWrites = writes(routes);
+    const deviceWrites = writes(presence);
+    const users = Array.from({ length: 500 }, (_, i) => `u_${i}`);
+    // A heartbeat slice or a connect wave: many registrations issued in one turn.
+    await Promise.all(users.map((u) => routes.add(u, 'g_1', 30_000)));
+    await Promise.all(users.map((u) => presence.setDevice(u, 'd1', 'online', 30_000)));
+    expect(routeWrites.n).toBeLessThanOrEqual(2);
+    expect(deviceWrites.n).toBeLessThanOrEqual(2);
+    const found = await routes.lookup(users);
+    expect(found.size).toBe(500);
+    expect(found.get('u_499')).toEqual(['g_1']);
+    expect((await presence.get(['u_0'])).get('u_0')).toEqual({ status: 'online', lastSeenAt: null });
+    // Expiries as the MULTI blocks set them: set when absent, only ever extended.
+    const redis = new Redis(URL);
+    const routeKey = `${prefix}routes:{u_0}`;
+    const pttl = await redis.pttl(routeKey);
+    expect(pttl).toBeGreaterThan(25_000);
+    expect(pttl).toBeLessThanOrEqual(30_000);
+    await routes.add('u_0', 'g_2', 5_000);
+    expect(await redis.pttl(routeKey)).toBeGreaterThan(25_000); // not shortened
+    await routes.add('u_0', 'g_2', 90_000);
+    expect(await redis.pttl(routeKey)).toBeGreaterThan(85_000); // extended
+    for (const key of [`${prefix}presence:{u_0}:devices`, `${prefix}presence:{u_0}:status`]) {
+      const keep = await redis.pttl(key);
+      expect(keep).toBeGreaterThan(85_000); // ttl + retention
+      expect(keep).toBeLessThanOrEqual(90_000);
+    }
+    await presence.setDevice('u_0', 'd2', 'away', 1_000);
+    expect(await redis.pttl(`${prefix}presence:{u_0}:devices`)).toBeGreaterThan(85_000); // not shortened
+    expect(await redis.hgetall(`${prefix}presence:{u_0}:status`)).toEqual({ d1: 'online', d2: 'away' });
+    await redis.quit();
+    await routes.close();
+    await presence.close();
+  });
+
   it('fails with unavailable, quickly, when Redis cannot be reached', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -9,6 +9,18 @@ import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './cl
 /** How long a dead gateway's liveness entry is kept; its routes have expired on their own by then. */
 const FORGET_GATEWAY_MS = 86_400_000;
 
+/**
+ * Adds a route: KEYS[1] routes key, ARGV expiry (ms), gatewayId, ttl (ms). One command (not a
+ * MULTI block), so the client's auto-pipelining batches the adds of a connect wave or a heartbeat.
+ */
+const ADD_ROUTE = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3], 'NX')
+redis.call('PEXPIRE', KEYS[1], ARGV[3], 'GT')
+return 1`;
+
+type ScriptedRedis = { messengerAddRoute(key: string, expiresAt: number, gatewayId: string, ttlMs: number): Promise<unknown> };
+
 export class RedisRoutes implements Routes {
   private readonly redis;
   private readonly owned;
@@ -19,20 +31,11 @@ export class RedisRoutes implements Routes {
     ({ redis: this.redis, owned: this.owned } = connectRedis(deps));
     this.prefix = deps.keyPrefix ?? '';
     this.now = deps.now ?? Date.now;
+    this.redis.defineCommand('messengerAddRoute', { numberOfKeys: 1, lua: ADD_ROUTE });
   }
 
   async add(userId: string, gatewayId: string, ttlMs: number): Promise<void> {
-    const key = this.routesKey(userId);
-    await guarded(async () =>
-      results(
-        await this.redis
-          .multi()
-          .zadd(key, this.now() + ttlMs, gatewayId)
-          .pexpire(key, ttlMs, 'NX')
-          .pexpire(key, ttlMs, 'GT')
-          .exec(),
-      ),
-    );
+    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerAddRoute(this.routesKey(userId), this.now() + ttlMs, gatewayId, ttlMs));
   }
 
   async remove(userId: string, gatewayId: string): Promise<void> {
