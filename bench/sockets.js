@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
 import { closeChildren, spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp, seedPostgres } from './lib/seed.js';
-import { acceptQueue, clusterEnv, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
+import { acceptQueue, clusterEnv, MAIN, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
 import { dropCluster } from './data.js';
 import { writeReport } from './socket.js';
 
@@ -76,7 +76,7 @@ export async function socketsBench(opts) {
   if (cluster) log(`cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}*`);
   const serverLimit = execSync(`grep 'open files' /proc/${server.pid}/limits`).toString().trim().replace(/\s+/g, ' ');
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms (${serverLimit})`);
-  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? (split ? 'cluster, gateway and workers in two processes' : 'cluster, one process') : 'embedded', requested, count, capped, fdHardLimit: hard, serverLimit, seedMs, seedHow };
+  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? (split ? 'cluster, gateway and workers in two processes' : 'cluster, one process') : 'embedded', requested, count, capped, fdHardLimit: hard, serverLimit, seedMs, seedHow, serverMain: MAIN };
   const gens = [];
   const pgCpu = cluster ? await pgBackendCpu(env.DATABASE_URL, appName) : null;
   // Backing services' CPU between two samples: Redis and NATS machine-wide, PostgreSQL only the gateway's backends.
@@ -195,6 +195,7 @@ export async function socketsBench(opts) {
     report.rssPerSocketKiB = perSocketKiB;
     out(`\n## sockets: ${ok} of ${requested} requested (${machine.date}, load ${machine.load} -> ${hs1.load})`);
     if (capped) out(`NOTE: ${capped}`);
+    if (process.env.BENCH_SERVER_MAIN) out(`server build: ${MAIN} (BENCH_SERVER_MAIN)`);
     out(`accept: ${ok} authenticated in ${report.connect.seconds.toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s (peak 1 s: ${peakRate}/s), failed ${failed}; per socket connect+auth p50 ${fmt(report.connect.perSocketP50)} ms p99 ${fmt(report.connect.perSocketP99)} ms; server CPU while accepting ${report.connect.serverCpuPct.toFixed(0)}% = ${report.connect.serverCpuUsPerAccept.toFixed(0)} µs of server CPU per accepted socket (=> ~${(1e6 / report.connect.serverCpuUsPerAccept).toFixed(0)}/s on one dedicated core); generator (${report.connect.client} client) CPU ${report.connect.generatorCpuUsPerSocket.toFixed(0)} µs per socket; accept queue max ${maxAcceptQueue}, kernel ListenOverflows +${report.connect.listenOverflows} (machine-wide)`);
     out(`server RSS: before ${report.before.rssMiB.toFixed(1)} MiB, after connect ${afterConnect.rssMiB.toFixed(1)} MiB, after ${holdS} s hold ${h1.rssMiB.toFixed(1)} MiB (peak ${h1.hwmMiB.toFixed(0)}) => ${perSocketKiB.toFixed(1)} KiB per socket`);
     out(`idle with heartbeats (${holdS} s, PING_INTERVAL_MS 25000): server CPU ${report.hold.serverCpuPct.toFixed(1)}% of a core; pings per socket ${report.hold.pingsMin}..${report.hold.pingsMax}; sockets alive ${report.hold.liveSockets}; closed ${report.hold.closedDuringRun} ${JSON.stringify(report.hold.closeCodes)}; client errors ${JSON.stringify(report.hold.errorCodes)}`);

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const DATA_ROOT = path.join(ROOT, 'bench', '.data');
-const MAIN = path.join(ROOT, 'packages', 'server', 'dist', 'main.js');
+// BENCH_SERVER_MAIN=<other build's dist/main.js> runs another build of the server (an A/B on one machine state).
+export const MAIN = process.env.BENCH_SERVER_MAIN ?? path.join(ROOT, 'packages', 'server', 'dist', 'main.js');
 const CLK_TCK = 100; // getconf CLK_TCK on Linux
 
 export function freshDataDir(name) {
