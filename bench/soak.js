@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
 import { closeChildren, spawnFleet } from './lib/fleet-ctl.js';
-import { seedDirect } from './lib/seed.js';
-import { cpuPercent, freshDataDir, machineInfo, machineShare, procStats, ROOT, startServer, systemStats } from './lib/server.js';
+import { seedDirect, seedOverHttp } from './lib/seed.js';
+import { clusterEnv, cpuPercent, freshDataDir, machineInfo, machineShare, procStats, ROOT, startServer, systemStats } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -30,15 +30,20 @@ export async function soakBench(opts) {
   const sampleS = opts.sample ?? 10;
   const dropMinMs = (opts.dropMin ?? 3) * 1000;
   const dropMaxMs = (opts.dropMax ?? 10) * 1000;
-  const svgPath = opts.svg ?? (minutes >= 30 ? path.join(ROOT, 'docs', 'soak.svg') : null);
+  const cluster = opts.backend === 'cluster';
+  const svgPath = opts.svg ?? (minutes >= 30 ? path.join(ROOT, 'docs', cluster ? 'soak-cluster.svg' : 'soak.svg') : null);
   const machine = machineInfo();
-  log(`# soak: ${minutes} min at ${rate} msg/s, ${clientsN} SDK clients (${clientsN / 2} direct chats), each drops every ${dropMinMs / 1000}-${dropMaxMs / 1000} s (load ${machine.load})`);
+  log(`# soak${cluster ? ' (cluster: every role in one process on PostgreSQL, NATS and Redis)' : ''}: ${minutes} min at ${rate} msg/s, ${clientsN} SDK clients (${clientsN / 2} direct chats), each drops every ${dropMinMs / 1000}-${dropMaxMs / 1000} s (load ${machine.load})`);
 
   const dataDir = freshDataDir('soak');
-  const seeded = await seedDirect(dataDir, { users: clientsN, pairs: true });
-  const server = await startServer({ dataDir, nofile: 1048576 });
+  // --backend=cluster: one process with every role on this machine's PostgreSQL, NATS and Redis
+  // (a fresh schema and log prefix per run), seeded over HTTP like storm and biggroup.
+  const env = cluster ? clusterEnv(dataDir) : {};
+  let seeded = cluster ? null : await seedDirect(dataDir, { users: clientsN, pairs: true });
+  const server = await startServer({ dataDir, nofile: 1048576, env, readyTimeoutMs: 60_000 });
+  seeded ??= await seedOverHttp(server.url, { users: clientsN, pairs: true });
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url}`);
-  const report = { machine, command: process.argv.slice(2).join(' '), minutes, rate, clients: clientsN, dropMinMs, dropMaxMs, samples: [] };
+  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', minutes, rate, clients: clientsN, dropMinMs, dropMaxMs, samples: [] };
   const fleets = [];
   try {
     const sources = Array.from({ length: 4 }, (_, i) => `127.0.0.${i + 1}`);
