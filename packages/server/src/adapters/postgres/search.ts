@@ -36,18 +36,34 @@ const CANDIDATES = 200;
 /** A viewer in up to this many conversations is searched conversation by conversation. */
 const CONVERSATION_PROBE_MAX = 50;
 /**
- * Otherwise matches are looked for in the last FIRST_WINDOW_DAYS days first, and the window widens
- * (by what the last one yielded, at most 8x) until it holds CANDIDATES visible ones. A window is
- * only a lower bound on the day (btree_gin would match an upper bound against every older day),
- * and it costs what the days in it hold, so a rare query (fewer than SPARSE matches a year, going
- * by the last window) or one that would need more than MAX_WINDOW_DAYS drops the bound instead:
- * then it costs what it matches.
+ * Otherwise matches are looked for newest first, in windows of whole days that do not overlap:
+ * first the last FIRST_WINDOW_DAYS days and later ones (a lower bound on the day: btree_gin
+ * collects those few days' entries), then older windows sized by the rate of visible matches so
+ * far, until CANDIDATES visible ones are found.
+ *
+ * GIN intersects a day entry with the words by walking that day's messages, and starting a probe
+ * costs about as much again, so an older window is spelled as a few probes: single days for a
+ * short window (up to DAY_PROBES_MAX), else whole spans of SPAN_DAYS (messenger_span, in the index
+ * since migration 5), with single days only for the top of the newest span when that is short.
+ * The window's exact bounds are then a filter on created_at, which no index column serves, so
+ * the planner does not turn them into a range scan over every older day.
+ *
+ * A window holds at most WINDOW_SPANS_MAX spans, so a rate guessed from a few matches cannot make
+ * it much wider than needed. A query with fewer than SPARSE matches a year (going by the windows
+ * so far), or one that would need more than MAX_SPANS spans in all, takes the rest without a
+ * window: it costs what it matches.
  */
 const FIRST_WINDOW_DAYS = 1;
-const SPARSE = 20_000;
+const SPAN_DAYS = 16;
+const DAY_PROBES_MAX = 6;
+const MAX_SPANS = 12;
+/** One window takes at most this many spans: the rate it was sized by may rest on a handful of matches. */
+const WINDOW_SPANS_MAX = 3;
+const SPARSE = 5_000;
 const YEAR_DAYS = 365;
-/** A wider window costs more than fetching every match of all but the commonest words. */
-const MAX_WINDOW_DAYS = 16;
+const DAY_MS = 86_400_000;
+/** Windows are sized for this many times the visible matches still wanted, at the rate seen so far. */
+const WINDOW_MARGIN = 1.3;
 
 /** A prefix under more words than this stays a prefix match. */
 const PREFIX_WORDS_MAX = 256;
@@ -60,6 +76,7 @@ interface Candidate {
   conversation_id: string;
   seq: string;
   score: number;
+  created_at: Date;
   /** Matches in the window, visible or not. */
   hits: string;
 }
@@ -69,7 +86,7 @@ interface Candidate {
 
 /** $1 viewer, $2 limit, $3 conversation or null, $4 tsquery: the viewer's chats one by one (LATERAL), newest matches of each. */
 const BY_CONVERSATION = `
-  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score FROM (
+  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score, c.created_at FROM (
     SELECT m.conversation_id, m.seq, m.search, m.created_at
       FROM members mb
      CROSS JOIN LATERAL (
@@ -82,21 +99,66 @@ const BY_CONVERSATION = `
      ORDER BY m.created_at DESC LIMIT $2
   ) c`;
 
-/** $1 viewer, $2 limit, $3 first day (messenger_day) or null, $4 tsquery: matches in the window first, then who may see them. */
-const byWindow = (bounded: boolean) => `
-  WITH hits AS MATERIALIZED (
-    SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
-     WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL
-       AND ${bounded ? 'messenger_day(m.created_at) >= $3::integer' : '$3::integer IS NULL'}
-  )
-  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score, (SELECT count(*) FROM hits) AS hits FROM (
+/** The newest $2 visible matches among `hits` (conversation_id, seq, search, created_at), with the count of hits. */
+const visibleOf = `
+  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score, c.created_at, (SELECT count(*) FROM hits) AS hits FROM (
     SELECT m.conversation_id, m.seq, m.search, m.created_at
       FROM hits m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
      WHERE m.seq > mb.joined_seq AND ${notHiddenFor('$1')}
      ORDER BY m.created_at DESC LIMIT $2
   ) c`;
-const BY_WINDOW = byWindow(true);
-const BY_ALL = byWindow(false);
+
+/** $1 viewer, $2 limit, $3 first day (messenger_day), $4 tsquery: the newest window, day $3 and later. */
+const BY_RECENT = `
+  WITH hits AS MATERIALIZED (
+    SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
+     WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL AND messenger_day(m.created_at) >= $3::integer
+  )${visibleOf}`;
+
+/**
+ * $1 viewer, $2 limit, $3 days, $4 tsquery, $5 spans, $6 from, $7 until: an older window
+ * [$6, $7), found through probes of single days $3 and spans $5 that cover it.
+ */
+const BY_PROBES = `
+  WITH hits AS MATERIALIZED (
+    SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
+     WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL
+       AND (messenger_day(m.created_at) = ANY($3::integer[]) OR messenger_span(m.created_at) = ANY($5::integer[]))
+       AND m.created_at >= $6::timestamptz AND m.created_at < $7::timestamptz
+  )${visibleOf}`;
+
+/** $1 viewer, $2 limit, $3 until, $4 tsquery: every match before $3, no window. */
+const BY_REST = `
+  WITH hits AS MATERIALIZED (
+    SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
+     WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL AND m.created_at < $3::timestamptz
+  )${visibleOf}`;
+
+/**
+ * The probes for the window of days [from, until): single days when it is short, else the spans
+ * that cover it, with single days for the top of the newest span when only a few of its days are
+ * in the window. `from` is moved down to where the probes start, so the window holds everything
+ * they find.
+ */
+export function windowProbes(from: number, until: number): { days: number[]; spans: number[]; from: number } {
+  const days: number[] = [];
+  const spans: number[] = [];
+  if (until - from <= DAY_PROBES_MAX) {
+    for (let d = from; d < until; d++) days.push(d);
+    return { days, spans, from };
+  }
+  let top = Math.floor((until - 1) / SPAN_DAYS) * SPAN_DAYS;
+  if (until - top <= DAY_PROBES_MAX / 2) {
+    for (let d = top; d < until; d++) days.push(d);
+  } else {
+    spans.push(top / SPAN_DAYS);
+  }
+  while (top > from) {
+    top -= SPAN_DAYS;
+    spans.push(top / SPAN_DAYS);
+  }
+  return { days, spans, from: Math.min(from, top) };
+}
 
 const ROWS = `
   SELECT ${MESSAGE_COLUMNS}
@@ -132,19 +194,11 @@ export class PostgresSearch {
       );
       if (!head) return [];
       const tsquery = await expandPrefixes(client, head.q);
-      let candidates: Candidate[] = [];
+      let candidates: Candidate[];
       if (conversationId !== null || Number(head.chats) <= CONVERSATION_PROBE_MAX) {
         ({ rows: candidates } = await client.query<Candidate>({ name: 'messenger.search.conversations', text: BY_CONVERSATION, values: [viewerId, want, conversationId, tsquery] }));
       } else {
-        const today = Math.floor(Date.now() / 86_400_000);
-        for (let days: number | null = FIRST_WINDOW_DAYS; ; ) {
-          const [name, text] = days === null ? ['messenger.search.all', BY_ALL] : ['messenger.search.window', BY_WINDOW];
-          ({ rows: candidates } = await client.query<Candidate>({ name, text, values: [viewerId, want, days === null ? null : today - days, tsquery] }));
-          if (candidates.length >= want || days === null) break;
-          const hits = Number(candidates[0]?.hits ?? 0);
-          const next: number = Math.ceil(days * Math.min(8, Math.max(2, (1.5 * want) / Math.max(1, candidates.length))));
-          days = next > MAX_WINDOW_DAYS || (hits * YEAR_DAYS) / days < SPARSE ? null : next;
-        }
+        candidates = await newestVisible(client, viewerId, want, tsquery, Date.now());
       }
       // Best rank first (higher is better in PostgreSQL); the sort is stable, so ties stay newest first.
       candidates.sort((a, b) => b.score - a.score);
@@ -163,6 +217,44 @@ export class PostgresSearch {
       return { conversationId: message.conversationId, message, snippet, highlights };
     });
   }
+}
+
+/**
+ * The newest `want` visible matches of `tsquery` for a viewer in many chats, newest first: windows
+ * of days going back from `now`, each after the last, until they hold `want` (see BY_PROBES).
+ */
+async function newestVisible(client: PoolClient, viewerId: string, want: number, tsquery: string, now: number): Promise<Candidate[]> {
+  const today = Math.floor(now / DAY_MS);
+  let until = today - FIRST_WINDOW_DAYS;
+  const { rows: found } = await client.query<Candidate>({ name: 'messenger.search.recent', text: BY_RECENT, values: [viewerId, want, until, tsquery] });
+  // What the windows so far covered, for the rates: days (today counts as the part that has passed), visible matches, all matches.
+  let days = FIRST_WINDOW_DAYS + (now - today * DAY_MS) / DAY_MS;
+  let hits = Number(found[0]?.hits ?? 0);
+  let spans = 0;
+  while (found.length < want) {
+    const missing = want - found.length;
+    if ((hits * YEAR_DAYS) / days < SPARSE) break;
+    // Visible matches a day so far; with none yet, assume one in ten of all matches is visible.
+    const rate = Math.max(found.length, hits / 10) / days;
+    const wanted = Math.min(WINDOW_SPANS_MAX * SPAN_DAYS, Math.max(1, Math.ceil((WINDOW_MARGIN * missing) / rate)));
+    const probes = windowProbes(until - wanted, until);
+    spans += probes.spans.length;
+    if (spans > MAX_SPANS) break;
+    const { rows } = await client.query<Candidate>({
+      name: 'messenger.search.probes',
+      text: BY_PROBES,
+      values: [viewerId, missing, probes.days, tsquery, probes.spans, new Date(probes.from * DAY_MS), new Date(until * DAY_MS)],
+    });
+    found.push(...rows);
+    hits += Number(rows[0]?.hits ?? 0);
+    days += until - probes.from;
+    until = probes.from;
+  }
+  if (found.length < want) {
+    const { rows } = await client.query<Candidate>({ name: 'messenger.search.rest', text: BY_REST, values: [viewerId, want - found.length, new Date(until * DAY_MS), tsquery] });
+    found.push(...rows);
+  }
+  return found;
 }
 
 /**
