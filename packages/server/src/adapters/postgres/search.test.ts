@@ -18,20 +18,22 @@ const reachable = await admin.query('SELECT 1').then(() => true, (err: Error) =>
 afterAll(() => admin.end());
 
 describe('windowProbes', () => {
-  it('covers the window exactly with days, or with spans from a span boundary', () => {
-    const span = (s: number) => [s * 16, s * 16 + 16];
-    for (let until = 20_000; until < 20_040; until++) {
+  it('finds a window of the last days from its first day on, another through the spans that cover it', () => {
+    const today = 20_040;
+    for (let until = 20_000; until < today; until++) {
       for (const length of [1, 3, 6, 7, 10, 16, 17, 40, 48]) {
-        const { days, spans, from } = windowProbes(until - length, until);
+        const { after, spans, from } = windowProbes(until - length, until, today);
+        if (today - (until - length) <= 6) {
+          expect({ after, spans, from }).toEqual({ after: until - length, spans: [], from: until - length });
+          continue;
+        }
+        expect(after).toBeNull();
+        // Whole spans, newest first, from the one holding the window's last day down to `from`.
         expect(from).toBeLessThanOrEqual(until - length);
-        // Every day of [from, until) is probed once, as a day or inside a span; nothing older.
-        const covered = new Map<number, number>();
-        for (const d of days) covered.set(d, (covered.get(d) ?? 0) + 1);
-        for (const s of spans) for (let d = span(s)[0]!; d < span(s)[1]!; d++) covered.set(d, (covered.get(d) ?? 0) + 1);
-        for (let d = from; d < until; d++) expect(covered.get(d)).toBe(1);
-        expect(Math.min(...covered.keys())).toBe(from);
-        if (length <= 6) expect(spans).toEqual([]);
-        else expect(from % 16).toBe(0);
+        expect(from).toBeGreaterThan(until - length - 16);
+        expect(spans[0]).toBe(Math.floor((until - 1) / 16));
+        expect(spans.at(-1)! * 16).toBe(from);
+        spans.forEach((s, i) => expect(s).toBe(spans[0]! - i));
       }
     }
   });
@@ -127,14 +129,14 @@ if (!reachable) {
 
     // The statements the searches ran (by name) and the probes' days and spans, to check every path was taken.
     const statements: string[] = [];
-    const probes: { days: number[]; spans: number[] }[] = [];
+    const probes: { after: number | null; spans: number[] }[] = [];
     const query = pg.Client.prototype.query;
     beforeAll(() => {
       pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
         const config = args[0] as { name?: string; values?: unknown[] } | undefined;
         if (config?.name?.startsWith('messenger.search.')) {
           statements.push(config.name);
-          if (config.name === 'messenger.search.probes') probes.push({ days: config.values![2] as number[], spans: config.values![4] as number[] });
+          if (config.name === 'messenger.search.probes') probes.push({ after: config.values![2] as number | null, spans: config.values![4] as number[] });
         }
         return (query as (...a: unknown[]) => unknown).apply(this, args);
       } as typeof query;
@@ -152,11 +154,11 @@ if (!reachable) {
       },
     );
 
-    it('took every path: the newest days, probes of days and of spans, and the rest', () => {
+    it('took every path: the newest days, short and long older windows, and the rest', () => {
       expect(statements).toContain('messenger.search.recent');
       expect(statements).toContain('messenger.search.rest');
       expect(statements).not.toContain('messenger.search.conversations');
-      expect(probes.some((p) => p.days.length > 0)).toBe(true);
+      expect(probes.some((p) => p.after !== null)).toBe(true);
       expect(probes.some((p) => p.spans.length > 0)).toBe(true);
     });
 

@@ -37,16 +37,17 @@ const CANDIDATES = 200;
 const CONVERSATION_PROBE_MAX = 50;
 /**
  * Otherwise matches are looked for newest first, in windows of whole days that do not overlap:
- * first the last FIRST_WINDOW_DAYS days and later ones (a lower bound on the day: btree_gin
- * collects those few days' entries), then older windows sized by the rate of visible matches so
- * far, until CANDIDATES visible ones are found.
+ * first the last FIRST_WINDOW_DAYS days and later ones, then older windows sized by the rate of
+ * visible matches so far, until CANDIDATES visible ones are found.
  *
- * GIN intersects a day entry with the words by walking that day's messages, and starting a probe
- * costs about as much again, so an older window is spelled as a few probes: single days for a
- * short window (up to DAY_PROBES_MAX), else whole spans of SPAN_DAYS (messenger_span, in the index
- * since migration 5), with single days only for the top of the newest span when that is short.
- * The window's exact bounds are then a filter on created_at, which no index column serves, so
- * the planner does not turn them into a range scan over every older day.
+ * GIN intersects day entries with the words by walking every message of those days, and a lower
+ * bound on the day (btree_gin collects every later day's entries) costs every day after it. So a
+ * window of the last SHORT_WINDOW_DAYS days is still such a lower bound, the days since being
+ * few; another one is spelled as whole spans of SPAN_DAYS days (messenger_span, in the index since
+ * migration 5), probed one by one: a probe costs about as much as three days' walk but covers 16.
+ * (Probes of single days cost a probe each, and one per word a prefix stands for.) The window's
+ * exact bounds are a filter on created_at, which no index column serves, so the planner cannot
+ * turn them into a range over every older day.
  *
  * A window holds at most WINDOW_SPANS_MAX spans, so a rate guessed from a few matches cannot make
  * it much wider than needed. A query with fewer than SPARSE matches a year (going by the windows
@@ -55,7 +56,7 @@ const CONVERSATION_PROBE_MAX = 50;
  */
 const FIRST_WINDOW_DAYS = 1;
 const SPAN_DAYS = 16;
-const DAY_PROBES_MAX = 6;
+const SHORT_WINDOW_DAYS = 6;
 const MAX_SPANS = 12;
 /** One window takes at most this many spans: the rate it was sized by may rest on a handful of matches. */
 const WINDOW_SPANS_MAX = 3;
@@ -116,14 +117,14 @@ const BY_RECENT = `
   )${visibleOf}`;
 
 /**
- * $1 viewer, $2 limit, $3 days, $4 tsquery, $5 spans, $6 from, $7 until: an older window
- * [$6, $7), found through probes of single days $3 and spans $5 that cover it.
+ * $1 viewer, $2 limit, $3 first day or null, $4 tsquery, $5 spans, $6 from, $7 until: an older
+ * window [$6, $7), found through the days from $3 on, or through the spans $5 that cover it.
  */
 const BY_PROBES = `
   WITH hits AS MATERIALIZED (
     SELECT m.conversation_id, m.seq, m.search, m.created_at FROM messages m
      WHERE m.search @@ $4::tsquery AND m.deleted_at IS NULL
-       AND (messenger_day(m.created_at) = ANY($3::integer[]) OR messenger_span(m.created_at) = ANY($5::integer[]))
+       AND (messenger_day(m.created_at) >= $3::integer OR messenger_span(m.created_at) = ANY($5::integer[]))
        AND m.created_at >= $6::timestamptz AND m.created_at < $7::timestamptz
   )${visibleOf}`;
 
@@ -135,29 +136,17 @@ const BY_REST = `
   )${visibleOf}`;
 
 /**
- * The probes for the window of days [from, until): single days when it is short, else the spans
- * that cover it, with single days for the top of the newest span when only a few of its days are
- * in the window. `from` is moved down to where the probes start, so the window holds everything
- * they find.
+ * How to find the window of days [from, until): from its first day on when that is one of the last
+ * SHORT_WINDOW_DAYS days before `today`, else through the spans that cover it. `from` is moved down
+ * to where the spans start, so the window holds everything they find.
  */
-export function windowProbes(from: number, until: number): { days: number[]; spans: number[]; from: number } {
-  const days: number[] = [];
+export function windowProbes(from: number, until: number, today: number): { after: number | null; spans: number[]; from: number } {
+  if (today - from <= SHORT_WINDOW_DAYS) return { after: from, spans: [], from };
   const spans: number[] = [];
-  if (until - from <= DAY_PROBES_MAX) {
-    for (let d = from; d < until; d++) days.push(d);
-    return { days, spans, from };
+  for (let span = Math.floor((until - 1) / SPAN_DAYS); ; span--) {
+    spans.push(span);
+    if (span * SPAN_DAYS <= from) return { after: null, spans, from: span * SPAN_DAYS };
   }
-  let top = Math.floor((until - 1) / SPAN_DAYS) * SPAN_DAYS;
-  if (until - top <= DAY_PROBES_MAX / 2) {
-    for (let d = top; d < until; d++) days.push(d);
-  } else {
-    spans.push(top / SPAN_DAYS);
-  }
-  while (top > from) {
-    top -= SPAN_DAYS;
-    spans.push(top / SPAN_DAYS);
-  }
-  return { days, spans, from: Math.min(from, top) };
 }
 
 const ROWS = `
@@ -237,13 +226,13 @@ async function newestVisible(client: PoolClient, viewerId: string, want: number,
     // Visible matches a day so far; with none yet, assume one in ten of all matches is visible.
     const rate = Math.max(found.length, hits / 10) / days;
     const wanted = Math.min(WINDOW_SPANS_MAX * SPAN_DAYS, Math.max(1, Math.ceil((WINDOW_MARGIN * missing) / rate)));
-    const probes = windowProbes(until - wanted, until);
+    const probes = windowProbes(until - wanted, until, today);
     spans += probes.spans.length;
     if (spans > MAX_SPANS) break;
     const { rows } = await client.query<Candidate>({
       name: 'messenger.search.probes',
       text: BY_PROBES,
-      values: [viewerId, missing, probes.days, tsquery, probes.spans, new Date(probes.from * DAY_MS), new Date(until * DAY_MS)],
+      values: [viewerId, missing, probes.after, tsquery, probes.spans, new Date(probes.from * DAY_MS), new Date(until * DAY_MS)],
     });
     found.push(...rows);
     hits += Number(rows[0]?.hits ?? 0);
