@@ -9,7 +9,7 @@
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
-//   node bench/run.js sockets [--count=100000] [--sources=8] [--gens=4] [--hold=60]   idle sockets per gateway
+//   node bench/run.js sockets [--count=100000] [--sources=64] [--gens=N] [--hold=60] [--backend=cluster [--split=false] [--seed=http] [--keep]]   idle sockets per gateway
 //   node bench/run.js biggroup [--members=1000] [--rate=5] [--duration=20] [--backend=cluster [--split]]   fan-out to one big group
 //   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20] [--backend=cluster]                 kill -9 + restart, SDK reconnect
 //   node bench/run.js soak [--minutes=30] [--rate=125] [--clients=200]                reconnect churn, RSS + p99 plot

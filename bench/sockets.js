@@ -56,19 +56,28 @@ export async function socketsBench(opts) {
   const s0 = performance.now();
   let seeded = cluster ? null : await seedDirect(dataDir, { users: count });
   let seedMs = performance.now() - s0;
-  const server = await startServer({
-    dataDir,
-    nofile: 1048576,
-    env: cluster ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: appName } : {},
-    readyTimeoutMs: 60_000,
-    cpuProf,
-  });
+  let server = null;
   const seedHow = !cluster ? 'into SQLite' : opts.seed === 'http' ? 'over HTTP (POST /v1/users)' : `straight into PostgreSQL schema ${env.DATABASE_SCHEMA}`;
-  if (cluster) {
-    // After the server started: its migrations created the schema.
-    const t0 = performance.now();
-    seeded = opts.seed === 'http' ? await seedOverHttp(server.url, { users: count }) : await seedPostgres(env, { users: count });
-    seedMs = performance.now() - t0;
+  try {
+    server = await startServer({
+      dataDir,
+      nofile: 1048576,
+      env: cluster ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: appName } : {},
+      readyTimeoutMs: 60_000,
+      cpuProf,
+    });
+    if (cluster) {
+      // After the server started: its migrations created the schema.
+      const t0 = performance.now();
+      seeded = opts.seed === 'http' ? await seedOverHttp(server.url, { users: count }) : await seedPostgres(env, { users: count });
+      seedMs = performance.now() - t0;
+    }
+  } catch (error) {
+    // Nothing left running or behind when the start or the seeding fails.
+    await server?.stop();
+    await worker?.stop();
+    if (cluster && !opts.keep) await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch(() => undefined);
+    throw error;
   }
   const { users } = seeded;
   log(`seeded ${users.length} users + API keys ${seedHow} in ${seedMs.toFixed(0)} ms`);
@@ -88,7 +97,7 @@ export async function socketsBench(opts) {
     const idle0 = procStats(server.pid);
     await sleep(3000);
     const idle1 = procStats(server.pid);
-    report.before = { rssMiB: idle1.rssMiB, cpuPct: cpuPercent(idle0, idle1), workerRssMiB: worker ? procStats(worker.pid)?.rssMiB : undefined };
+    report.before = { rssMiB: idle1.rssMiB, cpuPct: cpuPercent(idle0, idle1), workerRssMiB: worker ? procStats(worker.pid)?.rssMiB : undefined, heap: await heapOf(server.url) };
     log(`server before: RSS ${idle1.rssMiB.toFixed(1)} MiB, CPU ${report.before.cpuPct.toFixed(1)}%${worker ? `; workers RSS ${report.before.workerRssMiB.toFixed(1)} MiB` : ''}`);
 
     const sources = Array.from({ length: sourcesN }, (_, i) => `127.0.0.${i + 1}`);
@@ -163,6 +172,7 @@ export async function socketsBench(opts) {
     log(`connected ${ok} (failed ${failed}) in ${(connectMs / 1000).toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s`);
     await sleep(5000);
     const afterConnect = procStats(server.pid);
+    const heapAfterConnect = await heapOf(server.url);
     // Hold: idle with heartbeats.
     const h0 = procStats(server.pid);
     const hs0 = systemStats();
@@ -179,6 +189,8 @@ export async function socketsBench(opts) {
       serverCpuPct: cpuPercent(h0, h1),
       rssAfterConnectMiB: afterConnect.rssMiB,
       rssEndMiB: h1.rssMiB,
+      heapAfterConnect,
+      heapEnd: await heapOf(server.url),
       hwmMiB: h1.hwmMiB,
       liveSockets: pings.reduce((a, p) => a + p.live, 0),
       pingsMin: Math.min(...pings.map((p) => p.min)),
@@ -198,6 +210,8 @@ export async function socketsBench(opts) {
     if (process.env.BENCH_SERVER_MAIN) out(`server build: ${MAIN} (BENCH_SERVER_MAIN)`);
     out(`accept: ${ok} authenticated in ${report.connect.seconds.toFixed(1)} s = ${report.connect.acceptPerSec.toFixed(0)}/s (peak 1 s: ${peakRate}/s), failed ${failed}; per socket connect+auth p50 ${fmt(report.connect.perSocketP50)} ms p99 ${fmt(report.connect.perSocketP99)} ms; server CPU while accepting ${report.connect.serverCpuPct.toFixed(0)}% = ${report.connect.serverCpuUsPerAccept.toFixed(0)} µs of server CPU per accepted socket (=> ~${(1e6 / report.connect.serverCpuUsPerAccept).toFixed(0)}/s on one dedicated core); generator (${report.connect.client} client) CPU ${report.connect.generatorCpuUsPerSocket.toFixed(0)} µs per socket; accept queue max ${maxAcceptQueue}, kernel ListenOverflows +${report.connect.listenOverflows} (machine-wide)`);
     out(`server RSS: before ${report.before.rssMiB.toFixed(1)} MiB, after connect ${afterConnect.rssMiB.toFixed(1)} MiB, after ${holdS} s hold ${h1.rssMiB.toFixed(1)} MiB (peak ${h1.hwmMiB.toFixed(0)}) => ${perSocketKiB.toFixed(1)} KiB per socket`);
+    const hp = (h) => (h ? `heap used ${h.usedMiB.toFixed(0)} of ${h.totalMiB.toFixed(0)} MiB, external ${h.externalMiB.toFixed(0)} MiB` : '?');
+    out(`server V8 heap (/metrics): before ${hp(report.before.heap)}; after connect ${hp(heapAfterConnect)}; end ${hp(report.hold.heapEnd)}`);
     out(`idle with heartbeats (${holdS} s, PING_INTERVAL_MS 25000): server CPU ${report.hold.serverCpuPct.toFixed(1)}% of a core; pings per socket ${report.hold.pingsMin}..${report.hold.pingsMax}; sockets alive ${report.hold.liveSockets}; closed ${report.hold.closedDuringRun} ${JSON.stringify(report.hold.closeCodes)}; client errors ${JSON.stringify(report.hold.errorCodes)}`);
     if (cluster) {
       const c = report.connect;
@@ -214,6 +228,17 @@ export async function socketsBench(opts) {
     await worker?.stop();
     await pgCpu?.close();
     if (cluster && !opts.keep) await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch((err) => log(`(clean-up failed: ${err.message})`));
+  }
+}
+
+/** The server's V8 heap from its /metrics (prom-client default metrics), in MiB. */
+async function heapOf(url) {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const get = (name) => Number((text.match(new RegExp(`^${name} (\\S+)`, 'm')) ?? [])[1] ?? NaN) / 1048576;
+    return { usedMiB: get('nodejs_heap_size_used_bytes'), totalMiB: get('nodejs_heap_size_total_bytes'), externalMiB: get('nodejs_external_memory_bytes') };
+  } catch {
+    return null;
   }
 }
 
