@@ -60,7 +60,7 @@ const SHORT_WINDOW_DAYS = 6;
 const MAX_SPANS = 12;
 /** One window takes at most this many spans: the rate it was sized by may rest on a handful of matches. */
 const WINDOW_SPANS_MAX = 3;
-const SPARSE = 5_000;
+const SPARSE = 2_500;
 const YEAR_DAYS = 365;
 const DAY_MS = 86_400_000;
 /** Windows are sized for this many times the visible matches still wanted, at the rate seen so far. */
