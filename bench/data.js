@@ -236,6 +236,11 @@ async function seedPostgres(opts) {
       `UPDATE members m SET read_seq = GREATEST(0, c.last_seq - 3) FROM conversations c WHERE c.id = m.conversation_id AND m.user_id = $1`,
       [c.users[0].id],
     );
+    // VACUUM as well as ANALYZE: a deployment's autovacuum would have set the hint bits and the
+    // visibility map by the time the data is this old (autovacuum may be off, as on the bench
+    // machine); without it, the first read of each page dirties it, and with a small
+    // shared_buffers the reading backend writes it back.
+    await client.query('VACUUM (ANALYZE) messages');
     await client.query('ANALYZE');
     const { rows } = await client.query(`SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`, [schema]);
     dbBytes = Number(rows[0].bytes);
