@@ -272,13 +272,22 @@ export class PostgresConversations {
     await this.db.query('UPDATE members SET muted = $1 WHERE conversation_id = $2 AND user_id = $3', [muted, conversationId, userId]);
   }
 
-  async contacts(userId: string): Promise<string[]> {
-    const rows = await this.db.query<{ user_id: string }>(
-      `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.conversation_id = m.conversation_id
-        WHERE m.user_id = $1 AND o.user_id <> $1`,
-      [userId],
+  /** Asked for each socket that comes online (its presence announcement): one query per event-loop turn. */
+  private readonly contactLists = new DataLoader<string, string[]>(async (userIds) => {
+    const rows = await this.db.query<{ viewer: string; user_id: string }>(
+      `SELECT DISTINCT m.user_id AS viewer, o.user_id
+         FROM members m JOIN members o ON o.conversation_id = m.conversation_id AND o.user_id <> m.user_id
+        WHERE m.user_id = ANY($1::text[])`,
+      [userIds],
+      'messenger.contacts',
     );
-    return rows.map((r) => r.user_id);
+    const found = new Map<string, string[]>(userIds.map((id) => [id, []]));
+    for (const row of rows) found.get(row.viewer)!.push(row.user_id);
+    return userIds.map((id) => found.get(id)!);
+  }, BATCHED_READS);
+
+  async contacts(userId: string): Promise<string[]> {
+    return this.contactLists.load(userId);
   }
 
   /** Adds the members of every chat in one query; a chat whose member list lacks the viewer is dropped. */

@@ -130,6 +130,35 @@ if (!reachable) {
       }
     });
 
+    it('answers the API-key and contact lookups asked in one event-loop turn with one query each (a connect wave)', async () => {
+      const { store, schema } = await openInSchema();
+      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      try {
+        const at = new Date().toISOString();
+        for (let i = 0; i < 20; i++) await store.createUser({ id: `u_${i}`, username: `user${i}`, displayName: `U${i}`, createdAt: at, apiKeyHash: `h_${i}` });
+        for (let i = 0; i < 20; i += 2) {
+          await store.createConversation({ id: `c_${i}`, kind: 'direct', title: null, createdAt: at, memberIds: [`u_${i}`, `u_${i + 1}`], directKey: `u_${i}:u_${i + 1}` });
+        }
+        await store.createConversation({ id: 'c_g', kind: 'group', title: 'G', createdAt: at, memberIds: ['u_0', 'u_2', 'u_4'], directKey: null });
+        const counted = new PostgresStore({ pool });
+        let queries = 0;
+        const query = pool.query.bind(pool);
+        pool.query = ((...args: Parameters<typeof query>) => {
+          queries += 1;
+          return query(...args);
+        }) as typeof pool.query;
+        const users = await Promise.all([...Array.from({ length: 20 }, (_, i) => counted.userByKeyHash(`h_${i}`)), counted.userByKeyHash('h_unknown'), counted.userByKeyHash('h_3')]);
+        expect(users.map((u) => u?.id ?? null)).toEqual([...Array.from({ length: 20 }, (_, i) => `u_${i}`), null, 'u_3']);
+        expect(queries).toBe(1);
+        const contacts = await Promise.all(['u_0', 'u_1', 'u_4', 'u_nobody', 'u_0'].map((id) => counted.contacts(id)));
+        expect(contacts.map((c) => [...c].sort())).toEqual([['u_1', 'u_2', 'u_4'], ['u_0'], ['u_0', 'u_2', 'u_5'], [], ['u_1', 'u_2', 'u_4']]);
+        expect(queries).toBe(2);
+      } finally {
+        await pool.end();
+        await store.close();
+      }
+    });
+
     it('lists 1,000 chats in a constant number of queries', async () => {
       const { store, schema } = await openInSchema();
       const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });

@@ -1,8 +1,9 @@
 // Users and API keys in PostgreSQL. Keys are stored only as SHA-256 hashes.
 import type { User } from '@messenger/protocol';
+import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
 import type { NewUser } from '../../core/store.js';
-import type { PgDb } from './pool.js';
+import { BATCHED_READS, type PgDb } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
 const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at';
@@ -26,9 +27,23 @@ export class PostgresUsers {
     });
   }
 
+  /**
+   * Every socket's auth frame and every HTTP request asks this, so the asks of one event-loop turn
+   * share one query (a connect wave or a reconnect storm is one round trip per turn, not one per
+   * client). Nothing is cached: a revoked key stops working at once.
+   */
+  private readonly keys = new DataLoader<string, User | null>(async (hashes) => {
+    const rows = await this.db.query<UserRow & { key_hash: string }>(
+      `SELECT k.key_hash, ${USER_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ANY($1::text[])`,
+      [hashes],
+      'messenger.users-by-key',
+    );
+    const found = new Map(rows.map((row) => [row.key_hash, toUser(row)]));
+    return hashes.map((hash) => found.get(hash) ?? null);
+  }, BATCHED_READS);
+
   async byKeyHash(hash: string): Promise<User | null> {
-    const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1`, [hash]);
-    return row ? toUser(row) : null;
+    return this.keys.load(hash);
   }
 
   async byUsername(username: string): Promise<User | null> {
