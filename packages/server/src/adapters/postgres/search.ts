@@ -78,8 +78,8 @@ interface Candidate {
   seq: string;
   score: number;
   created_at: Date;
-  /** Matches in the window, visible or not. */
-  hits: string;
+  /** Matches in the window, visible or not (windowed statements only). */
+  hits?: string;
 }
 
 // Fixed statement texts (the query arrives as a tsquery parameter), so each connection prepares
@@ -100,14 +100,20 @@ const BY_CONVERSATION = `
      ORDER BY m.created_at DESC LIMIT $2
   ) c`;
 
-/** The newest $2 visible matches among `hits` (conversation_id, seq, search, created_at), with the count of hits. */
+/**
+ * The newest $2 visible matches among `hits` (conversation_id, seq, search, created_at), each with
+ * the count of hits; one row with a null conversation_id when none is visible, for the count.
+ */
 const visibleOf = `
-  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score, c.created_at, (SELECT count(*) FROM hits) AS hits FROM (
-    SELECT m.conversation_id, m.seq, m.search, m.created_at
-      FROM hits m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
-     WHERE m.seq > mb.joined_seq AND ${notHiddenFor('$1')}
-     ORDER BY m.created_at DESC LIMIT $2
-  ) c`;
+  SELECT c.conversation_id, c.seq, ts_rank(c.search, $4::tsquery) AS score, c.created_at, h.hits
+    FROM (SELECT count(*) AS hits FROM hits) h
+    LEFT JOIN LATERAL (
+      SELECT m.conversation_id, m.seq, m.search, m.created_at
+        FROM hits m JOIN members mb ON mb.conversation_id = m.conversation_id AND mb.user_id = $1
+       WHERE m.seq > mb.joined_seq AND ${notHiddenFor('$1')}
+       ORDER BY m.created_at DESC LIMIT $2
+    ) c ON true
+   ORDER BY c.created_at DESC`;
 
 /** $1 viewer, $2 limit, $3 first day (messenger_day), $4 tsquery: the newest window, day $3 and later. */
 const BY_RECENT = `
@@ -217,10 +223,16 @@ export class PostgresSearch {
 async function newestVisible(client: PoolClient, viewerId: string, want: number, tsquery: string, now: number): Promise<Candidate[]> {
   const today = Math.floor(now / DAY_MS);
   let until = today - FIRST_WINDOW_DAYS;
-  const { rows: found } = await client.query<Candidate>({ name: 'messenger.search.recent', text: BY_RECENT, values: [viewerId, want, until, tsquery] });
+  const window = async (name: string, text: string, values: unknown[]) => {
+    const { rows } = await client.query<Candidate>({ name, text, values });
+    hits += Number(rows[0]?.hits ?? 0);
+    found.push(...rows.filter((r) => r.conversation_id !== null));
+  };
+  const found: Candidate[] = [];
+  let hits = 0;
+  await window('messenger.search.recent', BY_RECENT, [viewerId, want, until, tsquery]);
   // What the windows so far covered, for the rates: days (today counts as the part that has passed), visible matches, all matches.
   let days = FIRST_WINDOW_DAYS + (now - today * DAY_MS) / DAY_MS;
-  let hits = Number(found[0]?.hits ?? 0);
   let spans = 0;
   while (found.length < want) {
     const missing = want - found.length;
@@ -231,19 +243,12 @@ async function newestVisible(client: PoolClient, viewerId: string, want: number,
     const probes = windowProbes(until - wanted, until, today);
     spans += probes.spans.length;
     if (spans > MAX_SPANS) break;
-    const { rows } = await client.query<Candidate>({
-      name: 'messenger.search.probes',
-      text: BY_PROBES,
-      values: [viewerId, missing, probes.after, tsquery, probes.spans, new Date(probes.from * DAY_MS), new Date(until * DAY_MS)],
-    });
-    found.push(...rows);
-    hits += Number(rows[0]?.hits ?? 0);
+    await window('messenger.search.probes', BY_PROBES, [viewerId, missing, probes.after, tsquery, probes.spans, new Date(probes.from * DAY_MS), new Date(until * DAY_MS)]);
     days += until - probes.from;
     until = probes.from;
   }
   if (found.length < want) {
-    const { rows } = await client.query<Candidate>({ name: 'messenger.search.rest', text: BY_REST, values: [viewerId, want - found.length, new Date(until * DAY_MS), tsquery] });
-    found.push(...rows);
+    await window('messenger.search.rest', BY_REST, [viewerId, want - found.length, new Date(until * DAY_MS), tsquery]);
   }
   return found;
 }
