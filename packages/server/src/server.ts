@@ -145,7 +145,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     close: () =>
       (closing ??= (async () => {
         await gateway?.drain();
-        await app?.close();
+        if (app) await closeHttp(app);
         await persister?.stop();
         await fanout?.stop();
         await notifier?.stop();
@@ -156,4 +156,19 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
         await backend.close();
       })()),
   };
+}
+
+/**
+ * Closes the HTTP server after the sockets were drained, within HTTP_CLOSE_MS: Node's close() waits
+ * for every open connection, and one that never finished a request (say, a client reconnecting while
+ * the server drained) is not "idle" to it, so close() would wait out the headers timeout (60 s).
+ */
+const HTTP_CLOSE_MS = 3000;
+async function closeHttp(app: FastifyInstance): Promise<void> {
+  const force = setTimeout(() => app.server.closeAllConnections(), HTTP_CLOSE_MS);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(force);
+  }
 }
