@@ -5,15 +5,32 @@ import { fileURLToPath } from 'node:url';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+const handedOut = new Set<number>();
+
+/**
+ * A port to start a server on, free when asked. Not from the kernel's ephemeral range (32768-60999
+ * on Linux), where bind(0) would find one: a port found free there can become the source port of
+ * some outgoing connection (a NATS route, a database pool) before the server binds it, and that
+ * server then fails to start. Each vitest worker draws from its own 2,000 ports, and never twice.
+ */
+export async function freePort(): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0) % 6;
+  const base = 20_000 + worker * 2_000;
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const port = base + Math.floor(Math.random() * 2_000);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port in ${base}-${base + 1_999}`);
 }
 
 export class ServerProcess {

@@ -42,6 +42,15 @@ export class DurableReader implements PartitionReader {
   private current: ConsumerMessages | null = null;
   private loop: Promise<void> = Promise.resolve();
   private wake: (() => void) | null = null;
+  /**
+   * The stream sequence this reader must be handed next: the partition's stream has one subject
+   * space and no deletes, so its sequences are consecutive. A later one means entries went to a
+   * pull this reader never saw (one that broke when a NATS node or the consumer's leader died), and
+   * acknowledging past them (AckPolicy.All) would acknowledge them unhandled.
+   */
+  private next = 0;
+  /** The highest stream sequence handled (and acknowledged) by this reader, or known handled when it started. */
+  private handled = 0;
 
   constructor(private readonly deps: ReaderDeps & { consumer: string; startAt?: 'beginning' | 'tail' }) {}
 
@@ -57,20 +66,37 @@ export class DurableReader implements PartitionReader {
       max_ack_pending: batchSize,
       max_deliver: -1,
     });
-    let pull = await this.rewound();
+    let pull = await this.rewound(false);
     this.loop = this.run(async (broken) => {
-      // A pull that broke (a NATS node or the consumer's leader died) may have been handed entries
-      // this reader never acknowledged. The server would redeliver them only after the ack wait,
-      // behind newer ones, and one ack of a newer entry (AckPolicy.All) would acknowledge them
-      // unhandled. So the consumer is first rewound to its ack floor, as at start.
-      if (broken) pull = await this.rewound();
+      // A pull that broke (a NATS node or the consumer's leader died), or one that skipped entries,
+      // may have been handed entries this reader never acknowledged. The server would redeliver them
+      // only after the ack wait, behind newer ones, and one ack of a newer entry (AckPolicy.All)
+      // would acknowledge them unhandled. So the consumer is first rewound to its ack floor. After a
+      // leader change the new leader's count of pending entries cannot be trusted for that, so the
+      // rewind is unconditional here (at start, only when something is pending).
+      if (broken) pull = await this.rewound(true);
       return pull.fetch({ max_messages: batchSize, expires: FETCH_EXPIRES_MS, idle_heartbeat: FETCH_HEARTBEAT_MS });
     });
   }
 
-  private async rewound() {
+  /**
+   * One process reads a durable consumer at a time, so anything pending acknowledgement when a
+   * reader starts was held by a predecessor that died: JetStream would redeliver it only after the
+   * ack wait, letting newer entries overtake it (a gap in the store, late events). Instead the
+   * consumer is re-created to start right after what is known handled (its ack floor, or what this
+   * reader handled): the unhandled entries come first, in order (consumers are idempotent, so an
+   * entry handled but not acknowledged may be seen twice).
+   */
+  private async rewound(always: boolean) {
     const { js, jsm, stream, consumer } = this.deps;
-    await rewindAbandoned(jsm, stream, consumer);
+    const info = await jsm.consumers.info(stream, consumer);
+    const from = Math.max(info.ack_floor.stream_seq, this.handled) + 1;
+    if (info.num_ack_pending > 0 || (always && info.delivered.stream_seq + 1 !== from)) await recreateAt(jsm, stream, info, info.config, from);
+    const [now, streamInfo] = await Promise.all([jsm.consumers.info(stream, consumer), jsm.streams.info(stream)]);
+    // Nothing is pending now: the next entry is the one after the last delivered (a consumer that
+    // starts at the tail counts the entries before it as delivered), unless a limit removed it.
+    this.handled = Math.max(this.handled, now.delivered.stream_seq);
+    this.next = Math.max(now.delivered.stream_seq + 1, streamInfo.state.first_seq);
     return js.consumers.get(stream, consumer);
   }
 
@@ -90,7 +116,9 @@ export class DurableReader implements PartitionReader {
         broken = false;
         if (this.stopped) void messages.close();
         for await (const m of messages) {
+          if (m.seq > this.next) throw new SkippedEntries(this.next, m.seq);
           batch.push(m);
+          this.next = Math.max(this.next, m.seq + 1);
           // Grow the batch with what has already arrived; hand it over as soon as nothing more is buffered.
           if (messages.getPending() > 0 && batch.length < this.deps.batchSize) continue;
           await this.handle(batch);
@@ -99,8 +127,14 @@ export class DurableReader implements PartitionReader {
         }
       } catch (error) {
         if (this.stopped) break;
-        this.deps.logger.warn({ err: error, stream: this.deps.stream }, 'log fetch failed; retrying');
         broken = true;
+        if (error instanceof SkippedEntries) {
+          void this.current?.close();
+          this.deps.logger.warn({ stream: this.deps.stream, expected: error.expected, got: error.got }, 'the log skipped entries (handed to a broken pull); rewinding');
+          await this.pause(50);
+          continue;
+        }
+        this.deps.logger.warn({ err: error, stream: this.deps.stream }, 'log fetch failed; retrying');
         await this.pause(1_000);
       } finally {
         this.current = null;
@@ -125,8 +159,10 @@ export class DurableReader implements PartitionReader {
     }
     // One ack for the batch (AckPolicy.All), not waited for: an ack lost with a crash means a
     // redelivery, which every consumer absorbs (they are idempotent), and a restarted reader rewinds
-    // to the ack floor first (rewindAbandoned), so order is kept either way.
-    batch.at(-1)?.ack();
+    // to the ack floor first (rewound), so order is kept either way.
+    const last = batch.at(-1);
+    last?.ack();
+    if (last) this.handled = Math.max(this.handled, last.seq);
     batch.length = 0;
   }
 
@@ -201,21 +237,24 @@ function decodeAll(batch: JsMsg[], logger: Logger): LogRecord[] {
   return records;
 }
 
-/**
- * One process reads a durable consumer at a time, so anything still pending acknowledgement when a
- * reader starts was held by a predecessor that died. JetStream would redeliver it only after the
- * ack wait, letting newer entries overtake it (a gap in the store, late events). Instead the
- * consumer is re-created just after its ack floor: the unacknowledged entries come first, in order
- * (consumers are idempotent, so entries handled but not acknowledged may be seen twice).
- */
-async function rewindAbandoned(jsm: JetStreamManager, stream: string, consumer: string): Promise<void> {
-  const info = await jsm.consumers.info(stream, consumer);
-  if (info.num_ack_pending === 0) return;
-  await recreateAfterAckFloor(jsm, stream, info, info.config);
+
+/** The reader was handed a later entry than the next one: the ones between went elsewhere. */
+class SkippedEntries extends Error {
+  constructor(
+    readonly expected: number,
+    readonly got: number,
+  ) {
+    super(`expected log entry ${expected}, got ${got}`);
+  }
 }
 
 /** Replaces a durable consumer by one with `config` that starts right after the old one's ack floor. */
 async function recreateAfterAckFloor(jsm: JetStreamManager, stream: string, info: ConsumerInfo, config: Partial<ConsumerConfig>): Promise<void> {
+  await recreateAt(jsm, stream, info, config, info.ack_floor.stream_seq + 1);
+}
+
+/** Replaces a durable consumer by one with `config` that starts at stream sequence `from`. */
+async function recreateAt(jsm: JetStreamManager, stream: string, info: ConsumerInfo, config: Partial<ConsumerConfig>, from: number): Promise<void> {
   await jsm.consumers.delete(stream, info.name);
   await jsm.consumers.add(stream, {
     durable_name: info.name,
@@ -224,7 +263,7 @@ async function recreateAfterAckFloor(jsm: JetStreamManager, stream: string, info
     max_ack_pending: config.max_ack_pending ?? info.config.max_ack_pending,
     max_deliver: config.max_deliver ?? info.config.max_deliver,
     deliver_policy: DeliverPolicy.StartSequence,
-    opt_start_seq: info.ack_floor.stream_seq + 1,
+    opt_start_seq: from,
   });
 }
 

@@ -1,6 +1,6 @@
 // JetStreamEventLog and NatsGatewayBus against the NATS server at 127.0.0.1:4222 (JetStream on).
 import net from 'node:net';
-import { jetstreamManager } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { AppError } from '../../domain/errors.js';
 import { JetStreamEventLog } from './event-log.js';
 import { NatsGatewayBus } from './gateway-bus.js';
-import { logStream, partitionOf } from './subjects.js';
+import { logStream, partitionOf, token } from './subjects.js';
 
 const SERVERS = 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;
@@ -115,4 +115,48 @@ describe('JetStreamEventLog beyond the contract', () => {
     await sub.stop();
     await log.close();
   });
+
+  it('never acknowledges entries it was not handed: entries taken by another pull (a pull that broke) are read before newer ones', async () => {
+    const prefix = place();
+    const log = await openLog(prefix, { batchSize: 2 });
+    const conversationId = 'c_thief';
+    const stream = logStream(prefix, partitionOf(conversationId, PARTITIONS));
+    let release: () => void = () => {};
+    const blocked = new Promise<void>((resolve) => (release = resolve));
+    const seen: number[] = [];
+    const sub = await log.subscribe('thief-test', async (records) => {
+      seen.push(...records.map((r) => r.pos));
+      if (seen.length <= 2) await blocked;
+    });
+    await log.append(created(conversationId, 'k1'));
+    await log.append(created(conversationId, 'k2'));
+    await eventuallyTrue(() => seen.length >= 1);
+    // The reader sits on its first batch. Another pull on the same durable consumer (a fetch of a
+    // process or a connection that then died) is handed the next entries and never acknowledges them.
+    const nc = await connect({ servers: SERVERS });
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.update(stream, token('thief-test'), { max_ack_pending: 100 });
+    for (let i = 3; i <= 6; i++) await log.append(created(conversationId, `k${i}`));
+    const thief = await jetstream(nc).consumers.get(stream, token('thief-test'));
+    const stolen: number[] = [];
+    for await (const m of await thief.fetch({ max_messages: 2, expires: 2_000 })) stolen.push(m.seq);
+    expect(stolen.length).toBeGreaterThan(0);
+    release();
+    // Without the check the reader would be handed the entries after the stolen ones and, acknowledging
+    // them (AckPolicy.All), acknowledge the stolen ones unhandled: they would never be read.
+    await eventuallyTrue(() => [1, 2, 3, 4, 5, 6].every((pos) => seen.includes(pos)));
+    const firstSeen = [...new Set(seen)];
+    expect(firstSeen).toEqual([1, 2, 3, 4, 5, 6]);
+    await sub.stop();
+    await nc.close();
+    await log.close();
+  });
 });
+
+async function eventuallyTrue(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
