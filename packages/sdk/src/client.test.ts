@@ -155,7 +155,8 @@ describe('MessengerClient', () => {
     expect(c.trackedSeq('other')).toBe(1);
   });
 
-  it('retries a catch-up answered 503 on the same socket, then hands out the missed messages once, in order', async () => {
+  /** A client that caught up once and got message 1 of c1 live; `resynced` settles after its next catch-up (a reconnect). */
+  async function caughtUpWithOne(): Promise<{ events: ServerEvent[]; resynced: Promise<void> }> {
     const c = client();
     const events: ServerEvent[] = [];
     c.on('event', (e) => events.push(e));
@@ -165,6 +166,11 @@ describe('MessengerClient', () => {
     peer.publish('c1', 'u2', 'one');
     await until(() => createdSeqs(events, 'c1').length === 1);
     const resynced = new Promise<void>((resolve) => c.on('resync', (e) => e.reconnect && resolve()));
+    return { events, resynced };
+  }
+
+  it('retries a catch-up answered 503 on the same socket, then hands out the missed messages once, in order', async () => {
+    const { events, resynced } = await caughtUpWithOne();
     // The next three HTTP requests (the listing, then pages) find the store behind.
     peer.httpFailures = 3;
     peer.dropAll();
@@ -179,15 +185,7 @@ describe('MessengerClient', () => {
   });
 
   it('drops the socket when the catch-up keeps failing, and catches up on the next one', async () => {
-    const c = client();
-    const events: ServerEvent[] = [];
-    c.on('event', (e) => events.push(e));
-    const first = new Promise((resolve) => c.on('resync', resolve));
-    await c.connect();
-    await first;
-    peer.publish('c1', 'u2', 'one');
-    await until(() => createdSeqs(events, 'c1').length === 1);
-    const resynced = new Promise<void>((resolve) => c.on('resync', (e) => e.reconnect && resolve()));
+    const { events, resynced } = await caughtUpWithOne();
     // More failures than one socket's retries (7 runs), fewer than two sockets'.
     peer.httpFailures = 9;
     peer.dropAll();

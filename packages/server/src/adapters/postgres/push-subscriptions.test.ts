@@ -1,23 +1,15 @@
 // PostgresPushSubscriptions against a real PostgreSQL: the PushSubscriptions contract unchanged,
 // each opened pair (subscriptions + store) in its own schema, dropped on close.
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { pushSubscriptionsContract } from '../../core/notifications/subscriptions.contract.js';
 import { migrate } from './migrations.js';
 import { PostgresPushSubscriptions } from './push-subscriptions.js';
 import { PostgresSettings } from './settings.js';
 import { PostgresStore } from './store.js';
+import { admin, reachable, URL } from './test-db.js';
 
-const URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
-const admin = new pg.Pool({ connectionString: URL, max: 2 });
-admin.on('error', () => undefined);
-const reachable = await admin.query('SELECT 1').then(() => true, (err: Error) => {
-  if (process.env.PG_TEST_URL) throw err;
-  return false;
-});
-afterAll(() => admin.end());
 
 async function openPair() {
   const schema = `s_${randomBytes(6).toString('hex')}`;

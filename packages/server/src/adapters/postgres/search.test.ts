@@ -1,21 +1,13 @@
 // PostgresSearch for a viewer in many chats (more than are probed one by one): the windowed path,
 // against a reference that reads every visible match. Same results whatever windows it took.
 import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { tsQuery, windowProbes } from './search.js';
 import { PostgresStore } from './store.js';
+import { admin, reachable, URL } from './test-db.js';
 
-const URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
-const admin = new pg.Pool({ connectionString: URL, max: 2 });
-admin.on('error', () => undefined);
-const reachable = await admin.query('SELECT 1').then(() => true, (err: Error) => {
-  if (process.env.PG_TEST_URL) throw err;
-  return false;
-});
-afterAll(() => admin.end());
 
 describe('windowProbes', () => {
   it('finds a window of the last days from its first day on, another through the spans that cover it', () => {

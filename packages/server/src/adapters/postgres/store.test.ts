@@ -2,37 +2,14 @@
 // has (concurrent migrations, hash partitions, connection failures, chat-list round trips).
 // Each store gets its own schema, dropped on close, so files and tests can run in parallel.
 // PG_TEST_URL overrides the server; without it and without a server the suite skips, saying why.
-import { randomBytes } from 'node:crypto';
-import os from 'node:os';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { storeContract } from '../../core/store.contract.js';
 import { MESSAGE_PARTITIONS, MIGRATIONS, migrate } from './migrations.js';
 import { PostgresStore } from './store.js';
+import { admin, countQueries, dropSchema, freshSchema, openInSchema, reachable, URL } from './test-db.js';
 
-const URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
-const admin = new pg.Pool({ connectionString: URL, max: 2 });
-admin.on('error', () => undefined);
-const reachable = await admin.query('SELECT 1').then(() => true, (err: Error) => {
-  if (process.env.PG_TEST_URL) throw err;
-  return false;
-});
-afterAll(() => admin.end());
-
-const freshSchema = () => `s_${randomBytes(6).toString('hex')}`;
-const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-
-async function openInSchema(): Promise<{ store: PostgresStore; schema: string }> {
-  const schema = freshSchema();
-  const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 4 });
-  const close = store.close.bind(store);
-  store.close = async () => {
-    await close();
-    await dropSchema(schema);
-  };
-  return { store, schema };
-}
 
 const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
 
@@ -141,18 +118,13 @@ if (!reachable) {
         }
         await store.createConversation({ id: 'c_g', kind: 'group', title: 'G', createdAt: at, memberIds: ['u_0', 'u_2', 'u_4'], directKey: null });
         const counted = new PostgresStore({ pool });
-        let queries = 0;
-        const query = pool.query.bind(pool);
-        pool.query = ((...args: Parameters<typeof query>) => {
-          queries += 1;
-          return query(...args);
-        }) as typeof pool.query;
+        const queries = countQueries(pool);
         const users = await Promise.all([...Array.from({ length: 20 }, (_, i) => counted.userByKeyHash(`h_${i}`)), counted.userByKeyHash('h_unknown'), counted.userByKeyHash('h_3')]);
         expect(users.map((u) => u?.id ?? null)).toEqual([...Array.from({ length: 20 }, (_, i) => `u_${i}`), null, 'u_3']);
-        expect(queries).toBe(1);
+        expect(queries()).toBe(1);
         const contacts = await Promise.all(['u_0', 'u_1', 'u_4', 'u_nobody', 'u_0'].map((id) => counted.contacts(id)));
         expect(contacts.map((c) => [...c].sort())).toEqual([['u_1', 'u_2', 'u_4'], ['u_0'], ['u_0', 'u_2', 'u_5'], [], ['u_1', 'u_2', 'u_4']]);
-        expect(queries).toBe(2);
+        expect(queries()).toBe(2);
       } finally {
         await pool.end();
         await store.close();
@@ -175,19 +147,14 @@ if (!reachable) {
         );
         await store.apply(Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString())));
         const counted = new PostgresStore({ pool });
-        let queries = 0;
-        const query = pool.query.bind(pool);
-        pool.query = ((...args: Parameters<typeof query>) => {
-          queries += 1;
-          return query(...args);
-        }) as typeof pool.query;
+        const queries = countQueries(pool);
         const started = performance.now();
         const page = await counted.conversations(viewer.id, 50, null);
         const elapsed = performance.now() - started;
         expect(page.conversations.map((c) => c.id).slice(0, 3)).toEqual(['c_999', 'c_998', 'c_997']);
         expect(page.conversations[0]).toMatchObject({ unreadCount: 1, lastMessage: { body: 'hello 1' } });
         expect(page.conversations[0]!.members).toHaveLength(2);
-        expect(queries).toBe(2);
+        expect(queries()).toBe(2);
         expect(elapsed).toBeLessThan(1000);
         let seen = page.conversations.length;
         let cursor = page.nextCursor;

@@ -1,0 +1,46 @@
+// The PostgreSQL the adapter tests run against (PG_TEST_URL, or the local server): an admin pool,
+// whether it is reachable (without PG_TEST_URL and without a server the suites skip, saying why),
+// fresh schemas dropped on close, and a query counter for round-trip tests. Not part of the build.
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { PostgresStore } from './store.js';
+
+export const URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
+export const admin = new pg.Pool({ connectionString: URL, max: 2 });
+admin.on('error', () => undefined);
+export const reachable = await admin.query('SELECT 1').then(
+  () => true,
+  (err: Error) => {
+    if (process.env.PG_TEST_URL) throw err;
+    return false;
+  },
+);
+afterAll(() => admin.end());
+
+export const freshSchema = () => `s_${randomBytes(6).toString('hex')}`;
+export const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+
+/** A store in a schema of its own, dropped when the store is closed. */
+export async function openInSchema(): Promise<{ store: PostgresStore; schema: string }> {
+  const schema = freshSchema();
+  const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 4 });
+  const close = store.close.bind(store);
+  store.close = async () => {
+    await close();
+    await dropSchema(schema);
+  };
+  return { store, schema };
+}
+
+/** Counts the queries sent through `pool` from now on. */
+export function countQueries(pool: pg.Pool): () => number {
+  let queries = 0;
+  const query = pool.query.bind(pool);
+  pool.query = ((...args: Parameters<typeof query>) => {
+    queries += 1;
+    return query(...args);
+  }) as typeof pool.query;
+  return () => queries;
+}
