@@ -12,6 +12,7 @@ import { migrate } from '../adapters/postgres/migrations.js';
 import { PostgresPushSubscriptions } from '../adapters/postgres/push-subscriptions.js';
 import { PostgresSettings } from '../adapters/postgres/settings.js';
 import { PostgresStore } from '../adapters/postgres/store.js';
+import { closeRedis, connectRedis } from '../adapters/redis/client.js';
 import { RedisPresence } from '../adapters/redis/presence.js';
 import { RedisRoutes } from '../adapters/redis/routes.js';
 import type { Logger } from '../observability/logger.js';
@@ -41,8 +42,11 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
     },
   });
   const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }), scope: config.logStreamPrefix });
-  const presence = new RedisPresence({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
-  const routes = new RedisRoutes({ url: config.redisUrl, keyPrefix: config.redisKeyPrefix });
+  // One Redis connection for presence and routes: a socket's route and device registrations (and a
+  // heartbeat slice's) leave in one auto-pipelined write and come back in one read, not two.
+  const redis = connectRedis({ url: config.redisUrl });
+  const presence = new RedisPresence({ url: config.redisUrl, client: redis.redis, keyPrefix: config.redisKeyPrefix });
+  const routes = new RedisRoutes({ url: config.redisUrl, client: redis.redis, keyPrefix: config.redisKeyPrefix });
   const settings = new PostgresSettings({ pool });
   const vapid = await settings.getOrCreate('vapid', () => webpush.generateVAPIDKeys());
 
@@ -70,6 +74,7 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
     close: async () => {
       await nc.drain().catch(() => undefined);
       await pool.end().catch(() => undefined);
+      await closeRedis(redis.redis, redis.owned);
     },
   };
 }

@@ -113,13 +113,18 @@ export class Gateway {
   private async attach(session: Session, registered: () => void): Promise<void> {
     // The route exists before the socket can receive, so fan-out elsewhere finds this gateway. If
     // the registry is down the socket is still served; the heartbeat registers it once it is back.
-    if (!this.hub.has(session.userId)) {
-      await this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'route registration failed; the heartbeat retries'));
+    // The device is registered in the same turn (with Redis: the same write); if the socket closes
+    // meanwhile, its close removes the device again (same connection, so after this).
+    const route = this.hub.has(session.userId)
+      ? undefined
+      : this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'route registration failed; the heartbeat retries'));
+    const device = this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'presence update failed'));
+    await route;
+    if (!session.isClosed) {
+      this.hub.add(session);
+      registered();
     }
-    if (session.isClosed) return;
-    this.hub.add(session);
-    registered();
-    await this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'presence update failed'));
+    await device;
   }
 
   private async detach(session: Session): Promise<void> {
@@ -154,9 +159,16 @@ export class Gateway {
         this.resyncClients('the route registry lost this gateway (Redis restarted empty)');
         return;
       }
-      // In slices run concurrently: with Redis, one round trip per slice, not per socket.
-      await inSlices(this.hub.userIds(), (userId) => this.deps.routes.add(userId, this.deps.gatewayId, this.ttlMs));
-      await inSlices(this.hub.sessions() as Session[], (s) => this.deps.presence.refresh(s.userId, s.sessionId, s.presenceStatus, this.ttlMs));
+      // One call per slice for the routes and one for the devices (with Redis: one script call
+      // each, sent together), not one per socket.
+      const userIds = this.hub.userIds();
+      const devices = (this.hub.sessions() as Session[]).map((s) => ({ userId: s.userId, deviceId: s.sessionId, status: s.presenceStatus }));
+      for (let i = 0; i < Math.max(userIds.length, devices.length); i += HEARTBEAT_SLICE) {
+        await Promise.all([
+          this.deps.routes.addMany(userIds.slice(i, i + HEARTBEAT_SLICE), this.deps.gatewayId, this.ttlMs),
+          this.deps.presence.refresh(devices.slice(i, i + HEARTBEAT_SLICE), this.ttlMs),
+        ]);
+      }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
     }
@@ -169,8 +181,5 @@ function isWsPath(url: string | undefined): boolean {
   return new URL(url ?? '/', 'http://localhost').pathname === '/v1/ws';
 }
 
+/** Sockets per refresh call: a 500-user script call keeps Redis busy for about a millisecond. */
 const HEARTBEAT_SLICE = 500;
-
-async function inSlices<T>(items: T[], work: (item: T) => Promise<void>): Promise<void> {
-  for (let i = 0; i < items.length; i += HEARTBEAT_SLICE) await Promise.all(items.slice(i, i + HEARTBEAT_SLICE).map(work));
-}

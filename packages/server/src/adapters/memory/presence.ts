@@ -1,6 +1,6 @@
 // In-process presence: the embedded default. Device entries expire like Redis keys with a TTL.
 import type { PresenceInfo } from '@messenger/protocol';
-import type { Presence } from '../../core/presence/presence.js';
+import type { DeviceEntry, Presence } from '../../core/presence/presence.js';
 
 interface Device {
   status: 'online' | 'away';
@@ -21,6 +21,10 @@ export class MemoryPresence implements Presence {
     let devices = this.devices.get(userId);
     if (!devices) this.devices.set(userId, (devices = new Map()));
     devices.set(deviceId, { status, expiresAt: this.now() + ttlMs });
+  }
+
+  async setDevices(devices: DeviceEntry[], ttlMs: number): Promise<void> {
+    for (const d of devices) await this.setDevice(d.userId, d.deviceId, d.status, ttlMs);
   }
 
   async removeDevice(userId: string, deviceId: string, at: Date): Promise<void> {
@@ -54,6 +58,13 @@ export class MemoryPresence implements Presence {
     if (this.announced.get(userId) === status) return false;
     this.announced.set(userId, status);
     return true;
+  }
+
+  async claimAnnouncements(userIds: string[]): Promise<Map<string, PresenceInfo>> {
+    const infos = await this.get(userIds);
+    const claimed = new Map<string, PresenceInfo>();
+    for (const [userId, info] of infos) if (await this.claimAnnouncement(userId, info.status)) claimed.set(userId, info);
+    return claimed;
   }
 
   async clearAnnouncement(userId: string): Promise<void> {

@@ -16,6 +16,10 @@ export class MemoryRoutes implements Routes {
     gateways.set(gatewayId, this.now() + ttlMs);
   }
 
+  async addMany(userIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
+    for (const userId of userIds) await this.add(userId, gatewayId, ttlMs);
+  }
+
   async remove(userId: string, gatewayId: string): Promise<void> {
     const gateways = this.routes.get(userId);
     if (!gateways) return;

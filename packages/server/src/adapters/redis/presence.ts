@@ -5,7 +5,7 @@
 // A device that stops refreshing is not deleted by Redis but read as expired: its expiry score is
 // then the user's last seen, so expiry of the last device still yields offline with a lastSeenAt.
 import type { PresenceInfo } from '@messenger/protocol';
-import type { Presence } from '../../core/presence/presence.js';
+import type { DeviceEntry, Presence } from '../../core/presence/presence.js';
 import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './client.js';
 
 /** Removes a device; when no live device is left, clears the user's devices and records `at` as last seen. */
@@ -19,19 +19,53 @@ if removed == 1 or expired > 0 then redis.call('SET', KEYS[3], ARGV[3], 'PX', AR
 return 1`;
 
 /**
- * Sets a device: KEYS devices, status; ARGV expiry (ms), deviceId, status, keep (ms). One command
- * (not a MULTI block), so the client's auto-pipelining batches a connect wave's or a heartbeat's.
+ * Sets devices: KEYS devices and status of each device in turn; ARGV expiry (ms), keep (ms), then
+ * deviceId and status of each. Expiries are set when absent and only ever extended. One command
+ * for a whole heartbeat slice: the keys then span many users' hash slots, which one Redis allows
+ * (a Redis Cluster deployment would have to group the slice by slot).
  */
-const SET_DEVICE = `
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
-for i = 1, 2 do
-  redis.call('PEXPIRE', KEYS[i], ARGV[4], 'NX')
-  redis.call('PEXPIRE', KEYS[i], ARGV[4], 'GT')
+const SET_DEVICES = `
+for i = 1, #KEYS, 2 do
+  redis.call('ZADD', KEYS[i], ARGV[1], ARGV[i + 2])
+  redis.call('HSET', KEYS[i + 1], ARGV[i + 2], ARGV[i + 3])
+  for k = i, i + 1 do
+    redis.call('PEXPIRE', KEYS[k], ARGV[2], 'NX')
+    redis.call('PEXPIRE', KEYS[k], ARGV[2], 'GT')
+  end
 end
 return 1`;
 
-type ScriptedRedis = { messengerSetDevice(devices: string, status: string, expiresAt: number, deviceId: string, state: string, keepMs: number): Promise<unknown> };
+/**
+ * Reads a user's combined presence (as get() does) and claims it as announced, atomically: KEYS
+ * devices, status, seen, announced; ARGV now (ms), keep (ms). Returns nil when the status was the
+ * one announced last, else {status, last seen (ms, 0 if none)}. One command per user instead of
+ * the five of a read and a claim.
+ */
+const CLAIM_ANNOUNCEMENT = `
+local live = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[1], '+inf', 'BYSCORE')
+local status = 'offline'
+local seen = 0
+if #live > 0 then
+  status = 'away'
+  for _, device in ipairs(live) do
+    if redis.call('HGET', KEYS[2], device) == 'online' then
+      status = 'online'
+      break
+    end
+  end
+else
+  local last = redis.call('ZRANGE', KEYS[1], ARGV[1], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+  if last[2] then seen = tonumber(last[2]) end
+  local recorded = tonumber(redis.call('GET', KEYS[3]) or '0')
+  if recorded > seen then seen = recorded end
+end
+if redis.call('SET', KEYS[4], status, 'PX', ARGV[2], 'GET') == status then return nil end
+return {status, seen}`;
+
+type ScriptedRedis = {
+  messengerSetDevices(...args: (string | number)[]): Promise<unknown>;
+  messengerClaimAnnouncement(devices: string, status: string, seen: string, announced: string, now: number, keepMs: number): Promise<[PresenceInfo['status'], number] | null>;
+};
 
 const DAY_MS = 86_400_000;
 
@@ -47,14 +81,27 @@ export class RedisPresence implements Presence {
     this.prefix = deps.keyPrefix ?? '';
     this.retentionMs = deps.lastSeenRetentionMs ?? 30 * DAY_MS;
     this.now = deps.now ?? Date.now;
-    this.redis.defineCommand('messengerSetDevice', { numberOfKeys: 2, lua: SET_DEVICE });
+    // No fixed key count: the first argument is the number of keys.
+    this.redis.defineCommand('messengerSetDevices', { lua: SET_DEVICES });
+    this.redis.defineCommand('messengerClaimAnnouncement', { numberOfKeys: 4, lua: CLAIM_ANNOUNCEMENT });
   }
 
   async setDevice(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void> {
-    const k = this.keys(userId);
+    await this.setDevices([{ userId, deviceId, status }], ttlMs);
+  }
+
+  async setDevices(devices: DeviceEntry[], ttlMs: number): Promise<void> {
+    if (devices.length === 0) return;
+    const keys: string[] = [];
+    const args: string[] = [];
+    for (const { userId, deviceId, status } of devices) {
+      const base = this.base(userId);
+      keys.push(`${base}:devices`, `${base}:status`);
+      args.push(deviceId, status);
+    }
     // The keys outlive the device by the retention, so its expiry can still be read as last seen.
     const keep = ttlMs + this.retentionMs;
-    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerSetDevice(k.devices, k.status, this.now() + ttlMs, deviceId, status, keep));
+    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerSetDevices(keys.length, ...keys, this.now() + ttlMs, keep, ...args));
   }
 
   async removeDevice(userId: string, deviceId: string, at: Date): Promise<void> {
@@ -94,6 +141,28 @@ export class RedisPresence implements Presence {
     return previous !== status;
   }
 
+  async claimAnnouncements(userIds: string[]): Promise<Map<string, PresenceInfo>> {
+    const now = this.now();
+    const redis = this.redis as unknown as ScriptedRedis;
+    // One script call per user, all issued in this turn: auto-pipelining sends them as one write.
+    const replies = await guarded(() =>
+      Promise.all(
+        userIds.map((userId) => {
+          const base = this.base(userId);
+          return redis.messengerClaimAnnouncement(`${base}:devices`, `${base}:status`, `${base}:seen`, `${base}:announced`, now, this.retentionMs);
+        }),
+      ),
+    );
+    const claimed = new Map<string, PresenceInfo>();
+    userIds.forEach((userId, i) => {
+      const reply = replies[i];
+      if (!reply) return;
+      const [status, seen] = reply;
+      claimed.set(userId, { status, lastSeenAt: status === 'offline' && Number(seen) > 0 ? new Date(Number(seen)).toISOString() : null });
+    });
+    return claimed;
+  }
+
   async clearAnnouncement(userId: string): Promise<void> {
     await guarded(() => this.redis.del(this.keys(userId).announced));
   }
@@ -102,8 +171,12 @@ export class RedisPresence implements Presence {
     await closeRedis(this.redis, this.owned);
   }
 
+  private base(userId: string): string {
+    return `${this.prefix}presence:{${userId}}`;
+  }
+
   private keys(userId: string) {
-    const base = `${this.prefix}presence:{${userId}}`;
+    const base = this.base(userId);
     return { devices: `${base}:devices`, status: `${base}:status`, seen: `${base}:seen`, announced: `${base}:announced` };
   }
 }

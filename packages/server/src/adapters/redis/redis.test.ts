@@ -4,13 +4,34 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { presenceContract } from '../../core/presence/presence.contract.js';
 import { routesContract } from '../../core/routing/routes.contract.js';
+import { PresenceService } from '../../core/presence/presence-service.js';
+import { Deliverer } from '../../core/routing/delivery.js';
+import type { Delivery } from '../../core/routing/gateway-bus.js';
+import type { Conversations } from '../../core/conversations/conversations.js';
+import type { Store } from '../../core/store.js';
 import { AppError } from '../../domain/errors.js';
+import { MemoryGatewayBus } from '../memory/gateway-bus.js';
+import { MemoryRoutes } from '../memory/routes.js';
 import { RedisPresence } from './presence.js';
 import { RedisRoutes } from './routes.js';
 
 const URL = 'redis://127.0.0.1:6379';
 const root = `test:${Math.random().toString(36).slice(2, 10)}:`;
 const keyPrefix = () => `${root}${Math.random().toString(36).slice(2, 8)}:`;
+
+/** Counts what a connected client sends from now on: commands (not script loads) and socket writes. */
+function traffic(redis: Redis): { commands: Map<string, number>; total: () => number; writes: number } {
+  const counter = { commands: new Map<string, number>(), total: () => [...counter.commands.values()].reduce((a, b) => a + b, 0), writes: 0 };
+  const send = redis.sendCommand.bind(redis);
+  redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
+    if (command.name !== 'script') counter.commands.set(command.name, (counter.commands.get(command.name) ?? 0) + 1);
+    return (send as (...a: unknown[]) => unknown)(command, ...rest);
+  }) as typeof redis.sendCommand;
+  const stream = (redis as unknown as { stream: { write: (...a: unknown[]) => boolean } }).stream;
+  const write = stream.write.bind(stream);
+  stream.write = (...a: unknown[]) => (counter.writes++, write(...a));
+  return counter;
+}
 
 afterAll(async () => {
   const redis = new Redis(URL);
@@ -106,6 +127,60 @@ describe('Redis adapters beyond the contract', () => {
     await redis.quit();
     await routes.close();
     await presence.close();
+  });
+
+  it('refreshes a heartbeat slice of 500 routes and 500 devices with one command each, sent in one write', async () => {
+    const prefix = keyPrefix();
+    const redis = new Redis(URL, { enableAutoPipelining: true });
+    const routes = new RedisRoutes({ url: URL, client: redis, keyPrefix: prefix });
+    const presence = new RedisPresence({ url: URL, client: redis, keyPrefix: prefix, lastSeenRetentionMs: 60_000 });
+    await Promise.all([routes.add('u_warm', 'g_1', 1000), presence.setDevice('u_warm', 'd1', 'online', 1000)]); // scripts loaded
+    const users = Array.from({ length: 500 }, (_, i) => `u_${i}`);
+    const sent = traffic(redis);
+    // What the gateway's heartbeat does per slice.
+    await Promise.all([routes.addMany(users, 'g_1', 30_000), presence.setDevices(users.map((u, i) => ({ userId: u, deviceId: 'd1', status: i % 2 ? 'away' : 'online' })), 30_000)]);
+    expect(sent.total()).toBe(2); // was 1,000: one script call per route and per device
+    expect(sent.writes).toBe(1);
+    expect((await routes.lookup(users)).size).toBe(500);
+    const found = await presence.get(['u_0', 'u_499']);
+    expect(found.get('u_0')).toEqual({ status: 'online', lastSeenAt: null });
+    expect(found.get('u_499')).toEqual({ status: 'away', lastSeenAt: null });
+    const check = new Redis(URL);
+    expect(await check.pttl(`${prefix}routes:{u_250}`)).toBeGreaterThan(25_000);
+    expect(await check.pttl(`${prefix}presence:{u_250}:status`)).toBeGreaterThan(85_000); // ttl + retention
+    await check.quit();
+    await redis.quit();
+  });
+
+  it('announces a connect wave with one command per user for the device and one for the status read and claim', async () => {
+    const prefix = keyPrefix();
+    const redis = new Redis(URL, { enableAutoPipelining: true });
+    const presence = new RedisPresence({ url: URL, client: redis, keyPrefix: prefix });
+    const bus = new MemoryGatewayBus();
+    const routes = new MemoryRoutes();
+    const delivered: Delivery[] = [];
+    await bus.subscribe('g_1', (delivery) => delivered.push(delivery), () => undefined);
+    await routes.add('u_watcher', 'g_1', 60_000);
+    // Every connecting user shares a chat with u_watcher; u_3 hides its presence.
+    const store = { hiddenPresence: async (ids: string[]) => new Set(ids.filter((id) => id === 'u_3')), contacts: async () => ['u_watcher'] } as unknown as Store;
+    const service = new PresenceService({ presence, store, deliverer: new Deliverer({ routes, bus }), conversations: {} as Conversations, coalesceMs: 20 });
+    await presence.setDevice('u_warm', 'd1', 'online', 1000);
+    await presence.claimAnnouncements(['u_warm']); // scripts loaded
+    const users = Array.from({ length: 200 }, (_, i) => `u_${i}`);
+    const sent = traffic(redis);
+    await Promise.all(users.map((u) => service.deviceUp(u, 'd1', 'online', 30_000)));
+    const events = () => delivered.flatMap((d) => (d.event.type === 'presence' ? [d.event] : []));
+    for (let waited = 0; events().length < 199 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(events()).toHaveLength(199);
+    expect(events().every((e) => e.status === 'online' && e.lastSeenAt === null)).toBe(true);
+    // Was 6 per user: the device, then 4 status reads and a claim.
+    expect(sent.total()).toBe(2 * 199 + 1);
+    // A second device of the same user changes nothing to announce.
+    await service.deviceUp('u_0', 'd2', 'online', 30_000);
+    await new Promise((r) => setTimeout(r, 150));
+    expect(events()).toHaveLength(199);
+    service.close();
+    await redis.quit();
   });
 
   it('fails with unavailable, quickly, when Redis cannot be reached', async () => {

@@ -10,16 +10,20 @@ import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './cl
 const FORGET_GATEWAY_MS = 86_400_000;
 
 /**
- * Adds a route: KEYS[1] routes key, ARGV expiry (ms), gatewayId, ttl (ms). One command (not a
- * MULTI block), so the client's auto-pipelining batches the adds of a connect wave or a heartbeat.
+ * Adds a gateway's routes: KEYS the routes keys of the users, ARGV expiry (ms), gatewayId, ttl (ms).
+ * Expiries are set when absent and only ever extended. One command for a connect's route or a whole
+ * heartbeat slice; the keys then span many users' hash slots, which one Redis allows (a Redis
+ * Cluster deployment would have to group the slice by slot).
  */
-const ADD_ROUTE = `
-redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3], 'NX')
-redis.call('PEXPIRE', KEYS[1], ARGV[3], 'GT')
+const ADD_ROUTES = `
+for i = 1, #KEYS do
+  redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[i], ARGV[3], 'NX')
+  redis.call('PEXPIRE', KEYS[i], ARGV[3], 'GT')
+end
 return 1`;
 
-type ScriptedRedis = { messengerAddRoute(key: string, expiresAt: number, gatewayId: string, ttlMs: number): Promise<unknown> };
+type ScriptedRedis = { messengerAddRoutes(...args: (string | number)[]): Promise<unknown> };
 
 export class RedisRoutes implements Routes {
   private readonly redis;
@@ -31,11 +35,18 @@ export class RedisRoutes implements Routes {
     ({ redis: this.redis, owned: this.owned } = connectRedis(deps));
     this.prefix = deps.keyPrefix ?? '';
     this.now = deps.now ?? Date.now;
-    this.redis.defineCommand('messengerAddRoute', { numberOfKeys: 1, lua: ADD_ROUTE });
+    // No fixed key count: the first argument is the number of keys.
+    this.redis.defineCommand('messengerAddRoutes', { lua: ADD_ROUTES });
   }
 
   async add(userId: string, gatewayId: string, ttlMs: number): Promise<void> {
-    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerAddRoute(this.routesKey(userId), this.now() + ttlMs, gatewayId, ttlMs));
+    await this.addMany([userId], gatewayId, ttlMs);
+  }
+
+  async addMany(userIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
+    if (userIds.length === 0) return;
+    const keys = userIds.map((userId) => this.routesKey(userId));
+    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerAddRoutes(keys.length, ...keys, this.now() + ttlMs, gatewayId, ttlMs));
   }
 
   async remove(userId: string, gatewayId: string): Promise<void> {

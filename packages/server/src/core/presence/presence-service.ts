@@ -6,7 +6,7 @@ import { LIMITS, type PresenceInfo } from '@messenger/protocol';
 import type { Deliverer, Outgoing } from '../routing/delivery.js';
 import type { Store } from '../store.js';
 import type { Conversations } from '../conversations/conversations.js';
-import type { Presence } from './presence.js';
+import type { DeviceEntry, Presence } from './presence.js';
 
 /** Announcements delivered per event-loop turn (up to ANNOUNCE_SLICE × group size socket writes). */
 const ANNOUNCE_SLICE = 32;
@@ -39,9 +39,9 @@ export class PresenceService {
     this.schedule(userId);
   }
 
-  /** Heartbeat: keeps a device's entry alive without announcing anything. */
-  async refresh(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void> {
-    await this.presence.setDevice(userId, deviceId, status, ttlMs);
+  /** Heartbeat: keeps devices' entries alive without announcing anything (one call per slice of sockets). */
+  async refresh(devices: DeviceEntry[], ttlMs: number): Promise<void> {
+    await this.presence.setDevices(devices, ttlMs);
   }
 
   async deviceDown(userId: string, deviceId: string): Promise<void> {
@@ -130,14 +130,13 @@ export class PresenceService {
     const hidden = await this.store.hiddenPresence(userIds);
     const visible = userIds.filter((id) => !hidden.has(id));
     if (visible.length === 0) return;
-    const infos = await this.presence.get(visible);
+    // The status read and the claim are one step per user (one Redis command in a cluster). The
+    // record is shared by every gateway: a second device connecting on another gateway finds
+    // "online" already announced and stays quiet.
+    const claimed = await this.presence.claimAnnouncements(visible);
     const outgoing = await Promise.all(
-      visible.map(async (userId): Promise<Outgoing | null> => {
-        const info = infos.get(userId) ?? { status: 'offline' as const, lastSeenAt: null };
+      [...claimed].map(async ([userId, info]): Promise<Outgoing | null> => {
         try {
-          // The record is shared by every gateway (Redis in a cluster): a second device connecting on
-          // another gateway finds "online" already announced and stays quiet.
-          if (!(await this.presence.claimAnnouncement(userId, info.status))) return null;
           return { userIds: await this.store.contacts(userId), event: { type: 'presence', userId, status: info.status, lastSeenAt: info.lastSeenAt } };
         } catch {
           return null;

@@ -27,6 +27,39 @@ export function presenceContract(name: string, open: () => Promise<Presence>): v
       expect(await p.claimAnnouncement(user(), 'online')).toBe(true);
     });
 
+    it('claims the combined presence of many users at once, only where it changed', async () => {
+      const p = await fresh();
+      const [a, b, c, d] = [user(), user(), user(), user()];
+      await p.setDevices(
+        [
+          { userId: a, deviceId: 'd1', status: 'away' },
+          { userId: a, deviceId: 'd2', status: 'online' },
+          { userId: b, deviceId: 'd1', status: 'away' },
+        ],
+        10_000,
+      );
+      await p.setDevices([], 10_000);
+      const at = new Date(Date.now() - 1000);
+      await p.setDevice(c, 'd1', 'online', 10_000);
+      await p.removeDevice(c, 'd1', at);
+      const first = await p.claimAnnouncements([a, b, c, d]);
+      expect(Object.fromEntries(first)).toEqual({
+        [a]: { status: 'online', lastSeenAt: null },
+        [b]: { status: 'away', lastSeenAt: null },
+        [c]: { status: 'offline', lastSeenAt: at.toISOString() },
+        [d]: { status: 'offline', lastSeenAt: null },
+      });
+      // Nothing changed: nothing to announce. Then b comes online and c was claimed by someone else.
+      expect((await p.claimAnnouncements([a, b, c, d])).size).toBe(0);
+      await p.setDevice(b, 'd2', 'online', 10_000);
+      expect(await p.claimAnnouncement(c, 'hidden')).toBe(true);
+      expect(Object.fromEntries(await p.claimAnnouncements([a, b, c]))).toEqual({
+        [b]: { status: 'online', lastSeenAt: null },
+        [c]: { status: 'offline', lastSeenAt: at.toISOString() },
+      });
+      expect(await p.claimAnnouncement(b, 'online')).toBe(false); // the batch claim is the same record
+    });
+
     it('is offline with no last seen for an unknown user', async () => {
       const p = await fresh();
       const u = user();
@@ -58,10 +91,12 @@ export function presenceContract(name: string, open: () => Promise<Presence>): v
       const u = user();
       await p.setDevice(u, 'd1', 'online', 300);
       expect((await p.get([u])).get(u)!.status).toBe('online');
+      expect((await p.claimAnnouncements([u])).get(u)!.status).toBe('online');
       await new Promise((r) => setTimeout(r, 450));
       const info = (await p.get([u])).get(u)!;
       expect(info.status).toBe('offline');
       expect(info.lastSeenAt).not.toBeNull();
+      expect((await p.claimAnnouncements([u])).get(u)).toEqual(info); // the expiry is the last seen
     });
   });
 }

@@ -50,6 +50,20 @@ export function routesContract(name: string, open: () => Promise<Routes>): void 
       expect(await routes.markGatewayAlive(g, 10_000)).toEqual({ known: true });
     });
 
+    it('adds many users at once as add does for each, and refreshes their expiry', async () => {
+      const routes = await fresh();
+      const users = [user(), user(), user()];
+      await routes.addMany(users, 'g1', 300);
+      await routes.addMany([], 'g1', 300);
+      expect([...(await routes.lookup(users)).values()]).toEqual([['g1'], ['g1'], ['g1']]);
+      await new Promise((r) => setTimeout(r, 200));
+      await routes.addMany(users.slice(1), 'g1', 10_000);
+      await new Promise((r) => setTimeout(r, 250));
+      const found = await routes.lookup(users);
+      expect(found.has(users[0]!)).toBe(false);
+      expect(found.get(users[2]!)).toEqual(['g1']);
+    });
+
     it('drops a route that is not refreshed within its TTL', async () => {
       const routes = await fresh();
       const u = user();

@@ -2,6 +2,8 @@
 export interface Routes {
   /** Registers that `gatewayId` holds a socket of `userId`; expires after `ttlMs` without refresh. */
   add(userId: string, gatewayId: string, ttlMs: number): Promise<void>;
+  /** `add` for each of `userIds` in one call: a gateway's heartbeat refreshes its users' routes this way. */
+  addMany(userIds: string[], gatewayId: string, ttlMs: number): Promise<void>;
   remove(userId: string, gatewayId: string): Promise<void>;
   /**
    * Gateway liveness, refreshed by each gateway's heartbeat; `ttlMs` 0 declares it gone at once.
