@@ -8,7 +8,9 @@
 // runs every role in one process), so the server numbers are the gateway's alone. Users and keys go
 // straight into the server's PostgreSQL schema (--seed=http signs them up over HTTP instead). Also
 // measured: Redis CPU (route and presence registration) and the CPU of the gateway's own PostgreSQL
-// backends (found by application_name) per accepted socket and while idle.
+// backends (found by application_name) per accepted socket and while idle. After every other
+// reading, a separate one: RSS after a full GC forced through the server's inspector (live data
+// against garbage; never the headline RSS per socket).
 import { execSync } from 'node:child_process';
 import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
@@ -221,6 +223,13 @@ export async function socketsBench(opts) {
       out(`cluster idle (${holdS} s hold): Redis ${pct(h.redisSec)}% of a core, gateway's PostgreSQL backends ${pct(h.gatewayPgSec)}%, NATS ${pct(h.natsSec)}%${h.workerSec === null ? '' : `, workers process ${pct(h.workerSec)}% (RSS ${report.hold.workerRssEndMiB?.toFixed(0)} MiB)`}; Redis and NATS are machine-wide`);
     }
     out(`machine during hold: ${JSON.stringify(report.hold.machine)}; generator RSS MiB ${report.hold.generatorsRssMiB.join('/')}`);
+    // A separate reading after every one above: RSS after a full GC forced from outside. Not the
+    // RSS per socket above (no server runs forced GCs); it tells live data from uncollected garbage.
+    const gced = await rssAfterForcedGc(server.pid);
+    if (gced) {
+      report.afterForcedGc = { rssMiB: gced.rssMiB, heap: await heapOf(server.url), rssPerSocketKiB: ((gced.rssMiB - report.before.rssMiB) * 1024) / Math.max(1, report.hold.liveSockets) };
+      out(`separately, after a forced full GC (inspector HeapProfiler.collectGarbage, inspector opened by SIGUSR1): server RSS ${gced.rssMiB.toFixed(1)} MiB => ${report.afterForcedGc.rssPerSocketKiB.toFixed(1)} KiB per socket; ${hp(report.afterForcedGc.heap)}`);
+    } else out('separately, after a forced full GC: not measured (inspector port 9229 taken or no answer)');
     writeReport(report, 'sockets');
   } finally {
     await closeChildren(gens);
@@ -228,6 +237,43 @@ export async function socketsBench(opts) {
     await worker?.stop();
     await pgCpu?.close();
     if (cluster && !opts.keep) await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch((err) => log(`(clean-up failed: ${err.message})`));
+  }
+}
+
+/**
+ * The server's RSS after a full GC: its inspector is opened with SIGUSR1 (Node listens on
+ * 127.0.0.1:9229), a GC is requested over it, and RSS is read a second later. The inspector's own
+ * thread and buffers count in that RSS, so the reading errs high. Null when port 9229 is already
+ * taken (it might be another process's inspector) or the inspector does not answer.
+ */
+async function rssAfterForcedGc(pid) {
+  const list = () => fetch('http://127.0.0.1:9229/json/list').then((r) => r.json(), () => null);
+  if (await list()) return null;
+  const { WebSocket } = await import('ws');
+  try {
+    process.kill(pid, 'SIGUSR1');
+    let targets = null;
+    for (let i = 0; i < 50 && !targets; i++) {
+      await sleep(100);
+      targets = await list();
+    }
+    const url = targets?.[0]?.webSocketDebuggerUrl;
+    if (!url) return null;
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    const done = await Promise.race([
+      new Promise((resolve) => {
+        ws.on('message', (data) => JSON.parse(data.toString()).id === 1 && resolve(true));
+        ws.send(JSON.stringify({ id: 1, method: 'HeapProfiler.collectGarbage' }));
+      }),
+      sleep(30_000).then(() => false),
+    ]);
+    ws.close();
+    if (!done) return null;
+    await sleep(1000);
+    return procStats(pid);
+  } catch {
+    return null;
   }
 }
 
