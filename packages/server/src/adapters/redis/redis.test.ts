@@ -183,6 +183,27 @@ describe('Redis adapters beyond the contract', () => {
     await redis.quit();
   });
 
+  it('looks routes up with reads only, one command per user, and prunes expired members when adding', async () => {
+    const prefix = keyPrefix();
+    const redis = new Redis(URL, { enableAutoPipelining: true });
+    const routes = new RedisRoutes({ url: URL, client: redis, keyPrefix: prefix });
+    const users = Array.from({ length: 100 }, (_, i) => `u_${i}`);
+    await routes.addMany(users, 'g_1', 30_000);
+    await routes.markGatewayAlive('g_1', 30_000);
+    const sent = traffic(redis);
+    // What a delivery to 100 users asks (fan-out, a presence announcement to 100 contacts).
+    expect((await routes.lookup(users)).size).toBe(100);
+    expect(Object.fromEntries(sent.commands)).toEqual({ ZRANGE: 100, ZMSCORE: 1 }); // was 100 ZREMRANGEBYSCORE (writes) more
+    const check = new Redis(URL);
+    await check.zadd(`${prefix}routes:{u_0}`, Date.now() - 1000, 'g_gone');
+    expect(await check.zcard(`${prefix}routes:{u_0}`)).toBe(2);
+    expect((await routes.lookup(['u_0'])).get('u_0')).toEqual(['g_1']);
+    await routes.add('u_0', 'g_1', 30_000); // a heartbeat's refresh
+    expect(await check.zrange(`${prefix}routes:{u_0}`, 0, -1)).toEqual(['g_1']);
+    await check.quit();
+    await redis.quit();
+  });
+
   it('fails with unavailable, quickly, when Redis cannot be reached', async () => {
     const server = net.createServer();
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,6 @@
 // RedisRoutes: the cluster's UserServerDB. Keys:
-//   <p>routes:{u}   ZSET gatewayId -> route expiry (ms), pruned on lookup
+//   <p>routes:{u}   ZSET gatewayId -> route expiry (ms), expired members pruned on each add (so at
+//                   least every heartbeat while the user is connected; the key expires otherwise)
 //   <p>gateways     ZSET gatewayId -> liveness expiry (ms), refreshed by markGatewayAlive
 // A gateway that was marked alive and then stopped refreshing is dead: lookups drop its routes
 // within its liveness TTL, long before each route's own TTL. Gateways never marked rely on route TTLs.
@@ -10,13 +11,14 @@ import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './cl
 const FORGET_GATEWAY_MS = 86_400_000;
 
 /**
- * Adds a gateway's routes: KEYS the routes keys of the users, ARGV expiry (ms), gatewayId, ttl (ms).
- * Expiries are set when absent and only ever extended. One command for a connect's route or a whole
- * heartbeat slice; the keys then span many users' hash slots, which one Redis allows (a Redis
- * Cluster deployment would have to group the slice by slot).
+ * Adds a gateway's routes: KEYS the routes keys of the users, ARGV expiry (ms), gatewayId, ttl (ms),
+ * now (ms). Drops expired members first; key expiries are set when absent and only ever extended.
+ * One command for a connect's route or a whole heartbeat slice; the keys then span many users' hash
+ * slots, which one Redis allows (a Redis Cluster deployment would have to group the slice by slot).
  */
 const ADD_ROUTES = `
 for i = 1, #KEYS do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', ARGV[4])
   redis.call('ZADD', KEYS[i], ARGV[1], ARGV[2])
   redis.call('PEXPIRE', KEYS[i], ARGV[3], 'NX')
   redis.call('PEXPIRE', KEYS[i], ARGV[3], 'GT')
@@ -46,23 +48,25 @@ export class RedisRoutes implements Routes {
   async addMany(userIds: string[], gatewayId: string, ttlMs: number): Promise<void> {
     if (userIds.length === 0) return;
     const keys = userIds.map((userId) => this.routesKey(userId));
-    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerAddRoutes(keys.length, ...keys, this.now() + ttlMs, gatewayId, ttlMs));
+    const now = this.now();
+    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerAddRoutes(keys.length, ...keys, now + ttlMs, gatewayId, ttlMs, now));
   }
 
   async remove(userId: string, gatewayId: string): Promise<void> {
     await guarded(() => this.redis.zrem(this.routesKey(userId), gatewayId));
   }
 
-  /** Two round trips for any number of users: routes, then the liveness of the gateways they name. */
+  /**
+   * Two round trips for any number of users: routes, then the liveness of the gateways they name.
+   * Reads only (one command per user): expired members are skipped here and pruned by adds.
+   */
   async lookup(userIds: string[]): Promise<Map<string, string[]>> {
     const now = this.now();
     const pipeline = this.redis.pipeline();
     for (const userId of userIds) {
-      const key = this.routesKey(userId);
-      pipeline.zremrangebyscore(key, '-inf', now).call('ZRANGE', key, `(${now}`, '+inf', 'BYSCORE');
+      pipeline.call('ZRANGE', this.routesKey(userId), `(${now}`, '+inf', 'BYSCORE');
     }
-    const replies = await guarded(async () => results(await pipeline.exec()));
-    const found = userIds.map((_, i) => replies[i * 2 + 1] as string[]);
+    const found = (await guarded(async () => results(await pipeline.exec()))) as string[][];
     const gateways = [...new Set(found.flat())];
     const dead = new Set<string>();
     if (gateways.length > 0) {
