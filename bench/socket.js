@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Histogram, fmt } from './lib/hist.js';
 import { client, pool } from './lib/http.js';
+import { pgBackendCpu } from './lib/pg-cpu.js';
 import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -26,12 +27,18 @@ export async function socketBench(opts) {
   // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
   const split = cluster && opts.split === true;
   const worker = split
-    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: 'persister,fanout,notifier' }, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null })
+    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: 'persister,fanout,notifier', PGAPPNAME: `bench_socket_wk_${process.pid}` }, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null })
     : null;
-  const server = await startServer({ dataDir, env: split ? { ...env, ROLES: 'gateway' } : env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
+  const server = await startServer({ dataDir, env: cluster ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: `bench_socket_gw_${process.pid}` } : env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
   if (worker) log(`worker process (persister, fan-out, notifier) pid ${worker.pid}; the server below runs the gateway role only`);
   if (cluster) log(`cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}* (backing services' CPU is not in the server numbers)`);
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url} (DATA_DIR ${dataDir})`);
+  // In cluster mode the PostgreSQL CPU is also split by client: the gateway's backends (auth,
+  // membership and dedup reads) and, with --split, the workers' (the persister's writes, fan-out).
+  const pgClients = cluster
+    ? { gateway: await pgBackendCpu(env.DATABASE_URL, `bench_socket_gw_${process.pid}`), ...(split ? { worker: await pgBackendCpu(env.DATABASE_URL, `bench_socket_wk_${process.pid}`) } : {}) }
+    : null;
+  const samplePg = () => (pgClients ? Object.fromEntries(Object.entries(pgClients).map(([k, c]) => [k, c.sample()])) : null);
   const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', connections, workers, sources, mode, serverStartMs: server.startMs, phases: [] };
   const threads = [];
   try {
@@ -94,6 +101,7 @@ export async function socketBench(opts) {
       const workerBefore = worker ? procStats(worker.pid) : null;
       const sys0 = systemStats();
       const svc0 = cluster ? serviceCpu() : null;
+      const pg0 = samplePg();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       const profFrom = (wall0 - server.spawnedAt) / 1000;
@@ -107,6 +115,7 @@ export async function socketBench(opts) {
         progress.clear();
         const sum = (k) => all.reduce((a, x) => a + x[k], 0);
         const win = all.reduce((h, x) => h.merge(Histogram.from(x.window)), new Histogram());
+        samplePg();
         const st = procStats(server.pid);
         const sec = Math.round((performance.now() - wall0) / 1000);
         if (sec === lastPrint) return;
@@ -130,6 +139,7 @@ export async function socketBench(opts) {
       const cpuGen = process.cpuUsage(cpu0);
       const sys1 = systemStats();
       const svc1 = cluster ? serviceCpu() : null;
+      const pg1 = samplePg();
       const wall = (performance.now() - wall0) / 1000;
       const r = results.map((x) => x.result);
       const sum = (k) => r.reduce((a, x) => a + x[k], 0);
@@ -175,6 +185,7 @@ export async function socketBench(opts) {
         serverMetrics: metricDiff(m0, m1, wall),
         profileWindow: opts.cpuProf ? `--from=${profFrom.toFixed(1)} --to=${((performance.now() - server.spawnedAt) / 1000).toFixed(1)}` : undefined,
         services: svc0 && svc1 ? Object.fromEntries(Object.keys(svc0).map((k) => [k, { cores: +((svc1[k] - svc0[k]) / wall).toFixed(2), usPerAck: Math.round(((svc1[k] - svc0[k]) * 1e6) / Math.max(1, sum('acked'))) }])) : undefined,
+        postgresByClient: pg0 && pg1 ? Object.fromEntries(Object.keys(pg0).map((k) => [k, { cores: +((pg1[k] - pg0[k]) / wall).toFixed(2), usPerAck: Math.round(((pg1[k] - pg0[k]) * 1e6) / Math.max(1, sum('acked'))) }])) : undefined,
         machine: machineShare(sys0, sys1, (after && before ? after.cpuSec - before.cpuSec : 0) + (workerAfter && workerBefore ? workerAfter.cpuSec - workerBefore.cpuSec : 0) + (cpuGen.user + cpuGen.system) / 1e6),
       };
       phase.pass = phase.lost === 0 && phase.unacked === 0 && phase.errors === 0 && !phase.aborted && phase.e2e.p99 <= (opts.p99Target ?? 250) && phase.sendRate >= rate * 0.97;
@@ -220,6 +231,7 @@ export async function socketBench(opts) {
       await Promise.race([request(t, { type: 'close' }, 'closed'), sleep(2000)]);
       await t.worker.terminate();
     }
+    for (const c of Object.values(pgClients ?? {})) await c.close();
     const exit = await server.stop();
     report.serverExit = exit;
     if (worker) report.workerExit = await worker.stop();
@@ -270,6 +282,7 @@ function printPhase(p) {
     `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}`,
     ...(p.worker ? [`  worker process: cpu ${p.worker.cpuPct.toFixed(0)}% (${p.worker.cpuUsPerAck.toFixed(0)} µs per acked message)  rss ${p.worker.rssMiB?.toFixed(0)} MiB`] : []),
     ...(p.services ? [`  backing services (all their clients): ${Object.entries(p.services).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
+    ...(p.postgresByClient ? [`  postgres backends by client: ${Object.entries(p.postgresByClient).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
     ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
     `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
   ];
