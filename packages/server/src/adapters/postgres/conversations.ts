@@ -9,6 +9,7 @@ import { unavailable } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
 import { BATCHED_READS, isUnavailable, type PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
+import type { SendReads } from './send-reads.js';
 
 /** How long a membership read may stand in for the database while it is unreachable. */
 const LAST_KNOWN_MS = 10 * 60_000;
@@ -36,14 +37,6 @@ interface MemberRow {
   display_name: string;
   read_seq: string;
   delivered_seq: string;
-}
-
-interface MembershipRow {
-  user_id: string;
-  joined_seq: string;
-  read_seq: string;
-  delivered_seq: string;
-  muted: boolean;
 }
 
 /**
@@ -104,9 +97,11 @@ const ONE = views('c.id = $3');
 
 export class PostgresConversations {
   private readonly db: PgDb;
+  private readonly reads: SendReads;
 
-  constructor(db: PgDb) {
+  constructor(db: PgDb, reads: SendReads) {
     this.db = db;
+    this.reads = reads;
   }
 
   async create(conv: NewConversation): Promise<{ id: string; created: boolean }> {
@@ -148,30 +143,6 @@ export class PostgresConversations {
   }
 
   /**
-   * Every send and receipt asks this, so the asks of one event-loop turn share one query (one round
-   * trip for a burst of sends instead of one each). Nothing is cached: each answer is read fresh.
-   */
-  private readonly memberships = new DataLoader<readonly [string, string], Membership | null>(
-    async (pairs) => {
-      const rows = await this.db.query<MembershipRow & { conversation_id: string }>(
-        `SELECT m.conversation_id, m.user_id, m.joined_seq, m.read_seq, m.delivered_seq, m.muted
-           FROM unnest($1::text[], $2::text[]) AS k(conversation_id, user_id)
-           JOIN members m ON m.conversation_id = k.conversation_id AND m.user_id = k.user_id`,
-        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-        'messenger.memberships',
-      );
-      const found = new Map(rows.map((row) => [JSON.stringify([row.conversation_id, row.user_id]), row]));
-      return pairs.map((pair) => {
-        const row = found.get(JSON.stringify(pair));
-        return row
-          ? { userId: row.user_id, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted }
-          : null;
-      });
-    },
-    BATCHED_READS,
-  );
-
-  /**
    * Memberships as last read, to answer while PostgreSQL is unreachable: sends keep being accepted
    * into the log (which the persister drains once the database is back) for members this process
    * saw recently. An entry is at most LAST_KNOWN_MS old and is dropped as soon as a read says "not a
@@ -182,7 +153,7 @@ export class PostgresConversations {
   async membership(conversationId: string, userId: string): Promise<Membership | null> {
     const key = `${conversationId} ${userId}`;
     try {
-      const found = await this.memberships.load([conversationId, userId]);
+      const found = await this.reads.membership(conversationId, userId);
       this.lastKnown.delete(key);
       if (found) {
         if (this.lastKnown.size >= LAST_KNOWN_MAX) this.lastKnown.delete(this.lastKnown.keys().next().value!);

@@ -2,13 +2,13 @@
 // records in the order given), history and single reads. Message data is addressed by
 // (conversation_id, ...) so every statement prunes to one hash partition.
 import type { Message } from '@messenger/protocol';
-import DataLoader from 'dataloader';
 import type { PoolClient } from 'pg';
 import type { LogRecord } from '../../core/log-entries.js';
 import { indexText } from '../../core/search/text.js';
 import type { HistoryQuery } from '../../core/store.js';
-import { BATCHED_READS, type PgDb } from './pool.js';
+import type { PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, searchVector, toMessage, type MessageRow } from './rows.js';
+import type { SendReads } from './send-reads.js';
 
 /** What the search index sees of a body; lowercased here so folding never depends on the server's locale. */
 const searchText = (body: string) => indexText(body).toLowerCase();
@@ -128,9 +128,11 @@ async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): P
 
 export class PostgresMessages {
   private readonly db: PgDb;
+  private readonly reads: SendReads;
 
-  constructor(db: PgDb) {
+  constructor(db: PgDb, reads: SendReads) {
     this.db = db;
+    this.reads = reads;
   }
 
   async apply(records: LogRecord[]): Promise<void> {
@@ -156,28 +158,11 @@ export class PostgresMessages {
   }
 
   /**
-   * Reads through message_keys, the idempotency authority, then the message's partition. Every send
-   * in cluster mode asks this first (the log's lasting dedup), so the asks of one event-loop turn
-   * share one query. Nothing is cached.
+   * Through message_keys, the idempotency authority, then the message's partition. Every send in
+   * cluster mode asks this first (the log's lasting dedup): batched with the sends' membership reads.
    */
-  private readonly byClientId = new DataLoader<readonly [string, string], Message | null>(
-    async (pairs) => {
-      const rows = await this.db.query<MessageRow & { key_sender_id: string; key_client_msg_id: string }>(
-        `SELECT ${MESSAGE_COLUMNS}, k.sender_id AS key_sender_id, k.client_msg_id AS key_client_msg_id
-           FROM unnest($1::text[], $2::text[]) AS q(sender_id, client_msg_id)
-           JOIN message_keys k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
-           JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq`,
-        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-        'messenger.message.by-client-ids',
-      );
-      const found = new Map(rows.map((row) => [JSON.stringify([row.key_sender_id, row.key_client_msg_id]), toMessage(row)]));
-      return pairs.map((pair) => found.get(JSON.stringify(pair)) ?? null);
-    },
-    BATCHED_READS,
-  );
-
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
-    return this.byClientId.load([senderId, clientMsgId]);
+    return this.reads.original(senderId, clientMsgId);
   }
 
   async history(conversationId: string, viewerId: string, q: HistoryQuery): Promise<Message[]> {

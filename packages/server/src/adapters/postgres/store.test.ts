@@ -131,6 +131,60 @@ if (!reachable) {
       }
     });
 
+    it('answers the membership and dedup reads of a burst of sends asked in one event-loop turn with one query', async () => {
+      const { store, schema } = await openInSchema();
+      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      try {
+        const at = new Date().toISOString();
+        for (const id of ['u_a', 'u_b', 'u_c']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.createConversation({ id: 'c_ab', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
+        await store.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
+        const counted = new PostgresStore({ pool });
+        const queries = countQueries(pool);
+        const [memberA, memberC, memberB, sent1, unsent, sent2, sent1Again] = await Promise.all([
+          counted.membership('c_ab', 'u_a'),
+          counted.membership('c_ab', 'u_c'),
+          counted.membership('c_ab', 'u_b'),
+          counted.messageByClientId('u_a', 'cm_1'),
+          counted.messageByClientId('u_a', 'cm_2'),
+          counted.messageByClientId('u_b', 'cm_2'),
+          counted.messageByClientId('u_a', 'cm_1'),
+        ]);
+        expect(queries()).toBe(1);
+        expect(memberA).toEqual({ userId: 'u_a', joinedSeq: 0, readSeq: 1, deliveredSeq: 1, muted: false });
+        expect(memberC).toBeNull();
+        expect(memberB).toEqual({ userId: 'u_b', joinedSeq: 0, readSeq: 2, deliveredSeq: 2, muted: false });
+        expect(sent1).toEqual({ ...created('c_ab', 'u_a', 1, 'cm_1', at).message });
+        expect(unsent).toBeNull();
+        expect(sent2).toMatchObject({ id: 'm_c_ab_2', seq: 2, senderId: 'u_b', body: 'hello 2' });
+        expect(sent1Again).toEqual(sent1);
+      } finally {
+        await pool.end();
+        await store.close();
+      }
+    });
+
+    it('plans its prepared statements once per connection, not on every execution', async () => {
+      const schema = freshSchema();
+      const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
+      try {
+        for (let i = 0; i < 12; i++) {
+          await store.membership('c_x', `u_${i}`);
+          await store.messageByClientId(`u_${i}`, 'cm');
+        }
+        // PostgreSQL's default re-plans these for every execution (their custom plans always look
+        // cheaper than the generic one), which cost more than running them.
+        const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
+        const { rows } = await pool.query<{ generic_plans: string; custom_plans: string }>(
+          "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = 'messenger.send-reads'",
+        );
+        expect(rows.map((r) => [Number(r.generic_plans), Number(r.custom_plans)])).toEqual([[24, 0]]);
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
     it('lists 1,000 chats in a constant number of queries', async () => {
       const { store, schema } = await openInSchema();
       const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });

@@ -9,6 +9,7 @@ import { PostgresMessages } from './messages.js';
 import { migrate } from './migrations.js';
 import { openPool, PgDb, type PostgresConnection } from './pool.js';
 import { PostgresSearch } from './search.js';
+import { SendReads } from './send-reads.js';
 import { PostgresUsers } from './users.js';
 
 export type PostgresStoreDeps = PostgresConnection;
@@ -29,8 +30,9 @@ export class PostgresStore implements Store {
     this.owned = owned;
     this.schema = schema;
     this.users = new PostgresUsers(this.db);
-    this.convs = new PostgresConversations(this.db);
-    this.messages = new PostgresMessages(this.db);
+    const reads = new SendReads(this.db);
+    this.convs = new PostgresConversations(this.db, reads);
+    this.messages = new PostgresMessages(this.db, reads);
     this.searchIndex = new PostgresSearch(this.db);
   }
 
