@@ -7,6 +7,7 @@
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
+//   node bench/run.js commit --backend=cluster [--entries=5000] [--batches=1,10,100]   the persister's PostgreSQL write
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
 //   node bench/run.js sockets [--count=100000] [--sources=64] [--gens=N] [--hold=60] [--backend=cluster [--split=false] [--seed=http] [--keep]]   idle sockets per gateway
@@ -16,6 +17,7 @@
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';
+import { commitCluster } from './commit-cluster.js';
 import { commitMicro } from './commit-micro.js';
 import { searchExplain } from './search-explain.js';
 import { socketsBench } from './sockets.js';
@@ -45,7 +47,7 @@ const cmd = positional[0] ?? 'suite';
 try {
   if (cmd === 'socket') await socketBench(opts);
   else if (cmd === 'data') await dataBench(opts);
-  else if (cmd === 'commit') await commitMicro(opts);
+  else if (cmd === 'commit') await (opts.backend === 'cluster' ? commitCluster(opts) : commitMicro(opts));
   else if (cmd === 'explain') await searchExplain(opts);
   else if (cmd === 'sockets') await socketsBench(opts);
   else if (cmd === 'biggroup') await bigGroupBench(opts);

@@ -164,6 +164,34 @@ if (!reachable) {
       }
     });
 
+    it('keeps search_lexemes equal to the words of the indexed texts through sends, replays, conflicts, edits and deletes', async () => {
+      const { store, schema } = await openInSchema();
+      const words = async () => {
+        const [kept, indexed] = await Promise.all([
+          admin.query<{ w: string }>(`SELECT lexeme AS w FROM ${schema}.search_lexemes ORDER BY 1`),
+          admin.query<{ w: string }>(`SELECT word AS w FROM ts_stat('SELECT search FROM ${schema}.messages') ORDER BY 1`),
+        ]);
+        expect(kept.rows.map((r) => r.w)).toEqual(indexed.rows.map((r) => r.w));
+        return kept.rows.map((r) => r.w);
+      };
+      const say = (r: Created, body: string): Created => ({ ...r, message: { ...r.message, body } });
+      try {
+        const at = new Date().toISOString();
+        await store.apply([say(created('c_1', 'u_a', 1, 'cm_1', at), 'Crème brûlée tonight'), say(created('c_1', 'u_b', 2, 'cm_2', at), 'tonight is fine')]);
+        expect(await words()).toEqual(['brulee', 'creme', 'fine', 'is', 'tonight']);
+        // A replay (same sender + clientMsgId) and a record whose seq is taken add none of their words.
+        await store.apply([say(created('c_1', 'u_a', 3, 'cm_1', at), 'replayed words'), say(created('c_1', 'u_c', 2, 'cm_3', at), 'conflicting words')]);
+        expect(await words()).toEqual(['brulee', 'creme', 'fine', 'is', 'tonight']);
+        await store.apply([
+          { type: 'message.updated', conversationId: 'c_1', pos: ++pos, messageId: 'm_c_1_1', body: 'Crème caramel', editedAt: at, message: { ...created('c_1', 'u_a', 1, 'cm_1', at).message, body: 'Crème caramel' } },
+          { type: 'message.deleted', conversationId: 'c_1', pos: ++pos, messageId: 'm_c_1_2', for: 'everyone', userId: 'u_b', at },
+        ]);
+        expect(await words()).toEqual(['caramel', 'creme']);
+      } finally {
+        await store.close();
+      }
+    });
+
     it('plans its prepared statements once per connection, not on every execution', async () => {
       const schema = freshSchema();
       const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
