@@ -5,6 +5,7 @@ import { DiscardPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStrea
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AppError, unavailable } from '../../domain/errors.js';
 import { dedupKey, type LogDraft } from '../../core/log-entries.js';
+import { coalesce } from '../../core/messages/coalesce.js';
 import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
@@ -111,9 +112,10 @@ export class JetStreamEventLog implements EventLog {
 
   async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
-    // Partitions are read in parallel (different conversations); within one partition batches
-    // never overlap. A live subscription keeps one at a time, like the embedded log.
-    const gate = opts.from === 'now' ? serialize(handler) : handler;
+    // Partitions are read in parallel (different conversations); the handler runs one call at a
+    // time, and the batches of partitions that came in meanwhile go into its next call together:
+    // fewer, bigger store transactions, route lookups and bus messages under load (coalesce.ts).
+    const gate = coalesce(handler);
     const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
     const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize: this.opts.batchSize };
     const readers: PartitionReader[] = streams.map((stream) =>
@@ -277,16 +279,6 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
     await jsm.streams.add(config);
   }
-}
-
-/** One handler call at a time per subscription, whichever partition the batch came from. */
-function serialize(handler: LogHandler): LogHandler {
-  let queue: Promise<unknown> = Promise.resolve();
-  return (records) => {
-    const run = queue.then(() => handler(records));
-    queue = run.catch(() => {});
-    return run;
-  };
 }
 
 /**

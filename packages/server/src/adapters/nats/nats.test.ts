@@ -116,6 +116,45 @@ describe('JetStreamEventLog beyond the contract', () => {
     await log.close();
   });
 
+  it('hands a busy durable consumer the batches of every partition that came in meanwhile in one call, never two calls at once', async () => {
+    const conversations = Array.from({ length: 8 }, (_, i) => `c_${i}`);
+    expect(new Set(conversations.map((c) => partitionOf(c, PARTITIONS))).size).toBe(PARTITIONS);
+    const log = await openLog(place());
+    const calls: LogRecord[][] = [];
+    let inside = 0;
+    let overlapped = false;
+    let seen = 0;
+    const sub = await log.subscribe('slow', async (records) => {
+      overlapped ||= inside > 0;
+      inside += 1;
+      calls.push(records);
+      await new Promise((r) => setTimeout(r, 150)); // a slow store transaction
+      seen += records.length;
+      inside -= 1;
+    });
+    await log.append(created('c_0', 'first'));
+    const deadline = Date.now() + 5_000;
+    while (calls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    // While the first call runs, every partition gets entries.
+    await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(created(conversations[i % 8]!, `k${i}`))));
+    while (seen < 41 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await sub.stop();
+    await log.close();
+    expect(seen).toBe(41);
+    expect(overlapped).toBe(false);
+    // The other three partitions' entries, which queued up behind the first call, came in one call;
+    // the first partition's reader was still waiting for that call, so its next batch came after.
+    expect(calls.length).toBeLessThanOrEqual(3);
+    const first = partitionOf('c_0', PARTITIONS);
+    const merged = new Set(calls[1]!.map((r) => partitionOf(r.conversationId, PARTITIONS)));
+    expect(merged.size).toBe(PARTITIONS - 1);
+    expect(merged.has(first)).toBe(false);
+    for (const conversationId of conversations) {
+      const positions = calls.flat().filter((r) => r.conversationId === conversationId).map((r) => r.pos);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    }
+  });
+
   it('never acknowledges entries it was not handed: entries taken by another pull (a pull that broke) are read before newer ones', async () => {
     const prefix = place();
     const log = await openLog(prefix, { batchSize: 2 });
