@@ -10,6 +10,7 @@ import type { AppendResult, EventLog, LogHandler, Subscription } from '../../cor
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
 import { decode, DurableReader, LiveReader, type PartitionReader } from './log-readers.js';
+import { JetStreamPublisher } from './publisher.js';
 import { logStream, logSubject, logSubjects, partitionOf, token } from './subjects.js';
 
 export interface JetStreamEventLogDeps {
@@ -47,13 +48,17 @@ export class JetStreamEventLog implements EventLog {
   /** Publishes leave in call order even when dedup lookups finish out of order. */
   private publishTurn: Promise<void> = Promise.resolve();
 
+  private readonly publisher: JetStreamPublisher;
+
   private constructor(
     private readonly nc: NatsConnection,
     private readonly ownsConnection: boolean,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly opts: Options,
-  ) {}
+  ) {
+    this.publisher = new JetStreamPublisher(nc, opts.timeoutMs);
+  }
 
   /** Connects and creates (or updates) the partition streams. Rejects with AppError('unavailable'). */
   static async open(deps: JetStreamEventLogDeps): Promise<JetStreamEventLog> {
@@ -94,10 +99,7 @@ export class JetStreamEventLog implements EventLog {
       const prior = lookup ? await withTimeout(lookup, this.opts.timeoutMs).catch((error: unknown) => this.lookupFailed(error, draft)) : null;
       await turn;
       if (prior) return { duplicate: true, seq: prior.seq, messageId: prior.messageId };
-      const sent = this.js.publish(logSubject(this.opts.streamPrefix, partition, draft.conversationId), JSON.stringify(draft), {
-        ...(key ? { msgID: key } : {}),
-        timeout: this.opts.timeoutMs,
-      });
+      const sent = this.publisher.publish(logSubject(this.opts.streamPrefix, partition, draft.conversationId), JSON.stringify(draft), key ?? undefined);
       done();
       acked = await sent;
     } catch (error) {
@@ -222,6 +224,7 @@ export class JetStreamEventLog implements EventLog {
     this.closed = true;
     await Promise.all([...this.readers].flatMap((readers) => readers.map((r) => r.stop())));
     this.readers.clear();
+    await this.publisher.close();
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
 

@@ -1,7 +1,7 @@
 // JetStreamEventLog and NatsGatewayBus against the NATS server at 127.0.0.1:4222 (JetStream on).
 import net from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { connect, nanos } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { draftMessage, eventLogContract } from '../../core/messages/event-log.contract.js';
@@ -10,6 +10,7 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { AppError } from '../../domain/errors.js';
 import { JetStreamEventLog } from './event-log.js';
 import { NatsGatewayBus } from './gateway-bus.js';
+import { JetStreamPublisher } from './publisher.js';
 import { logStream, partitionOf, token } from './subjects.js';
 
 const SERVERS = 'nats://127.0.0.1:4222';
@@ -55,6 +56,39 @@ async function expectUnavailable(promise: Promise<unknown>): Promise<void> {
   expect(error).toBeInstanceOf(AppError);
   expect((error as AppError).code).toBe('unavailable');
 }
+
+describe('JetStreamPublisher', () => {
+  it('resolves with the stream acknowledgement, flags duplicates, and fails fast, or after its timeout, otherwise', async () => {
+    const nc = await connect({ servers: SERVERS });
+    const jsm = await jetstreamManager(nc);
+    const stream = `pub${place()}`;
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], duplicate_window: nanos(60_000) });
+    const publisher = new JetStreamPublisher(nc, 300);
+    try {
+      const acks = await Promise.all([publisher.publish(`${stream}.a`, 'one', 'k1'), publisher.publish(`${stream}.b`, 'two', 'k2'), publisher.publish(`${stream}.a`, 'again', 'k1')]);
+      expect(acks).toEqual([
+        { stream, seq: 1, duplicate: false },
+        { stream, seq: 2, duplicate: false },
+        { stream, seq: 1, duplicate: true },
+      ]);
+      expect((await jsm.streams.getMessage(stream, { seq: 2 }))?.string()).toBe('two');
+      // Nobody listens: NATS answers "no responders" at once.
+      let started = Date.now();
+      await expect(publisher.publish(`nostream${stream}.x`, 'lost')).rejects.toThrow(/no responders/);
+      expect(Date.now() - started).toBeLessThan(250);
+      // A listener that never answers: the timeout.
+      const mute = nc.subscribe(`mute${stream}.x`, { callback: () => undefined });
+      started = Date.now();
+      await expect(publisher.publish(`mute${stream}.x`, 'unanswered')).rejects.toThrow(/within 300 ms/);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      mute.unsubscribe();
+    } finally {
+      await publisher.close();
+      await jsm.streams.delete(stream);
+      await nc.close();
+    }
+  });
+});
 
 describe('JetStreamEventLog beyond the contract', () => {
   it('rejects with unavailable, quickly, when NATS cannot be reached', async () => {
