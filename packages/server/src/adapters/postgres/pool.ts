@@ -19,16 +19,13 @@ export function checkSchemaName(schema: string): string {
 }
 
 /**
- * Prepared statements (the named ones: every send, delivery and search runs them) are planned once
- * per connection, not once per execution. PostgreSQL's default ('auto') re-plans a statement for its
- * parameters on every execution whenever that plan looks cheaper than the generic one, which for the
- * batched reads (`unnest($1::text[])` of a few keys) is always: the send path's dedup lookup spent
- * about 0.6 ms planning per execution (over 8 message partitions) for 0.1 ms of work.
+ * No JIT compilation on the store's connections: every statement here touches a handful of rows,
+ * and once a planner estimate crosses jit_above_cost (a 10M-message table was enough) each execution
+ * compiles first: 865-1,229 ms measured for the send path's 0.1 ms dedup lookup. (Forcing generic
+ * plans, to save that lookup's re-planning, was tried and dropped: a generic plan made while the
+ * tables were empty seq-scanned them for the connection's life.)
  */
-export const PLAN_CACHE_MODE = 'force_generic_plan';
-// And no JIT compilation: every statement here reads or writes a handful of rows, and when a
-// planner estimate crosses jit_above_cost (stale statistics on a 10M-row table were enough) the
-// compile takes hundreds of milliseconds: 865 ms measured for a 0.1 ms send-path lookup.
+const SESSION_SETTINGS = ['-c jit=off'];
 
 export function openPool(conn: PostgresConnection): { pool: Pool; owned: boolean; schema: string | null } {
   if ('pool' in conn) return { pool: conn.pool, owned: false, schema: null };
@@ -37,7 +34,7 @@ export function openPool(conn: PostgresConnection): { pool: Pool; owned: boolean
     connectionString: withDefaultUser(conn.connectionString),
     max: conn.maxConnections ?? 10,
     connectionTimeoutMillis: 5_000,
-    options: [...(schema ? [`-c search_path=${schema}`] : []), `-c plan_cache_mode=${PLAN_CACHE_MODE}`, '-c jit=off'].join(' '),
+    options: [...(schema ? [`-c search_path=${schema}`] : []), ...SESSION_SETTINGS].join(' '),
   });
   // An idle client dying (server restart, network blip) is not fatal: the next query reconnects or
   // fails with 'unavailable'. Without a listener the pool's 'error' event would crash the process.
