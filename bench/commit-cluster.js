@@ -37,7 +37,7 @@ export async function commitCluster(opts = {}) {
       const cpu = await pgBackendCpu(url, appName);
       const seqs = new Array(convs).fill(0);
       let n = 0;
-      const backend0 = cpu.sample();
+      const backend0 = await cpu.sample();
       const own0 = process.cpuUsage();
       const t0 = performance.now();
       while (n < total) {
@@ -48,11 +48,11 @@ export async function commitCluster(opts = {}) {
           records.push({ type: 'message.created', conversationId: `c${c}`, pos: n + 1, message: { id: `m${n}`, conversationId: `c${c}`, seq, senderId: `ua${c}`, clientMsgId: `x${n}`, body: BODY(n), createdAt: now, editedAt: null, deletedAt: null, replyToId: null, reactions: [] } });
         }
         await store.apply(records);
-        if (n % 500 < batch) cpu.sample();
+        if (n % 500 < batch) await cpu.sample();
       }
       const ms = performance.now() - t0;
       const own = process.cpuUsage(own0);
-      const backendSec = cpu.sample() - backend0;
+      const backendSec = (await cpu.sample()) - backend0;
       await cpu.close();
       await store.close();
       await admin.query(`DROP SCHEMA ${schema} CASCADE`);

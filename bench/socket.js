@@ -38,7 +38,7 @@ export async function socketBench(opts) {
   const pgClients = cluster
     ? { gateway: await pgBackendCpu(env.DATABASE_URL, `bench_socket_gw_${process.pid}`), ...(split ? { worker: await pgBackendCpu(env.DATABASE_URL, `bench_socket_wk_${process.pid}`) } : {}) }
     : null;
-  const samplePg = () => (pgClients ? Object.fromEntries(Object.entries(pgClients).map(([k, c]) => [k, c.sample()])) : null);
+  const samplePg = async () => (pgClients ? Object.fromEntries(await Promise.all(Object.entries(pgClients).map(async ([k, c]) => [k, await c.sample()]))) : null);
   const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', connections, workers, sources, mode, serverStartMs: server.startMs, phases: [] };
   const threads = [];
   try {
@@ -101,7 +101,7 @@ export async function socketBench(opts) {
       const workerBefore = worker ? procStats(worker.pid) : null;
       const sys0 = systemStats();
       const svc0 = cluster ? serviceCpu() : null;
-      const pg0 = samplePg();
+      const pg0 = await samplePg();
       const cpu0 = process.cpuUsage();
       const wall0 = performance.now();
       const profFrom = (wall0 - server.spawnedAt) / 1000;
@@ -115,7 +115,7 @@ export async function socketBench(opts) {
         progress.clear();
         const sum = (k) => all.reduce((a, x) => a + x[k], 0);
         const win = all.reduce((h, x) => h.merge(Histogram.from(x.window)), new Histogram());
-        samplePg();
+        void samplePg();
         const st = procStats(server.pid);
         const sec = Math.round((performance.now() - wall0) / 1000);
         if (sec === lastPrint) return;
@@ -139,7 +139,7 @@ export async function socketBench(opts) {
       const cpuGen = process.cpuUsage(cpu0);
       const sys1 = systemStats();
       const svc1 = cluster ? serviceCpu() : null;
-      const pg1 = samplePg();
+      const pg1 = await samplePg();
       const wall = (performance.now() - wall0) / 1000;
       const r = results.map((x) => x.result);
       const sum = (k) => r.reduce((a, x) => a + x[k], 0);
