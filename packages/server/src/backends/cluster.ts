@@ -37,8 +37,8 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
     replicas: config.logReplicas,
     // The store's unique key on sender + clientMsgId is the lasting dedup authority.
     lookupDuplicate: async (senderId, clientMsgId) => {
-      const found = await store.messageByClientId(senderId, clientMsgId);
-      return found ? { seq: found.seq, messageId: found.id } : null;
+      const found = await store.messageKey(senderId, clientMsgId);
+      return found ? { seq: found.seq, messageId: found.messageId } : null;
     },
   });
   const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }), scope: config.logStreamPrefix });

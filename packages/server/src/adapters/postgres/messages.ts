@@ -8,7 +8,7 @@ import { indexText } from '../../core/search/text.js';
 import type { HistoryQuery } from '../../core/store.js';
 import type { PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, searchVector, toMessage, type MessageRow } from './rows.js';
-import type { SendReads } from './send-reads.js';
+import type { MessageKey, SendReads } from './send-reads.js';
 
 /** What the search index sees of a body; lowercased here so folding never depends on the server's locale. */
 const searchText = (body: string) => indexText(body).toLowerCase();
@@ -158,11 +158,17 @@ export class PostgresMessages {
   }
 
   /**
-   * Through message_keys, the idempotency authority, then the message's partition. Every send in
-   * cluster mode asks this first (the log's lasting dedup): batched with the sends' membership reads.
+   * Where message_keys (the idempotency authority) says the message sent under this clientMsgId
+   * is. Every send in cluster mode asks this first (the log's lasting dedup), batched with the
+   * sends' membership reads; only a retry then reads the message.
    */
+  async messageKey(senderId: string, clientMsgId: string): Promise<MessageKey | null> {
+    return this.reads.key(senderId, clientMsgId);
+  }
+
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
-    return this.reads.original(senderId, clientMsgId);
+    const key = await this.reads.key(senderId, clientMsgId);
+    return key ? this.message(key.conversationId, key.messageId) : null;
   }
 
   async history(conversationId: string, viewerId: string, q: HistoryQuery): Promise<Message[]> {

@@ -1,38 +1,48 @@
 // The two reads of every send in cluster mode, sharing one query per event-loop turn: the sender's
-// membership (authorization) and the message stored under sender + clientMsgId (the log's lasting
-// dedup, asked by the log before it publishes). A send asks one and then the other, so under load a
-// turn carries the membership reads of the sends that just arrived together with the dedup reads of
-// the sends checked a turn earlier: one statement instead of two.
-import type { Message } from '@messenger/protocol';
+// membership (authorization) and the key stored under sender + clientMsgId (the log's lasting dedup,
+// asked by the log before it publishes). A send asks one and then the other, so under load a turn
+// carries the membership reads of the sends that just arrived together with the dedup reads of the
+// sends checked a turn earlier: one statement instead of two.
+//
+// Each key is looked up on its own (LATERAL ... LIMIT 1: a nested loop of unique-index probes), so
+// the plan is the same whatever the tables' statistics say. A join of the key list with the tables
+// lets the planner pick a hash join over a sequential scan while they look small, and a prepared
+// statement keeps that plan (the generic one after five executions) until statistics change: where
+// autovacuum is off, for good, whatever the tables grow to (measured: 5.9 ms per batch at 30,000
+// keys, against 0.1 ms).
 import DataLoader from 'dataloader';
 import type { Membership } from '../../core/store.js';
 import { BATCHED_READS, type PgDb } from './pool.js';
-import { MESSAGE_COLUMNS, toMessage, type MessageRow } from './rows.js';
 
-type Ask = readonly ['member', conversationId: string, userId: string] | readonly ['original', senderId: string, clientMsgId: string];
+type Ask = readonly ['member', conversationId: string, userId: string] | readonly ['key', senderId: string, clientMsgId: string];
 
-type Row = MessageRow & {
-  kind: 'member' | 'original';
+/** Where the message sent under a sender's clientMsgId is. */
+export interface MessageKey {
+  conversationId: string;
+  seq: number;
+  messageId: string;
+}
+
+interface Row {
+  kind: 'member' | 'key';
   i: string;
-  member_id: string | null;
+  a: string;
+  b: string;
   joined_seq: string | null;
   read_seq: string | null;
   delivered_seq: string | null;
   muted: boolean | null;
-};
+  seq: string | null;
+}
 
 const SQL = `
-  SELECT 'member' AS kind, q.i, mb.user_id AS member_id, mb.joined_seq, mb.read_seq, mb.delivered_seq, mb.muted,
-         NULL::text AS conversation_id, NULL::bigint AS seq, NULL::text AS id, NULL::text AS sender_id,
-         NULL::text AS client_msg_id, NULL::text AS body, NULL::timestamptz AS created_at, NULL::timestamptz AS edited_at,
-         NULL::timestamptz AS deleted_at, NULL::text AS reply_to_id, NULL::json AS reactions
+  SELECT 'member' AS kind, q.i, mb.user_id AS a, NULL::text AS b, mb.joined_seq, mb.read_seq, mb.delivered_seq, mb.muted, NULL::bigint AS seq
     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(conversation_id, user_id, i)
-    JOIN members mb ON mb.conversation_id = q.conversation_id AND mb.user_id = q.user_id
+    CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.conversation_id = q.conversation_id AND m.user_id = q.user_id LIMIT 1) mb
   UNION ALL
-  SELECT 'original', q.i, NULL, NULL, NULL, NULL, NULL, ${MESSAGE_COLUMNS}
+  SELECT 'key', q.i, k.conversation_id, k.message_id, NULL, NULL, NULL, NULL, k.seq
     FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS q(sender_id, client_msg_id, i)
-    JOIN message_keys k ON k.sender_id = q.sender_id AND k.client_msg_id = q.client_msg_id
-    JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq`;
+    CROSS JOIN LATERAL (SELECT * FROM message_keys x WHERE x.sender_id = q.sender_id AND x.client_msg_id = q.client_msg_id LIMIT 1) k`;
 
 export class SendReads {
   private readonly db: PgDb;
@@ -42,21 +52,21 @@ export class SendReads {
   }
 
   /** Read fresh each time: nothing is cached, only batched. */
-  private readonly loader = new DataLoader<Ask, Membership | Message | null>(async (asks) => {
+  private readonly loader = new DataLoader<Ask, Membership | MessageKey | null>(async (asks) => {
     const members = asks.flatMap((a, at) => (a[0] === 'member' ? [{ a, at }] : []));
-    const originals = asks.flatMap((a, at) => (a[0] === 'original' ? [{ a, at }] : []));
+    const keys = asks.flatMap((a, at) => (a[0] === 'key' ? [{ a, at }] : []));
     const rows = await this.db.query<Row>(
       SQL,
-      [members.map((x) => x.a[1]), members.map((x) => x.a[2]), originals.map((x) => x.a[1]), originals.map((x) => x.a[2])],
+      [members.map((x) => x.a[1]), members.map((x) => x.a[2]), keys.map((x) => x.a[1]), keys.map((x) => x.a[2])],
       'messenger.send-reads',
     );
-    const out: (Membership | Message | null)[] = asks.map(() => null);
+    const out: (Membership | MessageKey | null)[] = asks.map(() => null);
     for (const row of rows) {
       const i = Number(row.i) - 1;
       if (row.kind === 'member') {
-        out[members[i]!.at] = { userId: row.member_id!, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted! };
+        out[members[i]!.at] = { userId: row.a, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted! };
       } else {
-        out[originals[i]!.at] = toMessage(row);
+        out[keys[i]!.at] = { conversationId: row.a, seq: Number(row.seq), messageId: row.b };
       }
     }
     return out;
@@ -66,7 +76,7 @@ export class SendReads {
     return (await this.loader.load(['member', conversationId, userId])) as Membership | null;
   }
 
-  async original(senderId: string, clientMsgId: string): Promise<Message | null> {
-    return (await this.loader.load(['original', senderId, clientMsgId])) as Message | null;
+  async key(senderId: string, clientMsgId: string): Promise<MessageKey | null> {
+    return (await this.loader.load(['key', senderId, clientMsgId])) as MessageKey | null;
   }
 }

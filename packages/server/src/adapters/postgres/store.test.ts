@@ -145,19 +145,22 @@ if (!reachable) {
           counted.membership('c_ab', 'u_a'),
           counted.membership('c_ab', 'u_c'),
           counted.membership('c_ab', 'u_b'),
-          counted.messageByClientId('u_a', 'cm_1'),
-          counted.messageByClientId('u_a', 'cm_2'),
-          counted.messageByClientId('u_b', 'cm_2'),
-          counted.messageByClientId('u_a', 'cm_1'),
+          counted.messageKey('u_a', 'cm_1'),
+          counted.messageKey('u_a', 'cm_2'),
+          counted.messageKey('u_b', 'cm_2'),
+          counted.messageKey('u_a', 'cm_1'),
         ]);
         expect(queries()).toBe(1);
         expect(memberA).toEqual({ userId: 'u_a', joinedSeq: 0, readSeq: 1, deliveredSeq: 1, muted: false });
         expect(memberC).toBeNull();
         expect(memberB).toEqual({ userId: 'u_b', joinedSeq: 0, readSeq: 2, deliveredSeq: 2, muted: false });
-        expect(sent1).toEqual({ ...created('c_ab', 'u_a', 1, 'cm_1', at).message });
+        expect(sent1).toEqual({ conversationId: 'c_ab', seq: 1, messageId: 'm_c_ab_1' });
         expect(unsent).toBeNull();
-        expect(sent2).toMatchObject({ id: 'm_c_ab_2', seq: 2, senderId: 'u_b', body: 'hello 2' });
+        expect(sent2).toEqual({ conversationId: 'c_ab', seq: 2, messageId: 'm_c_ab_2' });
         expect(sent1Again).toEqual(sent1);
+        // A retry reads the message itself too.
+        expect(await counted.messageByClientId('u_a', 'cm_1')).toEqual({ ...created('c_ab', 'u_a', 1, 'cm_1', at).message });
+        expect(await counted.messageByClientId('u_a', 'cm_2')).toBeNull();
       } finally {
         await pool.end();
         await store.close();
@@ -189,6 +192,36 @@ if (!reachable) {
         expect(await words()).toEqual(['caramel', 'creme']);
       } finally {
         await store.close();
+      }
+    });
+
+    it('keeps probing the indexes for the send reads when the tables grow after the statement was planned (no statistics)', async () => {
+      const schema = freshSchema();
+      const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
+      try {
+        const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
+        const round = () => Promise.all([store.membership('c_1', 'u_1'), store.membership('c_2', 'u_2'), store.messageKey('u_1', 'k_1'), store.messageKey('u_2', 'k_9')]);
+        // Planned (and, after five executions, cached as generic) while the tables are empty.
+        for (let i = 0; i < 8; i++) await round();
+        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id) SELECT 'c_' || g, 'u_' || g FROM generate_series(1, 5000) g`);
+        await admin.query(`INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`);
+        const scans = async () => {
+          await pool.query('SELECT pg_stat_force_next_flush()');
+          const { rows } = await admin.query<{ relname: string; seq_scan: string }>(
+            `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('members', 'message_keys') ORDER BY relname`,
+            [schema],
+          );
+          return rows.map((r) => [r.relname, Number(r.seq_scan)]);
+        };
+        const before = await scans();
+        const [a, , k] = await round();
+        expect(a).toMatchObject({ userId: 'u_1' });
+        expect(k).toEqual({ conversationId: 'c_1', seq: 1, messageId: 'm_1' });
+        for (let i = 0; i < 3; i++) await round();
+        expect(await scans()).toEqual(before);
+      } finally {
+        await store.close();
+        await dropSchema(schema);
       }
     });
 

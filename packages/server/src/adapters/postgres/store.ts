@@ -9,7 +9,7 @@ import { PostgresMessages } from './messages.js';
 import { migrate } from './migrations.js';
 import { openPool, PgDb, type PostgresConnection } from './pool.js';
 import { PostgresSearch } from './search.js';
-import { SendReads } from './send-reads.js';
+import { SendReads, type MessageKey } from './send-reads.js';
 import { PostgresUsers } from './users.js';
 
 export type PostgresStoreDeps = PostgresConnection;
@@ -76,6 +76,8 @@ export class PostgresStore implements Store {
   async apply(records: LogRecord[]): Promise<void> { return this.messages.apply(records); }
   async message(conversationId: string, messageId: string): Promise<Message | null> { return this.messages.message(conversationId, messageId); }
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> { return this.messages.messageByClientId(senderId, clientMsgId); }
+  /** The log's lasting dedup: where the message sent under this clientMsgId is, without reading it. */
+  async messageKey(senderId: string, clientMsgId: string): Promise<MessageKey | null> { return this.messages.messageKey(senderId, clientMsgId); }
   async history(conversationId: string, viewerId: string, query: HistoryQuery): Promise<Message[]> { return this.messages.history(conversationId, viewerId, query); }
   async search(viewerId: string, query: SearchQuery): Promise<SearchResult[]> { return this.searchIndex.search(viewerId, query); }
 
