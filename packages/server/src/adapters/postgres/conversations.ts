@@ -243,12 +243,17 @@ export class PostgresConversations {
     await this.db.query('UPDATE members SET muted = $1 WHERE conversation_id = $2 AND user_id = $3', [muted, conversationId, userId]);
   }
 
-  /** Asked for each socket that comes online (its presence announcement): one query per event-loop turn. */
+  /**
+   * Asked for each socket that comes online (its presence announcement): one query per event-loop
+   * turn. Index probes per user and per conversation (fenced LATERAL subqueries), whatever the
+   * statistics: a join let a plan made on empty tables scan every member row on each call.
+   */
   private readonly contactLists = new DataLoader<string, string[]>(async (userIds) => {
     const rows = await this.db.query<{ viewer: string; user_id: string }>(
-      `SELECT DISTINCT m.user_id AS viewer, o.user_id
-         FROM members m JOIN members o ON o.conversation_id = m.conversation_id AND o.user_id <> m.user_id
-        WHERE m.user_id = ANY($1::text[])`,
+      `SELECT DISTINCT v.viewer, o.user_id
+         FROM unnest($1::text[]) AS v(viewer)
+         CROSS JOIN LATERAL (SELECT m.conversation_id FROM members m WHERE m.user_id = v.viewer OFFSET 0) mc
+         CROSS JOIN LATERAL (SELECT x.user_id FROM members x WHERE x.conversation_id = mc.conversation_id AND x.user_id <> v.viewer OFFSET 0) o`,
       [userIds],
       'messenger.contacts',
     );

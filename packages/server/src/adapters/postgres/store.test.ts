@@ -195,15 +195,16 @@ if (!reachable) {
       }
     });
 
-    it('keeps probing the indexes for the send reads when the tables grow after the statement was planned (no statistics)', async () => {
+    it('keeps probing the indexes for the send reads and contact lists when the tables grow after the statements were planned (no statistics)', async () => {
       const schema = freshSchema();
       const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
       try {
         const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
-        const round = () => Promise.all([store.membership('c_1', 'u_1'), store.membership('c_2', 'u_2'), store.messageKey('u_1', 'k_1'), store.messageKey('u_2', 'k_9')]);
+        const round = () => Promise.all([store.membership('c_1', 'u_1'), store.membership('c_2', 'u_2'), store.messageKey('u_1', 'k_1'), store.messageKey('u_2', 'k_9'), store.contacts('u_1'), store.contacts('u_3')]);
         // Planned (and, after five executions, cached as generic) while the tables are empty.
         for (let i = 0; i < 8; i++) await round();
         await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id) SELECT 'c_' || g, 'u_' || g FROM generate_series(1, 5000) g`);
+        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id) VALUES ('c_1', 'u_2'), ('c_3', 'u_1')`);
         await admin.query(`INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`);
         const scans = async () => {
           await pool.query('SELECT pg_stat_force_next_flush()');
@@ -214,9 +215,10 @@ if (!reachable) {
           return rows.map((r) => [r.relname, Number(r.seq_scan)]);
         };
         const before = await scans();
-        const [a, , k] = await round();
+        const [a, , k, , contacts] = await round();
         expect(a).toMatchObject({ userId: 'u_1' });
         expect(k).toEqual({ conversationId: 'c_1', seq: 1, messageId: 'm_1' });
+        expect([...contacts].sort()).toEqual(['u_2', 'u_3']);
         for (let i = 0; i < 3; i++) await round();
         expect(await scans()).toEqual(before);
       } finally {
