@@ -16,6 +16,7 @@ import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
 import { closeChildren, spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp, seedPostgres } from './lib/seed.js';
+import { pgBackendCpu } from './lib/pg-cpu.js';
 import { acceptQueue, clusterEnv, MAIN, cpuPercent, DATA_ROOT, tcpExt, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
 import { dropCluster } from './data.js';
 import { writeReport } from './socket.js';
@@ -91,7 +92,7 @@ export async function socketsBench(opts) {
   const gens = [];
   const pgCpu = cluster ? await pgBackendCpu(env.DATABASE_URL, appName) : null;
   // Backing services' CPU between two samples: Redis and NATS machine-wide, PostgreSQL only the gateway's backends.
-  const svcSample = () => (cluster ? { ...serviceCpu(), gatewayPg: pgCpu.sample(), worker: worker ? procStats(worker.pid) : null } : null);
+  const svcSample = async () => (cluster ? { ...serviceCpu(), gatewayPg: await pgCpu.sample(), worker: worker ? procStats(worker.pid) : null } : null);
   const svcDelta = (a, b) =>
     a && b ? { redisSec: b['redis-server'] - a['redis-server'], natsSec: b['nats-server'] - a['nats-server'], postgresAllSec: b.postgres - a.postgres, gatewayPgSec: b.gatewayPg - a.gatewayPg, workerSec: a.worker && b.worker ? b.worker.cpuSec - a.worker.cpuSec : null } : null;
   try {
@@ -124,7 +125,7 @@ export async function socketsBench(opts) {
       while (ticking) {
         await sleep(1000);
         const st = procStats(server.pid);
-        pgCpu?.sample();
+        void pgCpu?.sample();
         const a = sum('authed');
         const q = acceptQueue(server.port);
         if (q > maxAcceptQueue) maxAcceptQueue = q;
@@ -140,12 +141,12 @@ export async function socketsBench(opts) {
     report.profileWindow = { from: (c0 - server.spawnedAt) / 1000 };
     log(`profile window: connect phase starts at ${report.profileWindow.from.toFixed(1)} s after server spawn`);
     const st0 = procStats(server.pid);
-    const svc0 = svcSample();
+    const svc0 = await svcSample();
     const tcp0 = tcpExt();
     const results = await Promise.all(gens.map((g) => g.request({ type: 'connect', concurrency: opts.concurrency ?? 100 }, 'connected')));
     const connectMs = performance.now() - c0;
     const st1 = procStats(server.pid);
-    const svc1 = svcSample();
+    const svc1 = await svcSample();
     const tcp1 = tcpExt();
     const ok = results.reduce((a, r) => a + r.ok, 0);
     const failed = results.reduce((a, r) => a + r.failed, 0);
@@ -178,11 +179,11 @@ export async function socketsBench(opts) {
     // Hold: idle with heartbeats.
     const h0 = procStats(server.pid);
     const hs0 = systemStats();
-    const hsv0 = svcSample();
+    const hsv0 = await svcSample();
     await sleep(holdS * 1000);
     const h1 = procStats(server.pid);
     const hs1 = systemStats();
-    const hsv1 = svcSample();
+    const hsv1 = await svcSample();
     ticking = false;
     await ticker;
     const pings = await Promise.all(gens.map((g) => g.request({ type: 'pings' }, 'pings')));
@@ -288,39 +289,3 @@ async function heapOf(url) {
   }
 }
 
-/**
- * CPU seconds used so far by the PostgreSQL backends whose application_name is `appName` (the
- * server's pool, via PGAPPNAME), from /proc. Backends that exited since count with their last
- * sample (the pool closes idle connections after 10 s), so call sample() about once a second.
- */
-async function pgBackendCpu(databaseUrl, appName) {
-  const { default: pg } = await import('pg');
-  const url = new URL(databaseUrl);
-  if (!url.username) url.username = process.env.PGUSER ?? (await import('node:os')).userInfo().username;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  const last = new Map();
-  let pids = [];
-  let querying = false;
-  const refresh = () => {
-    if (querying) return;
-    querying = true;
-    client
-      .query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [appName])
-      .then((r) => (pids = r.rows.map((x) => x.pid)))
-      .catch(() => undefined)
-      .finally(() => (querying = false));
-  };
-  refresh();
-  return {
-    sample() {
-      for (const pid of new Set([...pids, ...last.keys()])) {
-        const st = procStats(pid);
-        if (st) last.set(pid, st.cpuSec);
-      }
-      refresh();
-      return [...last.values()].reduce((a, b) => a + b, 0);
-    },
-    close: () => client.end().catch(() => undefined),
-  };
-}
