@@ -72,13 +72,11 @@ describe('JetStreamPublisher', () => {
         { stream, seq: 1, duplicate: true },
       ]);
       expect((await jsm.streams.getMessage(stream, { seq: 2 }))?.string()).toBe('two');
-      // Nobody listens: NATS answers "no responders" at once.
-      let started = Date.now();
+      // Nobody listens: NATS answers "no responders" (not the timeout below).
       await expect(publisher.publish(`nostream${stream}.x`, 'lost')).rejects.toThrow(/no responders/);
-      expect(Date.now() - started).toBeLessThan(250);
       // A listener that never answers: the timeout.
       const mute = nc.subscribe(`mute${stream}.x`, { callback: () => undefined });
-      started = Date.now();
+      const started = Date.now();
       await expect(publisher.publish(`mute${stream}.x`, 'unanswered')).rejects.toThrow(/within 300 ms/);
       expect(Date.now() - started).toBeGreaterThanOrEqual(300);
       mute.unsubscribe();
@@ -153,36 +151,45 @@ describe('JetStreamEventLog beyond the contract', () => {
   it('hands a busy durable consumer the batches of every partition that came in meanwhile in one call, never two calls at once', async () => {
     const conversations = Array.from({ length: 8 }, (_, i) => `c_${i}`);
     expect(new Set(conversations.map((c) => partitionOf(c, PARTITIONS))).size).toBe(PARTITIONS);
-    const log = await openLog(place());
+    const prefix = place();
+    const log = await openLog(prefix);
     const calls: LogRecord[][] = [];
     let inside = 0;
     let overlapped = false;
     let seen = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
     const sub = await log.subscribe('slow', async (records) => {
       overlapped ||= inside > 0;
       inside += 1;
       calls.push(records);
-      await new Promise((r) => setTimeout(r, 150)); // a slow store transaction
+      if (calls.length === 1) await held; // a slow store transaction
       seen += records.length;
       inside -= 1;
     });
     await log.append(created('c_0', 'first'));
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 10_000;
     while (calls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    // While the first call runs, every partition gets entries.
+    // While the first call runs, every partition gets entries, and every partition's reader is handed
+    // them (JetStream counts them as delivered, not acknowledged) before the first call ends.
     await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(created(conversations[i % 8]!, `k${i}`))));
+    const nc = await connect({ servers: SERVERS });
+    const jsm = await jetstreamManager(nc);
+    const handed = async () => (await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => jsm.consumers.info(logStream(prefix, p), token('slow'))))).map((c) => c.num_ack_pending);
+    while ((await handed()).some((n) => n === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await nc.close();
+    await new Promise((r) => setTimeout(r, 100));
+    release();
     while (seen < 41 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await sub.stop();
     await log.close();
     expect(seen).toBe(41);
     expect(overlapped).toBe(false);
-    // The other three partitions' entries, which queued up behind the first call, came in one call;
-    // the first partition's reader was still waiting for that call, so its next batch came after.
-    expect(calls.length).toBeLessThanOrEqual(3);
-    const first = partitionOf('c_0', PARTITIONS);
+    // The other partitions' batches, which queued up behind the first call, came in one call (the
+    // first partition's reader was waiting for that call, so its next batch came after).
     const merged = new Set(calls[1]!.map((r) => partitionOf(r.conversationId, PARTITIONS)));
     expect(merged.size).toBe(PARTITIONS - 1);
-    expect(merged.has(first)).toBe(false);
+    expect(merged.has(partitionOf('c_0', PARTITIONS))).toBe(false);
     for (const conversationId of conversations) {
       const positions = calls.flat().filter((r) => r.conversationId === conversationId).map((r) => r.pos);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
