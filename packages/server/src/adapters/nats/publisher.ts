@@ -48,7 +48,7 @@ export class JetStreamPublisher {
     const token = (this.next++).toString(36);
     const done = new Promise<PubAck>((resolve, reject) => this.pending.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs }));
     this.outbox.push({ token, subject, data, msgId });
-    if (this.outbox.length === 1) setImmediate(() => this.flush());
+    if (this.outbox.length === 1) setTimeout(() => this.flush(), 1);
     return done;
   }
 
