@@ -284,7 +284,8 @@ export async function dropCluster(meta) {
     const { jetstreamManager } = await import(require.resolve('@nats-io/jetstream'));
     const nc = await connect({ servers: env.NATS_URL });
     const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${env.LOG_STREAM_PREFIX}_`)) await jsm.streams.delete(name);
+    // Stream names are the prefix upper-cased (logStream in adapters/nats/subjects.ts).
+    for await (const name of jsm.streams.names()) if (name.startsWith(`${env.LOG_STREAM_PREFIX.toUpperCase()}_`)) await jsm.streams.delete(name);
     await nc.close();
   } catch (err) {
     log(`  (could not delete the JetStream streams ${env.LOG_STREAM_PREFIX}_*: ${err.message})`);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Histogram, fmt } from './lib/hist.js';
 import { client, pool } from './lib/http.js';
+import { dropCluster } from './data.js';
 import { pgBackendCpu } from './lib/pg-cpu.js';
 import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
 
@@ -236,7 +237,11 @@ export async function socketBench(opts) {
     report.serverExit = exit;
     if (worker) report.workerExit = await worker.stop();
     if (opts.cpuProf) log(`cpu profile written under ${path.join(DATA_ROOT, 'profiles')}`);
-    if (!opts.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
+    if (!opts.keepData) {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      // The cluster run's schema, streams and keys, as the other benchmarks drop theirs.
+      if (cluster) await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch((err) => log(`(clean-up failed: ${err.message})`));
+    }
   }
   writeReport(report, 'socket');
   return report;
