@@ -8,7 +8,7 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { storeContract } from '../../core/store.contract.js';
 import { MESSAGE_PARTITIONS, MIGRATIONS, migrate } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, countQueries, dropSchema, freshSchema, openInSchema, reachable, URL } from './test-db.js';
+import { admin, countQueries, dropSchema, freshSchema, openInSchema, openWithCountedTwin, reachable, URL } from './test-db.js';
 
 
 const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
@@ -108,8 +108,7 @@ if (!reachable) {
     });
 
     it('answers the API-key and contact lookups asked in one event-loop turn with one query each (a connect wave)', async () => {
-      const { store, schema } = await openInSchema();
-      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
         for (let i = 0; i < 20; i++) await store.createUser({ id: `u_${i}`, username: `user${i}`, displayName: `U${i}`, createdAt: at, apiKeyHash: `h_${i}` });
@@ -117,7 +116,6 @@ if (!reachable) {
           await store.createConversation({ id: `c_${i}`, kind: 'direct', title: null, createdAt: at, memberIds: [`u_${i}`, `u_${i + 1}`], directKey: `u_${i}:u_${i + 1}` });
         }
         await store.createConversation({ id: 'c_g', kind: 'group', title: 'G', createdAt: at, memberIds: ['u_0', 'u_2', 'u_4'], directKey: null });
-        const counted = new PostgresStore({ pool });
         const queries = countQueries(pool);
         const users = await Promise.all([...Array.from({ length: 20 }, (_, i) => counted.userByKeyHash(`h_${i}`)), counted.userByKeyHash('h_unknown'), counted.userByKeyHash('h_3')]);
         expect(users.map((u) => u?.id ?? null)).toEqual([...Array.from({ length: 20 }, (_, i) => `u_${i}`), null, 'u_3']);
@@ -126,20 +124,17 @@ if (!reachable) {
         expect(contacts.map((c) => [...c].sort())).toEqual([['u_1', 'u_2', 'u_4'], ['u_0'], ['u_0', 'u_2', 'u_5'], [], ['u_1', 'u_2', 'u_4']]);
         expect(queries()).toBe(2);
       } finally {
-        await pool.end();
-        await store.close();
+        await close();
       }
     });
 
     it('answers the membership and dedup reads of a burst of sends asked in one event-loop turn with one query', async () => {
-      const { store, schema } = await openInSchema();
-      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
         for (const id of ['u_a', 'u_b', 'u_c']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
         await store.createConversation({ id: 'c_ab', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
         await store.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
-        const counted = new PostgresStore({ pool });
         const queries = countQueries(pool);
         const [memberA, memberC, memberB, sent1, unsent, sent2, sent1Again] = await Promise.all([
           counted.membership('c_ab', 'u_a'),
@@ -162,8 +157,7 @@ if (!reachable) {
         expect(await counted.messageByClientId('u_a', 'cm_1')).toEqual({ ...created('c_ab', 'u_a', 1, 'cm_1', at).message });
         expect(await counted.messageByClientId('u_a', 'cm_2')).toBeNull();
       } finally {
-        await pool.end();
-        await store.close();
+        await close();
       }
     });
 
@@ -258,8 +252,7 @@ if (!reachable) {
     });
 
     it('lists 1,000 chats in a constant number of queries', async () => {
-      const { store, schema } = await openInSchema();
-      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const viewer = await store.createUser({ id: 'u_v', username: 'v', displayName: 'V', createdAt: new Date().toISOString(), apiKeyHash: 'h_v' });
         await store.createUser({ id: 'u_o', username: 'o', displayName: 'O', createdAt: new Date().toISOString(), apiKeyHash: 'h_o' });
@@ -272,7 +265,6 @@ if (!reachable) {
           [new Date(base).toISOString()],
         );
         await store.apply(Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString())));
-        const counted = new PostgresStore({ pool });
         const queries = countQueries(pool);
         const started = performance.now();
         const page = await counted.conversations(viewer.id, 50, null);
@@ -291,8 +283,7 @@ if (!reachable) {
         }
         expect(seen).toBe(1000);
       } finally {
-        await pool.end();
-        await store.close();
+        await close();
       }
     });
 
