@@ -41,9 +41,6 @@ export const DEFAULT_NOTIFY_POLICY: NotifyPolicy = {
 
 const PREVIEW_CHARS = 120;
 
-/** The notifier's handler calls start at least this far apart (see EventLog.subscribe). */
-const LINGER_MS = 250;
-
 interface Job {
   subscription: PushSubscriptionRecord;
   payload: string;
@@ -91,9 +88,7 @@ export class NotifierWorker {
 
   async start(): Promise<void> {
     // A first start (or an upgrade) begins at the tail: pushing the history of old messages is noise.
-    // It lingers: a push leaves at most LINGER_MS later, and under load the route lookup, the reads
-    // and the log's deliveries are paid per few hundred messages instead of per message.
-    this.subscription = await this.log.subscribe('notifier', (records) => this.handle(records), { startAt: 'tail', lingerMs: LINGER_MS });
+    this.subscription = await this.log.subscribe('notifier', (records) => this.handle(records), { startAt: 'tail' });
   }
 
   /** Finishes the batch in hand (so its offset is saved), then drops queued retries. */

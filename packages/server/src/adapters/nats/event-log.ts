@@ -6,7 +6,7 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AppError, unavailable } from '../../domain/errors.js';
 import { dedupKey, type LogDraft } from '../../core/log-entries.js';
 import { coalesce } from '../../core/messages/coalesce.js';
-import type { AppendResult, EventLog, LogHandler, SubscribeOptions, Subscription } from '../../core/messages/event-log.js';
+import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
 import { decode, DurableReader, LiveReader, type PartitionReader } from './log-readers.js';
@@ -39,8 +39,6 @@ export interface JetStreamEventLogDeps {
 
 type Options = JetStreamEventLogDeps & typeof DEFAULTS;
 
-/** Entries per second one partition is sized for when a consumer lingers (see subscribe). */
-const LINGER_RATE = 10_000;
 const DEFAULTS = { streamPrefix: 'log', partitions: 4, replicas: 1, duplicateWindowMs: 120_000, timeoutMs: 5_000, batchSize: 100 };
 
 export class JetStreamEventLog implements EventLog {
@@ -114,18 +112,14 @@ export class JetStreamEventLog implements EventLog {
     return { duplicate: false, record: decode(draft, acked.seq) };
   }
 
-  async subscribe(consumer: string, handler: LogHandler, opts: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
     // Partitions are read in parallel (different conversations); the handler runs one call at a
     // time, and the batches of partitions that came in meanwhile go into its next call together:
     // fewer, bigger store transactions, route lookups and bus messages under load (coalesce.ts).
-    const lingerMs = opts.lingerMs ?? 0;
-    const gate = coalesce(handler, { lingerMs });
+    const gate = coalesce(handler);
     const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
-    // A lingering consumer holds more unacknowledged entries per partition between calls: its batch
-    // (the consumer's max_ack_pending) is sized for lingerMs at LINGER_RATE entries/s per partition.
-    const batchSize = lingerMs > 0 ? Math.max(this.opts.batchSize, Math.ceil((LINGER_RATE * lingerMs) / 1000)) : this.opts.batchSize;
-    const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize };
+    const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize: this.opts.batchSize };
     const readers: PartitionReader[] = streams.map((stream) =>
       opts.from === 'now' ? new LiveReader({ ...common, stream }) : new DurableReader({ ...common, stream, consumer: token(consumer), ...(opts.startAt ? { startAt: opts.startAt } : {}) }),
     );

@@ -196,38 +196,6 @@ describe('JetStreamEventLog beyond the contract', () => {
     }
   });
 
-  it('gives a lingering consumer few, big batches of a trickle, in order, and sizes its unacknowledged window for them', async () => {
-    const conversations = Array.from({ length: 8 }, (_, i) => `c_${i}`);
-    const prefix = place();
-    const log = await openLog(prefix);
-    const calls: LogRecord[][] = [];
-    const sub = await log.subscribe('lazy', (records) => void calls.push(records), { lingerMs: 300 });
-    // 60 entries, one every 10 ms: without lingering nearly every entry is a call of its own.
-    const started = performance.now();
-    for (let i = 0; i < 60; i++) {
-      await log.append(created(conversations[i % 8]!, `k${i}`));
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const deadline = Date.now() + 10_000;
-    while (calls.flat().length < 60 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    const elapsed = performance.now() - started;
-    const nc = await connect({ servers: SERVERS });
-    const info = await jetstreamManager(nc).then((jsm) => jsm.consumers.info(logStream(prefix, 0), token('lazy')));
-    await nc.close();
-    await sub.stop();
-    await log.close();
-    expect(calls.flat()).toHaveLength(60);
-    // The first call comes at once, then at most one per 300 ms (the trickle lasts 600 ms or more).
-    expect(calls.length).toBeLessThanOrEqual(1 + Math.ceil(elapsed / 300));
-    expect(calls.length).toBeLessThan(15);
-    for (const conversationId of conversations) {
-      const positions = calls.flat().filter((r) => r.conversationId === conversationId).map((r) => r.pos);
-      expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    }
-    // 300 ms at 10,000 entries/s per partition may be held unacknowledged between two calls.
-    expect(info.config.max_ack_pending).toBe(3_000);
-  });
-
   it('never acknowledges entries it was not handed: entries taken by another pull (a pull that broke) are read before newer ones', async () => {
     const prefix = place();
     const log = await openLog(prefix, { batchSize: 2 });

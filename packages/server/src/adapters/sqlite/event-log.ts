@@ -4,7 +4,7 @@
 // the store is never behind the log.
 import { AppError, unavailable } from '../../domain/errors.js';
 import type { LogDraft, LogRecord } from '../../core/log-entries.js';
-import type { AppendResult, EventLog, LogHandler, SubscribeOptions, Subscription } from '../../core/messages/event-log.js';
+import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Db } from './db.js';
@@ -73,8 +73,7 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
-  /** `lingerMs` is not needed here: records reach subscribers as one batch per commit already. */
-  async subscribe(consumer: string, handler: LogHandler, opts: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
     const sub: Subscriber = { consumer, handler, durable: opts.from !== 'now', queue: Promise.resolve(), stopped: false, position: 0, caughtUp: false };
     if (sub.durable) {
       const saved = this.unsavedOffsets.get(consumer) ?? this.stmt.offset.get(consumer)?.pos;

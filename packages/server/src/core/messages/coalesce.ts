@@ -2,8 +2,7 @@
 // and each batch pays the consumer's fixed costs (a store transaction, a route lookup, a bus message
 // per gateway). coalesce() runs one handler call at a time and merges the batches that arrived while
 // it ran into the next call. At low load nothing waits and nothing changes; under load the calls get
-// fewer and bigger instead of more and smaller. A consumer in no hurry can also linger: its calls
-// then start at least `lingerMs` apart, each taking everything that arrived meanwhile.
+// fewer and bigger instead of more and smaller.
 import type { LogHandler } from './event-log.js';
 import type { LogRecord } from '../log-entries.js';
 
@@ -20,18 +19,13 @@ interface Waiting {
  * its partition). Callers that never overlap (one partition, or a reader that waits for its handler)
  * keep their own order; records of different callers are of different partitions.
  */
-export function coalesce(handler: LogHandler, opts: { lingerMs?: number } = {}): LogHandler {
-  const lingerMs = opts.lingerMs ?? 0;
+export function coalesce(handler: LogHandler): LogHandler {
   let waiting: Waiting[] = [];
   let running = false;
-  let lastStart = -Infinity;
 
   const drain = async () => {
     running = true;
     while (waiting.length > 0) {
-      const wait = lastStart + lingerMs - performance.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      lastStart = performance.now();
       const group = waiting;
       waiting = [];
       try {

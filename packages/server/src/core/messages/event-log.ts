@@ -12,20 +12,6 @@ export type AppendResult =
 
 export type LogHandler = (records: LogRecord[]) => Promise<void> | void;
 
-export interface SubscribeOptions {
-  /** `now`: from the tail, no position kept (live fan-out to sockets). Default `durable`. */
-  from?: 'durable' | 'now';
-  /** Where a durable consumer with no position yet starts. Default `beginning`. */
-  startAt?: 'beginning' | 'tail';
-  /**
-   * For a consumer in no hurry (notifications): the handler's calls start at least this long apart,
-   * each taking what arrived meanwhile, so it pays its fixed costs (reads, route lookups, the log's
-   * deliveries and acks) per few hundred records rather than per record. A hint: a log that hands
-   * records over as it commits them may ignore it.
-   */
-  lingerMs?: number;
-}
-
 export interface Subscription {
   stop(): Promise<void>;
 }
@@ -46,7 +32,7 @@ export interface EventLog {
    * `startAt` places a durable consumer that has no position yet: at the log's beginning (default;
    * the persister must see everything) or at its tail (notifications about old messages are noise).
    */
-  subscribe(consumer: string, handler: LogHandler, opts?: SubscribeOptions): Promise<Subscription>;
+  subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' }): Promise<Subscription>;
   /**
    * Where a durable consumer (not the log's own commit) writes the store: resolves true once
    * `consumer` has completed every entry of the conversation (`null`: of the whole log) appended
