@@ -28,7 +28,7 @@ export async function socketBench(opts) {
   // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
   const split = cluster && opts.split === true;
   const worker = split
-    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: 'persister,fanout,notifier', PGAPPNAME: `bench_socket_wk_${process.pid}` }, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null })
+    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: opts.workerRoles ?? 'persister,fanout,notifier', PGAPPNAME: `bench_socket_wk_${process.pid}` }, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null })
     : null;
   const server = await startServer({ dataDir, env: cluster ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: `bench_socket_gw_${process.pid}` } : env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
   if (worker) log(`worker process (persister, fan-out, notifier) pid ${worker.pid}; the server below runs the gateway role only`);
