@@ -46,6 +46,8 @@ async function selectBackend(config: Readonly<Config>, logger: Logger, metrics: 
 
 /** A reconnect storm arrives all at once; Node's default (511) makes the kernel drop most of it. */
 const LISTEN_BACKLOG = 4096;
+/** How long the notifier waits for the store to hold what it is about to push about before it pushes anyway. */
+const STORE_CATCH_UP_FOR_PUSH_MS = 5_000;
 
 export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
@@ -96,7 +98,17 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const pushSender = new WebPushSender({ keys: await backend.vapidKeys(), subject: config.vapidSubject });
   const push = new PushRegistration({ subscriptions: backend.pushSubscriptions, vapidPublicKey: pushSender.publicKey, allowedOrigins: config.pushAllowedOrigins });
   const notifier = config.roles.includes('notifier')
-    ? new NotifierWorker({ log, store, routes: backend.routes, subscriptions: backend.pushSubscriptions, sender: pushSender, metrics, logger })
+    ? new NotifierWorker({
+        log,
+        store,
+        routes: backend.routes,
+        subscriptions: backend.pushSubscriptions,
+        sender: pushSender,
+        metrics,
+        logger,
+        // What a push counts (unread messages) is read from the store, which may trail the log here.
+        ...(!backend.inlinePersister && log.caughtUp ? { storeCaughtUp: () => log.caughtUp!('persister', null, STORE_CATCH_UP_FOR_PUSH_MS) } : {}),
+      })
     : null;
   await notifier?.start();
 

@@ -54,6 +54,16 @@ function deploymentOf(dataDir: string): { schema: string; streamPrefix: string; 
 const deployments = new Set<string>();
 if (CLUSTER) afterAll(async () => Promise.all([...deployments].map(dropDeployment)), 60_000);
 
+/**
+ * For a test that spawns the built server as its own process: the environment that points it at a
+ * cluster deployment of its own (schema, stream prefix, key prefix), dropped when the file ends.
+ */
+export function clusterProcessEnv(dataDir: string): Record<string, string> {
+  const { schema, streamPrefix, keyPrefix } = deploymentOf(dataDir);
+  deployments.add(dataDir);
+  return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, NATS_URL, LOG_STREAM_PREFIX: streamPrefix, REDIS_URL, REDIS_KEY_PREFIX: keyPrefix };
+}
+
 /** Read barriers per gateway URL: resolve once the persister has written everything logged so far. */
 const caughtUp = new Map<string, () => Promise<void>>();
 

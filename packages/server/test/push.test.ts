@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, createGroup, directChat, expectError, RawSocket, sendHttp, signUp, sleep, tempDir, type TestUser } from './harness.js';
+import { CLUSTER, clusterProcessEnv, createGroup, directChat, expectError, RawSocket, sendHttp, signUp, sleep, tempDir, type TestUser } from './harness.js';
 
 const ece = createRequire(import.meta.url)('http_ece') as {
   decrypt(body: Buffer, params: { version: 'aes128gcm'; privateKey: crypto.ECDH; authSecret: string }): Buffer;
@@ -168,9 +168,9 @@ class ServerProcess {
   }
 }
 
-// Skipped in cluster mode: it spawns its own embedded server process (dist/main.js) against a fake
-// push service, so it would only repeat the embedded run.
-describe.skipIf(CLUSTER)('Web Push notifications', () => {
+// In cluster mode the process runs every role on a deployment of its own: the notifier is then the
+// cluster's (a JetStream consumer, routes in Redis, subscriptions in PostgreSQL).
+describe('Web Push notifications', () => {
   let service: PushService;
   let server: ServerProcess;
   let env: Record<string, string>;
@@ -192,8 +192,11 @@ describe.skipIf(CLUSTER)('Web Push notifications', () => {
         probe.close(() => resolve(port));
       });
     });
-    env = { PORT: String(port), DATA_DIR: path.join(dir, 'data'), PUSH_ALLOWED_ORIGINS: service.origin, NODE_EXTRA_CA_CERTS: certFile };
+    env = { PORT: String(port), DATA_DIR: path.join(dir, 'data'), PUSH_ALLOWED_ORIGINS: service.origin, NODE_EXTRA_CA_CERTS: certFile, ...(CLUSTER ? clusterProcessEnv(dir) : {}) };
     server = await ServerProcess.start(env);
+    // The mode under test is the one the process runs (its readiness lists its backing services).
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(Object.keys(ready.checks).sort()).toEqual(CLUSTER ? ['nats', 'postgres', 'redis'] : ['sqlite']);
     alice = await signUp(server.url, undefined, 'Alice Liddell');
     publicKey = (await alice.call('GET', '/v1/push/vapid-public-key')).body.publicKey;
   });

@@ -60,6 +60,8 @@ export class NotifierWorker {
   private readonly logger: Logger;
   private readonly policy: NotifyPolicy;
   private readonly members: MemberCache;
+  /** Where the store trails the log: resolves true once it holds everything logged before the call. */
+  private readonly storeCaughtUp: (() => Promise<boolean>) | undefined;
   private subscription: Subscription | null = null;
   private readonly retries = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -74,7 +76,9 @@ export class NotifierWorker {
     metrics: Metrics;
     logger: Logger;
     policy?: Partial<NotifyPolicy>;
+    storeCaughtUp?: () => Promise<boolean>;
   }) {
+    this.storeCaughtUp = deps.storeCaughtUp;
     this.log = deps.log;
     this.store = deps.store;
     this.routes = deps.routes;
@@ -128,6 +132,12 @@ export class NotifierWorker {
       const subs = offline.length > 0 ? await this.subscriptions.forUsers(offline) : [];
       const byUser = new Map<string, PushSubscriptionRecord[]>();
       for (const sub of subs) byUser.set(sub.userId, [...(byUser.get(sub.userId) ?? []), sub]);
+      // A push carries the recipient's unread count and the message as it stands, read from the
+      // store: where the store trails the log (a cluster's persister), it must hold these messages
+      // first, or the count leaves this very message out. Only batches with someone to push wait.
+      if (byUser.size > 0 && this.storeCaughtUp && !(await this.storeCaughtUp())) {
+        this.logger.warn({ count: fresh.length }, 'the store has not caught up with the log; pushing with what it holds');
+      }
       for (const { record, recipients } of byUser.size > 0 ? fresh : []) {
         // A browser subscribed after the message was sent has nothing to be told about it.
         // (This also keeps a notifier's first start on an old database from pushing its history.)
