@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MessengerClient } from '@messenger/sdk';
-import { CLUSTER, tempDir } from './harness.js';
+import { CLUSTER, clusterProcessEnv, tempDir } from './harness.js';
 import { freePort, ServerProcess } from './process.js';
 
 interface Model {
@@ -60,13 +60,16 @@ class Pause implements fc.AsyncCommand<Model, Real> {
   toString = () => `pause(${this.ms})`;
 }
 
-// Skipped in cluster mode: it spawns and kills an embedded server process (dist/main.js on a
-// DATA_DIR), which the embedded run covers; cluster-faults/*.test.ts check the same model in a cluster.
-describe.skipIf(CLUSTER)('model: the app sees exactly what was sent, once, in order', () => {
+// In cluster mode the process killed runs every role (gateway, persister, fan-out, notifier) on a
+// deployment of its own in the machine's PostgreSQL, NATS and Redis.
+describe('model: the app sees exactly what was sent, once, in order', () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = new ServerProcess(await freePort(), { DATA_DIR: tempDir('model-') });
+    const dir = tempDir('model-');
+    server = new ServerProcess(await freePort(), { DATA_DIR: dir, ...(CLUSTER ? clusterProcessEnv(dir) : {}) });
     await server.start();
+    const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> };
+    expect(Object.keys(ready.checks).sort()).toEqual(CLUSTER ? ['nats', 'postgres', 'redis'] : ['sqlite']);
   });
   afterAll(async () => {
     await server.stop();
