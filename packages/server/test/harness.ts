@@ -6,7 +6,6 @@
 // PostgreSQL, NATS JetStream and Redis, isolated per data directory (its own schema, stream prefix
 // and key prefix) so test files can run in parallel. `server.url` then alternates between the two
 // gateways, so the clients of one test are spread over both.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,8 +14,9 @@ import { WebSocket } from 'ws';
 import type { ServerFrame } from '@messenger/protocol';
 import { loadConfig, type Config } from '../src/config/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
+import { CLUSTER, deploymentEnv, deploymentOf, dropDeployment, PG_URL } from './deployment.mjs';
 
-export const CLUSTER = process.env.MESSENGER_TEST_BACKEND === 'cluster';
+export { CLUSTER };
 
 export function tempDir(prefix = 'messenger-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -41,16 +41,6 @@ export async function startTestServer(overrides: Partial<Config> = {}, env: Node
 
 // ---- cluster mode -------------------------------------------------------------------------------
 
-const PG_URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
-const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
-const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
-
-/** One deployment per data directory: a restart on the same directory reopens the same data. */
-function deploymentOf(dataDir: string): { schema: string; streamPrefix: string; keyPrefix: string } {
-  const id = `mt_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}`;
-  return { schema: id, streamPrefix: id, keyPrefix: `${id}:` };
-}
-
 const deployments = new Set<string>();
 if (CLUSTER) afterAll(async () => Promise.all([...deployments].map(dropDeployment)), 60_000);
 
@@ -59,9 +49,8 @@ if (CLUSTER) afterAll(async () => Promise.all([...deployments].map(dropDeploymen
  * cluster deployment of its own (schema, stream prefix, key prefix), dropped when the file ends.
  */
 export function clusterProcessEnv(dataDir: string): Record<string, string> {
-  const { schema, streamPrefix, keyPrefix } = deploymentOf(dataDir);
   deployments.add(dataDir);
-  return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, NATS_URL, LOG_STREAM_PREFIX: streamPrefix, REDIS_URL, REDIS_KEY_PREFIX: keyPrefix };
+  return deploymentEnv(dataDir);
 }
 
 /** Read barriers per gateway URL: resolve once the persister has written everything logged so far. */
@@ -69,17 +58,7 @@ const caughtUp = new Map<string, () => Promise<void>>();
 
 async function startTestCluster(env: NodeJS.ProcessEnv, overrides: Partial<Config> & { dataDir: string }): Promise<TestServer> {
   const { dataDir } = overrides;
-  const deployment = deploymentOf(dataDir);
-  deployments.add(dataDir);
-  const clusterEnv = {
-    ...env,
-    DATABASE_URL: PG_URL,
-    DATABASE_SCHEMA: deployment.schema,
-    NATS_URL,
-    LOG_STREAM_PREFIX: deployment.streamPrefix,
-    REDIS_URL,
-    REDIS_KEY_PREFIX: deployment.keyPrefix,
-  };
+  const clusterEnv = { ...env, ...clusterProcessEnv(dataDir) };
   // A `port` override (a restart on the same address) is the first gateway's.
   const start = (roles: string, name: string, port = 0) => {
     const dir = path.join(dataDir, name);
@@ -126,39 +105,6 @@ async function persisted(worker: RunningServer): Promise<void> {
     const lag = await worker.backend.log.lag(['persister']).catch(() => null);
     if (lag?.persister === 0) return;
     await sleep(5);
-  }
-}
-
-async function dropDeployment(dataDir: string): Promise<void> {
-  const { schema, streamPrefix, keyPrefix } = deploymentOf(dataDir);
-  const [{ default: pg }, { Redis }, { connect }, { jetstreamManager }] = await Promise.all([
-    import('pg'),
-    import('ioredis'),
-    import('@nats-io/transport-node'),
-    import('@nats-io/jetstream'),
-  ]);
-  const db = new pg.Client({ connectionString: PG_URL });
-  await db.connect();
-  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).finally(() => db.end());
-  const nc = await connect({ servers: NATS_URL });
-  try {
-    const jsm = await jetstreamManager(nc);
-    for await (const name of jsm.streams.names()) {
-      if (name.startsWith(`${streamPrefix.toUpperCase()}_`)) await jsm.streams.delete(name);
-    }
-  } finally {
-    await nc.close();
-  }
-  const redis = new Redis(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
   }
 }
 

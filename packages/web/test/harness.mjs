@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CLUSTER, deploymentEnv, dropDeployment } from '../../server/test/deployment.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, '../../..');
@@ -64,6 +65,8 @@ export class ServerProcess {
         RATE_LIMIT_MESSAGES: '0',
         WEB_DIR,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        // MESSENGER_TEST_BACKEND=cluster: one process with every role, on a deployment of its own.
+        ...(CLUSTER ? deploymentEnv(this.dataDir) : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -79,13 +82,20 @@ export class ServerProcess {
       if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${this.#log}`);
       try {
         const res = await fetch(`${this.url}/healthz`);
-        if (res.ok) return;
+        if (res.ok) return await this.#checkBackend();
       } catch {
         // not listening yet
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`server did not become healthy within 20 s:\n${this.#log}`);
+  }
+
+  /** The backend under test is the one asked for: /readyz names the services it runs on. */
+  async #checkBackend() {
+    const { checks } = await (await fetch(`${this.url}/readyz`)).json();
+    const expected = CLUSTER ? 'nats,postgres,redis' : 'sqlite';
+    if (Object.keys(checks).sort().join(',') !== expected) throw new Error(`expected a server on ${expected}, got ${JSON.stringify(checks)}`);
   }
 
   /** SIGKILL by default: a crash, not a drain. @param {NodeJS.Signals} signal */
@@ -100,6 +110,7 @@ export class ServerProcess {
 
   async dispose() {
     await this.stop('SIGTERM');
+    if (CLUSTER) await dropDeployment(this.dataDir);
     fs.rmSync(this.dataDir, { recursive: true, force: true });
   }
 
