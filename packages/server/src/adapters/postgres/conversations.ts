@@ -1,6 +1,7 @@
 // Conversations and members in PostgreSQL: creation, membership, the chat list (GetChats) and views.
 // A page of chats costs two queries whatever its size: the page with each chat's last visible message
-// and unread count (LATERAL), then the members of all its chats.
+// and unread count (LATERAL), then the members of all its chats. The page itself is a range of
+// members_by_activity: each member row carries the minute of its chat's last activity (migration 7).
 import type { Conversation, Member } from '@messenger/protocol';
 import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
@@ -68,32 +69,45 @@ const viewSql = (o: { page: string; viewer: string; order: string }) => `
     ) unread
    ${o.order}`;
 
-// $1 viewer, $2 limit; `filter` picks the viewer's chats. The page is cut first, so the LATERALs run
-// only for the chats shown, not for every chat the viewer has.
-const views = (filter: string) =>
-  viewSql({
-    page: `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
-                  me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted
-             FROM members me JOIN conversations c ON c.id = me.conversation_id
-            WHERE me.user_id = $1 AND ${filter}
-            ORDER BY c.last_activity_at DESC, c.id DESC
-            LIMIT $2`,
-    viewer: '$1',
-    order: 'ORDER BY p.last_activity_at DESC, p.id DESC',
-  });
+/** A viewer's chats, with the viewer's membership columns. */
+const CHATS = `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
+                      me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted
+                 FROM members me JOIN conversations c ON c.id = me.conversation_id`;
+
+/**
+ * $1 viewer, $3 cursor time, $4 cursor id: the viewer's chats after the cursor (no cursor: all),
+ * through members_by_activity from the cursor's minute down. '' sorts below any id, so without a
+ * cursor the bound is (t, id) < ('infinity', ''), true for every finite t.
+ */
+const AFTER_CURSOR = `me.user_id = $1 AND me.active_minute <= COALESCE(messenger_minute($3::timestamptz), 2147483647)
+   AND (c.last_activity_at, c.id) < (COALESCE($3::timestamptz, 'infinity'), COALESCE($4::text, ''))`;
+
+// $1 viewer, $2 limit, $3 cursor time or null, $4 cursor id or null. The $2-th chat after the cursor
+// in minute order gives the oldest minute the page can reach; the chats from there up are ordered by
+// their exact activity. So a page reads about $2 chats twice, whatever the viewer's number of chats.
+// The page is cut first, so the LATERALs run only for the chats shown.
+const PAGE = viewSql({
+  page: `${CHATS}
+          WHERE ${AFTER_CURSOR}
+            AND me.active_minute >= COALESCE((
+                  SELECT me.active_minute FROM members me JOIN conversations c ON c.id = me.conversation_id
+                   WHERE ${AFTER_CURSOR}
+                   ORDER BY me.active_minute DESC OFFSET $2 - 1 LIMIT 1), -2147483648)
+          ORDER BY c.last_activity_at DESC, c.id DESC
+          LIMIT $2`,
+  viewer: '$1',
+  order: 'ORDER BY p.last_activity_at DESC, p.id DESC',
+});
+
+// $1 viewer, $2 limit (1), $3 conversation.
+const ONE = viewSql({ page: `${CHATS} WHERE me.user_id = $1 AND me.conversation_id = $3 LIMIT $2`, viewer: '$1', order: '' });
 
 // $1 conversation, $2 viewers: one conversation as each of them sees it, in one statement.
 const FOR_VIEWERS = viewSql({
-  page: `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
-                me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted
-           FROM members me JOIN conversations c ON c.id = me.conversation_id
-          WHERE me.conversation_id = $1 AND me.user_id = ANY($2::text[])`,
+  page: `${CHATS} WHERE me.conversation_id = $1 AND me.user_id = ANY($2::text[])`,
   viewer: 'p.viewer',
   order: '',
 });
-
-const PAGE = views('($3::timestamptz IS NULL OR (c.last_activity_at, c.id) < ($3::timestamptz, $4::text))');
-const ONE = views('c.id = $3');
 
 export class PostgresConversations {
   private readonly db: PgDb;
@@ -116,19 +130,30 @@ export class PostgresConversations {
         const { rows } = await client.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [conv.directKey]);
         return { id: rows[0]!.id, created: false };
       }
-      await client.query('INSERT INTO members (conversation_id, user_id) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING', [conv.id, conv.memberIds]);
+      await client.query('INSERT INTO members (conversation_id, user_id, active_minute) SELECT $1, unnest($2::text[]), messenger_minute($3) ON CONFLICT DO NOTHING', [
+        conv.id,
+        conv.memberIds,
+        conv.createdAt,
+      ]);
       return { id: conv.id, created: true };
     });
   }
 
-  /** Each new member joins after the conversation's current last seq; returns who was added, in the order asked. */
+  /**
+   * Each new member joins after the conversation's current last seq, with the minute of its current
+   * activity; returns who was added, in the order asked. FOR SHARE waits for a message write that
+   * holds the conversation and reads its result; one that comes meanwhile waits for this insert,
+   * then sees the new rows (PostgresMessages locks the chats before it writes).
+   */
   async addMembers(conversationId: string, userIds: string[]): Promise<string[]> {
     if (userIds.length === 0) return [];
     const rows = await this.db.query<{ user_id: string }>(
-      `INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq)
-       SELECT $1, u.id, s.last_seq, s.last_seq, s.last_seq
+      `WITH c AS (SELECT last_seq, messenger_minute(last_activity_at) AS active_minute FROM conversations WHERE id = $1 FOR SHARE)
+       INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, active_minute)
+       SELECT $1, u.id, s.last_seq, s.last_seq, s.last_seq, s.active_minute
          FROM unnest($2::text[]) AS u(id),
-              (SELECT COALESCE((SELECT last_seq FROM conversations WHERE id = $1), 0) AS last_seq) s
+              (SELECT COALESCE((SELECT last_seq FROM c), 0) AS last_seq,
+                      COALESCE((SELECT active_minute FROM c), 0) AS active_minute) s
        ON CONFLICT DO NOTHING RETURNING user_id`,
       [conversationId, userIds],
     );
@@ -194,7 +219,7 @@ export class PostgresConversations {
   }
 
   async view(conversationId: string, viewerId: string): Promise<Conversation | null> {
-    const rows = await this.db.query<ViewRow>(ONE, [viewerId, 1, conversationId]);
+    const rows = await this.db.query<ViewRow>(ONE, [viewerId, 1, conversationId], 'messenger.chats.one');
     const [view] = await this.toViews(rows);
     return view ?? null;
   }
@@ -275,10 +300,13 @@ export class PostgresConversations {
   private async toViews(rows: ViewRow[], opts: { keepPlaces: true }): Promise<(Conversation | null)[]>;
   private async toViews(rows: ViewRow[], opts?: { keepPlaces: true }): Promise<(Conversation | null)[]> {
     if (rows.length === 0) return [];
+    // Index probes per chat and per member (fenced LATERALs) whatever the statistics: without them
+    // a join over = ANY was planned as a scan of every member and user row.
     const memberRows = await this.db.query<MemberRow>(
       `SELECT m.conversation_id, m.user_id, u.username, u.display_name, m.read_seq, m.delivered_seq
-         FROM members m JOIN users u ON u.id = m.user_id
-        WHERE m.conversation_id = ANY($1::text[])
+         FROM unnest($1::text[]) AS q(id)
+         CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.conversation_id = q.id OFFSET 0) m
+         CROSS JOIN LATERAL (SELECT u.username, u.display_name FROM users u WHERE u.id = m.user_id OFFSET 0) u
         ORDER BY m.conversation_id, m.joined_seq, m.user_id`,
       [[...new Set(rows.map((r) => r.conv_id))]],
     );

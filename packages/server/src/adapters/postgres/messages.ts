@@ -36,17 +36,42 @@ const CREATE = `
     UPDATE conversations c SET last_seq = GREATEST(c.last_seq, x.seq), last_activity_at = GREATEST(c.last_activity_at, x.at)
       FROM (SELECT conversation_id, max(seq) AS seq, max(created_at) AS at FROM m GROUP BY conversation_id) x
      WHERE c.id = x.conversation_id
+  ), t AS (
+    SELECT conversation_id, messenger_minute(max(created_at)) AS minute FROM m GROUP BY conversation_id
   ), r AS (
-    UPDATE members mb SET read_seq = GREATEST(mb.read_seq, x.seq), delivered_seq = GREATEST(mb.delivered_seq, x.seq)
-      FROM (SELECT conversation_id, sender_id, max(seq) AS seq FROM m GROUP BY conversation_id, sender_id) x
-     WHERE mb.conversation_id = x.conversation_id AND mb.user_id = x.sender_id
+    -- One update of the members of the chats written: each sender's receipts, and the minute of
+    -- the chat's new activity for every member whose row is behind it (migration 7: a row is
+    -- rewritten for activity once a minute at most). One row per member through one GROUP BY, so
+    -- the cost stays linear in the batch whatever the planner guesses of these CTEs' sizes (it
+    -- guesses one row, so each member row is a probe of the primary key); the members behind are
+    -- found chat by chat (a fenced LATERAL).
+    UPDATE members mb SET read_seq = GREATEST(mb.read_seq, COALESCE(x.seq, 0)), delivered_seq = GREATEST(mb.delivered_seq, COALESCE(x.seq, 0)),
+                          active_minute = GREATEST(mb.active_minute, x.minute)
+      FROM (SELECT conversation_id, user_id, max(seq) AS seq, max(minute) AS minute FROM (
+              SELECT conversation_id, sender_id AS user_id, seq, messenger_minute(created_at) AS minute FROM m
+              UNION ALL
+              SELECT t.conversation_id, mm.user_id, NULL, t.minute
+                FROM t CROSS JOIN LATERAL (
+                  SELECT user_id FROM members WHERE conversation_id = t.conversation_id AND active_minute < t.minute OFFSET 0) mm
+            ) u GROUP BY conversation_id, user_id) x
+     WHERE mb.conversation_id = x.conversation_id AND mb.user_id = x.user_id
   )
   SELECT k.sender_id, k.client_msg_id FROM k
    WHERE NOT EXISTS (SELECT 1 FROM m WHERE m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id)`;
 
 type Created = Extract<LogRecord, { type: 'message.created' }>;
 
+/**
+ * Locks the chats a run writes before the run's statement takes its snapshot, so that statement
+ * sees every member added until then: addMembers holds the conversation FOR SHARE while it reads the
+ * activity it copies, and either commits before this lock is granted (its member is then visible and
+ * gets the new minute) or waits for this transaction (and copies its result). In id order, so two
+ * writers of the same chats cannot deadlock on them.
+ */
+const LOCK_CHATS = 'SELECT 1 FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE';
+
 async function applyCreated(client: PoolClient, run: Created[]): Promise<void> {
+  await client.query({ name: 'messenger.message.lock-chats', text: LOCK_CHATS, values: [[...new Set(run.map((r) => r.conversationId))]] });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const { message: m } of run) {
     [m.conversationId, m.seq, m.id, m.senderId, m.clientMsgId, m.body, m.createdAt, m.replyToId, searchText(m.body)].forEach((v, i) => cols[i]!.push(v));

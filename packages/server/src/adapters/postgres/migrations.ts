@@ -180,6 +180,22 @@ export const MIGRATIONS: string[] = [
   END
   $$;
   `,
+  // The chat list as an index range: each member row carries the minute of its chat's last activity
+  // (messenger_minute), so a page of a user's chats, newest activity first, reads the next minutes
+  // of members_by_activity and orders those few chats by their exact activity. (It was a join of
+  // every chat the user has, sorted: 1,000 rows a page for a user in 1,000 chats, whose generic plan
+  // read the whole conversations table.) A minute, not the exact time: a member row is rewritten only
+  // when its chat's activity enters a new minute, not on every message of a busy chat. The message
+  // write keeps it (messages.ts); the new index leads with user_id, so it replaces members_by_user.
+  `
+  CREATE FUNCTION messenger_minute(timestamptz) RETURNS integer LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ SELECT floor(extract(epoch FROM $1) / 60)::integer $$;
+  ALTER TABLE members ADD COLUMN active_minute integer NOT NULL DEFAULT 0;
+  ALTER TABLE members ALTER COLUMN active_minute DROP DEFAULT;
+  UPDATE members m SET active_minute = messenger_minute(c.last_activity_at) FROM conversations c WHERE c.id = m.conversation_id;
+  CREATE INDEX members_by_activity ON members (user_id, active_minute, conversation_id);
+  DROP INDEX members_by_user;
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

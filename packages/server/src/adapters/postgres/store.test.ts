@@ -197,8 +197,8 @@ if (!reachable) {
         const round = () => Promise.all([store.membership('c_1', 'u_1'), store.membership('c_2', 'u_2'), store.messageKey('u_1', 'k_1'), store.messageKey('u_2', 'k_9'), store.contacts('u_1'), store.contacts('u_3')]);
         // Planned (and, after five executions, cached as generic) while the tables are empty.
         for (let i = 0; i < 8; i++) await round();
-        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id) SELECT 'c_' || g, 'u_' || g FROM generate_series(1, 5000) g`);
-        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id) VALUES ('c_1', 'u_2'), ('c_3', 'u_1')`);
+        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT 'c_' || g, 'u_' || g, 0 FROM generate_series(1, 5000) g`);
+        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) VALUES ('c_1', 'u_2', 0), ('c_3', 'u_1', 0)`);
         await admin.query(`INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`);
         const scans = async () => {
           await pool.query('SELECT pg_stat_force_next_flush()');
@@ -261,7 +261,7 @@ if (!reachable) {
         await pool.query(
           `WITH c AS (INSERT INTO conversations (id, kind, title, created_at, last_activity_at)
                       SELECT 'c_' || i, 'group', 'G' || i, $1, $1 FROM generate_series(0, 999) i RETURNING id)
-           INSERT INTO members (conversation_id, user_id) SELECT c.id, u FROM c, unnest(ARRAY['u_v', 'u_o']) u`,
+           INSERT INTO members (conversation_id, user_id, active_minute) SELECT c.id, u, messenger_minute($1) FROM c, unnest(ARRAY['u_v', 'u_o']) u`,
           [new Date(base).toISOString()],
         );
         await store.apply(Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString())));
