@@ -151,6 +151,20 @@ async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): P
   }
 }
 
+/**
+ * $1 conversation, $2 viewer, $3 after seq, $4 limit, $5 before seq: a page of history in `order`.
+ * Named statements of fixed text: planning this over the partitions (about 1.3-1.9 ms a call on the
+ * 10M corpus, warm) cost more than running it; the generic plan prunes to one partition at start.
+ */
+const history = (order: 'ASC' | 'DESC') => `
+  SELECT ${MESSAGE_COLUMNS} FROM messages m
+   WHERE m.conversation_id = $1
+     AND m.seq > GREATEST($3::bigint, COALESCE((SELECT joined_seq FROM members WHERE conversation_id = $1 AND user_id = $2), 0))
+     AND m.seq < $5::bigint AND ${notHiddenFor('$2')}
+   ORDER BY m.seq ${order} LIMIT $4`;
+const HISTORY_NEWEST = history('DESC');
+const HISTORY_AFTER = history('ASC');
+
 export class PostgresMessages {
   private readonly db: PgDb;
   private readonly reads: SendReads;
@@ -198,19 +212,10 @@ export class PostgresMessages {
 
   async history(conversationId: string, viewerId: string, q: HistoryQuery): Promise<Message[]> {
     const after = q.afterSeq !== undefined;
-    const params: unknown[] = [conversationId, viewerId, q.afterSeq ?? 0, q.limit];
-    let below = '';
-    if (q.beforeSeq !== undefined) {
-      params.push(q.beforeSeq);
-      below = 'AND m.seq < $5::bigint';
-    }
     const rows = await this.db.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages m
-        WHERE m.conversation_id = $1
-          AND m.seq > GREATEST($3::bigint, COALESCE((SELECT joined_seq FROM members WHERE conversation_id = $1 AND user_id = $2), 0))
-          ${below} AND ${notHiddenFor('$2')}
-        ORDER BY m.seq ${after ? 'ASC' : 'DESC'} LIMIT $4`,
-      params,
+      after ? HISTORY_AFTER : HISTORY_NEWEST,
+      [conversationId, viewerId, q.afterSeq ?? 0, q.limit, q.beforeSeq ?? Number.MAX_SAFE_INTEGER],
+      after ? 'messenger.history.after' : 'messenger.history.newest',
     );
     if (!after) rows.reverse();
     return rows.map(toMessage);
