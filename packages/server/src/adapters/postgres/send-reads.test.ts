@@ -1,0 +1,54 @@
+// The send reads' linger: reads asked close together wait up to 2 ms to share one query; a lone read
+// (a history page or a chat opened on a quiet gateway: every membership check asks here) does not.
+// setTimeout and performance.now() are faked: a read that lingers stays pending until the test
+// moves the clock, and the time between two reads is what the test says, whatever the machine's load.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { countQueries, openWithCountedTwin, reachable, URL } from './test-db.js';
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+if (!reachable) {
+  describe.skip(`SendReads: no PostgreSQL at ${URL}`, () => {
+    it('linger', () => undefined);
+  });
+} else {
+  describe('SendReads on PostgreSQL', () => {
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('sends a lone read at once, and lets reads that follow closely wait for each other', async () => {
+      const { store, pool, counted, close } = await openWithCountedTwin();
+      try {
+        const at = new Date().toISOString();
+        for (const id of ['u_a', 'u_b']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.createConversation({ id: 'c_ab', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
+        await counted.ping(); // the pool's connection is open before the clock is faked
+        const queries = countQueries(pool);
+        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+        // Nothing asked for a while: no linger, so it answers without the clock moving.
+        expect(await counted.membership('c_ab', 'u_a')).toMatchObject({ userId: 'u_a' });
+        expect(queries()).toBe(1);
+        // A read asked a turn after another (which goes at once: none came in the 5 ms before it)
+        // waits, and the read asked a turn later still joins it.
+        vi.advanceTimersByTime(5);
+        const lone = counted.membership('c_ab', 'u_a');
+        await settle();
+        expect(queries()).toBe(2);
+        const first = counted.membership('c_ab', 'u_b');
+        await settle();
+        const second = counted.messageKey('u_a', 'cm_none');
+        await settle();
+        expect(queries()).toBe(2);
+        vi.advanceTimersByTime(2);
+        expect(await lone).toMatchObject({ userId: 'u_a' });
+        expect(await first).toMatchObject({ userId: 'u_b' });
+        expect(await second).toBeNull();
+        expect(queries()).toBe(3);
+      } finally {
+        vi.useRealTimers();
+        await close();
+      }
+    });
+  });
+}
