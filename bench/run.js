@@ -3,7 +3,7 @@
 //   node bench/run.js                      default suite, both modes: socket (embedded 5k/s and 12k/s; cluster 1k, 2k, 4k/s)
 //                                          and data on 200k messages (SQLite, PostgreSQL)
 //   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster] [--split]
-//                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000]
+//                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000] [--worker-roles=persister,fanout,notifier]
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets

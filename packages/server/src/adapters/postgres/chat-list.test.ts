@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, reachable, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, reachable, seqScans, URL } from './test-db.js';
 
 let pos = 0;
 const created = (conversationId: string, senderId: string, seq: number, at: number): LogRecord => ({
@@ -178,14 +178,7 @@ if (!reachable) {
            INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT c.id, u, ${minute(BASE)} FROM c, unnest(ARRAY['u_o', 'u_x']) u`,
           [at],
         );
-        const scans = async () => {
-          await pool.query('SELECT pg_stat_force_next_flush()');
-          const { rows } = await admin.query<{ relname: string; seq_scan: string }>(
-            `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('members', 'conversations') ORDER BY relname`,
-            [schema],
-          );
-          return rows.map((r) => [r.relname, Number(r.seq_scan)]);
-        };
+        const scans = () => seqScans(pool, schema, ['members', 'conversations']);
         const before = await scans();
         await store.apply([created('c_1', 'u_b', 9, BASE + 20 * MINUTE), created('x_7', 'u_o', 1, BASE + 21 * MINUTE)]);
         expect(await scans()).toEqual(before);

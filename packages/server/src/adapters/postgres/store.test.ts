@@ -8,7 +8,7 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { storeContract } from '../../core/store.contract.js';
 import { MESSAGE_PARTITIONS, MIGRATIONS, migrate } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, countQueries, dropSchema, freshSchema, openInSchema, openWithCountedTwin, reachable, URL } from './test-db.js';
+import { admin, countQueries, dropSchema, freshSchema, openInSchema, openWithCountedTwin, reachable, seqScans, URL } from './test-db.js';
 
 
 const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
@@ -200,14 +200,7 @@ if (!reachable) {
         await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT 'c_' || g, 'u_' || g, 0 FROM generate_series(1, 5000) g`);
         await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) VALUES ('c_1', 'u_2', 0), ('c_3', 'u_1', 0)`);
         await admin.query(`INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`);
-        const scans = async () => {
-          await pool.query('SELECT pg_stat_force_next_flush()');
-          const { rows } = await admin.query<{ relname: string; seq_scan: string }>(
-            `SELECT relname, seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('members', 'message_keys') ORDER BY relname`,
-            [schema],
-          );
-          return rows.map((r) => [r.relname, Number(r.seq_scan)]);
-        };
+        const scans = () => seqScans(pool, schema, ['members', 'message_keys']);
         const before = await scans();
         const [a, , k, , contacts] = await round();
         expect(a).toMatchObject({ userId: 'u_1' });

@@ -46,6 +46,19 @@ export function countQueries(pool: pg.Pool): () => number {
 }
 
 /**
+ * Sequential scans so far of `tables` in `schema`, as [table, count] by table name. `pool`'s backends
+ * flush their statistics first (pg_stat_user_tables is otherwise up to a second behind).
+ */
+export async function seqScans(pool: pg.Pool, schema: string, tables: string[]): Promise<[string, number][]> {
+  await pool.query('SELECT pg_stat_force_next_flush()');
+  const { rows } = await admin.query<{ relname: string; seq_scan: string }>(
+    'SELECT relname, seq_scan FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = ANY($2::text[]) ORDER BY relname',
+    [schema, tables],
+  );
+  return rows.map((r) => [r.relname, Number(r.seq_scan)]);
+}
+
+/**
  * A store in a schema of its own, plus a second store on a pool of our own over that schema, for
  * tests that count the second one's queries (countQueries(pool)) while the first seeds the data.
  */
