@@ -153,6 +153,7 @@ export async function socketBench(opts) {
         label,
         targetRate: rate,
         durationS,
+        wallSeconds: wall,
         sent: sum('sent'),
         acked: sum('acked'),
         delivered: sum('delivered'),
@@ -284,7 +285,8 @@ function printPhase(p) {
     `  server: cpu ${p.server.cpuPct.toFixed(0)}% (${p.server.cpuUsPerAck.toFixed(0)} µs of server CPU per acked message)  rss ${p.server.rssMiB?.toFixed(0)} MiB (peak ${p.server.peakRssMiB?.toFixed(0)})`,
     `  generator: cpu ${p.generatorCpuPct.toFixed(0)}% (all threads), worker ELU ${p.generatorElu.join('/')}, max schedule lag ${fmt(p.generatorMaxLagMs)} ms; drain ${p.drainSeconds.toFixed(1)} s`,
     `  server log commits: ${p.serverMetrics.batches} batches, mean ${p.serverMetrics.meanBatch.toFixed(1)} entries, mean commit ${fmt(p.serverMetrics.meanCommitMs)} ms, ${p.serverMetrics.commitSharePct.toFixed(0)}% of wall time inside commits; server-side send->ack mean ${fmt(p.serverMetrics.meanServerAckMs)} ms`,
-    `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}`,
+    `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}; ` +
+      `context switches ${p.machine.contextSwitchesPerSecond}/s (${((p.machine.contextSwitchesPerSecond * p.wallSeconds) / Math.max(1, p.acked)).toFixed(1)} per acked message)`,
     ...(p.worker ? [`  worker process: cpu ${p.worker.cpuPct.toFixed(0)}% (${p.worker.cpuUsPerAck.toFixed(0)} µs per acked message)  rss ${p.worker.rssMiB?.toFixed(0)} MiB`] : []),
     ...(p.services ? [`  backing services (all their clients): ${Object.entries(p.services).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
     ...(p.postgresByClient ? [`  postgres backends by client: ${Object.entries(p.postgresByClient).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),

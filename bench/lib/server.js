@@ -134,9 +134,12 @@ export function machineInfo() {
 
 /** Whole-machine CPU counters from /proc/stat (jiffies). */
 export function systemStats() {
-  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const stat = fs.readFileSync('/proc/stat', 'utf8');
+  const f = stat.split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
-  return { at: performance.now(), busy: user + nice + system + irq + softirq, idle: idle + iowait, steal, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] };
+  // Context switches on all CPUs since boot: how often processes are put to sleep and woken.
+  const ctxt = Number((stat.match(/^ctxt\s+(\d+)/m) ?? [])[1] ?? NaN);
+  return { at: performance.now(), busy: user + nice + system + irq + softirq, idle: idle + iowait, steal, ctxt, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] };
 }
 
 /**
@@ -151,6 +154,7 @@ export function machineShare(a, b, ownCpuSec) {
     stealCores: +((b.steal - a.steal) / CLK_TCK / secs).toFixed(2),
     idleCores: +((b.idle - a.idle) / CLK_TCK / secs).toFixed(2),
     otherProcessesCores: +(cores - ownCpuSec / secs).toFixed(2),
+    contextSwitchesPerSecond: Math.round((b.ctxt - a.ctxt) / secs),
     loadAvg1: b.load,
   };
 }
