@@ -14,6 +14,7 @@
 //   node bench/run.js biggroup [--members=1000] [--rate=5] [--duration=20] [--backend=cluster [--split]]   fan-out to one big group
 //   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20] [--backend=cluster]                 kill -9 + restart, SDK reconnect
 //   node bench/run.js soak [--minutes=30] [--rate=125] [--clients=200]                reconnect churn, RSS + p99 plot
+//   node bench/run.js bus [--deliveries=20] [--rounds=20000]   the gateway bus's cost per event (no network)
 //   node bench/run.js nats [--rates=2000,4000,8000,16000] [--consumers=0,3] [--duration=8] [--partitions=4]   JetStream appends alone
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
@@ -26,6 +27,7 @@ import { bigGroupBench } from './biggroup.js';
 import { stormBench } from './storm.js';
 import { soakBench } from './soak.js';
 import { natsBench } from './nats.js';
+import { busBench } from './bus.js';
 
 function parseArgs(argv) {
   const opts = {};
@@ -56,6 +58,7 @@ try {
   else if (cmd === 'storm') await stormBench(opts);
   else if (cmd === 'soak') await soakBench(opts);
   else if (cmd === 'nats') await natsBench(opts);
+  else if (cmd === 'bus') await busBench(opts);
   else if (cmd === 'profile') summarizeProfile(positional[1], opts);
   else if (cmd === 'suite') {
     // Both modes: embedded (one process, SQLite), then cluster (PostgreSQL + NATS JetStream + Redis
@@ -65,7 +68,7 @@ try {
     await socketBench({ ...opts, backend: 'cluster', split: true, rate: opts.clusterRate ?? '1000,2000,4000', duration: opts.duration ?? 20 });
     await dataBench({ ...opts, backend: 'cluster', messages: opts.messages ?? 200_000 });
   } else {
-    console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | suite)`);
+    console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | bus | suite)`);
     process.exit(2);
   }
   process.exit(0);

@@ -2,7 +2,7 @@
 // itself would have put on the wire, at every payload-length boundary of RFC 6455 §5.2.
 import { describe, expect, it } from 'vitest';
 import { Sender } from 'ws';
-import { CorkBatch, textFrame } from './frames.js';
+import { CorkBatch, eventFrame, textFrame } from './frames.js';
 
 const wsFrame = (text: string): Buffer => {
   const data = Buffer.from(text);
@@ -18,6 +18,14 @@ describe('textFrame', () => {
   it('counts UTF-8 bytes, not UTF-16 units', () => {
     const text = 'é€😀'.repeat(30); // 9 bytes per repeat: 270 bytes, 120 UTF-16 units
     expect(textFrame(text).equals(wsFrame(text))).toBe(true);
+  });
+});
+
+describe('eventFrame', () => {
+  it.each([0, 100, 65_000, 70_000])('is the frame of {"type":"event","event":...} built from the JSON bytes (body of %i characters)', (n) => {
+    const event = { type: 'typing', conversationId: 'c_1', userId: `u_${'é'.repeat(n)}` };
+    const json = new TextEncoder().encode(JSON.stringify(event));
+    expect(eventFrame(json).equals(wsFrame(JSON.stringify({ type: 'event', event })))).toBe(true);
   });
 });
 

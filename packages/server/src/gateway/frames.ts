@@ -37,6 +37,23 @@ export function textFrame(text: string): Buffer {
   return out;
 }
 
+const EVENT_PREFIX = Buffer.from('{"type":"event","event":');
+
+/**
+ * The frame of `{"type":"event","event":<json>}` from the event's UTF-8 JSON, copied as bytes: the
+ * same bytes as `textFrame(JSON.stringify({ type: 'event', event }))` when `json` is `JSON.stringify(event)`.
+ */
+export function eventFrame(json: Uint8Array): Buffer {
+  const n = EVENT_PREFIX.length + json.length + 1;
+  const head = headerLength(n);
+  const out = Buffer.allocUnsafe(head + n);
+  writeHeader(out, n);
+  EVENT_PREFIX.copy(out, head);
+  out.set(json, head + EVENT_PREFIX.length);
+  out[head + n - 1] = 0x7d; // }
+  return out;
+}
+
 /** The TCP socket under a `ws` WebSocket, while the WebSocket is open (no frame may follow a close). */
 export function openSocketOf(ws: WebSocket): Socket | null {
   if (ws.readyState !== WebSocket.OPEN) return null;

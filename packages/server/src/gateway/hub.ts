@@ -2,7 +2,7 @@
 // handler that writes one bus delivery to all of them (one JSON encoding and one frame per delivery).
 import type { Delivery } from '../core/routing/gateway-bus.js';
 import type { Metrics } from '../observability/metrics.js';
-import { textFrame } from './frames.js';
+import { eventFrame, textFrame } from './frames.js';
 
 export interface HubSession {
   readonly sessionId: string;
@@ -52,13 +52,14 @@ export class Hub {
   }
 
   deliver = (delivery: Delivery): void => {
-    // Encoded and framed once: every recipient's socket writes the same buffer.
+    // Encoded and framed once: every recipient's socket writes the same buffer. From the NATS bus the
+    // event arrives as JSON bytes, which go into the frame without being decoded.
     let frame: Buffer | null = null;
     let delivered = 0;
     for (const userId of delivery.userIds) {
       const set = this.users.get(userId);
       if (!set) continue;
-      frame ??= textFrame(JSON.stringify({ type: 'event', event: delivery.event }));
+      frame ??= delivery.eventJson ? eventFrame(delivery.eventJson) : textFrame(JSON.stringify({ type: 'event', event: delivery.event }));
       for (const session of set) session.sendFrame(frame);
       delivered += set.size;
     }

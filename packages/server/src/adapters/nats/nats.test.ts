@@ -9,7 +9,8 @@ import { gatewayBusContract } from '../../core/routing/gateway-bus.contract.js';
 import type { LogRecord } from '../../core/log-entries.js';
 import { AppError } from '../../domain/errors.js';
 import { JetStreamEventLog } from './event-log.js';
-import { NatsGatewayBus } from './gateway-bus.js';
+import { decodeDeliveries, NatsGatewayBus } from './gateway-bus.js';
+import { gatewaySubject } from './subjects.js';
 import { JetStreamPublisher } from './publisher.js';
 import { logStream, partitionOf, token } from './subjects.js';
 
@@ -39,6 +40,37 @@ afterAll(async () => {
 eventLogContract('JetStreamEventLog', { place, open: (prefix) => openLog(prefix) });
 
 gatewayBusContract('NatsGatewayBus', () => NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() }));
+
+describe('NatsGatewayBus beyond the contract', () => {
+  const typing = { type: 'typing', conversationId: 'c_1', userId: 'u_2' } as const;
+
+  it('still reads a JSON array of deliveries (what workers of the version before publish), over the wire', async () => {
+    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
+    const nc = await connect({ servers: SERVERS });
+    try {
+      const got: { userIds: string[]; event: unknown }[] = [];
+      const gw = `g_${Math.random()}`;
+      await bus.subscribe(gw, (d) => got.push({ userIds: d.userIds, event: d.event }));
+      nc.publish(gatewaySubject(gw), JSON.stringify([{ userIds: ['u_1'], event: typing }]));
+      await nc.flush();
+      for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(got).toEqual([{ userIds: ['u_1'], event: typing }]);
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  });
+
+  it('refuses malformed messages whole: truncated, bad user ids, not a list', () => {
+    const bytes = (text: string) => new TextEncoder().encode(text);
+    expect(decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).map((d) => d.event)).toEqual([typing]);
+    expect(() => decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}`))).toThrow(/truncated/);
+    expect(() => decodeDeliveries(bytes(`D1\n["u_1"]`))).toThrow(/truncated/);
+    expect(() => decodeDeliveries(bytes(`D1\n[1]\n${JSON.stringify(typing)}\n`))).toThrow(/user ids/);
+    expect(() => decodeDeliveries(bytes('{"userIds":[]}'))).toThrow(/list/);
+    expect(decodeDeliveries(bytes('D1\n'))).toEqual([]);
+  });
+});
 
 const created = (conversationId: string, clientMsgId: string, senderId = 'u_1') =>
   ({ type: 'message.created', conversationId, message: draftMessage(conversationId, senderId, clientMsgId) }) as const;

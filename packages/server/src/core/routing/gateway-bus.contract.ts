@@ -9,6 +9,12 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       await Promise.all(opened.splice(0).map((b) => b.close()));
     });
     const typing = (n: number): Delivery => ({ userIds: ['u_1'], event: { type: 'typing', conversationId: `c_${n}`, userId: 'u_2' } });
+    // What a gateway sees of a delivery: its users and its event. A bus that carries the event
+    // encoded must carry exactly its JSON, since the gateway writes those bytes to sockets as they are.
+    const seen = (d: Delivery) => {
+      if (d.eventJson) expect(Buffer.from(d.eventJson).toString('utf8')).toBe(JSON.stringify(d.event));
+      return { userIds: d.userIds, event: d.event };
+    };
     const until = async (check: () => boolean) => {
       const deadline = Date.now() + 3000;
       while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
@@ -28,8 +34,27 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       await bus.publish(gw1, []);
       await bus.publish(gw2, [typing(99)]);
       await until(() => g1.length === 23 && g2.length === 1);
-      expect(g1.map((d) => (d.event as { conversationId: string }).conversationId)).toEqual(Array.from({ length: 23 }, (_, i) => `c_${i}`));
-      expect(g2).toEqual([typing(99)]);
+      expect(g1.map((d) => (seen(d).event as { conversationId: string }).conversationId)).toEqual(Array.from({ length: 23 }, (_, i) => `c_${i}`));
+      expect(g2.map(seen)).toEqual([typing(99)]);
+    });
+
+    it('carries events whose text needs escaping, and several users, exactly', async () => {
+      const bus = await open();
+      opened.push(bus);
+      const got: Delivery[] = [];
+      const gw = `g_${Math.random()}`;
+      await bus.subscribe(gw, (d) => got.push(d));
+      const message = {
+        id: 'm_1', conversationId: 'c_1', seq: 7, senderId: 'u_1', clientMsgId: 'x\n"y"', body: 'line one\nline two \u2028 "quoted" \\ café 東京 😀',
+        createdAt: '2026-11-28T00:00:00.000Z', editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+      };
+      const sent: Delivery[] = [
+        { userIds: ['u_1', 'u_2', 'u_3'], event: { type: 'message.created', conversationId: 'c_1', message } },
+        typing(1),
+      ];
+      await bus.publish(gw, sent);
+      await until(() => got.length === 2);
+      expect(got.map(seen)).toEqual(sent);
     });
 
     it('asks every subscribed gateway to resync, and stops asking after unsubscribe', async () => {

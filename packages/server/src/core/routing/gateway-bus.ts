@@ -3,8 +3,14 @@ import type { ServerEvent } from '@messenger/protocol';
 
 export interface Delivery {
   /** Users on that gateway to give the event to (every one of their sockets there). */
-  userIds: string[];
-  event: ServerEvent;
+  readonly userIds: string[];
+  readonly event: ServerEvent;
+  /**
+   * The event as UTF-8 JSON, when the bus carried it encoded (NATS): the gateway writes these bytes
+   * into the frame as they are, without decoding and encoding the event again (`event` decodes it
+   * on first use). Absent when the bus hands over the event itself (in process).
+   */
+  readonly eventJson?: Uint8Array;
 }
 
 export type DeliveryHandler = (delivery: Delivery) => void;
