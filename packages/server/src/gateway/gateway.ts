@@ -60,7 +60,7 @@ export class Gateway {
   }
 
   async start(server: Server): Promise<void> {
-    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver, () => this.resyncClients('a fan-out worker lost its bus connection'));
+    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver, (why) => this.resyncClients(why));
     this.deps.bus.onInterrupted(() => this.resyncClients('this gateway lost its bus connection'));
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));

@@ -9,11 +9,11 @@ export class MemoryGatewayBus implements GatewayBus {
     for (const handler of this.handlers.get(gatewayId) ?? []) for (const delivery of deliveries) handler(delivery);
   }
 
-  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: () => void): Promise<{ stop(): Promise<void> }> {
+  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }> {
     let set = this.handlers.get(gatewayId);
     if (!set) this.handlers.set(gatewayId, (set = new Set()));
     set.add(handler);
-    const resync = onResync ? () => onResync() : null;
+    const resync = onResync ? () => onResync('a fan-out worker lost its bus connection') : null;
     if (resync) this.resyncs.add(resync);
     return {
       stop: async () => {

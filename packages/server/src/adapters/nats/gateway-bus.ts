@@ -5,7 +5,8 @@
 // array and its event as JSON (JSON.stringify never writes a raw newline). The gateway parses only
 // the user ids and copies each event's bytes into its WebSocket frame, instead of decoding every
 // event and encoding it again (`node bench/run.js bus`: 4.5 -> 0.8 µs per event). A plain JSON array of
-// deliveries (the format before) is still read, so workers can be upgraded after the gateways.
+// deliveries (the format before) is still read, so workers can be upgraded after the gateways; a
+// message a gateway cannot read has its clients resync.
 import type { ServerEvent } from '@messenger/protocol';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { unavailable } from '../../domain/errors.js';
@@ -89,12 +90,12 @@ export class NatsGatewayBus implements GatewayBus {
     return text;
   }
 
-  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: () => void): Promise<{ stop(): Promise<void> }> {
+  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }> {
     const resync = onResync
       ? this.nc.subscribe(this.resyncSubject, {
           callback: (error) => {
             if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus resync subscription failed');
-            onResync();
+            onResync('a fan-out worker lost its bus connection');
           },
         })
       : null;
@@ -106,7 +107,11 @@ export class NatsGatewayBus implements GatewayBus {
         try {
           deliveries = decodeDeliveries(msg.data);
         } catch (err) {
-          return this.logger.error({ err, gatewayId }, 'undecodable gateway bus message');
+          // Its deliveries are lost (say, a fan-out worker of a newer version, during an upgrade in
+          // the wrong order): this gateway's clients catch up instead of missing them for good.
+          this.logger.error({ err, gatewayId }, 'undecodable gateway bus message; asking this gateway\'s clients to resync');
+          onResync?.('an undecodable gateway bus message');
+          return;
         }
         for (const delivery of deliveries) {
           try {

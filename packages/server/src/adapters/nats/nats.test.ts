@@ -61,6 +61,25 @@ describe('NatsGatewayBus beyond the contract', () => {
     }
   });
 
+  it('has the gateway\'s clients resync when a message for it cannot be read (its deliveries are lost), and reads the next one', async () => {
+    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
+    const nc = await connect({ servers: SERVERS });
+    try {
+      const got: unknown[] = [];
+      const why: string[] = [];
+      const gw = `g_${Math.random()}`;
+      await bus.subscribe(gw, (d) => got.push(d.event), (reason) => why.push(reason));
+      nc.publish(gatewaySubject(gw), 'D2\nsomething newer');
+      await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
+      for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(why).toEqual(['an undecodable gateway bus message']);
+      expect(got).toEqual([typing]);
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  });
+
   it('refuses malformed messages whole: truncated, bad user ids, not a list', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
     expect(decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).map((d) => d.event)).toEqual([typing]);

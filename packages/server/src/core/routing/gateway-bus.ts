@@ -22,10 +22,11 @@ export interface GatewayBus {
    */
   publish(gatewayId: string, deliveries: Delivery[]): Promise<void>;
   /**
-   * Receives deliveries addressed to `gatewayId`, in publish order, and calls `onResync` when some
-   * process asks every gateway to resync its clients (requestResync).
+   * Receives deliveries addressed to `gatewayId`, in publish order, and calls `onResync` with a reason
+   * when its clients may have missed events: some process asked every gateway to resync its clients
+   * (requestResync), or a message for this gateway could not be read (its deliveries are lost).
    */
-  subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: () => void): Promise<{ stop(): Promise<void> }>;
+  subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }>;
   /** Asks every subscribed gateway to have its clients catch up: deliveries may have been lost. */
   requestResync(): Promise<void>;
   /**
