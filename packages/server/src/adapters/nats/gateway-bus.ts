@@ -30,6 +30,15 @@ export class NatsGatewayBus implements GatewayBus {
   private readonly resyncSubject: string;
   /** An event going to several gateways is encoded once (events are fresh objects per batch). */
   private readonly encoded = new WeakMap<ServerEvent, string>();
+  /**
+   * From a disconnect until the interruption listeners have run after the reconnect. nats.js keeps
+   * what is published while disconnected and sends it first thing after the reconnect, ahead of the
+   * resync a listener then asks for: a client could be handed a newer event before its socket is
+   * closed for the resync, and its catch-up would then start after that event, past the ones the
+   * broken connection lost (seq gaps are legal, so nothing tells it). Refusing deliveries meanwhile
+   * pauses the fan-out (it retries the batch) until the resync has gone out.
+   */
+  private down = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -61,6 +70,7 @@ export class NatsGatewayBus implements GatewayBus {
   /** Core NATS drops what was in flight on a connection that broke: listeners learn when it is back. */
   private async watch(): Promise<void> {
     for await (const status of this.nc.status()) {
+      if (status.type === 'disconnect') this.down = true;
       if (status.type !== 'reconnect') continue;
       this.logger.warn({ server: status.server }, 'gateway bus reconnected; deliveries may have been lost meanwhile');
       for (const listener of this.interrupted) {
@@ -70,11 +80,13 @@ export class NatsGatewayBus implements GatewayBus {
           this.logger.error({ err }, 'bus interruption listener failed');
         }
       }
+      this.down = false;
     }
   }
 
   async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
+    if (this.down) throw unavailable('the gateway bus is reconnecting');
     let text = FORMAT;
     for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${this.json(d.event)}\n`;
     try {
