@@ -1,5 +1,5 @@
 // In-process gateway bus: the embedded default, a direct call to the local gateway's handler.
-import type { Delivery, DeliveryHandler, GatewayBus } from '../../core/routing/gateway-bus.js';
+import { RESYNC_REQUESTED, type Delivery, type DeliveryHandler, type GatewayBus } from '../../core/routing/gateway-bus.js';
 
 export class MemoryGatewayBus implements GatewayBus {
   private readonly handlers = new Map<string, Set<DeliveryHandler>>();
@@ -13,7 +13,7 @@ export class MemoryGatewayBus implements GatewayBus {
     let set = this.handlers.get(gatewayId);
     if (!set) this.handlers.set(gatewayId, (set = new Set()));
     set.add(handler);
-    const resync = onResync ? () => onResync('a fan-out worker lost its bus connection') : null;
+    const resync = onResync ? () => onResync(RESYNC_REQUESTED) : null;
     if (resync) this.resyncs.add(resync);
     return {
       stop: async () => {

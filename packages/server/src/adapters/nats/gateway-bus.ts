@@ -10,7 +10,7 @@
 import type { ServerEvent } from '@messenger/protocol';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { unavailable } from '../../domain/errors.js';
-import type { Delivery, DeliveryHandler, GatewayBus } from '../../core/routing/gateway-bus.js';
+import { RESYNC_REQUESTED, type Delivery, type DeliveryHandler, type GatewayBus } from '../../core/routing/gateway-bus.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
 import { gatewaySubject, resyncSubject } from './subjects.js';
@@ -107,7 +107,7 @@ export class NatsGatewayBus implements GatewayBus {
       ? this.nc.subscribe(this.resyncSubject, {
           callback: (error) => {
             if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus resync subscription failed');
-            onResync('a fan-out worker lost its bus connection');
+            onResync(RESYNC_REQUESTED);
           },
         })
       : null;
@@ -158,6 +158,7 @@ export class NatsGatewayBus implements GatewayBus {
 }
 
 const FORMAT = 'D1\n';
+const FORMAT_BYTES = new TextEncoder().encode(FORMAT);
 const NEWLINE = 0x0a;
 const utf8 = new TextDecoder();
 
@@ -177,13 +178,13 @@ class EncodedDelivery implements Delivery {
 
 /** Reads a gw.<id> message: the line format above, or a JSON array of deliveries (the format before it). */
 export function decodeDeliveries(data: Uint8Array): Delivery[] {
-  if (!(data.length >= 3 && data[0] === 0x44 && data[1] === 0x31 && data[2] === NEWLINE)) {
+  if (!FORMAT_BYTES.every((byte, i) => data[i] === byte)) {
     const deliveries: unknown = JSON.parse(utf8.decode(data));
     if (!Array.isArray(deliveries)) throw new Error('a gateway bus message must hold a list of deliveries');
     return deliveries as Delivery[];
   }
   const out: Delivery[] = [];
-  for (let i = 3; i < data.length; ) {
+  for (let i = FORMAT_BYTES.length; i < data.length; ) {
     const ids = data.indexOf(NEWLINE, i);
     const end = ids < 0 ? -1 : data.indexOf(NEWLINE, ids + 1);
     if (end < 0) throw new Error('truncated gateway bus message');

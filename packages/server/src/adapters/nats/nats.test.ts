@@ -10,9 +10,8 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { AppError } from '../../domain/errors.js';
 import { JetStreamEventLog } from './event-log.js';
 import { decodeDeliveries, NatsGatewayBus } from './gateway-bus.js';
-import { gatewaySubject } from './subjects.js';
 import { JetStreamPublisher } from './publisher.js';
-import { logStream, partitionOf, token } from './subjects.js';
+import { gatewaySubject, logStream, partitionOf, token } from './subjects.js';
 
 const SERVERS = 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;

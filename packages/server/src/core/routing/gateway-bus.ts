@@ -15,6 +15,9 @@ export interface Delivery {
 
 export type DeliveryHandler = (delivery: Delivery) => void;
 
+/** Why `onResync` runs when a process asked for it (requestResync): a fan-out's bus connection broke. */
+export const RESYNC_REQUESTED = 'a fan-out worker lost its bus connection';
+
 export interface GatewayBus {
   /**
    * One message to the gateway carrying `deliveries`, handed to its handler in this order. At most
