@@ -1,12 +1,21 @@
 // NatsGatewayBus: server-to-gateway push over NATS core, one subject per gateway (gw.<gatewayId>).
 // Core NATS is at most once, which is the port's promise: a gateway that is gone misses the event.
 //
-// Wire format of a gw.<id> message: "D1\n", then per delivery two lines, its user ids as a JSON
-// array and its event as JSON (JSON.stringify never writes a raw newline). The gateway parses only
-// the user ids and copies each event's bytes into its WebSocket frame, instead of decoding every
-// event and encoding it again (`node bench/run.js bus`: 4.5 -> 0.8 µs per event). A plain JSON array of
-// deliveries (the format before) is still read, so workers can be upgraded after the gateways; a
-// message a gateway cannot read has its clients resync.
+// Wire format of a gw.<id> message: "D2 <sender> <n>\n", then per delivery two lines, its user ids
+// as a JSON array and its event as JSON (JSON.stringify never writes a raw newline). The gateway
+// parses only the user ids and copies each event's bytes into its WebSocket frame, instead of
+// decoding every event and encoding it again (`node bench/run.js bus`: 4.5 -> 0.8 µs per event).
+//
+// <sender> names one publishing bus (a process's connection) and <n> counts its messages to that
+// gateway, from 1, with no gaps. Core NATS keeps one connection's messages in order, so a gateway
+// that sees a number skipped knows a message to it was lost in transit (a NATS node died holding
+// it): its clients resync, and the message after the gap is dropped, since handing a client a newer
+// event first would start its catch-up past the lost one (seq gaps are legal, so nothing else tells).
+//
+// Still read: "D1\n" (the same without numbering) and a plain JSON array of deliveries (the formats
+// before), so workers can be upgraded after the gateways; a message a gateway cannot read has its
+// clients resync.
+import { randomBytes } from 'node:crypto';
 import type { ServerEvent } from '@messenger/protocol';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { unavailable } from '../../domain/errors.js';
@@ -39,6 +48,11 @@ export class NatsGatewayBus implements GatewayBus {
    * pauses the fan-out (it retries the batch) until the resync has gone out.
    */
   private down = false;
+  /** This bus's name as a sender, and its last number per gateway (see the wire format above). */
+  private readonly sender = randomBytes(6).toString('hex');
+  private readonly numbered = new Counters();
+  /** Per subscription: the last number seen from each sender. */
+  private readonly heard = new Set<Counters>();
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -61,7 +75,8 @@ export class NatsGatewayBus implements GatewayBus {
 
   async requestResync(): Promise<void> {
     try {
-      this.nc.publish(this.resyncSubject, '');
+      // Names the sender: its next message may follow a gap that this resync already covers.
+      this.nc.publish(this.resyncSubject, this.sender);
     } catch (error) {
       throw Object.assign(unavailable('the gateway bus is down'), { cause: error });
     }
@@ -73,6 +88,8 @@ export class NatsGatewayBus implements GatewayBus {
       if (status.type === 'disconnect') this.down = true;
       if (status.type !== 'reconnect') continue;
       this.logger.warn({ server: status.server }, 'gateway bus reconnected; deliveries may have been lost meanwhile');
+      // The listeners resync this process's clients: gaps from before are covered.
+      for (const counters of this.heard) counters.clear();
       for (const listener of this.interrupted) {
         try {
           listener();
@@ -87,13 +104,16 @@ export class NatsGatewayBus implements GatewayBus {
   async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     if (this.down) throw unavailable('the gateway bus is reconnecting');
-    let text = FORMAT;
+    const n = this.numbered.last(gatewayId) + 1;
+    let text = `${FORMAT}${this.sender} ${n}\n`;
     for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${this.json(d.event)}\n`;
     try {
       this.nc.publish(gatewaySubject(gatewayId), text);
     } catch (error) {
       throw Object.assign(unavailable('the gateway bus is down'), { cause: error });
     }
+    // Counted once it was handed over: a publish that threw sent nothing.
+    this.numbered.set(gatewayId, n);
   }
 
   private json(event: ServerEvent): string {
@@ -103,10 +123,13 @@ export class NatsGatewayBus implements GatewayBus {
   }
 
   async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }> {
+    const heard = new Counters();
+    this.heard.add(heard);
     const resync = onResync
       ? this.nc.subscribe(this.resyncSubject, {
-          callback: (error) => {
+          callback: (error, msg) => {
             if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus resync subscription failed');
+            if (msg.data.length > 0) heard.forget(msg.string());
             onResync(RESYNC_REQUESTED);
           },
         })
@@ -117,7 +140,19 @@ export class NatsGatewayBus implements GatewayBus {
         if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus subscription failed');
         let deliveries: Delivery[];
         try {
-          deliveries = decodeDeliveries(msg.data);
+          const decoded = decodeBusMessage(msg.data);
+          deliveries = decoded.deliveries;
+          if (decoded.from) {
+            const { sender, n } = decoded.from;
+            const last = heard.last(sender);
+            heard.set(sender, n);
+            // n = 1: a sender (re)starts its count for this gateway (it forgets idle gateways).
+            if (last > 0 && n !== 1 && n !== last + 1) {
+              this.logger.warn({ gatewayId, sender, expected: last + 1, got: n }, 'gateway bus messages were lost in transit; asking this gateway\'s clients to resync');
+              onResync?.(BUS_GAP);
+              return;
+            }
+          }
         } catch (err) {
           // Its deliveries are lost (say, a fan-out worker of a newer version, during an upgrade in
           // the wrong order): this gateway's clients catch up instead of missing them for good.
@@ -139,6 +174,7 @@ export class NatsGatewayBus implements GatewayBus {
     await this.nc.flush();
     return {
       stop: async () => {
+        this.heard.delete(heard);
         this.subscriptions.delete(sub);
         sub.unsubscribe();
         if (resync) {
@@ -157,8 +193,12 @@ export class NatsGatewayBus implements GatewayBus {
   }
 }
 
-const FORMAT = 'D1\n';
+/** Why `onResync` runs when a sender's numbering skipped (see the wire format). */
+export const BUS_GAP = 'gateway bus messages were lost in transit';
+
+const FORMAT = 'D2 ';
 const FORMAT_BYTES = new TextEncoder().encode(FORMAT);
+const UNNUMBERED_BYTES = new TextEncoder().encode('D1\n');
 const NEWLINE = 0x0a;
 const utf8 = new TextDecoder();
 
@@ -176,15 +216,31 @@ class EncodedDelivery implements Delivery {
   }
 }
 
-/** Reads a gw.<id> message: the line format above, or a JSON array of deliveries (the format before it). */
+/** Reads a gw.<id> message: the line format above (numbered or not), or a JSON array of deliveries. */
 export function decodeDeliveries(data: Uint8Array): Delivery[] {
-  if (!FORMAT_BYTES.every((byte, i) => data[i] === byte)) {
+  return decodeBusMessage(data).deliveries;
+}
+
+/** The deliveries of a gw.<id> message and, when numbered, who sent it and its number. */
+export function decodeBusMessage(data: Uint8Array): { from: { sender: string; n: number } | null; deliveries: Delivery[] } {
+  let i: number;
+  let from: { sender: string; n: number } | null = null;
+  if (startsWith(data, FORMAT_BYTES)) {
+    const eol = data.indexOf(NEWLINE);
+    const [sender, count] = utf8.decode(data.subarray(FORMAT_BYTES.length, eol < 0 ? data.length : eol)).split(' ');
+    const n = Number(count);
+    if (eol < 0 || !sender || !Number.isSafeInteger(n) || n < 1) throw new Error('invalid gateway bus message header');
+    from = { sender, n };
+    i = eol + 1;
+  } else if (startsWith(data, UNNUMBERED_BYTES)) {
+    i = UNNUMBERED_BYTES.length;
+  } else {
     const deliveries: unknown = JSON.parse(utf8.decode(data));
     if (!Array.isArray(deliveries)) throw new Error('a gateway bus message must hold a list of deliveries');
-    return deliveries as Delivery[];
+    return { from, deliveries: deliveries as Delivery[] };
   }
   const out: Delivery[] = [];
-  for (let i = FORMAT_BYTES.length; i < data.length; ) {
+  while (i < data.length) {
     const ids = data.indexOf(NEWLINE, i);
     const end = ids < 0 ? -1 : data.indexOf(NEWLINE, ids + 1);
     if (end < 0) throw new Error('truncated gateway bus message');
@@ -193,5 +249,40 @@ export function decodeDeliveries(data: Uint8Array): Delivery[] {
     out.push(new EncodedDelivery(userIds as string[], data.subarray(ids + 1, end)));
     i = end + 1;
   }
-  return out;
+  return { from, deliveries: out };
 }
+
+function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
+  return data.length >= prefix.length && prefix.every((byte, i) => data[i] === byte);
+}
+
+/**
+ * The last message number per peer (a gateway, or a sender), forgetting peers idle for an hour:
+ * gateways come and go. A sender that forgot a gateway starts again at 1, which the gateway accepts.
+ */
+class Counters {
+  private readonly entries = new Map<string, { n: number; at: number }>();
+  private sweptAt = Date.now();
+
+  last(peer: string): number {
+    return this.entries.get(peer)?.n ?? 0;
+  }
+
+  set(peer: string, n: number): void {
+    const now = Date.now();
+    this.entries.set(peer, { n, at: now });
+    if (now - this.sweptAt < IDLE_PEER_MS / 6) return;
+    this.sweptAt = now;
+    for (const [key, entry] of this.entries) if (now - entry.at > IDLE_PEER_MS) this.entries.delete(key);
+  }
+
+  forget(peer: string): void {
+    this.entries.delete(peer);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+const IDLE_PEER_MS = 3_600_000;

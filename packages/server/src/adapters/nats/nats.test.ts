@@ -8,10 +8,11 @@ import { draftMessage, eventLogContract } from '../../core/messages/event-log.co
 import { gatewayBusContract } from '../../core/routing/gateway-bus.contract.js';
 import type { LogRecord } from '../../core/log-entries.js';
 import { AppError } from '../../domain/errors.js';
+import { RESYNC_REQUESTED } from '../../core/routing/gateway-bus.js';
 import { JetStreamEventLog } from './event-log.js';
-import { decodeDeliveries, NatsGatewayBus } from './gateway-bus.js';
+import { BUS_GAP, decodeBusMessage, decodeDeliveries, NatsGatewayBus } from './gateway-bus.js';
 import { JetStreamPublisher } from './publisher.js';
-import { gatewaySubject, logStream, partitionOf, token } from './subjects.js';
+import { gatewaySubject, logStream, partitionOf, resyncSubject, token } from './subjects.js';
 
 const SERVERS = 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;
@@ -68,7 +69,7 @@ describe('NatsGatewayBus beyond the contract', () => {
       const why: string[] = [];
       const gw = `g_${Math.random()}`;
       await bus.subscribe(gw, (d) => got.push(d.event), (reason) => why.push(reason));
-      nc.publish(gatewaySubject(gw), 'D2\nsomething newer');
+      nc.publish(gatewaySubject(gw), 'D9\nsomething newer');
       await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
       for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
       expect(why).toEqual(['an undecodable gateway bus message']);
@@ -79,8 +80,70 @@ describe('NatsGatewayBus beyond the contract', () => {
     }
   });
 
-  it('refuses malformed messages whole: truncated, bad user ids, not a list', () => {
+  it('numbers its messages to each gateway from 1, with no gaps, under one sender name per bus', async () => {
+    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
+    const nc = await connect({ servers: SERVERS });
+    try {
+      const heard: { gw: string; from: unknown }[] = [];
+      const [g1, g2] = [`g1_${Math.random()}`, `g2_${Math.random()}`];
+      for (const gw of [g1, g2]) nc.subscribe(gatewaySubject(gw), { callback: (_e, msg) => heard.push({ gw, from: decodeBusMessage(msg.data).from }) });
+      await nc.flush();
+      for (const gw of [g1, g1, g2, g1, g2]) await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
+      await bus.publish(g1, []);
+      for (let waited = 0; heard.length < 5 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      const sender = (heard[0]!.from as { sender: string }).sender;
+      expect(sender).toMatch(/^[0-9a-f]{12}$/u);
+      expect(heard).toEqual([1, 2, 1, 3, 2].map((n, i) => ({ gw: [g1, g1, g2, g1, g2][i], from: { sender, n } })));
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  });
+
+  it('has the gateway\'s clients resync when a sender\'s numbering skips (a message was lost in transit), and drops the message after the gap', async () => {
+    const scope = place();
+    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope });
+    const nc = await connect({ servers: SERVERS });
+    try {
+      const got: string[] = [];
+      const why: string[] = [];
+      const gw = `g_${Math.random()}`;
+      await bus.subscribe(gw, (d) => got.push((d.event as { conversationId: string }).conversationId), (reason) => why.push(reason));
+      const send = (sender: string, n: number) =>
+        nc.publish(gatewaySubject(gw), `D2 ${sender} ${n}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`);
+      send('a', 1);
+      send('a', 2);
+      send('b', 7); // a sender first heard of mid-count (this gateway is newer than its count)
+      send('a', 4); // a 3 was lost: resync, and 4 is not handed over (it would run ahead of 3)
+      send('a', 5);
+      send('b', 8);
+      send('a', 1); // a sender that forgot this gateway (idle) starts again
+      await nc.flush();
+      for (let waited = 0; got.length < 6 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(got).toEqual(['a1', 'a2', 'b7', 'a5', 'b8', 'a1']);
+      expect(why).toEqual([BUS_GAP]);
+      // A resync request from a sender covers its gap: the next message after it is handed over.
+      nc.publish(resyncSubject(scope), 'b');
+      send('b', 12);
+      send('b', 14);
+      await nc.flush();
+      for (let waited = 0; why.length < 3 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(got.slice(6)).toEqual(['b12']);
+      expect(why.slice(1)).toEqual([RESYNC_REQUESTED, BUS_GAP]);
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  });
+
+  it('refuses malformed messages whole: truncated, bad user ids, not a list, a bad header', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
+    expect(decodeBusMessage(bytes(`D2 s1 9\n["u_1"]\n${JSON.stringify(typing)}\n`)).from).toEqual({ sender: 's1', n: 9 });
+    expect(decodeBusMessage(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).from).toBeNull();
+    expect(() => decodeDeliveries(bytes('D2 s1\n'))).toThrow(/header/);
+    expect(() => decodeDeliveries(bytes('D2 s1 0\n'))).toThrow(/header/);
+    expect(() => decodeDeliveries(bytes('D2 s1 1'))).toThrow(/header/);
+    expect(decodeDeliveries(bytes('D2 s1 1\n'))).toEqual([]);
     expect(decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).map((d) => d.event)).toEqual([typing]);
     expect(() => decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}`))).toThrow(/truncated/);
     expect(() => decodeDeliveries(bytes(`D1\n["u_1"]`))).toThrow(/truncated/);

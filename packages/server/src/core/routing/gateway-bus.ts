@@ -27,7 +27,8 @@ export interface GatewayBus {
   /**
    * Receives deliveries addressed to `gatewayId`, in publish order, and calls `onResync` with a reason
    * when its clients may have missed events: some process asked every gateway to resync its clients
-   * (requestResync), or a message for this gateway could not be read (its deliveries are lost).
+   * (requestResync), a message for this gateway could not be read (its deliveries are lost), or a
+   * bus that can tell found a message to this gateway missing (NATS: a sender's numbering skipped).
    */
   subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }>;
   /** Asks every subscribed gateway to have its clients catch up: deliveries may have been lost. */
