@@ -25,7 +25,48 @@ for i = 1, #KEYS do
 end
 return 1`;
 
-type ScriptedRedis = { messengerAddRoutes(...args: (string | number)[]): Promise<unknown> };
+/**
+ * The live routes of many users in one command (a read-only script: Redis refuses writes in it): KEYS the routes keys of the users, then the
+ * gateways key; ARGV now (ms). Returns, per user, the gateways of its unexpired routes whose gateway
+ * has not lapsed (a gateway never marked alive counts as alive). Reads only: adds prune.
+ */
+const LOOKUP_ROUTES = `#!lua flags=no-writes
+local users = #KEYS - 1
+local now = tonumber(ARGV[1])
+local found, named, order = {}, {}, {}
+for i = 1, users do
+  local live = redis.call('ZRANGE', KEYS[i], '(' .. ARGV[1], '+inf', 'BYSCORE')
+  found[i] = live
+  for _, gateway in ipairs(live) do
+    if not named[gateway] then
+      named[gateway] = true
+      order[#order + 1] = gateway
+    end
+  end
+end
+local dead = {}
+if #order > 0 then
+  local alive = redis.call('ZMSCORE', KEYS[users + 1], unpack(order))
+  for j, gateway in ipairs(order) do
+    if alive[j] and tonumber(alive[j]) <= now then dead[gateway] = true end
+  end
+end
+for i = 1, users do
+  local kept = {}
+  for _, gateway in ipairs(found[i]) do
+    if not dead[gateway] then kept[#kept + 1] = gateway end
+  end
+  found[i] = kept
+end
+return found`;
+
+/** Users per lookup script call: bounds how long one call keeps Redis busy (a big group's fan-out). */
+const LOOKUP_SLICE = 1000;
+
+type ScriptedRedis = {
+  messengerAddRoutes(...args: (string | number)[]): Promise<unknown>;
+  messengerLookupRoutes(...args: (string | number)[]): Promise<string[][]>;
+};
 
 export class RedisRoutes implements Routes {
   private readonly redis;
@@ -39,6 +80,7 @@ export class RedisRoutes implements Routes {
     this.now = deps.now ?? Date.now;
     // No fixed key count: the first argument is the number of keys.
     this.redis.defineCommand('messengerAddRoutes', { lua: ADD_ROUTES });
+    this.redis.defineCommand('messengerLookupRoutes', { lua: LOOKUP_ROUTES });
   }
 
   async add(userId: string, gatewayId: string, ttlMs: number): Promise<void> {
@@ -57,29 +99,22 @@ export class RedisRoutes implements Routes {
   }
 
   /**
-   * Two round trips for any number of users: routes, then the liveness of the gateways they name.
-   * Reads only (one command per user): expired members are skipped here and pruned by adds.
+   * One script call per slice of users, the slices sent together: one round trip, and one command
+   * for Redis and the client to handle instead of one per user.
    */
   async lookup(userIds: string[]): Promise<Map<string, string[]>> {
     const now = this.now();
-    const pipeline = this.redis.pipeline();
-    for (const userId of userIds) {
-      pipeline.call('ZRANGE', this.routesKey(userId), `(${now}`, '+inf', 'BYSCORE');
+    const redis = this.redis as unknown as ScriptedRedis;
+    const slices: Promise<string[][]>[] = [];
+    for (let i = 0; i < userIds.length; i += LOOKUP_SLICE) {
+      const keys = userIds.slice(i, i + LOOKUP_SLICE).map((userId) => this.routesKey(userId));
+      slices.push(redis.messengerLookupRoutes(keys.length + 1, ...keys, this.gatewaysKey(), now));
     }
-    const found = (await guarded(async () => results(await pipeline.exec()))) as string[][];
-    const gateways = [...new Set(found.flat())];
-    const dead = new Set<string>();
-    if (gateways.length > 0) {
-      const scores = (await guarded(() => this.redis.call('ZMSCORE', this.gatewaysKey(), ...gateways))) as (string | null)[];
-      gateways.forEach((gatewayId, i) => {
-        const alive = scores[i];
-        if (alive !== null && alive !== undefined && Number(alive) <= now) dead.add(gatewayId);
-      });
-    }
+    const found = (await guarded(() => Promise.all(slices))).flat();
     const out = new Map<string, string[]>();
     userIds.forEach((userId, i) => {
-      const live = found[i]!.filter((gatewayId) => !dead.has(gatewayId));
-      if (live.length > 0) out.set(userId, live);
+      const live = found[i];
+      if (live && live.length > 0) out.set(userId, live);
     });
     return out;
   }
