@@ -18,7 +18,7 @@ export async function busBench(opts = {}) {
   });
   const deliveries = Array.from({ length: perMessage }, (_, i) => ({ userIds: ['u_01jx8k2m4n5p6q7r8s9t0v1w2x', 'u_01jx8k2m4n5p6q7r8s9t0v1w2y'], event: event(i) }));
   const lines = () => {
-    let text = 'D2 0123456789ab 42\n';
+    let text = 'D1\n[]\n{"bus":"0123456789ab","n":42}\n';
     for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${JSON.stringify(d.event)}\n`;
     return text;
   };

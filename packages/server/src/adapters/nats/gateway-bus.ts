@@ -1,20 +1,21 @@
 // NatsGatewayBus: server-to-gateway push over NATS core, one subject per gateway (gw.<gatewayId>).
 // Core NATS is at most once, which is the port's promise: a gateway that is gone misses the event.
 //
-// Wire format of a gw.<id> message: "D2 <sender> <n>\n", then per delivery two lines, its user ids
-// as a JSON array and its event as JSON (JSON.stringify never writes a raw newline). The gateway
-// parses only the user ids and copies each event's bytes into its WebSocket frame, instead of
-// decoding every event and encoding it again (`node bench/run.js bus`: 4.5 -> 0.8 µs per event).
+// Wire format of a gw.<id> message: "D1\n", then per delivery two lines, its user ids as a JSON
+// array and its event as JSON (JSON.stringify never writes a raw newline). The gateway parses only
+// the user ids and copies each event's bytes into its WebSocket frame, instead of decoding every
+// event and encoding it again (`node bench/run.js bus`: 4.5 -> 0.8 µs per event).
 //
-// <sender> names one publishing bus (a process's connection) and <n> counts its messages to that
-// gateway, from 1, with no gaps. Core NATS keeps one connection's messages in order, so a gateway
-// that sees a number skipped knows a message to it was lost in transit (a NATS node died holding
-// it): its clients resync, and the message after the gap is dropped, since handing a client a newer
-// event first would start its catch-up past the lost one (seq gaps are legal, so nothing else tells).
+// The first pair numbers the message: no users, and {"bus":"<sender>","n":<n>}. <sender> names one
+// publishing bus (a process's connection) and <n> counts its messages to that gateway, from 1, with
+// no gaps. Core NATS keeps one connection's messages in order, so a gateway that sees a number
+// skipped knows a message to it was lost in transit (a NATS node died holding it): its clients
+// resync, and the message after the gap is dropped, since handing a client a newer event first would
+// start its catch-up past the lost one (seq gaps are legal, so nothing else tells). A gateway from
+// before the numbering reads that pair as a delivery to nobody, so workers may be upgraded first.
 //
-// Still read: "D1\n" (the same without numbering) and a plain JSON array of deliveries (the formats
-// before), so workers can be upgraded after the gateways; a message a gateway cannot read has its
-// clients resync.
+// Still read: "D1" messages without the numbering and a plain JSON array of deliveries (the formats
+// before). A message a gateway cannot read has its clients resync.
 import { randomBytes } from 'node:crypto';
 import type { ServerEvent } from '@messenger/protocol';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
@@ -105,7 +106,7 @@ export class NatsGatewayBus implements GatewayBus {
     if (deliveries.length === 0) return;
     if (this.down) throw unavailable('the gateway bus is reconnecting');
     const n = this.numbered.last(gatewayId) + 1;
-    let text = `${FORMAT}${this.sender} ${n}\n`;
+    let text = `${FORMAT}[]\n${JSON.stringify({ bus: this.sender, n })}\n`;
     for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${this.json(d.event)}\n`;
     try {
       this.nc.publish(gatewaySubject(gatewayId), text);
@@ -196,9 +197,10 @@ export class NatsGatewayBus implements GatewayBus {
 /** Why `onResync` runs when a sender's numbering skipped (see the wire format). */
 export const BUS_GAP = 'gateway bus messages were lost in transit';
 
-const FORMAT = 'D2 ';
+const FORMAT = 'D1\n';
 const FORMAT_BYTES = new TextEncoder().encode(FORMAT);
-const UNNUMBERED_BYTES = new TextEncoder().encode('D1\n');
+/** How the numbering pair starts: no users, then the number's object. */
+const NUMBERED_BYTES = new TextEncoder().encode('[]\n{"bus":');
 const NEWLINE = 0x0a;
 const utf8 = new TextDecoder();
 
@@ -223,21 +225,21 @@ export function decodeDeliveries(data: Uint8Array): Delivery[] {
 
 /** The deliveries of a gw.<id> message and, when numbered, who sent it and its number. */
 export function decodeBusMessage(data: Uint8Array): { from: { sender: string; n: number } | null; deliveries: Delivery[] } {
-  let i: number;
-  let from: { sender: string; n: number } | null = null;
-  if (startsWith(data, FORMAT_BYTES)) {
-    const eol = data.indexOf(NEWLINE);
-    const [sender, count] = utf8.decode(data.subarray(FORMAT_BYTES.length, eol < 0 ? data.length : eol)).split(' ');
-    const n = Number(count);
-    if (eol < 0 || !sender || !Number.isSafeInteger(n) || n < 1) throw new Error('invalid gateway bus message header');
-    from = { sender, n };
-    i = eol + 1;
-  } else if (startsWith(data, UNNUMBERED_BYTES)) {
-    i = UNNUMBERED_BYTES.length;
-  } else {
+  if (!startsWith(data, FORMAT_BYTES)) {
     const deliveries: unknown = JSON.parse(utf8.decode(data));
     if (!Array.isArray(deliveries)) throw new Error('a gateway bus message must hold a list of deliveries');
-    return { from, deliveries: deliveries as Delivery[] };
+    return { from: null, deliveries: deliveries as Delivery[] };
+  }
+  let i = FORMAT_BYTES.length;
+  let from: { sender: string; n: number } | null = null;
+  if (startsWith(data, NUMBERED_BYTES, i)) {
+    const start = i + 3;
+    const eol = data.indexOf(NEWLINE, start);
+    const number: unknown = eol < 0 ? null : JSON.parse(utf8.decode(data.subarray(start, eol)));
+    const { bus, n } = (number ?? {}) as { bus?: unknown; n?: unknown };
+    if (typeof bus !== 'string' || bus === '' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new Error('invalid gateway bus message number');
+    from = { sender: bus, n };
+    i = eol + 1;
   }
   const out: Delivery[] = [];
   while (i < data.length) {
@@ -252,8 +254,8 @@ export function decodeBusMessage(data: Uint8Array): { from: { sender: string; n:
   return { from, deliveries: out };
 }
 
-function startsWith(data: Uint8Array, prefix: Uint8Array): boolean {
-  return data.length >= prefix.length && prefix.every((byte, i) => data[i] === byte);
+function startsWith(data: Uint8Array, prefix: Uint8Array, at = 0): boolean {
+  return data.length >= at + prefix.length && prefix.every((byte, i) => data[at + i] === byte);
 }
 
 /**

@@ -86,7 +86,8 @@ describe('NatsGatewayBus beyond the contract', () => {
     try {
       const heard: { gw: string; from: unknown }[] = [];
       const [g1, g2] = [`g1_${Math.random()}`, `g2_${Math.random()}`];
-      for (const gw of [g1, g2]) nc.subscribe(gatewaySubject(gw), { callback: (_e, msg) => heard.push({ gw, from: decodeBusMessage(msg.data).from }) });
+      const raw: string[] = [];
+      for (const gw of [g1, g2]) nc.subscribe(gatewaySubject(gw), { callback: (_e, msg) => (raw.push(msg.string()), heard.push({ gw, from: decodeBusMessage(msg.data).from })) });
       await nc.flush();
       for (const gw of [g1, g1, g2, g1, g2]) await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
       await bus.publish(g1, []);
@@ -94,6 +95,8 @@ describe('NatsGatewayBus beyond the contract', () => {
       const sender = (heard[0]!.from as { sender: string }).sender;
       expect(sender).toMatch(/^[0-9a-f]{12}$/u);
       expect(heard).toEqual([1, 2, 1, 3, 2].map((n, i) => ({ gw: [g1, g1, g2, g1, g2][i], from: { sender, n } })));
+      // The number is a delivery to nobody for a reader that does not know it (a gateway of the version before).
+      expect(raw[0]!.split('\n')).toEqual(['D1', '[]', JSON.stringify({ bus: sender, n: 1 }), '["u_1"]', JSON.stringify(typing), '']);
     } finally {
       await nc.close();
       await bus.close();
@@ -110,7 +113,7 @@ describe('NatsGatewayBus beyond the contract', () => {
       const gw = `g_${Math.random()}`;
       await bus.subscribe(gw, (d) => got.push((d.event as { conversationId: string }).conversationId), (reason) => why.push(reason));
       const send = (sender: string, n: number) =>
-        nc.publish(gatewaySubject(gw), `D2 ${sender} ${n}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`);
+        nc.publish(gatewaySubject(gw), `D1\n[]\n{"bus":"${sender}","n":${n}}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`);
       send('a', 1);
       send('a', 2);
       send('b', 7); // a sender first heard of mid-count (this gateway is newer than its count)
@@ -138,12 +141,14 @@ describe('NatsGatewayBus beyond the contract', () => {
 
   it('refuses malformed messages whole: truncated, bad user ids, not a list, a bad header', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
-    expect(decodeBusMessage(bytes(`D2 s1 9\n["u_1"]\n${JSON.stringify(typing)}\n`)).from).toEqual({ sender: 's1', n: 9 });
+    const numbered = (n: unknown) => `D1\n[]\n${JSON.stringify({ bus: 's1', n })}\n`;
+    expect(decodeBusMessage(bytes(`${numbered(9)}["u_1"]\n${JSON.stringify(typing)}\n`))).toMatchObject({ from: { sender: 's1', n: 9 }, deliveries: [{ userIds: ['u_1'] }] });
     expect(decodeBusMessage(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).from).toBeNull();
-    expect(() => decodeDeliveries(bytes('D2 s1\n'))).toThrow(/header/);
-    expect(() => decodeDeliveries(bytes('D2 s1 0\n'))).toThrow(/header/);
-    expect(() => decodeDeliveries(bytes('D2 s1 1'))).toThrow(/header/);
-    expect(decodeDeliveries(bytes('D2 s1 1\n'))).toEqual([]);
+    expect(() => decodeDeliveries(bytes(numbered(0)))).toThrow(/number/);
+    expect(() => decodeDeliveries(bytes(numbered('1')))).toThrow(/number/);
+    expect(() => decodeDeliveries(bytes('D1\n[]\n{"bus":"","n":1}\n'))).toThrow(/number/);
+    expect(() => decodeDeliveries(bytes('D1\n[]\n{"bus":"s1","n":1}'))).toThrow(/number/);
+    expect(decodeDeliveries(bytes(numbered(1)))).toEqual([]);
     expect(decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).map((d) => d.event)).toEqual([typing]);
     expect(() => decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}`))).toThrow(/truncated/);
     expect(() => decodeDeliveries(bytes(`D1\n["u_1"]`))).toThrow(/truncated/);
