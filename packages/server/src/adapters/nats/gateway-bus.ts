@@ -102,14 +102,45 @@ export class NatsGatewayBus implements GatewayBus {
     }
   }
 
+  /**
+   * One bus message, or several in order when the deliveries would not fit in one: NATS refuses a
+   * payload over its `max_payload` (1 MB by default), and a fan-out batch of long messages to one
+   * gateway can pass it. A delivery too big on its own is split by users.
+   */
   async publish(gatewayId: string, deliveries: Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
     if (this.down) throw unavailable('the gateway bus is reconnecting');
+    const limit = (this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD) - HEADER_ROOM;
+    let body = '';
+    let bytes = 0;
+    for (const d of deliveries) {
+      for (const { line, size } of this.lines(d.userIds, this.json(d.event), limit)) {
+        if (bytes > 0 && bytes + size > limit) {
+          this.send(gatewayId, body);
+          body = '';
+          bytes = 0;
+        }
+        body += line;
+        bytes += size;
+      }
+    }
+    this.send(gatewayId, body);
+  }
+
+  /** A delivery's two lines, or several deliveries of the event to fewer users each where too big. */
+  private lines(userIds: string[], event: string, limit: number): { line: string; size: number }[] {
+    const line = `${JSON.stringify(userIds)}\n${event}\n`;
+    const size = Buffer.byteLength(line);
+    if (size <= limit) return [{ line, size }];
+    if (userIds.length <= 1) throw new Error(`an event of ${event.length} characters does not fit in a gateway bus message`);
+    const half = Math.ceil(userIds.length / 2);
+    return [...this.lines(userIds.slice(0, half), event, limit), ...this.lines(userIds.slice(half), event, limit)];
+  }
+
+  private send(gatewayId: string, body: string): void {
     const n = this.numbered.last(gatewayId) + 1;
-    let text = `${FORMAT}[]\n${JSON.stringify({ bus: this.sender, n })}\n`;
-    for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${this.json(d.event)}\n`;
     try {
-      this.nc.publish(gatewaySubject(gatewayId), text);
+      this.nc.publish(gatewaySubject(gatewayId), `${FORMAT}[]\n${JSON.stringify({ bus: this.sender, n })}\n${body}`);
     } catch (error) {
       throw Object.assign(unavailable('the gateway bus is down'), { cause: error });
     }
@@ -198,6 +229,10 @@ export class NatsGatewayBus implements GatewayBus {
 export const BUS_GAP = 'gateway bus messages were lost in transit';
 
 const FORMAT = 'D1\n';
+/** NATS's default `max_payload`, for a connection that has not had the server's INFO yet. */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+/** Room kept in each message for the format marker, the number and the protocol's own headers. */
+const HEADER_ROOM = 1024;
 const FORMAT_BYTES = new TextEncoder().encode(FORMAT);
 /** How the numbering pair starts: no users, then the number's object. */
 const NUMBERED_BYTES = new TextEncoder().encode('[]\n{"bus":');

@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { draftMessage, eventLogContract } from '../../core/messages/event-log.contract.js';
 import { gatewayBusContract } from '../../core/routing/gateway-bus.contract.js';
 import type { LogRecord } from '../../core/log-entries.js';
+import type { Delivery } from '../../core/routing/gateway-bus.js';
+import type { ServerEvent } from '@messenger/protocol';
 import { AppError } from '../../domain/errors.js';
 import { RESYNC_REQUESTED } from '../../core/routing/gateway-bus.js';
 import { JetStreamEventLog } from './event-log.js';
@@ -133,6 +135,41 @@ describe('NatsGatewayBus beyond the contract', () => {
       for (let waited = 0; why.length < 3 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
       expect(got.slice(6)).toEqual(['b12']);
       expect(why.slice(1)).toEqual([RESYNC_REQUESTED, BUS_GAP]);
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  });
+
+  it('splits deliveries too big for one NATS message (max_payload) into several, in order, and a delivery too big alone by users', async () => {
+    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
+    const nc = await connect({ servers: SERVERS });
+    try {
+      const got: { userIds: string[]; conversationId: string }[] = [];
+      const why: string[] = [];
+      let messages = 0;
+      const gw = `g_${Math.random()}`;
+      await bus.subscribe(gw, (d) => got.push({ userIds: d.userIds, conversationId: (d.event as { conversationId: string }).conversationId }), (reason) => why.push(reason));
+      nc.subscribe(gatewaySubject(gw), { callback: () => messages++ });
+      await nc.flush();
+      // 400 long messages (a coalesced fan-out batch) for 3 users here: about 2 MB of deliveries.
+      const long = 'é'.repeat(2000) + '東'.repeat(200);
+      const batch: Delivery[] = Array.from({ length: 400 }, (_, i) => ({
+        userIds: ['u_1', 'u_2', 'u_3'],
+        event: { type: 'message.created', conversationId: `c_${i}`, message: { ...draftMessage(`c_${i}`, 'u_1', `m${i}`), seq: i + 1, body: long } } as ServerEvent,
+      }));
+      // And one delivery too big alone: 60,000 users (about 1.7 MB of ids).
+      const crowd = Array.from({ length: 60_000 }, (_, i) => `u_01jx8k2m4n5p6q7r8s9t${String(i).padStart(6, '0')}`);
+      batch.push({ userIds: crowd, event: { ...typing, conversationId: 'c_crowd' } });
+      await bus.publish(gw, batch);
+      for (let waited = 0; got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds).length < crowd.length && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      expect(why).toEqual([]);
+      await nc.flush();
+      expect(messages).toBeGreaterThanOrEqual(4); // NATS's default max_payload is 1 MB
+      const ordered = got.map((d) => d.conversationId).filter((c, i, all) => all.indexOf(c) === i);
+      expect(ordered).toEqual([...Array.from({ length: 400 }, (_, i) => `c_${i}`), 'c_crowd']);
+      expect(got.filter((d) => d.conversationId !== 'c_crowd').every((d) => d.userIds.join() === 'u_1,u_2,u_3')).toBe(true);
+      expect(got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds)).toEqual(crowd);
     } finally {
       await nc.close();
       await bus.close();
