@@ -3,29 +3,36 @@ import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import type { Conversation, Message, PresenceInfo, SearchResult, User } from './objects.js';
 
+/**
+ * No text may hold U+0000: PostgreSQL's text type cannot store it, and in cluster mode a message
+ * that the log accepted but the store refuses would stop its partition's persister for good.
+ */
+const nulFree = (text: string) => !text.includes('\u0000');
+const NUL_MESSAGE = { message: 'must not contain NUL (U+0000) characters' };
+
 export const id = z.string().min(1).max(LIMITS.maxIdChars).regex(/^[A-Za-z0-9_-]+$/, 'bad id');
 /** A message text; its byte cap (413) is checked apart from this schema, so that the status is right. */
-export const messageBody = z.string().min(1, 'body must not be empty');
-export const clientMsgId = z.string().min(1).max(LIMITS.maxClientMsgIdChars);
+export const messageBody = z.string().min(1, 'body must not be empty').refine(nulFree, NUL_MESSAGE);
+export const clientMsgId = z.string().min(1).max(LIMITS.maxClientMsgIdChars).refine(nulFree, NUL_MESSAGE);
 const seqNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const queryInt = (max: number) =>
   z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number).pipe(z.number().max(max));
 
 export const createUserBody = z.object({
   username: z.string().regex(LIMITS.usernamePattern, 'username: 3-32 characters of a-z, 0-9, _ and .'),
-  displayName: z.string().trim().min(1).max(LIMITS.maxDisplayNameChars).optional(),
+  displayName: z.string().trim().min(1).max(LIMITS.maxDisplayNameChars).refine(nulFree, NUL_MESSAGE).optional(),
 });
 
-export const userLookupQuery = z.object({ username: z.string().min(1).max(64) });
+export const userLookupQuery = z.object({ username: z.string().min(1).max(64).refine(nulFree, NUL_MESSAGE) });
 
 export const createConversationBody = z.object({
   memberIds: z.array(id).min(1).max(1024),
-  title: z.string().trim().min(1).max(LIMITS.maxTitleChars).optional(),
+  title: z.string().trim().min(1).max(LIMITS.maxTitleChars).refine(nulFree, NUL_MESSAGE).optional(),
 });
 
 export const listConversationsQuery = z.object({
   limit: queryInt(LIMITS.maxChatsLimit).pipe(z.number().min(1)).optional(),
-  cursor: z.string().min(1).max(200).optional(),
+  cursor: z.string().min(1).max(200).refine(nulFree, NUL_MESSAGE).optional(),
 });
 
 export const addMembersBody = z.object({ userIds: z.array(id).min(1).max(1024) });
@@ -46,7 +53,7 @@ export const editMessageBody = z.object({ body: messageBody });
 
 export const deleteMessageQuery = z.object({ for: z.enum(['everyone', 'me']) });
 
-export const reactionBody = z.object({ emoji: z.string().min(1).max(64) });
+export const reactionBody = z.object({ emoji: z.string().min(1).max(64).refine(nulFree, NUL_MESSAGE) });
 
 export const readBody = z.object({ seq: seqNumber });
 
@@ -64,18 +71,18 @@ export const presenceQuery = z.object({
 });
 
 export const searchQuery = z.object({
-  q: z.string().trim().min(1).max(LIMITS.maxSearchQueryChars),
+  q: z.string().trim().min(1).max(LIMITS.maxSearchQueryChars).refine(nulFree, NUL_MESSAGE),
   conversationId: id.optional(),
   limit: queryInt(LIMITS.maxSearchLimit).pipe(z.number().min(1)).optional(),
 });
 
 export const pushSubscriptionBody = z.object({
-  endpoint: z.string().url().max(2048),
+  endpoint: z.string().url().max(2048).refine(nulFree, NUL_MESSAGE),
   expirationTime: z.number().nullable().optional(),
-  keys: z.object({ p256dh: z.string().min(1).max(256), auth: z.string().min(1).max(256) }),
+  keys: z.object({ p256dh: z.string().min(1).max(256).refine(nulFree, NUL_MESSAGE), auth: z.string().min(1).max(256).refine(nulFree, NUL_MESSAGE) }),
 });
 
-export const pushUnsubscribeQuery = z.object({ endpoint: z.string().url().max(2048) });
+export const pushUnsubscribeQuery = z.object({ endpoint: z.string().url().max(2048).refine(nulFree, NUL_MESSAGE) });
 
 export type CreateUserBody = z.infer<typeof createUserBody>;
 export type CreateConversationBody = z.infer<typeof createConversationBody>;

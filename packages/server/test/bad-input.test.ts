@@ -80,6 +80,14 @@ describe('wrong types and missing fields', () => {
     ['PUT', `/v1/conversations/${conv}/messages/${msg}/reaction`, { emoji: 1 }],
     ['POST', `/v1/conversations/${conv}/read`, {}],
     ['POST', `/v1/conversations/${conv}/read`, { seq: 'one' }],
+    // Text holding U+0000, which PostgreSQL's text cannot store (a cluster's persister would stall on it).
+    ['POST', '/v1/users', { username: 'nul_user_x', displayName: 'a\u0000b' }],
+    ['POST', '/v1/conversations', { memberIds: [bob.id], title: 'a\u0000b' }],
+    ['POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'nul', body: 'a\u0000b' }],
+    ['POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'n\u0000', body: 'ok' }],
+    ['PATCH', `/v1/conversations/${conv}/messages/${msg}`, { body: 'a\u0000b' }],
+    ['PUT', `/v1/conversations/${conv}/messages/${msg}/reaction`, { emoji: '\u0000' }],
+    ['POST', '/v1/push/subscriptions', { endpoint: 'https://fcm.googleapis.com/fcm/send/x', keys: { p256dh: 'a\u0000', auth: 'b' } }],
   ];
 
   it('answer 400 invalid_request', async () => {
@@ -110,6 +118,9 @@ describe('wrong types and missing fields', () => {
       '/v1/search?q=hello&limit=101',
       '/v1/search?q=hello&conversationId=bad%2Fid',
       '/v1/conversations?cursor=',
+      '/v1/users?username=a%00b',
+      '/v1/search?q=a%00b',
+      '/v1/conversations?cursor=a%00b',
     ];
     for (const url of urls) {
       const method = url.includes('?for=') || url.endsWith(msg) ? 'DELETE' : 'GET';

@@ -72,6 +72,8 @@ describe('bad frames', () => {
       { type: 'send', conversationId: conv, body: 'no clientMsgId' },
       { type: 'send', conversationId: conv, clientMsgId: 'x', body: 5 },
       { type: 'send', conversationId: conv, clientMsgId: 'x', body: '' },
+      { type: 'send', conversationId: conv, clientMsgId: 'x', body: 'a\u0000b' }, // PostgreSQL text cannot hold U+0000
+      { type: 'send', conversationId: conv, clientMsgId: 'x\u0000', body: 'x' },
       { type: 'send', conversationId: 'bad id', clientMsgId: 'x', body: 'x' },
       { type: 'read', conversationId: conv },
       { type: 'read', conversationId: conv, seq: 'one' },

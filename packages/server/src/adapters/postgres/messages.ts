@@ -13,6 +13,13 @@ import type { MessageKey, SendReads } from './send-reads.js';
 /** What the search index sees of a body; lowercased here so folding never depends on the server's locale. */
 const searchText = (body: string) => indexText(body).toLowerCase();
 
+/**
+ * PostgreSQL's text cannot hold U+0000, and a record the store refuses would stop the persister on
+ * its partition for good (it retries in order). The API refuses such text; a log written before it
+ * did may still hold some, which is stored with U+FFFD in its place.
+ */
+export const storableText = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+
 // One statement for a run of sends, whatever its length. message_keys decides: a replay (same sender
 // + clientMsgId) inserts no key, so nothing below it runs for that record; within a run the earlier
 // record wins, as applying them one by one would. Data-modifying CTEs run once each even when the
@@ -74,7 +81,7 @@ async function applyCreated(client: PoolClient, run: Created[]): Promise<void> {
   await client.query({ name: 'messenger.message.lock-chats', text: LOCK_CHATS, values: [[...new Set(run.map((r) => r.conversationId))]] });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const { message: m } of run) {
-    [m.conversationId, m.seq, m.id, m.senderId, m.clientMsgId, m.body, m.createdAt, m.replyToId, searchText(m.body)].forEach((v, i) => cols[i]!.push(v));
+    [m.conversationId, m.seq, m.id, m.senderId, storableText(m.clientMsgId), storableText(m.body), m.createdAt, m.replyToId, searchText(storableText(m.body))].forEach((v, i) => cols[i]!.push(v));
   }
   const { rows } = await client.query<{ sender_id: string; client_msg_id: string }>({ name: 'messenger.message.created', text: CREATE }, cols);
   // The key was free but (conversation, seq) or the id was taken: the record is ignored whole, as
@@ -127,7 +134,7 @@ async function withForgottenWords(client: PoolClient, conversationId: string, me
 async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): Promise<void> {
   switch (r.type) {
     case 'message.updated':
-      await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(EDIT, [r.conversationId, r.messageId, r.body, r.editedAt, searchText(r.body)]));
+      await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(EDIT, [r.conversationId, r.messageId, storableText(r.body), r.editedAt, searchText(storableText(r.body))]));
       break;
     case 'message.deleted':
       if (r.for === 'everyone') await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]));
@@ -137,7 +144,7 @@ async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): P
       if (r.emoji === null) {
         await client.query('DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND user_id = $3', [r.conversationId, r.messageId, r.userId]);
       } else {
-        await client.query(REACT, [r.conversationId, r.messageId, r.userId, r.emoji]);
+        await client.query(REACT, [r.conversationId, r.messageId, r.userId, storableText(r.emoji)]);
       }
       break;
     case 'receipt.read':

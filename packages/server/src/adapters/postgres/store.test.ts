@@ -107,6 +107,26 @@ if (!reachable) {
       }
     });
 
+    it('stores text holding U+0000 (logged before the API refused it) with U+FFFD, instead of failing the batch for good', async () => {
+      const store = await open();
+      try {
+        const at = new Date().toISOString();
+        const a = created('c_nul', 'u_a', 1, 'cm_\u0000', at);
+        const nul: Created = { ...a, message: { ...a.message, body: 'a\u0000b' } };
+        const edit: LogRecord = { type: 'message.updated', conversationId: 'c_nul', messageId: a.message.id, body: 'c\u0000d', editedAt: at, message: nul.message, pos: ++pos };
+        const react: LogRecord = { type: 'reaction.updated', conversationId: 'c_nul', messageId: a.message.id, userId: 'u_b', emoji: '\u0000', pos: ++pos };
+        await store.apply([nul]);
+        expect((await store.history('c_nul', 'u_a', { limit: 10 })).map((m) => m.body)).toEqual(['a\uFFFDb']);
+        await store.apply([edit, react, created('c_nul', 'u_a', 2, 'cm_next', at)]);
+        const all = await store.history('c_nul', 'u_a', { limit: 10 });
+        expect(all.map((m) => [m.seq, m.body])).toEqual([[1, 'c\uFFFDd'], [2, 'hello 2']]);
+        expect(all[0]!.reactions).toEqual([{ userId: 'u_b', emoji: '\uFFFD' }]);
+        expect(await store.messageByClientId('u_a', 'cm_\uFFFD')).toMatchObject({ seq: 1 });
+      } finally {
+        await store.close();
+      }
+    });
+
     it('answers the API-key and contact lookups asked in one event-loop turn with one query each (a connect wave)', async () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
