@@ -82,7 +82,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
   const presence = new PresenceService({ presence: backend.presence, store, deliverer, conversations, coalesceMs: config.presenceCoalesceMs });
 
-  const persister = config.roles.includes('persister') && !backend.inlinePersister ? new PersisterWorker({ log, store, logger }) : null;
+  const persister = config.roles.includes('persister') && !backend.inlinePersister ? new PersisterWorker({ log, store, logger, metrics }) : null;
   await persister?.start();
   const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger, metrics, from: backend.fanoutFrom }) : null;
   // Fan-out publishes on an at-most-once bus: if its connection broke, what it published just before

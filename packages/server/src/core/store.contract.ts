@@ -224,5 +224,24 @@ export function storeContract(name: string, harness: StoreHarness): void {
       await store.setPresenceVisible(bob.id, false);
       expect(await store.hiddenPresence([alice.id, bob.id])).toEqual(new Set([bob.id]));
     });
+
+    it('quarantines refused records apart, once each, oldest first, and readers never see them', async () => {
+      const { store, alice, conv } = await world();
+      expect(await store.quarantined(10)).toEqual([]);
+      const first = record({ type: 'message.created', conversationId: conv, message: message(conv, alice.id, 41, 'kept aside') });
+      const second = record({ type: 'reaction.updated', conversationId: conv, messageId: 'm_x', userId: alice.id, emoji: '👍' });
+      await store.quarantine(first, 'refused: 22007');
+      await store.quarantine(second, 'refused: 22021');
+      await store.quarantine(first, 'refused again');
+      const kept = await store.quarantined(10);
+      expect(kept.map((q) => [q.conversationId, q.pos, q.type, q.reason])).toEqual([
+        [conv, first.pos, 'message.created', 'refused: 22007'],
+        [conv, second.pos, 'reaction.updated', 'refused: 22021'],
+      ]);
+      expect(JSON.parse(kept[0]!.record)).toEqual(first);
+      expect(Number.isNaN(Date.parse(kept[0]!.at))).toBe(false);
+      expect(await store.quarantined(1)).toHaveLength(1);
+      expect(await store.history(conv, alice.id, { limit: 10 })).toEqual([]);
+    });
   });
 }

@@ -77,9 +77,39 @@ export interface ConversationStore {
   contacts(userId: string): Promise<string[]>;
 }
 
+/**
+ * Thrown by `apply` when the store refuses a record's data for good (say, text its database cannot
+ * hold): unlike a store that is down or busy, retrying can never succeed. The persister then
+ * quarantines that record instead of stopping its partition on it.
+ */
+export class RecordRefused extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RecordRefused';
+  }
+}
+
+/** A record the store refused (see RecordRefused), kept as it came from the log. */
+export interface QuarantinedRecord {
+  pos: number;
+  conversationId: string;
+  type: LogRecord['type'];
+  /** The record as JSON. */
+  record: string;
+  reason: string;
+  at: string;
+}
+
 export interface MessageStore {
-  /** The persister's write: idempotent per record (replaying a record changes nothing). */
+  /**
+   * The persister's write: idempotent per record (replaying a record changes nothing). Throws
+   * RecordRefused when the data itself is refused; anything else is worth retrying.
+   */
   apply(records: LogRecord[]): Promise<void>;
+  /** Keeps a refused record aside (idempotent); readers never see it. */
+  quarantine(record: LogRecord, reason: string): Promise<void>;
+  /** The quarantined records, oldest first: for operators and tests. */
+  quarantined(limit: number): Promise<QuarantinedRecord[]>;
   message(conversationId: string, messageId: string): Promise<Message | null>;
   messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null>;
   /** Ascending seq; without afterSeq: the newest `limit` (below beforeSeq if set). */

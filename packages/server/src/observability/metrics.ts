@@ -8,6 +8,7 @@ export interface Metrics {
   lagSource: { read: () => Promise<Record<string, number>> };
   storeSeconds: client.Histogram<'op'>;
   fanoutRecords: client.Counter<'type'>;
+  recordsQuarantined: client.Counter<'type'>;
   fanoutDeliveries: client.Counter;
   connections: client.Gauge;
   messagesSent: client.Counter<'transport' | 'outcome'>;
@@ -44,6 +45,7 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     fanoutRecords: new client.Counter({ name: 'messenger_fanout_records_total', help: 'Log records fanned out, by type', labelNames: ['type'], registers: [registry] }),
+    recordsQuarantined: new client.Counter({ name: 'messenger_records_quarantined_total', help: 'Log records the store refused for good, set aside by the persister (quarantined_records), by type', labelNames: ['type'], registers: [registry] }),
     fanoutDeliveries: new client.Counter({ name: 'messenger_fanout_deliveries_total', help: 'Deliveries published to gateways (one per gateway per event)', registers: [registry] }),
     connections: new client.Gauge({ name: 'messenger_ws_connections', help: 'Open WebSocket connections (authenticated)', registers: [registry] }),
     messagesSent: new client.Counter({

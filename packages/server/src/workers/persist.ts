@@ -2,35 +2,63 @@
 // log commit does not already write the store (cluster) run it. Because it acknowledges a batch
 // only after the store committed it, and handles one partition's records in order, the store
 // always holds a gap-free prefix of each conversation's log.
+//
+// A batch that fails is retried whole, so a store that is down or busy costs time, never records.
+// A record whose data the store refuses for good (RecordRefused) would stop its partition forever
+// that way: the batch is then applied record by record, and each refused record is quarantined
+// (kept aside in the store, logged and counted) so the partition goes on.
+import type { LogRecord } from '../core/log-entries.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
-import type { Store } from '../core/store.js';
+import { RecordRefused, type Store } from '../core/store.js';
 import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
 
 export class PersisterWorker {
   private readonly log: EventLog;
   private readonly store: Store;
   private readonly logger: Logger;
+  private readonly metrics: Metrics;
   private subscription: Subscription | null = null;
 
-  constructor(deps: { log: EventLog; store: Store; logger: Logger }) {
+  constructor(deps: { log: EventLog; store: Store; logger: Logger; metrics: Metrics }) {
     this.log = deps.log;
     this.store = deps.store;
     this.logger = deps.logger;
+    this.metrics = deps.metrics;
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.log.subscribe('persister', async (records) => {
-      try {
-        await this.store.apply(records);
-      } catch (error) {
-        // Thrown back to the log so the batch is redelivered: nothing is skipped.
-        this.logger.warn({ err: error, count: records.length }, 'persisting a batch failed; it will be retried');
-        throw error;
-      }
-    });
+    this.subscription = await this.log.subscribe('persister', (records) => this.handle(records));
   }
 
   async stop(): Promise<void> {
     await this.subscription?.stop();
+  }
+
+  async handle(records: LogRecord[]): Promise<void> {
+    try {
+      await this.store.apply(records);
+      return;
+    } catch (error) {
+      if (!(error instanceof RecordRefused)) {
+        // Thrown back to the log so the batch is redelivered: nothing is skipped.
+        this.logger.warn({ err: error, count: records.length }, 'persisting a batch failed; it will be retried');
+        throw error;
+      }
+    }
+    // Record by record, in order (applying is idempotent, so what this batch already wrote is a replay).
+    for (const record of records) {
+      try {
+        await this.store.apply([record]);
+      } catch (error) {
+        if (!(error instanceof RecordRefused)) {
+          this.logger.warn({ err: error, pos: record.pos }, 'persisting a record failed; its batch will be retried');
+          throw error;
+        }
+        await this.store.quarantine(record, error.message);
+        this.metrics.recordsQuarantined.inc({ type: record.type });
+        this.logger.error({ err: error, pos: record.pos, conversationId: record.conversationId, type: record.type }, 'the store refused a log record for good; it is quarantined and the persister goes on');
+      }
+    }
   }
 }

@@ -5,7 +5,7 @@ import type { Message } from '@messenger/protocol';
 import type { PoolClient } from 'pg';
 import type { LogRecord } from '../../core/log-entries.js';
 import { indexText } from '../../core/search/text.js';
-import type { HistoryQuery } from '../../core/store.js';
+import { RecordRefused, type HistoryQuery, type QuarantinedRecord } from '../../core/store.js';
 import type { PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, searchVector, toMessage, type MessageRow } from './rows.js';
 import type { MessageKey, SendReads } from './send-reads.js';
@@ -183,6 +183,33 @@ export class PostgresMessages {
 
   async apply(records: LogRecord[]): Promise<void> {
     if (records.length === 0) return;
+    try {
+      await this.applyInTx(records);
+    } catch (error) {
+      // SQLSTATE class 22, data exception (a bad encoding, a value out of range): the data, not the
+      // database. Constraint violations (class 23) are not taken as such: order could explain one.
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && code.startsWith('22')) throw new RecordRefused(`PostgreSQL refused the data (${code}): ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  async quarantine(record: LogRecord, reason: string): Promise<void> {
+    await this.db.query(
+      'INSERT INTO quarantined_records (conversation_id, pos, type, record, reason) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING',
+      [record.conversationId, record.pos, record.type, JSON.stringify(record), storableText(reason)],
+    );
+  }
+
+  async quarantined(limit: number): Promise<QuarantinedRecord[]> {
+    const rows = await this.db.query<{ conversation_id: string; pos: string; type: LogRecord['type']; record: string; reason: string; at: Date }>(
+      'SELECT conversation_id, pos, type, record, reason, at FROM quarantined_records ORDER BY at, conversation_id, pos LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => ({ conversationId: r.conversation_id, pos: Number(r.pos), type: r.type, record: r.record, reason: r.reason, at: r.at.toISOString() }));
+  }
+
+  private async applyInTx(records: LogRecord[]): Promise<void> {
     await this.db.tx(async (client) => {
       let run: Created[] = [];
       for (const r of records) {

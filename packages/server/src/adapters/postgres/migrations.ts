@@ -196,6 +196,20 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX members_by_activity ON members (user_id, active_minute, conversation_id);
   DROP INDEX members_by_user;
   `,
+  // Log records the store refused for good (messages.ts: data PostgreSQL cannot hold), kept aside so
+  // the persister goes on with the rest of its partition. The record is JSON text, which can hold
+  // anything the log could.
+  `
+  CREATE TABLE quarantined_records (
+    conversation_id text NOT NULL,
+    pos bigint NOT NULL,
+    type text NOT NULL,
+    record text NOT NULL,
+    reason text NOT NULL,
+    at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (conversation_id, pos)
+  );
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

@@ -3,7 +3,7 @@
 // persister through apply(), read by every gateway; reads may lag the log.
 import type { Conversation, Message, SearchResult, User } from '@messenger/protocol';
 import type { LogRecord } from '../../core/log-entries.js';
-import type { HistoryQuery, Membership, NewConversation, NewUser, SearchQuery, Store } from '../../core/store.js';
+import type { HistoryQuery, Membership, NewConversation, NewUser, QuarantinedRecord, SearchQuery, Store } from '../../core/store.js';
 import { PostgresConversations } from './conversations.js';
 import { PostgresMessages } from './messages.js';
 import { migrate } from './migrations.js';
@@ -74,6 +74,8 @@ export class PostgresStore implements Store {
   async contacts(userId: string): Promise<string[]> { return this.convs.contacts(userId); }
 
   async apply(records: LogRecord[]): Promise<void> { return this.messages.apply(records); }
+  async quarantine(record: LogRecord, reason: string): Promise<void> { return this.messages.quarantine(record, reason); }
+  async quarantined(limit: number): Promise<QuarantinedRecord[]> { return this.messages.quarantined(limit); }
   async message(conversationId: string, messageId: string): Promise<Message | null> { return this.messages.message(conversationId, messageId); }
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> { return this.messages.messageByClientId(senderId, clientMsgId); }
   /** The log's lasting dedup: where the message sent under this clientMsgId is, without reading it. */

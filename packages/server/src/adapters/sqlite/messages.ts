@@ -1,7 +1,7 @@
 // Messages in SQLite: the persister's apply (idempotent per record), history and single reads.
 import type { Message, Reaction } from '@messenger/protocol';
 import type { LogRecord } from '../../core/log-entries.js';
-import type { HistoryQuery } from '../../core/store.js';
+import { RecordRefused, type HistoryQuery, type QuarantinedRecord } from '../../core/store.js';
 import type { Db } from './db.js';
 import { toMessage, type MessageRow } from './rows.js';
 
@@ -111,7 +111,27 @@ export class SqliteMessages {
   }
 
   apply(records: LogRecord[]): void {
-    this.db.transaction(() => this.applySync(records)).immediate();
+    try {
+      this.db.transaction(() => this.applySync(records)).immediate();
+    } catch (error) {
+      // The data, not the database: a value too big or of the wrong type for its column.
+      const code = (error as { code?: unknown }).code;
+      if (code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH') throw new RecordRefused(`SQLite refused the data (${code}): ${(error as Error).message}`, { cause: error });
+      throw error;
+    }
+  }
+
+  quarantine(record: LogRecord, reason: string): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO quarantined_records (conversation_id, pos, type, record, reason, at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(record.conversationId, record.pos, record.type, JSON.stringify(record), reason, new Date().toISOString());
+  }
+
+  quarantined(limit: number): QuarantinedRecord[] {
+    const rows = this.db
+      .prepare('SELECT conversation_id, pos, type, record, reason, at FROM quarantined_records ORDER BY at, conversation_id, pos LIMIT ?')
+      .all(limit) as { conversation_id: string; pos: number; type: LogRecord['type']; record: string; reason: string; at: string }[];
+    return rows.map((r) => ({ conversationId: r.conversation_id, pos: r.pos, type: r.type, record: r.record, reason: r.reason, at: r.at }));
   }
 
   message(conversationId: string, messageId: string): Message | null {

@@ -154,4 +154,18 @@ export const MIGRATIONS: Migration[] = [
       DROP TABLE temp.migrate_search_words;
     `);
   },
+  // Log records the store refused for good (see RecordRefused), kept aside so the persister goes on.
+  (db) => {
+    db.exec(`
+      CREATE TABLE quarantined_records (
+        conversation_id TEXT NOT NULL,
+        pos INTEGER NOT NULL,
+        type TEXT NOT NULL,
+        record TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, pos)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];

@@ -1,7 +1,7 @@
 // SqliteStore: the embedded Store, one SQLite file shared with the event log (one writer).
 import type { Conversation, Message, SearchResult, User } from '@messenger/protocol';
 import type { LogRecord } from '../../core/log-entries.js';
-import type { HistoryQuery, Membership, NewConversation, NewUser, SearchQuery, Store } from '../../core/store.js';
+import type { HistoryQuery, Membership, NewConversation, NewUser, QuarantinedRecord, SearchQuery, Store } from '../../core/store.js';
 import type { Db } from './db.js';
 import { SqliteConversations } from './conversations.js';
 import { SqliteMessages } from './messages.js';
@@ -52,6 +52,8 @@ export class SqliteStore implements Store {
   async contacts(userId: string): Promise<string[]> { return this.convs.contacts(userId); }
 
   async apply(records: LogRecord[]): Promise<void> { this.messages.apply(records); }
+  async quarantine(record: LogRecord, reason: string): Promise<void> { this.messages.quarantine(record, reason); }
+  async quarantined(limit: number): Promise<QuarantinedRecord[]> { return this.messages.quarantined(limit); }
   async message(conversationId: string, messageId: string): Promise<Message | null> { return this.messages.message(conversationId, messageId); }
   async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> { return this.messages.messageByClientId(senderId, clientMsgId); }
   async history(conversationId: string, viewerId: string, query: HistoryQuery): Promise<Message[]> { return this.messages.history(conversationId, viewerId, query); }

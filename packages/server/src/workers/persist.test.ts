@@ -1,0 +1,71 @@
+// The persister over real NATS JetStream and PostgreSQL: a record the store refuses for good (its
+// data, not the database) is quarantined and the partition goes on, instead of stopping on it.
+import { randomBytes } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JetStreamEventLog } from '../adapters/nats/event-log.js';
+import { logStream } from '../adapters/nats/subjects.js';
+import { openInSchema, reachable } from '../adapters/postgres/test-db.js';
+import type { PostgresStore } from '../adapters/postgres/store.js';
+import { draftMessage } from '../core/messages/event-log.contract.js';
+import { createMetrics } from '../observability/metrics.js';
+import { PersisterWorker } from './persist.js';
+
+const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
+const PARTITIONS = 1;
+const logger = pino({ level: 'silent' });
+const prefix = `pq${randomBytes(5).toString('hex')}`;
+
+describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
+  let store: PostgresStore;
+  let log: JetStreamEventLog;
+
+  beforeAll(async () => {
+    store = (await openInSchema()).store;
+    log = await JetStreamEventLog.open({ servers: NATS_URL, streamPrefix: prefix, partitions: PARTITIONS, logger });
+  });
+
+  afterAll(async () => {
+    await log?.close();
+    await store?.close();
+    const nc = await connect({ servers: NATS_URL });
+    const jsm = await jetstreamManager(nc);
+    for (let p = 0; p < PARTITIONS; p++) await jsm.streams.delete(logStream(prefix, p)).catch(() => false);
+    await nc.close();
+  });
+
+  it('quarantines a record the store refuses for good and stores the rest of the partition, in order', async () => {
+    const send = (conversationId: string, clientMsgId: string, patch: object = {}) =>
+      log.append({ type: 'message.created', conversationId, message: { ...draftMessage(conversationId, 'u_a', clientMsgId), ...patch } });
+    // A record written by a buggy or older writer: PostgreSQL refuses its timestamp (SQLSTATE 22007).
+    const before = await send('c_1', 'before');
+    const poison = await send('c_1', 'poison', { createdAt: 'not a time' });
+    const after = await send('c_1', 'after');
+    const other = await send('c_2', 'other');
+    const metrics = createMetrics();
+    const persister = new PersisterWorker({ log, store, logger, metrics });
+    await persister.start();
+    try {
+      const deadline = Date.now() + 10_000;
+      while ((await log.lag(['persister'])).persister !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect((await log.lag(['persister'])).persister).toBe(0);
+      const seqOf = (r: Awaited<ReturnType<typeof send>>) => (r.duplicate ? r.seq : r.record.message?.seq);
+      expect((await store.history('c_1', 'u_a', { limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([[seqOf(before), 'before'], [seqOf(after), 'after']]);
+      expect((await store.history('c_2', 'u_a', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['other']);
+      const quarantined = await store.quarantined(10);
+      expect(quarantined).toHaveLength(1);
+      expect(quarantined[0]).toMatchObject({ conversationId: 'c_1', type: 'message.created', reason: expect.stringContaining('22007') });
+      expect(JSON.parse(quarantined[0]!.record)).toMatchObject({ message: { clientMsgId: 'poison', seq: seqOf(poison), createdAt: 'not a time' } });
+      expect((await metrics.registry.getSingleMetric('messenger_records_quarantined_total')!.get()).values).toEqual([
+        { value: 1, labels: { type: 'message.created' } },
+      ]);
+      // Quarantining again (a batch replayed after a crash) keeps one copy.
+      await store.quarantine(JSON.parse(quarantined[0]!.record), 'again');
+      expect(await store.quarantined(10)).toHaveLength(1);
+    } finally {
+      await persister.stop();
+    }
+  });
+});
