@@ -57,6 +57,23 @@ describe('clientMsgId idempotency', () => {
     expect(history.filter((m: any) => m.clientMsgId === 'idem-h')).toHaveLength(1);
   });
 
+  it('tells apart ids that differ only in spaces or line breaks, each idempotent (no id breaks the send path)', async () => {
+    const ids = ['sp', 'sp ', ' sp', 'line\nbreak', 'line\r\nbreak', 'tab\tend', '~sp'];
+    const first = [];
+    for (const [i, clientMsgId] of ids.entries()) {
+      const res = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId, body: `odd id ${i}` });
+      expect(res.status, JSON.stringify(clientMsgId)).toBe(201);
+      expect(res.body.message).toMatchObject({ clientMsgId, body: `odd id ${i}` });
+      first.push(res.body.message);
+    }
+    expect(new Set(first.map((m) => m.id)).size).toBe(ids.length);
+    for (const [i, clientMsgId] of ids.entries()) {
+      const again = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId, body: `odd id ${i}` });
+      expect(again.status, JSON.stringify(clientMsgId)).toBe(200);
+      expect(again.body.message).toEqual(first[i]);
+    }
+  });
+
   it('WS retries and mixed WS/HTTP retries return the original', async () => {
     const ws = await RawSocket.open(server.url, ann.apiKey);
     const [r1, r2] = await Promise.all([

@@ -13,7 +13,7 @@ import { AppError } from '../../domain/errors.js';
 import { RESYNC_REQUESTED } from '../../core/routing/gateway-bus.js';
 import { JetStreamEventLog } from './event-log.js';
 import { BUS_GAP, decodeBusMessage, decodeDeliveries, NatsGatewayBus } from './gateway-bus.js';
-import { JetStreamPublisher } from './publisher.js';
+import { headerSafe, JetStreamPublisher } from './publisher.js';
 import { gatewaySubject, logStream, partitionOf, resyncSubject, token } from './subjects.js';
 
 const SERVERS = 'nats://127.0.0.1:4222';
@@ -227,6 +227,15 @@ describe('JetStreamPublisher', () => {
         { stream, seq: 1, duplicate: true },
       ]);
       expect((await jsm.streams.getMessage(stream, { seq: 2 }))?.string()).toBe('two');
+      // Ids a header cannot carry as they are (CR, LF, spaces at either end, non-ASCII): each is its own message,
+      // and its retry is a duplicate of it; none throws (a throw here once escaped from the flush timer).
+      const odd = ['k1 ', ' k1', 'a\nb', 'a\r\nb', 'café', '~k1'];
+      const first = await Promise.all(odd.map((id, i) => publisher.publish(`${stream}.c`, `odd ${i}`, id)));
+      expect(first.map((a) => [a.seq, a.duplicate])).toEqual(odd.map((_, i) => [3 + i, false]));
+      const again = await Promise.all(odd.map((id, i) => publisher.publish(`${stream}.c`, `odd again ${i}`, id)));
+      expect(again.map((a) => [a.seq, a.duplicate])).toEqual(odd.map((_, i) => [3 + i, true]));
+      expect(new Set(odd.map(headerSafe)).size).toBe(odd.length);
+      expect(headerSafe('u_1:h-1')).toBe('u_1:h-1');
       // Nobody listens: NATS answers "no responders" (not the timeout below).
       await expect(publisher.publish(`nostream${stream}.x`, 'lost')).rejects.toThrow(/no responders/);
       // A listener that never answers: the timeout.

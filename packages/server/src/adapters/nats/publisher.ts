@@ -58,12 +58,12 @@ export class JetStreamPublisher {
     const out = this.outbox;
     this.outbox = [];
     for (const { token, subject, data, msgId } of out) {
-      let hdrs;
-      if (msgId) {
-        hdrs = headers();
-        hdrs.set('Nats-Msg-Id', msgId);
-      }
       try {
+        let hdrs;
+        if (msgId) {
+          hdrs = headers();
+          hdrs.set('Nats-Msg-Id', headerSafe(msgId));
+        }
         this.nc.publish(subject, data, { reply: `${this.inbox}.${token}`, ...(hdrs ? { headers: hdrs } : {}) });
       } catch (error) {
         this.settle(token)?.reject(error instanceof Error ? error : new Error(String(error)));
@@ -116,3 +116,16 @@ export class JetStreamPublisher {
     for (const waiter of waiters) waiter.reject(error);
   }
 }
+
+/**
+ * A Nats-Msg-Id value that stands for `msgId` alone. A header value cannot hold CR or LF (nats.js
+ * throws) and loses its leading and trailing spaces (nats.js trims it), so "x" and "x " would
+ * dedup as one message. Ids of printable ASCII with no space at either end are sent as they are;
+ * any other is sent as "~" and its UTF-8 in base64url. The callers' ids never start with "~"
+ * (the log's start with a user id), so no two ids share a header value.
+ */
+export function headerSafe(msgId: string): string {
+  return SAFE_HEADER_VALUE.test(msgId) && !msgId.startsWith('~') ? msgId : `~${Buffer.from(msgId, 'utf8').toString('base64url')}`;
+}
+
+const SAFE_HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/u;
