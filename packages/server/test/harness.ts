@@ -54,7 +54,7 @@ export function clusterProcessEnv(dataDir: string): Record<string, string> {
 }
 
 /** Read barriers per gateway URL: resolve once the persister has written everything logged so far. */
-const caughtUp = new Map<string, () => Promise<void>>();
+const caughtUp = new Map<string, () => Promise<boolean>>();
 
 async function startTestCluster(env: NodeJS.ProcessEnv, overrides: Partial<Config> & { dataDir: string }): Promise<TestServer> {
   const { dataDir } = overrides;
@@ -98,14 +98,15 @@ async function startTestCluster(env: NodeJS.ProcessEnv, overrides: Partial<Confi
   return server;
 }
 
-/** Waits (up to 10 s) until the worker's persister has acknowledged every entry of the log. */
-async function persisted(worker: RunningServer): Promise<void> {
+/** Waits (up to 10 s) until the worker's persister has acknowledged every entry of the log; says whether it did. */
+async function persisted(worker: RunningServer): Promise<boolean> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const lag = await worker.backend.log.lag(['persister']).catch(() => null);
-    if (lag?.persister === 0) return;
+    if (lag?.persister === 0) return true;
     await sleep(5);
   }
+  return false;
 }
 
 /**
@@ -116,6 +117,13 @@ async function persisted(worker: RunningServer): Promise<void> {
  */
 export async function storeCaughtUp(baseUrl: string): Promise<void> {
   await caughtUp.get(baseUrl)?.();
+}
+
+/** Cluster mode: whether the persister caught up with the whole log within 10 s (a stuck record says no). */
+export async function persisterCaughtUp(baseUrl: string): Promise<boolean> {
+  const barrier = caughtUp.get(baseUrl);
+  if (!barrier) throw new Error(`${baseUrl} is not a cluster test deployment`);
+  return barrier();
 }
 
 /** Retries `check` until it passes (cluster mode only; embedded runs it once), then returns its value. */
