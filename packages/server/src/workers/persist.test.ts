@@ -68,4 +68,28 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
       await persister.stop();
     }
   });
+
+  it('stops quarantining past its bound per minute and retries instead: a flood of refusals stalls the partition, it does not divert it', async () => {
+    const conversationId = `c_flood_${randomBytes(3).toString('hex')}`;
+    const send = (clientMsgId: string, patch: object = {}) =>
+      log.append({ type: 'message.created', conversationId, message: { ...draftMessage(conversationId, 'u_b', clientMsgId), ...patch } });
+    await send('ok-1');
+    for (const n of [1, 2, 3]) await send(`bad-${n}`, { createdAt: `not a time ${n}` });
+    await send('ok-2');
+    const before = (await store.quarantined(100)).length;
+    const persister = new PersisterWorker({ log, store, logger, metrics: createMetrics(), maxQuarantinedPerMinute: 2 });
+    await persister.start();
+    try {
+      const deadline = Date.now() + 3_000;
+      while ((await store.quarantined(100)).length < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 500)); // retries of the third refusal meanwhile
+      const quarantined = (await store.quarantined(100)).slice(before).map((q) => JSON.parse(q.record).message.clientMsgId);
+      expect(quarantined).toEqual(['bad-1', 'bad-2']);
+      expect((await store.history(conversationId, 'u_b', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['ok-1']);
+      // bad-3 and ok-2 wait (with the rest of their batch, retried whole: what it stored is replayed).
+      expect((await log.lag(['persister'])).persister).toBeGreaterThanOrEqual(2);
+    } finally {
+      await persister.stop();
+    }
+  });
 });

@@ -6,7 +6,10 @@
 // A batch that fails is retried whole, so a store that is down or busy costs time, never records.
 // A record whose data the store refuses for good (RecordRefused) would stop its partition forever
 // that way: the batch is then applied record by record, and each refused record is quarantined
-// (kept aside in the store, logged and counted) so the partition goes on.
+// (kept aside in the store, logged and counted) so the partition goes on. A flood of refusals is
+// more likely a fault of the store or of this code (a bad deploy) than bad records: past a few a
+// minute the persister stops quarantining and retries instead, so a systemic fault stalls the
+// partitions (nothing lost, resumes once fixed) rather than diverting every record.
 import type { LogRecord } from '../core/log-entries.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import { RecordRefused, type Store } from '../core/store.js';
@@ -18,13 +21,17 @@ export class PersisterWorker {
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
+  private readonly maxQuarantinedPerMinute: number;
+  /** When the recent quarantines happened (ms), oldest first. */
+  private readonly recent: number[] = [];
   private subscription: Subscription | null = null;
 
-  constructor(deps: { log: EventLog; store: Store; logger: Logger; metrics: Metrics }) {
+  constructor(deps: { log: EventLog; store: Store; logger: Logger; metrics: Metrics; maxQuarantinedPerMinute?: number }) {
     this.log = deps.log;
     this.store = deps.store;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    this.maxQuarantinedPerMinute = deps.maxQuarantinedPerMinute ?? MAX_QUARANTINED_PER_MINUTE;
   }
 
   async start(): Promise<void> {
@@ -55,6 +62,13 @@ export class PersisterWorker {
           this.logger.warn({ err: error, pos: record.pos }, 'persisting a record failed; its batch will be retried');
           throw error;
         }
+        const now = Date.now();
+        while (this.recent.length > 0 && now - this.recent[0]! > 60_000) this.recent.shift();
+        if (this.recent.length >= this.maxQuarantinedPerMinute) {
+          this.logger.error({ err: error, pos: record.pos, type: record.type, quarantinedLastMinute: this.recent.length }, 'the store refuses too many records to quarantine them all (a systemic fault?); retrying instead');
+          throw error;
+        }
+        this.recent.push(now);
         await this.store.quarantine(record, error.message);
         this.metrics.recordsQuarantined.inc({ type: record.type });
         this.logger.error({ err: error, pos: record.pos, conversationId: record.conversationId, type: record.type }, 'the store refused a log record for good; it is quarantined and the persister goes on');
@@ -62,3 +76,6 @@ export class PersisterWorker {
     }
   }
 }
+
+/** Quarantines per minute past which refusals are retried instead (see the top of this file). */
+const MAX_QUARANTINED_PER_MINUTE = 20;
