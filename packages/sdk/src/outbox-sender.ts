@@ -162,6 +162,7 @@ export class OutboxSender {
 
 function localRefusal(body: string): MessengerError | undefined {
   if (body.length === 0) return new MessengerError('invalid_request', 'body must not be empty');
+  if (body.includes('\u0000')) return new MessengerError('invalid_request', 'body must not contain NUL (U+0000) characters');
   if (utf8Length(body) > LIMITS.maxMessageBytes) {
     return new MessengerError('message_too_big', `body is over ${LIMITS.maxMessageBytes} UTF-8 bytes`);
   }

@@ -67,6 +67,8 @@ describe('SDK against the real server', () => {
     const refused = c.send(conv, 'x'.repeat(5000));
     await expect(refused).rejects.toBeInstanceOf(MessengerError);
     await expect(refused).rejects.toMatchObject({ code: 'message_too_big' });
+    await expect(c.send(conv, 'nul \u0000 inside')).rejects.toMatchObject({ code: 'invalid_request' });
+    expect(c.pending().filter((p) => p.state === 'failed').map((p) => p.body)).toEqual(['x'.repeat(5000), 'nul \u0000 inside']);
     await expect(c.request('read', { conversationId: 'c_nope', seq: 1 })).rejects.toMatchObject({ code: 'not_found' });
     bobWs.close();
   });
