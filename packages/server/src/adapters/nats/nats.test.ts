@@ -1,7 +1,7 @@
 // JetStreamEventLog and NatsGatewayBus against the NATS server at 127.0.0.1:4222 (JetStream on).
 import net from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos } from '@nats-io/transport-node';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { draftMessage, eventLogContract } from '../../core/messages/event-log.contract.js';
@@ -44,12 +44,22 @@ eventLogContract('JetStreamEventLog', { place, open: (prefix) => openLog(prefix)
 gatewayBusContract('NatsGatewayBus', () => NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() }));
 
 describe('NatsGatewayBus beyond the contract', () => {
-  const typing = { type: 'typing', conversationId: 'c_1', userId: 'u_2' } as const;
-
-  it('still reads a JSON array of deliveries (what workers of the version before publish), over the wire', async () => {
-    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
+  /** A bus and a plain NATS connection (to publish or listen by hand) on a scope of their own, closed after `test`. */
+  async function withBus(test: (bus: NatsGatewayBus, nc: NatsConnection, scope: string) => Promise<void>): Promise<void> {
+    const scope = place();
+    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope });
     const nc = await connect({ servers: SERVERS });
     try {
+      await test(bus, nc, scope);
+    } finally {
+      await nc.close();
+      await bus.close();
+    }
+  }
+  const typing = { type: 'typing', conversationId: 'c_1', userId: 'u_2' } as const;
+
+  it('still reads a JSON array of deliveries (what workers of the version before publish), over the wire', () =>
+    withBus(async (bus, nc) => {
       const got: { userIds: string[]; event: unknown }[] = [];
       const gw = `g_${Math.random()}`;
       await bus.subscribe(gw, (d) => got.push({ userIds: d.userIds, event: d.event }));
@@ -57,16 +67,10 @@ describe('NatsGatewayBus beyond the contract', () => {
       await nc.flush();
       for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
       expect(got).toEqual([{ userIds: ['u_1'], event: typing }]);
-    } finally {
-      await nc.close();
-      await bus.close();
-    }
-  });
+    }));
 
-  it('has the gateway\'s clients resync when a message for it cannot be read (its deliveries are lost), and reads the next one', async () => {
-    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
-    const nc = await connect({ servers: SERVERS });
-    try {
+  it('has the gateway\'s clients resync when a message for it cannot be read (its deliveries are lost), and reads the next one', () =>
+    withBus(async (bus, nc) => {
       const got: unknown[] = [];
       const why: string[] = [];
       const gw = `g_${Math.random()}`;
@@ -76,16 +80,10 @@ describe('NatsGatewayBus beyond the contract', () => {
       for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
       expect(why).toEqual(['an undecodable gateway bus message']);
       expect(got).toEqual([typing]);
-    } finally {
-      await nc.close();
-      await bus.close();
-    }
-  });
+    }));
 
-  it('numbers its messages to each gateway from 1, with no gaps, under one sender name per bus', async () => {
-    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
-    const nc = await connect({ servers: SERVERS });
-    try {
+  it('numbers its messages to each gateway from 1, with no gaps, under one sender name per bus', () =>
+    withBus(async (bus, nc) => {
       const heard: { gw: string; from: unknown }[] = [];
       const [g1, g2] = [`g1_${Math.random()}`, `g2_${Math.random()}`];
       const raw: string[] = [];
@@ -99,17 +97,10 @@ describe('NatsGatewayBus beyond the contract', () => {
       expect(heard).toEqual([1, 2, 1, 3, 2].map((n, i) => ({ gw: [g1, g1, g2, g1, g2][i], from: { sender, n } })));
       // The number is a delivery to nobody for a reader that does not know it (a gateway of the version before).
       expect(raw[0]!.split('\n')).toEqual(['D1', '[]', JSON.stringify({ bus: sender, n: 1 }), '["u_1"]', JSON.stringify(typing), '']);
-    } finally {
-      await nc.close();
-      await bus.close();
-    }
-  });
+    }));
 
-  it('has the gateway\'s clients resync when a sender\'s numbering skips (a message was lost in transit), and drops the message after the gap', async () => {
-    const scope = place();
-    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope });
-    const nc = await connect({ servers: SERVERS });
-    try {
+  it('has the gateway\'s clients resync when a sender\'s numbering skips (a message was lost in transit), and drops the message after the gap', () =>
+    withBus(async (bus, nc, scope) => {
       const got: string[] = [];
       const why: string[] = [];
       const gw = `g_${Math.random()}`;
@@ -135,16 +126,10 @@ describe('NatsGatewayBus beyond the contract', () => {
       for (let waited = 0; why.length < 3 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
       expect(got.slice(6)).toEqual(['b12']);
       expect(why.slice(1)).toEqual([RESYNC_REQUESTED, BUS_GAP]);
-    } finally {
-      await nc.close();
-      await bus.close();
-    }
-  });
+    }));
 
-  it('splits deliveries too big for one NATS message (max_payload) into several, in order, and a delivery too big alone by users', async () => {
-    const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope: place() });
-    const nc = await connect({ servers: SERVERS });
-    try {
+  it('splits deliveries too big for one NATS message (max_payload) into several, in order, and a delivery too big alone by users', () =>
+    withBus(async (bus, nc) => {
       const got: { userIds: string[]; conversationId: string }[] = [];
       const why: string[] = [];
       let messages = 0;
@@ -170,11 +155,7 @@ describe('NatsGatewayBus beyond the contract', () => {
       expect(ordered).toEqual([...Array.from({ length: 400 }, (_, i) => `c_${i}`), 'c_crowd']);
       expect(got.filter((d) => d.conversationId !== 'c_crowd').every((d) => d.userIds.join() === 'u_1,u_2,u_3')).toBe(true);
       expect(got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds)).toEqual(crowd);
-    } finally {
-      await nc.close();
-      await bus.close();
-    }
-  });
+    }));
 
   it('refuses malformed messages whole: truncated, bad user ids, not a list, a bad header', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
