@@ -81,7 +81,8 @@ async function applyCreated(client: PoolClient, run: Created[]): Promise<void> {
   await client.query({ name: 'messenger.message.lock-chats', text: LOCK_CHATS, values: [[...new Set(run.map((r) => r.conversationId))]] });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const { message: m } of run) {
-    [m.conversationId, m.seq, m.id, m.senderId, storableText(m.clientMsgId), storableText(m.body), m.createdAt, m.replyToId, searchText(storableText(m.body))].forEach((v, i) => cols[i]!.push(v));
+    const body = storableText(m.body);
+    [m.conversationId, m.seq, m.id, m.senderId, storableText(m.clientMsgId), body, m.createdAt, m.replyToId, searchText(body)].forEach((v, i) => cols[i]!.push(v));
   }
   const { rows } = await client.query<{ sender_id: string; client_msg_id: string }>({ name: 'messenger.message.created', text: CREATE }, cols);
   // The key was free but (conversation, seq) or the id was taken: the record is ignored whole, as
@@ -133,9 +134,11 @@ async function withForgottenWords(client: PoolClient, conversationId: string, me
 /** Every record but message.created, one statement each (two more where a text leaves the index). */
 async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): Promise<void> {
   switch (r.type) {
-    case 'message.updated':
-      await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(EDIT, [r.conversationId, r.messageId, storableText(r.body), r.editedAt, searchText(storableText(r.body))]));
+    case 'message.updated': {
+      const body = storableText(r.body);
+      await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(EDIT, [r.conversationId, r.messageId, body, r.editedAt, searchText(body)]));
       break;
+    }
     case 'message.deleted':
       if (r.for === 'everyone') await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]));
       else await client.query(HIDE, [r.conversationId, r.messageId, r.userId]);
