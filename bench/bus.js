@@ -14,9 +14,24 @@ export async function busBench(opts = {}) {
   const event = (i) => ({
     type: 'message.created',
     conversationId: 'c_01jx8k2m4n5p6q7r8s9t0v1w2x',
-    message: { id: `m_01jx8k2m4n5p6q7r8s9t0v${i}`, conversationId: 'c_01jx8k2m4n5p6q7r8s9t0v1w2x', seq: 1000 + i, senderId: 'u_01jx8k2m4n5p6q7r8s9t0v1w2x', clientMsgId: `cm-${i}-abcdefgh`, body: `${Date.now()}.123 cm-${i}-abcdefgh ${FILLER}`, createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, replyToId: null, reactions: [] },
+    message: {
+      id: `m_01jx8k2m4n5p6q7r8s9t0v${i}`,
+      conversationId: 'c_01jx8k2m4n5p6q7r8s9t0v1w2x',
+      seq: 1000 + i,
+      senderId: 'u_01jx8k2m4n5p6q7r8s9t0v1w2x',
+      clientMsgId: `cm-${i}-abcdefgh`,
+      body: `${Date.now()}.123 cm-${i}-abcdefgh ${FILLER}`,
+      createdAt: new Date().toISOString(),
+      editedAt: null,
+      deletedAt: null,
+      replyToId: null,
+      reactions: [],
+    },
   });
-  const deliveries = Array.from({ length: perMessage }, (_, i) => ({ userIds: ['u_01jx8k2m4n5p6q7r8s9t0v1w2x', 'u_01jx8k2m4n5p6q7r8s9t0v1w2y'], event: event(i) }));
+  const deliveries = Array.from({ length: perMessage }, (_, i) => ({
+    userIds: ['u_01jx8k2m4n5p6q7r8s9t0v1w2x', 'u_01jx8k2m4n5p6q7r8s9t0v1w2y'],
+    event: event(i),
+  }));
   const lines = () => {
     let text = 'D1\n[]\n{"bus":"0123456789ab","n":42}\n';
     for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${JSON.stringify(d.event)}\n`;
@@ -28,10 +43,31 @@ export async function busBench(opts = {}) {
   const arrayWire = utf8.encode(array());
   let sink = 0;
   const cases = [
-    ['gateway, lines (bytes copied into the frame)', () => { for (const d of decodeDeliveries(linesWire)) sink += eventFrame(d.eventJson).length; }],
-    ['gateway, JSON array (decoded, encoded again)', () => { for (const d of decodeDeliveries(arrayWire)) sink += textFrame(JSON.stringify({ type: 'event', event: d.event })).length; }],
-    ['fan-out, encoding lines', () => { sink += lines().length; }],
-    ['fan-out, encoding a JSON array', () => { sink += array().length; }],
+    [
+      'gateway, lines (bytes copied into the frame)',
+      () => {
+        for (const d of decodeDeliveries(linesWire)) sink += eventFrame(d.eventJson).length;
+      },
+    ],
+    [
+      'gateway, JSON array (decoded, encoded again)',
+      () => {
+        for (const d of decodeDeliveries(arrayWire))
+          sink += textFrame(JSON.stringify({ type: 'event', event: d.event })).length;
+      },
+    ],
+    [
+      'fan-out, encoding lines',
+      () => {
+        sink += lines().length;
+      },
+    ],
+    [
+      'fan-out, encoding a JSON array',
+      () => {
+        sink += array().length;
+      },
+    ],
   ];
   console.log(`# bus benchmark: ${perMessage} message.created deliveries per bus message, ${rounds} messages per case`);
   const rows = [];

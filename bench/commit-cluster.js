@@ -19,20 +19,39 @@ export async function commitCluster(opts = {}) {
   const appName = `bench_commit_${process.pid}`;
   process.env.PGAPPNAME = appName;
   const out = [];
-  for (const variant of String(opts.variants ?? 'full,no-lexeme-trigger,no-search-index,no-unaccent,no-search').split(',')) {
-    for (const batch of String(opts.batches ?? '1,10,100').split(',').map(Number)) {
+  for (const variant of String(opts.variants ?? 'full,no-lexeme-trigger,no-search-index,no-unaccent,no-search').split(
+    ',',
+  )) {
+    for (const batch of String(opts.batches ?? '1,10,100')
+      .split(',')
+      .map(Number)) {
       const schema = `bench_commit_${process.pid}_${out.length}`;
       const store = await PostgresStore.open({ connectionString: url, schema, maxConnections: 1 });
       const admin = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
       await admin.connect();
-      if (variant !== 'full' && variant !== 'no-unaccent') await admin.query('DROP TRIGGER messages_lexemes_insert ON messages');
-      if (variant === 'no-search-index' || variant === 'no-search') await admin.query('DROP INDEX messages_search_spans');
+      if (variant !== 'full' && variant !== 'no-unaccent')
+        await admin.query('DROP TRIGGER messages_lexemes_insert ON messages');
+      if (variant === 'no-search-index' || variant === 'no-search')
+        await admin.query('DROP INDEX messages_search_spans');
       // The tsvector itself: unaccent left out (identity), or no text to index at all.
-      if (variant === 'no-unaccent') await admin.query("CREATE OR REPLACE FUNCTION messenger_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1'");
-      if (variant === 'no-search') await admin.query("CREATE OR REPLACE FUNCTION messenger_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS 'SELECT '''''");
+      if (variant === 'no-unaccent')
+        await admin.query(
+          "CREATE OR REPLACE FUNCTION messenger_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS 'SELECT $1'",
+        );
+      if (variant === 'no-search')
+        await admin.query(
+          "CREATE OR REPLACE FUNCTION messenger_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT AS 'SELECT '''''",
+        );
       const now = new Date().toISOString();
       for (let c = 0; c < convs; c++) {
-        await store.createConversation({ id: `c${c}`, kind: 'direct', title: null, createdAt: now, memberIds: [`ua${c}`, `ub${c}`], directKey: `k${c}` });
+        await store.createConversation({
+          id: `c${c}`,
+          kind: 'direct',
+          title: null,
+          createdAt: now,
+          memberIds: [`ua${c}`, `ub${c}`],
+          directKey: `k${c}`,
+        });
       }
       const cpu = await pgBackendCpu(url, appName);
       const seqs = new Array(convs).fill(0);
@@ -45,7 +64,24 @@ export async function commitCluster(opts = {}) {
         for (let i = 0; i < batch && n < total; i++, n++) {
           const c = n % convs;
           const seq = ++seqs[c];
-          records.push({ type: 'message.created', conversationId: `c${c}`, pos: n + 1, message: { id: `m${n}`, conversationId: `c${c}`, seq, senderId: `ua${c}`, clientMsgId: `x${n}`, body: BODY(n), createdAt: now, editedAt: null, deletedAt: null, replyToId: null, reactions: [] } });
+          records.push({
+            type: 'message.created',
+            conversationId: `c${c}`,
+            pos: n + 1,
+            message: {
+              id: `m${n}`,
+              conversationId: `c${c}`,
+              seq,
+              senderId: `ua${c}`,
+              clientMsgId: `x${n}`,
+              body: BODY(n),
+              createdAt: now,
+              editedAt: null,
+              deletedAt: null,
+              replyToId: null,
+              reactions: [],
+            },
+          });
         }
         await store.apply(records);
         if (n % 500 < batch) await cpu.sample();

@@ -36,7 +36,17 @@ function corpus(opts) {
   for (let i = 0; i < userCount; i++) {
     const apiKey = `mk_bench_${i}_${crypto.randomBytes(16).toString('hex')}`;
     const id = `u_seed${i.toString(36)}`;
-    users.push({ id, apiKey, user: { id, username: i === 0 ? 'heavy' : `user${i}`, displayName: i === 0 ? 'Heavy User' : `User ${i}`, createdAt: iso(yearAgo), apiKeyHash: hash(apiKey) } });
+    users.push({
+      id,
+      apiKey,
+      user: {
+        id,
+        username: i === 0 ? 'heavy' : `user${i}`,
+        displayName: i === 0 ? 'Heavy User' : `User ${i}`,
+        createdAt: iso(yearAgo),
+        apiKeyHash: hash(apiKey),
+      },
+    });
   }
   // Conversations: the heavy user's direct chats, then other direct chats and groups.
   const convs = [];
@@ -44,7 +54,18 @@ function corpus(opts) {
     const a = users[0].id;
     const b = users[i].id;
     const id = `c_h${i.toString(36)}`;
-    convs.push({ id, members: [a, b], conv: { id, kind: 'direct', title: null, createdAt: iso(yearAgo), memberIds: [a, b], directKey: a < b ? `${a}:${b}` : `${b}:${a}` } });
+    convs.push({
+      id,
+      members: [a, b],
+      conv: {
+        id,
+        kind: 'direct',
+        title: null,
+        createdAt: iso(yearAgo),
+        memberIds: [a, b],
+        directKey: a < b ? `${a}:${b}` : `${b}:${a}`,
+      },
+    });
   }
   for (let i = 0; i < otherConvs; i++) {
     const group = r() < 0.2;
@@ -53,7 +74,18 @@ function corpus(opts) {
     while (members.size < size) members.add(users[1 + Math.floor(r() * (userCount - 1))].id);
     const ids = [...members];
     const id = `c_o${i.toString(36)}`;
-    convs.push({ id, members: ids, conv: { id, kind: group ? 'group' : 'direct', title: group ? `Group ${i}` : null, createdAt: iso(yearAgo), memberIds: ids, directKey: group ? null : `o${i}` } });
+    convs.push({
+      id,
+      members: ids,
+      conv: {
+        id,
+        kind: group ? 'group' : 'direct',
+        title: group ? `Group ${i}` : null,
+        createdAt: iso(yearAgo),
+        memberIds: ids,
+        directKey: group ? null : `o${i}`,
+      },
+    });
   }
   // Conversation weights: Zipf over a shuffled order, so activity is skewed like real chats.
   const order = convs.map((_, i) => i).sort(() => r() - 0.5);
@@ -101,7 +133,9 @@ function progress(total) {
     if (performance.now() - lastLog > 2000) {
       lastLog = performance.now();
       const rate = written / ((performance.now() - seedStart) / 1000);
-      log(`  seeded ${written}/${total} messages (${rate.toFixed(0)}/s, load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`);
+      log(
+        `  seeded ${written}/${total} messages (${rate.toFixed(0)}/s, load ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]})`,
+      );
     }
   };
 }
@@ -110,7 +144,18 @@ function writeMeta(dataDir, c, extra = {}) {
   const heavyConvIds = c.convs.slice(0, c.heavyConvs).map((x) => x.id);
   const light = c.users.slice(c.heavyConvs + 1, c.heavyConvs + 6).map(({ id, apiKey }) => ({ id, apiKey }));
   const heavy = { id: c.users[0].id, apiKey: c.users[0].apiKey };
-  fs.writeFileSync(path.join(dataDir, 'bench-seed.json'), JSON.stringify({ heavy, light, heavyConvIds, total: c.total, userCount: c.userCount, convs: c.convs.length, ...extra }));
+  fs.writeFileSync(
+    path.join(dataDir, 'bench-seed.json'),
+    JSON.stringify({
+      heavy,
+      light,
+      heavyConvIds,
+      total: c.total,
+      userCount: c.userCount,
+      convs: c.convs.length,
+      ...extra,
+    }),
+  );
 }
 
 export async function seed(opts) {
@@ -146,14 +191,18 @@ export async function seed(opts) {
     tick(written);
   }
   // Leave the heavy user with some unread messages in every chat (read up to a little before the end).
-  db.prepare(`UPDATE members SET read_seq = MAX(0, (SELECT last_seq FROM conversations c WHERE c.id = members.conversation_id) - 3) WHERE user_id = ?`).run(c.users[0].id);
+  db.prepare(
+    `UPDATE members SET read_seq = MAX(0, (SELECT last_seq FROM conversations c WHERE c.id = members.conversation_id) - 3) WHERE user_id = ?`,
+  ).run(c.users[0].id);
   await eventLog.close();
   db.pragma('wal_checkpoint(TRUNCATE)');
   db.close();
   const seedMs = performance.now() - t0;
   writeMeta(dataDir, c, { backend: 'embedded' });
   const dbBytes = fs.statSync(path.join(dataDir, 'messenger.db')).size;
-  log(`seeded ${total} messages, ${c.userCount} users, ${c.convs.length} conversations in ${(seedMs / 1000).toFixed(1)} s (${(total / (seedMs / 1000)).toFixed(0)} msg/s), db ${(dbBytes / 1048576).toFixed(0)} MiB`);
+  log(
+    `seeded ${total} messages, ${c.userCount} users, ${c.convs.length} conversations in ${(seedMs / 1000).toFixed(1)} s (${(total / (seedMs / 1000)).toFixed(0)} msg/s), db ${(dbBytes / 1048576).toFixed(0)} MiB`,
+  );
   return { dataDir, seedMs, dbBytes, total, users: c.userCount, conversations: c.convs.length };
 }
 
@@ -169,13 +218,19 @@ async function seedPostgres(opts) {
   const { PostgresStore } = await import(dist('adapters/postgres/store.js'));
   const batchSize = opts.batch ?? 5_000;
   const dataDir = opts.dataDir ?? freshDataDir('data-pg');
-  const schema = `bench_${path.basename(dataDir).replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+  const schema = `bench_${path
+    .basename(dataDir)
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()}`;
   const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const t0 = performance.now();
   const store = await PostgresStore.open({ connectionString: databaseUrl, schema, maxConnections: 10 });
   log(`  PostgreSQL schema ${schema} at ${databaseUrl}`);
   // Written before the data, so an interrupted seed can still be found and dropped.
-  fs.writeFileSync(path.join(dataDir, 'bench-seed.json'), JSON.stringify({ backend: 'cluster', schema, databaseUrl, incomplete: true }));
+  fs.writeFileSync(
+    path.join(dataDir, 'bench-seed.json'),
+    JSON.stringify({ backend: 'cluster', schema, databaseUrl, incomplete: true }),
+  );
   const c = corpus(opts);
   const { total } = c;
   const inParallel = async (items, fn, width = 8) => {
@@ -242,7 +297,10 @@ async function seedPostgres(opts) {
     // shared_buffers the reading backend writes it back.
     await client.query('VACUUM (ANALYZE) messages');
     await client.query('ANALYZE');
-    const { rows } = await client.query(`SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`, [schema]);
+    const { rows } = await client.query(
+      `SELECT sum(pg_total_relation_size(c.oid))::bigint AS bytes FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'm')`,
+      [schema],
+    );
     dbBytes = Number(rows[0].bytes);
   } finally {
     client.release();
@@ -250,8 +308,20 @@ async function seedPostgres(opts) {
   await store.close();
   const seedMs = performance.now() - t0;
   writeMeta(dataDir, c, { backend: 'cluster', schema, databaseUrl });
-  log(`seeded ${total} messages, ${c.userCount} users, ${c.convs.length} conversations into schema ${schema} in ${(seedMs / 1000).toFixed(1)} s (${(total / (seedMs / 1000)).toFixed(0)} msg/s), ${(dbBytes / 1048576).toFixed(0)} MiB`);
-  return { dataDir, schema, seedMs, loadMs, indexesRebuilt: ginIndexes.map((ix) => ix.name), dbBytes, total, users: c.userCount, conversations: c.convs.length };
+  log(
+    `seeded ${total} messages, ${c.userCount} users, ${c.convs.length} conversations into schema ${schema} in ${(seedMs / 1000).toFixed(1)} s (${(total / (seedMs / 1000)).toFixed(0)} msg/s), ${(dbBytes / 1048576).toFixed(0)} MiB`,
+  );
+  return {
+    dataDir,
+    schema,
+    seedMs,
+    loadMs,
+    indexesRebuilt: ginIndexes.map((ix) => ix.name),
+    dbBytes,
+    total,
+    users: c.userCount,
+    conversations: c.convs.length,
+  };
 }
 
 /** The server environment for a seeded DATA_DIR: the cluster backend on the seed's schema, or nothing (embedded). */
@@ -285,7 +355,8 @@ export async function dropCluster(meta) {
     const nc = await connect({ servers: env.NATS_URL });
     const jsm = await jetstreamManager(nc);
     // Stream names are the prefix upper-cased (logStream in adapters/nats/subjects.ts).
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${env.LOG_STREAM_PREFIX.toUpperCase()}_`)) await jsm.streams.delete(name);
+    for await (const name of jsm.streams.names())
+      if (name.startsWith(`${env.LOG_STREAM_PREFIX.toUpperCase()}_`)) await jsm.streams.delete(name);
     await nc.close();
   } catch (err) {
     log(`  (could not delete the JetStream streams ${env.LOG_STREAM_PREFIX}_*: ${err.message})`);
@@ -334,7 +405,9 @@ export async function dataBench(opts) {
   const report = { machine, command: process.argv.slice(2).join(' '), results: {} };
   let dataDir = opts.dataDir;
   if (!dataDir) {
-    log(`# data benchmark (${opts.backend === 'cluster' ? 'cluster: PostgreSQL' : 'embedded: SQLite'}): seeding ${opts.messages ?? 1_000_000} messages (load ${machine.load})`);
+    log(
+      `# data benchmark (${opts.backend === 'cluster' ? 'cluster: PostgreSQL' : 'embedded: SQLite'}): seeding ${opts.messages ?? 1_000_000} messages (load ${machine.load})`,
+    );
     report.seed = await seed(opts);
     dataDir = report.seed.dataDir;
     if (opts.seedOnly) {
@@ -354,7 +427,9 @@ export async function dataBench(opts) {
   report.backend = backend;
   const env = serverEnv(meta, dataDir);
   const samples = opts.samples ?? 300;
-  log(`server build: ${machine.git}; backend ${backend}${meta.schema ? ` (schema ${meta.schema})` : ''}; load ${machine.load}`);
+  log(
+    `server build: ${machine.git}; backend ${backend}${meta.schema ? ` (schema ${meta.schema})` : ''}; load ${machine.load}`,
+  );
 
   // Start time: spawn -> /readyz 200, several times on the seeded DATA_DIR.
   const starts = [];
@@ -368,21 +443,34 @@ export async function dataBench(opts) {
   report.results.firstStartAfterSeedMs = report.seed ? starts[0] : null;
   log(`start times: ${starts.map((x) => x.toFixed(0)).join(', ')} ms`);
 
-  const server = await startServer({ dataDir, env, readyTimeoutMs: 600_000, cpuProf: opts.cpuProf ? path.join(path.dirname(dataDir), 'profiles') : null });
+  const server = await startServer({
+    dataDir,
+    env,
+    readyTimeoutMs: 600_000,
+    cpuProf: opts.cpuProf ? path.join(path.dirname(dataDir), 'profiles') : null,
+  });
   const http = client(server.url, { maxSockets: 4 });
   const heavy = meta.heavy.apiKey;
   const rows = [];
   try {
     const r = rng(5);
     // Chat list: first page, and every page through all of the heavy user's chats.
-    rows.push(await timeRequests(http, 'chat list first page (limit=50, 1,000-chat user)', samples, () => http.request('GET', '/v1/conversations?limit=50', { token: heavy })));
+    rows.push(
+      await timeRequests(http, 'chat list first page (limit=50, 1,000-chat user)', samples, () =>
+        http.request('GET', '/v1/conversations?limit=50', { token: heavy }),
+      ),
+    );
     const pageTimes = [];
     for (let round = 0; round < Math.max(1, Math.floor(samples / 20)); round++) {
       let cursor = null;
       let pages = 0;
       do {
         const t = performance.now();
-        const res = await http.request('GET', `/v1/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: heavy });
+        const res = await http.request(
+          'GET',
+          `/v1/conversations?limit=50${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          { token: heavy },
+        );
         pageTimes.push(performance.now() - t);
         if (res.status !== 200) throw new Error(`paging: ${res.status}`);
         cursor = res.json.nextCursor;
@@ -393,8 +481,16 @@ export async function dataBench(opts) {
     rows.push({ label: 'chat list, paging all 1,000 chats (each page)', ...Histogram.exact(pageTimes) });
     // History: newest page and an older page of random heavy-user chats.
     const conv = () => meta.heavyConvIds[Math.floor(r() * meta.heavyConvIds.length)];
-    rows.push(await timeRequests(http, 'history newest page (limit=50)', samples, () => http.request('GET', `/v1/conversations/${conv()}/messages?limit=50`, { token: heavy })));
-    rows.push(await timeRequests(http, 'history older page (beforeSeq=40, limit=50)', samples, () => http.request('GET', `/v1/conversations/${conv()}/messages?beforeSeq=40&limit=50`, { token: heavy })));
+    rows.push(
+      await timeRequests(http, 'history newest page (limit=50)', samples, () =>
+        http.request('GET', `/v1/conversations/${conv()}/messages?limit=50`, { token: heavy }),
+      ),
+    );
+    rows.push(
+      await timeRequests(http, 'history older page (beforeSeq=40, limit=50)', samples, () =>
+        http.request('GET', `/v1/conversations/${conv()}/messages?beforeSeq=40&limit=50`, { token: heavy }),
+      ),
+    );
     // Search: each kind as the heavy user (member of 1,000 chats) and as a light user.
     const searchAll = [];
     for (const [kind, qs] of Object.entries(QUERIES)) {
@@ -402,11 +498,19 @@ export async function dataBench(opts) {
         const token = who === 'heavy' ? heavy : meta.light[0].apiKey;
         const n = Math.max(20, Math.floor(samples / 8));
         let hits = 0;
-        const row = await timeRequests(http, `search ${kind} as ${who}`, n, async (i) => {
-          const res = await http.request('GET', `/v1/search?q=${encodeURIComponent(qs[i % qs.length])}&limit=20`, { token });
-          hits += res.json?.results?.length ?? 0;
-          return res;
-        }, 3);
+        const row = await timeRequests(
+          http,
+          `search ${kind} as ${who}`,
+          n,
+          async (i) => {
+            const res = await http.request('GET', `/v1/search?q=${encodeURIComponent(qs[i % qs.length])}&limit=20`, {
+              token,
+            });
+            hits += res.json?.results?.length ?? 0;
+            return res;
+          },
+          3,
+        );
         row.meanResults = +(hits / (n + 3)).toFixed(1);
         rows.push(row);
         searchAll.push(row);
@@ -421,21 +525,40 @@ export async function dataBench(opts) {
       if (meta.backend === 'cluster') await dropCluster(meta);
       fs.rmSync(dataDir, { recursive: true, force: true });
     } else {
-      log(`kept DATA_DIR ${dataDir}${meta.schema ? ` and schema ${meta.schema}` : ''} (re-measure with: node bench/run.js data --data-dir=${dataDir}; remove with --drop)`);
+      log(
+        `kept DATA_DIR ${dataDir}${meta.schema ? ` and schema ${meta.schema}` : ''} (re-measure with: node bench/run.js data --data-dir=${dataDir}; remove with --drop)`,
+      );
     }
   }
   report.results.requests = rows;
-  out(`\n== data benchmark (${backend}${meta.schema ? `, PostgreSQL schema ${meta.schema}` : ', SQLite'}) on ${meta.total} messages, ${meta.userCount} users, ${meta.convs} conversations ==`);
-  if (report.seed) out(`  seeding: ${(report.seed.seedMs / 1000).toFixed(1)} s (${(meta.total / (report.seed.seedMs / 1000)).toFixed(0)} msg/s), db ${(report.seed.dbBytes / 1048576).toFixed(0)} MiB`);
+  out(
+    `\n== data benchmark (${backend}${meta.schema ? `, PostgreSQL schema ${meta.schema}` : ', SQLite'}) on ${meta.total} messages, ${meta.userCount} users, ${meta.convs} conversations ==`,
+  );
+  if (report.seed)
+    out(
+      `  seeding: ${(report.seed.seedMs / 1000).toFixed(1)} s (${(meta.total / (report.seed.seedMs / 1000)).toFixed(0)} msg/s), db ${(report.seed.dbBytes / 1048576).toFixed(0)} MiB`,
+    );
   const st = report.results.start;
-  if (report.results.firstStartAfterSeedMs !== null) out(`  first server start on the freshly seeded DATA_DIR: ${fmt(report.results.firstStartAfterSeedMs)} ms (durable log consumers without an offset replay the whole log)`);
-  out(`  server restart (spawn -> /readyz 200): p50 ${fmt(st.p50)} ms, max ${fmt(st.max)} ms over ${st.n} starts   [target <= 2000 ms${backend === 'cluster' ? ' is for the embedded server' : ''}]`);
+  if (report.results.firstStartAfterSeedMs !== null)
+    out(
+      `  first server start on the freshly seeded DATA_DIR: ${fmt(report.results.firstStartAfterSeedMs)} ms (durable log consumers without an offset replay the whole log)`,
+    );
+  out(
+    `  server restart (spawn -> /readyz 200): p50 ${fmt(st.p50)} ms, max ${fmt(st.max)} ms over ${st.n} starts   [target <= 2000 ms${backend === 'cluster' ? ' is for the embedded server' : ''}]`,
+  );
   out(`  load at the end: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
-  out(`  ${'request'.padEnd(52)} ${'n'.padStart(4)} ${'p50'.padStart(7)} ${'p95'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}  results`);
-  for (const x of rows) out(`  ${x.label.padEnd(52)} ${String(x.n).padStart(4)} ${fmt(x.p50).padStart(7)} ${fmt(x.p95).padStart(7)} ${fmt(x.p99).padStart(7)} ${fmt(x.max).padStart(7)}  ${x.meanResults ?? ''}`);
+  out(
+    `  ${'request'.padEnd(52)} ${'n'.padStart(4)} ${'p50'.padStart(7)} ${'p95'.padStart(7)} ${'p99'.padStart(7)} ${'max'.padStart(7)}  results`,
+  );
+  for (const x of rows)
+    out(
+      `  ${x.label.padEnd(52)} ${String(x.n).padStart(4)} ${fmt(x.p50).padStart(7)} ${fmt(x.p95).padStart(7)} ${fmt(x.p99).padStart(7)} ${fmt(x.max).padStart(7)}  ${x.meanResults ?? ''}`,
+    );
   const searchTimes = rows.filter((x) => x.label.startsWith('search') && x.times);
   const worst = searchTimes.reduce((a, b) => (b.p99 > a.p99 ? b : a), searchTimes[0]);
-  out(`  targets: search p99 <= 50 ms (worst kind: ${worst.label} ${fmt(worst.p99)} ms); chat list p99 <= 20 ms; history p99 <= 10 ms`);
+  out(
+    `  targets: search p99 <= 50 ms (worst kind: ${worst.label} ${fmt(worst.p99)} ms); chat list p99 <= 20 ms; history p99 <= 10 ms`,
+  );
   out(`  server rss after the requests: ${report.results.rss?.rssMiB?.toFixed(0)} MiB`);
   writeReport(report, 'data');
   return report;

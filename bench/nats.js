@@ -12,7 +12,8 @@ import { serviceCpu } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const dist = (p) => new URL(`../packages/server/dist/${p}`, import.meta.url).href;
-const BODY = (n) => `${Date.now()} m${n} the quick brown fox jumps over the lazy dog; le café est prêt à midi. 東京で会いましょう`;
+const BODY = (n) =>
+  `${Date.now()} m${n} the quick brown fox jumps over the lazy dog; le café est prêt à midi. 東京で会いましょう`;
 const log = (line) => console.log(line);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -20,17 +21,28 @@ export async function natsBench(opts = {}) {
   const { JetStreamEventLog } = await import(dist('adapters/nats/event-log.js'));
   const { createLogger } = await import(dist('observability/logger.js'));
   const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  const rates = String(opts.rates ?? opts.rate ?? '2000,4000,8000,16000').split(',').map(Number);
-  const consumerCounts = String(opts.consumers ?? '0,3').split(',').map(Number);
+  const rates = String(opts.rates ?? opts.rate ?? '2000,4000,8000,16000')
+    .split(',')
+    .map(Number);
+  const consumerCounts = String(opts.consumers ?? '0,3')
+    .split(',')
+    .map(Number);
   const seconds = opts.duration ?? 8;
   const partitions = opts.partitions ?? 4;
   const conversations = opts.conversations ?? 500;
-  log(`# nats benchmark: rates ${rates.join(', ')}/s for ${seconds} s each, ${partitions} partitions, consumers ${consumerCounts.join(' / ')}, ${servers}`);
+  log(
+    `# nats benchmark: rates ${rates.join(', ')}/s for ${seconds} s each, ${partitions} partitions, consumers ${consumerCounts.join(' / ')}, ${servers}`,
+  );
   const rows = [];
   for (const consumers of consumerCounts) {
     for (const rate of rates) {
       const prefix = `bench-nats-${Date.now().toString(36)}`;
-      const eventLog = await JetStreamEventLog.open({ servers, logger: createLogger('warn'), streamPrefix: prefix, partitions });
+      const eventLog = await JetStreamEventLog.open({
+        servers,
+        logger: createLogger('warn'),
+        streamPrefix: prefix,
+        partitions,
+      });
       try {
         rows.push(await phase(eventLog, { rate, seconds, consumers, conversations, partitions }));
       } finally {
@@ -69,7 +81,19 @@ async function phase(eventLog, { rate, seconds, consumers, conversations, partit
         const n = sent;
         const dueAt = t0 + (n * 1000) / rate;
         const conversationId = convs[n % conversations];
-        const message = { id: `m_${n}`, conversationId, seq: 0, senderId: `u_${n % (2 * conversations)}`, clientMsgId: `cm_${t0}_${n}`, body: BODY(n), createdAt: new Date().toISOString(), editedAt: null, deletedAt: null, replyToId: null, reactions: [] };
+        const message = {
+          id: `m_${n}`,
+          conversationId,
+          seq: 0,
+          senderId: `u_${n % (2 * conversations)}`,
+          clientMsgId: `cm_${t0}_${n}`,
+          body: BODY(n),
+          createdAt: new Date().toISOString(),
+          editedAt: null,
+          deletedAt: null,
+          replyToId: null,
+          reactions: [],
+        };
         eventLog.append({ type: 'message.created', conversationId, message }).then(
           () => {
             acked++;
@@ -82,7 +106,9 @@ async function phase(eventLog, { rate, seconds, consumers, conversations, partit
       if (sent - acked - failed > rate * 5) aborted = true;
       if (now - lastReport >= 1000) {
         lastReport = now;
-        log(`  [${rate}/s, ${consumers} consumers ${Math.round((now - t0) / 1000)}s] sent ${sent} acked ${acked} failed ${failed} handled ${handled}`);
+        log(
+          `  [${rate}/s, ${consumers} consumers ${Math.round((now - t0) / 1000)}s] sent ${sent} acked ${acked} failed ${failed} handled ${handled}`,
+        );
       }
       if (aborted || acked + failed === total) {
         clearInterval(tick);
@@ -129,7 +155,8 @@ async function dropStreams(servers, prefix) {
   try {
     const jsm = await jetstreamManager(nc);
     // Stream names are the prefix upper-cased (logStream in adapters/nats/subjects.ts).
-    for await (const name of jsm.streams.names()) if (name.startsWith(`${prefix.toUpperCase()}_`)) await jsm.streams.delete(name);
+    for await (const name of jsm.streams.names())
+      if (name.startsWith(`${prefix.toUpperCase()}_`)) await jsm.streams.delete(name);
   } finally {
     await nc.close();
   }

@@ -30,9 +30,12 @@ export function summarizeProfile(file, opts = {}) {
     fileAgg.set(pkg, (fileAgg.get(pkg) ?? 0) + us);
   }
   const pct = (us) => ((us / total) * 100).toFixed(1).padStart(5) + '%';
-  console.log(`${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled${opts.from !== undefined || opts.to !== undefined ? ` (window ${opts.from ?? 0}-${opts.to ?? 'end'} s)` : ''}`);
+  console.log(
+    `${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled${opts.from !== undefined || opts.to !== undefined ? ` (window ${opts.from ?? 0}-${opts.to ?? 'end'} s)` : ''}`,
+  );
   console.log(`\nTop ${top} functions by self time:`);
-  for (const [k, us] of [...fnAgg].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  for (const [k, us] of [...fnAgg].sort((a, b) => b[1] - a[1]).slice(0, top))
+    console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
   console.log('\nSelf time by area:');
   for (const [k, us] of [...fileAgg].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${k}`);
 }

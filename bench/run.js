@@ -65,10 +65,18 @@ try {
     // on this machine; the gateway and the workers in two processes, as `npm run cluster` runs them).
     await socketBench({ ...opts, rate: opts.rate ?? '5000,12000', duration: opts.duration ?? 20 });
     await dataBench({ ...opts, messages: opts.messages ?? 200_000 });
-    await socketBench({ ...opts, backend: 'cluster', split: true, rate: opts.clusterRate ?? '1000,2000,4000', duration: opts.duration ?? 20 });
+    await socketBench({
+      ...opts,
+      backend: 'cluster',
+      split: true,
+      rate: opts.clusterRate ?? '1000,2000,4000',
+      duration: opts.duration ?? 20,
+    });
     await dataBench({ ...opts, backend: 'cluster', messages: opts.messages ?? 200_000 });
   } else {
-    console.error(`unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | bus | suite)`);
+    console.error(
+      `unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | bus | suite)`,
+    );
     process.exit(2);
   }
   process.exit(0);

@@ -16,8 +16,15 @@ export async function searchExplain(opts) {
   const meta = JSON.parse(fs.readFileSync(path.join(opts.dataDir, 'bench-seed.json'), 'utf8'));
   const viewer = meta.heavy.id;
   const { conversationToken } = await import(dist('core/search/text.js'));
-  const terms = (q) => `text : (${queryTerms(q).map((t) => (t.kind === 'prefix' ? `"${t.text}"*` : `"${t.tokens.join(' ')}"`)).join(' AND ')})`;
-  const convsOf = (id) => db.prepare('SELECT conversation_id FROM members WHERE user_id = ?').all(id).map((r) => r.conversation_id);
+  const terms = (q) =>
+    `text : (${queryTerms(q)
+      .map((t) => (t.kind === 'prefix' ? `"${t.text}"*` : `"${t.tokens.join(' ')}"`))
+      .join(' AND ')})`;
+  const convsOf = (id) =>
+    db
+      .prepare('SELECT conversation_id FROM members WHERE user_id = ?')
+      .all(id)
+      .map((r) => r.conversation_id);
   // The server's statement (adapters/sqlite/search.ts): matches newest first, visible ones only,
   // the first 200 ranked; a viewer in <= 300 chats has the query limited to them in the index.
   const serverSql = `SELECT m.*, f.rowid AS rid, bm25(message_fts, 1.0, 0.0) AS score
@@ -28,17 +35,24 @@ export async function searchExplain(opts) {
       ORDER BY f.rowid DESC LIMIT 200`;
   const stmt = db.prepare(serverSql);
   const count = db.prepare('SELECT count(*) AS n FROM message_fts WHERE message_fts MATCH ?');
-  const viewers = { heavy: { id: viewer, convs: convsOf(viewer) }, light: { id: meta.light[0].id, convs: convsOf(meta.light[0].id) } };
-  const matchFor = (v, q) => (v.convs.length <= 300 ? `${terms(q)} AND conv : (${v.convs.map(conversationToken).join(' OR ')})` : terms(q));
+  const viewers = {
+    heavy: { id: viewer, convs: convsOf(viewer) },
+    light: { id: meta.light[0].id, convs: convsOf(meta.light[0].id) },
+  };
+  const matchFor = (v, q) =>
+    v.convs.length <= 300 ? `${terms(q)} AND conv : (${v.convs.map(conversationToken).join(' OR ')})` : terms(q);
   console.log('query plan of the server search SQL:');
-  for (const row of db.prepare(`EXPLAIN QUERY PLAN ${serverSql}`).all(viewer, terms('coffee'), viewer)) console.log(`  ${row.detail}`);
+  for (const row of db.prepare(`EXPLAIN QUERY PLAN ${serverSql}`).all(viewer, terms('coffee'), viewer))
+    console.log(`  ${row.detail}`);
   const time = (fn, n = 5) => {
     fn();
     const t = performance.now();
     for (let i = 0; i < n; i++) fn();
     return (performance.now() - t) / n;
   };
-  console.log(`\n${'query'.padEnd(18)} ${'fts matches'.padStart(11)} ${'heavy ms'.padStart(9)} ${'light ms'.padStart(9)} ${'light hits'.padStart(10)}`);
+  console.log(
+    `\n${'query'.padEnd(18)} ${'fts matches'.padStart(11)} ${'heavy ms'.padStart(9)} ${'light ms'.padStart(9)} ${'light hits'.padStart(10)}`,
+  );
   for (const qs of Object.values(QUERIES)) {
     for (const q of qs.slice(0, 3)) {
       const n = count.get(terms(q)).n;
@@ -46,7 +60,9 @@ export async function searchExplain(opts) {
       const light = viewers.light;
       const hits = stmt.all(light.id, matchFor(light, q), light.id).length;
       const tLight = time(() => stmt.all(light.id, matchFor(light, q), light.id));
-      console.log(`${q.padEnd(18)} ${String(n).padStart(11)} ${tHeavy.toFixed(1).padStart(9)} ${tLight.toFixed(1).padStart(9)} ${String(hits).padStart(10)}`);
+      console.log(
+        `${q.padEnd(18)} ${String(n).padStart(11)} ${tHeavy.toFixed(1).padStart(9)} ${tLight.toFixed(1).padStart(9)} ${String(hits).padStart(10)}`,
+      );
     }
   }
   db.close();
@@ -72,9 +88,14 @@ export async function searchExplain(opts) {
   };
   console.log('\nin-process store reads (no HTTP), heavy user:');
   console.log(`  conversations(limit 50, first page): ${await sample(() => store.conversations(viewer, 50, null))}`);
-  console.log(`  history(newest 50):                  ${await sample((i) => store.history(meta.heavyConvIds[(i * 7919) % meta.heavyConvIds.length], viewer, { limit: 50 }))}`);
+  console.log(
+    `  history(newest 50):                  ${await sample((i) => store.history(meta.heavyConvIds[(i * 7919) % meta.heavyConvIds.length], viewer, { limit: 50 }))}`,
+  );
   console.log('  chat list page plan:');
-  for (const row of sdb.prepare(`EXPLAIN QUERY PLAN SELECT c.* FROM members m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.user_id = ? AND (c.last_activity_at, c.id) < (?, ?) ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`).all(viewer, '\uffff', '\uffff', 51)) console.log(`    ${row.detail}`);
+  for (const row of sdb
+    .prepare(`EXPLAIN QUERY PLAN SELECT c.* FROM members m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.user_id = ? AND (c.last_activity_at, c.id) < (?, ?) ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`)
+    .all(viewer, '\uffff', '\uffff', 51))
+    console.log(`    ${row.detail}`);
   sdb.close();
 }

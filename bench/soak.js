@@ -7,7 +7,17 @@ import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
 import { closeChildren, spawnFleet } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp } from './lib/seed.js';
-import { clusterEnv, cpuPercent, freshDataDir, machineInfo, machineShare, procStats, ROOT, startServer, systemStats } from './lib/server.js';
+import {
+  clusterEnv,
+  cpuPercent,
+  freshDataDir,
+  machineInfo,
+  machineShare,
+  procStats,
+  ROOT,
+  startServer,
+  systemStats,
+} from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -31,9 +41,12 @@ export async function soakBench(opts) {
   const dropMinMs = (opts.dropMin ?? 3) * 1000;
   const dropMaxMs = (opts.dropMax ?? 10) * 1000;
   const cluster = opts.backend === 'cluster';
-  const svgPath = opts.svg ?? (minutes >= 30 ? path.join(ROOT, 'docs', cluster ? 'soak-cluster.svg' : 'soak.svg') : null);
+  const svgPath =
+    opts.svg ?? (minutes >= 30 ? path.join(ROOT, 'docs', cluster ? 'soak-cluster.svg' : 'soak.svg') : null);
   const machine = machineInfo();
-  log(`# soak${cluster ? ' (cluster: every role in one process on PostgreSQL, NATS and Redis)' : ''}: ${minutes} min at ${rate} msg/s, ${clientsN} SDK clients (${clientsN / 2} direct chats), each drops every ${dropMinMs / 1000}-${dropMaxMs / 1000} s (load ${machine.load})`);
+  log(
+    `# soak${cluster ? ' (cluster: every role in one process on PostgreSQL, NATS and Redis)' : ''}: ${minutes} min at ${rate} msg/s, ${clientsN} SDK clients (${clientsN / 2} direct chats), each drops every ${dropMinMs / 1000}-${dropMaxMs / 1000} s (load ${machine.load})`,
+  );
 
   const dataDir = freshDataDir('soak');
   // --backend=cluster: one process with every role on this machine's PostgreSQL, NATS and Redis
@@ -43,15 +56,39 @@ export async function soakBench(opts) {
   const server = await startServer({ dataDir, nofile: 1048576, env, readyTimeoutMs: 60_000 });
   seeded ??= await seedOverHttp(server.url, { users: clientsN, pairs: true });
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url}`);
-  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', minutes, rate, clients: clientsN, dropMinMs, dropMaxMs, samples: [] };
+  const report = {
+    machine,
+    command: process.argv.slice(2).join(' '),
+    backend: cluster ? 'cluster' : 'embedded',
+    minutes,
+    rate,
+    clients: clientsN,
+    dropMinMs,
+    dropMaxMs,
+    samples: [],
+  };
   const fleets = [];
   try {
     const sources = Array.from({ length: 4 }, (_, i) => `127.0.0.${i + 1}`);
-    const pairs = seeded.convs.map((c) => ({ conv: c.id, a: seeded.users[c.members[0]], b: seeded.users[c.members[1]] }));
+    const pairs = seeded.convs.map((c) => ({
+      conv: c.id,
+      a: seeded.users[c.members[0]],
+      b: seeded.users[c.members[1]],
+    }));
     for (let f = 0; f < procs; f++) {
       const fl = spawnFleet(f);
       fleets.push(fl);
-      await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, reconnect: { minDelayMs: 500, maxDelayMs: 30_000, stableAfterMs: 2000 } }, 'inited');
+      await fl.request(
+        {
+          type: 'init',
+          index: f,
+          url: server.url,
+          pairs: pairs.filter((_, i) => i % procs === f),
+          sources,
+          reconnect: { minDelayMs: 500, maxDelayMs: 30_000, stableAfterMs: 2000 },
+        },
+        'inited',
+      );
     }
     const c0 = performance.now();
     await Promise.all(fleets.map((f) => f.request({ type: 'connect', concurrency: 50 }, 'connected')));
@@ -72,7 +109,11 @@ export async function soakBench(opts) {
     const sum = (k) => [...last.values()].reduce((a, x) => a + x[k], 0);
     const t0 = performance.now();
     const endAt = t0 + minutes * 60_000;
-    await Promise.all(fleets.map((f) => f.request({ type: 'send', rate: rate / procs, drop: { minMs: dropMinMs, maxMs: dropMaxMs } }, 'sending')));
+    await Promise.all(
+      fleets.map((f) =>
+        f.request({ type: 'send', rate: rate / procs, drop: { minMs: dropMinMs, maxMs: dropMaxMs } }, 'sending'),
+      ),
+    );
     let st0 = procStats(server.pid);
     let sys0 = systemStats();
     let nextSample = t0 + sampleS * 1000;
@@ -104,7 +145,9 @@ export async function soakBench(opts) {
           othersCores: machineShare(sys0, sys1, st.cpuSec - st0.cpuSec).otherProcessesCores,
         };
         report.samples.push(s);
-        log(`  sample t=${s.t}s rss ${s.rssMiB} MiB cpu ${s.cpuPct}% | e2e p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} max ${fmt(s.max)} ms (n ${s.n}) | live p99 ${fmt(s.liveP99)} ms | load ${s.load}`);
+        log(
+          `  sample t=${s.t}s rss ${s.rssMiB} MiB cpu ${s.cpuPct}% | e2e p50 ${fmt(s.p50)} p99 ${fmt(s.p99)} max ${fmt(s.max)} ms (n ${s.n}) | live p99 ${fmt(s.liveP99)} ms | load ${s.load}`,
+        );
         win = { all: new Histogram(), live: new Histogram() };
         st0 = st;
         sys0 = sys1;
@@ -128,7 +171,10 @@ export async function soakBench(opts) {
       sent: fsum('sent'),
       acked: fsum('acked'),
       failed: fsum('failed'),
-      errorCodes: finals.reduce((o, x) => (Object.entries(x.errorCodes).forEach(([k, v]) => (o[k] = (o[k] ?? 0) + v)), o), {}),
+      errorCodes: finals.reduce(
+        (o, x) => (Object.entries(x.errorCodes).forEach(([k, v]) => (o[k] = (o[k] ?? 0) + v)), o),
+        {},
+      ),
       delivered: fsum('delivered'),
       lost: fsum('lost'),
       notDeliveredRecipientNotCaughtUp: fsum('notCaughtUp'),
@@ -149,14 +195,26 @@ export async function soakBench(opts) {
       liveP99Worst10s: Math.max(...report.samples.map((s) => s.liveP99).filter(Number.isFinite)),
     };
     report.result = result;
-    out(`\n## soak ${minutes} min, ${rate} msg/s, ${clientsN} clients (${machine.date}, load at start ${machine.load}, at end ${systemStats().load})`);
-    out(`sent ${result.sent}, acked ${result.acked}, failed ${result.failed} ${JSON.stringify(result.errorCodes)}, delivered ${result.delivered}`);
-    out(`LOST ${result.lost} (+${result.notDeliveredRecipientNotCaughtUp} acked to a recipient not caught up at the end), unacked ${result.unacked}, duplicates ${result.duplicates}, stray ${result.stray}; drops ${result.drops}, reconnects ${result.reconnects}`);
+    out(
+      `\n## soak ${minutes} min, ${rate} msg/s, ${clientsN} clients (${machine.date}, load at start ${machine.load}, at end ${systemStats().load})`,
+    );
+    out(
+      `sent ${result.sent}, acked ${result.acked}, failed ${result.failed} ${JSON.stringify(result.errorCodes)}, delivered ${result.delivered}`,
+    );
+    out(
+      `LOST ${result.lost} (+${result.notDeliveredRecipientNotCaughtUp} acked to a recipient not caught up at the end), unacked ${result.unacked}, duplicates ${result.duplicates}, stray ${result.stray}; drops ${result.drops}, reconnects ${result.reconnects}`,
+    );
     out(`settle: ${JSON.stringify(settled)}`);
-    out(`send->delivery, all deliveries (incl. waiting out reconnects): p50 ${fmt(result.e2e.p50)} ms, p99 ${fmt(result.e2e.p99)} ms, max ${fmt(result.e2e.max)} ms`);
-    out(`send->delivery, live (sender and recipient connected since before the send): p50 ${fmt(result.live.p50)} ms, p99 ${fmt(result.live.p99)} ms, max ${fmt(result.live.max)} ms (n ${result.live.n})`);
+    out(
+      `send->delivery, all deliveries (incl. waiting out reconnects): p50 ${fmt(result.e2e.p50)} ms, p99 ${fmt(result.e2e.p99)} ms, max ${fmt(result.e2e.max)} ms`,
+    );
+    out(
+      `send->delivery, live (sender and recipient connected since before the send): p50 ${fmt(result.live.p50)} ms, p99 ${fmt(result.live.p99)} ms, max ${fmt(result.live.max)} ms (n ${result.live.n})`,
+    );
     out(`worst 10 s window p99: all ${fmt(result.p99Worst10s)} ms, live ${fmt(result.liveP99Worst10s)} ms`);
-    out(`server RSS: min ${result.rssMinMiB.toFixed(0)} / max ${result.rssMaxMiB.toFixed(0)} MiB; first quarter mean ${result.rssFirstQuarterMiB.toFixed(1)} MiB, last quarter ${result.rssLastQuarterMiB.toFixed(1)} MiB; slope after warm-up ${slope.toFixed(3)} MiB/min`);
+    out(
+      `server RSS: min ${result.rssMinMiB.toFixed(0)} / max ${result.rssMaxMiB.toFixed(0)} MiB; first quarter mean ${result.rssFirstQuarterMiB.toFixed(1)} MiB, last quarter ${result.rssLastQuarterMiB.toFixed(1)} MiB; slope after warm-up ${slope.toFixed(3)} MiB/min`,
+    );
     if (svgPath) {
       fs.writeFileSync(svgPath, soakSvg(report));
       log(`plot: ${svgPath}`);
@@ -195,7 +253,8 @@ export function soakSvg(report) {
     const vMax = log ? 10 ** Math.ceil(Math.log10(Math.max(10, ...vals))) : niceMax(Math.max(1, ...vals));
     const vMin = log ? 10 ** Math.floor(Math.log10(Math.max(1, Math.min(...vals.filter((v) => v > 0))))) : 0;
     const x = (t) => M.l + (t / tMax) * (W - M.l - M.r);
-    const frac = (v) => (log ? (Math.log10(Math.max(v, vMin)) - Math.log10(vMin)) / (Math.log10(vMax) - Math.log10(vMin)) : v / vMax);
+    const frac = (v) =>
+      log ? (Math.log10(Math.max(v, vMin)) - Math.log10(vMin)) / (Math.log10(vMax) - Math.log10(vMin)) : v / vMax;
     const y = (v) => y0 + M.t + (1 - frac(v)) * (H - M.t - M.b);
     let g = `<text x="${M.l}" y="${y0 + 20}" font-size="14" font-weight="bold">${esc(title)}</text>`;
     const ticks = log
@@ -213,11 +272,15 @@ export function soakSvg(report) {
       // Shade the windows where the machine's 1-min load average was above 4x its cores (other runs competing).
       const busy = 4 * (report.machine.cores || 2);
       const dt = (report.samples[1]?.t ?? 10) - (report.samples[0]?.t ?? 0);
-      for (const p of s) if (Number(p.load) > busy) g += `<rect x="${x(p.t - dt).toFixed(1)}" y="${y0 + M.t}" width="${(x(dt) - M.l).toFixed(1)}" height="${H - M.t - M.b}" fill="#f4cccc" opacity="0.6"/>`;
+      for (const p of s)
+        if (Number(p.load) > busy)
+          g += `<rect x="${x(p.t - dt).toFixed(1)}" y="${y0 + M.t}" width="${(x(dt) - M.l).toFixed(1)}" height="${H - M.t - M.b}" fill="#f4cccc" opacity="0.6"/>`;
       g += `<rect x="${W - M.r - 250}" y="${y0 + 8 + series.length * 14}" width="10" height="8" fill="#f4cccc"/><text x="${W - M.r - 236}" y="${y0 + 16 + series.length * 14}" font-size="11">load average &gt; ${busy} (machine shared)</text>`;
     }
     series.forEach((se, k) => {
-      const pts = s.filter((p) => Number.isFinite(se.get(p))).map((p) => `${x(p.t).toFixed(1)},${y(se.get(p)).toFixed(1)}`);
+      const pts = s
+        .filter((p) => Number.isFinite(se.get(p)))
+        .map((p) => `${x(p.t).toFixed(1)},${y(se.get(p)).toFixed(1)}`);
       g += `<polyline fill="none" stroke="${se.color}" stroke-width="1.6" points="${pts.join(' ')}"/>`;
       g += `<rect x="${W - M.r - 250}" y="${y0 + 8 + k * 14}" width="10" height="3" fill="${se.color}"/><text x="${W - M.r - 236}" y="${y0 + 13 + k * 14}" font-size="11">${esc(se.name)}</text>`;
     });
@@ -228,10 +291,16 @@ export function soakSvg(report) {
   const body =
     `<text x="${M.l}" y="16" font-size="12" fill="#444">${esc(head)}</text>` +
     panel(10, 'Server RSS (sampled every 10 s)', [{ name: 'RSS MiB', color: '#1f77b4', get: (p) => p.rssMiB }], 'MiB') +
-    panel(10 + H, 'Send -> delivery p99 per 10 s window', [
-      { name: 'p99, all deliveries (incl. reconnect waits)', color: '#d62728', get: (p) => p.p99 },
-      { name: 'p99, live (sender and recipient already connected)', color: '#2ca02c', get: (p) => p.liveP99 },
-    ], 'ms (log scale)', true);
+    panel(
+      10 + H,
+      'Send -> delivery p99 per 10 s window',
+      [
+        { name: 'p99, all deliveries (incl. reconnect waits)', color: '#d62728', get: (p) => p.p99 },
+        { name: 'p99, live (sender and recipient already connected)', color: '#2ca02c', get: (p) => p.liveP99 },
+      ],
+      'ms (log scale)',
+      true,
+    );
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${2 * H + 20}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${body}</svg>\n`;
 }
 

@@ -7,7 +7,18 @@ import { Histogram, fmt } from './lib/hist.js';
 import { client, pool } from './lib/http.js';
 import { dropCluster } from './data.js';
 import { pgBackendCpu } from './lib/pg-cpu.js';
-import { clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, serviceCpu, startServer, systemStats } from './lib/server.js';
+import {
+  clusterEnv,
+  cpuPercent,
+  DATA_ROOT,
+  freshDataDir,
+  machineInfo,
+  machineShare,
+  procStats,
+  serviceCpu,
+  startServer,
+  systemStats,
+} from './lib/server.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
 
@@ -17,7 +28,9 @@ export async function socketBench(opts) {
   const sources = opts.sources ?? 4;
   const mode = opts.mode ?? 'fixed';
   const machine = machineInfo();
-  log(`# socket benchmark: mode=${mode} connections=${connections} workers=${workers} sources=${sources} (${machine.cores} cores, load ${machine.load})`);
+  log(
+    `# socket benchmark: mode=${mode} connections=${connections} workers=${workers} sources=${sources} (${machine.cores} cores, load ${machine.load})`,
+  );
 
   const dataDir = freshDataDir('socket');
   // --backend=cluster: the same process with the cluster backend on this machine's PostgreSQL, NATS
@@ -28,19 +41,55 @@ export async function socketBench(opts) {
   // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
   const split = cluster && opts.split === true;
   const worker = split
-    ? await startServer({ dataDir: path.join(dataDir, 'worker'), env: { ...env, ROLES: opts.workerRoles ?? 'persister,fanout,notifier', PGAPPNAME: `bench_socket_wk_${process.pid}` }, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null })
+    ? await startServer({
+        dataDir: path.join(dataDir, 'worker'),
+        env: {
+          ...env,
+          ROLES: opts.workerRoles ?? 'persister,fanout,notifier',
+          PGAPPNAME: `bench_socket_wk_${process.pid}`,
+        },
+        readyTimeoutMs: 60_000,
+        cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null,
+      })
     : null;
-  const server = await startServer({ dataDir, env: cluster ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: `bench_socket_gw_${process.pid}` } : env, readyTimeoutMs: 60_000, cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null });
-  if (worker) log(`worker process (persister, fan-out, notifier) pid ${worker.pid}; the server below runs the gateway role only`);
-  if (cluster) log(`cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}* (backing services' CPU is not in the server numbers)`);
+  const server = await startServer({
+    dataDir,
+    env: cluster
+      ? { ...env, ...(split ? { ROLES: 'gateway' } : {}), PGAPPNAME: `bench_socket_gw_${process.pid}` }
+      : env,
+    readyTimeoutMs: 60_000,
+    cpuProf: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null,
+  });
+  if (worker)
+    log(`worker process (persister, fan-out, notifier) pid ${worker.pid}; the server below runs the gateway role only`);
+  if (cluster)
+    log(
+      `cluster backend: schema ${env.DATABASE_SCHEMA}, streams ${env.LOG_STREAM_PREFIX}_*, keys ${env.REDIS_KEY_PREFIX}* (backing services' CPU is not in the server numbers)`,
+    );
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url} (DATA_DIR ${dataDir})`);
   // In cluster mode the PostgreSQL CPU is also split by client: the gateway's backends (auth,
   // membership and dedup reads) and, with --split, the workers' (the persister's writes, fan-out).
   const pgClients = cluster
-    ? { gateway: await pgBackendCpu(env.DATABASE_URL, `bench_socket_gw_${process.pid}`), ...(split ? { worker: await pgBackendCpu(env.DATABASE_URL, `bench_socket_wk_${process.pid}`) } : {}) }
+    ? {
+        gateway: await pgBackendCpu(env.DATABASE_URL, `bench_socket_gw_${process.pid}`),
+        ...(split ? { worker: await pgBackendCpu(env.DATABASE_URL, `bench_socket_wk_${process.pid}`) } : {}),
+      }
     : null;
-  const samplePg = async () => (pgClients ? Object.fromEntries(await Promise.all(Object.entries(pgClients).map(async ([k, c]) => [k, await c.sample()]))) : null);
-  const report = { machine, command: process.argv.slice(2).join(' '), backend: cluster ? 'cluster' : 'embedded', connections, workers, sources, mode, serverStartMs: server.startMs, phases: [] };
+  const samplePg = async () =>
+    pgClients
+      ? Object.fromEntries(await Promise.all(Object.entries(pgClients).map(async ([k, c]) => [k, await c.sample()])))
+      : null;
+  const report = {
+    machine,
+    command: process.argv.slice(2).join(' '),
+    backend: cluster ? 'cluster' : 'embedded',
+    connections,
+    workers,
+    sources,
+    mode,
+    serverStartMs: server.startMs,
+    phases: [],
+  };
   const threads = [];
   try {
     // 1. Users and direct chats over HTTP.
@@ -64,7 +113,9 @@ export async function socketBench(opts) {
     });
     const chatsMs = performance.now() - t0;
     http.close();
-    log(`setup: ${users.length} sign-ups in ${signupMs.toFixed(0)} ms, ${pairs.length} direct chats in ${chatsMs.toFixed(0)} ms`);
+    log(
+      `setup: ${users.length} sign-ups in ${signupMs.toFixed(0)} ms, ${pairs.length} direct chats in ${chatsMs.toFixed(0)} ms`,
+    );
     report.setup = { signupMs, chatsMs };
 
     // 2. Worker threads, each owning whole pairs, connecting over several 127.0.0.x sources.
@@ -89,7 +140,9 @@ export async function socketBench(opts) {
     const connectMs = performance.now() - conn0;
     const connTimes = connected.flatMap((c) => c.times);
     const c = Histogram.exact(connTimes);
-    log(`connect: ${connTimes.length} sockets authenticated in ${connectMs.toFixed(0)} ms (per socket connect+auth p50 ${fmt(c.p50)} ms, p99 ${fmt(c.p99)} ms)`);
+    log(
+      `connect: ${connTimes.length} sockets authenticated in ${connectMs.toFixed(0)} ms (per socket connect+auth p50 ${fmt(c.p50)} ms, p99 ${fmt(c.p99)} ms)`,
+    );
     report.connect = { sockets: connTimes.length, totalMs: connectMs, p50: c.p50, p99: c.p99, max: c.max };
     await sleep(1500); // let the presence announcements of the connect storm settle
 
@@ -131,7 +184,21 @@ export async function socketBench(opts) {
         t.handlers.add(t.progress);
       });
       const results = await Promise.all(
-        threads.map((t) => request(t, { type: 'run', phaseId, rate: rate / threads.length, startAt, durationMs, drainMs: opts.drainMs ?? 5000, maxInFlight: Math.max(5000, (rate / threads.length) * 5) }, 'result')),
+        threads.map((t) =>
+          request(
+            t,
+            {
+              type: 'run',
+              phaseId,
+              rate: rate / threads.length,
+              startAt,
+              durationMs,
+              drainMs: opts.drainMs ?? 5000,
+              maxInFlight: Math.max(5000, (rate / threads.length) * 5),
+            },
+            'result',
+          ),
+        ),
       );
       threads.forEach((t) => t.handlers.delete(t.progress));
       const after = procStats(server.pid);
@@ -180,17 +247,58 @@ export async function socketBench(opts) {
           rssMiB: after?.rssMiB,
           peakRssMiB: after?.hwmMiB,
         },
-        worker: workerBefore && workerAfter
-          ? { cpuPct: cpuPercent(workerBefore, workerAfter), cpuUsPerAck: ((workerAfter.cpuSec - workerBefore.cpuSec) * 1e6) / Math.max(1, sum('acked')), rssMiB: workerAfter.rssMiB }
-          : undefined,
+        worker:
+          workerBefore && workerAfter
+            ? {
+                cpuPct: cpuPercent(workerBefore, workerAfter),
+                cpuUsPerAck: ((workerAfter.cpuSec - workerBefore.cpuSec) * 1e6) / Math.max(1, sum('acked')),
+                rssMiB: workerAfter.rssMiB,
+              }
+            : undefined,
         drainSeconds: Math.max(...r.map((x) => x.drainSeconds)),
         serverMetrics: metricDiff(m0, m1, wall),
-        profileWindow: opts.cpuProf ? `--from=${profFrom.toFixed(1)} --to=${((performance.now() - server.spawnedAt) / 1000).toFixed(1)}` : undefined,
-        services: svc0 && svc1 ? Object.fromEntries(Object.keys(svc0).map((k) => [k, { cores: +((svc1[k] - svc0[k]) / wall).toFixed(2), usPerAck: Math.round(((svc1[k] - svc0[k]) * 1e6) / Math.max(1, sum('acked'))) }])) : undefined,
-        postgresByClient: pg0 && pg1 ? Object.fromEntries(Object.keys(pg0).map((k) => [k, { cores: +((pg1[k] - pg0[k]) / wall).toFixed(2), usPerAck: Math.round(((pg1[k] - pg0[k]) * 1e6) / Math.max(1, sum('acked'))) }])) : undefined,
-        machine: machineShare(sys0, sys1, (after && before ? after.cpuSec - before.cpuSec : 0) + (workerAfter && workerBefore ? workerAfter.cpuSec - workerBefore.cpuSec : 0) + (cpuGen.user + cpuGen.system) / 1e6),
+        profileWindow: opts.cpuProf
+          ? `--from=${profFrom.toFixed(1)} --to=${((performance.now() - server.spawnedAt) / 1000).toFixed(1)}`
+          : undefined,
+        services:
+          svc0 && svc1
+            ? Object.fromEntries(
+                Object.keys(svc0).map((k) => [
+                  k,
+                  {
+                    cores: +((svc1[k] - svc0[k]) / wall).toFixed(2),
+                    usPerAck: Math.round(((svc1[k] - svc0[k]) * 1e6) / Math.max(1, sum('acked'))),
+                  },
+                ]),
+              )
+            : undefined,
+        postgresByClient:
+          pg0 && pg1
+            ? Object.fromEntries(
+                Object.keys(pg0).map((k) => [
+                  k,
+                  {
+                    cores: +((pg1[k] - pg0[k]) / wall).toFixed(2),
+                    usPerAck: Math.round(((pg1[k] - pg0[k]) * 1e6) / Math.max(1, sum('acked'))),
+                  },
+                ]),
+              )
+            : undefined,
+        machine: machineShare(
+          sys0,
+          sys1,
+          (after && before ? after.cpuSec - before.cpuSec : 0) +
+            (workerAfter && workerBefore ? workerAfter.cpuSec - workerBefore.cpuSec : 0) +
+            (cpuGen.user + cpuGen.system) / 1e6,
+        ),
       };
-      phase.pass = phase.lost === 0 && phase.unacked === 0 && phase.errors === 0 && !phase.aborted && phase.e2e.p99 <= (opts.p99Target ?? 250) && phase.sendRate >= rate * 0.97;
+      phase.pass =
+        phase.lost === 0 &&
+        phase.unacked === 0 &&
+        phase.errors === 0 &&
+        !phase.aborted &&
+        phase.e2e.p99 <= (opts.p99Target ?? 250) &&
+        phase.sendRate >= rate * 0.97;
       report.phases.push(phase);
       printPhase(phase);
       return phase;
@@ -217,10 +325,18 @@ export async function socketBench(opts) {
         if (p.pass) lo = mid;
         else hi = mid;
       }
-      report.ramp = { highestPassingRate: lo, lowestFailingRate: hi, criterion: `p99 <= ${opts.p99Target ?? 250} ms, zero lost/unacked/errors, generator kept the rate` };
-      log(`\nRAMP RESULT: highest rate held = ${lo} msg/s (first failing: ${hi ?? 'none up to max'}) with ${report.ramp.criterion}`);
+      report.ramp = {
+        highestPassingRate: lo,
+        lowestFailingRate: hi,
+        criterion: `p99 <= ${opts.p99Target ?? 250} ms, zero lost/unacked/errors, generator kept the rate`,
+      };
+      log(
+        `\nRAMP RESULT: highest rate held = ${lo} msg/s (first failing: ${hi ?? 'none up to max'}) with ${report.ramp.criterion}`,
+      );
     } else {
-      const rates = String(opts.rate ?? 5000).split(',').map(Number);
+      const rates = String(opts.rate ?? 5000)
+        .split(',')
+        .map(Number);
       for (const rate of rates) {
         await runPhase(rate, opts.duration ?? 20, `fixed ${rate}/s`);
         if (rates.length > 1) await settle(server.pid);
@@ -241,7 +357,10 @@ export async function socketBench(opts) {
     if (!opts.keepData) {
       fs.rmSync(dataDir, { recursive: true, force: true });
       // The cluster run's schema, streams and keys, as the other benchmarks drop theirs.
-      if (cluster) await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch((err) => log(`(clean-up failed: ${err.message})`));
+      if (cluster)
+        await dropCluster({ backend: 'cluster', databaseUrl: env.DATABASE_URL, schema: env.DATABASE_SCHEMA }).catch(
+          (err) => log(`(clean-up failed: ${err.message})`),
+        );
     }
   }
   writeReport(report, 'socket');
@@ -287,9 +406,25 @@ function printPhase(p) {
     `  server log commits: ${p.serverMetrics.batches} batches, mean ${p.serverMetrics.meanBatch.toFixed(1)} entries, mean commit ${fmt(p.serverMetrics.meanCommitMs)} ms, ${p.serverMetrics.commitSharePct.toFixed(0)}% of wall time inside commits; server-side send->ack mean ${fmt(p.serverMetrics.meanServerAckMs)} ms`,
     `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}; ` +
       `context switches ${p.machine.contextSwitchesPerSecond}/s (${((p.machine.contextSwitchesPerSecond * p.wallSeconds) / Math.max(1, p.acked)).toFixed(1)} per acked message)`,
-    ...(p.worker ? [`  worker process: cpu ${p.worker.cpuPct.toFixed(0)}% (${p.worker.cpuUsPerAck.toFixed(0)} µs per acked message)  rss ${p.worker.rssMiB?.toFixed(0)} MiB`] : []),
-    ...(p.services ? [`  backing services (all their clients): ${Object.entries(p.services).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
-    ...(p.postgresByClient ? [`  postgres backends by client: ${Object.entries(p.postgresByClient).map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`).join(', ')}`] : []),
+    ...(p.worker
+      ? [
+          `  worker process: cpu ${p.worker.cpuPct.toFixed(0)}% (${p.worker.cpuUsPerAck.toFixed(0)} µs per acked message)  rss ${p.worker.rssMiB?.toFixed(0)} MiB`,
+        ]
+      : []),
+    ...(p.services
+      ? [
+          `  backing services (all their clients): ${Object.entries(p.services)
+            .map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`)
+            .join(', ')}`,
+        ]
+      : []),
+    ...(p.postgresByClient
+      ? [
+          `  postgres backends by client: ${Object.entries(p.postgresByClient)
+            .map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`)
+            .join(', ')}`,
+        ]
+      : []),
     ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
     `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
   ];
@@ -327,7 +462,9 @@ function metricDiff(a, b, wallS) {
     meanCommitMs: batches ? (commitS / batches) * 1000 : NaN,
     commitSharePct: (commitS / wallS) * 100,
     meanServerAckMs: ackN ? (ackS / ackN) * 1000 : NaN,
-    gcSeconds: Object.keys(b).filter((k) => k.startsWith('nodejs_gc_duration_seconds_sum')).reduce((s, k) => s + d(k), 0),
+    gcSeconds: Object.keys(b)
+      .filter((k) => k.startsWith('nodejs_gc_duration_seconds_sum'))
+      .reduce((s, k) => s + d(k), 0),
   };
 }
 

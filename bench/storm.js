@@ -8,7 +8,19 @@ import { Histogram, fmt } from './lib/hist.js';
 import { closeChildren, spawnFleet } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp } from './lib/seed.js';
 import path from 'node:path';
-import { acceptQueue, clusterEnv, cpuPercent, DATA_ROOT, freshDataDir, machineInfo, machineShare, procStats, startServer, systemStats, tcpExt } from './lib/server.js';
+import {
+  acceptQueue,
+  clusterEnv,
+  cpuPercent,
+  DATA_ROOT,
+  freshDataDir,
+  machineInfo,
+  machineShare,
+  procStats,
+  startServer,
+  systemStats,
+  tcpExt,
+} from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const log = (...a) => process.stderr.write(a.join(' ') + '\n');
@@ -23,7 +35,9 @@ export async function stormBench(opts) {
   const afterS = opts.after ?? 15;
   const maxWaitS = opts.maxWait ?? 120;
   const machine = machineInfo();
-  log(`# storm: ${clientsN} SDK clients (${clientsN / 2} direct chats) in ${procs} processes, ${rate} msg/s, kill -9 + restart (load ${machine.load})`);
+  log(
+    `# storm: ${clientsN} SDK clients (${clientsN / 2} direct chats) in ${procs} processes, ${rate} msg/s, kill -9 + restart (load ${machine.load})`,
+  );
   const dataDir = freshDataDir('storm');
   // --backend=cluster: one process with every role on this machine's PostgreSQL, NATS and Redis
   // (kill -9 takes the gateway and the workers down together), seeded over HTTP.
@@ -34,7 +48,15 @@ export async function stormBench(opts) {
   seeded ??= await seedOverHttp(server.url, { users: clientsN, pairs: true });
   const serverProf = opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null;
   log(`server pid ${server.pid} ready in ${server.startMs.toFixed(0)} ms at ${server.url}`);
-  const report = { machine, command: process.argv.slice(2).join(' '), clients: clientsN, procs, rate, genNice: opts.genNice ?? 10, client: `SDK (packages/sdk/dist MessengerClient) over ${opts.client === 'ws' ? 'the ws package' : 'bench/lib/raw-ws.js'}` };
+  const report = {
+    machine,
+    command: process.argv.slice(2).join(' '),
+    clients: clientsN,
+    procs,
+    rate,
+    genNice: opts.genNice ?? 10,
+    client: `SDK (packages/sdk/dist MessengerClient) over ${opts.client === 'ws' ? 'the ws package' : 'bench/lib/raw-ws.js'}`,
+  };
   // The fleets run at nice 10 by default (--gen-nice=0 turns it off): 10,000 SDK clients retrying a
   // dead port kept 4 processes at 100% CPU during the outage, which on a 2-core box took the CPU the
   // restarting server needed (restart 9.7 s instead of 1.5 s). Real clients have their own CPUs.
@@ -44,11 +66,29 @@ export async function stormBench(opts) {
     // Many source addresses: the kernel's port search in bind() slows down as one address fills up
     // (8 addresses cost the generator 300-900 µs per connect at 19k sockets, 64 cost 65 µs).
     const sources = Array.from({ length: opts.sources ?? 64 }, (_, i) => `127.0.0.${i + 1}`);
-    const pairs = seeded.convs.map((c) => ({ conv: c.id, a: seeded.users[c.members[0]], b: seeded.users[c.members[1]] }));
+    const pairs = seeded.convs.map((c) => ({
+      conv: c.id,
+      a: seeded.users[c.members[0]],
+      b: seeded.users[c.members[1]],
+    }));
     for (let f = 0; f < procs; f++) {
-      const fl = spawnFleet(f, { cpuProfDir: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null, nice: opts.genNice ?? 10 });
+      const fl = spawnFleet(f, {
+        cpuProfDir: opts.cpuProf ? path.join(DATA_ROOT, 'profiles') : null,
+        nice: opts.genNice ?? 10,
+      });
       fleets.push(fl);
-      await fl.request({ type: 'init', index: f, url: server.url, pairs: pairs.filter((_, i) => i % procs === f), sources, httpSockets: opts.httpSockets ?? 64, client: opts.client ?? 'raw' }, 'inited');
+      await fl.request(
+        {
+          type: 'init',
+          index: f,
+          url: server.url,
+          pairs: pairs.filter((_, i) => i % procs === f),
+          sources,
+          httpSockets: opts.httpSockets ?? 64,
+          client: opts.client ?? 'raw',
+        },
+        'inited',
+      );
     }
     const last = new Map();
     fleets.forEach((f, i) => f.on((m) => m.type === 'tick' && last.set(i, m)));
@@ -64,7 +104,16 @@ export async function stormBench(opts) {
         const cpu = cpuPercent(prevSt, st);
         prevSt = st;
         const q = acceptQueue(port);
-        const s = { t: +((performance.now() - t0) / 1000).toFixed(1), phase, acceptQueue: q, open: sum('open'), caughtUp: sum('caughtUp'), rssMiB: st?.rssMiB ?? NaN, cpuPct: cpu, genElu: [...last.values()].map((x) => +x.elu.toFixed(2)) };
+        const s = {
+          t: +((performance.now() - t0) / 1000).toFixed(1),
+          phase,
+          acceptQueue: q,
+          open: sum('open'),
+          caughtUp: sum('caughtUp'),
+          rssMiB: st?.rssMiB ?? NaN,
+          cpuPct: cpu,
+          genElu: [...last.values()].map((x) => +x.elu.toFixed(2)),
+        };
         samples.push(s);
         log(
           `  [${phase} ${String(Math.round(s.t)).padStart(4)}s] open ${s.open}/${clientsN} caught-up ${s.caughtUp} | sent ${sum('sent')} acked ${sum('acked')} delivered ${sum('delivered')} dup ${sum('duplicates')} | server ${st ? `rss ${st.rssMiB.toFixed(0)} MiB cpu ${cpu.toFixed(0)}%` : 'down'} accept-queue ${q} | gen ELU ${s.genElu.join('/')} | load ${systemStats().load}`,
@@ -89,7 +138,9 @@ export async function stormBench(opts) {
     const killAt = performance.now();
     server.child.kill('SIGKILL');
     await server.stop();
-    log(`server killed (SIGKILL) at ${((killAt - t0) / 1000).toFixed(1)} s; restarting on the same DATA_DIR and port ${port}`);
+    log(
+      `server killed (SIGKILL) at ${((killAt - t0) / 1000).toFixed(1)} s; restarting on the same DATA_DIR and port ${port}`,
+    );
     const sys0 = systemStats();
     const tcp0 = tcpExt();
     server = await startServer({ dataDir, port, nofile: 1048576, env, readyTimeoutMs: 60_000, cpuProf: serverProf });
@@ -155,13 +206,25 @@ export async function stormBench(opts) {
     report.result = r;
     report.samples = samples;
     const st = report.storm;
-    out(`\n## storm: ${clientsN} SDK clients, ${rate} msg/s, kill -9 + restart (${machine.date}, load ${machine.load} -> ${sys1.load})`);
-    out(`initial connect ${report.initialConnectS.toFixed(1)} s (caught up ${report.initialCaughtUpS.toFixed(1)} s); server RSS before kill ${report.before.rssMiB.toFixed(0)} MiB`);
+    out(
+      `\n## storm: ${clientsN} SDK clients, ${rate} msg/s, kill -9 + restart (${machine.date}, load ${machine.load} -> ${sys1.load})`,
+    );
+    out(
+      `initial connect ${report.initialConnectS.toFixed(1)} s (caught up ${report.initialCaughtUpS.toFixed(1)} s); server RSS before kill ${report.before.rssMiB.toFixed(0)} MiB`,
+    );
     out(`restart (spawn -> /readyz) ${st.restartS.toFixed(2)} s after the kill`);
-    out(`all ${clientsN} connected again: ${st.allOpenAfterKillS?.toFixed(1) ?? 'NOT within ' + maxWaitS + ' s'} s after the kill (${st.allOpenAfterReadyS?.toFixed(1) ?? '-'} s after ready); all caught up: ${st.allCaughtUpAfterKillS?.toFixed(1) ?? 'NOT'} s after the kill`);
-    out(`server during the storm: CPU ${st.serverCpuPct.toFixed(0)}% mean, ${st.serverPeakCpuPct.toFixed(0)}% peak 1 s; RSS peak ${st.serverPeakRssMiB.toFixed(0)} MiB (HWM ${st.serverHwmMiB.toFixed(0)}); accept queue max ${st.maxAcceptQueue} (listen backlog 4096), kernel ListenOverflows +${st.listenOverflows}, ListenDrops +${st.listenDrops} (machine-wide); machine ${JSON.stringify(st.machine)}`);
-    out(`messages: sent ${r.sent}, acked ${r.acked}, failed ${r.failed}, delivered ${r.delivered}; LOST ${r.lost} (acked, recipient caught up, never seen), acked but recipient not reconnected/caught up at the end ${r.notDeliveredRecipientNotCaughtUp}, unacked ${r.unacked}, duplicates ${r.duplicates}, stray ${r.stray}; reconnects ${r.reconnects}`);
-    out(`send->delivery incl. the outage: p50 ${fmt(r.e2e.p50)} ms p99 ${fmt(r.e2e.p99)} ms max ${fmt(r.e2e.max)} ms; settle ${JSON.stringify(r.settled)}`);
+    out(
+      `all ${clientsN} connected again: ${st.allOpenAfterKillS?.toFixed(1) ?? 'NOT within ' + maxWaitS + ' s'} s after the kill (${st.allOpenAfterReadyS?.toFixed(1) ?? '-'} s after ready); all caught up: ${st.allCaughtUpAfterKillS?.toFixed(1) ?? 'NOT'} s after the kill`,
+    );
+    out(
+      `server during the storm: CPU ${st.serverCpuPct.toFixed(0)}% mean, ${st.serverPeakCpuPct.toFixed(0)}% peak 1 s; RSS peak ${st.serverPeakRssMiB.toFixed(0)} MiB (HWM ${st.serverHwmMiB.toFixed(0)}); accept queue max ${st.maxAcceptQueue} (listen backlog 4096), kernel ListenOverflows +${st.listenOverflows}, ListenDrops +${st.listenDrops} (machine-wide); machine ${JSON.stringify(st.machine)}`,
+    );
+    out(
+      `messages: sent ${r.sent}, acked ${r.acked}, failed ${r.failed}, delivered ${r.delivered}; LOST ${r.lost} (acked, recipient caught up, never seen), acked but recipient not reconnected/caught up at the end ${r.notDeliveredRecipientNotCaughtUp}, unacked ${r.unacked}, duplicates ${r.duplicates}, stray ${r.stray}; reconnects ${r.reconnects}`,
+    );
+    out(
+      `send->delivery incl. the outage: p50 ${fmt(r.e2e.p50)} ms p99 ${fmt(r.e2e.p99)} ms max ${fmt(r.e2e.max)} ms; settle ${JSON.stringify(r.settled)}`,
+    );
     writeReport(report, 'storm');
   } finally {
     await closeChildren(fleets, 15_000);

@@ -31,7 +31,10 @@ async function ensureDatabase() {
 
 const children = [];
 function start(name, env) {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...base, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...base, ...env },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   child.on('exit', (code, signal) => {
     console.error(`[cluster] ${name} exited (${signal ?? code})`);
   });
@@ -64,7 +67,9 @@ console.log(`  backing  ${base.DATABASE_URL}  ${base.NATS_URL}  ${base.REDIS_URL
 const stop = () => {
   for (const child of children) child.kill('SIGTERM');
   setTimeout(() => process.exit(0), 11_000).unref();
-  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() => process.exit(0));
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() =>
+    process.exit(0),
+  );
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

@@ -10,7 +10,9 @@ export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [],
   const file = script instanceof URL ? fileURLToPath(script) : script;
   // nice > 0: the generator yields the CPU to the server (and everyone else) when both want it.
   const sh = `ulimit -n ${nofile} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec ${nice > 0 ? `nice -n ${Math.round(nice)} ` : ''}"$0" "$@"`;
-  const proc = spawn('sh', ['-c', sh, process.execPath, ...nodeArgs, file, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = spawn('sh', ['-c', sh, process.execPath, ...nodeArgs, file, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const handlers = new Set();
   proc.on('message', (m) => {
     if (m.type === 'error') log(`${name}: ${m.message}`);
@@ -33,7 +35,10 @@ export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [],
     /** Sends msg and resolves with the first message of type `reply`. */
     request(msg, reply, timeoutMs = 600_000) {
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => (off(), reject(new Error(`${name}: no "${reply}" within ${timeoutMs} ms`))), timeoutMs);
+        const timer = setTimeout(
+          () => (off(), reject(new Error(`${name}: no "${reply}" within ${timeoutMs} ms`))),
+          timeoutMs,
+        );
         const off = this.on((m) => {
           if (m.type === reply) {
             clearTimeout(timer);
@@ -54,7 +59,11 @@ export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [],
 }
 
 export function spawnFleet(index, { cpuProfDir, nice = 0 } = {}) {
-  return spawnChild(new URL('./fleet.js', import.meta.url), { name: `fleet ${index}`, nice, nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [] });
+  return spawnChild(new URL('./fleet.js', import.meta.url), {
+    name: `fleet ${index}`,
+    nice,
+    nodeArgs: cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+  });
 }
 
 /** Asks each child to close its sockets (bounded), then kills it: the end of every bench with children. */

@@ -21,7 +21,17 @@ let fetchImpl;
 let procIndex = 0;
 const msgs = new Map(); // clientMsgId -> { t, to (client index), acked, failed, recv }
 let seqNo = 0;
-const counters = { sent: 0, acked: 0, failed: 0, delivered: 0, duplicates: 0, stray: 0, drops: 0, reconnects: 0, errorCodes: {} };
+const counters = {
+  sent: 0,
+  acked: 0,
+  failed: 0,
+  delivered: 0,
+  duplicates: 0,
+  stray: 0,
+  drops: 0,
+  reconnects: 0,
+  errorCodes: {},
+};
 let winAll = new Histogram();
 let winLive = new Histogram();
 const totalAll = new Histogram();
@@ -35,7 +45,17 @@ lag.enable();
 let client = 'ws'; // 'ws' (the ws package) or 'raw' (bench/lib/raw-ws.js: a fraction of the CPU per connect)
 
 function makeClient(i, user, conv, url, localAddress, reconnect) {
-  const c = { i, user, conv, ws: null, openAt: Infinity, caughtUp: false, state: 'idle', nextDropAt: Infinity, peer: -1 };
+  const c = {
+    i,
+    user,
+    conv,
+    ws: null,
+    openAt: Infinity,
+    caughtUp: false,
+    state: 'idle',
+    nextDropAt: Infinity,
+    peer: -1,
+  };
   c.sdk = new MessengerClient({
     baseUrl: url,
     apiKey: user.apiKey,
@@ -105,7 +125,14 @@ function startSending(rate, drop) {
         const fromA = Math.random() < 0.5;
         const from = clients[fromA ? p.ia : p.ib];
         const cid = `f${procIndex}-${seqNo++}`;
-        const rec = { t: due, to: fromA ? p.ib : p.ia, acked: false, failed: null, recv: 0, senderOpen: from.openAt <= due };
+        const rec = {
+          t: due,
+          to: fromA ? p.ib : p.ia,
+          acked: false,
+          failed: null,
+          recv: 0,
+          senderOpen: from.openAt <= due,
+        };
         msgs.set(cid, rec);
         counters.sent++;
         from.sdk.send(p.conv, `${due.toFixed(1)} ${cid} ${FILLER}`, { clientMsgId: cid }).then(
@@ -152,7 +179,8 @@ async function settle(timeoutMs) {
     const open = clients.filter((c) => c.state === 'open' && c.caughtUp).length;
     const pending = clients.reduce((a, c) => a + c.sdk.pending().length, 0);
     const inFlight = [...msgs.values()].filter((r) => !r.acked && !r.failed).length;
-    if ((open === clients.length && pending === 0 && inFlight === 0) || performance.now() > deadline) return { open, pending, inFlight };
+    if ((open === clients.length && pending === 0 && inFlight === 0) || performance.now() > deadline)
+      return { open, pending, inFlight };
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -172,7 +200,16 @@ function final() {
     if (!r.acked && !r.failed) unacked++;
     if (!r.acked && r.recv > 0) deliveredUnacked++;
   }
-  return { ...counters, lost, notCaughtUp, unacked, deliveredUnacked, lostSample, all: totalAll.toJSON(), live: totalLive.toJSON() };
+  return {
+    ...counters,
+    lost,
+    notCaughtUp,
+    unacked,
+    deliveredUnacked,
+    lostSample,
+    all: totalAll.toJSON(),
+    live: totalLive.toJSON(),
+  };
 }
 
 setInterval(() => {
@@ -226,7 +263,10 @@ process.on('message', async (m) => {
       send({ type: 'final', result: final() });
     } else if (m.type === 'close') {
       stopSending();
-      await Promise.race([Promise.all(clients.map((c) => c.sdk.close().catch(() => {}))), new Promise((r) => setTimeout(r, 5000))]);
+      await Promise.race([
+        Promise.all(clients.map((c) => c.sdk.close().catch(() => {}))),
+        new Promise((r) => setTimeout(r, 5000)),
+      ]);
       fetchImpl?.close();
       send({ type: 'closed' });
       setTimeout(() => process.exit(0), 100);

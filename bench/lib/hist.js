@@ -63,8 +63,16 @@ export class Histogram {
   static exact(values) {
     const s = [...values].sort((a, b) => a - b);
     const at = (q) => (s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : NaN);
-    return { n: s.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: s[s.length - 1] ?? NaN, mean: s.reduce((a, b) => a + b, 0) / (s.length || 1) };
+    return {
+      n: s.length,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+      max: s[s.length - 1] ?? NaN,
+      mean: s.reduce((a, b) => a + b, 0) / (s.length || 1),
+    };
   }
 }
 
-export const fmt = (ms) => (Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)) : '-');
+export const fmt = (ms) =>
+  Number.isFinite(ms) ? (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2)) : '-';

@@ -17,7 +17,18 @@ let url = '';
 let target = null;
 let sources = [];
 let client = 'raw'; // 'raw' (bench/lib/raw-ws.js) or 'ws' (the ws package's client)
-const c = { opened: 0, authed: 0, errors: 0, closed: 0, closeCodes: {}, errorCodes: {}, delivered: 0, duplicates: 0, stray: 0, frames: 0 };
+const c = {
+  opened: 0,
+  authed: 0,
+  errors: 0,
+  closed: 0,
+  closeCodes: {},
+  errorCodes: {},
+  delivered: 0,
+  duplicates: 0,
+  stray: 0,
+  frames: 0,
+};
 let lat = new Histogram();
 let win = new Histogram();
 let expectMsgs = 0;
@@ -101,7 +112,10 @@ function open(s, i) {
       ws.on('error', onError);
       ws.on('close', onClose);
     } else {
-      s.ws = new RawWs({ host: target.hostname, port: Number(target.port), path: target.pathname, localAddress }, { open: onOpen, message: onMessage, ping: () => s.pings++, error: onError, close: onClose });
+      s.ws = new RawWs(
+        { host: target.hostname, port: Number(target.port), path: target.pathname, localAddress },
+        { open: onOpen, message: onMessage, ping: () => s.pings++, error: onError, close: onClose },
+      );
     }
   });
 }
@@ -119,7 +133,14 @@ process.on('message', async (m) => {
       client = m.client ?? 'raw';
       sources = m.sources;
       expectMsgs = m.expectMsgs ?? 0;
-      socks = m.users.map((u) => ({ id: u.id, key: u.apiKey, ws: null, ready: false, pings: 0, counts: expectMsgs ? new Uint8Array(expectMsgs) : null }));
+      socks = m.users.map((u) => ({
+        id: u.id,
+        key: u.apiKey,
+        ws: null,
+        ready: false,
+        pings: 0,
+        counts: expectMsgs ? new Uint8Array(expectMsgs) : null,
+      }));
       send({ type: 'inited' });
     } else if (m.type === 'connect') {
       const cpu0 = process.cpuUsage();
@@ -135,11 +156,23 @@ process.on('message', async (m) => {
       );
       const ok = times.filter((t) => t >= 0);
       const cpu = process.cpuUsage(cpu0);
-      send({ type: 'connected', ok: ok.length, failed: times.length - ok.length, conn: Histogram.exact(ok), cpuSec: (cpu.user + cpu.system) / 1e6 });
+      send({
+        type: 'connected',
+        ok: ok.length,
+        failed: times.length - ok.length,
+        conn: Histogram.exact(ok),
+        cpuSec: (cpu.user + cpu.system) / 1e6,
+      });
     } else if (m.type === 'pings') {
       const live = socks.filter((s) => s.ready);
       const pings = live.map((s) => s.pings);
-      send({ type: 'pings', live: live.length, min: Math.min(...pings), max: Math.max(...pings), sum: pings.reduce((a, b) => a + b, 0) });
+      send({
+        type: 'pings',
+        live: live.length,
+        min: Math.min(...pings),
+        max: Math.max(...pings),
+        sum: pings.reduce((a, b) => a + b, 0),
+      });
     } else if (m.type === 'send-group') {
       // biggroup: socket 0 of this generator sends `count` messages at `rate`/s, open loop.
       sender = socks[0];
@@ -152,19 +185,34 @@ process.on('message', async (m) => {
         const wait = due - now();
         if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         const id = `r${k}`;
-        const p = new Promise((resolve) => sendReplies.set(id, resolve)).then((f) => (f.ok ? acks.record(now() - due) : failed++));
+        const p = new Promise((resolve) => sendReplies.set(id, resolve)).then((f) =>
+          f.ok ? acks.record(now() - due) : failed++,
+        );
         pend.push(p);
-        sender.ws.send(JSON.stringify({ type: 'send', id, conversationId: m.conv, clientMsgId: `bg-${m.tag}-${k}`, body: `${due.toFixed(2)} ${k} big group fan-out` }));
+        sender.ws.send(
+          JSON.stringify({
+            type: 'send',
+            id,
+            conversationId: m.conv,
+            clientMsgId: `bg-${m.tag}-${k}`,
+            body: `${due.toFixed(2)} ${k} big group fan-out`,
+          }),
+        );
       }
       await Promise.race([Promise.all(pend), new Promise((r) => setTimeout(r, 30_000))]);
-      send({ type: 'sent', acked: acks.n, failed, ack: { p50: acks.quantile(0.5), p99: acks.quantile(0.99), max: acks.max } });
+      send({
+        type: 'sent',
+        acked: acks.n,
+        failed,
+        ack: { p50: acks.quantile(0.5), p99: acks.quantile(0.99), max: acks.max },
+      });
     } else if (m.type === 'final') {
       let missing = 0;
       let membersComplete = 0;
       for (const s of socks) {
         if (!s.counts || s === sender) continue;
         let all = true;
-        for (let k = 0; k < s.counts.length; k++) if (s.counts[k] === 0) (missing++, (all = false));
+        for (let k = 0; k < s.counts.length; k++) if (s.counts[k] === 0) missing++, (all = false);
         if (all) membersComplete++;
       }
       send({ type: 'final', ...c, missing, membersComplete, lat: lat.toJSON() });

@@ -21,7 +21,10 @@ export async function pgBackendCpu(databaseUrl, appName) {
     }
     return [...last.values()].reduce((a, b) => a + b, 0);
   };
-  const pidsNow = async () => (await client.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [appName])).rows.map((x) => x.pid);
+  const pidsNow = async () =>
+    (await client.query('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [appName])).rows.map(
+      (x) => x.pid,
+    );
   return {
     /** CPU seconds so far, from the backends alive now (a backend first seen later counts whole, as it should only if it is new). */
     async sample() {

@@ -59,7 +59,11 @@ export class RawWs {
     this.closeCode = 1006;
     const sock = net.connect({ host, port, localAddress, noDelay: true });
     this.sock = sock;
-    sock.on('connect', () => sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${KEY}\r\n\r\n`));
+    sock.on('connect', () =>
+      sock.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${KEY}\r\n\r\n`,
+      ),
+    );
     sock.on('data', (chunk) => this.onData(chunk));
     sock.on('error', (err) => this.on.error?.(err));
     sock.on('close', () => {

@@ -23,21 +23,31 @@ export function poolFetch({ maxSockets = 32, localAddress } = {}) {
   const fetchImpl = (url, init = {}) =>
     new Promise((resolve, reject) => {
       const u = new URL(url);
-      const req = http.request({ agent, host: u.hostname, port: u.port, path: u.pathname + u.search, method: init.method ?? 'GET', headers: init.headers ?? {} }, (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          resolve({
-            ok: res.statusCode >= 200 && res.statusCode < 300,
-            status: res.statusCode,
-            headers: { get: (k) => res.headers[k.toLowerCase()] ?? null },
-            text: async () => text,
-            json: async () => JSON.parse(text),
+      const req = http.request(
+        {
+          agent,
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname + u.search,
+          method: init.method ?? 'GET',
+          headers: init.headers ?? {},
+        },
+        (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({
+              ok: res.statusCode >= 200 && res.statusCode < 300,
+              status: res.statusCode,
+              headers: { get: (k) => res.headers[k.toLowerCase()] ?? null },
+              text: async () => text,
+              json: async () => JSON.parse(text),
+            });
           });
-        });
-        res.on('error', reject);
-      });
+          res.on('error', reject);
+        },
+      );
       req.setTimeout(20_000, () => req.destroy(new Error('timeout')));
       req.on('error', reject);
       if (init.body) req.write(init.body);

@@ -27,7 +27,13 @@ export async function seedDirect(dataDir, opts) {
       for (let i = start; i < Math.min(opts.users, start + CHUNK); i++) {
         const apiKey = `mk_cap_${tag}_${i}_${crypto.randomBytes(12).toString('hex')}`;
         const id = `u_cap${tag}${i.toString(36)}`;
-        store.users.create({ id, username: `cap${tag}_${i}`, displayName: `Cap ${i}`, createdAt: now, apiKeyHash: hash(apiKey) });
+        store.users.create({
+          id,
+          username: `cap${tag}_${i}`,
+          displayName: `Cap ${i}`,
+          createdAt: now,
+          apiKeyHash: hash(apiKey),
+        });
         users.push({ id, apiKey });
       }
     })();
@@ -38,13 +44,27 @@ export async function seedDirect(dataDir, opts) {
         const a = users[i].id;
         const b = users[i + 1].id;
         const id = `c_cap${tag}${(i / 2).toString(36)}`;
-        store.convs.create({ id, kind: 'direct', title: null, createdAt: now, memberIds: [a, b], directKey: a < b ? `${a}:${b}` : `${b}:${a}` });
+        store.convs.create({
+          id,
+          kind: 'direct',
+          title: null,
+          createdAt: now,
+          memberIds: [a, b],
+          directKey: a < b ? `${a}:${b}` : `${b}:${a}`,
+        });
         convs.push({ id, members: [i, i + 1] });
       }
     }
     for (const [g, members] of (opts.groups ?? []).entries()) {
       const id = `c_capg${tag}${g.toString(36)}`;
-      store.convs.create({ id, kind: 'group', title: `Big group ${g}`, createdAt: now, memberIds: members.map((i) => users[i].id), directKey: null });
+      store.convs.create({
+        id,
+        kind: 'group',
+        title: `Big group ${g}`,
+        createdAt: now,
+        memberIds: members.map((i) => users[i].id),
+        directKey: null,
+      });
       convs.push({ id, members });
     }
   })();
@@ -67,14 +87,17 @@ export async function seedOverHttp(url, opts) {
       return { id: r.json.user.id, apiKey: r.json.apiKey };
     });
     const wanted = [];
-    if (opts.pairs) for (let i = 0; i + 1 < users.length; i += 2) wanted.push({ members: [i, i + 1], body: { memberIds: [users[i + 1].id] } });
+    if (opts.pairs)
+      for (let i = 0; i + 1 < users.length; i += 2)
+        wanted.push({ members: [i, i + 1], body: { memberIds: [users[i + 1].id] } });
     for (const [g, members] of (opts.groups ?? []).entries()) {
       wanted.push({ members, body: { memberIds: members.slice(1).map((i) => users[i].id), title: `Big group ${g}` } });
     }
     const convs = await pool(wanted.length, 32, async (k) => {
       const { members, body } = wanted[k];
       const r = await http.request('POST', '/v1/conversations', { body, token: users[members[0]].apiKey });
-      if (r.status !== 201 && r.status !== 200) throw new Error(`create conversation failed: ${r.status} ${JSON.stringify(r.json)}`);
+      if (r.status !== 201 && r.status !== 200)
+        throw new Error(`create conversation failed: ${r.status} ${JSON.stringify(r.json)}`);
       return { id: r.json.conversation.id, members };
     });
     return { users, convs };
@@ -120,8 +143,14 @@ export async function seedPostgres(env, opts) {
         users.push({ id, apiKey });
       }
       await client.query('BEGIN');
-      await client.query('INSERT INTO users (id, username, display_name, created_at) SELECT u.id, u.username, u.display_name, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, username, display_name)', [ids, names, displays, now]);
-      await client.query('INSERT INTO api_keys (key_hash, user_id, created_at) SELECT k.key_hash, k.user_id, $3 FROM unnest($1::text[], $2::text[]) AS k(key_hash, user_id)', [hashes, ids, now]);
+      await client.query(
+        'INSERT INTO users (id, username, display_name, created_at) SELECT u.id, u.username, u.display_name, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS u(id, username, display_name)',
+        [ids, names, displays, now],
+      );
+      await client.query(
+        'INSERT INTO api_keys (key_hash, user_id, created_at) SELECT k.key_hash, k.user_id, $3 FROM unnest($1::text[], $2::text[]) AS k(key_hash, user_id)',
+        [hashes, ids, now],
+      );
       await client.query('COMMIT');
     }
   } finally {

@@ -45,17 +45,24 @@ export async function startServer(opts) {
     ...opts.env,
   };
   const started = performance.now();
-  const child = spawn('sh', ['-c', script, process.execPath, ...nodeArgs, MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('sh', ['-c', script, process.execPath, ...nodeArgs, MAIN], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   // BENCH_SERVER_LOG=<file> keeps the server's (warn and above) JSON log for a post-mortem.
-  const keepLog = process.env.BENCH_SERVER_LOG ? fs.createWriteStream(process.env.BENCH_SERVER_LOG, { flags: 'a' }) : null;
+  const keepLog = process.env.BENCH_SERVER_LOG
+    ? fs.createWriteStream(process.env.BENCH_SERVER_LOG, { flags: 'a' })
+    : null;
   child.stdout.on('data', (d) => keepLog?.write(d));
   child.stderr.on('data', (d) => {
     stderr += d;
     if (stderr.length > 20000) stderr = stderr.slice(-10000);
   });
   let exited = null;
-  const exitPromise = new Promise((resolve) => child.on('exit', (code, signal) => resolve((exited = { code, signal }))));
+  const exitPromise = new Promise((resolve) =>
+    child.on('exit', (code, signal) => resolve((exited = { code, signal }))),
+  );
   const url = `http://127.0.0.1:${port}`;
   let startMs = NaN;
   for (;;) {
@@ -127,9 +134,18 @@ export function machineInfo() {
   let git = 'unknown';
   try {
     git = execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim();
-    if (execSync('git status --porcelain packages', { cwd: ROOT }).toString().trim()) git += ' + uncommitted changes in packages/';
+    if (execSync('git status --porcelain packages', { cwd: ROOT }).toString().trim())
+      git += ' + uncommitted changes in packages/';
   } catch {}
-  return { git, model, cores, memGiB: mem ? (Number(mem) / 1048576).toFixed(1) : '?', node: process.version, load, date: new Date().toISOString() };
+  return {
+    git,
+    model,
+    cores,
+    memGiB: mem ? (Number(mem) / 1048576).toFixed(1) : '?',
+    node: process.version,
+    load,
+    date: new Date().toISOString(),
+  };
 }
 
 /** Whole-machine CPU counters from /proc/stat (jiffies). */
@@ -139,7 +155,14 @@ export function systemStats() {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
   // Context switches on all CPUs since boot: how often processes are put to sleep and woken.
   const ctxt = Number((stat.match(/^ctxt\s+(\d+)/m) ?? [])[1] ?? NaN);
-  return { at: performance.now(), busy: user + nice + system + irq + softirq, idle: idle + iowait, steal, ctxt, load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0] };
+  return {
+    at: performance.now(),
+    busy: user + nice + system + irq + softirq,
+    idle: idle + iowait,
+    steal,
+    ctxt,
+    load: fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0],
+  };
 }
 
 /**
@@ -162,11 +185,18 @@ export function machineShare(a, b, ownCpuSec) {
 /** Kernel TCP counters (/proc/net/netstat TcpExt): accept-queue overflows and SYN drops on listening sockets. */
 export function tcpExt() {
   try {
-    const lines = fs.readFileSync('/proc/net/netstat', 'utf8').split('\n').filter((l) => l.startsWith('TcpExt:'));
+    const lines = fs
+      .readFileSync('/proc/net/netstat', 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('TcpExt:'));
     const names = lines[0].split(/\s+/).slice(1);
     const vals = lines[1].split(/\s+/).slice(1).map(Number);
     const get = (k) => vals[names.indexOf(k)];
-    return { listenOverflows: get('ListenOverflows'), listenDrops: get('ListenDrops'), tcpTimeouts: get('TCPTimeouts') };
+    return {
+      listenOverflows: get('ListenOverflows'),
+      listenDrops: get('ListenDrops'),
+      tcpTimeouts: get('TCPTimeouts'),
+    };
   } catch {
     return null;
   }
@@ -213,7 +243,10 @@ export function serviceCpu() {
  * isolated by a schema, stream prefix and key prefix derived from the data directory.
  */
 export function clusterEnv(dataDir) {
-  const tagId = `bench_${path.basename(dataDir).replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+  const tagId = `bench_${path
+    .basename(dataDir)
+    .replace(/[^a-z0-9]/gi, '_')
+    .toLowerCase()}`;
   return {
     DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://127.0.0.1:5432/test',
     DATABASE_SCHEMA: tagId,

@@ -170,7 +170,16 @@ async function run({ phaseId, rate, startAt, durationMs, drainMs, maxInFlight })
   let rr = 0;
   let aborted = false;
   const report = setInterval(() => {
-    parentPort.postMessage({ type: 'progress', phaseId, sent: ph.sent, acked: ph.acked, delivered: ph.delivered, errors: ph.errors, window: ph.window.toJSON(), elu: performance.eventLoopUtilization(elu0).utilization });
+    parentPort.postMessage({
+      type: 'progress',
+      phaseId,
+      sent: ph.sent,
+      acked: ph.acked,
+      delivered: ph.delivered,
+      errors: ph.errors,
+      window: ph.window.toJSON(),
+      elu: performance.eventLoopUtilization(elu0).utilization,
+    });
     ph.window = new Histogram();
   }, 1000);
   await new Promise((resolve) => {
@@ -186,7 +195,9 @@ async function run({ phaseId, rate, startAt, durationMs, drainMs, maxInFlight })
         const id = ++reqSeq;
         ph.msgs.set(cid, { t: dueAt, acked: false, delivered: false, failed: false });
         ph.byReq.set(id, cid);
-        s.ws.send(`{"type":"send","id":${id},"conversationId":"${s.conv}","clientMsgId":"${cid}","body":"${dueAt.toFixed(3)} ${cid} ${FILLER}"}`);
+        s.ws.send(
+          `{"type":"send","id":${id},"conversationId":"${s.conv}","clientMsgId":"${cid}","body":"${dueAt.toFixed(3)} ${cid} ${FILLER}"}`,
+        );
         ph.sent++;
         k++;
         const lag = now() - dueAt;
@@ -206,7 +217,14 @@ async function run({ phaseId, rate, startAt, durationMs, drainMs, maxInFlight })
   }
   clearInterval(report);
   const elu = performance.eventLoopUtilization(elu0).utilization;
-  const result = { ...summary(ph), aborted, elu, sendSeconds: (sendEnd - startAt) / 1000, drainSeconds: (now() - sendEnd) / 1000, closedUnexpectedly };
+  const result = {
+    ...summary(ph),
+    aborted,
+    elu,
+    sendSeconds: (sendEnd - startAt) / 1000,
+    drainSeconds: (now() - sendEnd) / 1000,
+    closedUnexpectedly,
+  };
   phase = null;
   return result;
 }

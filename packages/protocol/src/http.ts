@@ -10,13 +10,21 @@ import type { Conversation, Message, PresenceInfo, SearchResult, User } from './
 const nulFree = (text: string) => !text.includes('\u0000');
 const NUL_MESSAGE = { message: 'must not contain NUL (U+0000) characters' };
 
-export const id = z.string().min(1).max(LIMITS.maxIdChars).regex(/^[A-Za-z0-9_-]+$/, 'bad id');
+export const id = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxIdChars)
+  .regex(/^[A-Za-z0-9_-]+$/, 'bad id');
 /** A message text; its byte cap (413) is checked apart from this schema, so that the status is right. */
 export const messageBody = z.string().min(1, 'body must not be empty').refine(nulFree, NUL_MESSAGE);
 export const clientMsgId = z.string().min(1).max(LIMITS.maxClientMsgIdChars).refine(nulFree, NUL_MESSAGE);
 const seqNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const queryInt = (max: number) =>
-  z.string().regex(/^\d{1,15}$/, 'must be a non-negative integer').transform(Number).pipe(z.number().max(max));
+  z
+    .string()
+    .regex(/^\d{1,15}$/, 'must be a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().max(max));
 
 export const createUserBody = z.object({
   username: z.string().regex(LIMITS.usernamePattern, 'username: 3-32 characters of a-z, 0-9, _ and .'),
@@ -79,7 +87,10 @@ export const searchQuery = z.object({
 export const pushSubscriptionBody = z.object({
   endpoint: z.string().url().max(2048).refine(nulFree, NUL_MESSAGE),
   expirationTime: z.number().nullable().optional(),
-  keys: z.object({ p256dh: z.string().min(1).max(256).refine(nulFree, NUL_MESSAGE), auth: z.string().min(1).max(256).refine(nulFree, NUL_MESSAGE) }),
+  keys: z.object({
+    p256dh: z.string().min(1).max(256).refine(nulFree, NUL_MESSAGE),
+    auth: z.string().min(1).max(256).refine(nulFree, NUL_MESSAGE),
+  }),
 });
 
 export const pushUnsubscribeQuery = z.object({ endpoint: z.string().url().max(2048).refine(nulFree, NUL_MESSAGE) });
@@ -89,15 +100,35 @@ export type CreateConversationBody = z.infer<typeof createConversationBody>;
 export type SendMessageBody = z.input<typeof sendMessageBody>;
 export type PushSubscriptionBody = z.infer<typeof pushSubscriptionBody>;
 
-export interface CreateUserResponse { user: User; apiKey: string }
-export interface UserResponse { user: User }
-export interface ConversationResponse { conversation: Conversation }
-export interface ConversationsResponse { conversations: Conversation[]; nextCursor: string | null }
-export interface MessageResponse { message: Message }
-export interface MessagesResponse { messages: Message[] }
-export interface PresenceResponse { presence: Record<string, PresenceInfo> }
-export interface SearchResponse { results: SearchResult[] }
-export interface VapidKeyResponse { publicKey: string }
+export interface CreateUserResponse {
+  user: User;
+  apiKey: string;
+}
+export interface UserResponse {
+  user: User;
+}
+export interface ConversationResponse {
+  conversation: Conversation;
+}
+export interface ConversationsResponse {
+  conversations: Conversation[];
+  nextCursor: string | null;
+}
+export interface MessageResponse {
+  message: Message;
+}
+export interface MessagesResponse {
+  messages: Message[];
+}
+export interface PresenceResponse {
+  presence: Record<string, PresenceInfo>;
+}
+export interface SearchResponse {
+  results: SearchResult[];
+}
+export interface VapidKeyResponse {
+  publicKey: string;
+}
 
 /** The decrypted body of a Web Push the notifier sends (one per new message for an offline member). */
 export interface PushMessagePayload {

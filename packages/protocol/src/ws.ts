@@ -10,7 +10,14 @@ const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 export const authFrame = z.object({ type: z.literal('auth'), token: z.string().min(1).max(256) });
 
 export const clientRequest = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('send'), id: requestId, conversationId: id, clientMsgId, body: messageBody, replyToId: id.optional().nullable() }),
+  z.object({
+    type: z.literal('send'),
+    id: requestId,
+    conversationId: id,
+    clientMsgId,
+    body: messageBody,
+    replyToId: id.optional().nullable(),
+  }),
   z.object({ type: z.literal('read'), id: requestId, conversationId: id, seq }),
   z.object({ type: z.literal('delivered'), id: requestId, conversationId: id, seq }),
   z.object({ type: z.literal('typing'), id: requestId, conversationId: id }),

@@ -52,6 +52,10 @@ export function delayCeiling(attempt: number, bounds: { minDelayMs: number; maxD
 }
 
 /** The stateless form, for callers that count attempts themselves (the outbox counts per message). */
-export function jitteredDelay(attempt: number, bounds: { minDelayMs: number; maxDelayMs: number }, random: () => number = Math.random): number {
+export function jitteredDelay(
+  attempt: number,
+  bounds: { minDelayMs: number; maxDelayMs: number },
+  random: () => number = Math.random,
+): number {
   return Math.floor(random() * delayCeiling(attempt, bounds));
 }

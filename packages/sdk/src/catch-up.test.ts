@@ -5,8 +5,17 @@ import { SeqTracker } from './seq-tracker.js';
 
 function msg(conversationId: string, seq: number): Message {
   return {
-    id: `${conversationId}-${seq}`, conversationId, seq, senderId: 'u2', clientMsgId: `c${seq}`, body: 'x',
-    createdAt: '', editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+    id: `${conversationId}-${seq}`,
+    conversationId,
+    seq,
+    senderId: 'u2',
+    clientMsgId: `c${seq}`,
+    body: 'x',
+    createdAt: '',
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
   };
 }
 
@@ -24,8 +33,15 @@ class History {
 
   async listAllConversations(): Promise<Conversation[]> {
     return [...this.messages].map(([id, list]) => ({
-      id, kind: 'group', title: null, members: [], createdAt: '', lastSeq: list.at(-1)?.seq ?? 0,
-      lastMessage: list.at(-1) ?? null, unreadCount: 0, muted: false,
+      id,
+      kind: 'group',
+      title: null,
+      members: [],
+      createdAt: '',
+      lastSeq: list.at(-1)?.seq ?? 0,
+      lastMessage: list.at(-1) ?? null,
+      unreadCount: 0,
+      muted: false,
     }));
   }
 
@@ -87,9 +103,11 @@ describe('catchUp', () => {
       listAllConversations: () => history.listAllConversations(),
       getMessages: async (id: string, opts: { afterSeq?: number; limit?: number }) => {
         // Messages 4 and 5 arrive live on the socket while the first page is in flight.
-        for (const e of tracker.accept({ type: 'message.created', conversationId: 'a', message: msg('a', 4) })) emitted.push(e);
+        for (const e of tracker.accept({ type: 'message.created', conversationId: 'a', message: msg('a', 4) }))
+          emitted.push(e);
         history.add('a', 5);
-        for (const e of tracker.accept({ type: 'message.created', conversationId: 'a', message: msg('a', 5) })) emitted.push(e);
+        for (const e of tracker.accept({ type: 'message.created', conversationId: 'a', message: msg('a', 5) }))
+          emitted.push(e);
         return history.getMessages(id, opts);
       },
     };

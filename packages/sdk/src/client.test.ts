@@ -113,7 +113,8 @@ describe('MessengerClient', () => {
 
   it('waits out rate_limited and then sends', async () => {
     let limited = true;
-    peer.onSend = () => (limited ? ((limited = false), { code: 'rate_limited', message: 'slow', retryAfterMs: 50 }) : 'reply');
+    peer.onSend = () =>
+      limited ? ((limited = false), { code: 'rate_limited', message: 'slow', retryAfterMs: 50 }) : 'reply';
     const c = client();
     await c.connect();
     const started = Date.now();
@@ -124,7 +125,16 @@ describe('MessengerClient', () => {
 
   it('sends what a previous page left in the store on the next connect', async () => {
     const store = new MemoryOutboxStore();
-    store.save([{ clientMsgId: 'left', conversationId: 'c1', body: 'from before the reload', replyToId: null, state: 'pending', createdAt: new Date().toISOString() }]);
+    store.save([
+      {
+        clientMsgId: 'left',
+        conversationId: 'c1',
+        body: 'from before the reload',
+        replyToId: null,
+        state: 'pending',
+        createdAt: new Date().toISOString(),
+      },
+    ]);
     const c = client({ outboxStore: store });
     expect(c.pending()).toHaveLength(1);
     await c.connect();
@@ -222,7 +232,7 @@ describe('MessengerClient', () => {
     expect(c.state).toBe('open');
   });
 
-  it('coalesces delivered receipts for others\' messages, none for its own', async () => {
+  it("coalesces delivered receipts for others' messages, none for its own", async () => {
     const c = client();
     await c.connect();
     peer.publish('c1', 'u2', 'a');
@@ -231,7 +241,9 @@ describe('MessengerClient', () => {
     peer.publish('c2', 'u1', 'mine');
     await until(() => peer.framesOf('delivered').length > 0);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(peer.framesOf('delivered').map(({ conversationId, seq }) => ({ conversationId, seq }))).toEqual([{ conversationId: 'c1', seq: 3 }]);
+    expect(peer.framesOf('delivered').map(({ conversationId, seq }) => ({ conversationId, seq }))).toEqual([
+      { conversationId: 'c1', seq: 3 },
+    ]);
   });
 
   it('acknowledges messages that came while no device was online, from the list, one receipt per chat', async () => {
@@ -245,7 +257,9 @@ describe('MessengerClient', () => {
     await c.connect();
     await until(() => peer.framesOf('delivered').length > 0);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(peer.framesOf('delivered').map(({ conversationId, seq }) => ({ conversationId, seq }))).toEqual([{ conversationId: 'away', seq: 2 }]);
+    expect(peer.framesOf('delivered').map(({ conversationId, seq }) => ({ conversationId, seq }))).toEqual([
+      { conversationId: 'away', seq: 2 },
+    ]);
 
     // Missed during an outage in a chat the client now tracks: paged in as events and listed as owed, still one receipt.
     const reconnected = new Promise<void>((resolve) => c.on('resync', (e) => e.reconnect && resolve()));
@@ -254,7 +268,12 @@ describe('MessengerClient', () => {
     await reconnected;
     await until(() => peer.framesOf('delivered').length > 1);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(peer.framesOf('delivered').slice(1).map(({ conversationId, seq }) => ({ conversationId, seq }))).toEqual([{ conversationId: 'away', seq: 3 }]);
+    expect(
+      peer
+        .framesOf('delivered')
+        .slice(1)
+        .map(({ conversationId, seq }) => ({ conversationId, seq })),
+    ).toEqual([{ conversationId: 'away', seq: 3 }]);
   });
 
   it('sends no catch-up receipts with autoDelivered off', async () => {

@@ -110,20 +110,36 @@ export class MessengerClient {
 
   constructor(opts: MessengerClientOptions) {
     this.#opts = opts;
-    this.api = new HttpApi({ baseUrl: opts.baseUrl, apiKey: opts.apiKey, ...(opts.fetch ? { fetch: opts.fetch } : {}) });
+    this.api = new HttpApi({
+      baseUrl: opts.baseUrl,
+      apiKey: opts.apiKey,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
     this.#backoff = new Backoff(opts.reconnect);
-    this.#outbox = new Outbox({ store: opts.outboxStore ?? new MemoryOutboxStore(), onChange: (items) => this.#emitter.emit('outbox', items) });
+    this.#outbox = new Outbox({
+      store: opts.outboxStore ?? new MemoryOutboxStore(),
+      onChange: (items) => this.#emitter.emit('outbox', items),
+    });
     this.#sender = new OutboxSender({
       outbox: this.#outbox,
       canSend: () => this.#conn?.ready === true,
       send: async (item) => {
-        const fields = { conversationId: item.conversationId, clientMsgId: item.clientMsgId, body: item.body, ...(item.replyToId ? { replyToId: item.replyToId } : {}) };
+        const fields = {
+          conversationId: item.conversationId,
+          clientMsgId: item.clientMsgId,
+          body: item.body,
+          ...(item.replyToId ? { replyToId: item.replyToId } : {}),
+        };
         return (await this.request('send', fields)).message;
       },
     });
   }
 
-  static createUser(baseUrl: string, body: { username: string; displayName?: string }, fetchImpl?: FetchLike): Promise<{ user: User; apiKey: string }> {
+  static createUser(
+    baseUrl: string,
+    body: { username: string; displayName?: string },
+    fetchImpl?: FetchLike,
+  ): Promise<{ user: User; apiKey: string }> {
     return HttpApi.createUser(baseUrl, body, fetchImpl);
   }
 
@@ -177,14 +193,22 @@ export class MessengerClient {
   }
 
   /** A request on the socket. Rejects with `unavailable` when not connected or after the timeout. */
-  request<T extends ClientRequestType>(type: T, fields: RequestFields<T>, opts: { timeoutMs?: number } = {}): Promise<RequestResults[T]> {
+  request<T extends ClientRequestType>(
+    type: T,
+    fields: RequestFields<T>,
+    opts: { timeoutMs?: number } = {},
+  ): Promise<RequestResults[T]> {
     const conn = this.#conn;
     if (!conn?.ready) return Promise.reject(new MessengerError('unavailable', 'not connected'));
     return conn.request(type, fields, opts.timeoutMs ?? this.#requestTimeoutMs);
   }
 
   /** Queues the message in the outbox; resolves with the stored message once the server has it durably. */
-  send(conversationId: string, body: string, opts: { replyToId?: string; clientMsgId?: string } = {}): Promise<Message> {
+  send(
+    conversationId: string,
+    body: string,
+    opts: { replyToId?: string; clientMsgId?: string } = {},
+  ): Promise<Message> {
     return this.#sender.enqueue(conversationId, body, opts);
   }
 
@@ -240,7 +264,9 @@ export class MessengerClient {
     const WebSocketImpl = this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
     if (!WebSocketImpl) {
       this.#setState('closed');
-      this.#settleConnect(new Error('no WebSocket implementation: pass the `WebSocket` option (on Node 20, the `ws` package)'));
+      this.#settleConnect(
+        new Error('no WebSocket implementation: pass the `WebSocket` option (on Node 20, the `ws` package)'),
+      );
       return;
     }
     let url: string;
@@ -290,10 +316,13 @@ export class MessengerClient {
           // instead would only move the same wait to a fresh socket, for every client at once.
           if (error instanceof MessengerError && error.retryable && attempt < CATCH_UP_RETRIES) {
             const bounds = { minDelayMs: this.#backoff.minDelayMs, maxDelayMs: this.#backoff.maxDelayMs };
-            this.#catchUpTimer = setTimeout(() => {
-              this.#catchUpTimer = undefined;
-              if (current()) run(attempt + 1);
-            }, error.retryAfterMs ?? jitteredDelay(attempt + 1, bounds));
+            this.#catchUpTimer = setTimeout(
+              () => {
+                this.#catchUpTimer = undefined;
+                if (current()) run(attempt + 1);
+              },
+              error.retryAfterMs ?? jitteredDelay(attempt + 1, bounds),
+            );
             return;
           }
           // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
@@ -311,7 +340,8 @@ export class MessengerClient {
     // Messages that came while no device of ours was online were never events here: acknowledge them from the list.
     if (this.#opts.autoDelivered !== false) {
       let owed = false;
-      for (const r of owedDelivered(conversations, userId)) owed = this.#delivered.note(r.conversationId, r.seq) || owed;
+      for (const r of owedDelivered(conversations, userId))
+        owed = this.#delivered.note(r.conversationId, r.seq) || owed;
       if (owed) this.#scheduleDelivered();
     }
     const reconnect = this.#everCaughtUp;
@@ -327,7 +357,8 @@ export class MessengerClient {
     if (event.type === 'message.created') {
       const { message } = event;
       if (message.senderId === this.#userId) this.#sender.observed(message);
-      else if (this.#opts.autoDelivered !== false && this.#delivered.note(event.conversationId, message.seq)) this.#scheduleDelivered();
+      else if (this.#opts.autoDelivered !== false && this.#delivered.note(event.conversationId, message.seq))
+        this.#scheduleDelivered();
     }
     this.#emitter.emit(event.type, event as never);
     this.#emitter.emit('event', event);
@@ -379,7 +410,8 @@ export class MessengerClient {
   }
 
   #clearTimers(): void {
-    for (const timer of [this.#reconnectTimer, this.#stableTimer, this.#deliveredTimer, this.#catchUpTimer]) if (timer !== undefined) clearTimeout(timer);
+    for (const timer of [this.#reconnectTimer, this.#stableTimer, this.#deliveredTimer, this.#catchUpTimer])
+      if (timer !== undefined) clearTimeout(timer);
     this.#reconnectTimer = this.#stableTimer = this.#deliveredTimer = this.#catchUpTimer = undefined;
   }
 }

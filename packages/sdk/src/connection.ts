@@ -92,7 +92,11 @@ export class Connection {
     return this.#ready && !this.#closed;
   }
 
-  request<T extends ClientRequestType>(type: T, fields: RequestFields<T>, timeoutMs = this.#deps.requestTimeoutMs): Promise<RequestResults[T]> {
+  request<T extends ClientRequestType>(
+    type: T,
+    fields: RequestFields<T>,
+    timeoutMs = this.#deps.requestTimeoutMs,
+  ): Promise<RequestResults[T]> {
     if (!this.ready) return Promise.reject(new MessengerError('unavailable', 'not connected'));
     const id = this.#nextId++;
     return new Promise<RequestResults[T]>((resolve, reject) => {
@@ -161,9 +165,12 @@ export class Connection {
     const { pingIntervalMs, idleTimeoutMs } = this.#deps;
     this.#intervals.push(setInterval(() => this.request('ping', {}).catch(() => {}), pingIntervalMs));
     this.#intervals.push(
-      setInterval(() => {
-        if (Date.now() - this.#lastFrameAt > idleTimeoutMs) this.close(GAVE_UP, 'no frame in time');
-      }, Math.min(5000, Math.max(10, Math.floor(idleTimeoutMs / 4)))),
+      setInterval(
+        () => {
+          if (Date.now() - this.#lastFrameAt > idleTimeoutMs) this.close(GAVE_UP, 'no frame in time');
+        },
+        Math.min(5000, Math.max(10, Math.floor(idleTimeoutMs / 4))),
+      ),
     );
     this.#deps.onReady({ userId: info.userId, sessionId: String(info.sessionId) });
   }

@@ -33,7 +33,7 @@ describe('DeliveredCoalescer', () => {
 
 describe('owedDelivered', () => {
   const member = (userId: string, deliveredSeq: number) => ({ userId, deliveredSeq });
-  it('owes one receipt up to lastSeq where the newest message is someone else\'s and ours lags', () => {
+  it("owes one receipt up to lastSeq where the newest message is someone else's and ours lags", () => {
     const owed = owedDelivered(
       [
         { id: 'behind', lastSeq: 9, lastMessage: { senderId: 'u2' }, members: [member('u1', 4), member('u2', 9)] },

@@ -12,7 +12,10 @@ describe('errors', () => {
   it('falls back to the status when the body is not the contract (a proxy page, say)', () => {
     expect(errorFromBody(502, '<html>bad gateway</html>')).toMatchObject({ code: 'unavailable', status: 502 });
     expect(errorFromBody(404, undefined)).toMatchObject({ code: 'not_found', status: 404 });
-    expect(errorFromBody(418, { error: { code: 'teapot', message: 'x' } })).toMatchObject({ code: 'invalid_request', status: 418 });
+    expect(errorFromBody(418, { error: { code: 'teapot', message: 'x' } })).toMatchObject({
+      code: 'invalid_request',
+      status: 418,
+    });
   });
 
   it('parses both forms of Retry-After', () => {
@@ -25,6 +28,8 @@ describe('errors', () => {
 
   it('gives WebSocket reply errors the status of their code', () => {
     expect(errorFromReply({ code: 'forbidden', message: 'no' })).toMatchObject({ code: 'forbidden', status: 403 });
-    expect(errorFromReply({ code: 'rate_limited', message: 'x', retryAfterMs: 250 })).toMatchObject({ retryAfterMs: 250 });
+    expect(errorFromReply({ code: 'rate_limited', message: 'x', retryAfterMs: 250 })).toMatchObject({
+      retryAfterMs: 250,
+    });
   });
 });

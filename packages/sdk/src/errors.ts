@@ -7,7 +7,11 @@ export class MessengerError extends Error {
   readonly status: number;
   readonly retryAfterMs?: number;
 
-  constructor(code: ErrorCode, message: string, opts: { status?: number; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
+  ) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'MessengerError';
     this.code = code;

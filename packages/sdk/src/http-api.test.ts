@@ -23,7 +23,12 @@ beforeAll(async () => {
   server = createServer(async (req: IncomingMessage, res) => {
     let raw = '';
     for await (const chunk of req) raw += chunk;
-    const entry = { method: req.method!, url: req.url!, auth: req.headers.authorization, body: raw ? JSON.parse(raw) : undefined };
+    const entry = {
+      method: req.method!,
+      url: req.url!,
+      auth: req.headers.authorization,
+      body: raw ? JSON.parse(raw) : undefined,
+    };
     seen.push(entry);
     const a = answer(entry);
     res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
@@ -50,7 +55,12 @@ describe('HttpApi', () => {
     answer = () => ({ status: 200, body: { message: { id: 'm1' } } });
     const message = await api().editMessage('c/1', 'm 1', 'new text');
     expect(message).toEqual({ id: 'm1' });
-    expect(seen[0]).toEqual({ method: 'PATCH', url: '/v1/conversations/c%2F1/messages/m%201', auth: 'Bearer k1', body: { body: 'new text' } });
+    expect(seen[0]).toEqual({
+      method: 'PATCH',
+      url: '/v1/conversations/c%2F1/messages/m%201',
+      auth: 'Bearer k1',
+      body: { body: 'new text' },
+    });
   });
 
   it('signs up without a key', async () => {
@@ -61,7 +71,10 @@ describe('HttpApi', () => {
 
   it('tells a created conversation (201) from an existing one (200)', async () => {
     answer = () => ({ status: 201, body: { conversation: { id: 'c1' } } });
-    expect(await api().createConversation({ memberIds: ['u2'] })).toEqual({ conversation: { id: 'c1' }, created: true });
+    expect(await api().createConversation({ memberIds: ['u2'] })).toEqual({
+      conversation: { id: 'c1' },
+      created: true,
+    });
     answer = () => ({ status: 200, body: { conversation: { id: 'c1' } } });
     expect((await api().createConversation({ memberIds: ['u2'] })).created).toBe(false);
   });
@@ -76,7 +89,10 @@ describe('HttpApi', () => {
   });
 
   it('builds queries and unwraps answers', async () => {
-    answer = () => ({ status: 200, body: { messages: [{ seq: 4 }], presence: { u2: { status: 'online' } }, results: [] } });
+    answer = () => ({
+      status: 200,
+      body: { messages: [{ seq: 4 }], presence: { u2: { status: 'online' } }, results: [] },
+    });
     expect(await api().getMessages('c1', { afterSeq: 3, limit: 10 })).toEqual([{ seq: 4 }]);
     expect(await api().getPresence(['u2', 'u3'])).toEqual({ u2: { status: 'online' } });
     await api().deleteMessage('c1', 'm1', 'me');
@@ -92,8 +108,14 @@ describe('HttpApi', () => {
   });
 
   it('throws MessengerError from the error body, with Retry-After in milliseconds', async () => {
-    answer = () => ({ status: 429, body: { error: { code: 'rate_limited', message: 'slow down' } }, headers: { 'retry-after': '2' } });
-    const error = await api().sendMessage('c1', { clientMsgId: 'x', body: 'hi' }).catch((e: unknown) => e);
+    answer = () => ({
+      status: 429,
+      body: { error: { code: 'rate_limited', message: 'slow down' } },
+      headers: { 'retry-after': '2' },
+    });
+    const error = await api()
+      .sendMessage('c1', { clientMsgId: 'x', body: 'hi' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MessengerError);
     expect(error).toMatchObject({ code: 'rate_limited', status: 429, retryAfterMs: 2000, message: 'slow down' });
   });

@@ -55,7 +55,11 @@ export class HttpApi {
   }
 
   /** Sign-up needs no key, so it is usable before a client exists. */
-  static async createUser(baseUrl: string, body: { username: string; displayName?: string }, fetchImpl?: FetchLike): Promise<CreateUserResponse> {
+  static async createUser(
+    baseUrl: string,
+    body: { username: string; displayName?: string },
+    fetchImpl?: FetchLike,
+  ): Promise<CreateUserResponse> {
     const api = new HttpApi({ baseUrl, apiKey: '', ...(fetchImpl ? { fetch: fetchImpl } : {}) });
     return (await api.#call<CreateUserResponse>('POST', '/v1/users', { body, auth: false })).data;
   }
@@ -69,13 +73,18 @@ export class HttpApi {
   }
 
   /** `created` tells a new direct chat (201) from the existing one (200). */
-  async createConversation(body: { memberIds: string[]; title?: string }): Promise<{ conversation: Conversation; created: boolean }> {
+  async createConversation(body: {
+    memberIds: string[];
+    title?: string;
+  }): Promise<{ conversation: Conversation; created: boolean }> {
     const { status, data } = await this.#call<ConversationResponse>('POST', '/v1/conversations', { body });
     return { conversation: data.conversation, created: status === 201 };
   }
 
   async listConversations(opts: { limit?: number; cursor?: string } = {}): Promise<ConversationsResponse> {
-    return this.#json<ConversationsResponse>('GET', '/v1/conversations', { query: { limit: opts.limit, cursor: opts.cursor } });
+    return this.#json<ConversationsResponse>('GET', '/v1/conversations', {
+      query: { limit: opts.limit, cursor: opts.cursor },
+    });
   }
 
   async listAllConversations(): Promise<Conversation[]> {
@@ -100,24 +109,35 @@ export class HttpApi {
   }
 
   async addMembers(id: string, userIds: string[]): Promise<Conversation> {
-    return (await this.#json<ConversationResponse>('POST', `/v1/conversations/${enc(id)}/members`, { body: { userIds } })).conversation;
+    return (
+      await this.#json<ConversationResponse>('POST', `/v1/conversations/${enc(id)}/members`, { body: { userIds } })
+    ).conversation;
   }
 
   async leave(id: string): Promise<void> {
     await this.#call('DELETE', `/v1/conversations/${enc(id)}/members/me`);
   }
 
-  async sendMessage(conversationId: string, body: { clientMsgId: string; body: string; replyToId?: string | null }): Promise<Message> {
-    return (await this.#json<MessageResponse>('POST', `/v1/conversations/${enc(conversationId)}/messages`, { body })).message;
+  async sendMessage(
+    conversationId: string,
+    body: { clientMsgId: string; body: string; replyToId?: string | null },
+  ): Promise<Message> {
+    return (await this.#json<MessageResponse>('POST', `/v1/conversations/${enc(conversationId)}/messages`, { body }))
+      .message;
   }
 
-  async getMessages(conversationId: string, opts: { afterSeq?: number; beforeSeq?: number; limit?: number } = {}): Promise<Message[]> {
+  async getMessages(
+    conversationId: string,
+    opts: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
+  ): Promise<Message[]> {
     const query = { afterSeq: opts.afterSeq, beforeSeq: opts.beforeSeq, limit: opts.limit };
-    return (await this.#json<MessagesResponse>('GET', `/v1/conversations/${enc(conversationId)}/messages`, { query })).messages;
+    return (await this.#json<MessagesResponse>('GET', `/v1/conversations/${enc(conversationId)}/messages`, { query }))
+      .messages;
   }
 
   async editMessage(conversationId: string, messageId: string, body: string): Promise<Message> {
-    return (await this.#json<MessageResponse>('PATCH', messagePath(conversationId, messageId), { body: { body } })).message;
+    return (await this.#json<MessageResponse>('PATCH', messagePath(conversationId, messageId), { body: { body } }))
+      .message;
   }
 
   async deleteMessage(conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
@@ -125,7 +145,11 @@ export class HttpApi {
   }
 
   async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
-    return (await this.#json<MessageResponse>('PUT', `${messagePath(conversationId, messageId)}/reaction`, { body: { emoji } })).message;
+    return (
+      await this.#json<MessageResponse>('PUT', `${messagePath(conversationId, messageId)}/reaction`, {
+        body: { emoji },
+      })
+    ).message;
   }
 
   async unreact(conversationId: string, messageId: string): Promise<void> {
@@ -141,7 +165,11 @@ export class HttpApi {
   }
 
   async setMuted(conversationId: string, muted: boolean): Promise<Conversation> {
-    return (await this.#json<ConversationResponse>('PUT', `/v1/conversations/${enc(conversationId)}/settings`, { body: { muted } })).conversation;
+    return (
+      await this.#json<ConversationResponse>('PUT', `/v1/conversations/${enc(conversationId)}/settings`, {
+        body: { muted },
+      })
+    ).conversation;
   }
 
   async setPresenceVisible(visible: boolean): Promise<void> {
@@ -152,7 +180,8 @@ export class HttpApi {
   async getPresence(userIds: string[]): Promise<Record<string, PresenceInfo>> {
     // The server rejects an empty list; asking about nobody needs no round trip.
     if (userIds.length === 0) return {};
-    return (await this.#json<PresenceResponse>('GET', '/v1/presence', { query: { userIds: userIds.join(',') } })).presence;
+    return (await this.#json<PresenceResponse>('GET', '/v1/presence', { query: { userIds: userIds.join(',') } }))
+      .presence;
   }
 
   async search(opts: { q: string; conversationId?: string; limit?: number }): Promise<SearchResult[]> {
@@ -192,7 +221,9 @@ export class HttpApi {
       });
     } catch (cause) {
       // The network failed before any answer: the contract's "safe to retry" code fits.
-      throw new MessengerError('unavailable', `${method} ${path}: ${(cause as Error)?.message ?? 'network error'}`, { cause });
+      throw new MessengerError('unavailable', `${method} ${path}: ${(cause as Error)?.message ?? 'network error'}`, {
+        cause,
+      });
     }
     const text = await response.text().catch(() => '');
     let data: unknown;

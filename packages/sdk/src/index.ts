@@ -1,4 +1,10 @@
-export { MessengerClient, webSocketUrl, type ClientState, type MessengerClientOptions, type ResyncEvent } from './client.js';
+export {
+  MessengerClient,
+  webSocketUrl,
+  type ClientState,
+  type MessengerClientOptions,
+  type ResyncEvent,
+} from './client.js';
 export { HttpApi, type BrowserPushSubscriptionJson, type FetchLike, type HttpApiOptions } from './http-api.js';
 export { MessengerError } from './errors.js';
 export type { WebSocketCtor, WebSocketLike, RequestFields } from './connection.js';

@@ -38,7 +38,11 @@ export class OutboxSender {
     this.#retryBounds = { minDelayMs: deps.retry?.minDelayMs ?? 500, maxDelayMs: deps.retry?.maxDelayMs ?? 30_000 };
   }
 
-  enqueue(conversationId: string, body: string, opts: { replyToId?: string; clientMsgId?: string } = {}): Promise<Message> {
+  enqueue(
+    conversationId: string,
+    body: string,
+    opts: { replyToId?: string; clientMsgId?: string } = {},
+  ): Promise<Message> {
     const clientMsgId = opts.clientMsgId ?? (this.#deps.newClientMsgId ?? newClientMsgId)();
     const promise = new Promise<Message>((resolve, reject) => {
       const list = this.#waiters.get(clientMsgId) ?? [];
@@ -116,7 +120,10 @@ export class OutboxSender {
       },
       (error: unknown) => {
         this.#inFlight.delete(id);
-        this.#onError(id, error instanceof MessengerError ? error : new MessengerError('unavailable', String(error), { cause: error }));
+        this.#onError(
+          id,
+          error instanceof MessengerError ? error : new MessengerError('unavailable', String(error), { cause: error }),
+        );
         this.pump();
       },
     );
@@ -153,16 +160,20 @@ export class OutboxSender {
     this.#wakeTimer = undefined;
     const at = this.#outbox.nextWakeAt();
     if (at === undefined) return;
-    this.#wakeTimer = setTimeout(() => {
-      this.#wakeTimer = undefined;
-      this.pump();
-    }, Math.max(0, at - Date.now()));
+    this.#wakeTimer = setTimeout(
+      () => {
+        this.#wakeTimer = undefined;
+        this.pump();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 }
 
 function localRefusal(body: string): MessengerError | undefined {
   if (body.length === 0) return new MessengerError('invalid_request', 'body must not be empty');
-  if (body.includes('\u0000')) return new MessengerError('invalid_request', 'body must not contain NUL (U+0000) characters');
+  if (body.includes('\u0000'))
+    return new MessengerError('invalid_request', 'body must not contain NUL (U+0000) characters');
   if (utf8Length(body) > LIMITS.maxMessageBytes) {
     return new MessengerError('message_too_big', `body is over ${LIMITS.maxMessageBytes} UTF-8 bytes`);
   }

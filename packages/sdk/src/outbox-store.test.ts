@@ -28,14 +28,20 @@ const item = (n: number, state: OutboxItem['state'] = 'pending'): OutboxItem => 
 });
 
 const implementations: Array<[string, () => { make(): OutboxStore }]> = [
-  ['MemoryOutboxStore', () => {
-    const store = new MemoryOutboxStore();
-    return { make: () => store };
-  }],
-  ['LocalStorageOutboxStore', () => {
-    const storage = new MapStorage();
-    return { make: () => new LocalStorageOutboxStore('outbox.u1', storage) };
-  }],
+  [
+    'MemoryOutboxStore',
+    () => {
+      const store = new MemoryOutboxStore();
+      return { make: () => store };
+    },
+  ],
+  [
+    'LocalStorageOutboxStore',
+    () => {
+      const storage = new MapStorage();
+      return { make: () => new LocalStorageOutboxStore('outbox.u1', storage) };
+    },
+  ],
 ];
 
 describe.each(implementations)('%s', (_name, setup) => {

@@ -55,7 +55,11 @@ export class Outbox {
 
   fail(clientMsgId: string, error: { code: ErrorCode; message: string }): boolean {
     this.#forget(clientMsgId);
-    return this.#update(clientMsgId, (item) => ({ ...item, state: 'failed', error: { code: error.code, message: error.message } }));
+    return this.#update(clientMsgId, (item) => ({
+      ...item,
+      state: 'failed',
+      error: { code: error.code, message: error.message },
+    }));
   }
 
   /** Back to pending and due at once, whether it had failed or was waiting out a delay. */

@@ -18,7 +18,11 @@ function msg(conversationId: string, seq: number, senderId = 'u2'): Message {
   };
 }
 
-const created = (conversationId: string, seq: number): ServerEvent => ({ type: 'message.created', conversationId, message: msg(conversationId, seq) });
+const created = (conversationId: string, seq: number): ServerEvent => ({
+  type: 'message.created',
+  conversationId,
+  message: msg(conversationId, seq),
+});
 const seqs = (events: ServerEvent[]) => events.map((e) => (e.type === 'message.created' ? e.message.seq : e.type));
 
 describe('SeqTracker live events', () => {
@@ -52,7 +56,17 @@ describe('SeqTracker live events', () => {
 
   it('knows a brand-new conversation from seq 0, but does not trust a later lastSeq', () => {
     const t = new SeqTracker();
-    const conversation: Conversation = { id: 'n', kind: 'direct', title: null, members: [], createdAt: '', lastSeq: 0, lastMessage: null, unreadCount: 0, muted: false };
+    const conversation: Conversation = {
+      id: 'n',
+      kind: 'direct',
+      title: null,
+      members: [],
+      createdAt: '',
+      lastSeq: 0,
+      lastMessage: null,
+      unreadCount: 0,
+      muted: false,
+    };
     t.accept({ type: 'conversation.updated', conversation });
     expect(t.handed('n')).toBe(0);
     t.accept({ type: 'conversation.updated', conversation: { ...conversation, id: 'old', lastSeq: 7 } });
@@ -112,7 +126,9 @@ describe('SeqTracker catch-up', () => {
     expect(t.handed('new')).toBe(40);
     // Next time it is known: an outage is caught up from 40.
     t.beginCatchUp();
-    expect(t.plan([{ id: 'new', lastSeq: 42 }]).targets).toEqual([{ conversationId: 'new', afterSeq: 40, lastSeq: 42 }]);
+    expect(t.plan([{ id: 'new', lastSeq: 42 }]).targets).toEqual([
+      { conversationId: 'new', afterSeq: 40, lastSeq: 42 },
+    ]);
   });
 
   it('hands out, once, a message that was in flight when an unseen conversation was listed', () => {

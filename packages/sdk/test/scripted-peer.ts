@@ -5,7 +5,11 @@ import type { AddressInfo } from 'node:net';
 import type { Conversation, Message, ServerEvent } from '@messenger/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
 
-export type SendBehaviour = 'reply' | 'drop-socket' | 'ignore' | { code: string; message: string; retryAfterMs?: number };
+export type SendBehaviour =
+  | 'reply'
+  | 'drop-socket'
+  | 'ignore'
+  | { code: string; message: string; retryAfterMs?: number };
 
 interface Frame {
   type: string;
@@ -63,7 +67,13 @@ export class ScriptedPeer {
   }
 
   /** Stores a message; pushes `message.created` to every authenticated socket unless `live` is false (sent while the client was away). */
-  publish(conversationId: string, senderId: string, body: string, live = true, clientMsgId = `peer-${Math.random()}`): Message {
+  publish(
+    conversationId: string,
+    senderId: string,
+    body: string,
+    live = true,
+    clientMsgId = `peer-${Math.random()}`,
+  ): Message {
     const list = this.history.get(conversationId) ?? [];
     const message: Message = {
       id: `m-${conversationId}-${list.length + 1}`,
@@ -153,12 +163,18 @@ export class ScriptedPeer {
     }
     if (url.pathname === '/v1/conversations') {
       const conversations: Conversation[] = [...this.history].map(([id, list]) => ({
-        id, kind: 'direct', title: null, createdAt: '', lastSeq: list.length,
+        id,
+        kind: 'direct',
+        title: null,
+        createdAt: '',
+        lastSeq: list.length,
         members: [
           { userId: 'u1', username: 'u1', displayName: 'U1', readSeq: 0, deliveredSeq: this.deliveredSeq.get(id) ?? 0 },
           { userId: 'u2', username: 'u2', displayName: 'U2', readSeq: 0, deliveredSeq: list.length },
         ],
-        lastMessage: list.at(-1) ?? null, unreadCount: 0, muted: false,
+        lastMessage: list.at(-1) ?? null,
+        unreadCount: 0,
+        muted: false,
       }));
       return json(200, { conversations, nextCursor: null });
     }

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const server = await startServer(config);
   // Last line of defence: a forgotten rejection is logged, not fatal to every socket of this process.
   process.on('unhandledRejection', (reason) => server.logger.error({ err: reason }, 'unhandled rejection'));
-  server.logger.info({ url: server.url, backend: server.backend.name, roles: config.roles, dataDir: config.dataDir }, 'messenger started');
+  server.logger.info(
+    { url: server.url, backend: server.backend.name, roles: config.roles, dataDir: config.dataDir },
+    'messenger started',
+  );
   if (server.gateway) process.stdout.write(`\nMessenger is running at ${server.url}\n\n`);
   let stopping = false;
   const stop = (signal: string) => {

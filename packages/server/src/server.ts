@@ -66,10 +66,16 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const storeCatchUp =
     !backend.inlinePersister && log.caughtUp
       ? async (conversationId: string | null) => {
-          if (!(await log.caughtUp!('persister', conversationId, 3_000))) throw unavailable('the store is catching up with the log; retry');
+          if (!(await log.caughtUp!('persister', conversationId, 3_000)))
+            throw unavailable('the store is catching up with the log; retry');
         }
       : undefined;
-  const conversations = new Conversations({ store, log, maxGroupMembers: config.maxGroupMembers, ...(storeCatchUp ? { storeCatchUp } : {}) });
+  const conversations = new Conversations({
+    store,
+    log,
+    maxGroupMembers: config.maxGroupMembers,
+    ...(storeCatchUp ? { storeCatchUp } : {}),
+  });
   const users = new Users({ store, signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }) });
   const messaging = new Messaging({
     store,
@@ -80,11 +86,22 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
-  const presence = new PresenceService({ presence: backend.presence, store, deliverer, conversations, coalesceMs: config.presenceCoalesceMs });
+  const presence = new PresenceService({
+    presence: backend.presence,
+    store,
+    deliverer,
+    conversations,
+    coalesceMs: config.presenceCoalesceMs,
+  });
 
-  const persister = config.roles.includes('persister') && !backend.inlinePersister ? new PersisterWorker({ log, store, logger, metrics }) : null;
+  const persister =
+    config.roles.includes('persister') && !backend.inlinePersister
+      ? new PersisterWorker({ log, store, logger, metrics })
+      : null;
   await persister?.start();
-  const fanout = config.roles.includes('fanout') ? new FanoutWorker({ log, store, deliverer, logger, metrics, from: backend.fanoutFrom }) : null;
+  const fanout = config.roles.includes('fanout')
+    ? new FanoutWorker({ log, store, deliverer, logger, metrics, from: backend.fanoutFrom })
+    : null;
   // Fan-out publishes on an at-most-once bus: if its connection broke, what it published just before
   // may never have reached the gateways, so every gateway has its clients catch up.
   if (fanout) {
@@ -96,7 +113,11 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   await fanout?.start();
 
   const pushSender = new WebPushSender({ keys: await backend.vapidKeys(), subject: config.vapidSubject });
-  const push = new PushRegistration({ subscriptions: backend.pushSubscriptions, vapidPublicKey: pushSender.publicKey, allowedOrigins: config.pushAllowedOrigins });
+  const push = new PushRegistration({
+    subscriptions: backend.pushSubscriptions,
+    vapidPublicKey: pushSender.publicKey,
+    allowedOrigins: config.pushAllowedOrigins,
+  });
   const notifier = config.roles.includes('notifier')
     ? new NotifierWorker({
         log,
@@ -107,7 +128,9 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
         metrics,
         logger,
         // What a push counts (unread messages) is read from the store, which may trail the log here.
-        ...(!backend.inlinePersister && log.caughtUp ? { storeCaughtUp: () => log.caughtUp!('persister', null, STORE_CATCH_UP_FOR_PUSH_MS) } : {}),
+        ...(!backend.inlinePersister && log.caughtUp
+          ? { storeCaughtUp: () => log.caughtUp!('persister', null, STORE_CATCH_UP_FOR_PUSH_MS) }
+          : {}),
       })
     : null;
   await notifier?.start();
@@ -134,7 +157,17 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       readiness: backend.readiness,
       webDir: config.webDir ?? DEFAULT_WEB_DIR,
     });
-    gateway = new Gateway({ gatewayId: newId('s'), config, logger, metrics, users, messaging, presence, routes: backend.routes, bus: backend.bus });
+    gateway = new Gateway({
+      gatewayId: newId('s'),
+      config,
+      logger,
+      metrics,
+      users,
+      messaging,
+      presence,
+      routes: backend.routes,
+      bus: backend.bus,
+    });
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
     await gateway.start(app.server);
   } else {
@@ -163,7 +196,12 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
         await notifier?.stop();
         presence.close();
         await backend.log.close();
-        await Promise.all([backend.presence.close(), backend.routes.close(), backend.bus.close(), backend.pushSubscriptions.close()]);
+        await Promise.all([
+          backend.presence.close(),
+          backend.routes.close(),
+          backend.bus.close(),
+          backend.pushSubscriptions.close(),
+        ]);
         await backend.store.close();
         await backend.close();
       })()),

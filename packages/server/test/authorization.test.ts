@@ -1,6 +1,15 @@
 // A non-member can neither read nor write a conversation, nor learn that it exists: 404 everywhere.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, RawSocket, sendHttp, signUp, startTestServer, type TestUser } from './harness.js';
+import {
+  createGroup,
+  directChat,
+  expectError,
+  RawSocket,
+  sendHttp,
+  signUp,
+  startTestServer,
+  type TestUser,
+} from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let ann: TestUser;
@@ -64,7 +73,13 @@ describe('non-member over HTTP', () => {
   it('changed nothing', async () => {
     const history = (await ann.call('GET', `/v1/conversations/${group}/messages`)).body.messages;
     expect(history).toHaveLength(1);
-    expect(history[0]).toMatchObject({ id: messageId, body: 'secret words', deletedAt: null, editedAt: null, reactions: [] });
+    expect(history[0]).toMatchObject({
+      id: messageId,
+      body: 'secret words',
+      deletedAt: null,
+      editedAt: null,
+      reactions: [],
+    });
     const c = (await ann.call('GET', `/v1/conversations/${group}`)).body.conversation;
     expect(c.members.map((m: any) => m.userId).sort()).toEqual([ann.id, bob.id].sort());
     expect(c.lastSeq).toBe(messageSeq);
@@ -77,9 +92,17 @@ describe('non-member over HTTP', () => {
 
   it('a member cannot reach a message through another conversation id', async () => {
     const other = await directChat(bob, eve);
-    expectError(await eve.call('PATCH', `/v1/conversations/${other}/messages/${messageId}`, { body: 'x' }), 404, 'not_found');
+    expectError(
+      await eve.call('PATCH', `/v1/conversations/${other}/messages/${messageId}`, { body: 'x' }),
+      404,
+      'not_found',
+    );
     expectError(await eve.call('DELETE', `/v1/conversations/${other}/messages/${messageId}?for=me`), 404, 'not_found');
-    expectError(await eve.call('PUT', `/v1/conversations/${other}/messages/${messageId}/reaction`, { emoji: '👍' }), 404, 'not_found');
+    expectError(
+      await eve.call('PUT', `/v1/conversations/${other}/messages/${messageId}/reaction`, { emoji: '👍' }),
+      404,
+      'not_found',
+    );
   });
 });
 

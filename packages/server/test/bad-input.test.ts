@@ -87,7 +87,11 @@ describe('wrong types and missing fields', () => {
     ['POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'n\u0000', body: 'ok' }],
     ['PATCH', `/v1/conversations/${conv}/messages/${msg}`, { body: 'a\u0000b' }],
     ['PUT', `/v1/conversations/${conv}/messages/${msg}/reaction`, { emoji: '\u0000' }],
-    ['POST', '/v1/push/subscriptions', { endpoint: 'https://fcm.googleapis.com/fcm/send/x', keys: { p256dh: 'a\u0000', auth: 'b' } }],
+    [
+      'POST',
+      '/v1/push/subscriptions',
+      { endpoint: 'https://fcm.googleapis.com/fcm/send/x', keys: { p256dh: 'a\u0000', auth: 'b' } },
+    ],
   ];
 
   it('answer 400 invalid_request', async () => {
@@ -139,8 +143,16 @@ describe('wrong types and missing fields', () => {
     for (const id of [badConv, longId, encodeURIComponent('ü')]) {
       expectError(await ann.call('GET', `/v1/conversations/${id}`), 400, 'invalid_request');
       expectError(await ann.call('GET', `/v1/conversations/${id}/messages`), 400, 'invalid_request');
-      expectError(await ann.call('POST', `/v1/conversations/${id}/messages`, { clientMsgId: 'p', body: 'x' }), 400, 'invalid_request');
-      expectError(await ann.call('PATCH', `/v1/conversations/${conv}/messages/${id}`, { body: 'x' }), 400, 'invalid_request');
+      expectError(
+        await ann.call('POST', `/v1/conversations/${id}/messages`, { clientMsgId: 'p', body: 'x' }),
+        400,
+        'invalid_request',
+      );
+      expectError(
+        await ann.call('PATCH', `/v1/conversations/${conv}/messages/${id}`, { body: 'x' }),
+        400,
+        'invalid_request',
+      );
     }
   });
 

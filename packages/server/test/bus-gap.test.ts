@@ -32,13 +32,17 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
     await server?.close();
   });
 
-  it('hands over nothing after the gap, closes the gateway\'s sockets with 4503, and the client catches up', async () => {
+  it("hands over nothing after the gap, closes the gateway's sockets with 4503, and the client catches up", async () => {
     const socket = await RawSocket.open(server.url, bob.apiKey);
     // The gateway holding bob's socket, from the route registry.
     const [gatewayId] = await redis.zrange(`${deploymentOf(server.dataDir).keyPrefix}routes:{${bob.id}}`, 0, -1);
     expect(gatewayId).toBeDefined();
     const typing = (n: number) => JSON.stringify({ type: 'typing', conversationId: conv, userId: `u_hand${n}` });
-    const publish = (n: number) => nc.publish(gatewaySubject(gatewayId!), `D1\n[]\n${JSON.stringify({ bus: 'by-hand', n })}\n${JSON.stringify([bob.id])}\n${typing(n)}\n`);
+    const publish = (n: number) =>
+      nc.publish(
+        gatewaySubject(gatewayId!),
+        `D1\n[]\n${JSON.stringify({ bus: 'by-hand', n })}\n${JSON.stringify([bob.id])}\n${typing(n)}\n`,
+      );
 
     publish(1);
     publish(2);
@@ -47,7 +51,9 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
     const deadline = Date.now() + 5_000;
     while (socket.closeCode === null && Date.now() < deadline) await sleep(10);
     expect(socket.closeCode).toBe(CLOSE_CODES.goingAway);
-    const handed = socket.frames.filter((f) => f.type === 'event' && f.event.type === 'typing').map((f) => (f as { event: { userId: string } }).event.userId);
+    const handed = socket.frames
+      .filter((f) => f.type === 'event' && f.event.type === 'typing')
+      .map((f) => (f as { event: { userId: string } }).event.userId);
     expect(handed).toEqual(['u_hand1', 'u_hand2']);
 
     // The client reconnects and catches up: what was sent meanwhile is in its history and arrives live again.
@@ -56,7 +62,9 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
     const page = await bob.call('GET', `/v1/conversations/${conv}/messages?afterSeq=0`);
     expect(page.body.messages.map((m: { id: string }) => m.id)).toContain(missed.id);
     const live = await sendHttp(ann, conv, 'live again');
-    expect((await again.waitForEvent('message.created', (e) => e.message.id === live.id)).message.body).toBe('live again');
+    expect((await again.waitForEvent('message.created', (e) => e.message.id === live.id)).message.body).toBe(
+      'live again',
+    );
     again.close();
   });
 });

@@ -17,9 +17,23 @@ describe('direct chats', () => {
     const first = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
     expect(first.status).toBe(201);
     const c = first.body.conversation;
-    expect(c).toMatchObject({ kind: 'direct', title: null, lastSeq: 0, lastMessage: null, unreadCount: 0, muted: false });
+    expect(c).toMatchObject({
+      kind: 'direct',
+      title: null,
+      lastSeq: 0,
+      lastMessage: null,
+      unreadCount: 0,
+      muted: false,
+    });
     expect(c.members.map((m: any) => m.userId).sort()).toEqual([ann.id, bob.id].sort());
-    for (const m of c.members) expect(m).toEqual({ userId: m.userId, username: expect.any(String), displayName: expect.any(String), readSeq: 0, deliveredSeq: 0 });
+    for (const m of c.members)
+      expect(m).toEqual({
+        userId: m.userId,
+        username: expect.any(String),
+        displayName: expect.any(String),
+        readSeq: 0,
+        deliveredSeq: 0,
+      });
     const again = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
     expect(again.status).toBe(200);
     expect(again.body.conversation.id).toBe(c.id);
@@ -64,13 +78,26 @@ describe('groups', () => {
   });
 
   it('cannot exceed maxGroupMembers on create or add', async () => {
-    const [ann, bob, cat, dan] = [await signUp(server.url), await signUp(server.url), await signUp(server.url), await signUp(server.url)];
-    expectError(await ann.call('POST', '/v1/conversations', { memberIds: [bob.id, cat.id, dan.id], title: 'Too many' }), 400, 'invalid_request');
+    const [ann, bob, cat, dan] = [
+      await signUp(server.url),
+      await signUp(server.url),
+      await signUp(server.url),
+      await signUp(server.url),
+    ];
+    expectError(
+      await ann.call('POST', '/v1/conversations', { memberIds: [bob.id, cat.id, dan.id], title: 'Too many' }),
+      400,
+      'invalid_request',
+    );
     const id = await createGroup(ann, [bob], 'Small');
     const added = await ann.call('POST', `/v1/conversations/${id}/members`, { userIds: [cat.id] });
     expect(added.status).toBe(200);
     expect(added.body.conversation.members.map((m: any) => m.userId).sort()).toEqual([ann.id, bob.id, cat.id].sort());
-    expectError(await ann.call('POST', `/v1/conversations/${id}/members`, { userIds: [dan.id] }), 400, 'invalid_request');
+    expectError(
+      await ann.call('POST', `/v1/conversations/${id}/members`, { userIds: [dan.id] }),
+      400,
+      'invalid_request',
+    );
     // Adding someone already in is not growth.
     expect((await ann.call('POST', `/v1/conversations/${id}/members`, { userIds: [bob.id] })).status).toBe(200);
     expect((await dan.call('GET', `/v1/conversations/${id}`)).status).toBe(404);
@@ -79,8 +106,16 @@ describe('groups', () => {
   it('adding members to a direct chat is refused', async () => {
     const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
     const res = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
-    expectError(await ann.call('POST', `/v1/conversations/${res.body.conversation.id}/members`, { userIds: [cat.id] }), 400, 'invalid_request');
-    expectError(await ann.call('DELETE', `/v1/conversations/${res.body.conversation.id}/members/me`), 400, 'invalid_request');
+    expectError(
+      await ann.call('POST', `/v1/conversations/${res.body.conversation.id}/members`, { userIds: [cat.id] }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await ann.call('DELETE', `/v1/conversations/${res.body.conversation.id}/members/me`),
+      400,
+      'invalid_request',
+    );
   });
 
   it('leave answers 204, then the group is 404 to the leaver and the others see them gone', async () => {
@@ -144,7 +179,10 @@ describe('GetChats', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: any = await me.call('GET', `/v1/conversations?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const res: any = await me.call(
+        'GET',
+        `/v1/conversations?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       expect(res.status).toBe(200);
       expect(res.body.conversations.length).toBeLessThanOrEqual(2);
       seen.push(...res.body.conversations.map((c: any) => c.id));
@@ -170,7 +208,14 @@ describe('detail and settings', () => {
     const { seq } = await sendHttp(bob, id, 'hello ann');
     const res = await ann.call('GET', `/v1/conversations/${id}`);
     expect(res.status).toBe(200);
-    expect(res.body.conversation).toMatchObject({ id, kind: 'group', title: 'Detail', lastSeq: seq, unreadCount: 1, muted: false });
+    expect(res.body.conversation).toMatchObject({
+      id,
+      kind: 'group',
+      title: 'Detail',
+      lastSeq: seq,
+      unreadCount: 1,
+      muted: false,
+    });
     expect(res.body.conversation.lastMessage).toMatchObject({ seq, body: 'hello ann', senderId: bob.id });
     expect((await bob.call('GET', `/v1/conversations/${id}`)).body.conversation.unreadCount).toBe(0);
     expectError(await ann.call('GET', '/v1/conversations/c_nosuchthing'), 404, 'not_found');
@@ -184,7 +229,9 @@ describe('detail and settings', () => {
     expect(res.body.conversation.muted).toBe(true);
     expect((await ann.call('GET', `/v1/conversations/${id}`)).body.conversation.muted).toBe(true);
     expect((await bob.call('GET', `/v1/conversations/${id}`)).body.conversation.muted).toBe(false);
-    expect((await ann.call('PUT', `/v1/conversations/${id}/settings`, { muted: false })).body.conversation.muted).toBe(false);
+    expect((await ann.call('PUT', `/v1/conversations/${id}/settings`, { muted: false })).body.conversation.muted).toBe(
+      false,
+    );
     expectError(await ann.call('PUT', `/v1/conversations/${id}/settings`, { muted: 'yes' }), 400, 'invalid_request');
   });
 });

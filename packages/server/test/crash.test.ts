@@ -8,7 +8,6 @@ import { CLUSTER, createGroup, http, RawSocket, signUp, sleep, tempDir, type Tes
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-
 interface Child {
   proc: ChildProcess;
   exited: Promise<number | null>;
@@ -56,7 +55,15 @@ interface Sent {
 }
 
 /** One user's socket that keeps `window` sends in flight until its socket dies. */
-async function sendUntilDeath(socket: RawSocket, user: number, conv: string, next: () => string, attempted: Sent[], acked: Map<string, { id: string; seq: number }>, window = 3): Promise<void> {
+async function sendUntilDeath(
+  socket: RawSocket,
+  user: number,
+  conv: string,
+  next: () => string,
+  attempted: Sent[],
+  acked: Map<string, { id: string; seq: number }>,
+  window = 3,
+): Promise<void> {
   const lane = async () => {
     while (socket.closeCode === null) {
       const clientMsgId = next();
@@ -128,7 +135,9 @@ describe.skipIf(CLUSTER)('crash safety', () => {
     try {
       for (let kill = 0; kill < 3; kill++) {
         const sockets = await Promise.all(users.map((u) => RawSocket.open(url, u.apiKey)));
-        const senders = sockets.map((s, i) => sendUntilDeath(s, i, conv, () => `k${kill}-u${i}-${counters[i]!++}`, attempted, acked));
+        const senders = sockets.map((s, i) =>
+          sendUntilDeath(s, i, conv, () => `k${kill}-u${i}-${counters[i]!++}`, attempted, acked),
+        );
         await sleep(150 + Math.floor(Math.random() * 400));
         child.proc.kill('SIGKILL');
         expect(await child.exited).toBeNull();
@@ -144,17 +153,27 @@ describe.skipIf(CLUSTER)('crash safety', () => {
       const retried = new Map<string, { id: string; seq: number }>();
       for (let i = 0; i < attempted.length; i += 64) {
         const chunk = attempted.slice(i, i + 64);
-        const replies: any[] = await Promise.all(chunk.map((a) => retrySockets[a.user]!.request('send', { conversationId: conv, clientMsgId: a.clientMsgId, body: a.body })));
+        const replies: any[] = await Promise.all(
+          chunk.map((a) =>
+            retrySockets[a.user]!.request('send', { conversationId: conv, clientMsgId: a.clientMsgId, body: a.body }),
+          ),
+        );
         chunk.forEach((a, k) => {
           expect(replies[k].ok).toBe(true);
-          retried.set(`${a.user}:${a.clientMsgId}`, { id: replies[k].result.message.id, seq: replies[k].result.message.seq });
+          retried.set(`${a.user}:${a.clientMsgId}`, {
+            id: replies[k].result.message.id,
+            seq: replies[k].result.message.seq,
+          });
         });
       }
       for (const [key, ack] of acked) expect(retried.get(key)).toEqual(ack);
       // A sample over HTTP too: 200 and the original for acknowledged ones.
       for (const [key, ack] of [...acked].slice(0, 20)) {
         const [user, clientMsgId] = [Number(key.split(':')[0]), key.slice(key.indexOf(':') + 1)];
-        const res = await http(url, users[user]!.apiKey)('POST', `/v1/conversations/${conv}/messages`, { clientMsgId, body: `msg ${clientMsgId}` });
+        const res = await http(url, users[user]!.apiKey)('POST', `/v1/conversations/${conv}/messages`, {
+          clientMsgId,
+          body: `msg ${clientMsgId}`,
+        });
         expect(res.status).toBe(200);
         expect({ id: res.body.message.id, seq: res.body.message.seq }).toEqual(ack);
       }

@@ -21,7 +21,14 @@ export function deploymentOf(dataDir) {
 /** The server's environment for the deployment of `dataDir`. @param {string} dataDir @returns {Record<string, string>} */
 export function deploymentEnv(dataDir) {
   const { schema, streamPrefix, keyPrefix } = deploymentOf(dataDir);
-  return { DATABASE_URL: PG_URL, DATABASE_SCHEMA: schema, NATS_URL, LOG_STREAM_PREFIX: streamPrefix, REDIS_URL, REDIS_KEY_PREFIX: keyPrefix };
+  return {
+    DATABASE_URL: PG_URL,
+    DATABASE_SCHEMA: schema,
+    NATS_URL,
+    LOG_STREAM_PREFIX: streamPrefix,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: keyPrefix,
+  };
 }
 
 /** Drops the deployment of `dataDir`: its schema, its log streams and its Redis keys. @param {string} dataDir */

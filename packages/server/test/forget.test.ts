@@ -14,10 +14,19 @@ describe.skipIf(CLUSTER)('delete for everyone forgets the text', () => {
     const alice = await signUp(server.url);
     const bob = await signUp(server.url);
     const conv = await directChat(alice, bob);
-    const sent = await alice.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'f1', body: 'zebrafirst quokkaoriginal' });
-    await alice.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'f2', body: 'an unrelated message stays' });
+    const sent = await alice.call('POST', `/v1/conversations/${conv}/messages`, {
+      clientMsgId: 'f1',
+      body: 'zebrafirst quokkaoriginal',
+    });
+    await alice.call('POST', `/v1/conversations/${conv}/messages`, {
+      clientMsgId: 'f2',
+      body: 'an unrelated message stays',
+    });
     const id = sent.body.message.id;
-    expect((await alice.call('PATCH', `/v1/conversations/${conv}/messages/${id}`, { body: 'zebrasecond quokkaedited' })).status).toBe(200);
+    expect(
+      (await alice.call('PATCH', `/v1/conversations/${conv}/messages/${id}`, { body: 'zebrasecond quokkaedited' }))
+        .status,
+    ).toBe(200);
     expect((await bob.call('GET', '/v1/search?q=quokkaedited')).body.results).toHaveLength(1);
     expect((await alice.call('DELETE', `/v1/conversations/${conv}/messages/${id}?for=everyone`)).status).toBe(204);
     expect((await bob.call('GET', '/v1/search?q=quokka')).body.results).toHaveLength(0);
@@ -30,7 +39,8 @@ describe.skipIf(CLUSTER)('delete for everyone forgets the text', () => {
     const bytes = fs.readFileSync(file).toString('latin1');
     // The texts are gone. (Single index terms may linger inside FTS5 segment pages until the
     // segment is merged; they are unreachable by search, as the searches above show.)
-    for (const text of ['zebrafirst quokkaoriginal', 'zebrasecond quokkaedited']) expect(bytes.includes(text), text).toBe(false);
+    for (const text of ['zebrafirst quokkaoriginal', 'zebrasecond quokkaedited'])
+      expect(bytes.includes(text), text).toBe(false);
     expect(bytes.includes('an unrelated message stays')).toBe(true);
   });
 });

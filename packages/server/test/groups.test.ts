@@ -15,8 +15,17 @@ const ids = (c: any) => c.members.map((m: any) => m.userId).sort();
 
 describe('group membership events', () => {
   it('conversation.updated reaches the members on create, add and leave, each with their own view', async () => {
-    const [ann, bob, cat, dan] = [await signUp(server.url), await signUp(server.url), await signUp(server.url), await signUp(server.url)];
-    const sockets = Object.fromEntries(await Promise.all([ann, bob, cat, dan].map(async (u) => [u.id, await RawSocket.open(server.url, u.apiKey)] as const)));
+    const [ann, bob, cat, dan] = [
+      await signUp(server.url),
+      await signUp(server.url),
+      await signUp(server.url),
+      await signUp(server.url),
+    ];
+    const sockets = Object.fromEntries(
+      await Promise.all(
+        [ann, bob, cat, dan].map(async (u) => [u.id, await RawSocket.open(server.url, u.apiKey)] as const),
+      ),
+    );
     const updates = (u: { id: string }) => sockets[u.id]!.events('conversation.updated').map((e) => e.conversation);
 
     const g = await createGroup(ann, [bob, cat], 'Team');
@@ -46,14 +55,20 @@ describe('group membership events', () => {
     // The leaver hears nothing more about the group.
     const bobCount = sockets[bob.id]!.events().length;
     await sendHttp(ann, g, 'after bob left');
-    await cat.call('PUT', `/v1/conversations/${g}/messages/${(await sendHttp(cat, g, 'react')).id}/reaction`, { emoji: '🎉' });
+    await cat.call('PUT', `/v1/conversations/${g}/messages/${(await sendHttp(cat, g, 'react')).id}/reaction`, {
+      emoji: '🎉',
+    });
     await ann.call('POST', `/v1/conversations/${g}/typing`);
     await sockets[dan.id]!.waitForEvent('reaction.updated');
     await sockets[dan.id]!.waitForEvent('typing');
     expect((await sockets[bob.id]!.settle()).slice(bobCount)).toEqual([]);
     expectError(await bob.call('GET', `/v1/conversations/${g}`), 404, 'not_found');
     expectError(await bob.call('GET', `/v1/conversations/${g}/messages`), 404, 'not_found');
-    expectError(await bob.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'x', body: 'back?' }), 404, 'not_found');
+    expectError(
+      await bob.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'x', body: 'back?' }),
+      404,
+      'not_found',
+    );
     for (const s of Object.values(sockets)) s.close();
   });
 });
@@ -69,7 +84,9 @@ describe('late joiners', () => {
     expect(view).toMatchObject({ lastSeq: olds[2].seq, lastMessage: null, unreadCount: 0 });
     expect((await late.call('GET', `/v1/conversations/${g}/messages`)).body.messages).toEqual([]);
     expect((await late.call('GET', `/v1/conversations/${g}/messages?afterSeq=0`)).body.messages).toEqual([]);
-    expect((await late.call('GET', `/v1/conversations/${g}/messages?beforeSeq=${olds[2].seq}`)).body.messages).toEqual([]);
+    expect((await late.call('GET', `/v1/conversations/${g}/messages?beforeSeq=${olds[2].seq}`)).body.messages).toEqual(
+      [],
+    );
     const lateWs = await RawSocket.open(server.url, late.apiKey);
     const fresh = await sendHttp(bob, g, 'welcome');
     expect((await lateWs.waitForEvent('message.created')).message.id).toBe(fresh.id);
@@ -79,16 +96,28 @@ describe('late joiners', () => {
     expect(view).toMatchObject({ lastSeq: fresh.seq, unreadCount: 1 });
     expect(view.lastMessage.id).toBe(fresh.id);
     // An old message is as if it did not exist, even when its id leaks through a reply.
-    const old = (await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=${olds[1].seq}`)).body.messages[0];
+    const old = (await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=${olds[1].seq}`)).body
+      .messages[0];
     expect(old.seq).toBe(olds[0].seq);
-    const quoted = await bob.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'quote', body: 'quote', replyToId: old.id });
+    const quoted = await bob.call('POST', `/v1/conversations/${g}/messages`, {
+      clientMsgId: 'quote',
+      body: 'quote',
+      replyToId: old.id,
+    });
     expect(quoted.body.message.replyToId).toBe(old.id);
     const path = `/v1/conversations/${g}/messages/${old.id}`;
     expectError(await late.call('PUT', `${path}/reaction`, { emoji: '👀' }), 404, 'not_found');
     expectError(await late.call('DELETE', `${path}/reaction`), 404, 'not_found');
     expectError(await late.call('DELETE', `${path}?for=me`), 404, 'not_found');
-    expectError(await late.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'q2', body: 'x', replyToId: old.id }), 400, 'invalid_request');
-    expect((await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=${olds[1].seq}`)).body.messages[0].reactions).toEqual([]);
+    expectError(
+      await late.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'q2', body: 'x', replyToId: old.id }),
+      400,
+      'invalid_request',
+    );
+    expect(
+      (await ann.call('GET', `/v1/conversations/${g}/messages?limit=1&beforeSeq=${olds[1].seq}`)).body.messages[0]
+        .reactions,
+    ).toEqual([]);
     lateWs.close();
   });
 });

@@ -30,7 +30,10 @@ export type TestServer = RunningServer & {
   processUrls: string[];
 };
 
-export async function startTestServer(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const base = { PORT: '0', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', LOG_LEVEL: 'warn', WEB_DIR: '', ...env };
   if (CLUSTER) return startTestCluster(base, { ...overrides, dataDir });
@@ -56,7 +59,10 @@ export function clusterProcessEnv(dataDir: string): Record<string, string> {
 /** Read barriers per gateway URL: resolve once the persister has written everything logged so far. */
 const caughtUp = new Map<string, () => Promise<boolean>>();
 
-async function startTestCluster(env: NodeJS.ProcessEnv, overrides: Partial<Config> & { dataDir: string }): Promise<TestServer> {
+async function startTestCluster(
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<Config> & { dataDir: string },
+): Promise<TestServer> {
   const { dataDir } = overrides;
   const clusterEnv = { ...env, ...clusterProcessEnv(dataDir) };
   // A `port` override (a restart on the same address) is the first gateway's.
@@ -148,8 +154,12 @@ export async function storedRows(server: TestServer): Promise<Record<string, Rec
   await db.connect();
   try {
     const out: Record<string, Record<string, unknown>[]> = {};
-    const { rows: tables } = await db.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema]);
-    for (const { tablename } of tables) out[tablename] = (await db.query(`SELECT * FROM ${schema}."${tablename}"`)).rows;
+    const { rows: tables } = await db.query<{ tablename: string }>(
+      'SELECT tablename FROM pg_tables WHERE schemaname = $1',
+      [schema],
+    );
+    for (const { tablename } of tables)
+      out[tablename] = (await db.query(`SELECT * FROM ${schema}."${tablename}"`)).rows;
     return out;
   } finally {
     await db.end();
@@ -186,8 +196,16 @@ export interface HttpAnswer<T = any> {
 
 /** A tiny HTTP client bound to one server and, optionally, one API key. */
 export function http(baseUrl: string, apiKey?: string) {
-  return async function call<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> {
-    const init: RequestInit = { method, headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers } };
+  return async function call<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> {
+    const init: RequestInit = {
+      method,
+      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers },
+    };
     if (body !== undefined) {
       init.body = typeof body === 'string' ? body : JSON.stringify(body);
       (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
@@ -287,7 +305,9 @@ export class RawSocket {
   }
 
   events(type?: string): any[] {
-    return this.frames.filter((f) => f.type === 'event' && (!type || f.event.type === type)).map((f) => (f as any).event);
+    return this.frames
+      .filter((f) => f.type === 'event' && (!type || f.event.type === type))
+      .map((f) => (f as any).event);
   }
 
   async waitFor(predicate: (f: ServerFrame) => boolean, timeoutMs = 5000): Promise<ServerFrame> {
@@ -309,7 +329,10 @@ export class RawSocket {
   }
 
   async waitForEvent(type: string, predicate: (e: any) => boolean = () => true, timeoutMs = 5000): Promise<any> {
-    const frame = await this.waitFor((f) => f.type === 'event' && f.event.type === type && predicate(f.event), timeoutMs);
+    const frame = await this.waitFor(
+      (f) => f.type === 'event' && f.event.type === type && predicate(f.event),
+      timeoutMs,
+    );
     return (frame as any).event;
   }
 
@@ -358,7 +381,12 @@ export function expectError(res: HttpAnswer, status: number, code: string): void
 }
 
 /** Sends over HTTP and returns the stored message; throws unless the answer is 201. */
-export async function sendHttp(user: TestUser, conversationId: string, body: string, clientMsgId = uniqueName('c')): Promise<any> {
+export async function sendHttp(
+  user: TestUser,
+  conversationId: string,
+  body: string,
+  clientMsgId = uniqueName('c'),
+): Promise<any> {
   const res = await user.call('POST', `/v1/conversations/${conversationId}/messages`, { clientMsgId, body });
   if (res.status !== 201) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.message;

@@ -2,7 +2,18 @@
 import nodePath from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, createGroup, expectError, RawSocket, sendHttp, signUp, sleep, startTestServer, storedRows, type TestUser } from './harness.js';
+import {
+  CLUSTER,
+  createGroup,
+  expectError,
+  RawSocket,
+  sendHttp,
+  signUp,
+  sleep,
+  startTestServer,
+  storedRows,
+  type TestUser,
+} from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let ann: TestUser;
@@ -19,7 +30,8 @@ afterAll(async () => {
 });
 
 const path = (id: string) => `/v1/conversations/${conv}/messages/${id}`;
-const historyOf = async (u: TestUser) => (await u.call('GET', `/v1/conversations/${conv}/messages?limit=200`)).body.messages as any[];
+const historyOf = async (u: TestUser) =>
+  (await u.call('GET', `/v1/conversations/${conv}/messages?limit=200`)).body.messages as any[];
 
 describe('reactions', () => {
   it('one per user: set, replace, remove, with reaction.updated events', async () => {
@@ -28,7 +40,13 @@ describe('reactions', () => {
     const put = await bob.call('PUT', `${path(m.id)}/reaction`, { emoji: '👍' });
     expect(put.status).toBe(200);
     expect(put.body.message).toMatchObject({ id: m.id, reactions: [{ userId: bob.id, emoji: '👍' }] });
-    expect(await annWs.waitForEvent('reaction.updated')).toEqual({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: '👍' });
+    expect(await annWs.waitForEvent('reaction.updated')).toEqual({
+      type: 'reaction.updated',
+      conversationId: conv,
+      messageId: m.id,
+      userId: bob.id,
+      emoji: '👍',
+    });
 
     const replaced = await bob.call('PUT', `${path(m.id)}/reaction`, { emoji: '❤️' });
     expect(replaced.body.message.reactions).toEqual([{ userId: bob.id, emoji: '❤️' }]);
@@ -37,17 +55,30 @@ describe('reactions', () => {
     await annWs.waitForEvent('reaction.updated', (e) => e.userId === cat.id);
     const stored = (await historyOf(ann)).find((x) => x.id === m.id);
     expect([...stored.reactions].sort((a: any, b: any) => a.userId.localeCompare(b.userId))).toEqual(
-      [{ userId: bob.id, emoji: '❤️' }, { userId: cat.id, emoji: '🇫🇷' }].sort((a, b) => a.userId.localeCompare(b.userId)),
+      [
+        { userId: bob.id, emoji: '❤️' },
+        { userId: cat.id, emoji: '🇫🇷' },
+      ].sort((a, b) => a.userId.localeCompare(b.userId)),
     );
 
     const removed = await bob.call('DELETE', `${path(m.id)}/reaction`);
     expect(removed.status).toBe(204);
-    expect(await annWs.waitForEvent('reaction.updated', (e) => e.emoji === null)).toEqual({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: null });
+    expect(await annWs.waitForEvent('reaction.updated', (e) => e.emoji === null)).toEqual({
+      type: 'reaction.updated',
+      conversationId: conv,
+      messageId: m.id,
+      userId: bob.id,
+      emoji: null,
+    });
     expect((await historyOf(ann)).find((x) => x.id === m.id).reactions).toEqual([{ userId: cat.id, emoji: '🇫🇷' }]);
     // Removing again is fine and announces nothing.
     expect((await bob.call('DELETE', `${path(m.id)}/reaction`)).status).toBe(204);
     expect((await annWs.settle('reaction.updated')).length).toBe(4);
-    expectError(await bob.call('PUT', `/v1/conversations/${conv}/messages/m_nope/reaction`, { emoji: '👍' }), 404, 'not_found');
+    expectError(
+      await bob.call('PUT', `/v1/conversations/${conv}/messages/m_nope/reaction`, { emoji: '👍' }),
+      404,
+      'not_found',
+    );
     annWs.close();
   });
 
@@ -74,7 +105,12 @@ describe('delete for everyone', () => {
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
     const res = await ann.call('DELETE', `${path(m.id)}?for=everyone`);
     expect(res.status).toBe(204);
-    expect(await bobWs.waitForEvent('message.deleted')).toEqual({ type: 'message.deleted', conversationId: conv, messageId: m.id, for: 'everyone' });
+    expect(await bobWs.waitForEvent('message.deleted')).toEqual({
+      type: 'message.deleted',
+      conversationId: conv,
+      messageId: m.id,
+      for: 'everyone',
+    });
     for (const u of [ann, bob, cat]) {
       const t = (await historyOf(u)).find((x) => x.id === m.id);
       expect(t).toMatchObject({ id: m.id, seq: m.seq, body: '', reactions: [], deletedAt: expect.any(String) });
@@ -86,7 +122,10 @@ describe('delete for everyone', () => {
     expect(preview.id).toBe(m.id);
     expect(JSON.stringify((await bob.call('GET', '/v1/conversations')).body)).not.toContain('zanzibar');
     // A retry of the deleted message's send returns the tombstone, not the text.
-    const retry = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: m.clientMsgId, body: m.body });
+    const retry = await ann.call('POST', `/v1/conversations/${conv}/messages`, {
+      clientMsgId: m.clientMsgId,
+      body: m.body,
+    });
     expect(retry.status).toBe(200);
     expect(retry.body.message).toMatchObject({ id: m.id, body: '', deletedAt: expect.any(String) });
     // Deleting again is idempotent; editing or reacting to a tombstone is refused.
@@ -117,7 +156,10 @@ describe('edit or react racing a delete for everyone', () => {
     await bobWs.waitFor(() => bobWs.events('message.deleted').length === rounds.length);
     await bobWs.settle(undefined, 100);
     for (const r of rounds) {
-      const about = bobWs.events().filter((e) => (e.messageId ?? e.message?.id) === r.id).map((e) => e.type);
+      const about = bobWs
+        .events()
+        .filter((e) => (e.messageId ?? e.message?.id) === r.id)
+        .map((e) => e.type);
       expect(about.at(-1), JSON.stringify({ r, about })).toBe('message.deleted');
       const updates = about.filter((t) => t === 'message.updated').length;
       // In a cluster the edit is checked against a store that may not have applied the delete yet: it
@@ -129,12 +171,18 @@ describe('edit or react racing a delete for everyone', () => {
     }
     if (CLUSTER) {
       // The store keeps no copy (the cluster's log, JetStream, keeps its entries until retention ends).
-      for (const [name, rows] of Object.entries(await storedRows(server))) expect(JSON.stringify(rows), name).not.toMatch(/lazarus|race original/);
+      for (const [name, rows] of Object.entries(await storedRows(server)))
+        expect(JSON.stringify(rows), name).not.toMatch(/lazarus|race original/);
     } else {
       const db = new Database(nodePath.join(server.dataDir, 'messenger.db'), { readonly: true });
       try {
-        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'message_fts%'").all() as { name: string }[];
-        for (const { name } of tables) expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all()), name).not.toMatch(/lazarus|race original/);
+        const tables = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'message_fts%'")
+          .all() as { name: string }[];
+        for (const { name } of tables)
+          expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all()), name).not.toMatch(
+            /lazarus|race original/,
+          );
       } finally {
         db.close();
       }
@@ -152,10 +200,19 @@ describe('delete for me', () => {
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const res = await bob.call('DELETE', `${path(m.id)}?for=me`);
     expect(res.status).toBe(204);
-    for (const s of [bob1, bob2]) expect(await s.waitForEvent('message.deleted')).toEqual({ type: 'message.deleted', conversationId: conv, messageId: m.id, for: 'me' });
+    for (const s of [bob1, bob2])
+      expect(await s.waitForEvent('message.deleted')).toEqual({
+        type: 'message.deleted',
+        conversationId: conv,
+        messageId: m.id,
+        for: 'me',
+      });
     expect(await annWs.settle('message.deleted')).toEqual([]);
     expect((await historyOf(bob)).map((x) => x.id)).not.toContain(m.id);
-    expect((await historyOf(ann)).find((x) => x.id === m.id)).toMatchObject({ body: 'hide this quokka', deletedAt: null });
+    expect((await historyOf(ann)).find((x) => x.id === m.id)).toMatchObject({
+      body: 'hide this quokka',
+      deletedAt: null,
+    });
     expect((await historyOf(cat)).find((x) => x.id === m.id)).toMatchObject({ body: 'hide this quokka' });
     expect((await bob.call('GET', '/v1/search?q=quokka')).body.results).toEqual([]);
     expect((await cat.call('GET', '/v1/search?q=quokka')).body.results).toHaveLength(1);
@@ -173,7 +230,13 @@ describe('edit', () => {
     expectError(await bob.call('PATCH', path(m.id), { body: 'hijack' }), 403, 'forbidden');
     const res = await ann.call('PATCH', path(m.id), { body: 'the second wording wombat' });
     expect(res.status).toBe(200);
-    expect(res.body.message).toMatchObject({ id: m.id, seq: m.seq, body: 'the second wording wombat', createdAt: m.createdAt, editedAt: expect.any(String) });
+    expect(res.body.message).toMatchObject({
+      id: m.id,
+      seq: m.seq,
+      body: 'the second wording wombat',
+      createdAt: m.createdAt,
+      editedAt: expect.any(String),
+    });
     expect(Date.parse(res.body.message.editedAt)).toBeGreaterThanOrEqual(Date.parse(m.createdAt));
     const ev = await bobWs.waitForEvent('message.updated');
     expect(ev).toEqual({ type: 'message.updated', conversationId: conv, message: res.body.message });
@@ -181,7 +244,9 @@ describe('edit', () => {
     expect((await bob.call('GET', '/v1/search?q=platypus')).body.results).toEqual([]);
     const found = (await bob.call('GET', '/v1/search?q=wombat')).body.results;
     expect(found.map((r: any) => r.message.id)).toEqual([m.id]);
-    expect((await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation.lastMessage.body).toBe('the second wording wombat');
+    expect((await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation.lastMessage.body).toBe(
+      'the second wording wombat',
+    );
     expectError(await ann.call('PATCH', path(m.id), { body: 'x'.repeat(4097) }), 413, 'message_too_big');
     expectError(await ann.call('PATCH', path(m.id), { body: '   ' }), 400, 'invalid_request');
     bobWs.close();
@@ -194,7 +259,11 @@ describe('edit', () => {
       const c = await createGroup(u1, [u2], 'window');
       const m = await sendHttp(u1, c, 'soon frozen');
       await sleep(300);
-      expectError(await u1.call('PATCH', `/v1/conversations/${c}/messages/${m.id}`, { body: 'too late' }), 403, 'forbidden');
+      expectError(
+        await u1.call('PATCH', `/v1/conversations/${c}/messages/${m.id}`, { body: 'too late' }),
+        403,
+        'forbidden',
+      );
       const history = (await u1.call('GET', `/v1/conversations/${c}/messages`)).body.messages;
       expect(history[0]).toMatchObject({ id: m.id, body: 'soon frozen', editedAt: null });
     } finally {

@@ -1,7 +1,16 @@
 // Messages: send over HTTP and WS, clientMsgId idempotency (also across a restart), history paging,
 // size limits and the per-user send rate limit.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, expectError, http, RawSocket, sendHttp, signUp, startTestServer, type TestUser } from './harness.js';
+import {
+  directChat,
+  expectError,
+  http,
+  RawSocket,
+  sendHttp,
+  signUp,
+  startTestServer,
+  type TestUser,
+} from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let ann: TestUser;
@@ -17,14 +26,35 @@ afterAll(async () => {
   await server.close();
 });
 
-const MESSAGE_KEYS = ['body', 'clientMsgId', 'conversationId', 'createdAt', 'deletedAt', 'editedAt', 'id', 'reactions', 'replyToId', 'senderId', 'seq'];
+const MESSAGE_KEYS = [
+  'body',
+  'clientMsgId',
+  'conversationId',
+  'createdAt',
+  'deletedAt',
+  'editedAt',
+  'id',
+  'reactions',
+  'replyToId',
+  'senderId',
+  'seq',
+];
 
 describe('send', () => {
   it('over HTTP answers 201 with the full message', async () => {
     const res = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'h-1', body: 'hello' });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body.message).sort()).toEqual(MESSAGE_KEYS);
-    expect(res.body.message).toMatchObject({ conversationId: conv, senderId: ann.id, clientMsgId: 'h-1', body: 'hello', editedAt: null, deletedAt: null, replyToId: null, reactions: [] });
+    expect(res.body.message).toMatchObject({
+      conversationId: conv,
+      senderId: ann.id,
+      clientMsgId: 'h-1',
+      body: 'hello',
+      editedAt: null,
+      deletedAt: null,
+      replyToId: null,
+      reactions: [],
+    });
     expect(res.body.message.seq).toBeGreaterThanOrEqual(1);
   });
 
@@ -40,10 +70,22 @@ describe('send', () => {
 
   it('accepts replyToId of a message of the same conversation only', async () => {
     const first = await sendHttp(ann, conv, 'original');
-    const reply = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'reply-1', body: 'answer', replyToId: first.id });
+    const reply = await ann.call('POST', `/v1/conversations/${conv}/messages`, {
+      clientMsgId: 'reply-1',
+      body: 'answer',
+      replyToId: first.id,
+    });
     expect(reply.status).toBe(201);
     expect(reply.body.message.replyToId).toBe(first.id);
-    expectError(await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'reply-2', body: 'x', replyToId: 'm_nope' }), 400, 'invalid_request');
+    expectError(
+      await ann.call('POST', `/v1/conversations/${conv}/messages`, {
+        clientMsgId: 'reply-2',
+        body: 'x',
+        replyToId: 'm_nope',
+      }),
+      400,
+      'invalid_request',
+    );
   });
 });
 
@@ -81,7 +123,10 @@ describe('clientMsgId idempotency', () => {
       ws.request('send', { conversationId: conv, clientMsgId: 'idem-w', body: 'ws once' }),
     ]);
     expect((r1 as any).result.message).toEqual((r2 as any).result.message);
-    const http = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'idem-w', body: 'ws once' });
+    const http = await ann.call('POST', `/v1/conversations/${conv}/messages`, {
+      clientMsgId: 'idem-w',
+      body: 'ws once',
+    });
     expect(http.status).toBe(200);
     expect(http.body.message.id).toBe((r1 as any).result.message.id);
     expect(http.body.message.seq).toBe((r1 as any).result.message.seq);
@@ -89,7 +134,10 @@ describe('clientMsgId idempotency', () => {
     const viaWs = await ws.request('send', { conversationId: conv, clientMsgId: 'idem-m', body: 'http first' });
     expect((viaWs as any).result.message).toMatchObject({ id: viaHttp.id, seq: viaHttp.seq });
     // Another sender may use the same clientMsgId: a different message.
-    const bobs = await bob.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'idem-m', body: 'bob too' });
+    const bobs = await bob.call('POST', `/v1/conversations/${conv}/messages`, {
+      clientMsgId: 'idem-m',
+      body: 'bob too',
+    });
     expect(bobs.status).toBe(201);
     expect(bobs.body.message.id).not.toBe(viaHttp.id);
     ws.close();
@@ -106,7 +154,10 @@ describe('clientMsgId idempotency', () => {
     const again = await startTestServer({ dataDir });
     try {
       const call = http(again.url, u1.apiKey);
-      const retry = await call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'restart-1', body: 'durable' });
+      const retry = await call('POST', `/v1/conversations/${c}/messages`, {
+        clientMsgId: 'restart-1',
+        body: 'durable',
+      });
       expect(retry.status).toBe(200);
       expect(retry.body.message).toEqual(original);
       const ws = await RawSocket.open(again.url, u1.apiKey);
@@ -204,7 +255,10 @@ describe('limits', () => {
   it('refuses a request body over 64 KiB with 413', async () => {
     const res = await post({ clientMsgId: 'huge', body: 'a'.repeat(70 * 1024) });
     expectError(res, 413, 'message_too_big');
-    const padded = await bob.call('PUT', `/v1/conversations/${conv}/settings`, { muted: false, pad: 'p'.repeat(65 * 1024) });
+    const padded = await bob.call('PUT', `/v1/conversations/${conv}/settings`, {
+      muted: false,
+      pad: 'p'.repeat(65 * 1024),
+    });
     expectError(padded, 413, 'message_too_big');
   });
 
@@ -235,13 +289,18 @@ describe('send rate limit', () => {
       expect((reply as any).error.code).toBe('rate_limited');
       expect((reply as any).error.retryAfterMs).toBeGreaterThanOrEqual(1000);
       // A retry of a message already stored is answered with the original, not limited.
-      const retry = await u1.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: first.clientMsgId, body: first.body });
+      const retry = await u1.call('POST', `/v1/conversations/${c}/messages`, {
+        clientMsgId: first.clientMsgId,
+        body: first.body,
+      });
       expect(retry.status).toBe(200);
       expect(retry.body.message).toEqual(first);
       const wsRetry = await ws.request('send', { conversationId: c, clientMsgId: first.clientMsgId, body: first.body });
       expect((wsRetry as any).result.message).toEqual(first);
       // The limit is per user: the other member still sends.
-      expect((await u2.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'u2', body: 'fine' })).status).toBe(201);
+      expect(
+        (await u2.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'u2', body: 'fine' })).status,
+      ).toBe(201);
       const history = (await u1.call('GET', `/v1/conversations/${c}/messages`)).body.messages;
       expect(history).toHaveLength(4);
       ws.close();

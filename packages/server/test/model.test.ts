@@ -81,7 +81,10 @@ describe('model: the app sees exactly what was sent, once, in order', () => {
       fc.asyncProperty(
         fc.commands(
           [
-            fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim().length > 0).map((s) => new Send(s)),
+            fc
+              .string({ minLength: 1, maxLength: 12 })
+              .filter((s) => s.trim().length > 0)
+              .map((s) => new Send(s)),
             fc.constant(new Reconnect()),
             fc.constant(new KillServer()),
             fc.integer({ min: 0, max: 150 }).map((ms) => new Pause(ms)),
@@ -93,8 +96,18 @@ describe('model: the app sees exactly what was sent, once, in order', () => {
           const tag = `${run}${Math.random().toString(36).slice(2, 6)}`;
           const a = await MessengerClient.createUser(server.url, { username: `ma${tag}` });
           const b = await MessengerClient.createUser(server.url, { username: `mb${tag}` });
-          const sender = new MessengerClient({ baseUrl: server.url, apiKey: a.apiKey, WebSocket: WebSocket as never, ...quick });
-          const receiver = new MessengerClient({ baseUrl: server.url, apiKey: b.apiKey, WebSocket: WebSocket as never, ...quick });
+          const sender = new MessengerClient({
+            baseUrl: server.url,
+            apiKey: a.apiKey,
+            WebSocket: WebSocket as never,
+            ...quick,
+          });
+          const receiver = new MessengerClient({
+            baseUrl: server.url,
+            apiKey: b.apiKey,
+            WebSocket: WebSocket as never,
+            ...quick,
+          });
           const { conversation } = await sender.api.createConversation({ memberIds: [b.user.id] });
           const seen: string[] = [];
           const seqs: number[] = [];
@@ -107,9 +120,13 @@ describe('model: the app sees exactly what was sent, once, in order', () => {
           await Promise.all([sender.connect(), receiver.connect()]);
           const model: Model = { sent: [] };
           try {
-            await fc.asyncModelRun(() => ({ model, real: { sender, receiver, seen, conversationId: conversation.id, server } }), cmds);
+            await fc.asyncModelRun(
+              () => ({ model, real: { sender, receiver, seen, conversationId: conversation.id, server } }),
+              cmds,
+            );
             const deadline = Date.now() + 30_000;
-            while ((seen.length < model.sent.length || sender.pending().length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+            while ((seen.length < model.sent.length || sender.pending().length > 0) && Date.now() < deadline)
+              await new Promise((r) => setTimeout(r, 50));
             expect(sender.pending()).toEqual([]);
             expect(seen).toEqual(model.sent);
             expect([...seqs].sort((x, y) => x - y)).toEqual(seqs);

@@ -13,7 +13,8 @@ vi.mock('fastify', async (importOriginal) => {
   const create = ((opts: Parameters<typeof mod.default>[0]) => {
     const app = mod.default(opts);
     app.addHook('onRoute', (route) => {
-      for (const method of [route.method].flat()) registered.push({ method: String(method).toLowerCase(), url: route.url });
+      for (const method of [route.method].flat())
+        registered.push({ method: String(method).toLowerCase(), url: route.url });
     });
     return app;
   }) as typeof mod.default;
@@ -43,7 +44,9 @@ function resolve(ref: string): Json {
 function refsIn(node: Json, at = '#'): { ref: string; at: string }[] {
   if (Array.isArray(node)) return node.flatMap((v, i) => refsIn(v, `${at}/${i}`));
   if (node === null || typeof node !== 'object') return [];
-  return Object.entries(node).flatMap(([k, v]) => (k === '$ref' && typeof v === 'string' ? [{ ref: v, at }] : refsIn(v, `${at}/${k}`)));
+  return Object.entries(node).flatMap(([k, v]) =>
+    k === '$ref' && typeof v === 'string' ? [{ ref: v, at }] : refsIn(v, `${at}/${k}`),
+  );
 }
 
 const deref = (node: Json): Json => (node && typeof node.$ref === 'string' ? deref(resolve(node.$ref)) : node);
@@ -66,7 +69,8 @@ function validate(schema: Json, value: unknown, where = '$'): string[] {
     if (!ok) return [...errors, `${where}: ${actual} is not ${types.join('|')}`];
   }
   if (typeof value === 'string') {
-    if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value)) errors.push(`${where}: does not match ${schema.pattern}`);
+    if (schema.pattern && !new RegExp(schema.pattern, 'u').test(value))
+      errors.push(`${where}: does not match ${schema.pattern}`);
     if (schema.minLength !== undefined && value.length < schema.minLength) errors.push(`${where}: too short`);
     if (schema.maxLength !== undefined && value.length > schema.maxLength) errors.push(`${where}: too long`);
   }
@@ -88,7 +92,8 @@ function validate(schema: Json, value: unknown, where = '$'): string[] {
     for (const [key, v] of Object.entries(obj)) {
       if (schema.properties?.[key]) errors.push(...validate(schema.properties[key], v, `${where}.${key}`));
       else if (schema.additionalProperties === false) errors.push(`${where}: unexpected ${key}`);
-      else if (typeof schema.additionalProperties === 'object') errors.push(...validate(schema.additionalProperties, v, `${where}.${key}`));
+      else if (typeof schema.additionalProperties === 'object')
+        errors.push(...validate(schema.additionalProperties, v, `${where}.${key}`));
     }
   }
   return errors;
@@ -112,7 +117,10 @@ function requestExample(method: string, path: string): Json {
 
 /** Asserts a live answer is documented for its operation and matches the documented schema. */
 function expectDocumented(method: string, path: string, answer: { status: number; body: unknown }): void {
-  expect(validate(responseSchema(method, path, answer.status), answer.body), `${method} ${path} ${answer.status} ${JSON.stringify(answer.body)}`).toEqual([]);
+  expect(
+    validate(responseSchema(method, path, answer.status), answer.body),
+    `${method} ${path} ${answer.status} ${JSON.stringify(answer.body)}`,
+  ).toEqual([]);
 }
 
 describe('docs/openapi.yaml is a valid OpenAPI 3.1 document', () => {
@@ -131,7 +139,16 @@ describe('docs/openapi.yaml is a valid OpenAPI 3.1 document', () => {
   });
 
   it('has the component schemas and a bearer security scheme', () => {
-    for (const name of ['User', 'Message', 'Reaction', 'Conversation', 'Member', 'PresenceInfo', 'SearchResult', 'Error']) {
+    for (const name of [
+      'User',
+      'Message',
+      'Reaction',
+      'Conversation',
+      'Member',
+      'PresenceInfo',
+      'SearchResult',
+      'Error',
+    ]) {
       expect(spec.components?.schemas?.[name], name).toBeTypeOf('object');
     }
     const schemes = Object.values<Json>(spec.components?.securitySchemes ?? {});
@@ -147,7 +164,10 @@ describe('docs/openapi.yaml is a valid OpenAPI 3.1 document', () => {
       expect(ids.has(op.operationId), `duplicate operationId ${op.operationId}`).toBe(false);
       ids.add(op.operationId);
       const params = [...(spec.paths[path].parameters ?? []), ...(op.parameters ?? [])].map(deref);
-      const declared = params.filter((p) => p.in === 'path').map((p) => p.name).sort();
+      const declared = params
+        .filter((p) => p.in === 'path')
+        .map((p) => p.name)
+        .sort();
       const inPath = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]).sort();
       expect(declared, label).toEqual(inPath);
       for (const p of params.filter((p) => p.in === 'path')) expect(p.required, `${label} ${p.name}`).toBe(true);
@@ -221,7 +241,12 @@ describe('docs/openapi.yaml matches the running server', () => {
     const signup = await anonymous('POST', '/v1/users', requestExample('post', '/v1/users'));
     expect(signup.status).toBe(201);
     expectDocumented('post', '/v1/users', signup);
-    const alice: TestUser = { id: signup.body.user.id, username: signup.body.user.username, apiKey: signup.body.apiKey, call: http(server.url, signup.body.apiKey) };
+    const alice: TestUser = {
+      id: signup.body.user.id,
+      username: signup.body.user.username,
+      apiKey: signup.body.apiKey,
+      call: http(server.url, signup.body.apiKey),
+    };
     const bob = await signUp(server.url);
 
     expectDocumented('get', '/v1/me', await alice.call('GET', '/v1/me'));
@@ -231,7 +256,10 @@ describe('docs/openapi.yaml matches the running server', () => {
     expect(settings.status).toBe(200);
     expectDocumented('put', '/v1/me/settings', settings);
 
-    const created = await alice.call('POST', '/v1/conversations', { ...requestExample('post', '/v1/conversations'), memberIds: [bob.id] });
+    const created = await alice.call('POST', '/v1/conversations', {
+      ...requestExample('post', '/v1/conversations'),
+      memberIds: [bob.id],
+    });
     expect(created.status).toBe(201);
     expectDocumented('post', '/v1/conversations', created);
     const again = await alice.call('POST', '/v1/conversations', { memberIds: [bob.id] });
@@ -249,7 +277,11 @@ describe('docs/openapi.yaml matches the running server', () => {
     expect(resent.body.message).toMatchObject({ id: sent.body.message.id, seq: sent.body.message.seq });
     const msgPath = `/v1/conversations/${conv}/messages/${sent.body.message.id}`;
 
-    const reacted = await bob.call('PUT', `${msgPath}/reaction`, requestExample('put', `${messages}/{messageId}/reaction`));
+    const reacted = await bob.call(
+      'PUT',
+      `${msgPath}/reaction`,
+      requestExample('put', `${messages}/{messageId}/reaction`),
+    );
     expect(reacted.status).toBe(200);
     expectDocumented('put', `${messages}/{messageId}/reaction`, reacted);
     const edited = await alice.call('PATCH', msgPath, requestExample('patch', `${messages}/{messageId}`));
@@ -259,8 +291,15 @@ describe('docs/openapi.yaml matches the running server', () => {
     expectDocumented('get', messages, await bob.call('GET', `/v1/conversations/${conv}/messages?afterSeq=0`));
     expectDocumented('get', '/v1/conversations', await bob.call('GET', '/v1/conversations?limit=10'));
     expectDocumented('get', '/v1/conversations/{id}', await bob.call('GET', `/v1/conversations/${conv}`));
-    expect((await bob.call('POST', `/v1/conversations/${conv}/read`, requestExample('post', '/v1/conversations/{id}/read'))).status).toBe(204);
-    const muted = await bob.call('PUT', `/v1/conversations/${conv}/settings`, requestExample('put', '/v1/conversations/{id}/settings'));
+    expect(
+      (await bob.call('POST', `/v1/conversations/${conv}/read`, requestExample('post', '/v1/conversations/{id}/read')))
+        .status,
+    ).toBe(204);
+    const muted = await bob.call(
+      'PUT',
+      `/v1/conversations/${conv}/settings`,
+      requestExample('put', '/v1/conversations/{id}/settings'),
+    );
     expectDocumented('put', '/v1/conversations/{id}/settings', muted);
 
     const search = await bob.call('GET', '/v1/search?q=hello');
@@ -271,7 +310,10 @@ describe('docs/openapi.yaml matches the running server', () => {
     expectDocumented('get', '/v1/push/vapid-public-key', await bob.call('GET', '/v1/push/vapid-public-key'));
     const pushExample = requestExample('post', '/v1/push/subscriptions');
     expect((await bob.call('POST', '/v1/push/subscriptions', pushExample)).status).toBe(201);
-    const unsubscribed = await bob.call('DELETE', `/v1/push/subscriptions?endpoint=${encodeURIComponent(pushExample.endpoint)}`);
+    const unsubscribed = await bob.call(
+      'DELETE',
+      `/v1/push/subscriptions?endpoint=${encodeURIComponent(pushExample.endpoint)}`,
+    );
     expect(unsubscribed.status).toBe(204);
 
     expectDocumented('get', '/healthz', await anonymous('GET', '/healthz'));

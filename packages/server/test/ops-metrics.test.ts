@@ -22,13 +22,18 @@ describe('operator metrics', () => {
     const bob = await signUp(server.url);
     const conv = await directChat(ann, bob);
     const socket = await RawSocket.open(server.url, bob.apiKey);
-    for (let i = 0; i < 3; i++) await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `om${i}`, body: `hello ${i}` });
+    for (let i = 0; i < 3; i++)
+      await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `om${i}`, body: `hello ${i}` });
     await socket.waitFor(() => socket.events('message.created').length === 3);
     let text = '';
     const deadline = Date.now() + 5000;
     do {
       text = await metricsText(server); // summed over the processes in cluster mode
-    } while (value(text, /^messenger_log_lag\{consumer="notifier"\}/) !== 0 && Date.now() < deadline && (await new Promise((r) => setTimeout(r, 50))) === undefined);
+    } while (
+      value(text, /^messenger_log_lag\{consumer="notifier"\}/) !== 0 &&
+      Date.now() < deadline &&
+      (await new Promise((r) => setTimeout(r, 50))) === undefined
+    );
     expect(value(text, /^messenger_fanout_records_total\{type="message.created"\}/)).toBe(3);
     // Bob's one socket on the one gateway: one delivery per message (plus the conversation.updated ones).
     expect(value(text, /^messenger_fanout_deliveries_total /)).toBeGreaterThanOrEqual(3);

@@ -21,11 +21,15 @@ describe('concurrent sends', () => {
 
     const PER_SOCKET = 10;
     const sends = sockets.flatMap((s, si) =>
-      Array.from({ length: PER_SOCKET }, (_, k) => s.request('send', { conversationId: conv, clientMsgId: `s${si}-${k}`, body: `socket ${si} #${k}` })),
+      Array.from({ length: PER_SOCKET }, (_, k) =>
+        s.request('send', { conversationId: conv, clientMsgId: `s${si}-${k}`, body: `socket ${si} #${k}` }),
+      ),
     );
     // Some HTTP sends race with them too.
     const httpSends = users.map((u, ui) =>
-      u.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `h${ui}`, body: `http ${ui}` }).then((r) => ({ ok: r.status === 201, result: r.body })),
+      u
+        .call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `h${ui}`, body: `http ${ui}` })
+        .then((r) => ({ ok: r.status === 201, result: r.body })),
     );
     const replies = await Promise.all([...sends, ...httpSends]);
     expect(replies.every((r) => r.ok)).toBe(true);
@@ -44,7 +48,10 @@ describe('concurrent sends', () => {
 
     for (const s of sockets) {
       await s.waitFor(() => s.events('message.created').length >= total, 10_000);
-      const got = s.events('message.created').filter((e) => e.conversationId === conv).map((e) => e.message.seq);
+      const got = s
+        .events('message.created')
+        .filter((e) => e.conversationId === conv)
+        .map((e) => e.message.seq);
       expect(got).toEqual(sorted);
     }
 

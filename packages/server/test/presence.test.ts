@@ -1,6 +1,15 @@
 // Presence (GetStatus, events, hiding, dead-connection detection) and typing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, RawSocket, signUp, sleep, startTestServer, type TestUser } from './harness.js';
+import {
+  createGroup,
+  directChat,
+  expectError,
+  RawSocket,
+  signUp,
+  sleep,
+  startTestServer,
+  type TestUser,
+} from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 beforeAll(async () => {
@@ -43,7 +52,10 @@ describe('GetStatus', () => {
     expect((await presenceOf(ann, bob))[bob.id]).toEqual({ status: 'away', lastSeenAt: null });
     const before = Date.now();
     await b2.closeAndWait();
-    const after = await eventually(() => presenceOf(ann, bob), (p) => p[bob.id].status === 'offline');
+    const after = await eventually(
+      () => presenceOf(ann, bob),
+      (p) => p[bob.id].status === 'offline',
+    );
     expect(after[bob.id].status).toBe('offline');
     const seen = Date.parse(after[bob.id].lastSeenAt);
     expect(seen).toBeGreaterThanOrEqual(before - 1000);
@@ -63,7 +75,12 @@ describe('presence events', () => {
     // shared by every gateway), on the one gateway in embedded mode.
     const [firstUrl, secondUrl] = [server.urls[0]!, server.urls.at(-1)!];
     const b1 = await RawSocket.open(firstUrl, bob.apiKey);
-    expect(await annWs.waitForEvent('presence', (e) => e.userId === bob.id)).toEqual({ type: 'presence', userId: bob.id, status: 'online', lastSeenAt: null });
+    expect(await annWs.waitForEvent('presence', (e) => e.userId === bob.id)).toEqual({
+      type: 'presence',
+      userId: bob.id,
+      status: 'online',
+      lastSeenAt: null,
+    });
     // A second device changes nothing visible: no event.
     const b2 = await RawSocket.open(secondUrl, bob.apiKey);
     await b2.closeAndWait();
@@ -97,16 +114,24 @@ describe('presence events', () => {
     await b1.closeAndWait();
     await b2.closeAndWait();
     await sleep(250);
-    const sinceHide = annWs.events('presence').slice(mark).filter((e) => e.userId === bob.id);
+    const sinceHide = annWs
+      .events('presence')
+      .slice(mark)
+      .filter((e) => e.userId === bob.id);
     expect(sinceHide).toEqual([]);
     // Not even the hiding itself is announced: contacts just see offline from now on.
-    expect(annWs.events('presence').filter((e) => e.userId === bob.id)).toEqual([{ type: 'presence', userId: bob.id, status: 'online', lastSeenAt: null }]);
+    expect(annWs.events('presence').filter((e) => e.userId === bob.id)).toEqual([
+      { type: 'presence', userId: bob.id, status: 'online', lastSeenAt: null },
+    ]);
     expect(await presenceOf(ann, bob)).toEqual({ [bob.id]: { status: 'offline', lastSeenAt: null } });
 
     // Visible again: real status comes back.
     expect((await bob.call('PUT', '/v1/me/settings', { presenceVisible: true })).status).toBe(200);
     const b3 = await RawSocket.open(server.url, bob.apiKey);
-    await annWs.waitForEvent('presence', (e) => e.userId === bob.id && e.status === 'online' && annWs.events('presence').indexOf(e) >= mark);
+    await annWs.waitForEvent(
+      'presence',
+      (e) => e.userId === bob.id && e.status === 'online' && annWs.events('presence').indexOf(e) >= mark,
+    );
     expect((await presenceOf(ann, bob))[bob.id].status).toBe('online');
     b3.close();
     annWs.close();
@@ -145,7 +170,8 @@ describe('typing', () => {
 
     const res = await ann.call('POST', `/v1/conversations/${g}/typing`);
     expect(res.status).toBe(204);
-    for (const s of [b, c]) expect(await s.waitForEvent('typing')).toEqual({ type: 'typing', conversationId: g, userId: ann.id });
+    for (const s of [b, c])
+      expect(await s.waitForEvent('typing')).toEqual({ type: 'typing', conversationId: g, userId: ann.id });
     // Throttled repeats still succeed but announce nothing.
     expect((await a2.request('typing', { conversationId: g })).ok).toBe(true);
     expect((await ann.call('POST', `/v1/conversations/${g}/typing`)).status).toBe(204);

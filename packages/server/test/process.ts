@@ -36,13 +36,25 @@ export async function freePort(): Promise<number> {
 export class ServerProcess {
   child: ChildProcess | null = null;
   readonly url: string;
-  constructor(readonly port: number, readonly env: NodeJS.ProcessEnv) {
+  constructor(
+    readonly port: number,
+    readonly env: NodeJS.ProcessEnv,
+  ) {
     this.url = `http://127.0.0.1:${port}`;
   }
 
   async start(timeoutMs = 15_000): Promise<void> {
     this.child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, LOG_LEVEL: 'warn', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', WEB_DIR: '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_MESSAGES: '0',
+        RATE_LIMIT_SIGNUPS: '0',
+        WEB_DIR: '',
+        ...this.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const deadline = Date.now() + timeoutMs;

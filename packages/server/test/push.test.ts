@@ -10,7 +10,19 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, clusterProcessEnv, createGroup, directChat, expectError, RawSocket, sendHttp, signUp, sleep, tempDir, type TestUser } from './harness.js';
+import {
+  CLUSTER,
+  clusterProcessEnv,
+  createGroup,
+  directChat,
+  expectError,
+  RawSocket,
+  sendHttp,
+  signUp,
+  sleep,
+  tempDir,
+  type TestUser,
+} from './harness.js';
 
 const ece = createRequire(import.meta.url)('http_ece') as {
   decrypt(body: Buffer, params: { version: 'aes128gcm'; privateKey: crypto.ECDH; authSecret: string }): Buffer;
@@ -63,7 +75,8 @@ class PushService {
   async waitFor(pathname: string, count: number, timeoutMs = 5000): Promise<PushRequest[]> {
     const deadline = Date.now() + timeoutMs;
     while (this.to(pathname).length < count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} push(es) to ${pathname}, got ${this.to(pathname).length}`);
+      if (Date.now() > deadline)
+        throw new Error(`expected ${count} push(es) to ${pathname}, got ${this.to(pathname).length}`);
       await sleep(20);
     }
     return this.to(pathname);
@@ -90,12 +103,18 @@ class Browser {
   }
 
   json() {
-    return { endpoint: this.endpoint, expirationTime: null, keys: { p256dh: this.ecdh.getPublicKey('base64url'), auth: this.auth } };
+    return {
+      endpoint: this.endpoint,
+      expirationTime: null,
+      keys: { p256dh: this.ecdh.getPublicKey('base64url'), auth: this.auth },
+    };
   }
 
   decrypt(req: PushRequest): any {
     expect(req.headers['content-encoding']).toBe('aes128gcm');
-    return JSON.parse(ece.decrypt(req.body, { version: 'aes128gcm', privateKey: this.ecdh, authSecret: this.auth }).toString('utf8'));
+    return JSON.parse(
+      ece.decrypt(req.body, { version: 'aes128gcm', privateKey: this.ecdh, authSecret: this.auth }).toString('utf8'),
+    );
   }
 }
 
@@ -109,10 +128,20 @@ function checkVapid(req: PushRequest, publicKey: string, audience: string): void
   expect(JSON.parse(Buffer.from(head, 'base64url').toString())).toMatchObject({ alg: 'ES256', typ: 'JWT' });
   const point = Buffer.from(publicKey, 'base64url');
   const key = crypto.createPublicKey({
-    key: { kty: 'EC', crv: 'P-256', x: point.subarray(1, 33).toString('base64url'), y: point.subarray(33, 65).toString('base64url') },
+    key: {
+      kty: 'EC',
+      crv: 'P-256',
+      x: point.subarray(1, 33).toString('base64url'),
+      y: point.subarray(33, 65).toString('base64url'),
+    },
     format: 'jwk',
   });
-  const valid = crypto.verify('sha256', Buffer.from(`${head}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
+  const valid = crypto.verify(
+    'sha256',
+    Buffer.from(`${head}.${claims}`),
+    { key, dsaEncoding: 'ieee-p1363' },
+    Buffer.from(signature, 'base64url'),
+  );
   expect(valid).toBe(true);
   const body = JSON.parse(Buffer.from(claims, 'base64url').toString()) as { aud: string; exp: number; sub: string };
   const now = Date.now() / 1000;
@@ -133,7 +162,15 @@ class ServerProcess {
   static async start(env: Record<string, string>): Promise<ServerProcess> {
     const child = spawn(process.execPath, [MAIN], {
       cwd: ROOT,
-      env: { ...process.env, HOST: '127.0.0.1', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', LOG_LEVEL: 'warn', WEB_DIR: '', ...env },
+      env: {
+        ...process.env,
+        HOST: '127.0.0.1',
+        RATE_LIMIT_MESSAGES: '0',
+        RATE_LIMIT_SIGNUPS: '0',
+        LOG_LEVEL: 'warn',
+        WEB_DIR: '',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -180,11 +217,33 @@ describe('Web Push notifications', () => {
   beforeAll(async () => {
     const dir = tempDir('push-test-');
     const [keyFile, certFile] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile,
-    ], { stdio: 'ignore' });
-    service = await PushService.start({ key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8') });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+      ],
+      { stdio: 'ignore' },
+    );
+    service = await PushService.start({
+      key: fs.readFileSync(keyFile, 'utf8'),
+      cert: fs.readFileSync(certFile, 'utf8'),
+    });
     // A fixed port, so the users' clients still reach the server after it restarts.
     const port = await new Promise<number>((resolve) => {
       const probe = net.createServer().listen(0, '127.0.0.1', () => {
@@ -192,7 +251,13 @@ describe('Web Push notifications', () => {
         probe.close(() => resolve(port));
       });
     });
-    env = { PORT: String(port), DATA_DIR: path.join(dir, 'data'), PUSH_ALLOWED_ORIGINS: service.origin, NODE_EXTRA_CA_CERTS: certFile, ...(CLUSTER ? clusterProcessEnv(dir) : {}) };
+    env = {
+      PORT: String(port),
+      DATA_DIR: path.join(dir, 'data'),
+      PUSH_ALLOWED_ORIGINS: service.origin,
+      NODE_EXTRA_CA_CERTS: certFile,
+      ...(CLUSTER ? clusterProcessEnv(dir) : {}),
+    };
     server = await ServerProcess.start(env);
     // The mode under test is the one the process runs (its readiness lists its backing services).
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> };
@@ -228,7 +293,13 @@ describe('Web Push notifications', () => {
 
   it('publishes a VAPID key and accepts only https endpoints of allowed push services', async () => {
     expect(Buffer.from(publicKey, 'base64url')).toHaveLength(65);
-    expectError(await signUp(server.url).then((u) => u.call('GET', '/v1/push/vapid-public-key', undefined, { authorization: 'Bearer nope' })), 401, 'unauthenticated');
+    expectError(
+      await signUp(server.url).then((u) =>
+        u.call('GET', '/v1/push/vapid-public-key', undefined, { authorization: 'Bearer nope' }),
+      ),
+      401,
+      'unauthenticated',
+    );
     const browser = new Browser(service);
     const body = browser.json();
     const elsewhere = new URL(service.origin);
@@ -241,10 +312,28 @@ describe('Web Push notifications', () => {
     ]) {
       expectError(await alice.call('POST', '/v1/push/subscriptions', { ...body, endpoint }), 400, 'invalid_request');
     }
-    expectError(await alice.call('POST', '/v1/push/subscriptions', { ...body, keys: { ...body.keys, p256dh: 'AAAA' } }), 400, 'invalid_request');
-    expectError(await alice.call('POST', '/v1/push/subscriptions', { ...body, keys: { ...body.keys, auth: 'AAAA' } }), 400, 'invalid_request');
-    expectError(await alice.call('POST', '/v1/push/subscriptions', { endpoint: body.endpoint }), 400, 'invalid_request');
-    expectError(await signUp(server.url).then((u) => u.call('POST', '/v1/push/subscriptions', body, { authorization: 'Bearer nope' })), 401, 'unauthenticated');
+    expectError(
+      await alice.call('POST', '/v1/push/subscriptions', { ...body, keys: { ...body.keys, p256dh: 'AAAA' } }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await alice.call('POST', '/v1/push/subscriptions', { ...body, keys: { ...body.keys, auth: 'AAAA' } }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await alice.call('POST', '/v1/push/subscriptions', { endpoint: body.endpoint }),
+      400,
+      'invalid_request',
+    );
+    expectError(
+      await signUp(server.url).then((u) =>
+        u.call('POST', '/v1/push/subscriptions', body, { authorization: 'Bearer nope' }),
+      ),
+      401,
+      'unauthenticated',
+    );
   });
 
   it('sends an offline member exactly one decryptable push per message, and none to the sender', async () => {
@@ -322,7 +411,10 @@ describe('Web Push notifications', () => {
     expect(service.to(gone.browser.path)).toHaveLength(1);
 
     const leaving = await subscriber();
-    const del = await leaving.user.call('DELETE', `/v1/push/subscriptions?endpoint=${encodeURIComponent(leaving.browser.endpoint)}`);
+    const del = await leaving.user.call(
+      'DELETE',
+      `/v1/push/subscriptions?endpoint=${encodeURIComponent(leaving.browser.endpoint)}`,
+    );
     expect(del.status).toBe(204);
     await sendHttp(alice, leaving.conversationId, 'hello?');
     await drained();
@@ -355,7 +447,10 @@ describe('Web Push notifications', () => {
     server = await ServerProcess.start({ ...env, ROLES: 'gateway,persister,fanout' });
     const missed = await sendHttp(alice, pending.conversationId, 'while the notifier was down');
     const deleted = await sendHttp(alice, pending.conversationId, 'deleted before its push went out');
-    expect((await alice.call('DELETE', `/v1/conversations/${pending.conversationId}/messages/${deleted.id}?for=everyone`)).status).toBe(204);
+    expect(
+      (await alice.call('DELETE', `/v1/conversations/${pending.conversationId}/messages/${deleted.id}?for=everyone`))
+        .status,
+    ).toBe(204);
     await sleep(500);
     expect(service.requests.length).toBe(before);
 
@@ -366,7 +461,10 @@ describe('Web Push notifications', () => {
     const pushes = (await service.waitFor(pending.browser.path, 3)).slice(1);
     for (const push of pushes) checkVapid(push, publicKey, service.origin);
     const payloads = pushes.map((p) => pending.browser.decrypt(p));
-    expect(payloads.find((p) => p.messageId === missed.id)).toMatchObject({ preview: 'while the notifier was down', unreadTotal: 2 });
+    expect(payloads.find((p) => p.messageId === missed.id)).toMatchObject({
+      preview: 'while the notifier was down',
+      unreadTotal: 2,
+    });
     const withoutText = payloads.find((p) => p.messageId === deleted.id);
     expect(withoutText).toMatchObject({ unreadTotal: 2, senderName: 'Alice Liddell' });
     expect(withoutText).not.toHaveProperty('preview');

@@ -67,7 +67,12 @@ describe('read receipts', () => {
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
     const r = await bobWs.request('read', { conversationId: conv, seq: s[2]! });
     expect(r).toEqual({ type: 'reply', id: expect.any(String), ok: true, result: {} });
-    expect(await annWs.waitForEvent('receipt.read')).toEqual({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: s[2]! });
+    expect(await annWs.waitForEvent('receipt.read')).toEqual({
+      type: 'receipt.read',
+      conversationId: conv,
+      userId: bob.id,
+      seq: s[2]!,
+    });
     await bobWs.request('read', { conversationId: conv, seq: 100 });
     await annWs.waitForEvent('receipt.read', (e) => e.seq === s[4]);
     const c = (await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation;
@@ -99,7 +104,12 @@ describe('delivered receipts', () => {
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
     expect((await bobWs.request('delivered', { conversationId: conv, seq: s[3]! })).ok).toBe(true);
-    expect(await annWs.waitForEvent('receipt.delivered')).toEqual({ type: 'receipt.delivered', conversationId: conv, userId: bob.id, seq: s[3]! });
+    expect(await annWs.waitForEvent('receipt.delivered')).toEqual({
+      type: 'receipt.delivered',
+      conversationId: conv,
+      userId: bob.id,
+      seq: s[3]!,
+    });
     const c = (await ann.call('GET', `/v1/conversations/${conv}`)).body.conversation;
     expect(memberOf(c, bob.id)).toMatchObject({ deliveredSeq: s[3], readSeq: 0 });
     // Delivered does not mark anything read.
@@ -132,9 +142,15 @@ describe('events reach every device', () => {
       expect(e).toEqual({ type: 'message.created', conversationId: conv, message });
     }
     await bob2.request('read', { conversationId: conv, seq: message.seq });
-    for (const s of all) expect(await s.waitForEvent('receipt.read')).toMatchObject({ userId: bob.id, seq: message.seq });
+    for (const s of all)
+      expect(await s.waitForEvent('receipt.read')).toMatchObject({ userId: bob.id, seq: message.seq });
     await cat.call('PUT', `/v1/conversations/${conv}/messages/${message.id}/reaction`, { emoji: '👍' });
-    for (const s of all) expect(await s.waitForEvent('reaction.updated')).toMatchObject({ userId: cat.id, emoji: '👍', messageId: message.id });
+    for (const s of all)
+      expect(await s.waitForEvent('reaction.updated')).toMatchObject({
+        userId: cat.id,
+        emoji: '👍',
+        messageId: message.id,
+      });
     // Exactly once per socket.
     for (const s of all) expect((await s.settle('message.created', 50)).length).toBe(1);
     // An outsider's socket gets none of it.

@@ -4,7 +4,17 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryOutboxStore, MessengerClient, MessengerError, type WebSocketCtor } from '@messenger/sdk';
 import type { Message } from '@messenger/protocol';
-import { CLUSTER, directChat, http, RawSocket, sendHttp, signUp, sleep, startTestServer, storeCaughtUp } from './harness.js';
+import {
+  CLUSTER,
+  directChat,
+  http,
+  RawSocket,
+  sendHttp,
+  signUp,
+  sleep,
+  startTestServer,
+  storeCaughtUp,
+} from './harness.js';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 const cleanup: (() => Promise<void>)[] = [];
@@ -18,7 +28,11 @@ async function server(overrides: Parameters<typeof startTestServer>[0] = {}): Pr
   return s;
 }
 
-function client(url: string, apiKey: string, extra: Partial<ConstructorParameters<typeof MessengerClient>[0]> = {}): MessengerClient {
+function client(
+  url: string,
+  apiKey: string,
+  extra: Partial<ConstructorParameters<typeof MessengerClient>[0]> = {},
+): MessengerClient {
   const c = new MessengerClient({
     baseUrl: url,
     apiKey,
@@ -68,7 +82,12 @@ describe('SDK against the real server', () => {
     await expect(refused).rejects.toBeInstanceOf(MessengerError);
     await expect(refused).rejects.toMatchObject({ code: 'message_too_big' });
     await expect(c.send(conv, 'nul \u0000 inside')).rejects.toMatchObject({ code: 'invalid_request' });
-    expect(c.pending().filter((p) => p.state === 'failed').map((p) => p.body)).toEqual(['x'.repeat(5000), 'nul \u0000 inside']);
+    expect(
+      c
+        .pending()
+        .filter((p) => p.state === 'failed')
+        .map((p) => p.body),
+    ).toEqual(['x'.repeat(5000), 'nul \u0000 inside']);
     await expect(c.request('read', { conversationId: 'c_nope', seq: 1 })).rejects.toMatchObject({ code: 'not_found' });
     bobWs.close();
   });
@@ -98,7 +117,10 @@ describe('SDK against the real server', () => {
     const meanwhile = await startTestServer({ dataDir });
     const bobMeanwhile = http(meanwhile.url, bob.apiKey);
     for (let i = 1; i <= 5; i++) {
-      const res = await bobMeanwhile('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `away-${i}`, body: `away ${i}` });
+      const res = await bobMeanwhile('POST', `/v1/conversations/${conv}/messages`, {
+        clientMsgId: `away-${i}`,
+        body: `away ${i}`,
+      });
       expect(res.status).toBe(201);
       acked.push(res.body.message.seq);
     }
@@ -109,7 +131,10 @@ describe('SDK against the real server', () => {
     const bobBack = http(back.url, bob.apiKey);
     const racing = (async () => {
       for (let i = 1; i <= 5; i++) {
-        acked.push((await bobBack('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `back-${i}`, body: `back ${i}` })).body.message.seq);
+        acked.push(
+          (await bobBack('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `back-${i}`, body: `back ${i}` }))
+            .body.message.seq,
+        );
         await sleep(15);
       }
     })();
@@ -142,7 +167,12 @@ describe('SDK against the real server', () => {
     const queued = c.send(conv, 'queued while down', { clientMsgId: 'queued-1' });
     expect(c.pending().map((p) => p.clientMsgId)).toEqual(['lost-ack-1', 'queued-1']);
     const meanwhile = await startTestServer({ dataDir });
-    const stored = (await http(meanwhile.url, ann.apiKey)('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'lost-ack-1', body: 'ack was lost' })).body.message;
+    const stored = (
+      await http(meanwhile.url, ann.apiKey)('POST', `/v1/conversations/${conv}/messages`, {
+        clientMsgId: 'lost-ack-1',
+        body: 'ack was lost',
+      })
+    ).body.message;
     await meanwhile.close();
 
     const back = await server({ dataDir, port });
@@ -170,7 +200,12 @@ describe('SDK against the real server', () => {
     const annWs = await RawSocket.open(s.url, ann.apiKey);
     const reply = await annWs.request('send', { conversationId: conv, clientMsgId: 'd1', body: 'did you get it?' });
     const seq = (reply as any).result.message.seq;
-    expect(await annWs.waitForEvent('receipt.delivered')).toEqual({ type: 'receipt.delivered', conversationId: conv, userId: bob.id, seq });
+    expect(await annWs.waitForEvent('receipt.delivered')).toEqual({
+      type: 'receipt.delivered',
+      conversationId: conv,
+      userId: bob.id,
+      seq,
+    });
     const view = (await ann.call('GET', `/v1/conversations/${conv}`)).body.conversation;
     expect(view.members.find((m: any) => m.userId === bob.id).deliveredSeq).toBe(seq);
     // Not for its own messages.

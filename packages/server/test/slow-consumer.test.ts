@@ -33,7 +33,11 @@ describe('slow consumers', () => {
     const body = 'x'.repeat(4000);
     const total = 2500; // ~10 MB of events: more than the kernel's loopback buffers hold
     for (let i = 0; i < total; i += 100) {
-      await Promise.all(Array.from({ length: Math.min(100, total - i) }, (_, k) => sender.request('send', { conversationId, clientMsgId: `m${i + k}`, body })));
+      await Promise.all(
+        Array.from({ length: Math.min(100, total - i) }, (_, k) =>
+          sender.request('send', { conversationId, clientMsgId: `m${i + k}`, body }),
+        ),
+      );
     }
     await healthy.waitFor(() => healthy.events('message.created').length === total, 20_000);
     // Every message once, in send order, seqs increasing (a cluster's seqs may have gaps: the contract allows them).

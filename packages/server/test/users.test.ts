@@ -19,7 +19,12 @@ describe('sign-up', () => {
     const res = await http(server.url)('POST', '/v1/users', { username, displayName: 'Ann Example' });
     expect(res.status).toBe(201);
     expect(Object.keys(res.body).sort()).toEqual(['apiKey', 'user']);
-    expect(res.body.user).toEqual({ id: expect.any(String), username, displayName: 'Ann Example', createdAt: expect.any(String) });
+    expect(res.body.user).toEqual({
+      id: expect.any(String),
+      username,
+      displayName: 'Ann Example',
+      createdAt: expect.any(String),
+    });
     expect(new Date(res.body.user.createdAt).toISOString()).toBe(res.body.user.createdAt);
     expect(res.body.apiKey).toMatch(/^\S{20,}$/);
   });
@@ -37,9 +42,15 @@ describe('sign-up', () => {
       expectError(await call('POST', '/v1/users', { username }), 400, 'invalid_request');
     }
     expectError(await call('POST', '/v1/users', {}), 400, 'invalid_request');
-    expectError(await call('POST', '/v1/users', { username: uniqueName('x'), displayName: 'd'.repeat(65) }), 400, 'invalid_request');
+    expectError(
+      await call('POST', '/v1/users', { username: uniqueName('x'), displayName: 'd'.repeat(65) }),
+      400,
+      'invalid_request',
+    );
     // The edges are allowed.
-    expect((await call('POST', '/v1/users', { username: `abc` + Math.random().toString(36).slice(2, 4) })).status).toBe(201);
+    expect((await call('POST', '/v1/users', { username: `abc` + Math.random().toString(36).slice(2, 4) })).status).toBe(
+      201,
+    );
     expect((await call('POST', '/v1/users', { username: `a.b_9${'z'.repeat(27)}` })).status).toBe(201);
   });
 
@@ -55,7 +66,9 @@ describe('me and lookup', () => {
     const ann = await signUp(server.url, uniqueName('me'), 'Me Myself');
     const res = await ann.call('GET', '/v1/me');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ user: { id: ann.id, username: ann.username, displayName: 'Me Myself', createdAt: expect.any(String) } });
+    expect(res.body).toEqual({
+      user: { id: ann.id, username: ann.username, displayName: 'Me Myself', createdAt: expect.any(String) },
+    });
   });
 
   it('looks users up by username, 404 for an unknown one', async () => {
@@ -114,7 +127,9 @@ describe('API key storage', () => {
   it('keeps only the SHA-256 of each key', async () => {
     const ann = await signUp(server.url);
     // The embedded SQLite file, or the cluster's PostgreSQL schema.
-    const db = CLUSTER ? null : new Database(path.join(server.dataDir, 'messenger.db'), { readonly: true, fileMustExist: true });
+    const db = CLUSTER
+      ? null
+      : new Database(path.join(server.dataDir, 'messenger.db'), { readonly: true, fileMustExist: true });
     const all = db ? null : await storedRows(server);
     try {
       const rows = (db ? db.prepare('SELECT * FROM api_keys').all() : all!.api_keys!) as Record<string, unknown>[];
@@ -127,10 +142,14 @@ describe('API key storage', () => {
       expect(mine[0]!.key_hash).toBe(hash);
       // Nowhere else in the database either.
       if (db) {
-        const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'").all() as { name: string }[];
-        for (const { name } of tables) expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())).not.toContain(ann.apiKey);
+        const tables = db
+          .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '%fts%'")
+          .all() as { name: string }[];
+        for (const { name } of tables)
+          expect(JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).all())).not.toContain(ann.apiKey);
       } else {
-        for (const [name, tableRows] of Object.entries(all!)) expect(JSON.stringify(tableRows), name).not.toContain(ann.apiKey);
+        for (const [name, tableRows] of Object.entries(all!))
+          expect(JSON.stringify(tableRows), name).not.toContain(ann.apiKey);
       }
     } finally {
       db?.close();

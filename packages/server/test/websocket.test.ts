@@ -29,7 +29,12 @@ describe('auth', () => {
   });
 
   it('closes with 4401 on a wrong token, a non-auth first frame, or a non-JSON first frame', async () => {
-    for (const first of [JSON.stringify({ type: 'auth', token: 'mk_wrong' }), JSON.stringify({ type: 'ping', id: 1 }), 'not json', JSON.stringify({ type: 'auth' })]) {
+    for (const first of [
+      JSON.stringify({ type: 'auth', token: 'mk_wrong' }),
+      JSON.stringify({ type: 'ping', id: 1 }),
+      'not json',
+      JSON.stringify({ type: 'auth' }),
+    ]) {
       const s = new RawSocket(server.url);
       await s.opened();
       s.sendText(first);
@@ -63,10 +68,20 @@ describe('bad frames', () => {
 
     s.sendText('this is not json');
     await s.waitFor(() => errorReplies().length === 1);
-    expect(errorReplies()[0]).toEqual({ type: 'reply', id: null, ok: false, error: { code: 'invalid_request', message: expect.any(String) } });
+    expect(errorReplies()[0]).toEqual({
+      type: 'reply',
+      id: null,
+      ok: false,
+      error: { code: 'invalid_request', message: expect.any(String) },
+    });
 
     const unknown = await s.request('launch_rockets', { target: 'moon' });
-    expect(unknown).toEqual({ type: 'reply', id: expect.any(String), ok: false, error: { code: 'invalid_request', message: expect.stringContaining('unknown') } });
+    expect(unknown).toEqual({
+      type: 'reply',
+      id: expect.any(String),
+      ok: false,
+      error: { code: 'invalid_request', message: expect.stringContaining('unknown') },
+    });
 
     const bad: Record<string, unknown>[] = [
       { type: 'send', conversationId: conv, body: 'no clientMsgId' },
@@ -128,7 +143,12 @@ describe('bad frames', () => {
   it('echoes numeric and string request ids', async () => {
     const s = await RawSocket.open(server.url, ann.apiKey);
     s.sendJson({ type: 'ping', id: 7 });
-    expect(await s.waitFor((f: any) => f.type === 'reply' && f.id === 7)).toEqual({ type: 'reply', id: 7, ok: true, result: {} });
+    expect(await s.waitFor((f: any) => f.type === 'reply' && f.id === 7)).toEqual({
+      type: 'reply',
+      id: 7,
+      ok: true,
+      result: {},
+    });
     s.sendJson({ type: 'ping', id: 'abc' });
     await s.waitFor((f: any) => f.type === 'reply' && f.id === 'abc');
     s.close();

@@ -3,7 +3,16 @@
 // Run after `npm run build`:  node packages/web/scripts/screenshots.mjs
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, ServerProcess, apiKeyOf, assertBuilt, launchBrowser, newUserPage, sendMessage, signUp } from '../test/harness.mjs';
+import {
+  ROOT,
+  ServerProcess,
+  apiKeyOf,
+  assertBuilt,
+  launchBrowser,
+  newUserPage,
+  sendMessage,
+  signUp,
+} from '../test/harness.mjs';
 
 const OUT = path.join(ROOT, 'docs/screenshots');
 const DESKTOP = { width: 1280, height: 800 };
@@ -40,9 +49,15 @@ try {
   };
 
   // Background chats so the list looks lived in.
-  const hike = (await api('POST', '/v1/conversations', mayaKey, { memberIds: [ids.leo, sam.user.id, priya.user.id], title: 'Weekend hike 🥾' })).conversation;
+  const hike = (
+    await api('POST', '/v1/conversations', mayaKey, {
+      memberIds: [ids.leo, sam.user.id, priya.user.id],
+      title: 'Weekend hike 🥾',
+    })
+  ).conversation;
   let n = 0;
-  const post = (key, cid, body, extra = {}) => api('POST', `/v1/conversations/${cid}/messages`, key, { clientMsgId: `seed-${++n}`, body, ...extra });
+  const post = (key, cid, body, extra = {}) =>
+    api('POST', `/v1/conversations/${cid}/messages`, key, { clientMsgId: `seed-${++n}`, body, ...extra });
   await post(sam.apiKey, hike.id, 'Trail report says the ridge path is open again 🎉');
   await post(priya.apiKey, hike.id, 'Perfect. Meet at the parking lot at 8?');
   await post(mayaKey, hike.id, 'Works for me, I will bring coffee ☕');
@@ -76,13 +91,21 @@ try {
   await designMsg.hover();
   await designMsg.getByRole('button', { name: 'React' }).click();
   await leo.getByRole('group', { name: 'Pick a reaction' }).getByRole('button', { name: '❤️' }).click();
-  await maya.getByRole('article').filter({ hasText: 'bumped the row height' }).getByRole('button', { name: '❤️ 1' }).waitFor();
+  await maya
+    .getByRole('article')
+    .filter({ hasText: 'bumped the row height' })
+    .getByRole('button', { name: '❤️ 1' })
+    .waitFor();
   const lunch = leo.getByRole('article').filter({ hasText: 'Lunch tomorrow' });
   await lunch.hover();
   await lunch.getByRole('button', { name: 'More actions' }).click();
   await leo.getByRole('menuitem', { name: 'Reply' }).click();
   await say(leo, 'Sounds good, 12:30 at the usual place?');
-  await maya.getByRole('article', { name: 'You' }).filter({ hasText: 'Lunch tomorrow' }).getByText('Seen', { exact: true }).waitFor();
+  await maya
+    .getByRole('article', { name: 'You' })
+    .filter({ hasText: 'Lunch tomorrow' })
+    .getByText('Seen', { exact: true })
+    .waitFor();
   // Leo starts typing so the header shows it (the server passes one typing event per 2 s).
   await leo.waitForTimeout(2100);
   await leo.getByRole('textbox', { name: 'Message' }).pressSequentially('Perf');
@@ -105,9 +128,13 @@ try {
   await maya.keyboard.press('Escape');
 
   // Group chat with "Seen by N".
-  await maya.getByRole('navigation', { name: 'Chats' }).getByRole('link', { name: /Weekend hike/ }).click();
+  await maya
+    .getByRole('navigation', { name: 'Chats' })
+    .getByRole('link', { name: /Weekend hike/ })
+    .click();
   await maya.getByRole('heading', { name: 'Weekend hike 🥾' }).waitFor();
-  for (const key of [sam.apiKey, priya.apiKey]) await api('POST', `/v1/conversations/${hike.id}/read`, key, { seq: 100 });
+  for (const key of [sam.apiKey, priya.apiKey])
+    await api('POST', `/v1/conversations/${hike.id}/read`, key, { seq: 100 });
   await maya.getByText('Seen by 2', { exact: true }).waitFor();
   await maya.emulateMedia({ colorScheme: 'dark' });
   await shot(maya, 'desktop-group-dark');
@@ -121,8 +148,17 @@ try {
 
   // Phone: list and chat as separate screens.
   await leo.getByRole('textbox', { name: 'Message' }).fill('');
-  const phoneCtx = await browser.newContext({ viewport: PHONE, baseURL: server.url, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-  await phoneCtx.addInitScript((session) => localStorage.setItem('messenger.session', session), JSON.stringify({ apiKey: mayaKey, userId: ids.maya }));
+  const phoneCtx = await browser.newContext({
+    viewport: PHONE,
+    baseURL: server.url,
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  await phoneCtx.addInitScript(
+    (session) => localStorage.setItem('messenger.session', session),
+    JSON.stringify({ apiKey: mayaKey, userId: ids.maya }),
+  );
   const phone = await phoneCtx.newPage();
   await phone.goto('/');
   await phone.getByRole('navigation', { name: 'Chats' }).getByRole('link').first().waitFor();
@@ -132,7 +168,10 @@ try {
     await phone.emulateMedia({ colorScheme: scheme });
     await shot(phone, `phone-list-${scheme}`);
   }
-  await phone.getByRole('navigation', { name: 'Chats' }).getByRole('link', { name: /Leo Martins/ }).click();
+  await phone
+    .getByRole('navigation', { name: 'Chats' })
+    .getByRole('link', { name: /Leo Martins/ })
+    .click();
   await phone.getByRole('button', { name: 'Send' }).waitFor();
   await phone.getByRole('article').filter({ hasText: '12:30' }).waitFor();
   for (const scheme of /** @type {const} */ (['light', 'dark'])) {

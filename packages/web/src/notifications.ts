@@ -28,8 +28,10 @@ const SUBSCRIBE_TIMEOUT_MS = 10_000;
 
 export const MESSAGES = {
   unsupported: 'This browser cannot show notifications.',
-  denied: 'Notifications are blocked for this site. Allow them in your browser’s site settings, then turn them on again.',
-  pushUnavailable: 'Push notifications are unavailable in this browser, so you will be notified only while this tab is open.',
+  denied:
+    'Notifications are blocked for this site. Allow them in your browser’s site settings, then turn them on again.',
+  pushUnavailable:
+    'Push notifications are unavailable in this browser, so you will be notified only while this tab is open.',
   failed: 'Could not turn notifications on. Try again.',
 } as const;
 
@@ -69,7 +71,8 @@ export class Notifications {
     if (sw && !this.#swListener) {
       this.#swListener = (e: MessageEvent) => {
         const data = e.data as Partial<OpenChatMessage> | null;
-        if (data?.type === 'open-chat' && typeof data.conversationId === 'string') location.hash = chatHash(data.conversationId);
+        if (data?.type === 'open-chat' && typeof data.conversationId === 'string')
+          location.hash = chatHash(data.conversationId);
       };
       sw.addEventListener('message', this.#swListener);
     }
@@ -152,7 +155,9 @@ export class Notifications {
       };
     } catch {
       // Some browsers (Android Chrome) allow notifications only through a service worker.
-      void navigator.serviceWorker?.getRegistration().then((reg) => reg?.showNotification(title, { body, tag: conversationId, data: { conversationId } }));
+      void navigator.serviceWorker
+        ?.getRegistration()
+        .then((reg) => reg?.showNotification(title, { body, tag: conversationId, data: { conversationId } }));
     }
   }
 
@@ -171,7 +176,10 @@ export class Notifications {
       subscription = null;
     }
     subscription ??= await withTimeout(
-      registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: applicationServerKey as BufferSource }),
+      registration.pushManager.subscribe({
+        userVisibleOnly: true,
+        applicationServerKey: applicationServerKey as BufferSource,
+      }),
       SUBSCRIBE_TIMEOUT_MS,
       'no answer from the push service',
     );

@@ -6,7 +6,12 @@ const KEY = 'messenger.session';
 export function loadSession(): Session | null {
   try {
     const value: unknown = JSON.parse(localStorage.getItem(KEY) ?? 'null');
-    if (value && typeof value === 'object' && typeof (value as Session).apiKey === 'string' && typeof (value as Session).userId === 'string') {
+    if (
+      value &&
+      typeof value === 'object' &&
+      typeof (value as Session).apiKey === 'string' &&
+      typeof (value as Session).userId === 'string'
+    ) {
       return value as Session;
     }
   } catch {

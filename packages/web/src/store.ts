@@ -1,7 +1,21 @@
 // The app's state for one signed-in user: conversations, loaded messages, outgoing sends, presence and typing.
 // It owns the SDK client, folds its events into one immutable snapshot and exposes the user's actions.
-import { LocalStorageOutboxStore, MessengerClient, type ClientState, type OutboxItem, type ResyncEvent } from '@messenger/sdk';
-import { LIMITS, type Conversation, type Message, type PresenceInfo, type SearchResult, type ServerEvent, type User } from '@messenger/protocol';
+import {
+  LocalStorageOutboxStore,
+  MessengerClient,
+  type ClientState,
+  type OutboxItem,
+  type ResyncEvent,
+} from '@messenger/sdk';
+import {
+  LIMITS,
+  type Conversation,
+  type Message,
+  type PresenceInfo,
+  type SearchResult,
+  type ServerEvent,
+  type User,
+} from '@messenger/protocol';
 import { Notifications } from './notifications.js';
 
 export interface ChatMessages {
@@ -111,7 +125,10 @@ export class AppStore {
     const conversations = await this.client.api.listAllConversations();
     for (const c of conversations) this.client.trackConversation(c.id, c.lastSeq);
     const byId = new Map(this.#state.conversations.map((c) => [c.id, c]));
-    this.#set({ conversations: sortByActivity(conversations.map((c) => keepNewerPreview(c, byId.get(c.id)))), listLoaded: true });
+    this.#set({
+      conversations: sortByActivity(conversations.map((c) => keepNewerPreview(c, byId.get(c.id)))),
+      listLoaded: true,
+    });
     await this.#refreshPresence();
   }
 
@@ -121,7 +138,11 @@ export class AppStore {
     if (this.#state.chats[id]) return;
     const messages = await this.client.api.getMessages(id, { limit: HISTORY_PAGE });
     const current = this.#state.chats[id] as ChatMessages | undefined; // may have arrived during the fetch
-    this.#setChat(id, { messages: mergeMessages(current?.messages ?? [], messages), hasOlder: messages.length === HISTORY_PAGE, loadingOlder: false });
+    this.#setChat(id, {
+      messages: mergeMessages(current?.messages ?? [], messages),
+      hasOlder: messages.length === HISTORY_PAGE,
+      loadingOlder: false,
+    });
   }
 
   async loadOlder(id: string): Promise<void> {
@@ -133,7 +154,11 @@ export class AppStore {
     try {
       const older = await this.client.api.getMessages(id, { beforeSeq: oldest, limit: HISTORY_PAGE });
       const now = this.#state.chats[id] ?? chat;
-      this.#setChat(id, { messages: mergeMessages(now.messages, older), hasOlder: older.length === HISTORY_PAGE, loadingOlder: false });
+      this.#setChat(id, {
+        messages: mergeMessages(now.messages, older),
+        hasOlder: older.length === HISTORY_PAGE,
+        loadingOlder: false,
+      });
     } catch (error) {
       this.#setChat(id, { ...(this.#state.chats[id] ?? chat), loadingOlder: false });
       throw error;
@@ -170,7 +195,11 @@ export class AppStore {
     const seq = Math.max(conversation.lastSeq, loaded?.[loaded.length - 1]?.seq ?? 0);
     const mine = conversation.members.find((m) => m.userId === meId);
     if (seq === 0 || (mine && mine.readSeq >= seq && conversation.unreadCount === 0)) return;
-    this.#patchConversation(id, (c) => ({ ...c, unreadCount: 0, members: c.members.map((m) => (m.userId === meId ? { ...m, readSeq: Math.max(m.readSeq, seq) } : m)) }));
+    this.#patchConversation(id, (c) => ({
+      ...c,
+      unreadCount: 0,
+      members: c.members.map((m) => (m.userId === meId ? { ...m, readSeq: Math.max(m.readSeq, seq) } : m)),
+    }));
     this.client.markRead(id, seq).catch(() => {});
   }
 
@@ -238,7 +267,10 @@ export class AppStore {
 
   async addMembers(conversationId: string, usernames: string[]): Promise<void> {
     const users = await Promise.all(usernames.map((u) => this.client.api.lookupUser(normalizeUsername(u))));
-    const conversation = await this.client.api.addMembers(conversationId, users.map((u) => u.id));
+    const conversation = await this.client.api.addMembers(
+      conversationId,
+      users.map((u) => u.id),
+    );
     this.#upsertConversation(conversation);
     void this.#refreshPresence();
   }
@@ -283,14 +315,20 @@ export class AppStore {
    */
   async #onResync(e: ResyncEvent): Promise<void> {
     const byId = new Map(this.#state.conversations.map((c) => [c.id, c]));
-    this.#set({ conversations: sortByActivity(e.conversations.map((c) => mergeListed(c, byId.get(c.id)))), listLoaded: true });
+    this.#set({
+      conversations: sortByActivity(e.conversations.map((c) => mergeListed(c, byId.get(c.id)))),
+      listLoaded: true,
+    });
     void this.#refreshPresence();
     if (!e.reconnect) return;
     const listed = new Set(e.conversations.map((c) => c.id));
     for (const [id, chat] of Object.entries(this.#state.chats)) {
       if (!listed.has(id)) continue;
       const newest = chat.messages[chat.messages.length - 1]?.seq ?? 0;
-      const recent = await this.client.api.getMessages(id, { afterSeq: Math.max(0, newest - HISTORY_PAGE), limit: LIMITS.maxHistoryLimit });
+      const recent = await this.client.api.getMessages(id, {
+        afterSeq: Math.max(0, newest - HISTORY_PAGE),
+        limit: LIMITS.maxHistoryLimit,
+      });
       this.#replaceWindow(id, Math.max(0, newest - HISTORY_PAGE), recent);
     }
     if (this.#reading) this.markRead(this.#reading);
@@ -299,9 +337,15 @@ export class AppStore {
   #onOutbox(items: OutboxItem[]): void {
     const current = new Map(items.map((i) => [i.clientMsgId, i]));
     // Items gone from the outbox stay until their message is in the chat (see `outgoing`).
-    const kept = this.#state.outgoing.filter((i) => !current.has(i.clientMsgId)).map((i) => ({ ...i, state: 'pending' as const }));
+    const kept = this.#state.outgoing
+      .filter((i) => !current.has(i.clientMsgId))
+      .map((i) => ({ ...i, state: 'pending' as const }));
     const confirmed = this.#confirmedClientIds();
-    this.#set({ outgoing: [...kept, ...items].filter((i) => !confirmed.has(i.clientMsgId)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)) });
+    this.#set({
+      outgoing: [...kept, ...items]
+        .filter((i) => !confirmed.has(i.clientMsgId))
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+    });
   }
 
   #onEvent(e: ServerEvent): void {
@@ -332,7 +376,9 @@ export class AppStore {
         if (e.userId !== this.session.userId) this.#setTyping(e.conversationId, e.userId, Date.now() + TYPING_SHOWN_MS);
         break;
       case 'presence':
-        this.#set({ presence: { ...this.#state.presence, [e.userId]: { status: e.status, lastSeenAt: e.lastSeenAt } } });
+        this.#set({
+          presence: { ...this.#state.presence, [e.userId]: { status: e.status, lastSeenAt: e.lastSeenAt } },
+        });
         break;
       case 'conversation.updated':
         if (e.conversation.members.some((m) => m.userId === this.session.userId)) {
@@ -347,12 +393,22 @@ export class AppStore {
     const meId = this.session.userId;
     if (!this.#conversation(conversationId)) {
       // A conversation we were just added to: its event may come after its first message.
-      this.client.api.getConversation(conversationId).then((c) => this.#upsertConversation(c), () => {});
+      this.client.api.getConversation(conversationId).then(
+        (c) => this.#upsertConversation(c),
+        () => {},
+      );
     }
     this.#setTyping(conversationId, message.senderId, 0);
     const reading = this.#reading === conversationId && document.visibilityState === 'visible';
     const before = this.#conversation(conversationId);
-    if (before && message.senderId !== meId && !message.deletedAt && message.seq > before.lastSeq && !before.muted && document.visibilityState === 'hidden') {
+    if (
+      before &&
+      message.senderId !== meId &&
+      !message.deletedAt &&
+      message.seq > before.lastSeq &&
+      !before.muted &&
+      document.visibilityState === 'hidden'
+    ) {
       const sender = before.members.find((m) => m.userId === message.senderId)?.displayName ?? 'New message';
       this.notifications.showFromPage(conversationId, sender, message.body);
     }
@@ -366,7 +422,9 @@ export class AppStore {
         // Sending counts as reading up to there, as on the server; so one's own message clears the badge.
         unreadCount: message.senderId === meId ? 0 : c.unreadCount + (fromOther && isNew && !reading ? 1 : 0),
         members: c.members.map((m) =>
-          m.userId === message.senderId ? { ...m, readSeq: Math.max(m.readSeq, message.seq), deliveredSeq: Math.max(m.deliveredSeq, message.seq) } : m,
+          m.userId === message.senderId
+            ? { ...m, readSeq: Math.max(m.readSeq, message.seq), deliveredSeq: Math.max(m.deliveredSeq, message.seq) }
+            : m,
         ),
       };
     });
@@ -376,7 +434,8 @@ export class AppStore {
 
   #addMessages(conversationId: string, messages: Message[], opts: { replace?: boolean } = {}): void {
     const chat = this.#state.chats[conversationId];
-    if (chat) this.#setChat(conversationId, { ...chat, messages: mergeMessages(chat.messages, messages, opts.replace) });
+    if (chat)
+      this.#setChat(conversationId, { ...chat, messages: mergeMessages(chat.messages, messages, opts.replace) });
     const confirmed = new Set(messages.filter((m) => m.senderId === this.session.userId).map((m) => m.clientMsgId));
     if (confirmed.size > 0 && this.#state.outgoing.some((i) => confirmed.has(i.clientMsgId))) {
       this.#set({ outgoing: this.#state.outgoing.filter((i) => !confirmed.has(i.clientMsgId)) });
@@ -408,22 +467,43 @@ export class AppStore {
   #replaceMessage(conversationId: string, message: Message): void {
     const chat = this.#state.chats[conversationId];
     if (chat?.messages.some((m) => m.id === message.id)) {
-      this.#setChat(conversationId, { ...chat, messages: chat.messages.map((m) => (m.id === message.id ? message : m)) });
+      this.#setChat(conversationId, {
+        ...chat,
+        messages: chat.messages.map((m) => (m.id === message.id ? message : m)),
+      });
     }
-    this.#patchConversation(conversationId, (c) => (c.lastMessage?.id === message.id ? { ...c, lastMessage: message } : c));
+    this.#patchConversation(conversationId, (c) =>
+      c.lastMessage?.id === message.id ? { ...c, lastMessage: message } : c,
+    );
   }
 
   #applyDelete(conversationId: string, messageId: string, scope: 'everyone' | 'me'): void {
-    const tombstone = (m: Message): Message => ({ ...m, body: '', reactions: [], deletedAt: m.deletedAt ?? new Date().toISOString() });
+    const tombstone = (m: Message): Message => ({
+      ...m,
+      body: '',
+      reactions: [],
+      deletedAt: m.deletedAt ?? new Date().toISOString(),
+    });
     const chat = this.#state.chats[conversationId];
     if (chat) {
-      const messages = scope === 'me' ? chat.messages.filter((m) => m.id !== messageId) : chat.messages.map((m) => (m.id === messageId ? tombstone(m) : m));
+      const messages =
+        scope === 'me'
+          ? chat.messages.filter((m) => m.id !== messageId)
+          : chat.messages.map((m) => (m.id === messageId ? tombstone(m) : m));
       this.#setChat(conversationId, { ...chat, messages });
     }
     const c = this.#conversation(conversationId);
     if (c?.lastMessage?.id !== messageId) return;
-    if (scope === 'everyone') this.#patchConversation(conversationId, (x) => ({ ...x, lastMessage: x.lastMessage && tombstone(x.lastMessage) }));
-    else this.client.api.getConversation(conversationId).then((x) => this.#upsertConversation(x), () => {});
+    if (scope === 'everyone')
+      this.#patchConversation(conversationId, (x) => ({
+        ...x,
+        lastMessage: x.lastMessage && tombstone(x.lastMessage),
+      }));
+    else
+      this.client.api.getConversation(conversationId).then(
+        (x) => this.#upsertConversation(x),
+        () => {},
+      );
   }
 
   #applyReaction(conversationId: string, messageId: string, userId: string, emoji: string | null): void {
@@ -451,21 +531,25 @@ export class AppStore {
     clearTimeout(this.#typingTimer);
     const all = Object.values(this.#state.typing).flatMap((t) => Object.values(t));
     if (all.length === 0) return;
-    this.#typingTimer = setTimeout(() => {
-      const now = Date.now();
-      const typing: AppState['typing'] = {};
-      for (const [cid, users] of Object.entries(this.#state.typing)) {
-        const live = Object.fromEntries(Object.entries(users).filter(([, until]) => until > now));
-        if (Object.keys(live).length > 0) typing[cid] = live;
-      }
-      this.#set({ typing });
-      this.#scheduleTypingSweep();
-    }, Math.max(50, Math.min(...all) - Date.now()));
+    this.#typingTimer = setTimeout(
+      () => {
+        const now = Date.now();
+        const typing: AppState['typing'] = {};
+        for (const [cid, users] of Object.entries(this.#state.typing)) {
+          const live = Object.fromEntries(Object.entries(users).filter(([, until]) => until > now));
+          if (Object.keys(live).length > 0) typing[cid] = live;
+        }
+        this.#set({ typing });
+        this.#scheduleTypingSweep();
+      },
+      Math.max(50, Math.min(...all) - Date.now()),
+    );
   }
 
   async #refreshPresence(): Promise<void> {
     const ids = new Set<string>();
-    for (const c of this.#state.conversations) for (const m of c.members) if (m.userId !== this.session.userId) ids.add(m.userId);
+    for (const c of this.#state.conversations)
+      for (const m of c.members) if (m.userId !== this.session.userId) ids.add(m.userId);
     const list = [...ids];
     for (let i = 0; i < list.length; i += 200) {
       const presence = await this.client.api.getPresence(list.slice(i, i + 200)).catch(() => ({}));
@@ -505,7 +589,8 @@ export class AppStore {
 
   #confirmedClientIds(): Set<string> {
     const ids = new Set<string>();
-    for (const chat of Object.values(this.#state.chats)) for (const m of chat.messages) if (m.senderId === this.session.userId) ids.add(m.clientMsgId);
+    for (const chat of Object.values(this.#state.chats))
+      for (const m of chat.messages) if (m.senderId === this.session.userId) ids.add(m.clientMsgId);
     return ids;
   }
 
@@ -536,7 +621,9 @@ function mergeListed(fresh: Conversation, old: Conversation | undefined): Conver
     unreadCount: old.lastSeq > fresh.lastSeq ? Math.max(fresh.unreadCount, old.unreadCount) : fresh.unreadCount,
     members: merged.members.map((m) => {
       const o = oldMembers.get(m.userId);
-      return o ? { ...m, readSeq: Math.max(m.readSeq, o.readSeq), deliveredSeq: Math.max(m.deliveredSeq, o.deliveredSeq) } : m;
+      return o
+        ? { ...m, readSeq: Math.max(m.readSeq, o.readSeq), deliveredSeq: Math.max(m.deliveredSeq, o.deliveredSeq) }
+        : m;
     }),
   };
 }

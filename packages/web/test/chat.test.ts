@@ -2,7 +2,16 @@
 // The steps share one server and one conversation, so they run in order.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { ServerProcess, apiKeyOf, assertBuilt, launchBrowser, newUserPage, sendMessage, signUp, startDirectChat } from './harness.mjs';
+import {
+  ServerProcess,
+  apiKeyOf,
+  assertBuilt,
+  launchBrowser,
+  newUserPage,
+  sendMessage,
+  signUp,
+  startDirectChat,
+} from './harness.mjs';
 
 const WAIT = { timeout: 10_000 };
 
@@ -174,7 +183,10 @@ describe('web client', () => {
     await server.api('POST', `/v1/conversations/${group.id}/read`, carol.apiKey, { seq: group.lastSeq });
     await own.getByText('Seen by 2', { exact: true }).waitFor(WAIT);
 
-    await server.api('POST', `/v1/conversations/${group.id}/messages`, carol.apiKey, { clientMsgId: 'carol-1', body: 'Count me in!' });
+    await server.api('POST', `/v1/conversations/${group.id}/messages`, carol.apiKey, {
+      clientMsgId: 'carol-1',
+      body: 'Count me in!',
+    });
     const fromCarol = article(bob, 'Count me in!');
     await fromCarol.getByText('Carol Danvers').waitFor(WAIT);
   });
@@ -229,11 +241,16 @@ describe('web client', () => {
 
     await server.start();
     // Sent the moment the server is back, likely before the browsers' sockets reconnect.
-    await server.api('POST', `/v1/conversations/${direct.id}/messages`, aliceKey, { clientMsgId: 'during-reconnect', body: 'Sent during the reconnect' });
+    await server.api('POST', `/v1/conversations/${direct.id}/messages`, aliceKey, {
+      clientMsgId: 'during-reconnect',
+      body: 'Sent during the reconnect',
+    });
 
     await article(bob, 'Sent during the reconnect').waitFor({ timeout: 20_000 });
     await article(alice, 'Written while offline').waitFor({ timeout: 20_000 });
-    await article(bob, 'Written while offline').getByText(/^(Delivered|Seen)$/).waitFor({ timeout: 20_000 });
+    await article(bob, 'Written while offline')
+      .getByText(/^(Delivered|Seen)$/)
+      .waitFor({ timeout: 20_000 });
     await alice.getByText('Reconnecting…').waitFor({ state: 'hidden', ...WAIT });
     expect(await article(bob, 'Sent during the reconnect').count()).toBe(1);
     expect(await article(alice, 'Sent during the reconnect').count()).toBe(1);

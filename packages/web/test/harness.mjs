@@ -16,10 +16,14 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 export function assertBuilt() {
   if (!fs.existsSync(path.join(WEB_DIR, 'index.html'))) {
-    throw new Error(`packages/web/dist/index.html is missing: run \`npm run build\` at the repository root (or \`npx vite build\` in packages/web) first`);
+    throw new Error(
+      `packages/web/dist/index.html is missing: run \`npm run build\` at the repository root (or \`npx vite build\` in packages/web) first`,
+    );
   }
-  if (!fs.existsSync(SERVER_MAIN)) throw new Error('packages/server/dist/main.js is missing: run `npm run build` at the repository root first');
-  if (!fs.existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  if (!fs.existsSync(SERVER_MAIN))
+    throw new Error('packages/server/dist/main.js is missing: run `npm run build` at the repository root first');
+  if (!fs.existsSync(CHROMIUM))
+    throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
 }
 
 /** @returns {Promise<number>} */
@@ -95,7 +99,8 @@ export class ServerProcess {
   async #checkBackend() {
     const { checks } = await (await fetch(`${this.url}/readyz`)).json();
     const expected = CLUSTER ? 'nats,postgres,redis' : 'sqlite';
-    if (Object.keys(checks).sort().join(',') !== expected) throw new Error(`expected a server on ${expected}, got ${JSON.stringify(checks)}`);
+    if (Object.keys(checks).sort().join(',') !== expected)
+      throw new Error(`expected a server on ${expected}, got ${JSON.stringify(checks)}`);
   }
 
   /** SIGKILL by default: a crash, not a drain. @param {NodeJS.Signals} signal */
@@ -126,7 +131,10 @@ export class ServerProcess {
   async api(method, urlPath, apiKey, body) {
     const res = await fetch(this.url + urlPath, {
       method,
-      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -139,12 +147,23 @@ export async function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
 /** @param {import('playwright-core').Browser} browser @param {string} baseUrl */
-export async function newUserPage(browser, baseUrl, viewport = { width: 1280, height: 800 }, colorScheme = /** @type {'light' | 'dark'} */ ('light')) {
+export async function newUserPage(
+  browser,
+  baseUrl,
+  viewport = { width: 1280, height: 800 },
+  colorScheme = /** @type {'light' | 'dark'} */ ('light'),
+) {
   const context = await browser.newContext({ viewport, baseURL: baseUrl, colorScheme });
   const page = await context.newPage();
   return { context, page };

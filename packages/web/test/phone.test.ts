@@ -6,7 +6,10 @@ import { ServerProcess, assertBuilt, launchBrowser } from './harness.mjs';
 const WAIT = { timeout: 10_000 };
 const HISTORY = 120;
 
-interface Account { user: { id: string }; apiKey: string }
+interface Account {
+  user: { id: string };
+  apiKey: string;
+}
 
 let server: ServerProcess;
 let browser: Browser;
@@ -15,7 +18,10 @@ let ben: Account;
 let phone: Page;
 
 /** A context already signed in as `account`, as after a reload. */
-async function signedIn(account: Account, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+async function signedIn(
+  account: Account,
+  viewport: { width: number; height: number },
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, baseURL: server.url, hasTouch: viewport.width < 500 });
   const session = JSON.stringify({ apiKey: account.apiKey, userId: account.user.id });
   await context.addInitScript((s) => localStorage.setItem('messenger.session', s), session);
@@ -35,7 +41,10 @@ describe('web client on a phone', () => {
     const { conversation } = await server.api('POST', '/v1/conversations', ben.apiKey, { memberIds: [ann.user.id] });
     for (let i = 1; i <= HISTORY; i++) {
       const body = `History message #${String(i).padStart(3, '0')}`;
-      await server.api('POST', `/v1/conversations/${conversation.id}/messages`, ben.apiKey, { clientMsgId: `h${i}`, body });
+      await server.api('POST', `/v1/conversations/${conversation.id}/messages`, ben.apiKey, {
+        clientMsgId: `h${i}`,
+        body,
+      });
     }
     ({ page: phone } = await signedIn(ann, { width: 375, height: 812 }));
   });
@@ -63,20 +72,28 @@ describe('web client on a phone', () => {
   });
 
   it('loads older history when scrolled to the top', async () => {
-    await phone.getByRole('navigation', { name: 'Chats' }).getByRole('link', { name: /Ben Okafor/ }).click();
+    await phone
+      .getByRole('navigation', { name: 'Chats' })
+      .getByRole('link', { name: /Ben Okafor/ })
+      .click();
     await phone.getByRole('article').filter({ hasText: 'History message #120' }).waitFor(WAIT);
     expect(await phone.getByRole('article').filter({ hasText: 'History message #001' }).count()).toBe(0);
     const log = phone.getByRole('log');
     await expect
-      .poll(async () => {
-        await log.evaluate((el) => {
-          el.scrollTop = 0;
-        });
-        return phone.getByRole('article').filter({ hasText: 'History message #001' }).count();
-      }, { timeout: 15_000, intervals: [300] })
+      .poll(
+        async () => {
+          await log.evaluate((el) => {
+            el.scrollTop = 0;
+          });
+          return phone.getByRole('article').filter({ hasText: 'History message #001' }).count();
+        },
+        { timeout: 15_000, intervals: [300] },
+      )
       .toBe(1);
     await phone.getByText('This is the beginning of the chat.').waitFor(WAIT);
-    const seqs = await phone.getByRole('article').evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
+    const seqs = await phone
+      .getByRole('article')
+      .evaluateAll((els) => els.map((el) => Number(el.getAttribute('data-seq'))));
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     expect(new Set(seqs).size).toBe(HISTORY);
   });

@@ -7,8 +7,15 @@ import { ServerProcess, assertBuilt, launchBrowser } from './harness.mjs';
 const WAIT = { timeout: 10_000 };
 const PUSH_UNAVAILABLE = 'Push notifications are unavailable in this browser';
 
-interface Account { user: { id: string }; apiKey: string }
-interface Note { title: string; body: string; tag: string }
+interface Account {
+  user: { id: string };
+  apiKey: string;
+}
+interface Note {
+  title: string;
+  body: string;
+  tag: string;
+}
 
 let server: ServerProcess;
 let browser: Browser;
@@ -54,11 +61,17 @@ function pageHooks(): void {
     }
   }
   w.Notification = RecordedNotification;
-  Object.defineProperty(Document.prototype, 'visibilityState', { configurable: true, get: () => (w.__hidden ? 'hidden' : 'visible') });
+  Object.defineProperty(Document.prototype, 'visibilityState', {
+    configurable: true,
+    get: () => (w.__hidden ? 'hidden' : 'visible'),
+  });
   Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => w.__hidden });
 }
 
-async function signedIn(account: Account, opts: { notifications?: boolean } = {}): Promise<{ context: BrowserContext; page: Page }> {
+async function signedIn(
+  account: Account,
+  opts: { notifications?: boolean } = {},
+): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, baseURL: server.url });
   if (opts.notifications) {
     await context.grantPermissions(['notifications'], { origin: server.url });
@@ -93,7 +106,10 @@ async function openAccount(page: Page) {
 }
 
 async function post(account: Account, conversationId: string, body: string): Promise<void> {
-  await server.api('POST', `/v1/conversations/${conversationId}/messages`, account.apiKey, { clientMsgId: `s-${++sent}`, body });
+  await server.api('POST', `/v1/conversations/${conversationId}/messages`, account.apiKey, {
+    clientMsgId: `s-${++sent}`,
+    body,
+  });
 }
 
 async function mutedOnServer(account: Account, conversationId: string): Promise<boolean> {
@@ -101,7 +117,9 @@ async function mutedOnServer(account: Account, conversationId: string): Promise<
 }
 
 const notes = (page: Page): Promise<Note[]> =>
-  page.evaluate(() => (window as unknown as { __notes: Note[] }).__notes.map(({ title, body, tag }) => ({ title, body, tag })));
+  page.evaluate(() =>
+    (window as unknown as { __notes: Note[] }).__notes.map(({ title, body, tag }) => ({ title, body, tag })),
+  );
 
 async function setHidden(page: Page, hidden: boolean): Promise<void> {
   await page.evaluate((h) => {
@@ -117,8 +135,11 @@ describe('web client settings and notifications', () => {
     browser = await launchBrowser();
     alice = await server.api('POST', '/v1/users', null, { username: 'alice', displayName: 'Alice Liddell' });
     bob = await server.api('POST', '/v1/users', null, { username: 'bob', displayName: 'Bob Builder' });
-    directId = (await server.api('POST', '/v1/conversations', bob.apiKey, { memberIds: [alice.user.id] })).conversation.id;
-    groupId = (await server.api('POST', '/v1/conversations', bob.apiKey, { memberIds: [alice.user.id], title: 'Book club' })).conversation.id;
+    directId = (await server.api('POST', '/v1/conversations', bob.apiKey, { memberIds: [alice.user.id] })).conversation
+      .id;
+    groupId = (
+      await server.api('POST', '/v1/conversations', bob.apiKey, { memberIds: [alice.user.id], title: 'Book club' })
+    ).conversation.id;
     await post(bob, directId, 'Hi Alice');
     await post(bob, groupId, 'Welcome to the club');
     ({ context: aliceContext, page: alicePage } = await signedIn(alice, { notifications: true }));
@@ -139,7 +160,9 @@ describe('web client settings and notifications', () => {
 
     await alicePage.getByRole('button', { name: 'Unmute', exact: true }).click();
     await alicePage.getByRole('button', { name: 'Mute', exact: true }).waitFor(WAIT);
-    await chatLink(alicePage, 'Book club').getByText('(muted)').waitFor({ state: 'detached', ...WAIT });
+    await chatLink(alicePage, 'Book club')
+      .getByText('(muted)')
+      .waitFor({ state: 'detached', ...WAIT });
     expect(await mutedOnServer(alice, groupId)).toBe(false);
   });
 
@@ -151,14 +174,18 @@ describe('web client settings and notifications', () => {
     const dialog = await openAccount(alicePage);
     const showStatus = dialog.getByRole('switch', { name: 'Show my online status' });
     expect(await showStatus.isChecked()).toBe(true);
-    const saved = alicePage.waitForResponse((r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT');
+    const saved = alicePage.waitForResponse(
+      (r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT',
+    );
     await showStatus.uncheck();
     expect((await saved).status()).toBe(200);
     // The server sends no presence event about a hidden user, so Bob sees it on his next look.
     await bobPage.reload();
     await expect.poll(() => subtitle.textContent(), WAIT).toBe('Offline');
 
-    const restored = alicePage.waitForResponse((r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT');
+    const restored = alicePage.waitForResponse(
+      (r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT',
+    );
     await showStatus.check();
     expect((await restored).status()).toBe(200);
     await bobPage.reload();
@@ -179,7 +206,9 @@ describe('web client settings and notifications', () => {
     await hint.waitFor(WAIT);
     expect(await toggle.isChecked()).toBe(true);
 
-    const script = await alicePage.evaluate(async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL ?? null);
+    const script = await alicePage.evaluate(
+      async () => (await navigator.serviceWorker.getRegistration())?.active?.scriptURL ?? null,
+    );
     expect(script).toBe(`${server.url}/sw.js`);
 
     if ((await hint.textContent())?.startsWith(PUSH_UNAVAILABLE)) {
@@ -219,35 +248,52 @@ describe('web client settings and notifications', () => {
     await setHidden(alicePage, true);
     await post(bob, groupId, 'Quiet, this chat is muted');
     await post(bob, directId, 'Are you there?');
-    await expect.poll(() => notes(alicePage), WAIT).toEqual([{ title: 'Bob Builder', body: 'Are you there?', tag: directId }]);
+    await expect
+      .poll(() => notes(alicePage), WAIT)
+      .toEqual([{ title: 'Bob Builder', body: 'Are you there?', tag: directId }]);
     await chatLink(alicePage, 'Book club').filter({ hasText: 'Quiet, this chat is muted' }).waitFor(WAIT);
     expect(await notes(alicePage)).toHaveLength(1);
 
-    await alicePage.evaluate(() => (window as unknown as { __notes: Array<{ onclick(): void }> }).__notes[0]!.onclick());
+    await alicePage.evaluate(() =>
+      (window as unknown as { __notes: Array<{ onclick(): void }> }).__notes[0]!.onclick(),
+    );
     await alicePage.getByRole('heading', { name: 'Bob Builder', exact: true }).waitFor(WAIT);
     expect(await alicePage.evaluate(() => location.hash)).toBe(`#/c/${directId}`);
     await setHidden(alicePage, false);
   });
 
   it('service worker: a push is shown only when no window is on screen, and opening a chat reaches the window', async () => {
-    const worker = aliceContext.serviceWorkers().find((w) => w.url().endsWith('/sw.js')) ?? (await aliceContext.waitForEvent('serviceworker', WAIT));
+    const worker =
+      aliceContext.serviceWorkers().find((w) => w.url().endsWith('/sw.js')) ??
+      (await aliceContext.waitForEvent('serviceworker', WAIT));
     expect(worker.url()).toBe(`${server.url}/sw.js`);
     const cdp: CDPSession = await aliceContext.newCDPSession(alicePage);
     const registrations: Array<{ registrationId: string; scopeURL: string; isDeleted: boolean }> = [];
     cdp.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
     await cdp.send('ServiceWorker.enable');
-    await expect.poll(() => registrations.some((r) => !r.isDeleted && r.scopeURL === `${server.url}/`), WAIT).toBe(true);
+    await expect
+      .poll(() => registrations.some((r) => !r.isDeleted && r.scopeURL === `${server.url}/`), WAIT)
+      .toBe(true);
     const registrationId = registrations.find((r) => !r.isDeleted && r.scopeURL === `${server.url}/`)!.registrationId;
     // A real (trusted) push event with the notifier's payload, as DevTools' "Push" button sends it.
     const push = (preview: string) =>
       cdp.send('ServiceWorker.deliverPushMessage', {
         origin: server.url,
         registrationId,
-        data: JSON.stringify({ type: 'message', conversationId: groupId, messageId: 'm-x', senderName: 'Bob Builder', preview, unreadTotal: 4 }),
+        data: JSON.stringify({
+          type: 'message',
+          conversationId: groupId,
+          messageId: 'm-x',
+          senderName: 'Bob Builder',
+          preview,
+          unreadTotal: 4,
+        }),
       });
     const shown = () =>
       worker.evaluate(async () =>
-        (await (self as unknown as { registration: ServiceWorkerRegistration }).registration.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown })),
+        (await (self as unknown as { registration: ServiceWorkerRegistration }).registration.getNotifications()).map(
+          (n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data as unknown }),
+        ),
       );
 
     // A window of the app is on screen: the page handles it, the worker stays quiet.
@@ -256,14 +302,23 @@ describe('web client settings and notifications', () => {
     expect(await shown()).toEqual([]);
 
     // What a notification click does once it has a window: focus it and tell it which chat to open.
-    expect(await worker.evaluate((id) => (self as unknown as { openChat(id: string): Promise<string> }).openChat(id), groupId)).toBe('focused');
+    expect(
+      await worker.evaluate(
+        (id) => (self as unknown as { openChat(id: string): Promise<string> }).openChat(id),
+        groupId,
+      ),
+    ).toBe('focused');
     await alicePage.getByRole('heading', { name: 'Book club', exact: true }).waitFor(WAIT);
 
     // No window of the app: the push becomes a notification, one per chat.
     await alicePage.goto('about:blank');
     await push('first');
     await push('second');
-    await expect.poll(shown, WAIT).toEqual([{ title: 'Bob Builder', body: 'second', tag: groupId, data: { conversationId: groupId, messageId: 'm-x' } }]);
+    await expect
+      .poll(shown, WAIT)
+      .toEqual([
+        { title: 'Bob Builder', body: 'second', tag: groupId, data: { conversationId: groupId, messageId: 'm-x' } },
+      ]);
     await cdp.detach();
   });
 
@@ -273,7 +328,9 @@ describe('web client settings and notifications', () => {
     const toggle = dialog.getByRole('switch', { name: 'Notifications' });
     await toggle.uncheck(WAIT);
     await dialog.getByText('Off: no notifications on this browser.').waitFor(WAIT);
-    expect(await alicePage.evaluate((key) => localStorage.getItem(key), `messenger.notifications.${alice.user.id}`)).toBeNull();
+    expect(
+      await alicePage.evaluate((key) => localStorage.getItem(key), `messenger.notifications.${alice.user.id}`),
+    ).toBeNull();
     expect(pageErrors).toEqual([]);
   });
 });

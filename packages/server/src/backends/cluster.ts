@@ -19,12 +19,20 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Backend } from './backend.js';
 
-export async function clusterBackend(deps: { config: Readonly<Config>; logger: Logger; metrics: Metrics }): Promise<Backend> {
+export async function clusterBackend(deps: {
+  config: Readonly<Config>;
+  logger: Logger;
+  metrics: Metrics;
+}): Promise<Backend> {
   const { config, logger } = deps;
   if (!config.databaseUrl || !config.natsUrl || !config.redisUrl) {
     throw new Error('cluster mode needs DATABASE_URL, NATS_URL and REDIS_URL together');
   }
-  const { pool, schema } = openPool({ connectionString: config.databaseUrl, maxConnections: 20, ...(config.databaseSchema ? { schema: config.databaseSchema } : {}) });
+  const { pool, schema } = openPool({
+    connectionString: config.databaseUrl,
+    maxConnections: 20,
+    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+  });
   await migrate(pool, schema);
   const store = await PostgresStore.open({ pool });
   const nc = await connectNats(config.natsUrl, `messenger-${config.roles.join('+')}`);
@@ -41,7 +49,12 @@ export async function clusterBackend(deps: { config: Readonly<Config>; logger: L
       return found ? { seq: found.seq, messageId: found.messageId } : null;
     },
   });
-  const bus = await NatsGatewayBus.open({ servers: config.natsUrl, connection: nc, logger: logger.child({ component: 'bus' }), scope: config.logStreamPrefix });
+  const bus = await NatsGatewayBus.open({
+    servers: config.natsUrl,
+    connection: nc,
+    logger: logger.child({ component: 'bus' }),
+    scope: config.logStreamPrefix,
+  });
   // One Redis connection for presence and routes: a socket's route and device registrations (and a
   // heartbeat slice's) leave in one auto-pipelined write and come back in one read, not two.
   const redis = connectRedis({ url: config.redisUrl });

@@ -56,18 +56,23 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): n
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min)
+    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
   return value;
 }
 
 function list(raw: string | undefined): string[] {
-  return (raw ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
   const roles = env.ROLES ? list(env.ROLES) : ALL_ROLES;
   for (const role of roles) {
-    if (!ALL_ROLES.includes(role as Role)) throw new ConfigError(`ROLES: unknown role "${role}" (known: ${ALL_ROLES.join(', ')})`);
+    if (!ALL_ROLES.includes(role as Role))
+      throw new ConfigError(`ROLES: unknown role "${role}" (known: ${ALL_ROLES.join(', ')})`);
   }
   const config: Config = {
     port: int(env, 'PORT', 8080),
@@ -97,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     webDir: env.WEB_DIR === undefined ? null : env.WEB_DIR,
     ...overrides,
   };
-  if (!/^(mailto:|https:\/\/)\S+$/.test(config.vapidSubject)) throw new ConfigError(`VAPID_SUBJECT must be a mailto: or https: URL, got "${config.vapidSubject}"`);
+  if (!/^(mailto:|https:\/\/)\S+$/.test(config.vapidSubject))
+    throw new ConfigError(`VAPID_SUBJECT must be a mailto: or https: URL, got "${config.vapidSubject}"`);
   return Object.freeze(config);
 }

@@ -6,8 +6,22 @@ export type LogDraft =
   /** `message.seq` is 0 in a draft; the log assigns it. */
   | { type: 'message.created'; conversationId: string; message: Message }
   /** `message` is the edited message as the editor saw it, for fan-out; the persister writes body and editedAt. */
-  | { type: 'message.updated'; conversationId: string; messageId: string; body: string; editedAt: string; message: Message }
-  | { type: 'message.deleted'; conversationId: string; messageId: string; for: 'everyone' | 'me'; userId: string; at: string }
+  | {
+      type: 'message.updated';
+      conversationId: string;
+      messageId: string;
+      body: string;
+      editedAt: string;
+      message: Message;
+    }
+  | {
+      type: 'message.deleted';
+      conversationId: string;
+      messageId: string;
+      for: 'everyone' | 'me';
+      userId: string;
+      at: string;
+    }
   | { type: 'reaction.updated'; conversationId: string; messageId: string; userId: string; emoji: string | null }
   | { type: 'receipt.read'; conversationId: string; userId: string; seq: number }
   | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number }

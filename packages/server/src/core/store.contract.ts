@@ -44,10 +44,23 @@ export function storeContract(name: string, harness: StoreHarness): void {
       stores.push(store);
       const tag = Math.random().toString(36).slice(2, 8);
       const mk = (n: string) =>
-        store.createUser({ id: `u_${n}_${tag}`, username: `${n}_${tag}`, displayName: n.toUpperCase(), createdAt: now(), apiKeyHash: `hash_${n}_${tag}` });
+        store.createUser({
+          id: `u_${n}_${tag}`,
+          username: `${n}_${tag}`,
+          displayName: n.toUpperCase(),
+          createdAt: now(),
+          apiKeyHash: `hash_${n}_${tag}`,
+        });
       const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
       const conv = `c_${tag}`;
-      await store.createConversation({ id: conv, kind: 'direct', title: null, createdAt: now(), memberIds: [alice.id, bob.id], directKey: `${alice.id}:${bob.id}` });
+      await store.createConversation({
+        id: conv,
+        kind: 'direct',
+        title: null,
+        createdAt: now(),
+        memberIds: [alice.id, bob.id],
+        directKey: `${alice.id}:${bob.id}`,
+      });
       let seq = 0;
       const send = async (senderId: string, body: string, conversationId = conv) => {
         const m = message(conversationId, senderId, ++seq, body);
@@ -62,12 +75,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.userByKeyHash(`hash_alice_${tag}`)).toEqual(alice);
       expect(await store.userByKeyHash('nope')).toBeNull();
       expect(await store.userByUsername(alice.username)).toEqual(alice);
-      await expect(store.createUser({ id: 'u_x', username: alice.username, displayName: 'x', createdAt: now(), apiKeyHash: 'h2' })).rejects.toMatchObject({ code: 'conflict' });
+      await expect(
+        store.createUser({ id: 'u_x', username: alice.username, displayName: 'x', createdAt: now(), apiKeyHash: 'h2' }),
+      ).rejects.toMatchObject({ code: 'conflict' });
     });
 
     it('returns the same direct chat for the same pair', async () => {
       const { store, alice, bob, conv } = await world();
-      const again = await store.createConversation({ id: 'c_other', kind: 'direct', title: null, createdAt: now(), memberIds: [bob.id, alice.id], directKey: `${alice.id}:${bob.id}` });
+      const again = await store.createConversation({
+        id: 'c_other',
+        kind: 'direct',
+        title: null,
+        createdAt: now(),
+        memberIds: [bob.id, alice.id],
+        directKey: `${alice.id}:${bob.id}`,
+      });
       expect(again).toEqual({ id: conv, created: false });
     });
 
@@ -101,12 +123,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect(await store.conversation(conv, 'u_stranger')).toBeNull();
     });
 
-    it('conversationViews equals each member\'s own view, and leaves out non-members', async () => {
+    it("conversationViews equals each member's own view, and leaves out non-members", async () => {
       const { store, alice, bob, conv, send } = await world();
       const first = await send(alice.id, 'one');
       await send(bob.id, 'two');
       await store.apply([record({ type: 'receipt.read', conversationId: conv, userId: bob.id, seq: 2 })]);
-      await store.apply([record({ type: 'message.deleted', conversationId: conv, messageId: first.id, for: 'me', userId: bob.id, at: now() })]);
+      await store.apply([
+        record({
+          type: 'message.deleted',
+          conversationId: conv,
+          messageId: first.id,
+          for: 'me',
+          userId: bob.id,
+          at: now(),
+        }),
+      ]);
       await store.setMuted(conv, alice.id, true);
       const views = await store.conversationViews(conv, [alice.id, bob.id, 'u_stranger']);
       expect([...views.keys()].sort()).toEqual([alice.id, bob.id].sort());
@@ -121,18 +152,47 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const { store, alice, bob, conv, send } = await world();
       const a = await send(alice.id, 'first secret words');
       const b = await send(alice.id, 'second message');
-      await store.apply([record({ type: 'message.updated', conversationId: conv, messageId: a.id, body: 'first edited words', editedAt: now(), message: a })]);
+      await store.apply([
+        record({
+          type: 'message.updated',
+          conversationId: conv,
+          messageId: a.id,
+          body: 'first edited words',
+          editedAt: now(),
+          message: a,
+        }),
+      ]);
       expect((await store.message(conv, a.id))!.body).toBe('first edited words');
       expect(await store.search(bob.id, { q: 'secret', limit: 10 })).toHaveLength(0);
       expect(await store.search(bob.id, { q: 'edited', limit: 10 })).toHaveLength(1);
-      await store.apply([record({ type: 'reaction.updated', conversationId: conv, messageId: b.id, userId: bob.id, emoji: '👍' })]);
-      await store.apply([record({ type: 'message.deleted', conversationId: conv, messageId: b.id, for: 'everyone', userId: alice.id, at: now() })]);
+      await store.apply([
+        record({ type: 'reaction.updated', conversationId: conv, messageId: b.id, userId: bob.id, emoji: '👍' }),
+      ]);
+      await store.apply([
+        record({
+          type: 'message.deleted',
+          conversationId: conv,
+          messageId: b.id,
+          for: 'everyone',
+          userId: alice.id,
+          at: now(),
+        }),
+      ]);
       const tomb = (await store.message(conv, b.id))!;
       expect(tomb).toMatchObject({ body: '', reactions: [] });
       expect(tomb.deletedAt).not.toBeNull();
       expect(await store.search(bob.id, { q: 'second', limit: 10 })).toHaveLength(0);
       expect((await store.conversation(conv, bob.id))!.lastMessage!.body).toBe('');
-      await store.apply([record({ type: 'message.deleted', conversationId: conv, messageId: a.id, for: 'me', userId: bob.id, at: now() })]);
+      await store.apply([
+        record({
+          type: 'message.deleted',
+          conversationId: conv,
+          messageId: a.id,
+          for: 'me',
+          userId: bob.id,
+          at: now(),
+        }),
+      ]);
       expect((await store.history(conv, bob.id, { limit: 10 })).map((m) => m.id)).toEqual([b.id]);
       expect((await store.history(conv, alice.id, { limit: 10 })).map((m) => m.id)).toEqual([a.id, b.id]);
       expect(await store.search(bob.id, { q: 'edited', limit: 10 })).toHaveLength(0);
@@ -141,12 +201,20 @@ export function storeContract(name: string, harness: StoreHarness): void {
     it('keeps one reaction per user, replacing and removing', async () => {
       const { store, alice, bob, conv, send } = await world();
       const m = await send(alice.id, 'react to me');
-      await store.apply([record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: '👍' })]);
-      await store.apply([record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: '❤️' })]);
-      await store.apply([record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: alice.id, emoji: '😂' })]);
+      await store.apply([
+        record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: '👍' }),
+      ]);
+      await store.apply([
+        record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: '❤️' }),
+      ]);
+      await store.apply([
+        record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: alice.id, emoji: '😂' }),
+      ]);
       expect((await store.message(conv, m.id))!.reactions).toHaveLength(2);
       expect((await store.message(conv, m.id))!.reactions).toContainEqual({ userId: bob.id, emoji: '❤️' });
-      await store.apply([record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: null })]);
+      await store.apply([
+        record({ type: 'reaction.updated', conversationId: conv, messageId: m.id, userId: bob.id, emoji: null }),
+      ]);
       expect((await store.message(conv, m.id))!.reactions).toEqual([{ userId: alice.id, emoji: '😂' }]);
     });
 
@@ -177,7 +245,14 @@ export function storeContract(name: string, harness: StoreHarness): void {
     it('hides history from before a member joined and forgets a member who left', async () => {
       const { store, alice, bob, carol, tag } = await world();
       const group = `g_${tag}`;
-      await store.createConversation({ id: group, kind: 'group', title: 'G', createdAt: now(), memberIds: [alice.id, bob.id], directKey: null });
+      await store.createConversation({
+        id: group,
+        kind: 'group',
+        title: 'G',
+        createdAt: now(),
+        memberIds: [alice.id, bob.id],
+        directKey: null,
+      });
       const m = message(group, alice.id, 1, 'before carol');
       await store.apply([record({ type: 'message.created', conversationId: group, message: m })]);
       expect(await store.addMembers(group, [carol.id, bob.id])).toEqual([carol.id]);
@@ -197,10 +272,23 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const { store, alice, tag } = await world();
       const ids: string[] = [];
       for (let i = 0; i < 7; i++) {
-        const other = await store.createUser({ id: `u_o${i}_${tag}`, username: `o${i}_${tag}`, displayName: `O${i}`, createdAt: now(), apiKeyHash: `h_o${i}_${tag}` });
+        const other = await store.createUser({
+          id: `u_o${i}_${tag}`,
+          username: `o${i}_${tag}`,
+          displayName: `O${i}`,
+          createdAt: now(),
+          apiKeyHash: `h_o${i}_${tag}`,
+        });
         const id = `c_${i}_${tag}`;
         ids.push(id);
-        await store.createConversation({ id, kind: 'direct', title: null, createdAt: now(), memberIds: [alice.id, other.id], directKey: `${alice.id}:${other.id}` });
+        await store.createConversation({
+          id,
+          kind: 'direct',
+          title: null,
+          createdAt: now(),
+          memberIds: [alice.id, other.id],
+          directKey: `${alice.id}:${other.id}`,
+        });
         const m = message(id, other.id, 1, `hi ${i}`);
         m.createdAt = new Date(Date.UTC(2030, 0, 1, 0, 0, i)).toISOString();
         await store.apply([record({ type: 'message.created', conversationId: id, message: m })]);
@@ -208,7 +296,11 @@ export function storeContract(name: string, harness: StoreHarness): void {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: { conversations: { id: string }[]; nextCursor: string | null } = await store.conversations(alice.id, 3, cursor);
+        const page: { conversations: { id: string }[]; nextCursor: string | null } = await store.conversations(
+          alice.id,
+          3,
+          cursor,
+        );
         seen.push(...page.conversations.map((c) => c.id));
         cursor = page.nextCursor;
       } while (cursor);
@@ -228,8 +320,18 @@ export function storeContract(name: string, harness: StoreHarness): void {
     it('quarantines refused records apart, once each, oldest first, and readers never see them', async () => {
       const { store, alice, conv } = await world();
       expect(await store.quarantined(10)).toEqual([]);
-      const first = record({ type: 'message.created', conversationId: conv, message: message(conv, alice.id, 41, 'kept aside') });
-      const second = record({ type: 'reaction.updated', conversationId: conv, messageId: 'm_x', userId: alice.id, emoji: '👍' });
+      const first = record({
+        type: 'message.created',
+        conversationId: conv,
+        message: message(conv, alice.id, 41, 'kept aside'),
+      });
+      const second = record({
+        type: 'reaction.updated',
+        conversationId: conv,
+        messageId: 'm_x',
+        userId: alice.id,
+        emoji: '👍',
+      });
       await store.quarantine(first, 'refused: 22007');
       await store.quarantine(second, 'refused: 22021');
       await store.quarantine(first, 'refused again');

@@ -70,7 +70,11 @@ export interface ConversationStore {
    */
   conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>>;
   /** GetChats: newest activity first; `cursor` is opaque, from a previous page. */
-  conversations(viewerId: string, limit: number, cursor: string | null): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
+  conversations(
+    viewerId: string,
+    limit: number,
+    cursor: string | null,
+  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
   setMuted(conversationId: string, userId: string, muted: boolean): Promise<void>;
   lastSeq(conversationId: string): Promise<number>;
   /** Everyone who shares at least one conversation with `userId` (not the user). */

@@ -3,9 +3,18 @@ import type { Message } from '@messenger/protocol';
 import { checkCanDeleteForEveryone, checkCanEdit, checkMessageText, nextReceiptSeq, tombstone } from './rules.js';
 
 const msg = (over: Partial<Message> = {}): Message => ({
-  id: 'm_1', conversationId: 'c_1', seq: 3, senderId: 'u_a', clientMsgId: 'x', body: 'hi',
-  createdAt: new Date(1_000_000).toISOString(), editedAt: null, deletedAt: null, replyToId: null,
-  reactions: [{ userId: 'u_b', emoji: '👍' }], ...over,
+  id: 'm_1',
+  conversationId: 'c_1',
+  seq: 3,
+  senderId: 'u_a',
+  clientMsgId: 'x',
+  body: 'hi',
+  createdAt: new Date(1_000_000).toISOString(),
+  editedAt: null,
+  deletedAt: null,
+  replyToId: null,
+  reactions: [{ userId: 'u_b', emoji: '👍' }],
+  ...over,
 });
 
 describe('domain rules', () => {
@@ -17,8 +26,12 @@ describe('domain rules', () => {
   it('lets only the sender edit, only inside the window, never a tombstone', () => {
     expect(() => checkCanEdit(msg(), 'u_a', 1_000_000 + 1000, 60_000)).not.toThrow();
     expect(() => checkCanEdit(msg(), 'u_b', 1_000_000, 60_000)).toThrow(expect.objectContaining({ code: 'forbidden' }));
-    expect(() => checkCanEdit(msg(), 'u_a', 1_000_000 + 60_001, 60_000)).toThrow(expect.objectContaining({ code: 'forbidden' }));
-    expect(() => checkCanEdit(msg({ deletedAt: 'x' }), 'u_a', 1_000_000, 60_000)).toThrow(expect.objectContaining({ code: 'forbidden' }));
+    expect(() => checkCanEdit(msg(), 'u_a', 1_000_000 + 60_001, 60_000)).toThrow(
+      expect.objectContaining({ code: 'forbidden' }),
+    );
+    expect(() => checkCanEdit(msg({ deletedAt: 'x' }), 'u_a', 1_000_000, 60_000)).toThrow(
+      expect.objectContaining({ code: 'forbidden' }),
+    );
   });
   it('lets only the sender delete for everyone', () => {
     expect(() => checkCanDeleteForEveryone(msg(), 'u_a')).not.toThrow();

@@ -4,7 +4,8 @@ import { AppError, forbidden, invalid } from './errors.js';
 
 export function checkMessageText(body: string, maxBytes: number = LIMITS.maxMessageBytes): void {
   if (body.trim().length === 0) throw invalid('body must contain text');
-  if (utf8Length(body) > maxBytes) throw new AppError('message_too_big', `message text is over ${maxBytes} UTF-8 bytes`);
+  if (utf8Length(body) > maxBytes)
+    throw new AppError('message_too_big', `message text is over ${maxBytes} UTF-8 bytes`);
 }
 
 export function checkCanEdit(message: Message, userId: string, now: number, windowMs: number): void {

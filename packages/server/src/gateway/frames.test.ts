@@ -22,11 +22,14 @@ describe('textFrame', () => {
 });
 
 describe('eventFrame', () => {
-  it.each([0, 100, 65_000, 70_000])('is the frame of {"type":"event","event":...} built from the JSON bytes (body of %i characters)', (n) => {
-    const event = { type: 'typing', conversationId: 'c_1', userId: `u_${'é'.repeat(n)}` };
-    const json = new TextEncoder().encode(JSON.stringify(event));
-    expect(eventFrame(json).equals(wsFrame(JSON.stringify({ type: 'event', event })))).toBe(true);
-  });
+  it.each([0, 100, 65_000, 70_000])(
+    'is the frame of {"type":"event","event":...} built from the JSON bytes (body of %i characters)',
+    (n) => {
+      const event = { type: 'typing', conversationId: 'c_1', userId: `u_${'é'.repeat(n)}` };
+      const json = new TextEncoder().encode(JSON.stringify(event));
+      expect(eventFrame(json).equals(wsFrame(JSON.stringify({ type: 'event', event })))).toBe(true);
+    },
+  );
 });
 
 describe('CorkBatch', () => {

@@ -60,7 +60,9 @@ export class Gateway {
   }
 
   async start(server: Server): Promise<void> {
-    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver, (why) => this.resyncClients(why));
+    this.busSubscription = await this.deps.bus.subscribe(this.deps.gatewayId, this.hub.deliver, (why) =>
+      this.resyncClients(why),
+    );
     this.deps.bus.onInterrupted(() => this.resyncClients('this gateway lost its bus connection'));
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
@@ -92,7 +94,12 @@ export class Gateway {
       return void socket.destroy();
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new Session({ socket: ws, services: this.services, logger: this.deps.logger, authTimeoutMs: this.deps.config.authTimeoutMs });
+      const session = new Session({
+        socket: ws,
+        services: this.services,
+        logger: this.deps.logger,
+        authTimeoutMs: this.deps.config.authTimeoutMs,
+      });
       this.sessions.add(session);
       ws.once('close', () => this.sessions.delete(session));
     });
@@ -117,8 +124,12 @@ export class Gateway {
     // meanwhile, its close removes the device again (same connection, so after this).
     const route = this.hub.has(session.userId)
       ? undefined
-      : this.deps.routes.add(session.userId, this.deps.gatewayId, this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'route registration failed; the heartbeat retries'));
-    const device = this.deps.presence.deviceUp(session.userId, session.sessionId, 'online', this.ttlMs).catch((err: unknown) => this.deps.logger.warn({ err }, 'presence update failed'));
+      : this.deps.routes
+          .add(session.userId, this.deps.gatewayId, this.ttlMs)
+          .catch((err: unknown) => this.deps.logger.warn({ err }, 'route registration failed; the heartbeat retries'));
+    const device = this.deps.presence
+      .deviceUp(session.userId, session.sessionId, 'online', this.ttlMs)
+      .catch((err: unknown) => this.deps.logger.warn({ err }, 'presence update failed'));
     await route;
     if (!session.isClosed) {
       this.hub.add(session);
@@ -138,8 +149,12 @@ export class Gateway {
    */
   private resyncClients(why: string): void {
     if (this.draining || this.sessions.size === 0) return;
-    this.deps.logger.warn({ sockets: this.sessions.size, why }, 'deliveries may have been lost; asking clients to resync');
-    for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'deliveries may have been lost; reconnect and catch up');
+    this.deps.logger.warn(
+      { sockets: this.sessions.size, why },
+      'deliveries may have been lost; asking clients to resync',
+    );
+    for (const session of this.sessions)
+      session.close(CLOSE_CODES.goingAway, 'deliveries may have been lost; reconnect and catch up');
   }
 
   private async heartbeat(): Promise<void> {
@@ -162,7 +177,11 @@ export class Gateway {
       // One call per slice for the routes and one for the devices (with Redis: one script call
       // each, sent together), not one per socket.
       const userIds = this.hub.userIds();
-      const devices = (this.hub.sessions() as Session[]).map((s) => ({ userId: s.userId, deviceId: s.sessionId, status: s.presenceStatus }));
+      const devices = (this.hub.sessions() as Session[]).map((s) => ({
+        userId: s.userId,
+        deviceId: s.sessionId,
+        status: s.presenceStatus,
+      }));
       for (let i = 0; i < Math.max(userIds.length, devices.length); i += HEARTBEAT_SLICE) {
         await Promise.all([
           this.deps.routes.addMany(userIds.slice(i, i + HEARTBEAT_SLICE), this.deps.gatewayId, this.ttlMs),

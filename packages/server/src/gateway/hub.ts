@@ -59,7 +59,9 @@ export class Hub {
     for (const userId of delivery.userIds) {
       const set = this.users.get(userId);
       if (!set) continue;
-      frame ??= delivery.eventJson ? eventFrame(delivery.eventJson) : textFrame(JSON.stringify({ type: 'event', event: delivery.event }));
+      frame ??= delivery.eventJson
+        ? eventFrame(delivery.eventJson)
+        : textFrame(JSON.stringify({ type: 'event', event: delivery.event }));
       for (const session of set) session.sendFrame(frame);
       delivered += set.size;
     }

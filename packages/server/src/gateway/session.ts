@@ -1,7 +1,14 @@
 // One WebSocket: the auth handshake, then frame -> use case -> exactly one reply per request.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { authFrame, clientRequest, CLOSE_CODES, type ClientRequest, type RequestId, type ServerFrame } from '@messenger/protocol';
+import {
+  authFrame,
+  clientRequest,
+  CLOSE_CODES,
+  type ClientRequest,
+  type RequestId,
+  type ServerFrame,
+} from '@messenger/protocol';
 import { AppError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Logger } from '../observability/logger.js';
@@ -29,11 +36,16 @@ export class Session implements HubSession {
     this.socket = deps.socket;
     this.services = deps.services;
     this.logger = deps.logger;
-    this.authTimer = setTimeout(() => this.close(CLOSE_CODES.unauthenticated, 'no auth frame in time'), deps.authTimeoutMs);
+    this.authTimer = setTimeout(
+      () => this.close(CLOSE_CODES.unauthenticated, 'no auth frame in time'),
+      deps.authTimeoutMs,
+    );
     this.socket.on('message', (data, isBinary) => void this.onFrame(isBinary ? null : data.toString()));
     this.socket.on('pong', () => (this.alive = true));
     this.socket.on('close', () => {
-      this.onClose().catch((err: unknown) => this.logger.warn({ err }, 'cleaning up a closed socket failed; its route and presence expire by TTL'));
+      this.onClose().catch((err: unknown) =>
+        this.logger.warn({ err }, 'cleaning up a closed socket failed; its route and presence expire by TTL'),
+      );
     });
     this.socket.on('error', (err) => this.logger.debug({ err }, 'socket error'));
   }
@@ -106,7 +118,12 @@ export class Session implements HubSession {
       return;
     }
     this.logger.error({ err: error }, 'request failed');
-    this.send({ type: 'reply', id, ok: false, error: { code: 'unavailable', message: 'the request could not be completed; retry' } });
+    this.send({
+      type: 'reply',
+      id,
+      ok: false,
+      error: { code: 'unavailable', message: 'the request could not be completed; retry' },
+    });
   }
 
   private async onFrame(text: string | null): Promise<void> {
@@ -119,12 +136,18 @@ export class Session implements HubSession {
     }
     if (this.state === 'auth') return this.onAuth(frame);
     const id = requestIdOf(frame);
-    if (this.state === 'authenticating') return this.fail(id, new AppError('invalid_request', 'wait for the ready frame'));
+    if (this.state === 'authenticating')
+      return this.fail(id, new AppError('invalid_request', 'wait for the ready frame'));
     if (this.state !== 'ready') return;
     const parsed = clientRequest.safeParse(frame);
     if (!parsed.success) {
       const type = typeof frame === 'object' && frame !== null ? (frame as { type?: unknown }).type : undefined;
-      const message = frame === undefined ? 'frames must be JSON text' : typeof type === 'string' && !KNOWN.has(type) ? `unknown frame type "${type.slice(0, 40)}"` : (parsed.error.issues[0]?.message ?? 'invalid frame');
+      const message =
+        frame === undefined
+          ? 'frames must be JSON text'
+          : typeof type === 'string' && !KNOWN.has(type)
+            ? `unknown frame type "${type.slice(0, 40)}"`
+            : (parsed.error.issues[0]?.message ?? 'invalid frame');
       return this.fail(id, new AppError('invalid_request', message));
     }
     try {
@@ -136,7 +159,8 @@ export class Session implements HubSession {
 
   private async onAuth(frame: unknown): Promise<void> {
     const parsed = authFrame.safeParse(frame);
-    if (!parsed.success) return this.close(CLOSE_CODES.unauthenticated, 'the first frame must be {"type":"auth","token":...}');
+    if (!parsed.success)
+      return this.close(CLOSE_CODES.unauthenticated, 'the first frame must be {"type":"auth","token":...}');
     this.state = 'authenticating';
     try {
       const user = await this.services.users.authenticate(parsed.data.token);
@@ -147,7 +171,8 @@ export class Session implements HubSession {
       // `ready` leaves in the same turn the socket joins the hub: no event can come before it.
       await this.services.attach(this, () => this.send({ type: 'ready', userId: user.id, sessionId: this.sessionId }));
     } catch (error) {
-      if (error instanceof AppError && error.code === 'unauthenticated') return this.close(CLOSE_CODES.unauthenticated, 'wrong token');
+      if (error instanceof AppError && error.code === 'unauthenticated')
+        return this.close(CLOSE_CODES.unauthenticated, 'wrong token');
       this.logger.error({ err: error }, 'auth failed');
       this.close(1011, 'server error');
     }

@@ -26,7 +26,8 @@ export function buildOpsApp(deps: OpsDeps): FastifyInstance {
     // Request lines stay out of the logs (info); errors and warnings go through.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
     bodyLimit: LIMITS.maxRequestBytes,
-    genReqId: (req) => (typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : newId('s')),
+    genReqId: (req) =>
+      typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : newId('s'),
     requestIdHeader: false,
     routerOptions: { maxParamLength: 200 },
   });
@@ -35,7 +36,11 @@ export function buildOpsApp(deps: OpsDeps): FastifyInstance {
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: reply.statusCode });
+    deps.metrics.httpRequests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+    });
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -51,9 +56,17 @@ export function buildOpsApp(deps: OpsDeps): FastifyInstance {
         }
       }),
     );
-    const down = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => k);
+    const down = Object.entries(checks)
+      .filter(([, v]) => v !== 'ok')
+      .map(([k]) => k);
     if (down.length === 0) return { status: 'ready', checks };
-    return reply.status(503).send({ error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` }, status: 'unavailable', checks });
+    return reply
+      .status(503)
+      .send({
+        error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` },
+        status: 'unavailable',
+        checks,
+      });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);
@@ -64,7 +77,9 @@ export function buildOpsApp(deps: OpsDeps): FastifyInstance {
 
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)));
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)),
+  );
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -78,7 +93,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   app.setNotFoundHandler((request, reply) => {
     // A client-side route of the single-page app gets the app; anything else the contract's 404.
-    if (webDir && request.method === 'GET' && !request.url.startsWith('/v1/') && fs.existsSync(`${webDir}/index.html`)) {
+    if (
+      webDir &&
+      request.method === 'GET' &&
+      !request.url.startsWith('/v1/') &&
+      fs.existsSync(`${webDir}/index.html`)
+    ) {
       return reply.sendFile('index.html');
     }
     return sendError(reply, 'not_found', 'no such endpoint');

@@ -20,12 +20,21 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'invalid_request',
 };
 
-export function sendError(reply: FastifyReply, code: ErrorCode, message: string, retryAfterSeconds?: number): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  code: ErrorCode,
+  message: string,
+  retryAfterSeconds?: number,
+): FastifyReply {
   if (retryAfterSeconds !== undefined) reply.header('Retry-After', String(retryAfterSeconds));
   return reply.status(ERROR_STATUS[code]).send({ error: { code, message } });
 }
 
-export function errorHandler(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+export function errorHandler(
+  error: FastifyError | AppError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
   if (error instanceof AppError) return sendError(reply, error.code, error.message, error.retryAfterSeconds);
   const fastifyError = error as FastifyError;
   const mapped = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
@@ -33,7 +42,8 @@ export function errorHandler(error: FastifyError | AppError | Error, request: Fa
   const status = fastifyError.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     // Malformed JSON and other client mistakes Fastify catches before our handlers.
-    const code = (Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0] as ErrorCode | undefined) ?? 'invalid_request';
+    const code =
+      (Object.entries(ERROR_STATUS).find(([, s]) => s === status)?.[0] as ErrorCode | undefined) ?? 'invalid_request';
     return sendError(reply, code, fastifyError.message);
   }
   // Not the client's doing: a backing service failed. The contract's answer is a retryable 503.

@@ -25,7 +25,9 @@ describe('instrument', () => {
     expect(timed.n).toBe(2);
     expect(timed.double).toBe(timed.double);
     const counts = Object.fromEntries(
-      (await histogram.get()).values.filter((v) => v.metricName === 't_seconds_count').map((v) => [v.labels.op, v.value]),
+      (await histogram.get()).values
+        .filter((v) => v.metricName === 't_seconds_count')
+        .map((v) => [v.labels.op, v.value]),
     );
     expect(counts).toEqual({ double: 1, later: 1, broken: 1 });
   });

@@ -44,10 +44,28 @@ export function createMetrics(): Metrics {
       buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
       registers: [registry],
     }),
-    fanoutRecords: new client.Counter({ name: 'messenger_fanout_records_total', help: 'Log records fanned out, by type', labelNames: ['type'], registers: [registry] }),
-    recordsQuarantined: new client.Counter({ name: 'messenger_records_quarantined_total', help: 'Log records the store refused for good, set aside by the persister (quarantined_records), by type', labelNames: ['type'], registers: [registry] }),
-    fanoutDeliveries: new client.Counter({ name: 'messenger_fanout_deliveries_total', help: 'Deliveries published to gateways (one per gateway per event)', registers: [registry] }),
-    connections: new client.Gauge({ name: 'messenger_ws_connections', help: 'Open WebSocket connections (authenticated)', registers: [registry] }),
+    fanoutRecords: new client.Counter({
+      name: 'messenger_fanout_records_total',
+      help: 'Log records fanned out, by type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    recordsQuarantined: new client.Counter({
+      name: 'messenger_records_quarantined_total',
+      help: 'Log records the store refused for good, set aside by the persister (quarantined_records), by type',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    fanoutDeliveries: new client.Counter({
+      name: 'messenger_fanout_deliveries_total',
+      help: 'Deliveries published to gateways (one per gateway per event)',
+      registers: [registry],
+    }),
+    connections: new client.Gauge({
+      name: 'messenger_ws_connections',
+      help: 'Open WebSocket connections (authenticated)',
+      registers: [registry],
+    }),
     messagesSent: new client.Counter({
       name: 'messenger_messages_sent_total',
       help: 'Send requests by transport and outcome (created, duplicate, error)',
@@ -61,8 +79,16 @@ export function createMetrics(): Metrics {
       buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
-    eventsDelivered: new client.Counter({ name: 'messenger_events_delivered_total', help: 'Event frames written to sockets', registers: [registry] }),
-    slowConsumerCloses: new client.Counter({ name: 'messenger_slow_consumer_closes_total', help: 'Sockets closed for exceeding their send buffer', registers: [registry] }),
+    eventsDelivered: new client.Counter({
+      name: 'messenger_events_delivered_total',
+      help: 'Event frames written to sockets',
+      registers: [registry],
+    }),
+    slowConsumerCloses: new client.Counter({
+      name: 'messenger_slow_consumer_closes_total',
+      help: 'Sockets closed for exceeding their send buffer',
+      registers: [registry],
+    }),
     httpRequests: new client.Counter({
       name: 'messenger_http_requests_total',
       help: 'HTTP requests by route and status',

@@ -33,7 +33,14 @@ export class FanoutWorker {
 
   private readonly metrics: Metrics;
 
-  constructor(deps: { log: EventLog; store: Store; deliverer: Deliverer; logger: Logger; metrics: Metrics; from?: 'now' | 'durable' }) {
+  constructor(deps: {
+    log: EventLog;
+    store: Store;
+    deliverer: Deliverer;
+    logger: Logger;
+    metrics: Metrics;
+    from?: 'now' | 'durable';
+  }) {
     this.from = deps.from ?? 'now';
     this.metrics = deps.metrics;
     this.log = deps.log;
@@ -89,7 +96,10 @@ export class FanoutWorker {
    */
   private failed(error: unknown, record: LogRecord): void {
     if (this.from === 'durable' && error instanceof AppError && error.code === 'unavailable') {
-      this.logger.warn({ err: error, pos: record.pos, type: record.type }, 'fan-out paused: a backing service is unavailable; retrying');
+      this.logger.warn(
+        { err: error, pos: record.pos, type: record.type },
+        'fan-out paused: a backing service is unavailable; retrying',
+      );
       throw error;
     }
     this.logger.error({ err: error, pos: record.pos, type: record.type }, 'fan-out failed');
@@ -115,7 +125,12 @@ export class FanoutWorker {
     }
     if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return [];
     if (r.type === 'message.deleted' && r.for === 'me') {
-      return [{ userIds: [r.userId], event: { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' } }];
+      return [
+        {
+          userIds: [r.userId],
+          event: { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: 'me' },
+        },
+      ];
     }
     return [{ userIds: await this.members.get(r.conversationId), event: toEvent(r) }];
   }
@@ -130,7 +145,13 @@ function toEvent(r: Exclude<LogRecord, { type: 'conversation.updated' }>): Serve
     case 'message.deleted':
       return { type: 'message.deleted', conversationId: r.conversationId, messageId: r.messageId, for: r.for };
     case 'reaction.updated':
-      return { type: 'reaction.updated', conversationId: r.conversationId, messageId: r.messageId, userId: r.userId, emoji: r.emoji };
+      return {
+        type: 'reaction.updated',
+        conversationId: r.conversationId,
+        messageId: r.messageId,
+        userId: r.userId,
+        emoji: r.emoji,
+      };
     case 'receipt.read':
       return { type: 'receipt.read', conversationId: r.conversationId, userId: r.userId, seq: r.seq };
     case 'receipt.delivered':

@@ -111,13 +111,17 @@ export class NotifierWorker {
    */
   async handle(records: LogRecord[]): Promise<void> {
     const fresh: { record: MessageCreated; recipients: string[] }[] = [];
-    await this.members.prefetch(records.filter((r) => r.type === 'message.created').map((r) => r.conversationId)).catch(() => undefined);
+    await this.members
+      .prefetch(records.filter((r) => r.type === 'message.created').map((r) => r.conversationId))
+      .catch(() => undefined);
     for (const record of records) {
       if (record.type === 'conversation.updated') this.members.forget(record.conversationId);
       if (record.type !== 'message.created') continue;
       if (Date.now() - Date.parse(record.message.createdAt) > this.policy.ttlSeconds * 1000) continue;
       try {
-        const recipients = (await this.members.get(record.conversationId)).filter((id) => id !== record.message.senderId);
+        const recipients = (await this.members.get(record.conversationId)).filter(
+          (id) => id !== record.message.senderId,
+        );
         if (recipients.length > 0) fresh.push({ record, recipients });
       } catch (error) {
         // Like fan-out: one record that cannot be planned must not hold every later notification.
@@ -136,12 +140,17 @@ export class NotifierWorker {
       // store: where the store trails the log (a cluster's persister), it must hold these messages
       // first, or the count leaves this very message out. Only batches with someone to push wait.
       if (byUser.size > 0 && this.storeCaughtUp && !(await this.storeCaughtUp())) {
-        this.logger.warn({ count: fresh.length }, 'the store has not caught up with the log; pushing with what it holds');
+        this.logger.warn(
+          { count: fresh.length },
+          'the store has not caught up with the log; pushing with what it holds',
+        );
       }
       for (const { record, recipients } of byUser.size > 0 ? fresh : []) {
         // A browser subscribed after the message was sent has nothing to be told about it.
         // (This also keeps a notifier's first start on an old database from pushing its history.)
-        const mine = recipients.flatMap((id) => byUser.get(id) ?? []).filter((sub) => sub.createdAt <= record.message.createdAt);
+        const mine = recipients
+          .flatMap((id) => byUser.get(id) ?? [])
+          .filter((sub) => sub.createdAt <= record.message.createdAt);
         if (mine.length === 0) continue;
         try {
           jobs.push(...(await this.plan(record, mine)));
@@ -213,7 +222,9 @@ export class NotifierWorker {
         this.count('sent');
         return;
       case 'gone':
-        await this.subscriptions.removeEndpoint(endpoint).catch((error: unknown) => this.logger.error({ err: error }, 'removing a dead push subscription failed'));
+        await this.subscriptions
+          .removeEndpoint(endpoint)
+          .catch((error: unknown) => this.logger.error({ err: error }, 'removing a dead push subscription failed'));
         this.count('gone');
         return;
       case 'rejected':
@@ -224,7 +235,10 @@ export class NotifierWorker {
         const backoff = this.policy.baseDelayMs * 2 ** (job.attempt - 1) * (0.8 + Math.random() * 0.4);
         const delay = Math.max(result.retryAfterMs ?? 0, Math.min(backoff, this.policy.maxDelayMs));
         if (this.stopped || job.attempt >= this.policy.maxAttempts || delay > this.policy.maxDelayMs) {
-          this.logger.warn({ status: result.status, attempts: job.attempt, origin: originOf(endpoint) }, 'push notification given up');
+          this.logger.warn(
+            { status: result.status, attempts: job.attempt, origin: originOf(endpoint) },
+            'push notification given up',
+          );
           this.count('failed');
           return;
         }

@@ -38,7 +38,11 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
 
   it('quarantines a record the store refuses for good and stores the rest of the partition, in order', async () => {
     const send = (conversationId: string, clientMsgId: string, patch: object = {}) =>
-      log.append({ type: 'message.created', conversationId, message: { ...draftMessage(conversationId, 'u_a', clientMsgId), ...patch } });
+      log.append({
+        type: 'message.created',
+        conversationId,
+        message: { ...draftMessage(conversationId, 'u_a', clientMsgId), ...patch },
+      });
     // A record written by a buggy or older writer: PostgreSQL refuses its timestamp (SQLSTATE 22007).
     const before = await send('c_1', 'before');
     const poison = await send('c_1', 'poison', { createdAt: 'not a time' });
@@ -49,15 +53,25 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
     await persister.start();
     try {
       const deadline = Date.now() + 10_000;
-      while ((await log.lag(['persister'])).persister !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await log.lag(['persister'])).persister !== 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       expect((await log.lag(['persister'])).persister).toBe(0);
       const seqOf = (r: Awaited<ReturnType<typeof send>>) => (r.duplicate ? r.seq : r.record.message?.seq);
-      expect((await store.history('c_1', 'u_a', { limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([[seqOf(before), 'before'], [seqOf(after), 'after']]);
+      expect((await store.history('c_1', 'u_a', { limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([
+        [seqOf(before), 'before'],
+        [seqOf(after), 'after'],
+      ]);
       expect((await store.history('c_2', 'u_a', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['other']);
       const quarantined = await store.quarantined(10);
       expect(quarantined).toHaveLength(1);
-      expect(quarantined[0]).toMatchObject({ conversationId: 'c_1', type: 'message.created', reason: expect.stringContaining('22007') });
-      expect(JSON.parse(quarantined[0]!.record)).toMatchObject({ message: { clientMsgId: 'poison', seq: seqOf(poison), createdAt: 'not a time' } });
+      expect(quarantined[0]).toMatchObject({
+        conversationId: 'c_1',
+        type: 'message.created',
+        reason: expect.stringContaining('22007'),
+      });
+      expect(JSON.parse(quarantined[0]!.record)).toMatchObject({
+        message: { clientMsgId: 'poison', seq: seqOf(poison), createdAt: 'not a time' },
+      });
       expect((await metrics.registry.getSingleMetric('messenger_records_quarantined_total')!.get()).values).toEqual([
         { value: 1, labels: { type: 'message.created' } },
       ]);
@@ -72,7 +86,11 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
   it('stops quarantining past its bound per minute and retries instead: a flood of refusals stalls the partition, it does not divert it', async () => {
     const conversationId = `c_flood_${randomBytes(3).toString('hex')}`;
     const send = (clientMsgId: string, patch: object = {}) =>
-      log.append({ type: 'message.created', conversationId, message: { ...draftMessage(conversationId, 'u_b', clientMsgId), ...patch } });
+      log.append({
+        type: 'message.created',
+        conversationId,
+        message: { ...draftMessage(conversationId, 'u_b', clientMsgId), ...patch },
+      });
     await send('ok-1');
     for (const n of [1, 2, 3]) await send(`bad-${n}`, { createdAt: `not a time ${n}` });
     await send('ok-2');
@@ -81,9 +99,12 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
     await persister.start();
     try {
       const deadline = Date.now() + 3_000;
-      while ((await store.quarantined(100)).length < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await store.quarantined(100)).length < before + 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 500)); // retries of the third refusal meanwhile
-      const quarantined = (await store.quarantined(100)).slice(before).map((q) => JSON.parse(q.record).message.clientMsgId);
+      const quarantined = (await store.quarantined(100))
+        .slice(before)
+        .map((q) => JSON.parse(q.record).message.clientMsgId);
       expect(quarantined).toEqual(['bad-1', 'bad-2']);
       expect((await store.history(conversationId, 'u_b', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['ok-1']);
       // bad-3 and ok-2 wait (with the rest of their batch, retried whole: what it stored is replayed).

@@ -26,7 +26,13 @@ export class PersisterWorker {
   private readonly recent: number[] = [];
   private subscription: Subscription | null = null;
 
-  constructor(deps: { log: EventLog; store: Store; logger: Logger; metrics: Metrics; maxQuarantinedPerMinute?: number }) {
+  constructor(deps: {
+    log: EventLog;
+    store: Store;
+    logger: Logger;
+    metrics: Metrics;
+    maxQuarantinedPerMinute?: number;
+  }) {
     this.log = deps.log;
     this.store = deps.store;
     this.logger = deps.logger;
@@ -65,13 +71,19 @@ export class PersisterWorker {
         const now = Date.now();
         while (this.recent.length > 0 && now - this.recent[0]! > 60_000) this.recent.shift();
         if (this.recent.length >= this.maxQuarantinedPerMinute) {
-          this.logger.error({ err: error, pos: record.pos, type: record.type, quarantinedLastMinute: this.recent.length }, 'the store refuses too many records to quarantine them all (a systemic fault?); retrying instead');
+          this.logger.error(
+            { err: error, pos: record.pos, type: record.type, quarantinedLastMinute: this.recent.length },
+            'the store refuses too many records to quarantine them all (a systemic fault?); retrying instead',
+          );
           throw error;
         }
         this.recent.push(now);
         await this.store.quarantine(record, error.message);
         this.metrics.recordsQuarantined.inc({ type: record.type });
-        this.logger.error({ err: error, pos: record.pos, conversationId: record.conversationId, type: record.type }, 'the store refused a log record for good; it is quarantined and the persister goes on');
+        this.logger.error(
+          { err: error, pos: record.pos, conversationId: record.conversationId, type: record.type },
+          'the store refused a log record for good; it is quarantined and the persister goes on',
+        );
       }
     }
   }

@@ -38,22 +38,45 @@ describe('cluster: the gateway bus across a NATS restart', () => {
     // Both sit on the one server here, so the gateway's own connection breaks too: it resyncs its
     // clients itself on its reconnect (and may miss the fan-out's request if that came first).
     gateway.onInterrupted(() => seen.push('gateway reconnected'));
-    await gateway.subscribe('g1', (d) => seen.push(`delivery ${(d.event as { conversationId: string }).conversationId}`), () => seen.push('resync requested'));
-    const typing = (n: number) => [{ userIds: ['u_1'], event: { type: 'typing' as const, conversationId: `c_${n}`, userId: 'u_2' } }];
+    await gateway.subscribe(
+      'g1',
+      (d) => seen.push(`delivery ${(d.event as { conversationId: string }).conversationId}`),
+      () => seen.push('resync requested'),
+    );
+    const typing = (n: number) => [
+      { userIds: ['u_1'], event: { type: 'typing' as const, conversationId: `c_${n}`, userId: 'u_2' } },
+    ];
     await fanout.publish('g1', typing(1));
     await waitFor('the first delivery', async () => seen.length === 1, 5_000, 10);
 
     await nats.kill9();
-    const refused = await waitFor('a delivery refused while NATS is down', async () => {
-      const error = await fanout.publish('g1', typing(2)).then(() => null, (e: unknown) => e);
-      return error instanceof AppError ? error : null;
-    }, 10_000, 20);
+    const refused = await waitFor(
+      'a delivery refused while NATS is down',
+      async () => {
+        const error = await fanout.publish('g1', typing(2)).then(
+          () => null,
+          (e: unknown) => e,
+        );
+        return error instanceof AppError ? error : null;
+      },
+      10_000,
+      20,
+    );
     expect(refused.code).toBe('unavailable');
 
     await nats.start();
     await waitFor('the gateway back on the bus', async () => seen.includes('gateway reconnected'), 30_000, 20);
     // The fan-out retries its delivery until the bus takes it, as a durable reader retries a batch.
-    await waitFor('a delivery accepted after the reconnect', async () => fanout.publish('g1', typing(3)).then(() => fanoutSide.push('accepted') > 0, () => false), 30_000, 50);
+    await waitFor(
+      'a delivery accepted after the reconnect',
+      async () =>
+        fanout.publish('g1', typing(3)).then(
+          () => fanoutSide.push('accepted') > 0,
+          () => false,
+        ),
+      30_000,
+      50,
+    );
     await waitFor('the delivery at the gateway', async () => seen.includes('delivery c_3'), 15_000, 20);
     // Nothing refused was sent later behind the clients' backs, and the fan-out asked for the resync
     // before its bus took a delivery again.

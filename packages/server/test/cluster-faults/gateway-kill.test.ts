@@ -10,25 +10,47 @@
 import { describe, expect, it } from 'vitest';
 import { MessengerClient } from '@messenger/sdk';
 import { WebSocket } from 'ws';
-import { api, App, Balancer, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import {
+  api,
+  App,
+  Balancer,
+  useCluster,
+  createGroup,
+  settleAndCheck,
+  signUp,
+  sleep,
+  waitFor,
+  type TestUser,
+} from './services.js';
 
 describe('cluster: kill -9 of a gateway', () => {
   const cluster = useCluster('gw');
 
-  it('loses nothing acknowledged; clients move to the other gateway; the dead gateway\'s routes and presence expire', async () => {
-    const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+  it("loses nothing acknowledged; clients move to the other gateway; the dead gateway's routes and presence expire", async () => {
+    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     const balancer = new Balancer([g0.url, g1.url]);
     const users: TestUser[] = [];
     for (let i = 0; i < 6; i++) users.push(await signUp(g1.url, 'gk'));
     // Connected only to gateway 0 and never reconnected: its presence and route must expire with the gateway.
     const lonely = await signUp(g1.url, 'lonely');
     const convA = await createGroup(g1.url, users[0]!, [...users.slice(1), lonely], 'A');
-    const convB = await createGroup(g1.url, users[1]!, users.filter((_, i) => i !== 1), 'B');
+    const convB = await createGroup(
+      g1.url,
+      users[1]!,
+      users.filter((_, i) => i !== 1),
+      'B',
+    );
 
     // Even users on gateway 0 (the one that dies), odd ones on gateway 1.
     const apps = users.map((u, i) => new App(u, balancer.route(i % 2)));
     await Promise.all(apps.map((a) => a.connect()));
-    const lonelyClient = new MessengerClient({ baseUrl: g0.url, apiKey: lonely.apiKey, WebSocket: WebSocket as never, autoDelivered: false, reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 } });
+    const lonelyClient = new MessengerClient({
+      baseUrl: g0.url,
+      apiKey: lonely.apiKey,
+      WebSocket: WebSocket as never,
+      autoDelivered: false,
+      reconnect: { minDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
     await lonelyClient.connect();
 
     // Both gateways registered; gateway 0's id is the one lonely's route names.
@@ -40,7 +62,10 @@ describe('cluster: kill -9 of a gateway', () => {
       expect(lonelyRoutes).toHaveLength(1);
       const deadId = lonelyRoutes[0]!;
       const liveId = gateways.find((g) => g !== deadId)!;
-      expect((await api(g1.url, users[1]!.apiKey, 'GET', `/v1/presence?userIds=${lonely.id}`)).body.presence[lonely.id].status).toBe('online');
+      expect(
+        (await api(g1.url, users[1]!.apiKey, 'GET', `/v1/presence?userIds=${lonely.id}`)).body.presence[lonely.id]
+          .status,
+      ).toBe('online');
 
       // Load: every app sends 50 messages, alternating between the two groups.
       const senders = apps.map((a) => a.sendLoop([convA, convB], 50, 30, 'gk'));
@@ -61,33 +86,57 @@ describe('cluster: kill -9 of a gateway', () => {
         expect(app.client.state).toBe('open');
       }
 
-      const problems = await settleAndCheck(g1.url, users[0]!, new Map([[convA, apps], [convB, apps]]), apps, 30_000);
+      const problems = await settleAndCheck(
+        g1.url,
+        users[0]!,
+        new Map([
+          [convA, apps],
+          [convB, apps],
+        ]),
+        apps,
+        30_000,
+      );
       expect(problems).toEqual([]);
 
       // A message sent now reaches every app live, whichever gateway it started on.
       const before = apps.map((a) => a.seen.get(convA)?.length ?? 0);
       const live = await apps[0]!.client.send(convA, 'after the kill');
       apps[0]!.acked.push(live);
-      await waitFor('live delivery after the kill', async () => apps.every((a, i) => (a.seen.get(convA)?.length ?? 0) === before[i]! + 1), 10_000, 50);
+      await waitFor(
+        'live delivery after the kill',
+        async () => apps.every((a, i) => (a.seen.get(convA)?.length ?? 0) === before[i]! + 1),
+        10_000,
+        50,
+      );
 
       // The dead gateway: liveness lapses, no route points at it, lonely is offline (all within 60 s).
-      await waitFor('dead gateway expired', async () => {
-        const now = Date.now();
-        const deadScore = await redis.zscore('gateways', deadId);
-        if (deadScore !== null && Number(deadScore) > now) return false;
-        for (const key of await redis.keys('routes:*')) {
-          const score = await redis.zscore(key, deadId);
-          if (score !== null && Number(score) > now) return false;
-        }
-        const presence = await api(g1.url, users[1]!.apiKey, 'GET', `/v1/presence?userIds=${lonely.id}`);
-        return presence.body.presence[lonely.id].status === 'offline' && presence.body.presence[lonely.id].lastSeenAt !== null;
-      }, 60_000, 250);
+      await waitFor(
+        'dead gateway expired',
+        async () => {
+          const now = Date.now();
+          const deadScore = await redis.zscore('gateways', deadId);
+          if (deadScore !== null && Number(deadScore) > now) return false;
+          for (const key of await redis.keys('routes:*')) {
+            const score = await redis.zscore(key, deadId);
+            if (score !== null && Number(score) > now) return false;
+          }
+          const presence = await api(g1.url, users[1]!.apiKey, 'GET', `/v1/presence?userIds=${lonely.id}`);
+          return (
+            presence.body.presence[lonely.id].status === 'offline' &&
+            presence.body.presence[lonely.id].lastSeenAt !== null
+          );
+        },
+        60_000,
+        250,
+      );
       const expiredAfterMs = Date.now() - killedAt;
       expect(expiredAfterMs).toBeLessThan(60_000);
       // The survivor is alive and holds everyone's route.
       expect(Number(await redis.zscore('gateways', liveId))).toBeGreaterThan(Date.now());
       for (const u of users) expect(await redis.zrange(`routes:{${u.id}}`, 0, -1)).toContain(liveId);
-      console.log(`[gateway-kill] ${acked} acked (${ackedBeforeKill} before the kill); dead gateway's routes and presence gone ${expiredAfterMs} ms after the kill`);
+      console.log(
+        `[gateway-kill] ${acked} acked (${ackedBeforeKill} before the kill); dead gateway's routes and presence gone ${expiredAfterMs} ms after the kill`,
+      );
 
       expect(cluster.crashes()).toEqual([]);
     } finally {

@@ -19,7 +19,18 @@
 // stream leaders. Throughout: acknowledged = stored = delivered, zero duplicates, order per
 // conversation, the store a gap-free prefix of each conversation, and no messenger process dies.
 import { describe, expect, it } from 'vitest';
-import { App, useCluster, consumerStates, createGroup, settleAndCheck, signUp, waitFor, watchGaps, type NatsService, type TestUser } from './services.js';
+import {
+  App,
+  useCluster,
+  consumerStates,
+  createGroup,
+  settleAndCheck,
+  signUp,
+  waitFor,
+  watchGaps,
+  type NatsService,
+  type TestUser,
+} from './services.js';
 
 interface StreamView {
   name: string;
@@ -36,7 +47,13 @@ async function logStreams(node: NatsService): Promise<StreamView[]> {
   for (const account of jsz.account_details ?? []) {
     for (const s of account.stream_detail ?? []) {
       if (!/^LOG_\d+$/u.test(s.name)) continue;
-      out.push({ name: s.name, leader: s.cluster?.leader, lastSeq: s.state?.last_seq ?? 0, messages: s.state?.messages ?? 0, replicas: s.config?.num_replicas ?? 0 });
+      out.push({
+        name: s.name,
+        leader: s.cluster?.leader,
+        lastSeq: s.state?.last_seq ?? 0,
+        messages: s.state?.messages ?? 0,
+        replicas: s.config?.num_replicas ?? 0,
+      });
     }
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -45,13 +62,17 @@ async function logStreams(node: NatsService): Promise<StreamView[]> {
 /** Messenger processes' NATS connections held by a node (the servers name theirs messenger-<roles>). */
 async function messengerConnections(node: NatsService): Promise<string[]> {
   const connz = await node.monitor('/connz?limit=1000');
-  return (connz.connections ?? []).map((c: { name?: string }) => c.name ?? '').filter((name: string) => name.startsWith('messenger-'));
+  return (connz.connections ?? [])
+    .map((c: { name?: string }) => c.name ?? '')
+    .filter((name: string) => name.startsWith('messenger-'));
 }
 
 /** Gateway-bus subscriptions (gw.<gatewayId>) held by a node: which gateway listens through it. */
 async function busSubscriptions(node: NatsService): Promise<string[]> {
   const connz = await node.monitor('/connz?limit=1000&subs=true');
-  return (connz.connections ?? []).flatMap((c: { subscriptions_list?: string[] }) => (c.subscriptions_list ?? []).filter((s) => s.startsWith('gw.')));
+  return (connz.connections ?? []).flatMap((c: { subscriptions_list?: string[] }) =>
+    (c.subscriptions_list ?? []).filter((s) => s.startsWith('gw.')),
+  );
 }
 
 function countLines(text: string, needle: string): number {
@@ -62,15 +83,25 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
   const cluster = useCluster('nk', { natsNodes: 3 });
 
   it('keeps the log writable, loses nothing acknowledged, duplicates nothing; the node catches up after its restart', async () => {
-    const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     const nodes = cluster.natsNodes;
     expect(nodes).toHaveLength(3);
     const users: TestUser[] = [];
     for (let i = 0; i < 6; i++) users.push(await signUp(g0.url, 'nk'));
     const convs = [
       await createGroup(g0.url, users[0]!, users.slice(1), 'A'),
-      await createGroup(g1.url, users[1]!, users.filter((_, i) => i !== 1), 'B'),
-      await createGroup(g0.url, users[2]!, users.filter((_, i) => i !== 2), 'C'),
+      await createGroup(
+        g1.url,
+        users[1]!,
+        users.filter((_, i) => i !== 1),
+        'B',
+      ),
+      await createGroup(
+        g0.url,
+        users[2]!,
+        users.filter((_, i) => i !== 2),
+        'C',
+      ),
     ];
     const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
     await Promise.all(apps.map((a) => a.connect()));
@@ -88,13 +119,20 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       expect(before.map((s) => s.replicas)).toEqual([3, 3, 3, 3]);
       expect(before.every((s) => s.leader)).toBe(true);
 
-      await progress('traffic', apps.map(() => 0), 8, 30_000);
+      await progress(
+        'traffic',
+        apps.map(() => 0),
+        8,
+        30_000,
+      );
       // The victim: leads a stream that carries traffic; then the most messenger connections; then the most such streams.
       const busy = (await logStreams(nodes[0]!)).filter((s) => s.messages > 0);
-      const score = await Promise.all(nodes.map(async (n) => {
-        const leads = busy.filter((s) => s.leader === n.serverName).length;
-        return Math.min(leads, 1) * 1000 + (await messengerConnections(n)).length * 10 + leads;
-      }));
+      const score = await Promise.all(
+        nodes.map(async (n) => {
+          const leads = busy.filter((s) => s.leader === n.serverName).length;
+          return Math.min(leads, 1) * 1000 + (await messengerConnections(n)).length * 10 + leads;
+        }),
+      );
       const victimIndex = score.indexOf(Math.max(...score));
       const victim = nodes[victimIndex]!;
       const survivors = nodes.filter((n) => n !== victim);
@@ -102,27 +140,46 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       expect(led.length, 'the victim leads a busy log stream').toBeGreaterThan(0);
       // Which gateway's bus subscription lives on which node (users[0] is on gateway0, users[1] on gateway1).
       const redis = cluster.redis.client();
-      const gatewayIds = await Promise.all([0, 1].map(async (i) => (await redis.zrange(`routes:{${users[i]!.id}}`, '0', '-1'))[0]));
+      const gatewayIds = await Promise.all(
+        [0, 1].map(async (i) => (await redis.zrange(`routes:{${users[i]!.id}}`, '0', '-1'))[0]),
+      );
       redis.disconnect();
-      const named = (sub: string) => sub.replace(/^gw\./u, '').replace(gatewayIds[0] ?? '?', 'gateway0').replace(gatewayIds[1] ?? '?', 'gateway1');
+      const named = (sub: string) =>
+        sub
+          .replace(/^gw\./u, '')
+          .replace(gatewayIds[0] ?? '?', 'gateway0')
+          .replace(gatewayIds[1] ?? '?', 'gateway1');
       const connections = (
-        await Promise.all(nodes.map(async (n) => `${n.serverName}: ${(await messengerConnections(n)).join(', ') || '-'} (bus: ${(await busSubscriptions(n)).map(named).join(', ') || '-'})`))
+        await Promise.all(
+          nodes.map(
+            async (n) =>
+              `${n.serverName}: ${(await messengerConnections(n)).join(', ') || '-'} (bus: ${(await busSubscriptions(n)).map(named).join(', ') || '-'})`,
+          ),
+        )
       ).join('; ');
       const evidenceAtKill = await consumerStates(victim);
-      const appendFailuresBefore = cluster.gateways.reduce((n, g) => n + countLines(g.tail(100_000), 'log append failed'), 0);
+      const appendFailuresBefore = cluster.gateways.reduce(
+        (n, g) => n + countLines(g.tail(100_000), 'log append failed'),
+        0,
+      );
 
       const atKill = apps.map((a) => a.acked.length);
       await victim.kill9();
       const killedAt = Date.now();
 
       // A survivor takes over every stream the victim led (Raft election among the two survivors).
-      await waitFor('new stream leaders', async () => {
-        const view = await logStreams(survivors[0]!);
-        return led.every((name) => {
-          const leader = view.find((s) => s.name === name)?.leader;
-          return leader !== undefined && leader !== victim.serverName;
-        });
-      }, 20_000, 100);
+      await waitFor(
+        'new stream leaders',
+        async () => {
+          const view = await logStreams(survivors[0]!);
+          return led.every((name) => {
+            const leader = view.find((s) => s.name === name)?.leader;
+            return leader !== undefined && leader !== victim.serverName;
+          });
+        },
+        20_000,
+        100,
+      );
       const failoverMs = Date.now() - killedAt;
       // With two of three nodes the log stays writable: every app gets further sends acknowledged.
       // (Generous: in CI this file shares two cores with the whole suite, and clients whose gateway
@@ -142,11 +199,16 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       await Promise.all(senders);
 
       // The restarted node's replicas catch up with the leaders: same last sequence on all three nodes.
-      await waitFor('the restarted node caught up', async () => {
-        const views = await Promise.all(nodes.map(logStreams));
-        const last = (v: StreamView[]) => v.map((s) => `${s.name}:${s.lastSeq}`).join(',');
-        return views.every((v) => v.length === 4 && last(v) === last(views[0]!)) && views[0]!.every((s) => s.leader);
-      }, 20_000, 200);
+      await waitFor(
+        'the restarted node caught up',
+        async () => {
+          const views = await Promise.all(nodes.map(logStreams));
+          const last = (v: StreamView[]) => v.map((s) => `${s.name}:${s.lastSeq}`).join(',');
+          return views.every((v) => v.length === 4 && last(v) === last(views[0]!)) && views[0]!.every((s) => s.leader);
+        },
+        20_000,
+        200,
+      );
       const caughtUpMs = Date.now() - killedAt - downMs;
 
       const settleStarted = Date.now();
@@ -154,7 +216,9 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       const settleMs = Date.now() - settleStarted;
       const holes = await gaps.stop();
       const acked = allAcked().length;
-      const appendFailures = cluster.gateways.reduce((n, g) => n + countLines(g.tail(100_000), 'log append failed'), 0) - appendFailuresBefore;
+      const appendFailures =
+        cluster.gateways.reduce((n, g) => n + countLines(g.tail(100_000), 'log append failed'), 0) -
+        appendFailuresBefore;
       const evidence = `apps nk1,3,5 are on gateway0, nk2,4,6 on gateway1; victim ${victim.serverName} led ${led.join(',')}; messenger connections at the kill: ${connections}; consumers at the kill:\n${evidenceAtKill}\nnow (${survivors[0]!.serverName}):\n${await consumerStates(survivors[0]!)}`;
       console.log(
         `[nats-node-kill] ${acked} acked (${atKill.reduce((a, b) => a + b, 0)} before the kill, ${ackedWhileDown} while ${victim.serverName} was down); ` +

@@ -13,13 +13,23 @@
 // and delivered.
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import { api, App, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import {
+  api,
+  App,
+  useCluster,
+  createGroup,
+  settleAndCheck,
+  signUp,
+  sleep,
+  waitFor,
+  type TestUser,
+} from './services.js';
 
 describe('cluster: PostgreSQL down and back', () => {
   const cluster = useCluster('pg');
 
   it('keeps acknowledging sends while down; the persister catches up; every ack stored once, in order', async () => {
-    const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     const users: TestUser[] = [];
     for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'pg'));
     const conv = await createGroup(g0.url, users[0]!, users.slice(1), 'P');
@@ -34,30 +44,54 @@ describe('cluster: PostgreSQL down and back', () => {
       cluster.worker.pause();
       await Promise.all(apps.map((a) => a.sendLoop([conv], 8, 10, 'unpersisted')));
       // Read in PostgreSQL itself: the API's history waits for the persister, which is frozen.
-      const [{ n: storedBefore }] = await cluster.postgres.query<{ n: number }>(cluster.database, 'SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1', [conv]);
+      const [{ n: storedBefore }] = await cluster.postgres.query<{ n: number }>(
+        cluster.database,
+        'SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1',
+        [conv],
+      );
       expect(storedBefore).toBe(40);
       await cluster.postgres.stopImmediate();
       cluster.worker.resume(); // the persister now fails and retries
 
       const httpStarted = Date.now();
-      const http = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'http-while-down', body: 'http while PostgreSQL is down' });
+      const http = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, {
+        clientMsgId: 'http-while-down',
+        body: 'http while PostgreSQL is down',
+      });
       const httpMs = Date.now() - httpStarted;
       expect(http.status, JSON.stringify(http.body)).toBe(201);
       expect(httpMs).toBeLessThan(10_000);
-      const ws = await apps[1]!.client.request('send', { conversationId: conv, clientMsgId: 'ws-while-down', body: 'ws while PostgreSQL is down' });
+      const ws = await apps[1]!.client.request('send', {
+        conversationId: conv,
+        clientMsgId: 'ws-while-down',
+        body: 'ws while PostgreSQL is down',
+      });
       extraAcked.push(http.body.message, ws.message);
       // A retry while still down is answered from the log's duplicate window: the same message.
       // (Through the gateway that has seen this member: each gateway knows the memberships it read.)
-      const again = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'http-while-down', body: 'http while PostgreSQL is down' });
+      const again = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, {
+        clientMsgId: 'http-while-down',
+        body: 'http while PostgreSQL is down',
+      });
       expect(again.status).toBe(200);
-      expect({ id: again.body.message.id, seq: again.body.message.seq }).toEqual({ id: http.body.message.id, seq: http.body.message.seq });
+      expect({ id: again.body.message.id, seq: again.body.message.seq }).toEqual({
+        id: http.body.message.id,
+        seq: http.body.message.seq,
+      });
       // SDK apps keep sending, and are acknowledged, with the database still down.
       await Promise.race([
         Promise.all(apps.map((a) => a.sendLoop([conv], 3, 20, 'during'))),
-        sleep(20_000).then(() => Promise.reject(new Error('sends were not acknowledged within 20 s while PostgreSQL was down'))),
+        sleep(20_000).then(() =>
+          Promise.reject(new Error('sends were not acknowledged within 20 s while PostgreSQL was down')),
+        ),
       ]);
       // ... and handed to the other members live: fan-out does not need the database either.
-      await waitFor('live delivery while PostgreSQL is down', async () => apps.every((a) => (a.seen.get(conv) ?? []).some((m) => m.clientMsgId === 'ws-while-down')), 15_000, 100);
+      await waitFor(
+        'live delivery while PostgreSQL is down',
+        async () => apps.every((a) => (a.seen.get(conv) ?? []).some((m) => m.clientMsgId === 'ws-while-down')),
+        15_000,
+        100,
+      );
       await sleep(500);
       expect(cluster.crashes(), 'a process died while PostgreSQL was down').toEqual([]);
 
@@ -66,8 +100,14 @@ describe('cluster: PostgreSQL down and back', () => {
 
       const problems = await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 30_000, extraAcked);
       // Exactly once in the store itself, not just in what the API shows.
-      const rows = await cluster.postgres.query(cluster.database, 'SELECT seq, count(*)::int AS n FROM messages WHERE conversation_id = $1 GROUP BY seq HAVING count(*) > 1', [conv]);
-      console.log(`[postgres-outage] HTTP send acknowledged in ${httpMs} ms while PostgreSQL was down; ${apps.reduce((n, a) => n + a.acked.length, 0) + extraAcked.length} acked`);
+      const rows = await cluster.postgres.query(
+        cluster.database,
+        'SELECT seq, count(*)::int AS n FROM messages WHERE conversation_id = $1 GROUP BY seq HAVING count(*) > 1',
+        [conv],
+      );
+      console.log(
+        `[postgres-outage] HTTP send acknowledged in ${httpMs} ms while PostgreSQL was down; ${apps.reduce((n, a) => n + a.acked.length, 0) + extraAcked.length} acked`,
+      );
       expect(rows).toEqual([]);
       expect(problems.slice(0, 12)).toEqual([]);
       expect(cluster.crashes()).toEqual([]);

@@ -10,7 +10,17 @@
 // 2. Churn during the outage, as on any real network: one client goes away, a new one tries to come
 //    in. The gateways must survive it (and the newcomer gets in once Redis is back).
 import { describe, expect, it } from 'vitest';
-import { api, App, useCluster, createGroup, settleAndCheck, signUp, sleep, waitFor, type TestUser } from './services.js';
+import {
+  api,
+  App,
+  useCluster,
+  createGroup,
+  settleAndCheck,
+  signUp,
+  sleep,
+  waitFor,
+  type TestUser,
+} from './services.js';
 
 describe('cluster: Redis restarted empty', () => {
   const cluster = useCluster('rd');
@@ -20,19 +30,29 @@ describe('cluster: Redis restarted empty', () => {
     const fresh = cluster.redis.client();
     try {
       // Heartbeats re-register both gateways and every connected user's route and presence.
-      await waitFor('routes and presence rebuilt', async () => {
-        if ((await fresh.zcard('gateways')) !== 2) return false;
-        for (const u of users) if ((await fresh.zcard(`routes:{${u.id}}`)) === 0) return false;
-        const presence = await api(g, asker.apiKey, 'GET', `/v1/presence?userIds=${users.map((u) => u.id).join(',')}`);
-        return users.filter((u) => u.id !== asker.id).every((u) => presence.body.presence[u.id]?.status === 'online');
-      }, 15_000, 200);
+      await waitFor(
+        'routes and presence rebuilt',
+        async () => {
+          if ((await fresh.zcard('gateways')) !== 2) return false;
+          for (const u of users) if ((await fresh.zcard(`routes:{${u.id}}`)) === 0) return false;
+          const presence = await api(
+            g,
+            asker.apiKey,
+            'GET',
+            `/v1/presence?userIds=${users.map((u) => u.id).join(',')}`,
+          );
+          return users.filter((u) => u.id !== asker.id).every((u) => presence.body.presence[u.id]?.status === 'online');
+        },
+        15_000,
+        200,
+      );
     } finally {
       fresh.disconnect();
     }
   }
 
   it('rebuilds routes and presence, delivers live again, loses nothing (steady clients)', async () => {
-    const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     const users: TestUser[] = [];
     for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'rd'));
     const conv = await createGroup(g0.url, users[0]!, users.slice(1), 'R');
@@ -55,7 +75,12 @@ describe('cluster: Redis restarted empty', () => {
       const reconnectsBefore = apps.map((a) => a.states.filter((s) => s === 'reconnecting').length);
       const live = await apps[1]!.client.send(conv, 'after the restart', { clientMsgId: 'after-restart' });
       apps[1]!.acked.push(live);
-      await waitFor('live delivery after the restart', async () => apps.every((a) => (a.seen.get(conv) ?? []).some((m) => m.id === live.id)), 10_000, 50);
+      await waitFor(
+        'live delivery after the restart',
+        async () => apps.every((a) => (a.seen.get(conv) ?? []).some((m) => m.id === live.id)),
+        10_000,
+        50,
+      );
       expect(apps.map((a) => a.states.filter((s) => s === 'reconnecting').length)).toEqual(reconnectsBefore);
 
       await Promise.all(apps.map((a) => a.sendLoop([conv], 5, 20, 'after')));
@@ -68,7 +93,7 @@ describe('cluster: Redis restarted empty', () => {
   }, 80_000);
 
   it('survives clients leaving and arriving while Redis is down', async () => {
-    const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     const users: TestUser[] = [];
     for (let i = 0; i < 2; i++) users.push(await signUp(g0.url, 'rc'));
     const leaver = await signUp(g0.url, 'leaver');
@@ -88,7 +113,12 @@ describe('cluster: Redis restarted empty', () => {
       await restartRedis(users, g0.url, users[0]!);
       await lateConnected;
       const live = await apps[0]!.client.send(conv, 'hello after the churn');
-      await waitFor('live delivery to the newcomer', async () => (lateApp.seen.get(conv) ?? []).some((m) => m.id === live.id), 10_000, 50);
+      await waitFor(
+        'live delivery to the newcomer',
+        async () => (lateApp.seen.get(conv) ?? []).some((m) => m.id === live.id),
+        10_000,
+        50,
+      );
       expect(cluster.crashes()).toEqual([]);
     } finally {
       await Promise.all([...apps, leaverApp, lateApp].map((a) => a.close()));

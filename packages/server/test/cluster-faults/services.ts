@@ -38,7 +38,12 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export { freePort };
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -48,7 +53,8 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await sleep(everyMs);
   }
 }
@@ -76,9 +82,18 @@ class Proc {
     readonly logFile: string,
   ) {}
 
-  spawn(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; cwd?: string } = {}): ChildProcess {
+  spawn(
+    cmd: string,
+    args: string[],
+    opts: { env?: NodeJS.ProcessEnv; uid?: number; gid?: number; cwd?: string } = {},
+  ): ChildProcess {
     const out = fs.openSync(this.logFile, 'a');
-    const child = spawn(cmd, args, { env: opts.env ?? process.env, stdio: ['ignore', out, out], ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}), ...(opts.cwd ? { cwd: opts.cwd } : {}) });
+    const child = spawn(cmd, args, {
+      env: opts.env ?? process.env,
+      stdio: ['ignore', out, out],
+      ...(opts.uid !== undefined ? { uid: opts.uid, gid: opts.gid } : {}),
+      ...(opts.cwd ? { cwd: opts.cwd } : {}),
+    });
     fs.closeSync(out);
     this.expectingExit = false;
     this.child = child;
@@ -170,7 +185,9 @@ export function natsServerBin(): string {
   const version = spawnSync(bin, ['--version'], { encoding: 'utf8' });
   const m = /v(\d+)\.(\d+)\./u.exec(version.stdout ?? '');
   if (!m || Number(m[1]) < 2 || (Number(m[1]) === 2 && Number(m[2]) < 10)) {
-    throw new Error(`${bin} is not a nats-server >= 2.10 (${version.stdout?.trim() || version.error || version.stderr}); the cluster fault tests need one (sync_interval). Set NATS_SERVER_BIN or run scripts/fetch-nats-server.sh.`);
+    throw new Error(
+      `${bin} is not a nats-server >= 2.10 (${version.stdout?.trim() || version.error || version.stderr}); the cluster fault tests need one (sync_interval). Set NATS_SERVER_BIN or run scripts/fetch-nats-server.sh.`,
+    );
   }
   natsBin = bin;
   return bin;
@@ -196,13 +213,20 @@ export interface NatsNodeSettings {
 export function natsConfig(template: string, node: NatsNodeSettings): string {
   let conf = template;
   const replace = (what: string, pattern: RegExp, value: string | ((...m: string[]) => string)) => {
-    if (!pattern.test(conf)) throw new Error(`${NATS_CONF} has no ${what} (${pattern}); natsConfig in ${fileURLToPath(import.meta.url)} must follow the file`);
+    if (!pattern.test(conf))
+      throw new Error(
+        `${NATS_CONF} has no ${what} (${pattern}); natsConfig in ${fileURLToPath(import.meta.url)} must follow the file`,
+      );
     conf = conf.replace(pattern, value as string);
   };
   replace('server_name', /^server_name:.*$/mu, `server_name: ${node.serverName}`);
   replace('top-level listen', /^listen:.*$/mu, `listen: 127.0.0.1:${node.port}`);
   replace('http monitor', /^http:.*$/mu, `http: 127.0.0.1:${node.monitorPort}`);
-  replace('jetstream store_dir', /^(\s+)store_dir:.*$/mu, (_m, indent) => `${indent}store_dir: ${JSON.stringify(node.storeDir)}`);
+  replace(
+    'jetstream store_dir',
+    /^(\s+)store_dir:.*$/mu,
+    (_m, indent) => `${indent}store_dir: ${JSON.stringify(node.storeDir)}`,
+  );
   const clusterBlock = /^cluster\s*\{[\s\S]*?^\}[^\n]*$/mu;
   const block = clusterBlock.exec(conf)?.[0];
   if (!block) throw new Error(`${NATS_CONF} has no cluster { ... } block; natsConfig must follow the file`);
@@ -210,16 +234,22 @@ export function natsConfig(template: string, node: NatsNodeSettings): string {
     const { port, routes } = node.cluster;
     let derived = block;
     const inBlock = (what: string, pattern: RegExp, value: string) => {
-      if (!pattern.test(derived)) throw new Error(`${NATS_CONF}'s cluster block has no ${what} (${pattern}); natsConfig must follow the file`);
+      if (!pattern.test(derived))
+        throw new Error(`${NATS_CONF}'s cluster block has no ${what} (${pattern}); natsConfig must follow the file`);
       derived = derived.replace(pattern, value);
     };
     inBlock('listen', /^(\s+)listen:.*$/mu, `$1listen: 127.0.0.1:${port}`);
-    inBlock('routes', /^(\s+)routes:\s*\[[\s\S]*?\]/mu, `$1routes: [\n${routes.map((p) => `    nats-route://127.0.0.1:${p}`).join('\n')}\n  ]`);
+    inBlock(
+      'routes',
+      /^(\s+)routes:\s*\[[\s\S]*?\]/mu,
+      `$1routes: [\n${routes.map((p) => `    nats-route://127.0.0.1:${p}`).join('\n')}\n  ]`,
+    );
     conf = conf.replace(block, derived);
   } else {
     conf = conf.replace(block, '# (cluster block dropped: a single node)');
   }
-  if (!/^\s+sync_interval:\s*always\s*$/mu.test(conf)) throw new Error(`${NATS_CONF} no longer sets sync_interval: always; the crash tests are meant to run with it`);
+  if (!/^\s+sync_interval:\s*always\s*$/mu.test(conf))
+    throw new Error(`${NATS_CONF} no longer sets sync_interval: always; the crash tests are meant to run with it`);
   return conf;
 }
 
@@ -229,7 +259,10 @@ const validatedConfigs = new Set<string>();
 export function validateNatsConfig(file: string): void {
   if (validatedConfigs.has(file)) return;
   const res = spawnSync(natsServerBin(), ['-t', '-c', file], { encoding: 'utf8' });
-  if (res.status !== 0) throw new Error(`nats-server -t -c ${file} failed (${res.status}):\n${res.stdout}${res.stderr}\n--- ${file}:\n${fs.readFileSync(file, 'utf8')}`);
+  if (res.status !== 0)
+    throw new Error(
+      `nats-server -t -c ${file} failed (${res.status}):\n${res.stdout}${res.stderr}\n--- ${file}:\n${fs.readFileSync(file, 'utf8')}`,
+    );
   validatedConfigs.add(file);
 }
 
@@ -247,7 +280,13 @@ export class NatsService extends Proc {
     super(serverName, path.join(dir, 'nats.log'));
     this.storeDir = path.join(dir, 'jetstream');
     this.configFile = path.join(dir, 'nats-server.conf');
-    const settings: NatsNodeSettings = { serverName, port, monitorPort, storeDir: this.storeDir, ...(cluster ? { cluster } : {}) };
+    const settings: NatsNodeSettings = {
+      serverName,
+      port,
+      monitorPort,
+      storeDir: this.storeDir,
+      ...(cluster ? { cluster } : {}),
+    };
     fs.writeFileSync(this.configFile, natsConfig(fs.readFileSync(NATS_CONF, 'utf8'), settings));
     validateNatsConfig(this.configFile);
   }
@@ -273,13 +312,20 @@ export class NatsService extends Proc {
    */
   async start(timeoutMs = 20_000): Promise<void> {
     this.spawn(natsServerBin(), ['-c', this.configFile]);
-    await waitFor(`${this.serverName} healthz`, async () => {
-      if (!this.running) throw new Error(`${this.serverName} died: ${this.tail()}`);
-      const res = await fetch(`${this.monitorUrl}/healthz`, { signal: AbortSignal.timeout(3000) });
-      return res.status === 200;
-    }, timeoutMs);
+    await waitFor(
+      `${this.serverName} healthz`,
+      async () => {
+        if (!this.running) throw new Error(`${this.serverName} died: ${this.tail()}`);
+        const res = await fetch(`${this.monitorUrl}/healthz`, { signal: AbortSignal.timeout(3000) });
+        return res.status === 200;
+      },
+      timeoutMs,
+    );
     const varz = await this.monitor('/varz');
-    if (varz.jetstream?.config?.sync_always !== true) throw new Error(`${this.serverName} does not run with sync_interval: always: ${JSON.stringify(varz.jetstream?.config)}`);
+    if (varz.jetstream?.config?.sync_always !== true)
+      throw new Error(
+        `${this.serverName} does not run with sync_interval: always: ${JSON.stringify(varz.jetstream?.config)}`,
+      );
   }
 }
 
@@ -297,11 +343,26 @@ export class RedisService extends Proc {
 
   /** No persistence: a restart comes back empty, as a lost cache node would. */
   async start(): Promise<void> {
-    this.spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir]);
-    await waitFor('redis-server', async () => {
-      if (!this.running) throw new Error(`redis-server died: ${this.tail()}`);
-      return tcpOpen(this.port);
-    }, 10_000);
+    this.spawn('redis-server', [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+    ]);
+    await waitFor(
+      'redis-server',
+      async () => {
+        if (!this.running) throw new Error(`redis-server died: ${this.tail()}`);
+        return tcpOpen(this.port);
+      },
+      10_000,
+    );
   }
 
   /** A short-lived client for inspecting keys. */
@@ -338,31 +399,53 @@ export class PostgresService extends Proc {
   }
 
   async init(): Promise<void> {
-    const res = spawnSync(path.join(PG_BIN, 'initdb'), ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-N', '-E', 'UTF8', '--locale=C'], {
-      ...(this.owner ?? {}),
-      encoding: 'utf8',
-      cwd: '/',
-    });
+    const res = spawnSync(
+      path.join(PG_BIN, 'initdb'),
+      ['-D', this.dataDir, '-U', 'postgres', '--auth=trust', '-N', '-E', 'UTF8', '--locale=C'],
+      {
+        ...(this.owner ?? {}),
+        encoding: 'utf8',
+        cwd: '/',
+      },
+    );
     if (res.status !== 0) throw new Error(`initdb failed: ${res.stderr}`);
   }
 
   async start(): Promise<void> {
     this.spawn(
       path.join(PG_BIN, 'postgres'),
-      ['-D', this.dataDir, '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-c', `unix_socket_directories=${this.dir}`, '-c', 'fsync=off', '-c', 'max_connections=100'],
+      [
+        '-D',
+        this.dataDir,
+        '-p',
+        String(this.port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        `unix_socket_directories=${this.dir}`,
+        '-c',
+        'fsync=off',
+        '-c',
+        'max_connections=100',
+      ],
       { ...(this.owner ?? {}), cwd: '/' },
     );
-    await waitFor('postgres', async () => {
-      if (!this.running) throw new Error(`postgres died: ${this.tail()}`);
-      const client = new pg.Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 1000 });
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        return true;
-      } finally {
-        await client.end().catch(() => {});
-      }
-    }, 20_000, 200);
+    await waitFor(
+      'postgres',
+      async () => {
+        if (!this.running) throw new Error(`postgres died: ${this.tail()}`);
+        const client = new pg.Client({ connectionString: this.url('postgres'), connectionTimeoutMillis: 1000 });
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } finally {
+          await client.end().catch(() => {});
+        }
+      },
+      20_000,
+      200,
+    );
   }
 
   /** pg_ctl stop -m immediate: the postmaster and every backend quit at once, no checkpoint. */
@@ -405,12 +488,25 @@ export class MessengerProcess extends Proc {
 
   async start(timeoutMs = 30_000): Promise<void> {
     this.spawn(process.execPath, [MAIN], {
-      env: { PATH: process.env.PATH, LOG_LEVEL: 'warn', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', WEB_DIR: '', ...this.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      env: {
+        PATH: process.env.PATH,
+        LOG_LEVEL: 'warn',
+        RATE_LIMIT_MESSAGES: '0',
+        RATE_LIMIT_SIGNUPS: '0',
+        WEB_DIR: '',
+        ...this.env,
+        PORT: String(this.port),
+        HOST: '127.0.0.1',
+      },
     });
-    await waitFor(`${this.name} /readyz`, async () => {
-      if (!this.running) throw new Error(`${this.name} exited at start: ${this.tail()}`);
-      return (await fetch(`${this.url}/readyz`)).status === 200;
-    }, timeoutMs);
+    await waitFor(
+      `${this.name} /readyz`,
+      async () => {
+        if (!this.running) throw new Error(`${this.name} exited at start: ${this.tail()}`);
+        return (await fetch(`${this.url}/readyz`)).status === 200;
+      },
+      timeoutMs,
+    );
   }
 }
 
@@ -503,10 +599,20 @@ export class Cluster {
     await Promise.all([this.startNats(sub), this.redis.start(), this.postgres.start()]);
     await this.postgres.createDatabase(this.database);
     // The worker first: it runs the migrations once, before the gateways need the schema.
-    this.worker = new MessengerProcess('worker', await freePort(), { ...this.env, ROLES: 'persister,fanout,notifier', DATA_DIR: sub('worker') }, path.join(this.dir, 'worker.log'));
+    this.worker = new MessengerProcess(
+      'worker',
+      await freePort(),
+      { ...this.env, ROLES: 'persister,fanout,notifier', DATA_DIR: sub('worker') },
+      path.join(this.dir, 'worker.log'),
+    );
     await this.worker.start();
     for (let i = 0; i < 2; i++) {
-      const gw = new MessengerProcess(`gateway${i}`, await freePort(), { ...this.env, ROLES: 'gateway', DATA_DIR: sub(`gateway${i}`) }, path.join(this.dir, `gateway${i}.log`));
+      const gw = new MessengerProcess(
+        `gateway${i}`,
+        await freePort(),
+        { ...this.env, ROLES: 'gateway', DATA_DIR: sub(`gateway${i}`) },
+        path.join(this.dir, `gateway${i}.log`),
+      );
       this.gateways.push(gw);
     }
     await Promise.all(this.gateways.map((g) => g.start()));
@@ -521,10 +627,18 @@ export class Cluster {
   private async startNats(sub: (name: string) => string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const natsPorts: { client: number; monitor: number; route: number }[] = [];
-      for (let i = 0; i < this.natsCount; i++) natsPorts.push({ client: await freePort(), monitor: await freePort(), route: await freePort() });
+      for (let i = 0; i < this.natsCount; i++)
+        natsPorts.push({ client: await freePort(), monitor: await freePort(), route: await freePort() });
       const dir = (i: number) => sub(attempt === 1 ? `nats-${i + 1}` : `nats-${i + 1}-start${attempt}`);
-      this.natsNodes = natsPorts.map((p, i) =>
-        new NatsService(p.client, p.monitor, dir(i), `nats-${i + 1}`, this.natsCount > 1 ? { port: p.route, routes: natsPorts.map((q) => q.route) } : undefined),
+      this.natsNodes = natsPorts.map(
+        (p, i) =>
+          new NatsService(
+            p.client,
+            p.monitor,
+            dir(i),
+            `nats-${i + 1}`,
+            this.natsCount > 1 ? { port: p.route, routes: natsPorts.map((q) => q.route) } : undefined,
+          ),
       );
       try {
         await Promise.all(this.natsNodes.map((n) => n.start()));
@@ -533,7 +647,9 @@ export class Cluster {
       } catch (error) {
         await Promise.all(this.natsNodes.map((n) => n.kill9().catch(() => {})));
         if (attempt >= 3 || this.natsCount === 1) throw error;
-        console.error(`the NATS cluster did not form (start ${attempt}), starting it again: ${(error as Error).message}`);
+        console.error(
+          `the NATS cluster did not form (start ${attempt}), starting it again: ${(error as Error).message}`,
+        );
       }
     }
   }
@@ -546,22 +662,38 @@ export class Cluster {
     const up = this.natsNodes.filter((n) => n.running);
     const seen = new Map<string, unknown>();
     try {
-      await waitFor('JetStream meta group with every node current', async () => {
-        for (const node of up) {
-          const meta = (await node.monitor('/jsz').catch((error: unknown) => ({ error: String(error) }))).meta_cluster;
-          seen.set(node.serverName, meta ?? null);
-        }
-        for (const node of up) {
-          const meta = seen.get(node.serverName) as { leader?: string; cluster_size?: number; replicas?: { name: string; current?: boolean; offline?: boolean }[] } | null;
-          if (meta?.leader !== node.serverName) continue;
-          const peers = meta.replicas ?? [];
-          return meta.cluster_size === this.natsCount && peers.length === this.natsCount - 1 && peers.every((p) => p.current && !p.offline);
-        }
-        return false;
-      }, timeoutMs, 100);
+      await waitFor(
+        'JetStream meta group with every node current',
+        async () => {
+          for (const node of up) {
+            const meta = (await node.monitor('/jsz').catch((error: unknown) => ({ error: String(error) })))
+              .meta_cluster;
+            seen.set(node.serverName, meta ?? null);
+          }
+          for (const node of up) {
+            const meta = seen.get(node.serverName) as {
+              leader?: string;
+              cluster_size?: number;
+              replicas?: { name: string; current?: boolean; offline?: boolean }[];
+            } | null;
+            if (meta?.leader !== node.serverName) continue;
+            const peers = meta.replicas ?? [];
+            return (
+              meta.cluster_size === this.natsCount &&
+              peers.length === this.natsCount - 1 &&
+              peers.every((p) => p.current && !p.offline)
+            );
+          }
+          return false;
+        },
+        timeoutMs,
+        100,
+      );
     } catch (error) {
       // What each node last said, to tell a missing leader from a peer that never became current.
-      throw new Error(`${(error as Error).message}; meta_cluster per node: ${JSON.stringify(Object.fromEntries(seen))}`);
+      throw new Error(
+        `${(error as Error).message}; meta_cluster per node: ${JSON.stringify(Object.fromEntries(seen))}`,
+      );
     }
   }
 
@@ -600,10 +732,19 @@ export async function signUp(baseUrl: string, prefix = 'u'): Promise<TestUser> {
   return { id: user.id, username, apiKey };
 }
 
-export async function api(baseUrl: string, apiKey: string, method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
+export async function api(
+  baseUrl: string,
+  apiKey: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const res = await fetch(baseUrl + url, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     signal: AbortSignal.timeout(20_000),
   });
@@ -617,8 +758,16 @@ export async function api(baseUrl: string, apiKey: string, method: string, url: 
   return { status: res.status, body: parsed };
 }
 
-export async function createGroup(baseUrl: string, owner: TestUser, others: TestUser[], title: string): Promise<string> {
-  const res = await api(baseUrl, owner.apiKey, 'POST', '/v1/conversations', { memberIds: others.map((u) => u.id), title });
+export async function createGroup(
+  baseUrl: string,
+  owner: TestUser,
+  others: TestUser[],
+  title: string,
+): Promise<string> {
+  const res = await api(baseUrl, owner.apiKey, 'POST', '/v1/conversations', {
+    memberIds: others.map((u) => u.id),
+    title,
+  });
   if (res.status !== 201) throw new Error(`create group: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.conversation.id;
 }
@@ -628,7 +777,12 @@ export async function fullHistory(baseUrl: string, user: TestUser, conversationI
   const all: Message[] = [];
   let after = 0;
   for (;;) {
-    const res = await api(baseUrl, user.apiKey, 'GET', `/v1/conversations/${conversationId}/messages?afterSeq=${after}&limit=200`);
+    const res = await api(
+      baseUrl,
+      user.apiKey,
+      'GET',
+      `/v1/conversations/${conversationId}/messages?afterSeq=${after}&limit=200`,
+    );
     if (res.status !== 200) throw new Error(`history: ${res.status} ${JSON.stringify(res.body)}`);
     const page: Message[] = res.body.messages;
     if (page.length === 0) return all;
@@ -668,8 +822,13 @@ export class Balancer {
         super(rewrite(url));
       }
     }
-    const balancedFetch: typeof fetch = (input, init) => fetch(rewrite(typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url), init);
-    return { baseUrl: LB, WebSocket: BalancedWebSocket as unknown as MessengerClientOptions['WebSocket'], fetch: balancedFetch };
+    const balancedFetch: typeof fetch = (input, init) =>
+      fetch(rewrite(typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url), init);
+    return {
+      baseUrl: LB,
+      WebSocket: BalancedWebSocket as unknown as MessengerClientOptions['WebSocket'],
+      fetch: balancedFetch,
+    };
   }
 }
 
@@ -711,7 +870,9 @@ export class App {
       for (let i = 0; i < count && !stop?.(); i++) {
         const conv = conversations[i % conversations.length]!;
         const n = this.sent++;
-        const message = await this.client.send(conv, `${tag} ${this.user.username} #${n}`, { clientMsgId: `${this.user.username}-${tag}-${n}` });
+        const message = await this.client.send(conv, `${tag} ${this.user.username} #${n}`, {
+          clientMsgId: `${this.user.username}-${tag}-${n}`,
+        });
         this.acked.push(message);
         if (pauseMs > 0) await sleep(pauseMs);
       }
@@ -735,10 +896,18 @@ export class App {
  * - every app that is a member was handed exactly the stored messages, once each, in seq order.
  * Returns a list of human-readable violations (empty when all hold).
  */
-export function checkConversation(conversationId: string, history: Message[], apps: App[], memberApps: App[], extraAcked: Message[] = []): string[] {
+export function checkConversation(
+  conversationId: string,
+  history: Message[],
+  apps: App[],
+  memberApps: App[],
+  extraAcked: Message[] = [],
+): string[] {
   const problems: string[] = [];
   const seqs = history.map((m) => m.seq);
-  for (let i = 1; i < seqs.length; i++) if (!(seqs[i]! > seqs[i - 1]!)) problems.push(`history not strictly ascending at ${i}: ${seqs[i - 1]} then ${seqs[i]}`);
+  for (let i = 1; i < seqs.length; i++)
+    if (!(seqs[i]! > seqs[i - 1]!))
+      problems.push(`history not strictly ascending at ${i}: ${seqs[i - 1]} then ${seqs[i]}`);
   const byKey = new Map<string, Message>();
   const ids = new Set<string>();
   for (const m of history) {
@@ -755,30 +924,50 @@ export function checkConversation(conversationId: string, history: Message[], ap
     ackedKeys.add(key);
     const stored = byKey.get(key);
     if (!stored) problems.push(`acknowledged but not stored: ${key} seq ${a.seq}`);
-    else if (stored.id !== a.id || stored.seq !== a.seq) problems.push(`stored differs from ack: ${key} ack ${a.id}/${a.seq} stored ${stored.id}/${stored.seq}`);
+    else if (stored.id !== a.id || stored.seq !== a.seq)
+      problems.push(`stored differs from ack: ${key} ack ${a.id}/${a.seq} stored ${stored.id}/${stored.seq}`);
   }
   for (const key of byKey.keys()) if (!ackedKeys.has(key)) problems.push(`stored but never acknowledged: ${key}`);
   for (const app of apps) {
     const mine = app.acked.filter((m) => m.conversationId === conversationId).map((m) => m.seq);
-    for (let i = 1; i < mine.length; i++) if (!(mine[i]! > mine[i - 1]!)) problems.push(`${app.user.username}'s acks out of order: ${mine[i - 1]} then ${mine[i]}`);
+    for (let i = 1; i < mine.length; i++)
+      if (!(mine[i]! > mine[i - 1]!))
+        problems.push(`${app.user.username}'s acks out of order: ${mine[i - 1]} then ${mine[i]}`);
   }
   const storedIds = history.map((m) => m.id);
   for (const app of memberApps) {
     const seen = (app.seen.get(conversationId) ?? []).map((m) => m.id);
     const missing = storedIds.filter((id) => !seen.includes(id));
     const dupes = seen.length - new Set(seen).size;
-    if (missing.length > 0) problems.push(`${app.user.username} was never handed ${missing.length} stored message(s), seqs ${history.filter((m) => missing.includes(m.id)).map((m) => m.seq).slice(0, 20).join(',')}`);
+    if (missing.length > 0)
+      problems.push(
+        `${app.user.username} was never handed ${missing.length} stored message(s), seqs ${history
+          .filter((m) => missing.includes(m.id))
+          .map((m) => m.seq)
+          .slice(0, 20)
+          .join(',')}`,
+      );
     if (dupes > 0) problems.push(`${app.user.username} was handed ${dupes} duplicate(s)`);
     const seenSeqs = (app.seen.get(conversationId) ?? []).map((m) => m.seq);
-    for (let i = 1; i < seenSeqs.length; i++) if (!(seenSeqs[i]! > seenSeqs[i - 1]!)) problems.push(`${app.user.username} handed out of order: ${seenSeqs[i - 1]} then ${seenSeqs[i]}`);
+    for (let i = 1; i < seenSeqs.length; i++)
+      if (!(seenSeqs[i]! > seenSeqs[i - 1]!))
+        problems.push(`${app.user.username} handed out of order: ${seenSeqs[i - 1]} then ${seenSeqs[i]}`);
     const extra = seen.filter((id) => !storedIds.includes(id));
-    if (extra.length > 0) problems.push(`${app.user.username} was handed ${extra.length} message(s) that are not stored`);
+    if (extra.length > 0)
+      problems.push(`${app.user.username} was handed ${extra.length} message(s) that are not stored`);
   }
   return problems;
 }
 
 /** Waits until every member app was handed as many messages as the store holds (or the timeout), then checks. */
-export async function settleAndCheck(baseUrl: string, reader: TestUser, conversations: Map<string, App[]>, apps: App[], timeoutMs: number, extraAcked: Message[] = []): Promise<string[]> {
+export async function settleAndCheck(
+  baseUrl: string,
+  reader: TestUser,
+  conversations: Map<string, App[]>,
+  apps: App[],
+  timeoutMs: number,
+  extraAcked: Message[] = [],
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const problems: string[] = [];
@@ -796,14 +985,21 @@ export async function settleAndCheck(baseUrl: string, reader: TestUser, conversa
  * conversation's log, so no acknowledged seq may be missing below the highest stored seq (a client
  * syncing with afterSeq would skip it for good). Polls until stopped; returns the violations seen.
  */
-export function watchGaps(baseUrl: string, reader: TestUser, conversations: string[], acked: () => Message[]): { stop(): Promise<string[]> } {
+export function watchGaps(
+  baseUrl: string,
+  reader: TestUser,
+  conversations: string[],
+  acked: () => Message[],
+): { stop(): Promise<string[]> } {
   const violations: string[] = [];
   let running = true;
   const loop = (async () => {
     while (running) {
       for (const conv of conversations) {
         // Acks taken before reading the store: each of them is durable in the log by now.
-        const known = acked().filter((m) => m.conversationId === conv).map((m) => m.seq);
+        const known = acked()
+          .filter((m) => m.conversationId === conv)
+          .map((m) => m.seq);
         let stored: Message[];
         try {
           stored = await fullHistory(baseUrl, reader, conv);
@@ -813,7 +1009,10 @@ export function watchGaps(baseUrl: string, reader: TestUser, conversations: stri
         const have = new Set(stored.map((m) => m.seq));
         const top = stored.at(-1)?.seq ?? 0;
         const holes = known.filter((s) => s < top && !have.has(s)).sort((a, b) => a - b);
-        if (holes.length > 0 && violations.length < 5) violations.push(`${conv}: stored up to seq ${top} but acked seq(s) ${holes.slice(0, 10).join(',')}${holes.length > 10 ? '...' : ''} (${holes.length}) missing below it`);
+        if (holes.length > 0 && violations.length < 5)
+          violations.push(
+            `${conv}: stored up to seq ${top} but acked seq(s) ${holes.slice(0, 10).join(',')}${holes.length > 10 ? '...' : ''} (${holes.length}) missing below it`,
+          );
       }
       await sleep(150);
     }
@@ -836,7 +1035,9 @@ export async function consumerStates(nats: NatsService): Promise<string> {
     for (const account of body.account_details ?? []) {
       for (const stream of account.stream_detail ?? []) {
         for (const c of stream.consumer_detail ?? []) {
-          out.push(`${stream.name}/${c.name}: delivered ${c.delivered?.stream_seq} ack_floor ${c.ack_floor?.stream_seq} ack_pending ${c.num_ack_pending} redelivered ${c.num_redelivered}`);
+          out.push(
+            `${stream.name}/${c.name}: delivered ${c.delivered?.stream_seq} ack_floor ${c.ack_floor?.stream_seq} ack_pending ${c.num_ack_pending} redelivered ${c.num_redelivered}`,
+          );
         }
       }
     }

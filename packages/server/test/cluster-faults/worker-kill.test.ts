@@ -7,13 +7,24 @@
 // clients keep sending, so JetStream has handed its outstanding pull requests messages it will never
 // acknowledge; then it is killed with SIGKILL and started again while the clients go on sending.
 import { describe, expect, it } from 'vitest';
-import { App, useCluster, consumerStates, createGroup, settleAndCheck, signUp, sleep, waitFor, watchGaps, type TestUser } from './services.js';
+import {
+  App,
+  useCluster,
+  consumerStates,
+  createGroup,
+  settleAndCheck,
+  signUp,
+  sleep,
+  waitFor,
+  watchGaps,
+  type TestUser,
+} from './services.js';
 
 describe('cluster: kill -9 of the worker mid-batch', () => {
   const cluster = useCluster('wk');
 
   it('stores every acknowledged message once, in order, keeps the store a gap-free prefix, and delivers everything', async () => {
-    const [g0, g1] = cluster.gateways as [typeof cluster.gateways[0], typeof cluster.gateways[0]];
+    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
     const users: TestUser[] = [];
     for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'wk'));
     const convA = await createGroup(g0.url, users[0]!, users.slice(1), 'A');
@@ -39,10 +50,21 @@ describe('cluster: kill -9 of the worker mid-batch', () => {
       expect(allAcked()).toHaveLength(280);
 
       // Generous: a redelivery that waits for JetStream's ack wait (30 s) still fits.
-      const problems = await settleAndCheck(g1.url, users[0]!, new Map([[convA, apps], [convB, apps]]), apps, 45_000);
+      const problems = await settleAndCheck(
+        g1.url,
+        users[0]!,
+        new Map([
+          [convA, apps],
+          [convB, apps],
+        ]),
+        apps,
+        45_000,
+      );
       const holes = await gaps.stop();
       const evidence = `consumers when the worker was killed:\n${evidenceAtKill}\nnow:\n${await consumerStates(cluster.nats)}`;
-      console.log(`[worker-kill] acked ${ackedAtStop} before SIGSTOP, ${ackedAtKill} at SIGKILL, 280 in all\n${evidence}`);
+      console.log(
+        `[worker-kill] acked ${ackedAtStop} before SIGSTOP, ${ackedAtKill} at SIGKILL, 280 in all\n${evidence}`,
+      );
       // holes: the store was not a gap-free prefix while the worker recovered; problems: the end state.
       expect({ holes, problems: problems.slice(0, 10) }, evidence).toEqual({ holes: [], problems: [] });
       expect(cluster.crashes()).toEqual([]);

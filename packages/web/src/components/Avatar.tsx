@@ -10,7 +10,17 @@ function hue(seed: string): number {
   return HUES[h % HUES.length]!;
 }
 
-export function Avatar({ name, seed, size = 'md', presence }: { name: string; seed: string; size?: 'sm' | 'md' | 'lg'; presence?: PresenceStatus | undefined }) {
+export function Avatar({
+  name,
+  seed,
+  size = 'md',
+  presence,
+}: {
+  name: string;
+  seed: string;
+  size?: 'sm' | 'md' | 'lg';
+  presence?: PresenceStatus | undefined;
+}) {
   return (
     <span className={`avatar avatar-${size}`} style={{ '--hue': hue(seed) } as React.CSSProperties} aria-hidden="true">
       {initials(name)}

@@ -18,13 +18,25 @@ export function preview(c: Conversation, meId: string): string {
   return text;
 }
 
-export function ChatList({ state, meId, activeId, onNewChat }: { state: AppState; meId: string; activeId: string | null; onNewChat(): void }) {
+export function ChatList({
+  state,
+  meId,
+  activeId,
+  onNewChat,
+}: {
+  state: AppState;
+  meId: string;
+  activeId: string | null;
+  onNewChat(): void;
+}) {
   return (
     <nav aria-label="Chats" className="chat-list">
       {state.listLoaded && state.conversations.length === 0 && (
         <div className="list-empty">
           <p>No chats yet.</p>
-          <button type="button" className="secondary" onClick={onNewChat}>Start a chat</button>
+          <button type="button" className="secondary" onClick={onNewChat}>
+            Start a chat
+          </button>
         </div>
       )}
       <ul>
@@ -35,14 +47,21 @@ export function ChatList({ state, meId, activeId, onNewChat }: { state: AppState
           const typingUsers = Object.keys(state.typing[c.id] ?? {});
           return (
             <li key={c.id}>
-              <a href={chatHref(c.id)} className={`chat-item${c.id === activeId ? ' active' : ''}${c.unreadCount > 0 ? ' unread' : ''}${c.muted ? ' muted' : ''}`} aria-current={c.id === activeId ? 'page' : undefined}>
+              <a
+                href={chatHref(c.id)}
+                className={`chat-item${c.id === activeId ? ' active' : ''}${c.unreadCount > 0 ? ' unread' : ''}${c.muted ? ' muted' : ''}`}
+                aria-current={c.id === activeId ? 'page' : undefined}
+              >
                 <Avatar name={name} seed={other?.userId ?? c.id} presence={presence} />
                 <span className="chat-item-body">
                   <span className="chat-item-top">
                     <span className="chat-item-name">{name}</span>
                     {c.muted && (
                       <span className="chat-item-muted" title="Muted">
-                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" /><path d="M4 4l16 16" /></svg>
+                        <svg viewBox="0 0 24 24" aria-hidden="true">
+                          <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" />
+                          <path d="M4 4l16 16" />
+                        </svg>
                         <span className="visually-hidden"> (muted)</span>
                       </span>
                     )}
@@ -50,7 +69,13 @@ export function ChatList({ state, meId, activeId, onNewChat }: { state: AppState
                     <span className="chat-item-time">{listTime(c.lastMessage?.createdAt ?? c.createdAt)}</span>
                   </span>
                   <span className="chat-item-bottom">
-                    <span className="chat-item-preview">{typingUsers.length > 0 && c.kind === 'direct' ? <em className="typing-text">typing…</em> : preview(c, meId)}</span>
+                    <span className="chat-item-preview">
+                      {typingUsers.length > 0 && c.kind === 'direct' ? (
+                        <em className="typing-text">typing…</em>
+                      ) : (
+                        preview(c, meId)
+                      )}
+                    </span>
                     {c.unreadCount > 0 && (
                       <span className="badge" aria-label={`${c.unreadCount} unread`}>
                         {c.unreadCount > 99 ? '99+' : c.unreadCount}

@@ -120,7 +120,8 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
                   : '';
 
   const byId = useMemo(() => new Map((messages ?? []).map((m) => [m.id, m])), [messages]);
-  const memberName = (userId: string) => (userId === meId ? 'You' : (conversation.members.find((m) => m.userId === userId)?.displayName ?? 'Former member'));
+  const memberName = (userId: string) =>
+    userId === meId ? 'You' : (conversation.members.find((m) => m.userId === userId)?.displayName ?? 'Former member');
 
   const leave = async () => {
     try {
@@ -153,36 +154,76 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
   return (
     <section className="chat" aria-label={name}>
       <header className="chat-header">
-        <a href="#" className="icon-button back-button" aria-label="Back to chats" onClick={(e) => { e.preventDefault(); navigate(''); }}>
-          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M15 5l-7 7 7 7" /></svg>
+        <a
+          href="#"
+          className="icon-button back-button"
+          aria-label="Back to chats"
+          onClick={(e) => {
+            e.preventDefault();
+            navigate('');
+          }}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M15 5l-7 7 7 7" />
+          </svg>
         </a>
         <Avatar name={name} seed={other?.userId ?? id} presence={presence?.status} />
         <div className="chat-title">
           <h2>{name}</h2>
-          <p className={typingNames.length > 0 ? 'chat-subtitle typing-text' : 'chat-subtitle'} aria-live="polite">{subtitle}</p>
+          <p className={typingNames.length > 0 ? 'chat-subtitle typing-text' : 'chat-subtitle'} aria-live="polite">
+            {subtitle}
+          </p>
         </div>
         <div className="header-actions">
           <button
             type="button"
             className="icon-button"
             aria-label={conversation.muted ? 'Unmute' : 'Mute'}
-            title={conversation.muted ? 'Unmute: notify me about new messages' : 'Mute: no notifications from this chat'}
+            title={
+              conversation.muted ? 'Unmute: notify me about new messages' : 'Mute: no notifications from this chat'
+            }
             disabled={muting}
             onClick={toggleMute}
           >
             {conversation.muted ? (
-              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" /><path d="M10 20a2 2 0 0 0 4 0" /><path d="M4 4l16 16" /></svg>
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" />
+                <path d="M10 20a2 2 0 0 0 4 0" />
+                <path d="M4 4l16 16" />
+              </svg>
             ) : (
-              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15z" /><path d="M10 20a2 2 0 0 0 4 0" /></svg>
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15z" />
+                <path d="M10 20a2 2 0 0 0 4 0" />
+              </svg>
             )}
           </button>
           {conversation.kind === 'group' && (
             <>
-              <button type="button" className="icon-button" aria-label="Add members" title="Add members" onClick={onAddMembers}>
-                <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="9" cy="8" r="3.2" /><path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" /><path d="M18 8v6M15 11h6" /></svg>
+              <button
+                type="button"
+                className="icon-button"
+                aria-label="Add members"
+                title="Add members"
+                onClick={onAddMembers}
+              >
+                <svg viewBox="0 0 24 24" aria-hidden="true">
+                  <circle cx="9" cy="8" r="3.2" />
+                  <path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" />
+                  <path d="M18 8v6M15 11h6" />
+                </svg>
               </button>
-              <button type="button" className="icon-button" aria-label="Leave group" title="Leave group" onClick={leave}>
-                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 4H5v16h5" /><path d="M14 8l4 4-4 4M18 12H9" /></svg>
+              <button
+                type="button"
+                className="icon-button"
+                aria-label="Leave group"
+                title="Leave group"
+                onClick={leave}
+              >
+                <svg viewBox="0 0 24 24" aria-hidden="true">
+                  <path d="M10 4H5v16h5" />
+                  <path d="M14 8l4 4-4 4M18 12H9" />
+                </svg>
               </button>
             </>
           )}
@@ -190,19 +231,39 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
       </header>
       {error && (
         <p className="chat-error" role="alert">
-          {error} <button type="button" className="link-button" onClick={() => setError(null)}>Dismiss</button>
+          {error}{' '}
+          <button type="button" className="link-button" onClick={() => setError(null)}>
+            Dismiss
+          </button>
         </p>
       )}
-      <div className="messages" ref={scroller} onScroll={onScroll} role="log" aria-label={`Messages with ${name}`} tabIndex={0}>
+      <div
+        className="messages"
+        ref={scroller}
+        onScroll={onScroll}
+        role="log"
+        aria-label={`Messages with ${name}`}
+        tabIndex={0}
+      >
         {!chat && <p className="messages-note">Loading…</p>}
         {chat?.loadingOlder && <p className="messages-note">Loading older messages…</p>}
-        {chat && !chat.hasOlder && <p className="messages-note">{chat.messages.length === 0 && outgoing.length === 0 ? 'No messages yet. Say hello!' : 'This is the beginning of the chat.'}</p>}
+        {chat && !chat.hasOlder && (
+          <p className="messages-note">
+            {chat.messages.length === 0 && outgoing.length === 0
+              ? 'No messages yet. Say hello!'
+              : 'This is the beginning of the chat.'}
+          </p>
+        )}
         {messages?.map((m, i) => {
           const prev = messages[i - 1];
           const next = messages[i + 1];
           const newDay = !prev || dayKey(prev.createdAt) !== dayKey(m.createdAt);
           const sameRunAsPrev = !!prev && !newDay && prev.senderId === m.senderId && gapMs(prev, m) < 5 * 60_000;
-          const sameRunAsNext = !!next && dayKey(next.createdAt) === dayKey(m.createdAt) && next.senderId === m.senderId && gapMs(m, next) < 5 * 60_000;
+          const sameRunAsNext =
+            !!next &&
+            dayKey(next.createdAt) === dayKey(m.createdAt) &&
+            next.senderId === m.senderId &&
+            gapMs(m, next) < 5 * 60_000;
           return (
             <Fragment key={m.id}>
               {newDay && (
@@ -222,8 +283,14 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
                 showAvatar={conversation.kind === 'group' && m.senderId !== meId && !sameRunAsNext}
                 grouped={{ prev: sameRunAsPrev, next: sameRunAsNext }}
                 flash={flashId === m.id}
-                onReply={() => { setEditing(null); setReplyTo(m); }}
-                onEdit={() => { setReplyTo(null); setEditing(m); }}
+                onReply={() => {
+                  setEditing(null);
+                  setReplyTo(m);
+                }}
+                onEdit={() => {
+                  setReplyTo(null);
+                  setEditing(m);
+                }}
                 onJump={jumpTo}
                 onError={setError}
               />
@@ -231,7 +298,14 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
           );
         })}
         {outgoing.map((item) => (
-          <PendingItem key={item.clientMsgId} item={item} replied={item.replyToId ? (byId.get(item.replyToId) ?? null) : null} memberName={memberName} onRetry={() => store.retry(item.clientMsgId)} onDiscard={() => store.discard(item.clientMsgId)} />
+          <PendingItem
+            key={item.clientMsgId}
+            item={item}
+            replied={item.replyToId ? (byId.get(item.replyToId) ?? null) : null}
+            memberName={memberName}
+            onRetry={() => store.retry(item.clientMsgId)}
+            onDiscard={() => store.discard(item.clientMsgId)}
+          />
         ))}
         <TypingBubble names={typingNames} />
       </div>
@@ -242,8 +316,15 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
         replyTo={replyTo}
         editing={editing}
         memberName={memberName}
-        onCancel={() => { setReplyTo(null); setEditing(null); }}
-        onSent={() => { atBottom.current = true; setReplyTo(null); setEditing(null); }}
+        onCancel={() => {
+          setReplyTo(null);
+          setEditing(null);
+        }}
+        onSent={() => {
+          atBottom.current = true;
+          setReplyTo(null);
+          setEditing(null);
+        }}
         onError={setError}
       />
     </section>
@@ -258,7 +339,9 @@ function TypingBubble({ names }: { names: string[] }) {
   if (names.length === 0) return null;
   return (
     <div className="typing-bubble" aria-hidden="true">
-      <span /><span /><span />
+      <span />
+      <span />
+      <span />
     </div>
   );
 }

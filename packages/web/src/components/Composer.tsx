@@ -49,7 +49,10 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
     const body = text.trim();
     if (!body || tooBig) return;
     if (editing) {
-      if (body !== editing.body) store.edit(conversationId, editing.id, body).catch(() => onError('Could not edit the message (edits are allowed for 15 minutes).'));
+      if (body !== editing.body)
+        store
+          .edit(conversationId, editing.id, body)
+          .catch(() => onError('Could not edit the message (edits are allowed for 15 minutes).'));
       setText(draftBeforeEdit.current);
     } else {
       store.send(conversationId, body, replyTo?.id);
@@ -92,18 +95,45 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
             <strong>{editing ? 'Editing message' : `Replying to ${memberName(context.senderId)}`}</strong>
             <span>{context.body}</span>
           </div>
-          <button type="button" className="icon-button small" aria-label={editing ? 'Cancel edit' : 'Cancel reply'} onClick={cancel}>
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+          <button
+            type="button"
+            className="icon-button small"
+            aria-label={editing ? 'Cancel edit' : 'Cancel reply'}
+            onClick={cancel}
+          >
+            <svg viewBox="0 0 24 24" aria-hidden="true">
+              <path d="M6 6l12 12M18 6L6 18" />
+            </svg>
           </button>
         </div>
       )}
       <div className="composer-row">
-        <textarea ref={input} aria-label="Message" placeholder="Message" rows={1} value={text} onChange={(e) => onChange(e.target.value)} onKeyDown={onKeyDown} aria-invalid={tooBig || undefined} />
-        <button type="submit" className="send-button" aria-label={editing ? 'Save' : 'Send'} disabled={!text.trim() || tooBig}>
-          <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z" /></svg>
+        <textarea
+          ref={input}
+          aria-label="Message"
+          placeholder="Message"
+          rows={1}
+          value={text}
+          onChange={(e) => onChange(e.target.value)}
+          onKeyDown={onKeyDown}
+          aria-invalid={tooBig || undefined}
+        />
+        <button
+          type="submit"
+          className="send-button"
+          aria-label={editing ? 'Save' : 'Send'}
+          disabled={!text.trim() || tooBig}
+        >
+          <svg viewBox="0 0 24 24" aria-hidden="true">
+            <path d="M4 12l16-8-6 16-2.5-6.5z" />
+          </svg>
         </button>
       </div>
-      {tooBig && <p className="composer-hint" role="alert">This message is too long ({utf8Length(text)} of {LIMITS.maxMessageBytes} bytes).</p>}
+      {tooBig && (
+        <p className="composer-hint" role="alert">
+          This message is too long ({utf8Length(text)} of {LIMITS.maxMessageBytes} bytes).
+        </p>
+      )}
     </form>
   );
 }

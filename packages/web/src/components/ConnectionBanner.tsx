@@ -2,7 +2,14 @@
 import type { ClientState } from '@messenger/sdk';
 
 export function ConnectionBanner({ state }: { state: ClientState }) {
-  const text = state === 'connecting' || state === 'idle' ? 'Connecting…' : state === 'reconnecting' ? 'Reconnecting…' : state === 'closed' ? 'Disconnected' : null;
+  const text =
+    state === 'connecting' || state === 'idle'
+      ? 'Connecting…'
+      : state === 'reconnecting'
+        ? 'Reconnecting…'
+        : state === 'closed'
+          ? 'Disconnected'
+          : null;
   return (
     <div role="status" className={text ? 'connection-banner' : 'connection-banner hidden'}>
       {text}

@@ -12,12 +12,21 @@ function Modal({ title, onClose, children }: { title: string; onClose(): void; c
     if (d && !d.open) d.showModal();
   }, []);
   return (
-    <dialog ref={ref} className="modal" aria-labelledby={titleId} onClose={onClose} onCancel={onClose} onClick={(e) => e.target === ref.current && onClose()}>
+    <dialog
+      ref={ref}
+      className="modal"
+      aria-labelledby={titleId}
+      onClose={onClose}
+      onCancel={onClose}
+      onClick={(e) => e.target === ref.current && onClose()}
+    >
       <div className="modal-body">
         <header className="modal-header">
           <h2 id={titleId}>{title}</h2>
           <button type="button" className="icon-button small" aria-label="Close" onClick={onClose}>
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18" /></svg>
+            <svg viewBox="0 0 24 24" aria-hidden="true">
+              <path d="M6 6l12 12M18 6L6 18" />
+            </svg>
           </button>
         </header>
         {children}
@@ -28,7 +37,14 @@ function Modal({ title, onClose, children }: { title: string; onClose(): void; c
 
 /** "ann, bob cat" -> ["ann", "bob", "cat"] */
 function splitUsernames(text: string): string[] {
-  return [...new Set(text.split(/[\s,;]+/).map((u) => u.trim().replace(/^@/, '').toLowerCase()).filter(Boolean))];
+  return [
+    ...new Set(
+      text
+        .split(/[\s,;]+/)
+        .map((u) => u.trim().replace(/^@/, '').toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 function explain(error: unknown, what: string): string {
@@ -71,10 +87,24 @@ export function NewChatDialog({ store, onClose }: { store: AppStore; onClose(): 
       <form onSubmit={submit} className="stack">
         <label className="field">
           <span>Username</span>
-          <input autoFocus autoCapitalize="none" spellCheck={false} value={username} onChange={(e) => setUsername(e.target.value)} required placeholder="their username" />
+          <input
+            autoFocus
+            autoCapitalize="none"
+            spellCheck={false}
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            required
+            placeholder="their username"
+          />
         </label>
-        {error && <p className="form-error" role="alert">{error}</p>}
-        <button type="submit" className="primary" disabled={busy || !username.trim()}>Start chat</button>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy || !username.trim()}>
+          Start chat
+        </button>
       </form>
     </Modal>
   );
@@ -96,38 +126,98 @@ export function NewGroupDialog({ store, onClose }: { store: AppStore; onClose():
       <form onSubmit={submit} className="stack">
         <label className="field">
           <span>Group name</span>
-          <input autoFocus value={title} onChange={(e) => setTitle(e.target.value)} required maxLength={128} placeholder="e.g. Weekend trip" />
+          <input
+            autoFocus
+            value={title}
+            onChange={(e) => setTitle(e.target.value)}
+            required
+            maxLength={128}
+            placeholder="e.g. Weekend trip"
+          />
         </label>
         <label className="field">
           <span>Members</span>
-          <input autoCapitalize="none" spellCheck={false} value={members} onChange={(e) => setMembers(e.target.value)} required placeholder="usernames, separated by commas" />
+          <input
+            autoCapitalize="none"
+            spellCheck={false}
+            value={members}
+            onChange={(e) => setMembers(e.target.value)}
+            required
+            placeholder="usernames, separated by commas"
+          />
         </label>
-        {error && <p className="form-error" role="alert">{error}</p>}
-        <button type="submit" className="primary" disabled={busy || !title.trim() || splitUsernames(members).length === 0}>Create group</button>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || !title.trim() || splitUsernames(members).length === 0}
+        >
+          Create group
+        </button>
       </form>
     </Modal>
   );
 }
 
-export function AddMembersDialog({ store, conversation, onClose }: { store: AppStore; conversation: Conversation; onClose(): void }) {
+export function AddMembersDialog({
+  store,
+  conversation,
+  onClose,
+}: {
+  store: AppStore;
+  conversation: Conversation;
+  onClose(): void;
+}) {
   const [members, setMembers] = useState('');
-  const { busy, error, submit } = useSubmit(() => store.addMembers(conversation.id, splitUsernames(members)), onClose, 'Could not add members');
+  const { busy, error, submit } = useSubmit(
+    () => store.addMembers(conversation.id, splitUsernames(members)),
+    onClose,
+    'Could not add members',
+  );
   return (
     <Modal title={`Add members to ${conversation.title ?? 'the group'}`} onClose={onClose}>
       <form onSubmit={submit} className="stack">
         <label className="field">
           <span>Usernames</span>
-          <input autoFocus autoCapitalize="none" spellCheck={false} value={members} onChange={(e) => setMembers(e.target.value)} required placeholder="usernames, separated by commas" />
+          <input
+            autoFocus
+            autoCapitalize="none"
+            spellCheck={false}
+            value={members}
+            onChange={(e) => setMembers(e.target.value)}
+            required
+            placeholder="usernames, separated by commas"
+          />
         </label>
         <p className="muted small">Now in the group: {conversation.members.map((m) => m.displayName).join(', ')}</p>
-        {error && <p className="form-error" role="alert">{error}</p>}
-        <button type="submit" className="primary" disabled={busy || splitUsernames(members).length === 0}>Add</button>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy || splitUsernames(members).length === 0}>
+          Add
+        </button>
       </form>
     </Modal>
   );
 }
 
-export function AccountDialog({ store, me, onSignOut, onClose }: { store: AppStore; me: User | null; onSignOut(): void; onClose(): void }) {
+export function AccountDialog({
+  store,
+  me,
+  onSignOut,
+  onClose,
+}: {
+  store: AppStore;
+  me: User | null;
+  onSignOut(): void;
+  onClose(): void;
+}) {
   const [shown, setShown] = useState(false);
   const [copied, setCopied] = useState(false);
   const key = store.session.apiKey;
@@ -153,11 +243,17 @@ export function AccountDialog({ store, me, onSignOut, onClose }: { store: AppSto
         </label>
         <p className="muted small">The key is your password: keep it to sign in on another device.</p>
         <div className="row">
-          <button type="button" className="secondary" onClick={() => setShown((v) => !v)}>{shown ? 'Hide key' : 'Show key'}</button>
-          <button type="button" className="secondary" onClick={copy}>{copied ? 'Copied' : 'Copy key'}</button>
+          <button type="button" className="secondary" onClick={() => setShown((v) => !v)}>
+            {shown ? 'Hide key' : 'Show key'}
+          </button>
+          <button type="button" className="secondary" onClick={copy}>
+            {copied ? 'Copied' : 'Copy key'}
+          </button>
         </div>
         <Settings store={store} />
-        <button type="button" className="danger-button" onClick={onSignOut}>Sign out of this browser</button>
+        <button type="button" className="danger-button" onClick={onSignOut}>
+          Sign out of this browser
+        </button>
       </div>
     </Modal>
   );
@@ -190,16 +286,31 @@ function Settings({ store }: { store: AppStore }) {
       <p id={notifyHint} className={`hint ${notify.message ? '' : 'muted'}`} role="status">
         {notify.busy
           ? 'Setting up notifications…'
-          : (notify.message ?? (notify.enabled ? 'On: new messages notify you, even with the app closed. Muted chats stay quiet.' : 'Off: no notifications on this browser.'))}
+          : (notify.message ??
+            (notify.enabled
+              ? 'On: new messages notify you, even with the app closed. Muted chats stay quiet.'
+              : 'Off: no notifications on this browser.'))}
       </p>
       <label className="switch-row">
         <span>Show my online status</span>
-        <input type="checkbox" role="switch" checked={presenceVisible} aria-describedby={presenceHint} onChange={(e) => togglePresence(e.target.checked)} />
+        <input
+          type="checkbox"
+          role="switch"
+          checked={presenceVisible}
+          aria-describedby={presenceHint}
+          onChange={(e) => togglePresence(e.target.checked)}
+        />
       </label>
       <p id={presenceHint} className="hint muted">
-        {presenceVisible ? 'Others see when you are online and when you were last seen.' : 'Others see you as offline, with no last seen time.'}
+        {presenceVisible
+          ? 'Others see when you are online and when you were last seen.'
+          : 'Others see you as offline, with no last seen time.'}
       </p>
-      {presenceError && <p className="form-error" role="alert">{presenceError}</p>}
+      {presenceError && (
+        <p className="form-error" role="alert">
+          {presenceError}
+        </p>
+      )}
     </section>
   );
 }

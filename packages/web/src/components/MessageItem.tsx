@@ -30,11 +30,24 @@ function Fragment({ children }: { children: string }) {
   return <>{children}</>;
 }
 
-function ReplyQuote({ replied, memberName, onJump }: { replied: Message | null; memberName(id: string): string; onJump?: (id: string) => void }) {
+function ReplyQuote({
+  replied,
+  memberName,
+  onJump,
+}: {
+  replied: Message | null;
+  memberName(id: string): string;
+  onJump?: (id: string) => void;
+}) {
   if (!replied) return <div className="reply-quote missing">Original message not loaded</div>;
   const text = replied.deletedAt ? 'This message was deleted' : replied.body;
   return (
-    <button type="button" className="reply-quote" onClick={() => onJump?.(replied.id)} aria-label={`Reply to ${memberName(replied.senderId)}: ${text}`}>
+    <button
+      type="button"
+      className="reply-quote"
+      onClick={() => onJump?.(replied.id)}
+      aria-label={`Reply to ${memberName(replied.senderId)}: ${text}`}
+    >
       <strong>{memberName(replied.senderId)}</strong>
       <span>{text}</span>
     </button>
@@ -84,13 +97,24 @@ export function MessageItem(p: Props) {
   };
   const canEdit = own && !deleted && Date.now() - new Date(m.createdAt).getTime() < LIMITS.editWindowMs;
 
-  const classes = ['message', own ? 'own' : 'other', p.grouped.prev ? 'joined-prev' : '', p.grouped.next ? 'joined-next' : '', p.flash ? 'flash' : '', conversation.kind === 'group' && !own ? 'with-avatar' : '']
+  const classes = [
+    'message',
+    own ? 'own' : 'other',
+    p.grouped.prev ? 'joined-prev' : '',
+    p.grouped.next ? 'joined-next' : '',
+    p.flash ? 'flash' : '',
+    conversation.kind === 'group' && !own ? 'with-avatar' : '',
+  ]
     .filter(Boolean)
     .join(' ');
 
   return (
     <article id={`msg-${m.id}`} className={classes} aria-label={own ? 'You' : p.senderName} data-seq={m.seq}>
-      {conversation.kind === 'group' && !own && <span className="message-avatar">{p.showAvatar && <Avatar name={p.senderName} seed={m.senderId} size="sm" />}</span>}
+      {conversation.kind === 'group' && !own && (
+        <span className="message-avatar">
+          {p.showAvatar && <Avatar name={p.senderName} seed={m.senderId} size="sm" />}
+        </span>
+      )}
       <div className="message-column">
         {p.showSender && <div className="sender-name">{p.senderName}</div>}
         <div className="message-row">
@@ -107,22 +131,63 @@ export function MessageItem(p: Props) {
           <div className="message-actions">
             {!deleted && (
               <div className="popover-anchor">
-                <button type="button" className="icon-button small" aria-label="React" title="React" aria-expanded={picker} onClick={() => { setMenu(false); setPicker((v) => !v); }}>
-                  <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="8.5" /><path d="M8.5 14a4 4 0 0 0 7 0" /><path d="M9.5 10h.01M14.5 10h.01" /></svg>
+                <button
+                  type="button"
+                  className="icon-button small"
+                  aria-label="React"
+                  title="React"
+                  aria-expanded={picker}
+                  onClick={() => {
+                    setMenu(false);
+                    setPicker((v) => !v);
+                  }}
+                >
+                  <svg viewBox="0 0 24 24" aria-hidden="true">
+                    <circle cx="12" cy="12" r="8.5" />
+                    <path d="M8.5 14a4 4 0 0 0 7 0" />
+                    <path d="M9.5 10h.01M14.5 10h.01" />
+                  </svg>
                 </button>
                 {picker && <ReactionPicker onPick={react} onClose={() => setPicker(false)} />}
               </div>
             )}
             <div className="popover-anchor">
-              <button type="button" className="icon-button small" aria-label="More actions" title="More actions" aria-haspopup="menu" aria-expanded={menu} onClick={() => { setPicker(false); setMenu((v) => !v); }}>
-                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 12h.01M12 12h.01M18 12h.01" strokeWidth="3" /></svg>
+              <button
+                type="button"
+                className="icon-button small"
+                aria-label="More actions"
+                title="More actions"
+                aria-haspopup="menu"
+                aria-expanded={menu}
+                onClick={() => {
+                  setPicker(false);
+                  setMenu((v) => !v);
+                }}
+              >
+                <svg viewBox="0 0 24 24" aria-hidden="true">
+                  <path d="M6 12h.01M12 12h.01M18 12h.01" strokeWidth="3" />
+                </svg>
               </button>
               {menu && (
                 <ActionMenu onClose={() => setMenu(false)}>
-                  {!deleted && <button type="button" role="menuitem" onClick={p.onReply}>Reply</button>}
-                  {canEdit && <button type="button" role="menuitem" onClick={p.onEdit}>Edit</button>}
-                  <button type="button" role="menuitem" onClick={() => remove('me')}>Delete for me</button>
-                  {own && !deleted && <button type="button" role="menuitem" className="danger" onClick={() => remove('everyone')}>Delete for everyone</button>}
+                  {!deleted && (
+                    <button type="button" role="menuitem" onClick={p.onReply}>
+                      Reply
+                    </button>
+                  )}
+                  {canEdit && (
+                    <button type="button" role="menuitem" onClick={p.onEdit}>
+                      Edit
+                    </button>
+                  )}
+                  <button type="button" role="menuitem" onClick={() => remove('me')}>
+                    Delete for me
+                  </button>
+                  {own && !deleted && (
+                    <button type="button" role="menuitem" className="danger" onClick={() => remove('everyone')}>
+                      Delete for everyone
+                    </button>
+                  )}
                 </ActionMenu>
               )}
             </div>
@@ -131,7 +196,14 @@ export function MessageItem(p: Props) {
         {counts.size > 0 && (
           <div className="reactions">
             {[...counts].map(([emoji, c]) => (
-              <button key={emoji} type="button" className={c.mine ? 'reaction mine' : 'reaction'} aria-pressed={c.mine} title={c.who.join(', ')} onClick={() => react(emoji)}>
+              <button
+                key={emoji}
+                type="button"
+                className={c.mine ? 'reaction mine' : 'reaction'}
+                aria-pressed={c.mine}
+                title={c.who.join(', ')}
+                onClick={() => react(emoji)}
+              >
                 {emoji} {c.n}
               </button>
             ))}
@@ -177,7 +249,14 @@ function usePopover(onClose: () => void) {
 function ActionMenu({ children, onClose }: { children: React.ReactNode; onClose(): void }) {
   const { ref, onKeyDown } = usePopover(onClose);
   return (
-    <div ref={ref} role="menu" aria-label="Message actions" className="popover menu" onKeyDown={onKeyDown} onClick={onClose}>
+    <div
+      ref={ref}
+      role="menu"
+      aria-label="Message actions"
+      className="popover menu"
+      onKeyDown={onKeyDown}
+      onClick={onClose}
+    >
       {children}
     </div>
   );
@@ -197,7 +276,19 @@ function ReactionPicker({ onPick, onClose }: { onPick(emoji: string): void; onCl
 }
 
 /** An own message still in the outbox: "Sending…", or failed with Retry. */
-export function PendingItem({ item, replied, memberName, onRetry, onDiscard }: { item: OutboxItem; replied: Message | null; memberName(id: string): string; onRetry(): void; onDiscard(): void }) {
+export function PendingItem({
+  item,
+  replied,
+  memberName,
+  onRetry,
+  onDiscard,
+}: {
+  item: OutboxItem;
+  replied: Message | null;
+  memberName(id: string): string;
+  onRetry(): void;
+  onDiscard(): void;
+}) {
   const failed = item.state === 'failed';
   return (
     <article className={`message own pending${failed ? ' failed' : ''}`}>
@@ -205,7 +296,9 @@ export function PendingItem({ item, replied, memberName, onRetry, onDiscard }: {
         <div className="message-row">
           <div className="bubble">
             {item.replyToId && <ReplyQuote replied={replied} memberName={memberName} />}
-            <div className="message-text"><MessageText body={item.body} /></div>
+            <div className="message-text">
+              <MessageText body={item.body} />
+            </div>
             <div className="message-meta">
               <time dateTime={item.createdAt}>{clockTime(item.createdAt)}</time>
               <span className="status">{failed ? 'Not sent' : 'Sending…'}</span>
@@ -215,8 +308,12 @@ export function PendingItem({ item, replied, memberName, onRetry, onDiscard }: {
         {failed && (
           <div className="failed-actions">
             <span>{item.error?.code === 'message_too_big' ? 'Too long to send.' : 'Failed to send.'}</span>
-            <button type="button" className="link-button" onClick={onRetry}>Retry</button>
-            <button type="button" className="link-button" onClick={onDiscard}>Discard</button>
+            <button type="button" className="link-button" onClick={onRetry}>
+              Retry
+            </button>
+            <button type="button" className="link-button" onClick={onDiscard}>
+              Discard
+            </button>
           </div>
         )}
       </div>

@@ -39,45 +39,99 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
     <div className={`app ${route.chatId ? 'has-chat' : 'no-chat'}`}>
       <aside className="sidebar">
         <header className="sidebar-header">
-          <button type="button" className="icon-button account-button" aria-label="Account" onClick={() => setDialog('account')}>
+          <button
+            type="button"
+            className="icon-button account-button"
+            aria-label="Account"
+            onClick={() => setDialog('account')}
+          >
             <Avatar name={me?.displayName ?? '?'} seed={me?.id ?? ''} size="sm" />
           </button>
           <h1>Chats</h1>
           <div className="header-actions">
-            <button type="button" className="icon-button" aria-label="New chat" title="New chat" onClick={() => setDialog('chat')}>
-              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 20l1.3-3.9A8 8 0 1 1 8 19z" /><path d="M12 8v6M9 11h6" /></svg>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="New chat"
+              title="New chat"
+              onClick={() => setDialog('chat')}
+            >
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M4 20l1.3-3.9A8 8 0 1 1 8 19z" />
+                <path d="M12 8v6M9 11h6" />
+              </svg>
             </button>
-            <button type="button" className="icon-button" aria-label="New group" title="New group" onClick={() => setDialog('group')}>
-              <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="9" cy="8" r="3.2" /><path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" /><path d="M17 7v6M14 10h6" /></svg>
+            <button
+              type="button"
+              className="icon-button"
+              aria-label="New group"
+              title="New group"
+              onClick={() => setDialog('group')}
+            >
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <circle cx="9" cy="8" r="3.2" />
+                <path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" />
+                <path d="M17 7v6M14 10h6" />
+              </svg>
             </button>
             <button type="button" className="icon-button" aria-label="Sign out" title="Sign out" onClick={onSignOut}>
-              <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M10 4H5v16h5" /><path d="M14 8l4 4-4 4M18 12H9" /></svg>
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M10 4H5v16h5" />
+                <path d="M14 8l4 4-4 4M18 12H9" />
+              </svg>
             </button>
           </div>
         </header>
         <div className="search">
-          <input type="search" aria-label="Search messages" placeholder="Search messages" value={query} onChange={(e) => setQuery(e.target.value)} onKeyDown={(e) => e.key === 'Escape' && setQuery('')} />
+          <input
+            type="search"
+            aria-label="Search messages"
+            placeholder="Search messages"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+            onKeyDown={(e) => e.key === 'Escape' && setQuery('')}
+          />
         </div>
         <ConnectionBanner state={state.connection} />
         {query.trim() ? (
           <SearchResults store={store} state={state} query={query.trim()} onOpen={() => setQuery('')} />
         ) : (
-          <ChatList state={state} meId={store.session.userId} activeId={route.chatId} onNewChat={() => setDialog('chat')} />
+          <ChatList
+            state={state}
+            meId={store.session.userId}
+            activeId={route.chatId}
+            onNewChat={() => setDialog('chat')}
+          />
         )}
       </aside>
       <main className="main-pane">
         {active ? (
-          <ChatView key={active.id} store={store} state={state} conversation={active} focusMessageId={route.messageId} onAddMembers={() => setDialog('members')} />
+          <ChatView
+            key={active.id}
+            store={store}
+            state={state}
+            conversation={active}
+            focusMessageId={route.messageId}
+            onAddMembers={() => setDialog('members')}
+          />
         ) : (
           <div className="empty-pane">
-            <p>{state.conversations.length > 0 ? 'Pick a chat to start messaging.' : 'No chats yet. Start one with a username.'}</p>
+            <p>
+              {state.conversations.length > 0
+                ? 'Pick a chat to start messaging.'
+                : 'No chats yet. Start one with a username.'}
+            </p>
           </div>
         )}
       </main>
       {dialog === 'chat' && <NewChatDialog store={store} onClose={() => setDialog(null)} />}
       {dialog === 'group' && <NewGroupDialog store={store} onClose={() => setDialog(null)} />}
-      {dialog === 'members' && active && <AddMembersDialog store={store} conversation={active} onClose={() => setDialog(null)} />}
-      {dialog === 'account' && <AccountDialog store={store} me={me} onSignOut={onSignOut} onClose={() => setDialog(null)} />}
+      {dialog === 'members' && active && (
+        <AddMembersDialog store={store} conversation={active} onClose={() => setDialog(null)} />
+      )}
+      {dialog === 'account' && (
+        <AccountDialog store={store} me={me} onSignOut={onSignOut} onClose={() => setDialog(null)} />
+      )}
     </div>
   );
 }

@@ -9,7 +9,17 @@ import { listTime } from '../lib/time.js';
 
 const DEBOUNCE_MS = 250;
 
-export function SearchResults({ store, state, query, onOpen }: { store: AppStore; state: AppState; query: string; onOpen(): void }) {
+export function SearchResults({
+  store,
+  state,
+  query,
+  onOpen,
+}: {
+  store: AppStore;
+  state: AppState;
+  query: string;
+  onOpen(): void;
+}) {
   const [results, setResults] = useState<SearchResult[] | null>(null);
   const [error, setError] = useState(false);
 
@@ -17,8 +27,15 @@ export function SearchResults({ store, state, query, onOpen }: { store: AppStore
     let live = true;
     const t = setTimeout(() => {
       store.search(query).then(
-        (r) => { if (live) { setResults(r); setError(false); } },
-        () => { if (live) setError(true); },
+        (r) => {
+          if (live) {
+            setResults(r);
+            setError(false);
+          }
+        },
+        () => {
+          if (live) setError(true);
+        },
       );
     }, DEBOUNCE_MS);
     return () => {
@@ -54,8 +71,14 @@ export function SearchResults({ store, state, query, onOpen }: { store: AppStore
                   <span className="chat-item-time">{listTime(r.message.createdAt)}</span>
                 </span>
                 <span className="search-snippet">
-                  {sender && <span className="muted">{sender.userId === store.session.userId ? 'You' : sender.displayName.split(' ')[0]}: </span>}
-                  {highlight(r.snippet, r.highlights).map((part, i) => (part.marked ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>))}
+                  {sender && (
+                    <span className="muted">
+                      {sender.userId === store.session.userId ? 'You' : sender.displayName.split(' ')[0]}:{' '}
+                    </span>
+                  )}
+                  {highlight(r.snippet, r.highlights).map((part, i) =>
+                    part.marked ? <mark key={i}>{part.text}</mark> : <span key={i}>{part.text}</span>,
+                  )}
                 </span>
               </button>
             </li>

@@ -15,7 +15,8 @@ export function messageStatus(conversation: Conversation, message: Message, meId
 }
 
 export function conversationName(conversation: Conversation, meId: string): string {
-  if (conversation.kind === 'group') return conversation.title ?? conversation.members.map((m) => m.displayName).join(', ');
+  if (conversation.kind === 'group')
+    return conversation.title ?? conversation.members.map((m) => m.displayName).join(', ');
   const other = conversation.members.find((m) => m.userId !== meId);
   return other?.displayName ?? conversation.title ?? 'Just you';
 }

@@ -14,12 +14,18 @@ describe('linkify', () => {
       { kind: 'link', text: 'http://x.io', href: 'http://x.io/' },
       { kind: 'text', text: '.' },
     ]);
-    expect(linkify('javascript:alert(1) ftp://x data:text/html,hi')).toEqual([{ kind: 'text', text: 'javascript:alert(1) ftp://x data:text/html,hi' }]);
+    expect(linkify('javascript:alert(1) ftp://x data:text/html,hi')).toEqual([
+      { kind: 'text', text: 'javascript:alert(1) ftp://x data:text/html,hi' },
+    ]);
   });
 
   it('keeps a balanced parenthesis', () => {
     const parts = linkify('(https://en.wikipedia.org/wiki/Foo_(bar))');
-    expect(parts[1]).toEqual({ kind: 'link', text: 'https://en.wikipedia.org/wiki/Foo_(bar)', href: 'https://en.wikipedia.org/wiki/Foo_(bar)' });
+    expect(parts[1]).toEqual({
+      kind: 'link',
+      text: 'https://en.wikipedia.org/wiki/Foo_(bar)',
+      href: 'https://en.wikipedia.org/wiki/Foo_(bar)',
+    });
     expect(parts[2]).toEqual({ kind: 'text', text: ')' });
   });
 
@@ -31,12 +37,24 @@ describe('linkify', () => {
 
 describe('highlight', () => {
   it('marks ranges and tolerates bad ones', () => {
-    expect(highlight('hello world', [[6, 11], [0, 1], [3, 2], [20, 30]])).toEqual([
+    expect(
+      highlight('hello world', [
+        [6, 11],
+        [0, 1],
+        [3, 2],
+        [20, 30],
+      ]),
+    ).toEqual([
       { text: 'h', marked: true },
       { text: 'ello ', marked: false },
       { text: 'world', marked: true },
     ]);
-    expect(highlight('abc', [[0, 2], [1, 3]])).toEqual([
+    expect(
+      highlight('abc', [
+        [0, 2],
+        [1, 3],
+      ]),
+    ).toEqual([
       { text: 'ab', marked: true },
       { text: 'c', marked: true },
     ]);

@@ -75,7 +75,10 @@ export function highlight(snippet: string, ranges: ReadonlyArray<readonly [numbe
 /** Up to two letters: "Ann Lee" -> "AL", "bob" -> "B". */
 export function initials(name: string): string {
   // Emoji and punctuation make poor initials: only words that start with a letter or digit count.
-  const words = name.trim().split(/\s+/).filter((w) => /^[\p{L}\p{N}]/u.test(w));
+  const words = name
+    .trim()
+    .split(/\s+/)
+    .filter((w) => /^[\p{L}\p{N}]/u.test(w));
   const letters = words.length > 1 ? [words[0]!, words[words.length - 1]!] : words.slice(0, 1);
   return letters.map((w) => [...w][0]!.toUpperCase()).join('') || '?';
 }

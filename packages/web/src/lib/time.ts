@@ -32,7 +32,12 @@ export function dayLabel(iso: string, now = new Date()): string {
   if (days <= 0) return 'Today';
   if (days === 1) return 'Yesterday';
   const sameYear = d.getFullYear() === now.getFullYear();
-  return d.toLocaleDateString(undefined, { weekday: 'long', day: 'numeric', month: 'long', ...(sameYear ? {} : { year: 'numeric' }) });
+  return d.toLocaleDateString(undefined, {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    ...(sameYear ? {} : { year: 'numeric' }),
+  });
 }
 
 export function lastSeen(iso: string | null, now = Date.now()): string {

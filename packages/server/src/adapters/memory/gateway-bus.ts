@@ -1,5 +1,10 @@
 // In-process gateway bus: the embedded default, a direct call to the local gateway's handler.
-import { RESYNC_REQUESTED, type Delivery, type DeliveryHandler, type GatewayBus } from '../../core/routing/gateway-bus.js';
+import {
+  RESYNC_REQUESTED,
+  type Delivery,
+  type DeliveryHandler,
+  type GatewayBus,
+} from '../../core/routing/gateway-bus.js';
 
 export class MemoryGatewayBus implements GatewayBus {
   private readonly handlers = new Map<string, Set<DeliveryHandler>>();
@@ -9,7 +14,11 @@ export class MemoryGatewayBus implements GatewayBus {
     for (const handler of this.handlers.get(gatewayId) ?? []) for (const delivery of deliveries) handler(delivery);
   }
 
-  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }> {
+  async subscribe(
+    gatewayId: string,
+    handler: DeliveryHandler,
+    onResync?: (why: string) => void,
+  ): Promise<{ stop(): Promise<void> }> {
     let set = this.handlers.get(gatewayId);
     if (!set) this.handlers.set(gatewayId, (set = new Set()));
     set.add(handler);

@@ -63,7 +63,8 @@ export class MemoryPresence implements Presence {
   async claimAnnouncements(userIds: string[]): Promise<Map<string, PresenceInfo>> {
     const infos = await this.get(userIds);
     const claimed = new Map<string, PresenceInfo>();
-    for (const [userId, info] of infos) if (await this.claimAnnouncement(userId, info.status)) claimed.set(userId, info);
+    for (const [userId, info] of infos)
+      if (await this.claimAnnouncement(userId, info.status)) claimed.set(userId, info);
     return claimed;
   }
 

@@ -6,7 +6,10 @@ import { unavailable } from '../../domain/errors.js';
 export async function connectNats(servers: string, name: string): Promise<NatsConnection> {
   try {
     return await connect({
-      servers: servers.split(',').map((s) => s.trim()).filter(Boolean),
+      servers: servers
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       name,
       timeout: 5_000,
       maxReconnectAttempts: -1,

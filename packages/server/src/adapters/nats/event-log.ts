@@ -1,7 +1,18 @@
 // JetStreamEventLog: the cluster's durable log. One file-backed stream per partition, so each
 // partition is its own replicated group with its own leader: appends scale with partitions, and a
 // stream's sequence is the order of everything in that partition (the message seq).
-import { DiscardPolicy, jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  jetstream,
+  jetstreamManager,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AppError, unavailable } from '../../domain/errors.js';
 import { dedupKey, type LogDraft } from '../../core/log-entries.js';
@@ -39,7 +50,14 @@ export interface JetStreamEventLogDeps {
 
 type Options = JetStreamEventLogDeps & typeof DEFAULTS;
 
-const DEFAULTS = { streamPrefix: 'log', partitions: 4, replicas: 1, duplicateWindowMs: 120_000, timeoutMs: 5_000, batchSize: 100 };
+const DEFAULTS = {
+  streamPrefix: 'log',
+  partitions: 4,
+  replicas: 1,
+  duplicateWindowMs: 120_000,
+  timeoutMs: 5_000,
+  batchSize: 100,
+};
 
 export class JetStreamEventLog implements EventLog {
   private readonly readers = new Set<PartitionReader[]>();
@@ -72,7 +90,8 @@ export class JetStreamEventLog implements EventLog {
       batchSize: deps.batchSize ?? DEFAULTS.batchSize,
     };
     if (!/^[a-z0-9_-]+$/u.test(opts.streamPrefix)) throw new Error(`invalid stream prefix ${opts.streamPrefix}`);
-    if (!Number.isInteger(opts.partitions) || opts.partitions < 1) throw new Error('partitions must be a positive integer');
+    if (!Number.isInteger(opts.partitions) || opts.partitions < 1)
+      throw new Error('partitions must be a positive integer');
     const nc = deps.connection ?? (await connectNats(deps.servers, 'event-log'));
     try {
       const jsm = await jetstreamManager(nc, { timeout: opts.timeoutMs });
@@ -87,19 +106,26 @@ export class JetStreamEventLog implements EventLog {
   async append(draft: LogDraft): Promise<AppendResult> {
     if (this.closed || this.nc.isClosed()) throw unavailable('the log is closed');
     const key = dedupKey(draft);
-    const lookup = key && draft.type === 'message.created' && this.opts.lookupDuplicate
-      ? this.opts.lookupDuplicate(draft.message.senderId, draft.message.clientMsgId)
-      : null;
+    const lookup =
+      key && draft.type === 'message.created' && this.opts.lookupDuplicate
+        ? this.opts.lookupDuplicate(draft.message.senderId, draft.message.clientMsgId)
+        : null;
     const partition = partitionOf(draft.conversationId, this.opts.partitions);
     const turn = this.publishTurn;
     let done!: () => void;
     this.publishTurn = new Promise((resolve) => (done = resolve));
     let acked;
     try {
-      const prior = lookup ? await withTimeout(lookup, this.opts.timeoutMs).catch((error: unknown) => this.lookupFailed(error, draft)) : null;
+      const prior = lookup
+        ? await withTimeout(lookup, this.opts.timeoutMs).catch((error: unknown) => this.lookupFailed(error, draft))
+        : null;
       await turn;
       if (prior) return { duplicate: true, seq: prior.seq, messageId: prior.messageId };
-      const sent = this.publisher.publish(logSubject(this.opts.streamPrefix, partition, draft.conversationId), JSON.stringify(draft), key ?? undefined);
+      const sent = this.publisher.publish(
+        logSubject(this.opts.streamPrefix, partition, draft.conversationId),
+        JSON.stringify(draft),
+        key ?? undefined,
+      );
       done();
       acked = await sent;
     } catch (error) {
@@ -112,16 +138,33 @@ export class JetStreamEventLog implements EventLog {
     return { duplicate: false, record: decode(draft, acked.seq) };
   }
 
-  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
+  async subscribe(
+    consumer: string,
+    handler: LogHandler,
+    opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {},
+  ): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
     // Partitions are read in parallel (different conversations); the handler runs one call at a
     // time, and the batches of partitions that came in meanwhile go into its next call together:
     // fewer, bigger store transactions, route lookups and bus messages under load (coalesce.ts).
     const gate = coalesce(handler);
     const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
-    const common = { js: this.js, jsm: this.jsm, handler: gate, logger: this.opts.logger, batchSize: this.opts.batchSize };
+    const common = {
+      js: this.js,
+      jsm: this.jsm,
+      handler: gate,
+      logger: this.opts.logger,
+      batchSize: this.opts.batchSize,
+    };
     const readers: PartitionReader[] = streams.map((stream) =>
-      opts.from === 'now' ? new LiveReader({ ...common, stream }) : new DurableReader({ ...common, stream, consumer: token(consumer), ...(opts.startAt ? { startAt: opts.startAt } : {}) }),
+      opts.from === 'now'
+        ? new LiveReader({ ...common, stream })
+        : new DurableReader({
+            ...common,
+            stream,
+            consumer: token(consumer),
+            ...(opts.startAt ? { startAt: opts.startAt } : {}),
+          }),
     );
     try {
       await Promise.all(readers.map((r) => r.start()));
@@ -149,12 +192,16 @@ export class JetStreamEventLog implements EventLog {
     // The whole-log check is asked by every chat-list load (a reconnect storm asks it thousands of
     // times): callers share one check, each one a check that started after it asked.
     let runs = this.wholeLogChecks.get(consumer);
-    if (!runs) this.wholeLogChecks.set(consumer, (runs = new FreshRuns(() => this.checkCaughtUp(consumer, null, timeoutMs))));
+    if (!runs)
+      this.wholeLogChecks.set(consumer, (runs = new FreshRuns(() => this.checkCaughtUp(consumer, null, timeoutMs))));
     return runs.run();
   }
 
   private async checkCaughtUp(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean> {
-    const partitions = conversationId === null ? Array.from({ length: this.opts.partitions }, (_, p) => p) : [partitionOf(conversationId, this.opts.partitions)];
+    const partitions =
+      conversationId === null
+        ? Array.from({ length: this.opts.partitions }, (_, p) => p)
+        : [partitionOf(conversationId, this.opts.partitions)];
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(1, deadline - Date.now());
     // A stream or consumer without a leader (a NATS node just died) answers nothing for a while:
@@ -191,7 +238,11 @@ export class JetStreamEventLog implements EventLog {
     if (targets.some((t) => t.last === undefined)) return false;
     let waiting = targets.filter((t) => t.last! > 0);
     for (;;) {
-      const floors = await Promise.all(waiting.map((t) => persist(async () => (await this.jsm.consumers.info(t.stream, token(consumer))).ack_floor.stream_seq)));
+      const floors = await Promise.all(
+        waiting.map((t) =>
+          persist(async () => (await this.jsm.consumers.info(t.stream, token(consumer))).ack_floor.stream_seq),
+        ),
+      );
       if (floors.some((f) => f === undefined)) return false;
       waiting = waiting.filter((t, i) => floors[i]! < t.last!);
       if (waiting.length === 0) return true;
@@ -236,7 +287,10 @@ export class JetStreamEventLog implements EventLog {
    */
   private lookupFailed(error: unknown, draft: LogDraft): null {
     if (!(error instanceof AppError) || error.code !== 'unavailable') throw error;
-    this.opts.logger.warn({ err: error, type: draft.type }, 'dedup lookup failed; relying on the log\'s duplicate window');
+    this.opts.logger.warn(
+      { err: error, type: draft.type },
+      "dedup lookup failed; relying on the log's duplicate window",
+    );
     return null;
   }
 
@@ -275,8 +329,17 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
     const info = await jsm.streams.info(config.name);
     const { subjects, num_replicas, duplicate_window } = config;
     const current = info.config;
-    if (current.num_replicas !== num_replicas || current.duplicate_window !== duplicate_window || current.subjects.join() !== subjects!.join()) {
-      await jsm.streams.update(config.name, { ...current, subjects: subjects!, num_replicas: num_replicas!, duplicate_window: duplicate_window! });
+    if (
+      current.num_replicas !== num_replicas ||
+      current.duplicate_window !== duplicate_window ||
+      current.subjects.join() !== subjects!.join()
+    ) {
+      await jsm.streams.update(config.name, {
+        ...current,
+        subjects: subjects!,
+        num_replicas: num_replicas!,
+        duplicate_window: duplicate_window!,
+      });
     }
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
@@ -337,4 +400,3 @@ function toUnavailable(error: unknown): AppError {
   if (error instanceof AppError) return error;
   return Object.assign(unavailable(), { cause: error });
 }
-

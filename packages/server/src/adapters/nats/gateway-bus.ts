@@ -20,7 +20,12 @@ import { randomBytes } from 'node:crypto';
 import type { ServerEvent } from '@messenger/protocol';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { unavailable } from '../../domain/errors.js';
-import { RESYNC_REQUESTED, type Delivery, type DeliveryHandler, type GatewayBus } from '../../core/routing/gateway-bus.js';
+import {
+  RESYNC_REQUESTED,
+  type Delivery,
+  type DeliveryHandler,
+  type GatewayBus,
+} from '../../core/routing/gateway-bus.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
 import { gatewaySubject, resyncSubject } from './subjects.js';
@@ -132,7 +137,8 @@ export class NatsGatewayBus implements GatewayBus {
     const line = `${JSON.stringify(userIds)}\n${event}\n`;
     const size = Buffer.byteLength(line);
     if (size <= limit) return [{ line, size }];
-    if (userIds.length <= 1) throw new Error(`an event of ${event.length} characters does not fit in a gateway bus message`);
+    if (userIds.length <= 1)
+      throw new Error(`an event of ${event.length} characters does not fit in a gateway bus message`);
     const half = Math.ceil(userIds.length / 2);
     return [...this.lines(userIds.slice(0, half), event, limit), ...this.lines(userIds.slice(half), event, limit)];
   }
@@ -154,7 +160,11 @@ export class NatsGatewayBus implements GatewayBus {
     return text;
   }
 
-  async subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }> {
+  async subscribe(
+    gatewayId: string,
+    handler: DeliveryHandler,
+    onResync?: (why: string) => void,
+  ): Promise<{ stop(): Promise<void> }> {
     const heard = new Counters();
     this.heard.add(heard);
     const resync = onResync
@@ -180,7 +190,10 @@ export class NatsGatewayBus implements GatewayBus {
             heard.set(sender, n);
             // n = 1: a sender (re)starts its count for this gateway (it forgets idle gateways).
             if (last > 0 && n !== 1 && n !== last + 1) {
-              this.logger.warn({ gatewayId, sender, expected: last + 1, got: n }, 'gateway bus messages were lost in transit; asking this gateway\'s clients to resync');
+              this.logger.warn(
+                { gatewayId, sender, expected: last + 1, got: n },
+                "gateway bus messages were lost in transit; asking this gateway's clients to resync",
+              );
               onResync?.(BUS_GAP);
               return;
             }
@@ -188,7 +201,10 @@ export class NatsGatewayBus implements GatewayBus {
         } catch (err) {
           // Its deliveries are lost (say, a fan-out worker of a newer version, during an upgrade in
           // the wrong order): this gateway's clients catch up instead of missing them for good.
-          this.logger.error({ err, gatewayId }, 'undecodable gateway bus message; asking this gateway\'s clients to resync');
+          this.logger.error(
+            { err, gatewayId },
+            "undecodable gateway bus message; asking this gateway's clients to resync",
+          );
           onResync?.('an undecodable gateway bus message');
           return;
         }
@@ -259,7 +275,10 @@ export function decodeDeliveries(data: Uint8Array): Delivery[] {
 }
 
 /** The deliveries of a gw.<id> message and, when numbered, who sent it and its number. */
-export function decodeBusMessage(data: Uint8Array): { from: { sender: string; n: number } | null; deliveries: Delivery[] } {
+export function decodeBusMessage(data: Uint8Array): {
+  from: { sender: string; n: number } | null;
+  deliveries: Delivery[];
+} {
   if (!startsWith(data, FORMAT_BYTES)) {
     const deliveries: unknown = JSON.parse(utf8.decode(data));
     if (!Array.isArray(deliveries)) throw new Error('a gateway bus message must hold a list of deliveries');
@@ -272,7 +291,8 @@ export function decodeBusMessage(data: Uint8Array): { from: { sender: string; n:
     const eol = data.indexOf(NEWLINE, start);
     const number: unknown = eol < 0 ? null : JSON.parse(utf8.decode(data.subarray(start, eol)));
     const { bus, n } = (number ?? {}) as { bus?: unknown; n?: unknown };
-    if (typeof bus !== 'string' || bus === '' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new Error('invalid gateway bus message number');
+    if (typeof bus !== 'string' || bus === '' || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1)
+      throw new Error('invalid gateway bus message number');
     from = { sender: bus, n };
     i = eol + 1;
   }
@@ -282,7 +302,8 @@ export function decodeBusMessage(data: Uint8Array): { from: { sender: string; n:
     const end = ids < 0 ? -1 : data.indexOf(NEWLINE, ids + 1);
     if (end < 0) throw new Error('truncated gateway bus message');
     const userIds: unknown = JSON.parse(utf8.decode(data.subarray(i, ids)));
-    if (!Array.isArray(userIds) || !userIds.every((id) => typeof id === 'string')) throw new Error('invalid user ids in a gateway bus message');
+    if (!Array.isArray(userIds) || !userIds.every((id) => typeof id === 'string'))
+      throw new Error('invalid user ids in a gateway bus message');
     out.push(new EncodedDelivery(userIds as string[], data.subarray(ids + 1, end)));
     i = end + 1;
   }

@@ -1,6 +1,17 @@
 // Readers of one partition stream for JetStreamEventLog.subscribe: durable (a pull consumer that
 // acks after the handler) and live (an ordered consumer from the tail, no position kept).
-import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type ConsumerInfo, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import type { LogDraft, LogRecord } from '../../core/log-entries.js';
 import type { LogHandler } from '../../core/messages/event-log.js';
@@ -91,7 +102,8 @@ export class DurableReader implements PartitionReader {
     const { js, jsm, stream, consumer } = this.deps;
     const info = await jsm.consumers.info(stream, consumer);
     const from = Math.max(info.ack_floor.stream_seq, this.handled) + 1;
-    if (info.num_ack_pending > 0 || (always && info.delivered.stream_seq + 1 !== from)) await recreateAt(jsm, stream, info, info.config, from);
+    if (info.num_ack_pending > 0 || (always && info.delivered.stream_seq + 1 !== from))
+      await recreateAt(jsm, stream, info, info.config, from);
     const [now, streamInfo] = await Promise.all([jsm.consumers.info(stream, consumer), jsm.streams.info(stream)]);
     // Nothing is pending now: the next entry is the one after the last delivered (a consumer that
     // starts at the tail counts the entries before it as delivered), unless a limit removed it.
@@ -130,7 +142,10 @@ export class DurableReader implements PartitionReader {
         broken = true;
         if (error instanceof SkippedEntries) {
           void this.current?.close();
-          this.deps.logger.warn({ stream: this.deps.stream, expected: error.expected, got: error.got }, 'the log skipped entries (handed to a broken pull); rewinding');
+          this.deps.logger.warn(
+            { stream: this.deps.stream, expected: error.expected, got: error.got },
+            'the log skipped entries (handed to a broken pull); rewinding',
+          );
           await this.pause(50);
           continue;
         }
@@ -150,7 +165,10 @@ export class DurableReader implements PartitionReader {
         await this.deps.handler(records);
         break;
       } catch (error) {
-        this.deps.logger.error({ err: error, stream: this.deps.stream, attempt }, 'durable log consumer failed; will retry');
+        this.deps.logger.error(
+          { err: error, stream: this.deps.stream, attempt },
+          'durable log consumer failed; will retry',
+        );
         if (this.stopped) return; // the caller naks the batch: redelivered to whoever reads next
         for (const m of batch) m.working();
         await this.pause(Math.min(250 * 2 ** attempt, RETRY_MAX_MS));
@@ -187,7 +205,10 @@ export class LiveReader implements PartitionReader {
   async start(): Promise<void> {
     const { js, jsm, stream, batchSize } = this.deps;
     const info = await jsm.streams.info(stream);
-    const ordered = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.state.last_seq + 1 });
+    const ordered = await js.consumers.get(stream, {
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: info.state.last_seq + 1,
+    });
     const messages = (this.messages = await ordered.consume({ max_messages: batchSize }));
     this.loop = this.run(messages);
   }
@@ -237,7 +258,6 @@ function decodeAll(batch: JsMsg[], logger: Logger): LogRecord[] {
   return records;
 }
 
-
 /** The reader was handed a later entry than the next one: the ones between went elsewhere. */
 class SkippedEntries extends Error {
   constructor(
@@ -249,12 +269,23 @@ class SkippedEntries extends Error {
 }
 
 /** Replaces a durable consumer by one with `config` that starts right after the old one's ack floor. */
-async function recreateAfterAckFloor(jsm: JetStreamManager, stream: string, info: ConsumerInfo, config: Partial<ConsumerConfig>): Promise<void> {
+async function recreateAfterAckFloor(
+  jsm: JetStreamManager,
+  stream: string,
+  info: ConsumerInfo,
+  config: Partial<ConsumerConfig>,
+): Promise<void> {
   await recreateAt(jsm, stream, info, config, info.ack_floor.stream_seq + 1);
 }
 
 /** Replaces a durable consumer by one with `config` that starts at stream sequence `from`. */
-async function recreateAt(jsm: JetStreamManager, stream: string, info: ConsumerInfo, config: Partial<ConsumerConfig>, from: number): Promise<void> {
+async function recreateAt(
+  jsm: JetStreamManager,
+  stream: string,
+  info: ConsumerInfo,
+  config: Partial<ConsumerConfig>,
+  from: number,
+): Promise<void> {
   await jsm.consumers.delete(stream, info.name);
   await jsm.consumers.add(stream, {
     durable_name: info.name,
@@ -267,13 +298,20 @@ async function recreateAt(jsm: JetStreamManager, stream: string, info: ConsumerI
   });
 }
 
-async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<void> {
   try {
     const info = await jsm.consumers.info(stream, config.durable_name);
     // An ack policy cannot be changed in place (consumers made by an older version ack each entry).
     if (info.config.ack_policy !== config.ack_policy) return await recreateAfterAckFloor(jsm, stream, info, config);
     if (info.config.max_ack_pending !== config.max_ack_pending || info.config.ack_wait !== config.ack_wait) {
-      await jsm.consumers.update(stream, config.durable_name, { max_ack_pending: config.max_ack_pending!, ack_wait: config.ack_wait! });
+      await jsm.consumers.update(stream, config.durable_name, {
+        max_ack_pending: config.max_ack_pending!,
+        ack_wait: config.ack_wait!,
+      });
     }
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.ConsumerNotFound) throw error;

@@ -45,7 +45,9 @@ gatewayBusContract('NatsGatewayBus', () => NatsGatewayBus.open({ servers: SERVER
 
 describe('NatsGatewayBus beyond the contract', () => {
   /** A bus and a plain NATS connection (to publish or listen by hand) on a scope of their own, closed after `test`. */
-  async function withBus(test: (bus: NatsGatewayBus, nc: NatsConnection, scope: string) => Promise<void>): Promise<void> {
+  async function withBus(
+    test: (bus: NatsGatewayBus, nc: NatsConnection, scope: string) => Promise<void>,
+  ): Promise<void> {
     const scope = place();
     const bus = await NatsGatewayBus.open({ servers: SERVERS, logger, scope });
     const nc = await connect({ servers: SERVERS });
@@ -69,12 +71,16 @@ describe('NatsGatewayBus beyond the contract', () => {
       expect(got).toEqual([{ userIds: ['u_1'], event: typing }]);
     }));
 
-  it('has the gateway\'s clients resync when a message for it cannot be read (its deliveries are lost), and reads the next one', () =>
+  it("has the gateway's clients resync when a message for it cannot be read (its deliveries are lost), and reads the next one", () =>
     withBus(async (bus, nc) => {
       const got: unknown[] = [];
       const why: string[] = [];
       const gw = `g_${Math.random()}`;
-      await bus.subscribe(gw, (d) => got.push(d.event), (reason) => why.push(reason));
+      await bus.subscribe(
+        gw,
+        (d) => got.push(d.event),
+        (reason) => why.push(reason),
+      );
       nc.publish(gatewaySubject(gw), 'D9\nsomething newer');
       await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
       for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
@@ -87,7 +93,10 @@ describe('NatsGatewayBus beyond the contract', () => {
       const heard: { gw: string; from: unknown }[] = [];
       const [g1, g2] = [`g1_${Math.random()}`, `g2_${Math.random()}`];
       const raw: string[] = [];
-      for (const gw of [g1, g2]) nc.subscribe(gatewaySubject(gw), { callback: (_e, msg) => (raw.push(msg.string()), heard.push({ gw, from: decodeBusMessage(msg.data).from })) });
+      for (const gw of [g1, g2])
+        nc.subscribe(gatewaySubject(gw), {
+          callback: (_e, msg) => (raw.push(msg.string()), heard.push({ gw, from: decodeBusMessage(msg.data).from })),
+        });
       await nc.flush();
       for (const gw of [g1, g1, g2, g1, g2]) await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
       await bus.publish(g1, []);
@@ -96,17 +105,31 @@ describe('NatsGatewayBus beyond the contract', () => {
       expect(sender).toMatch(/^[0-9a-f]{12}$/u);
       expect(heard).toEqual([1, 2, 1, 3, 2].map((n, i) => ({ gw: [g1, g1, g2, g1, g2][i], from: { sender, n } })));
       // The number is a delivery to nobody for a reader that does not know it (a gateway of the version before).
-      expect(raw[0]!.split('\n')).toEqual(['D1', '[]', JSON.stringify({ bus: sender, n: 1 }), '["u_1"]', JSON.stringify(typing), '']);
+      expect(raw[0]!.split('\n')).toEqual([
+        'D1',
+        '[]',
+        JSON.stringify({ bus: sender, n: 1 }),
+        '["u_1"]',
+        JSON.stringify(typing),
+        '',
+      ]);
     }));
 
-  it('has the gateway\'s clients resync when a sender\'s numbering skips (a message was lost in transit), and drops the message after the gap', () =>
+  it("has the gateway's clients resync when a sender's numbering skips (a message was lost in transit), and drops the message after the gap", () =>
     withBus(async (bus, nc, scope) => {
       const got: string[] = [];
       const why: string[] = [];
       const gw = `g_${Math.random()}`;
-      await bus.subscribe(gw, (d) => got.push((d.event as { conversationId: string }).conversationId), (reason) => why.push(reason));
+      await bus.subscribe(
+        gw,
+        (d) => got.push((d.event as { conversationId: string }).conversationId),
+        (reason) => why.push(reason),
+      );
       const send = (sender: string, n: number) =>
-        nc.publish(gatewaySubject(gw), `D1\n[]\n{"bus":"${sender}","n":${n}}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`);
+        nc.publish(
+          gatewaySubject(gw),
+          `D1\n[]\n{"bus":"${sender}","n":${n}}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`,
+        );
       send('a', 1);
       send('a', 2);
       send('b', 7); // a sender first heard of mid-count (this gateway is newer than its count)
@@ -134,33 +157,52 @@ describe('NatsGatewayBus beyond the contract', () => {
       const why: string[] = [];
       let messages = 0;
       const gw = `g_${Math.random()}`;
-      await bus.subscribe(gw, (d) => got.push({ userIds: d.userIds, conversationId: (d.event as { conversationId: string }).conversationId }), (reason) => why.push(reason));
+      await bus.subscribe(
+        gw,
+        (d) => got.push({ userIds: d.userIds, conversationId: (d.event as { conversationId: string }).conversationId }),
+        (reason) => why.push(reason),
+      );
       nc.subscribe(gatewaySubject(gw), { callback: () => messages++ });
       await nc.flush();
       // 400 long messages (a coalesced fan-out batch) for 3 users here: about 2 MB of deliveries.
       const long = 'é'.repeat(2000) + '東'.repeat(200);
       const batch: Delivery[] = Array.from({ length: 400 }, (_, i) => ({
         userIds: ['u_1', 'u_2', 'u_3'],
-        event: { type: 'message.created', conversationId: `c_${i}`, message: { ...draftMessage(`c_${i}`, 'u_1', `m${i}`), seq: i + 1, body: long } } as ServerEvent,
+        event: {
+          type: 'message.created',
+          conversationId: `c_${i}`,
+          message: { ...draftMessage(`c_${i}`, 'u_1', `m${i}`), seq: i + 1, body: long },
+        } as ServerEvent,
       }));
       // And one delivery too big alone: 60,000 users (about 1.7 MB of ids).
       const crowd = Array.from({ length: 60_000 }, (_, i) => `u_01jx8k2m4n5p6q7r8s9t${String(i).padStart(6, '0')}`);
       batch.push({ userIds: crowd, event: { ...typing, conversationId: 'c_crowd' } });
       await bus.publish(gw, batch);
-      for (let waited = 0; got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds).length < crowd.length && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      for (
+        let waited = 0;
+        got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds).length < crowd.length &&
+        waited < 5000;
+        waited += 10
+      )
+        await new Promise((r) => setTimeout(r, 10));
       expect(why).toEqual([]);
       await nc.flush();
       expect(messages).toBeGreaterThanOrEqual(4); // NATS's default max_payload is 1 MB
       const ordered = got.map((d) => d.conversationId).filter((c, i, all) => all.indexOf(c) === i);
       expect(ordered).toEqual([...Array.from({ length: 400 }, (_, i) => `c_${i}`), 'c_crowd']);
-      expect(got.filter((d) => d.conversationId !== 'c_crowd').every((d) => d.userIds.join() === 'u_1,u_2,u_3')).toBe(true);
+      expect(got.filter((d) => d.conversationId !== 'c_crowd').every((d) => d.userIds.join() === 'u_1,u_2,u_3')).toBe(
+        true,
+      );
       expect(got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds)).toEqual(crowd);
     }));
 
   it('refuses malformed messages whole: truncated, bad user ids, not a list, a bad header', () => {
     const bytes = (text: string) => new TextEncoder().encode(text);
     const numbered = (n: unknown) => `D1\n[]\n${JSON.stringify({ bus: 's1', n })}\n`;
-    expect(decodeBusMessage(bytes(`${numbered(9)}["u_1"]\n${JSON.stringify(typing)}\n`))).toMatchObject({ from: { sender: 's1', n: 9 }, deliveries: [{ userIds: ['u_1'] }] });
+    expect(decodeBusMessage(bytes(`${numbered(9)}["u_1"]\n${JSON.stringify(typing)}\n`))).toMatchObject({
+      from: { sender: 's1', n: 9 },
+      deliveries: [{ userIds: ['u_1'] }],
+    });
     expect(decodeBusMessage(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).from).toBeNull();
     expect(() => decodeDeliveries(bytes(numbered(0)))).toThrow(/number/);
     expect(() => decodeDeliveries(bytes(numbered('1')))).toThrow(/number/);
@@ -188,7 +230,10 @@ async function closedPort(): Promise<number> {
 }
 
 async function expectUnavailable(promise: Promise<unknown>): Promise<void> {
-  const error = await promise.then(() => null, (e: unknown) => e);
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(AppError);
   expect((error as AppError).code).toBe('unavailable');
 }
@@ -201,7 +246,11 @@ describe('JetStreamPublisher', () => {
     await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], duplicate_window: nanos(60_000) });
     const publisher = new JetStreamPublisher(nc, 300);
     try {
-      const acks = await Promise.all([publisher.publish(`${stream}.a`, 'one', 'k1'), publisher.publish(`${stream}.b`, 'two', 'k2'), publisher.publish(`${stream}.a`, 'again', 'k1')]);
+      const acks = await Promise.all([
+        publisher.publish(`${stream}.a`, 'one', 'k1'),
+        publisher.publish(`${stream}.b`, 'two', 'k2'),
+        publisher.publish(`${stream}.a`, 'again', 'k1'),
+      ]);
       expect(acks).toEqual([
         { stream, seq: 1, duplicate: false },
         { stream, seq: 2, duplicate: false },
@@ -287,7 +336,9 @@ describe('JetStreamEventLog beyond the contract', () => {
       expect(seqs).toEqual(mine.map((r) => r.pos));
       expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
       const keys = mine.map((r) => (r.type === 'message.created' ? r.message.clientMsgId : ''));
-      expect(keys).toEqual(appended.flatMap((a, i) => (i % 12 === conversations.indexOf(conversationId) && !a.duplicate ? [`k${i}`] : [])));
+      expect(keys).toEqual(
+        appended.flatMap((a, i) => (i % 12 === conversations.indexOf(conversationId) && !a.duplicate ? [`k${i}`] : [])),
+      );
     }
     await sub.stop();
     await log.close();
@@ -320,7 +371,12 @@ describe('JetStreamEventLog beyond the contract', () => {
     await Promise.all(Array.from({ length: 40 }, (_, i) => log.append(created(conversations[i % 8]!, `k${i}`))));
     const nc = await connect({ servers: SERVERS });
     const jsm = await jetstreamManager(nc);
-    const handed = async () => (await Promise.all(Array.from({ length: PARTITIONS }, (_, p) => jsm.consumers.info(logStream(prefix, p), token('slow'))))).map((c) => c.num_ack_pending);
+    const handed = async () =>
+      (
+        await Promise.all(
+          Array.from({ length: PARTITIONS }, (_, p) => jsm.consumers.info(logStream(prefix, p), token('slow'))),
+        )
+      ).map((c) => c.num_ack_pending);
     while ((await handed()).some((n) => n === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await nc.close();
     await new Promise((r) => setTimeout(r, 100));
@@ -336,7 +392,10 @@ describe('JetStreamEventLog beyond the contract', () => {
     expect(merged.size).toBe(PARTITIONS - 1);
     expect(merged.has(partitionOf('c_0', PARTITIONS))).toBe(false);
     for (const conversationId of conversations) {
-      const positions = calls.flat().filter((r) => r.conversationId === conversationId).map((r) => r.pos);
+      const positions = calls
+        .flat()
+        .filter((r) => r.conversationId === conversationId)
+        .map((r) => r.pos);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     }
   });

@@ -31,7 +31,9 @@ export class JetStreamPublisher {
     private readonly nc: NatsConnection,
     private readonly timeoutMs: number,
   ) {
-    this.subscription = nc.subscribe(`${this.inbox}.*`, { callback: (error, msg) => (error ? this.failAll(error) : this.answer(msg)) });
+    this.subscription = nc.subscribe(`${this.inbox}.*`, {
+      callback: (error, msg) => (error ? this.failAll(error) : this.answer(msg)),
+    });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
     void nc.closed().then(() => this.failAll(new Error('the NATS connection is closed')));
@@ -46,7 +48,9 @@ export class JetStreamPublisher {
   publish(subject: string, data: string, msgId?: string): Promise<PubAck> {
     if (this.nc.isClosed()) return Promise.reject(new Error('the NATS connection is closed'));
     const token = (this.next++).toString(36);
-    const done = new Promise<PubAck>((resolve, reject) => this.pending.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs }));
+    const done = new Promise<PubAck>((resolve, reject) =>
+      this.pending.set(token, { resolve, reject, deadline: Date.now() + this.timeoutMs }),
+    );
     this.outbox.push({ token, subject, data, msgId });
     if (this.outbox.length === 1) setTimeout(() => this.flush(), 1);
     return done;
@@ -83,11 +87,20 @@ export class JetStreamPublisher {
     const waiter = this.settle(msg.subject.slice(this.inbox.length + 1));
     if (!waiter) return; // answered after its timeout
     // No stream (or no stream leader) listens on the subject: the server answers 503 "no responders".
-    if (msg.headers?.code === 503) return waiter.reject(new Error(`no responders for the publish (${msg.headers.description})`));
+    if (msg.headers?.code === 503)
+      return waiter.reject(new Error(`no responders for the publish (${msg.headers.description})`));
     try {
-      const ack = JSON.parse(msg.string()) as Partial<PubAck> & { error?: { code: number; err_code?: number; description: string } };
-      if (ack.error) return waiter.reject(new Error(`JetStream refused the publish: ${ack.error.description} (${ack.error.code}/${ack.error.err_code ?? '-'})`));
-      if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number') return waiter.reject(new Error('invalid JetStream publish acknowledgement'));
+      const ack = JSON.parse(msg.string()) as Partial<PubAck> & {
+        error?: { code: number; err_code?: number; description: string };
+      };
+      if (ack.error)
+        return waiter.reject(
+          new Error(
+            `JetStream refused the publish: ${ack.error.description} (${ack.error.code}/${ack.error.err_code ?? '-'})`,
+          ),
+        );
+      if (typeof ack.stream !== 'string' || typeof ack.seq !== 'number')
+        return waiter.reject(new Error('invalid JetStream publish acknowledgement'));
       waiter.resolve({ stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate === true });
     } catch (error) {
       waiter.reject(error instanceof Error ? error : new Error(String(error)));
@@ -125,7 +138,9 @@ export class JetStreamPublisher {
  * (the log's start with a user id), so no two ids share a header value.
  */
 export function headerSafe(msgId: string): string {
-  return SAFE_HEADER_VALUE.test(msgId) && !msgId.startsWith('~') ? msgId : `~${Buffer.from(msgId, 'utf8').toString('base64url')}`;
+  return SAFE_HEADER_VALUE.test(msgId) && !msgId.startsWith('~')
+    ? msgId
+    : `~${Buffer.from(msgId, 'utf8').toString('base64url')}`;
 }
 
 const SAFE_HEADER_VALUE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/u;

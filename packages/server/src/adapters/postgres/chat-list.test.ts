@@ -15,8 +15,17 @@ const created = (conversationId: string, senderId: string, seq: number, at: numb
   conversationId,
   pos: ++pos,
   message: {
-    id: `m_${conversationId}_${seq}`, conversationId, seq, senderId, clientMsgId: `cm_${conversationId}_${seq}`, body: `hello ${seq}`,
-    createdAt: new Date(at).toISOString(), editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+    id: `m_${conversationId}_${seq}`,
+    conversationId,
+    seq,
+    senderId,
+    clientMsgId: `cm_${conversationId}_${seq}`,
+    body: `hello ${seq}`,
+    createdAt: new Date(at).toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
   },
 });
 
@@ -25,7 +34,12 @@ const MINUTE = 60_000;
 const minute = (ms: number) => Math.floor(ms / MINUTE);
 
 /** A store on one connection in a fresh schema (so the statistics it reads are its own backend's). */
-async function openSingle(): Promise<{ store: PostgresStore; pool: pg.Pool; schema: string; close: () => Promise<void> }> {
+async function openSingle(): Promise<{
+  store: PostgresStore;
+  pool: pg.Pool;
+  schema: string;
+  close: () => Promise<void>;
+}> {
   const schema = freshSchema();
   const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
   const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
@@ -41,9 +55,12 @@ async function openSingle(): Promise<{ store: PostgresStore; pool: pg.Pool; sche
 }
 
 const activity = async (schema: string, conversationId: string) =>
-  (await admin.query<{ user_id: string; m: number }>(`SELECT user_id, active_minute AS m FROM ${schema}.members WHERE conversation_id = $1 ORDER BY user_id`, [conversationId])).rows.map(
-    (r) => [r.user_id, r.m],
-  );
+  (
+    await admin.query<{ user_id: string; m: number }>(
+      `SELECT user_id, active_minute AS m FROM ${schema}.members WHERE conversation_id = $1 ORDER BY user_id`,
+      [conversationId],
+    )
+  ).rows.map((r) => [r.user_id, r.m]);
 
 if (!reachable) {
   describe.skip(`PostgreSQL chat list: no PostgreSQL at ${URL}`, () => {
@@ -54,7 +71,14 @@ if (!reachable) {
     it('reads a page of a 1,000-chat viewer as one index range, even on a plan made while the tables were empty', async () => {
       const { store, pool, schema, close } = await openSingle();
       try {
-        for (const id of ['u_v', 'u_o']) await store.createUser({ id, username: id, displayName: id, createdAt: new Date(BASE).toISOString(), apiKeyHash: `h_${id}` });
+        for (const id of ['u_v', 'u_o'])
+          await store.createUser({
+            id,
+            username: id,
+            displayName: id,
+            createdAt: new Date(BASE).toISOString(),
+            apiKeyHash: `h_${id}`,
+          });
         // Planned, and after five executions cached as generic, on empty tables.
         for (let i = 0; i < 8; i++) await store.conversations('u_v', 50, null);
         await admin.query(
@@ -72,8 +96,12 @@ if (!reachable) {
         );
         // Activity in an order unlike the ids, three chats a minute: chat i was last active at
         // BASE + ((i * 7) % 1000) * 20 s (plus a second).
-        await store.apply(Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, BASE + ((i * 7) % 1000) * 20_000 + 1000)));
-        const expected = Array.from({ length: 1000 }, (_, i) => i).sort((a, b) => ((b * 7) % 1000) - ((a * 7) % 1000)).map((i) => `c_${i}`);
+        await store.apply(
+          Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, BASE + ((i * 7) % 1000) * 20_000 + 1000)),
+        );
+        const expected = Array.from({ length: 1000 }, (_, i) => i)
+          .sort((a, b) => ((b * 7) % 1000) - ((a * 7) % 1000))
+          .map((i) => `c_${i}`);
 
         const stats = async () => {
           await pool.query('SELECT pg_stat_force_next_flush()');
@@ -81,7 +109,9 @@ if (!reachable) {
             `SELECT relname, seq_scan, idx_tup_fetch FROM pg_stat_user_tables WHERE schemaname = $1 AND relname IN ('members', 'conversations') ORDER BY relname`,
             [schema],
           );
-          return Object.fromEntries(rows.map((r) => [r.relname, { seqScans: Number(r.seq_scan), fetched: Number(r.idx_tup_fetch) }]));
+          return Object.fromEntries(
+            rows.map((r) => [r.relname, { seqScans: Number(r.seq_scan), fetched: Number(r.idx_tup_fetch) }]),
+          );
         };
         const before = await stats();
         const first = await store.conversations('u_v', 50, null);
@@ -120,30 +150,58 @@ if (!reachable) {
       await other.connect();
       try {
         const at = new Date(BASE).toISOString();
-        for (const id of ['u_a', 'u_b', 'u_c', 'u_d']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({ id: 'c_g', kind: 'group', title: 'G', createdAt: at, memberIds: ['u_a', 'u_b'], directKey: null });
+        for (const id of ['u_a', 'u_b', 'u_c', 'u_d'])
+          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.createConversation({
+          id: 'c_g',
+          kind: 'group',
+          title: 'G',
+          createdAt: at,
+          memberIds: ['u_a', 'u_b'],
+          directKey: null,
+        });
         const m0 = minute(BASE);
-        expect(await activity(schema, 'c_g')).toEqual([['u_a', m0], ['u_b', m0]]);
+        expect(await activity(schema, 'c_g')).toEqual([
+          ['u_a', m0],
+          ['u_b', m0],
+        ]);
         await store.apply([created('c_g', 'u_a', 1, BASE + MINUTE)]);
-        expect(await activity(schema, 'c_g')).toEqual([['u_a', m0 + 1], ['u_b', m0 + 1]]);
+        expect(await activity(schema, 'c_g')).toEqual([
+          ['u_a', m0 + 1],
+          ['u_b', m0 + 1],
+        ]);
         // A message in the same minute rewrites no member row.
-        const versions = async () => (await admin.query<{ x: string }>(`SELECT xmin::text AS x FROM ${schema}.members WHERE conversation_id = 'c_g' AND user_id = 'u_b'`)).rows[0]!.x;
+        const versions = async () =>
+          (
+            await admin.query<{ x: string }>(
+              `SELECT xmin::text AS x FROM ${schema}.members WHERE conversation_id = 'c_g' AND user_id = 'u_b'`,
+            )
+          ).rows[0]!.x;
         const version = await versions();
         await store.apply([created('c_g', 'u_a', 2, BASE + MINUTE + 30_000)]);
         expect(await versions()).toBe(version);
-        expect(await activity(schema, 'c_g')).toEqual([['u_a', m0 + 1], ['u_b', m0 + 1]]);
+        expect(await activity(schema, 'c_g')).toEqual([
+          ['u_a', m0 + 1],
+          ['u_b', m0 + 1],
+        ]);
 
         // A message write holds the conversation (not committed yet; these are its statements):
         // addMembers waits for it and copies its result.
         await other.query('BEGIN');
         await other.query(`SELECT 1 FROM conversations WHERE id = 'c_g' FOR NO KEY UPDATE`);
-        await other.query(`UPDATE conversations SET last_seq = 3, last_activity_at = $1 WHERE id = 'c_g'`, [new Date(BASE + 2 * MINUTE).toISOString()]);
+        await other.query(`UPDATE conversations SET last_seq = 3, last_activity_at = $1 WHERE id = 'c_g'`, [
+          new Date(BASE + 2 * MINUTE).toISOString(),
+        ]);
         await other.query(`UPDATE members SET active_minute = ${m0 + 2} WHERE conversation_id = 'c_g'`);
         const adding = store.addMembers('c_g', ['u_c']);
         await new Promise((resolve) => setTimeout(resolve, 200));
         await other.query('COMMIT');
         expect(await adding).toEqual(['u_c']);
-        expect(await activity(schema, 'c_g')).toEqual([['u_a', m0 + 2], ['u_b', m0 + 2], ['u_c', m0 + 2]]);
+        expect(await activity(schema, 'c_g')).toEqual([
+          ['u_a', m0 + 2],
+          ['u_b', m0 + 2],
+          ['u_c', m0 + 2],
+        ]);
         expect(await store.membership('c_g', 'u_c')).toMatchObject({ joinedSeq: 3 });
 
         // A member is being added (the conversation held FOR SHARE, the row not committed) while a
@@ -151,13 +209,22 @@ if (!reachable) {
         // write's statement must take its snapshot after that wait, or it misses the new row.
         await other.query('BEGIN');
         await other.query(`SELECT 1 FROM conversations WHERE id = 'c_g' FOR SHARE`);
-        await other.query(`INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, active_minute) VALUES ('c_g', 'u_d', 3, 3, 3, ${m0 + 2})`);
+        await other.query(
+          `INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, active_minute) VALUES ('c_g', 'u_d', 3, 3, 3, ${m0 + 2})`,
+        );
         const writing = store.apply([created('c_g', 'u_b', 4, BASE + 3 * MINUTE)]);
         await new Promise((resolve) => setTimeout(resolve, 200));
         await other.query('COMMIT');
         await writing;
-        expect(await activity(schema, 'c_g')).toEqual([['u_a', m0 + 3], ['u_b', m0 + 3], ['u_c', m0 + 3], ['u_d', m0 + 3]]);
-        expect((await store.conversations('u_d', 10, null)).conversations.map((c) => [c.id, c.lastMessage?.seq])).toEqual([['c_g', 4]]);
+        expect(await activity(schema, 'c_g')).toEqual([
+          ['u_a', m0 + 3],
+          ['u_b', m0 + 3],
+          ['u_c', m0 + 3],
+          ['u_d', m0 + 3],
+        ]);
+        expect(
+          (await store.conversations('u_d', 10, null)).conversations.map((c) => [c.id, c.lastMessage?.seq]),
+        ).toEqual([['c_g', 4]]);
       } finally {
         await other.end();
         await close();
@@ -168,7 +235,14 @@ if (!reachable) {
       const { store, pool, schema, close } = await openSingle();
       try {
         const at = new Date(BASE).toISOString();
-        await store.createConversation({ id: 'c_1', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
+        await store.createConversation({
+          id: 'c_1',
+          kind: 'direct',
+          title: null,
+          createdAt: at,
+          memberIds: ['u_a', 'u_b'],
+          directKey: 'u_a:u_b',
+        });
         // Planned, and after five executions cached as generic, on nearly empty tables (never
         // analyzed: with autovacuum off they may stay so).
         for (let seq = 1; seq <= 8; seq++) await store.apply([created('c_1', 'u_a', seq, BASE + seq * MINUTE)]);
@@ -182,8 +256,14 @@ if (!reachable) {
         const before = await scans();
         await store.apply([created('c_1', 'u_b', 9, BASE + 20 * MINUTE), created('x_7', 'u_o', 1, BASE + 21 * MINUTE)]);
         expect(await scans()).toEqual(before);
-        expect(await activity(schema, 'c_1')).toEqual([['u_a', minute(BASE) + 20], ['u_b', minute(BASE) + 20]]);
-        expect(await activity(schema, 'x_7')).toEqual([['u_o', minute(BASE) + 21], ['u_x', minute(BASE) + 21]]);
+        expect(await activity(schema, 'c_1')).toEqual([
+          ['u_a', minute(BASE) + 20],
+          ['u_b', minute(BASE) + 20],
+        ]);
+        expect(await activity(schema, 'x_7')).toEqual([
+          ['u_o', minute(BASE) + 21],
+          ['u_x', minute(BASE) + 21],
+        ]);
         expect(await store.membership('c_1', 'u_b')).toMatchObject({ readSeq: 9, deliveredSeq: 9 });
         expect(await store.membership('c_1', 'u_a')).toMatchObject({ readSeq: 8, deliveredSeq: 8 });
       } finally {
@@ -196,7 +276,9 @@ if (!reachable) {
       const pool = new pg.Pool({ connectionString: URL, max: 1, options: `-c search_path=${schema}` });
       try {
         await pool.query(`CREATE SCHEMA ${schema}`);
-        await pool.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+        await pool.query(
+          'CREATE TABLE schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+        );
         for (let v = 0; v < 6; v++) {
           await pool.query(MIGRATIONS[v]!);
           await pool.query('INSERT INTO schema_migrations (version) VALUES ($1)', [v + 1]);
@@ -206,8 +288,13 @@ if (!reachable) {
            VALUES ('c_1', 'direct', NULL, $1, $2), ('c_2', 'direct', NULL, $1, $1)`,
           [new Date(BASE).toISOString(), new Date(BASE + 5 * MINUTE).toISOString()],
         );
-        await pool.query(`INSERT INTO members (conversation_id, user_id) VALUES ('c_1', 'u_a'), ('c_1', 'u_b'), ('c_2', 'u_a')`);
-        await pool.query(`INSERT INTO users (id, username, display_name, created_at) VALUES ('u_a', 'a', 'A', $1), ('u_b', 'b', 'B', $1)`, [new Date(BASE).toISOString()]);
+        await pool.query(
+          `INSERT INTO members (conversation_id, user_id) VALUES ('c_1', 'u_a'), ('c_1', 'u_b'), ('c_2', 'u_a')`,
+        );
+        await pool.query(
+          `INSERT INTO users (id, username, display_name, created_at) VALUES ('u_a', 'a', 'A', $1), ('u_b', 'b', 'B', $1)`,
+          [new Date(BASE).toISOString()],
+        );
         await migrate(pool, schema);
         const { rows } = await pool.query<{ conversation_id: string; user_id: string; m: number }>(
           'SELECT conversation_id, user_id, active_minute AS m FROM members ORDER BY 1, 2',

@@ -100,7 +100,11 @@ const PAGE = viewSql({
 });
 
 // $1 viewer, $2 limit (1), $3 conversation.
-const ONE = viewSql({ page: `${CHATS} WHERE me.user_id = $1 AND me.conversation_id = $3 LIMIT $2`, viewer: '$1', order: '' });
+const ONE = viewSql({
+  page: `${CHATS} WHERE me.user_id = $1 AND me.conversation_id = $3 LIMIT $2`,
+  viewer: '$1',
+  order: '',
+});
 
 // $1 conversation, $2 viewers: one conversation as each of them sees it, in one statement.
 const FOR_VIEWERS = viewSql({
@@ -127,14 +131,15 @@ export class PostgresConversations {
       );
       if (inserted.rowCount === 0) {
         // A direct chat for this pair exists (or was created concurrently and is now committed).
-        const { rows } = await client.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [conv.directKey]);
+        const { rows } = await client.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [
+          conv.directKey,
+        ]);
         return { id: rows[0]!.id, created: false };
       }
-      await client.query('INSERT INTO members (conversation_id, user_id, active_minute) SELECT $1, unnest($2::text[]), messenger_minute($3) ON CONFLICT DO NOTHING', [
-        conv.id,
-        conv.memberIds,
-        conv.createdAt,
-      ]);
+      await client.query(
+        'INSERT INTO members (conversation_id, user_id, active_minute) SELECT $1, unnest($2::text[]), messenger_minute($3) ON CONFLICT DO NOTHING',
+        [conv.id, conv.memberIds, conv.createdAt],
+      );
       return { id: conv.id, created: true };
     });
   }
@@ -163,7 +168,10 @@ export class PostgresConversations {
 
   async removeMember(conversationId: string, userId: string): Promise<boolean> {
     this.lastKnown.delete(`${conversationId} ${userId}`);
-    const rows = await this.db.query('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING 1', [conversationId, userId]);
+    const rows = await this.db.query('DELETE FROM members WHERE conversation_id = $1 AND user_id = $2 RETURNING 1', [
+      conversationId,
+      userId,
+    ]);
     return rows.length > 0;
   }
 
@@ -187,7 +195,8 @@ export class PostgresConversations {
       return found;
     } catch (error) {
       const known = this.lastKnown.get(key);
-      if (known && error instanceof AppError && error.code === 'unavailable' && Date.now() - known.at <= LAST_KNOWN_MS) return known.membership;
+      if (known && error instanceof AppError && error.code === 'unavailable' && Date.now() - known.at <= LAST_KNOWN_MS)
+        return known.membership;
       throw error;
     }
   }
@@ -209,12 +218,18 @@ export class PostgresConversations {
   }
 
   async kind(conversationId: string): Promise<'direct' | 'group' | null> {
-    const [row] = await this.db.query<{ kind: 'direct' | 'group' }>('SELECT kind FROM conversations WHERE id = $1', [conversationId]);
+    const [row] = await this.db.query<{ kind: 'direct' | 'group' }>('SELECT kind FROM conversations WHERE id = $1', [
+      conversationId,
+    ]);
     return row?.kind ?? null;
   }
 
   async lastSeq(conversationId: string): Promise<number> {
-    const [row] = await this.db.query<{ last_seq: string }>('SELECT last_seq FROM conversations WHERE id = $1', [conversationId], 'messenger.last-seq');
+    const [row] = await this.db.query<{ last_seq: string }>(
+      'SELECT last_seq FROM conversations WHERE id = $1',
+      [conversationId],
+      'messenger.last-seq',
+    );
     return row ? Number(row.last_seq) : 0;
   }
 
@@ -236,11 +251,16 @@ export class PostgresConversations {
     return out;
   }
 
-  async page(viewerId: string, limit: number, cursor: string | null): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+  async page(
+    viewerId: string,
+    limit: number,
+    cursor: string | null,
+  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
     let after: [string, string] | [null, null] = [null, null];
     if (cursor) {
       const parts = decodeCursor(cursor);
-      if (parts && typeof parts[0] === 'string' && !Number.isNaN(Date.parse(parts[0])) && typeof parts[1] === 'string') after = [parts[0], parts[1]];
+      if (parts && typeof parts[0] === 'string' && !Number.isNaN(Date.parse(parts[0])) && typeof parts[1] === 'string')
+        after = [parts[0], parts[1]];
     }
     const rows = await this.pageRows(viewerId, limit + 1, after);
     const more = rows.length > limit;
@@ -258,14 +278,24 @@ export class PostgresConversations {
    */
   private async pageRows(viewerId: string, limit: number, after: [string, string] | [null, null]): Promise<ViewRow[]> {
     try {
-      return (await this.db.pool.query<ViewRow>({ name: 'messenger.chats.page', text: PAGE, values: [viewerId, limit, after[0], after[1]] })).rows;
+      return (
+        await this.db.pool.query<ViewRow>({
+          name: 'messenger.chats.page',
+          text: PAGE,
+          values: [viewerId, limit, after[0], after[1]],
+        })
+      ).rows;
     } catch (err) {
       throw isUnavailable(err) ? unavailable() : err;
     }
   }
 
   async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> {
-    await this.db.query('UPDATE members SET muted = $1 WHERE conversation_id = $2 AND user_id = $3', [muted, conversationId, userId]);
+    await this.db.query('UPDATE members SET muted = $1 WHERE conversation_id = $2 AND user_id = $3', [
+      muted,
+      conversationId,
+      userId,
+    ]);
   }
 
   /**
@@ -313,7 +343,13 @@ export class PostgresConversations {
     const members = new Map<string, Member[]>();
     for (const m of memberRows) {
       const list = members.get(m.conversation_id) ?? [];
-      list.push({ userId: m.user_id, username: m.username, displayName: m.display_name, readSeq: Number(m.read_seq), deliveredSeq: Number(m.delivered_seq) });
+      list.push({
+        userId: m.user_id,
+        username: m.username,
+        displayName: m.display_name,
+        readSeq: Number(m.read_seq),
+        deliveredSeq: Number(m.delivered_seq),
+      });
       members.set(m.conversation_id, list);
     }
     const views = rows.map((row): Conversation | null => {

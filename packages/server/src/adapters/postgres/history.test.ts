@@ -13,8 +13,17 @@ const created = (conversationId: string, senderId: string, seq: number): LogReco
   conversationId,
   pos: ++pos,
   message: {
-    id: `m_${conversationId}_${seq}`, conversationId, seq, senderId, clientMsgId: `cm_${conversationId}_${seq}`, body: `hello ${seq}`,
-    createdAt: new Date(Date.UTC(2030, 0, 1) + seq * 1000).toISOString(), editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+    id: `m_${conversationId}_${seq}`,
+    conversationId,
+    seq,
+    senderId,
+    clientMsgId: `cm_${conversationId}_${seq}`,
+    body: `hello ${seq}`,
+    createdAt: new Date(Date.UTC(2030, 0, 1) + seq * 1000).toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
   },
 });
 
@@ -30,15 +39,25 @@ if (!reachable) {
       try {
         const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({ id: 'c_1', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
+        for (const id of ['u_a', 'u_b'])
+          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.createConversation({
+          id: 'c_1',
+          kind: 'direct',
+          title: null,
+          createdAt: at,
+          memberIds: ['u_a', 'u_b'],
+          directKey: 'u_a:u_b',
+        });
         await store.apply([created('c_1', 'u_a', 1), created('c_1', 'u_b', 2)]);
         // Planned, and after five executions cached as generic, while the tables are nearly empty.
         for (let i = 0; i < 8; i++) {
           await store.history('c_1', 'u_a', { limit: 50 });
           await store.history('c_1', 'u_a', { limit: 50, afterSeq: 0 });
         }
-        await store.apply(Array.from({ length: 3000 }, (_, i) => created(`c_x${i % 300}`, 'u_b', Math.floor(i / 300) + 1)));
+        await store.apply(
+          Array.from({ length: 3000 }, (_, i) => created(`c_x${i % 300}`, 'u_b', Math.floor(i / 300) + 1)),
+        );
         await store.apply(Array.from({ length: 298 }, (_, i) => created('c_1', i % 2 ? 'u_a' : 'u_b', i + 3)));
         const scans = async () => {
           await pool.query('SELECT pg_stat_force_next_flush()');

@@ -18,7 +18,8 @@ const searchText = (body: string) => indexText(body).toLowerCase();
  * its partition for good (it retries in order). The API refuses such text; a log written before it
  * did may still hold some, which is stored with U+FFFD in its place.
  */
-export const storableText = (text: string): string => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+export const storableText = (text: string): string =>
+  text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 
 // One statement for a run of sends, whatever its length. message_keys decides: a replay (same sender
 // + clientMsgId) inserts no key, so nothing below it runs for that record; within a run the earlier
@@ -78,20 +79,37 @@ type Created = Extract<LogRecord, { type: 'message.created' }>;
 const LOCK_CHATS = 'SELECT 1 FROM conversations WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE';
 
 async function applyCreated(client: PoolClient, run: Created[]): Promise<void> {
-  await client.query({ name: 'messenger.message.lock-chats', text: LOCK_CHATS, values: [[...new Set(run.map((r) => r.conversationId))]] });
+  await client.query({
+    name: 'messenger.message.lock-chats',
+    text: LOCK_CHATS,
+    values: [[...new Set(run.map((r) => r.conversationId))]],
+  });
   const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
   for (const { message: m } of run) {
     const body = storableText(m.body);
-    [m.conversationId, m.seq, m.id, m.senderId, storableText(m.clientMsgId), body, m.createdAt, m.replyToId, searchText(body)].forEach((v, i) => cols[i]!.push(v));
+    [
+      m.conversationId,
+      m.seq,
+      m.id,
+      m.senderId,
+      storableText(m.clientMsgId),
+      body,
+      m.createdAt,
+      m.replyToId,
+      searchText(body),
+    ].forEach((v, i) => cols[i]!.push(v));
   }
-  const { rows } = await client.query<{ sender_id: string; client_msg_id: string }>({ name: 'messenger.message.created', text: CREATE }, cols);
+  const { rows } = await client.query<{ sender_id: string; client_msg_id: string }>(
+    { name: 'messenger.message.created', text: CREATE },
+    cols,
+  );
   // The key was free but (conversation, seq) or the id was taken: the record is ignored whole, as
   // SQLite's INSERT OR IGNORE does, so its key must not linger.
   if (rows.length > 0) {
-    await client.query('DELETE FROM message_keys WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [
-      rows.map((r) => r.sender_id),
-      rows.map((r) => r.client_msg_id),
-    ]);
+    await client.query(
+      'DELETE FROM message_keys WHERE (sender_id, client_msg_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))',
+      [rows.map((r) => r.sender_id), rows.map((r) => r.client_msg_id)],
+    );
   }
 }
 
@@ -113,7 +131,8 @@ const HIDE = `INSERT INTO hidden (user_id, conversation_id, seq, message_id)
 const REACT = `INSERT INTO reactions (conversation_id, message_id, user_id, emoji) VALUES ($1, $2, $3, $4)
   ON CONFLICT (conversation_id, message_id, user_id) DO UPDATE SET emoji = excluded.emoji`;
 
-const OLD_LEXEMES = 'SELECT tsvector_to_array(search) AS lexemes FROM messages WHERE conversation_id = $1 AND id = $2 AND search IS NOT NULL';
+const OLD_LEXEMES =
+  'SELECT tsvector_to_array(search) AS lexemes FROM messages WHERE conversation_id = $1 AND id = $2 AND search IS NOT NULL';
 
 // The words of a text that left the index (deleted for everyone, or edited) leave search_lexemes
 // unless another message still has them, so no word of a deleted text stays in the database. (A
@@ -125,7 +144,12 @@ const FORGET_LEXEMES = `
      AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.search @@ quote_literal(l.lexeme)::tsquery)`;
 
 /** Runs `change` (which takes a message's text out of the index) and forgets the words only it had. */
-async function withForgottenWords(client: PoolClient, conversationId: string, messageId: string, change: () => Promise<unknown>): Promise<void> {
+async function withForgottenWords(
+  client: PoolClient,
+  conversationId: string,
+  messageId: string,
+  change: () => Promise<unknown>,
+): Promise<void> {
   const { rows } = await client.query<{ lexemes: string[] }>(OLD_LEXEMES, [conversationId, messageId]);
   await change();
   if (rows[0] && rows[0].lexemes.length > 0) await client.query(FORGET_LEXEMES, [rows[0].lexemes]);
@@ -136,25 +160,40 @@ async function applyOther(client: PoolClient, r: Exclude<LogRecord, Created>): P
   switch (r.type) {
     case 'message.updated': {
       const body = storableText(r.body);
-      await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(EDIT, [r.conversationId, r.messageId, body, r.editedAt, searchText(body)]));
+      await withForgottenWords(client, r.conversationId, r.messageId, () =>
+        client.query(EDIT, [r.conversationId, r.messageId, body, r.editedAt, searchText(body)]),
+      );
       break;
     }
     case 'message.deleted':
-      if (r.for === 'everyone') await withForgottenWords(client, r.conversationId, r.messageId, () => client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]));
+      if (r.for === 'everyone')
+        await withForgottenWords(client, r.conversationId, r.messageId, () =>
+          client.query(TOMBSTONE, [r.conversationId, r.messageId, r.at]),
+        );
       else await client.query(HIDE, [r.conversationId, r.messageId, r.userId]);
       break;
     case 'reaction.updated':
       if (r.emoji === null) {
-        await client.query('DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND user_id = $3', [r.conversationId, r.messageId, r.userId]);
+        await client.query('DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2 AND user_id = $3', [
+          r.conversationId,
+          r.messageId,
+          r.userId,
+        ]);
       } else {
         await client.query(REACT, [r.conversationId, r.messageId, r.userId, storableText(r.emoji)]);
       }
       break;
     case 'receipt.read':
-      await client.query('UPDATE members SET read_seq = GREATEST(read_seq, $1) WHERE conversation_id = $2 AND user_id = $3', [r.seq, r.conversationId, r.userId]);
+      await client.query(
+        'UPDATE members SET read_seq = GREATEST(read_seq, $1) WHERE conversation_id = $2 AND user_id = $3',
+        [r.seq, r.conversationId, r.userId],
+      );
       break;
     case 'receipt.delivered':
-      await client.query('UPDATE members SET delivered_seq = GREATEST(delivered_seq, $1) WHERE conversation_id = $2 AND user_id = $3', [r.seq, r.conversationId, r.userId]);
+      await client.query(
+        'UPDATE members SET delivered_seq = GREATEST(delivered_seq, $1) WHERE conversation_id = $2 AND user_id = $3',
+        [r.seq, r.conversationId, r.userId],
+      );
       break;
     case 'conversation.updated':
       break;
@@ -192,7 +231,8 @@ export class PostgresMessages {
       // SQLSTATE class 22, data exception (a bad encoding, a value out of range): the data, not the
       // database. Constraint violations (class 23) are not taken as such: order could explain one.
       const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && code.startsWith('22')) throw new RecordRefused(`PostgreSQL refused the data (${code}): ${(error as Error).message}`, { cause: error });
+      if (typeof code === 'string' && code.startsWith('22'))
+        throw new RecordRefused(`PostgreSQL refused the data (${code}): ${(error as Error).message}`, { cause: error });
       throw error;
     }
   }
@@ -205,11 +245,25 @@ export class PostgresMessages {
   }
 
   async quarantined(limit: number): Promise<QuarantinedRecord[]> {
-    const rows = await this.db.query<{ conversation_id: string; pos: string; type: LogRecord['type']; record: string; reason: string; at: Date }>(
+    const rows = await this.db.query<{
+      conversation_id: string;
+      pos: string;
+      type: LogRecord['type'];
+      record: string;
+      reason: string;
+      at: Date;
+    }>(
       'SELECT conversation_id, pos, type, record, reason, at FROM quarantined_records ORDER BY at, conversation_id, pos LIMIT $1',
       [limit],
     );
-    return rows.map((r) => ({ conversationId: r.conversation_id, pos: Number(r.pos), type: r.type, record: r.record, reason: r.reason, at: r.at.toISOString() }));
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      pos: Number(r.pos),
+      type: r.type,
+      record: r.record,
+      reason: r.reason,
+      at: r.at.toISOString(),
+    }));
   }
 
   private async applyInTx(records: LogRecord[]): Promise<void> {
@@ -229,7 +283,11 @@ export class PostgresMessages {
   }
 
   async message(conversationId: string, messageId: string): Promise<Message | null> {
-    const [row] = await this.db.query<MessageRow>(`SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 AND m.id = $2`, [conversationId, messageId], 'messenger.message.one');
+    const [row] = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM messages m WHERE m.conversation_id = $1 AND m.id = $2`,
+      [conversationId, messageId],
+      'messenger.message.one',
+    );
     return row ? toMessage(row) : null;
   }
 

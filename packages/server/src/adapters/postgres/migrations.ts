@@ -11,7 +11,8 @@ export const MESSAGE_PARTITIONS = 8;
 const partitions = (table: string) =>
   Array.from(
     { length: MESSAGE_PARTITIONS },
-    (_, i) => `CREATE TABLE ${table}_p${i} PARTITION OF ${table} FOR VALUES WITH (MODULUS ${MESSAGE_PARTITIONS}, REMAINDER ${i});`,
+    (_, i) =>
+      `CREATE TABLE ${table}_p${i} PARTITION OF ${table} FOR VALUES WITH (MODULUS ${MESSAGE_PARTITIONS}, REMAINDER ${i});`,
   ).join('\n');
 
 export const MIGRATIONS: string[] = [
@@ -231,8 +232,12 @@ export async function migrate(pool: Pool, schema: string | null = null): Promise
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
     try {
       if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(schema)}`);
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-      const { rows } = await client.query<{ version: number | null }>('SELECT max(version) AS version FROM schema_migrations');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      const { rows } = await client.query<{ version: number | null }>(
+        'SELECT max(version) AS version FROM schema_migrations',
+      );
       for (let version = rows[0]?.version ?? 0; version < MIGRATIONS.length; version++) {
         await client.query('BEGIN');
         try {

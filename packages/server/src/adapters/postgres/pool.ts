@@ -54,10 +54,20 @@ function withDefaultUser(connectionString: string): string {
   }
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 // SQLSTATE: 08 connection exception, 57P01-57P03 shutdown / cannot connect now, 53300 too many connections.
 const UNAVAILABLE_STATES = /^(08...|57P0[123]|53300)$/;
-const UNAVAILABLE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection ended/i;
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection ended/i;
 
 /** True when the error means "the database cannot be reached", not "this query is wrong". */
 export function isUnavailable(err: unknown): boolean {
@@ -85,7 +95,8 @@ export class PgDb {
    */
   async query<R extends QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
     try {
-      return (await (name ? this.pool.query<R>({ name, text: sql, values: params }) : this.pool.query<R>(sql, params))).rows;
+      return (await (name ? this.pool.query<R>({ name, text: sql, values: params }) : this.pool.query<R>(sql, params)))
+        .rows;
     } catch (err) {
       throw toAppError(err);
     }
@@ -133,4 +144,8 @@ export class PgDb {
  * handled: at low load a read goes out alone and at once; under load one query carries every read
  * that arrived meanwhile. Nothing is cached.
  */
-export const BATCHED_READS = { cache: false, maxBatchSize: 500, batchScheduleFn: (run: () => void) => setImmediate(run) } as const;
+export const BATCHED_READS = {
+  cache: false,
+  maxBatchSize: 500,
+  batchScheduleFn: (run: () => void) => setImmediate(run),
+} as const;

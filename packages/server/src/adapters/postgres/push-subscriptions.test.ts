@@ -10,7 +10,6 @@ import { PostgresSettings } from './settings.js';
 import { PostgresStore } from './store.js';
 import { admin, reachable, URL } from './test-db.js';
 
-
 async function openPair() {
   const schema = `s_${randomBytes(6).toString('hex')}`;
   const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });

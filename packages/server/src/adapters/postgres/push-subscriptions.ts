@@ -36,7 +36,10 @@ export class PostgresPushSubscriptions implements PushSubscriptions {
   }
 
   async remove(userId: string, endpoint: string): Promise<boolean> {
-    const rows = await this.db.query('DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2 RETURNING endpoint', [userId, endpoint]);
+    const rows = await this.db.query(
+      'DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2 RETURNING endpoint',
+      [userId, endpoint],
+    );
     return rows.length > 0;
   }
 
@@ -47,7 +50,10 @@ export class PostgresPushSubscriptions implements PushSubscriptions {
   async forUsers(userIds: string[]): Promise<PushSubscriptionRecord[]> {
     const ids = [...new Set(userIds)];
     if (ids.length === 0) return [];
-    const rows = await this.db.query<Row>('SELECT * FROM push_subscriptions WHERE user_id = ANY($1::text[]) ORDER BY created_at, endpoint', [ids]);
+    const rows = await this.db.query<Row>(
+      'SELECT * FROM push_subscriptions WHERE user_id = ANY($1::text[]) ORDER BY created_at, endpoint',
+      [ids],
+    );
     // Oldest first per user, users in the order asked.
     return ids.flatMap((id) => rows.filter((r) => r.user_id === id).map(toRecord));
   }

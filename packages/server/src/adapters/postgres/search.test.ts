@@ -8,7 +8,6 @@ import { tsQuery, windowProbes } from './search.js';
 import { PostgresStore } from './store.js';
 import { admin, reachable, URL } from './test-db.js';
 
-
 describe('windowProbes', () => {
   it('finds a window of the last days from its first day on, another through the spans that cover it', () => {
     const today = 20_040;
@@ -33,13 +32,28 @@ describe('windowProbes', () => {
 
 const DAY = 86_400_000;
 let pos = 0;
-const created = (conversationId: string, senderId: string, seq: number, body: string, createdAt: number): LogRecord => ({
+const created = (
+  conversationId: string,
+  senderId: string,
+  seq: number,
+  body: string,
+  createdAt: number,
+): LogRecord => ({
   type: 'message.created',
   conversationId,
   pos: ++pos,
   message: {
-    id: `m_${conversationId}_${seq}`, conversationId, seq, senderId, clientMsgId: `c_${conversationId}_${seq}`, body,
-    createdAt: new Date(createdAt).toISOString(), editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+    id: `m_${conversationId}_${seq}`,
+    conversationId,
+    seq,
+    senderId,
+    clientMsgId: `c_${conversationId}_${seq}`,
+    body,
+    createdAt: new Date(createdAt).toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
   },
 });
 
@@ -59,12 +73,20 @@ if (!reachable) {
       store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 4 });
       ref = new pg.Pool({ connectionString: URL, max: 1, options: `-c search_path=${schema}` });
       const at = new Date(now - 400 * DAY).toISOString();
-      for (const id of [viewer, 'u_other', 'u_late']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+      for (const id of [viewer, 'u_other', 'u_late'])
+        await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
       // 70 chats of the viewer (more than are probed one by one), 10 without the viewer.
       const convs = Array.from({ length: 80 }, (_, i) => `c_${i}`);
       for (const [i, id] of convs.entries()) {
         const members = i < 70 ? [viewer, 'u_other'] : ['u_other', 'u_late'];
-        await store.createConversation({ id, kind: 'group', title: id, createdAt: at, memberIds: members, directKey: null });
+        await store.createConversation({
+          id,
+          kind: 'group',
+          title: id,
+          createdAt: at,
+          memberIds: members,
+          directKey: null,
+        });
       }
       // 20,000 messages over 300 days, denser lately. Every message has "alpha"; "beta" one in 7,
       // "gamma delta" one in 60, "zeta" one in 400; some accents, prefixes and CJK; "omega" is in
@@ -94,10 +116,20 @@ if (!reachable) {
         if (r.type !== 'message.created') continue;
         const m = r.message;
         const k = Number(m.body.split('#')[1]);
-        edits.push({ type: 'message.deleted', conversationId: m.conversationId, messageId: m.id, for: k % 150 === 3 ? 'everyone' : 'me', userId: viewer, at: new Date(now).toISOString(), pos: ++pos });
+        edits.push({
+          type: 'message.deleted',
+          conversationId: m.conversationId,
+          messageId: m.id,
+          for: k % 150 === 3 ? 'everyone' : 'me',
+          userId: viewer,
+          at: new Date(now).toISOString(),
+          pos: ++pos,
+        });
       }
       await store.apply(edits);
-      await admin.query(`UPDATE ${schema}.members SET joined_seq = 40 WHERE conversation_id = 'c_5' AND user_id = $1`, [viewer]);
+      await admin.query(`UPDATE ${schema}.members SET joined_seq = 40 WHERE conversation_id = 'c_5' AND user_id = $1`, [
+        viewer,
+      ]);
     });
     afterAll(async () => {
       await ref?.end();
@@ -116,7 +148,10 @@ if (!reachable) {
           ORDER BY m.created_at DESC LIMIT 200`,
         [viewer, ...tsq.params],
       );
-      return rows.sort((a, b) => b.score - a.score).slice(0, limit).map((r) => r.id);
+      return rows
+        .sort((a, b) => b.score - a.score)
+        .slice(0, limit)
+        .map((r) => r.id);
     }
 
     // The statements the searches ran (by name) and the probes' days and spans, to check every path was taken.
@@ -128,7 +163,8 @@ if (!reachable) {
         const config = args[0] as { name?: string; values?: unknown[] } | undefined;
         if (config?.name?.startsWith('messenger.search.')) {
           statements.push(config.name);
-          if (config.name === 'messenger.search.probes') probes.push({ after: config.values![2] as number | null, spans: config.values![4] as number[] });
+          if (config.name === 'messenger.search.probes')
+            probes.push({ after: config.values![2] as number | null, spans: config.values![4] as number[] });
         }
         return (query as (...a: unknown[]) => unknown).apply(this, args);
       } as typeof query;
@@ -137,14 +173,25 @@ if (!reachable) {
       pg.Client.prototype.query = query;
     });
 
-    it.each(['alpha', 'beta', 'gamma delta', 'zeta', 'cafe', 'café beta', 'alph', '東京', '会議', 'beta zeta', 'omega', 'omega beta', 'nothing'])(
-      'finds what a full scan finds: %s',
-      async (q) => {
-        const expected = await reference(q, 50);
-        const got = (await store.search(viewer, { q, limit: 50 })).map((r) => r.message.id);
-        expect(got).toEqual(expected);
-      },
-    );
+    it.each([
+      'alpha',
+      'beta',
+      'gamma delta',
+      'zeta',
+      'cafe',
+      'café beta',
+      'alph',
+      '東京',
+      '会議',
+      'beta zeta',
+      'omega',
+      'omega beta',
+      'nothing',
+    ])('finds what a full scan finds: %s', async (q) => {
+      const expected = await reference(q, 50);
+      const got = (await store.search(viewer, { q, limit: 50 })).map((r) => r.message.id);
+      expect(got).toEqual(expected);
+    });
 
     it('took every path: the newest days, short and long older windows, and the rest', () => {
       expect(statements).toContain('messenger.search.recent');

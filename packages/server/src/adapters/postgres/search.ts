@@ -12,7 +12,8 @@ import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './row
  * A SQL expression for a tsquery-syntax lexeme built from parameter `p`: folded like the index
  * (unaccent can yield quotes, e.g. ’ -> '), then quoted for to_tsquery.
  */
-const lexeme = (p: string) => `'''' || replace(replace(messenger_unaccent(lower(${p}::text)), '\\', '\\\\'), '''', '''''') || ''''`;
+const lexeme = (p: string) =>
+  `'''' || replace(replace(messenger_unaccent(lower(${p}::text)), '\\', '\\\\'), '''', '''''') || ''''`;
 
 /**
  * The to_tsquery('simple', ...) expression for `q` with its words as parameters numbered from
@@ -146,7 +147,11 @@ const BY_REST = `
  * SHORT_WINDOW_DAYS days before `today`, else through the spans that cover it. `from` is moved down
  * to where the spans start, so the window holds everything they find.
  */
-export function windowProbes(from: number, until: number, today: number): { after: number | null; spans: number[]; from: number } {
+export function windowProbes(
+  from: number,
+  until: number,
+  today: number,
+): { after: number | null; spans: number[]; from: number } {
   if (today - from <= SHORT_WINDOW_DAYS) return { after: from, spans: [], from };
   const spans: number[] = [];
   for (let span = Math.floor((until - 1) / SPAN_DAYS); ; span--) {
@@ -183,7 +188,9 @@ export class PostgresSearch {
       // Short indexed reads: JIT compilation and parallel workers cost more than they save here,
       // and a generic plan is right for every viewer of a statement shape. Set for the rest of the
       // transaction (SET LOCAL) by the first statement, which saves a round trip.
-      const { rows: [head] } = await client.query<{ q: string; chats: string }>(
+      const {
+        rows: [head],
+      } = await client.query<{ q: string; chats: string }>(
         `SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true),
                 set_config('plan_cache_mode', 'force_generic_plan', true),
                 ${tsq.sql}::text AS q, (SELECT count(*) FROM members WHERE user_id = $1) AS chats`,
@@ -193,7 +200,11 @@ export class PostgresSearch {
       const tsquery = await expandPrefixes(client, head.q);
       let candidates: Candidate[];
       if (conversationId !== null || Number(head.chats) <= CONVERSATION_PROBE_MAX) {
-        ({ rows: candidates } = await client.query<Candidate>({ name: 'messenger.search.conversations', text: BY_CONVERSATION, values: [viewerId, want, conversationId, tsquery] }));
+        ({ rows: candidates } = await client.query<Candidate>({
+          name: 'messenger.search.conversations',
+          text: BY_CONVERSATION,
+          values: [viewerId, want, conversationId, tsquery],
+        }));
       } else {
         candidates = await newestVisible(client, viewerId, want, tsquery, Date.now());
       }
@@ -220,7 +231,13 @@ export class PostgresSearch {
  * The newest `want` visible matches of `tsquery` for a viewer in many chats, newest first: windows
  * of days going back from `now`, each after the last, until they hold `want` (see BY_PROBES).
  */
-async function newestVisible(client: PoolClient, viewerId: string, want: number, tsquery: string, now: number): Promise<Candidate[]> {
+async function newestVisible(
+  client: PoolClient,
+  viewerId: string,
+  want: number,
+  tsquery: string,
+  now: number,
+): Promise<Candidate[]> {
   const today = Math.floor(now / DAY_MS);
   let until = today - FIRST_WINDOW_DAYS;
   const window = async (name: string, text: string, values: unknown[]) => {
@@ -243,7 +260,15 @@ async function newestVisible(client: PoolClient, viewerId: string, want: number,
     const probes = windowProbes(until - wanted, until, today);
     spans += probes.spans.length;
     if (spans > MAX_SPANS) break;
-    await window('messenger.search.probes', BY_PROBES, [viewerId, missing, probes.after, tsquery, probes.spans, new Date(probes.from * DAY_MS), new Date(until * DAY_MS)]);
+    await window('messenger.search.probes', BY_PROBES, [
+      viewerId,
+      missing,
+      probes.after,
+      tsquery,
+      probes.spans,
+      new Date(probes.from * DAY_MS),
+      new Date(until * DAY_MS),
+    ]);
     days += until - probes.from;
     until = probes.from;
   }

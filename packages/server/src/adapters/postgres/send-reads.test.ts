@@ -21,8 +21,16 @@ if (!reachable) {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({ id: 'c_ab', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
+        for (const id of ['u_a', 'u_b'])
+          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.createConversation({
+          id: 'c_ab',
+          kind: 'direct',
+          title: null,
+          createdAt: at,
+          memberIds: ['u_a', 'u_b'],
+          directKey: 'u_a:u_b',
+        });
         await counted.ping(); // the pool's connection is open before the clock is faked
         const queries = countQueries(pool);
         vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });

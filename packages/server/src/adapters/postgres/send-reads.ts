@@ -22,7 +22,9 @@ import { BATCHED_READS, type PgDb } from './pool.js';
  */
 const LINGER_MS = 2;
 
-type Ask = readonly ['member', conversationId: string, userId: string] | readonly ['key', senderId: string, clientMsgId: string];
+type Ask =
+  | readonly ['member', conversationId: string, userId: string]
+  | readonly ['key', senderId: string, clientMsgId: string];
 
 /** Where the message sent under a sender's clientMsgId is. */
 export interface MessageKey {
@@ -76,25 +78,34 @@ export class SendReads {
   }
 
   /** Read fresh each time: nothing is cached, only batched. */
-  private readonly loader = new DataLoader<Ask, Membership | MessageKey | null>(async (asks) => {
-    const members = asks.flatMap((a, at) => (a[0] === 'member' ? [{ a, at }] : []));
-    const keys = asks.flatMap((a, at) => (a[0] === 'key' ? [{ a, at }] : []));
-    const rows = await this.db.query<Row>(
-      SQL,
-      [members.map((x) => x.a[1]), members.map((x) => x.a[2]), keys.map((x) => x.a[1]), keys.map((x) => x.a[2])],
-      'messenger.send-reads',
-    );
-    const out: (Membership | MessageKey | null)[] = asks.map(() => null);
-    for (const row of rows) {
-      const i = Number(row.i) - 1;
-      if (row.kind === 'member') {
-        out[members[i]!.at] = { userId: row.a, joinedSeq: Number(row.joined_seq), readSeq: Number(row.read_seq), deliveredSeq: Number(row.delivered_seq), muted: row.muted! };
-      } else {
-        out[keys[i]!.at] = { conversationId: row.a, seq: Number(row.seq), messageId: row.b };
+  private readonly loader = new DataLoader<Ask, Membership | MessageKey | null>(
+    async (asks) => {
+      const members = asks.flatMap((a, at) => (a[0] === 'member' ? [{ a, at }] : []));
+      const keys = asks.flatMap((a, at) => (a[0] === 'key' ? [{ a, at }] : []));
+      const rows = await this.db.query<Row>(
+        SQL,
+        [members.map((x) => x.a[1]), members.map((x) => x.a[2]), keys.map((x) => x.a[1]), keys.map((x) => x.a[2])],
+        'messenger.send-reads',
+      );
+      const out: (Membership | MessageKey | null)[] = asks.map(() => null);
+      for (const row of rows) {
+        const i = Number(row.i) - 1;
+        if (row.kind === 'member') {
+          out[members[i]!.at] = {
+            userId: row.a,
+            joinedSeq: Number(row.joined_seq),
+            readSeq: Number(row.read_seq),
+            deliveredSeq: Number(row.delivered_seq),
+            muted: row.muted!,
+          };
+        } else {
+          out[keys[i]!.at] = { conversationId: row.a, seq: Number(row.seq), messageId: row.b };
+        }
       }
-    }
-    return out;
-  }, { ...BATCHED_READS, batchScheduleFn: (run: () => void) => this.schedule(run) });
+      return out;
+    },
+    { ...BATCHED_READS, batchScheduleFn: (run: () => void) => this.schedule(run) },
+  );
 
   async membership(conversationId: string, userId: string): Promise<Membership | null> {
     return (await this.ask(['member', conversationId, userId])) as Membership | null;

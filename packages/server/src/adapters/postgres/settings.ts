@@ -11,7 +11,10 @@ export class PostgresSettings {
   }
 
   async getOrCreate<T>(key: string, make: () => T): Promise<T> {
-    await this.db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, JSON.stringify(make())]);
+    await this.db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      JSON.stringify(make()),
+    ]);
     const rows = await this.db.query<{ value: T }>('SELECT value FROM server_settings WHERE key = $1', [key]);
     return rows[0]!.value;
   }

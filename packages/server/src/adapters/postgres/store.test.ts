@@ -8,21 +8,45 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { storeContract } from '../../core/store.contract.js';
 import { MESSAGE_PARTITIONS, MIGRATIONS, migrate } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, countQueries, dropSchema, freshSchema, openInSchema, openWithCountedTwin, reachable, seqScans, URL } from './test-db.js';
-
+import {
+  admin,
+  countQueries,
+  dropSchema,
+  freshSchema,
+  openInSchema,
+  openWithCountedTwin,
+  reachable,
+  seqScans,
+  URL,
+} from './test-db.js';
 
 const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
 
 type Created = Extract<LogRecord, { type: 'message.created' }>;
 
 let pos = 0;
-const created = (conversationId: string, senderId: string, seq: number, clientMsgId: string, createdAt: string): Created => ({
+const created = (
+  conversationId: string,
+  senderId: string,
+  seq: number,
+  clientMsgId: string,
+  createdAt: string,
+): Created => ({
   type: 'message.created',
   conversationId,
   pos: ++pos,
   message: {
-    id: `m_${conversationId}_${seq}`, conversationId, seq, senderId, clientMsgId, body: `hello ${seq}`,
-    createdAt, editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+    id: `m_${conversationId}_${seq}`,
+    conversationId,
+    seq,
+    senderId,
+    clientMsgId,
+    body: `hello ${seq}`,
+    createdAt,
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
   },
 });
 
@@ -36,7 +60,9 @@ if (!reachable) {
   describe('PostgresStore on PostgreSQL', () => {
     it('migrates once when two processes migrate the same schema at the same time', async () => {
       const schema = freshSchema();
-      const pools = [0, 1].map(() => new pg.Pool({ connectionString: URL, max: 1, options: `-c search_path=${schema}` }));
+      const pools = [0, 1].map(
+        () => new pg.Pool({ connectionString: URL, max: 1, options: `-c search_path=${schema}` }),
+      );
       try {
         await Promise.all(pools.map((pool) => migrate(pool, schema)));
         await migrate(pools[0]!, schema);
@@ -92,14 +118,29 @@ if (!reachable) {
       try {
         const at = new Date().toISOString();
         const a = created('c_b', 'u_a', 1, 'cm_a', at);
-        const clash: Created = { ...a, pos: ++pos, message: { ...a.message, id: 'm_clash', senderId: 'u_b', clientMsgId: 'cm_clash', body: 'clash' } };
-        const edit: LogRecord = { type: 'message.updated', conversationId: 'c_b', messageId: a.message.id, body: 'edited', editedAt: at, message: a.message, pos: ++pos };
+        const clash: Created = {
+          ...a,
+          pos: ++pos,
+          message: { ...a.message, id: 'm_clash', senderId: 'u_b', clientMsgId: 'cm_clash', body: 'clash' },
+        };
+        const edit: LogRecord = {
+          type: 'message.updated',
+          conversationId: 'c_b',
+          messageId: a.message.id,
+          body: 'edited',
+          editedAt: at,
+          message: a.message,
+          pos: ++pos,
+        };
         const b = created('c_b', 'u_b', 2, 'cm_b', at);
         const batch = [a, a, clash, edit, b, a];
         await store.apply(batch);
         await store.apply(batch);
         const all = await store.history('c_b', 'u_a', { limit: 10 });
-        expect(all.map((m) => [m.seq, m.id, m.body])).toEqual([[1, a.message.id, 'edited'], [2, 'm_c_b_2', 'hello 2']]);
+        expect(all.map((m) => [m.seq, m.id, m.body])).toEqual([
+          [1, a.message.id, 'edited'],
+          [2, 'm_c_b_2', 'hello 2'],
+        ]);
         expect(await store.messageByClientId('u_b', 'cm_clash')).toBeNull();
         expect(await store.lastSeq('c_b')).toBe(0); // no conversations row: nothing to bump, as in SQLite
       } finally {
@@ -113,13 +154,31 @@ if (!reachable) {
         const at = new Date().toISOString();
         const a = created('c_nul', 'u_a', 1, 'cm_\u0000', at);
         const nul: Created = { ...a, message: { ...a.message, body: 'a\u0000b' } };
-        const edit: LogRecord = { type: 'message.updated', conversationId: 'c_nul', messageId: a.message.id, body: 'c\u0000d', editedAt: at, message: nul.message, pos: ++pos };
-        const react: LogRecord = { type: 'reaction.updated', conversationId: 'c_nul', messageId: a.message.id, userId: 'u_b', emoji: '\u0000', pos: ++pos };
+        const edit: LogRecord = {
+          type: 'message.updated',
+          conversationId: 'c_nul',
+          messageId: a.message.id,
+          body: 'c\u0000d',
+          editedAt: at,
+          message: nul.message,
+          pos: ++pos,
+        };
+        const react: LogRecord = {
+          type: 'reaction.updated',
+          conversationId: 'c_nul',
+          messageId: a.message.id,
+          userId: 'u_b',
+          emoji: '\u0000',
+          pos: ++pos,
+        };
         await store.apply([nul]);
         expect((await store.history('c_nul', 'u_a', { limit: 10 })).map((m) => m.body)).toEqual(['a\uFFFDb']);
         await store.apply([edit, react, created('c_nul', 'u_a', 2, 'cm_next', at)]);
         const all = await store.history('c_nul', 'u_a', { limit: 10 });
-        expect(all.map((m) => [m.seq, m.body])).toEqual([[1, 'c\uFFFDd'], [2, 'hello 2']]);
+        expect(all.map((m) => [m.seq, m.body])).toEqual([
+          [1, 'c\uFFFDd'],
+          [2, 'hello 2'],
+        ]);
         expect(all[0]!.reactions).toEqual([{ userId: 'u_b', emoji: '\uFFFD' }]);
         expect(await store.messageByClientId('u_a', 'cm_\uFFFD')).toMatchObject({ seq: 1 });
       } finally {
@@ -131,17 +190,52 @@ if (!reachable) {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
-        for (let i = 0; i < 20; i++) await store.createUser({ id: `u_${i}`, username: `user${i}`, displayName: `U${i}`, createdAt: at, apiKeyHash: `h_${i}` });
+        for (let i = 0; i < 20; i++)
+          await store.createUser({
+            id: `u_${i}`,
+            username: `user${i}`,
+            displayName: `U${i}`,
+            createdAt: at,
+            apiKeyHash: `h_${i}`,
+          });
         for (let i = 0; i < 20; i += 2) {
-          await store.createConversation({ id: `c_${i}`, kind: 'direct', title: null, createdAt: at, memberIds: [`u_${i}`, `u_${i + 1}`], directKey: `u_${i}:u_${i + 1}` });
+          await store.createConversation({
+            id: `c_${i}`,
+            kind: 'direct',
+            title: null,
+            createdAt: at,
+            memberIds: [`u_${i}`, `u_${i + 1}`],
+            directKey: `u_${i}:u_${i + 1}`,
+          });
         }
-        await store.createConversation({ id: 'c_g', kind: 'group', title: 'G', createdAt: at, memberIds: ['u_0', 'u_2', 'u_4'], directKey: null });
+        await store.createConversation({
+          id: 'c_g',
+          kind: 'group',
+          title: 'G',
+          createdAt: at,
+          memberIds: ['u_0', 'u_2', 'u_4'],
+          directKey: null,
+        });
         const queries = countQueries(pool);
-        const users = await Promise.all([...Array.from({ length: 20 }, (_, i) => counted.userByKeyHash(`h_${i}`)), counted.userByKeyHash('h_unknown'), counted.userByKeyHash('h_3')]);
-        expect(users.map((u) => u?.id ?? null)).toEqual([...Array.from({ length: 20 }, (_, i) => `u_${i}`), null, 'u_3']);
+        const users = await Promise.all([
+          ...Array.from({ length: 20 }, (_, i) => counted.userByKeyHash(`h_${i}`)),
+          counted.userByKeyHash('h_unknown'),
+          counted.userByKeyHash('h_3'),
+        ]);
+        expect(users.map((u) => u?.id ?? null)).toEqual([
+          ...Array.from({ length: 20 }, (_, i) => `u_${i}`),
+          null,
+          'u_3',
+        ]);
         expect(queries()).toBe(1);
         const contacts = await Promise.all(['u_0', 'u_1', 'u_4', 'u_nobody', 'u_0'].map((id) => counted.contacts(id)));
-        expect(contacts.map((c) => [...c].sort())).toEqual([['u_1', 'u_2', 'u_4'], ['u_0'], ['u_0', 'u_2', 'u_5'], [], ['u_1', 'u_2', 'u_4']]);
+        expect(contacts.map((c) => [...c].sort())).toEqual([
+          ['u_1', 'u_2', 'u_4'],
+          ['u_0'],
+          ['u_0', 'u_2', 'u_5'],
+          [],
+          ['u_1', 'u_2', 'u_4'],
+        ]);
         expect(queries()).toBe(2);
       } finally {
         await close();
@@ -152,8 +246,16 @@ if (!reachable) {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b', 'u_c']) await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({ id: 'c_ab', kind: 'direct', title: null, createdAt: at, memberIds: ['u_a', 'u_b'], directKey: 'u_a:u_b' });
+        for (const id of ['u_a', 'u_b', 'u_c'])
+          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.createConversation({
+          id: 'c_ab',
+          kind: 'direct',
+          title: null,
+          createdAt: at,
+          memberIds: ['u_a', 'u_b'],
+          directKey: 'u_a:u_b',
+        });
         await store.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
         const queries = countQueries(pool);
         const [memberA, memberC, memberB, sent1, unsent, sent2, sent1Again] = await Promise.all([
@@ -174,7 +276,9 @@ if (!reachable) {
         expect(sent2).toEqual({ conversationId: 'c_ab', seq: 2, messageId: 'm_c_ab_2' });
         expect(sent1Again).toEqual(sent1);
         // A retry reads the message itself too.
-        expect(await counted.messageByClientId('u_a', 'cm_1')).toEqual({ ...created('c_ab', 'u_a', 1, 'cm_1', at).message });
+        expect(await counted.messageByClientId('u_a', 'cm_1')).toEqual({
+          ...created('c_ab', 'u_a', 1, 'cm_1', at).message,
+        });
         expect(await counted.messageByClientId('u_a', 'cm_2')).toBeNull();
       } finally {
         await close();
@@ -186,7 +290,9 @@ if (!reachable) {
       const words = async () => {
         const [kept, indexed] = await Promise.all([
           admin.query<{ w: string }>(`SELECT lexeme AS w FROM ${schema}.search_lexemes ORDER BY 1`),
-          admin.query<{ w: string }>(`SELECT word AS w FROM ts_stat('SELECT search FROM ${schema}.messages') ORDER BY 1`),
+          admin.query<{ w: string }>(
+            `SELECT word AS w FROM ts_stat('SELECT search FROM ${schema}.messages') ORDER BY 1`,
+          ),
         ]);
         expect(kept.rows.map((r) => r.w)).toEqual(indexed.rows.map((r) => r.w));
         return kept.rows.map((r) => r.w);
@@ -194,14 +300,36 @@ if (!reachable) {
       const say = (r: Created, body: string): Created => ({ ...r, message: { ...r.message, body } });
       try {
         const at = new Date().toISOString();
-        await store.apply([say(created('c_1', 'u_a', 1, 'cm_1', at), 'Crème brûlée tonight'), say(created('c_1', 'u_b', 2, 'cm_2', at), 'tonight is fine')]);
+        await store.apply([
+          say(created('c_1', 'u_a', 1, 'cm_1', at), 'Crème brûlée tonight'),
+          say(created('c_1', 'u_b', 2, 'cm_2', at), 'tonight is fine'),
+        ]);
         expect(await words()).toEqual(['brulee', 'creme', 'fine', 'is', 'tonight']);
         // A replay (same sender + clientMsgId) and a record whose seq is taken add none of their words.
-        await store.apply([say(created('c_1', 'u_a', 3, 'cm_1', at), 'replayed words'), say(created('c_1', 'u_c', 2, 'cm_3', at), 'conflicting words')]);
+        await store.apply([
+          say(created('c_1', 'u_a', 3, 'cm_1', at), 'replayed words'),
+          say(created('c_1', 'u_c', 2, 'cm_3', at), 'conflicting words'),
+        ]);
         expect(await words()).toEqual(['brulee', 'creme', 'fine', 'is', 'tonight']);
         await store.apply([
-          { type: 'message.updated', conversationId: 'c_1', pos: ++pos, messageId: 'm_c_1_1', body: 'Crème caramel', editedAt: at, message: { ...created('c_1', 'u_a', 1, 'cm_1', at).message, body: 'Crème caramel' } },
-          { type: 'message.deleted', conversationId: 'c_1', pos: ++pos, messageId: 'm_c_1_2', for: 'everyone', userId: 'u_b', at },
+          {
+            type: 'message.updated',
+            conversationId: 'c_1',
+            pos: ++pos,
+            messageId: 'm_c_1_1',
+            body: 'Crème caramel',
+            editedAt: at,
+            message: { ...created('c_1', 'u_a', 1, 'cm_1', at).message, body: 'Crème caramel' },
+          },
+          {
+            type: 'message.deleted',
+            conversationId: 'c_1',
+            pos: ++pos,
+            messageId: 'm_c_1_2',
+            for: 'everyone',
+            userId: 'u_b',
+            at,
+          },
         ]);
         expect(await words()).toEqual(['caramel', 'creme']);
       } finally {
@@ -214,12 +342,26 @@ if (!reachable) {
       const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
       try {
         const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
-        const round = () => Promise.all([store.membership('c_1', 'u_1'), store.membership('c_2', 'u_2'), store.messageKey('u_1', 'k_1'), store.messageKey('u_2', 'k_9'), store.contacts('u_1'), store.contacts('u_3')]);
+        const round = () =>
+          Promise.all([
+            store.membership('c_1', 'u_1'),
+            store.membership('c_2', 'u_2'),
+            store.messageKey('u_1', 'k_1'),
+            store.messageKey('u_2', 'k_9'),
+            store.contacts('u_1'),
+            store.contacts('u_3'),
+          ]);
         // Planned (and, after five executions, cached as generic) while the tables are empty.
         for (let i = 0; i < 8; i++) await round();
-        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT 'c_' || g, 'u_' || g, 0 FROM generate_series(1, 5000) g`);
-        await admin.query(`INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) VALUES ('c_1', 'u_2', 0), ('c_3', 'u_1', 0)`);
-        await admin.query(`INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`);
+        await admin.query(
+          `INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT 'c_' || g, 'u_' || g, 0 FROM generate_series(1, 5000) g`,
+        );
+        await admin.query(
+          `INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) VALUES ('c_1', 'u_2', 0), ('c_3', 'u_1', 0)`,
+        );
+        await admin.query(
+          `INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`,
+        );
         const scans = () => seqScans(pool, schema, ['members', 'message_keys']);
         const before = await scans();
         const [a, , k, , contacts] = await round();
@@ -247,10 +389,13 @@ if (!reachable) {
         const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
         expect(plan).toContain('Execution Time');
         expect(plan).not.toContain('JIT');
-        const available = await admin.query<{ a: boolean }>("SELECT pg_jit_available() AS a");
+        const available = await admin.query<{ a: boolean }>('SELECT pg_jit_available() AS a');
         if (available.rows[0]!.a) {
           // The same statement on a connection with the server's defaults does compile here.
-          const plain = new pg.Client({ connectionString: URL, options: `-c search_path=${schema} -c jit_above_cost=0` });
+          const plain = new pg.Client({
+            connectionString: URL,
+            options: `-c search_path=${schema} -c jit_above_cost=0`,
+          });
           await plain.connect();
           const other = await plain.query<{ 'QUERY PLAN': string }>(
             "EXPLAIN (ANALYZE) SELECT m.user_id FROM unnest('{c_1}'::text[], '{u_1}'::text[]) AS q(c, u) JOIN members m ON m.conversation_id = q.c AND m.user_id = q.u",
@@ -267,8 +412,20 @@ if (!reachable) {
     it('lists 1,000 chats in a constant number of queries', async () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
-        const viewer = await store.createUser({ id: 'u_v', username: 'v', displayName: 'V', createdAt: new Date().toISOString(), apiKeyHash: 'h_v' });
-        await store.createUser({ id: 'u_o', username: 'o', displayName: 'O', createdAt: new Date().toISOString(), apiKeyHash: 'h_o' });
+        const viewer = await store.createUser({
+          id: 'u_v',
+          username: 'v',
+          displayName: 'V',
+          createdAt: new Date().toISOString(),
+          apiKeyHash: 'h_v',
+        });
+        await store.createUser({
+          id: 'u_o',
+          username: 'o',
+          displayName: 'O',
+          createdAt: new Date().toISOString(),
+          apiKeyHash: 'h_o',
+        });
         const base = Date.UTC(2030, 0, 1);
         // Seeded in bulk: 1,000 createConversation transactions would time the machine's fsync, not the chat list.
         await pool.query(
@@ -277,7 +434,11 @@ if (!reachable) {
            INSERT INTO members (conversation_id, user_id, active_minute) SELECT c.id, u, messenger_minute($1) FROM c, unnest(ARRAY['u_v', 'u_o']) u`,
           [new Date(base).toISOString()],
         );
-        await store.apply(Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString())));
+        await store.apply(
+          Array.from({ length: 1000 }, (_, i) =>
+            created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString()),
+          ),
+        );
         const queries = countQueries(pool);
         const started = performance.now();
         const page = await counted.conversations(viewer.id, 50, null);
@@ -305,7 +466,9 @@ if (!reachable) {
       try {
         await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
         await expect(store.userByUsername('x')).rejects.toMatchObject({ code: 'unavailable' });
-        await expect(store.apply([created('c', 'u', 1, 'cm', new Date().toISOString())])).rejects.toMatchObject({ code: 'unavailable' });
+        await expect(store.apply([created('c', 'u', 1, 'cm', new Date().toISOString())])).rejects.toMatchObject({
+          code: 'unavailable',
+        });
       } finally {
         await store.close();
       }

@@ -3,7 +3,15 @@
 // persister through apply(), read by every gateway; reads may lag the log.
 import type { Conversation, Message, SearchResult, User } from '@messenger/protocol';
 import type { LogRecord } from '../../core/log-entries.js';
-import type { HistoryQuery, Membership, NewConversation, NewUser, QuarantinedRecord, SearchQuery, Store } from '../../core/store.js';
+import type {
+  HistoryQuery,
+  Membership,
+  NewConversation,
+  NewUser,
+  QuarantinedRecord,
+  SearchQuery,
+  Store,
+} from '../../core/store.js';
 import { PostgresConversations } from './conversations.js';
 import { PostgresMessages } from './messages.js';
 import { migrate } from './migrations.js';
@@ -53,35 +61,87 @@ export class PostgresStore implements Store {
     await migrate(this.db.pool, this.schema);
   }
 
-  async createUser(user: NewUser): Promise<User> { return this.users.create(user); }
-  async userByKeyHash(hash: string): Promise<User | null> { return this.users.byKeyHash(hash); }
-  async userByUsername(username: string): Promise<User | null> { return this.users.byUsername(username); }
-  async usersByIds(ids: string[]): Promise<User[]> { return this.users.byIds(ids); }
-  async setPresenceVisible(userId: string, visible: boolean): Promise<void> { return this.users.setPresenceVisible(userId, visible); }
-  async hiddenPresence(ids: string[]): Promise<Set<string>> { return this.users.hiddenPresence(ids); }
+  async createUser(user: NewUser): Promise<User> {
+    return this.users.create(user);
+  }
+  async userByKeyHash(hash: string): Promise<User | null> {
+    return this.users.byKeyHash(hash);
+  }
+  async userByUsername(username: string): Promise<User | null> {
+    return this.users.byUsername(username);
+  }
+  async usersByIds(ids: string[]): Promise<User[]> {
+    return this.users.byIds(ids);
+  }
+  async setPresenceVisible(userId: string, visible: boolean): Promise<void> {
+    return this.users.setPresenceVisible(userId, visible);
+  }
+  async hiddenPresence(ids: string[]): Promise<Set<string>> {
+    return this.users.hiddenPresence(ids);
+  }
 
-  async createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }> { return this.convs.create(conv); }
-  async addMembers(conversationId: string, userIds: string[]): Promise<string[]> { return this.convs.addMembers(conversationId, userIds); }
-  async removeMember(conversationId: string, userId: string): Promise<boolean> { return this.convs.removeMember(conversationId, userId); }
-  async membership(conversationId: string, userId: string): Promise<Membership | null> { return this.convs.membership(conversationId, userId); }
-  async memberIds(conversationId: string): Promise<string[]> { return this.convs.memberIds(conversationId); }
-  async conversationKind(conversationId: string): Promise<'direct' | 'group' | null> { return this.convs.kind(conversationId); }
-  async conversation(conversationId: string, viewerId: string): Promise<Conversation | null> { return this.convs.view(conversationId, viewerId); }
-  async conversations(viewerId: string, limit: number, cursor: string | null) { return this.convs.page(viewerId, limit, cursor); }
-  async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> { return this.convs.viewsFor(conversationId, viewerIds); }
-  async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> { return this.convs.setMuted(conversationId, userId, muted); }
-  async lastSeq(conversationId: string): Promise<number> { return this.convs.lastSeq(conversationId); }
-  async contacts(userId: string): Promise<string[]> { return this.convs.contacts(userId); }
+  async createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }> {
+    return this.convs.create(conv);
+  }
+  async addMembers(conversationId: string, userIds: string[]): Promise<string[]> {
+    return this.convs.addMembers(conversationId, userIds);
+  }
+  async removeMember(conversationId: string, userId: string): Promise<boolean> {
+    return this.convs.removeMember(conversationId, userId);
+  }
+  async membership(conversationId: string, userId: string): Promise<Membership | null> {
+    return this.convs.membership(conversationId, userId);
+  }
+  async memberIds(conversationId: string): Promise<string[]> {
+    return this.convs.memberIds(conversationId);
+  }
+  async conversationKind(conversationId: string): Promise<'direct' | 'group' | null> {
+    return this.convs.kind(conversationId);
+  }
+  async conversation(conversationId: string, viewerId: string): Promise<Conversation | null> {
+    return this.convs.view(conversationId, viewerId);
+  }
+  async conversations(viewerId: string, limit: number, cursor: string | null) {
+    return this.convs.page(viewerId, limit, cursor);
+  }
+  async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
+    return this.convs.viewsFor(conversationId, viewerIds);
+  }
+  async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> {
+    return this.convs.setMuted(conversationId, userId, muted);
+  }
+  async lastSeq(conversationId: string): Promise<number> {
+    return this.convs.lastSeq(conversationId);
+  }
+  async contacts(userId: string): Promise<string[]> {
+    return this.convs.contacts(userId);
+  }
 
-  async apply(records: LogRecord[]): Promise<void> { return this.messages.apply(records); }
-  async quarantine(record: LogRecord, reason: string): Promise<void> { return this.messages.quarantine(record, reason); }
-  async quarantined(limit: number): Promise<QuarantinedRecord[]> { return this.messages.quarantined(limit); }
-  async message(conversationId: string, messageId: string): Promise<Message | null> { return this.messages.message(conversationId, messageId); }
-  async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> { return this.messages.messageByClientId(senderId, clientMsgId); }
+  async apply(records: LogRecord[]): Promise<void> {
+    return this.messages.apply(records);
+  }
+  async quarantine(record: LogRecord, reason: string): Promise<void> {
+    return this.messages.quarantine(record, reason);
+  }
+  async quarantined(limit: number): Promise<QuarantinedRecord[]> {
+    return this.messages.quarantined(limit);
+  }
+  async message(conversationId: string, messageId: string): Promise<Message | null> {
+    return this.messages.message(conversationId, messageId);
+  }
+  async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
+    return this.messages.messageByClientId(senderId, clientMsgId);
+  }
   /** The log's lasting dedup: where the message sent under this clientMsgId is, without reading it. */
-  async messageKey(senderId: string, clientMsgId: string): Promise<MessageKey | null> { return this.messages.messageKey(senderId, clientMsgId); }
-  async history(conversationId: string, viewerId: string, query: HistoryQuery): Promise<Message[]> { return this.messages.history(conversationId, viewerId, query); }
-  async search(viewerId: string, query: SearchQuery): Promise<SearchResult[]> { return this.searchIndex.search(viewerId, query); }
+  async messageKey(senderId: string, clientMsgId: string): Promise<MessageKey | null> {
+    return this.messages.messageKey(senderId, clientMsgId);
+  }
+  async history(conversationId: string, viewerId: string, query: HistoryQuery): Promise<Message[]> {
+    return this.messages.history(conversationId, viewerId, query);
+  }
+  async search(viewerId: string, query: SearchQuery): Promise<SearchResult[]> {
+    return this.searchIndex.search(viewerId, query);
+  }
 
   async ping(): Promise<void> {
     await this.db.query('SELECT 1');

@@ -62,7 +62,12 @@ export async function seqScans(pool: pg.Pool, schema: string, tables: string[]):
  * A store in a schema of its own, plus a second store on a pool of our own over that schema, for
  * tests that count the second one's queries (countQueries(pool)) while the first seeds the data.
  */
-export async function openWithCountedTwin(): Promise<{ store: PostgresStore; pool: pg.Pool; counted: PostgresStore; close: () => Promise<void> }> {
+export async function openWithCountedTwin(): Promise<{
+  store: PostgresStore;
+  pool: pg.Pool;
+  counted: PostgresStore;
+  close: () => Promise<void>;
+}> {
   const { store, schema } = await openInSchema();
   const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
   return {

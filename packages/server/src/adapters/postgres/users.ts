@@ -22,7 +22,11 @@ export class PostgresUsers {
         [user.id, user.username, user.displayName, user.createdAt],
       );
       if (inserted.rowCount === 0) throw new AppError('conflict', 'username is taken');
-      await client.query('INSERT INTO api_keys (key_hash, user_id, created_at) VALUES ($1, $2, $3)', [user.apiKeyHash, user.id, user.createdAt]);
+      await client.query('INSERT INTO api_keys (key_hash, user_id, created_at) VALUES ($1, $2, $3)', [
+        user.apiKeyHash,
+        user.id,
+        user.createdAt,
+      ]);
       return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
     });
   }
@@ -54,7 +58,9 @@ export class PostgresUsers {
   /** In the order asked, skipping unknown ids. */
   async byIds(ids: string[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`, [ids]);
+    const rows = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`, [
+      ids,
+    ]);
     const byId = new Map(rows.map((row) => [row.id, toUser(row)]));
     return ids.flatMap((id) => byId.get(id) ?? []);
   }
@@ -65,7 +71,10 @@ export class PostgresUsers {
 
   async hiddenPresence(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows = await this.db.query<{ id: string }>('SELECT id FROM users WHERE id = ANY($1::text[]) AND NOT presence_visible', [ids]);
+    const rows = await this.db.query<{ id: string }>(
+      'SELECT id FROM users WHERE id = ANY($1::text[]) AND NOT presence_visible',
+      [ids],
+    );
     return new Set(rows.map((r) => r.id));
   }
 }

@@ -64,7 +64,14 @@ return {status, seen}`;
 
 type ScriptedRedis = {
   messengerSetDevices(...args: (string | number)[]): Promise<unknown>;
-  messengerClaimAnnouncement(devices: string, status: string, seen: string, announced: string, now: number, keepMs: number): Promise<[PresenceInfo['status'], number] | null>;
+  messengerClaimAnnouncement(
+    devices: string,
+    status: string,
+    seen: string,
+    announced: string,
+    now: number,
+    keepMs: number,
+  ): Promise<[PresenceInfo['status'], number] | null>;
 };
 
 const DAY_MS = 86_400_000;
@@ -101,12 +108,32 @@ export class RedisPresence implements Presence {
     }
     // The keys outlive the device by the retention, so its expiry can still be read as last seen.
     const keep = ttlMs + this.retentionMs;
-    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerSetDevices(keys.length, ...keys, this.now() + ttlMs, keep, ...args));
+    await guarded(() =>
+      (this.redis as unknown as ScriptedRedis).messengerSetDevices(
+        keys.length,
+        ...keys,
+        this.now() + ttlMs,
+        keep,
+        ...args,
+      ),
+    );
   }
 
   async removeDevice(userId: string, deviceId: string, at: Date): Promise<void> {
     const k = this.keys(userId);
-    await guarded(() => this.redis.eval(REMOVE_DEVICE, 3, k.devices, k.status, k.seen, deviceId, this.now(), at.getTime(), this.retentionMs));
+    await guarded(() =>
+      this.redis.eval(
+        REMOVE_DEVICE,
+        3,
+        k.devices,
+        k.status,
+        k.seen,
+        deviceId,
+        this.now(),
+        at.getTime(),
+        this.retentionMs,
+      ),
+    );
   }
 
   async get(userIds: string[]): Promise<Map<string, PresenceInfo>> {
@@ -124,7 +151,12 @@ export class RedisPresence implements Presence {
     const replies = await guarded(async () => results(await pipeline.exec()));
     const out = new Map<string, PresenceInfo>();
     userIds.forEach((userId, i) => {
-      const [live, lastExpired, statuses, seen] = replies.slice(i * 4, i * 4 + 4) as [string[], unknown[], Record<string, string>, string | null];
+      const [live, lastExpired, statuses, seen] = replies.slice(i * 4, i * 4 + 4) as [
+        string[],
+        unknown[],
+        Record<string, string>,
+        string | null,
+      ];
       if (live.length > 0) {
         const online = live.some((deviceId) => statuses[deviceId] === 'online');
         out.set(userId, { status: online ? 'online' : 'away', lastSeenAt: null });
@@ -137,7 +169,9 @@ export class RedisPresence implements Presence {
   }
 
   async claimAnnouncement(userId: string, status: string): Promise<boolean> {
-    const previous = await guarded(() => this.redis.set(this.keys(userId).announced, status, 'PX', this.retentionMs, 'GET'));
+    const previous = await guarded(() =>
+      this.redis.set(this.keys(userId).announced, status, 'PX', this.retentionMs, 'GET'),
+    );
     return previous !== status;
   }
 
@@ -149,7 +183,14 @@ export class RedisPresence implements Presence {
       Promise.all(
         userIds.map((userId) => {
           const base = this.base(userId);
-          return redis.messengerClaimAnnouncement(`${base}:devices`, `${base}:status`, `${base}:seen`, `${base}:announced`, now, this.retentionMs);
+          return redis.messengerClaimAnnouncement(
+            `${base}:devices`,
+            `${base}:status`,
+            `${base}:seen`,
+            `${base}:announced`,
+            now,
+            this.retentionMs,
+          );
         }),
       ),
     );
@@ -158,7 +199,10 @@ export class RedisPresence implements Presence {
       const reply = replies[i];
       if (!reply) return;
       const [status, seen] = reply;
-      claimed.set(userId, { status, lastSeenAt: status === 'offline' && Number(seen) > 0 ? new Date(Number(seen)).toISOString() : null });
+      claimed.set(userId, {
+        status,
+        lastSeenAt: status === 'offline' && Number(seen) > 0 ? new Date(Number(seen)).toISOString() : null,
+      });
     });
     return claimed;
   }
@@ -177,6 +221,11 @@ export class RedisPresence implements Presence {
 
   private keys(userId: string) {
     const base = this.base(userId);
-    return { devices: `${base}:devices`, status: `${base}:status`, seen: `${base}:seen`, announced: `${base}:announced` };
+    return {
+      devices: `${base}:devices`,
+      status: `${base}:status`,
+      seen: `${base}:seen`,
+      announced: `${base}:announced`,
+    };
   }
 }

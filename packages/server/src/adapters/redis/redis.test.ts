@@ -21,7 +21,11 @@ const keyPrefix = () => `${root}${Math.random().toString(36).slice(2, 8)}:`;
 
 /** Counts what a connected client sends from now on: commands (not script loads) and socket writes. */
 function traffic(redis: Redis): { commands: Map<string, number>; total: () => number; writes: number } {
-  const counter = { commands: new Map<string, number>(), total: () => [...counter.commands.values()].reduce((a, b) => a + b, 0), writes: 0 };
+  const counter = {
+    commands: new Map<string, number>(),
+    total: () => [...counter.commands.values()].reduce((a, b) => a + b, 0),
+    writes: 0,
+  };
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = ((command: { name: string }, ...rest: unknown[]) => {
     if (command.name !== 'script') counter.commands.set(command.name, (counter.commands.get(command.name) ?? 0) + 1);
@@ -88,7 +92,8 @@ describe('Redis adapters beyond the contract', () => {
     await routes.add('u_warm', 'g_1', 1000); // connected, script loaded
     await presence.setDevice('u_warm', 'd1', 'online', 1000);
     const writes = (adapter: object) => {
-      const stream = (adapter as unknown as { redis: { stream: { write: (...a: unknown[]) => boolean } } }).redis.stream;
+      const stream = (adapter as unknown as { redis: { stream: { write: (...a: unknown[]) => boolean } } }).redis
+        .stream;
       const write = stream.write.bind(stream);
       const counter = { n: 0 };
       stream.write = (...a: unknown[]) => (counter.n++, write(...a));
@@ -138,7 +143,13 @@ describe('Redis adapters beyond the contract', () => {
     const users = Array.from({ length: 500 }, (_, i) => `u_${i}`);
     const sent = traffic(redis);
     // What the gateway's heartbeat does per slice.
-    await Promise.all([routes.addMany(users, 'g_1', 30_000), presence.setDevices(users.map((u, i) => ({ userId: u, deviceId: 'd1', status: i % 2 ? 'away' : 'online' })), 30_000)]);
+    await Promise.all([
+      routes.addMany(users, 'g_1', 30_000),
+      presence.setDevices(
+        users.map((u, i) => ({ userId: u, deviceId: 'd1', status: i % 2 ? 'away' : 'online' })),
+        30_000,
+      ),
+    ]);
     expect(sent.total()).toBe(2); // was 1,000: one script call per route and per device
     expect(sent.writes).toBe(1);
     expect((await routes.lookup(users)).size).toBe(500);
@@ -159,18 +170,32 @@ describe('Redis adapters beyond the contract', () => {
     const bus = new MemoryGatewayBus();
     const routes = new MemoryRoutes();
     const delivered: Delivery[] = [];
-    await bus.subscribe('g_1', (delivery) => delivered.push(delivery), () => undefined);
+    await bus.subscribe(
+      'g_1',
+      (delivery) => delivered.push(delivery),
+      () => undefined,
+    );
     await routes.add('u_watcher', 'g_1', 60_000);
     // Every connecting user shares a chat with u_watcher; u_3 hides its presence.
-    const store = { hiddenPresence: async (ids: string[]) => new Set(ids.filter((id) => id === 'u_3')), contacts: async () => ['u_watcher'] } as unknown as Store;
-    const service = new PresenceService({ presence, store, deliverer: new Deliverer({ routes, bus }), conversations: {} as Conversations, coalesceMs: 20 });
+    const store = {
+      hiddenPresence: async (ids: string[]) => new Set(ids.filter((id) => id === 'u_3')),
+      contacts: async () => ['u_watcher'],
+    } as unknown as Store;
+    const service = new PresenceService({
+      presence,
+      store,
+      deliverer: new Deliverer({ routes, bus }),
+      conversations: {} as Conversations,
+      coalesceMs: 20,
+    });
     await presence.setDevice('u_warm', 'd1', 'online', 1000);
     await presence.claimAnnouncements(['u_warm']); // scripts loaded
     const users = Array.from({ length: 200 }, (_, i) => `u_${i}`);
     const sent = traffic(redis);
     await Promise.all(users.map((u) => service.deviceUp(u, 'd1', 'online', 30_000)));
     const events = () => delivered.flatMap((d) => (d.event.type === 'presence' ? [d.event] : []));
-    for (let waited = 0; events().length < 199 && waited < 5_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    for (let waited = 0; events().length < 199 && waited < 5_000; waited += 20)
+      await new Promise((r) => setTimeout(r, 20));
     expect(events()).toHaveLength(199);
     expect(events().every((e) => e.status === 'online' && e.lastSeenAt === null)).toBe(true);
     // Was 6 per user: the device, then 4 status reads and a claim.
@@ -221,7 +246,10 @@ describe('Redis adapters beyond the contract', () => {
     await new Promise((resolve) => server.close(resolve));
     const presence = new RedisPresence({ url: `redis://127.0.0.1:${port}` });
     const started = Date.now();
-    const error = await presence.get(['u_1']).then(() => null, (e: unknown) => e);
+    const error = await presence.get(['u_1']).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('unavailable');
     expect(Date.now() - started).toBeLessThan(5_000);

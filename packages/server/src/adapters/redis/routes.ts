@@ -91,7 +91,16 @@ export class RedisRoutes implements Routes {
     if (userIds.length === 0) return;
     const keys = userIds.map((userId) => this.routesKey(userId));
     const now = this.now();
-    await guarded(() => (this.redis as unknown as ScriptedRedis).messengerAddRoutes(keys.length, ...keys, now + ttlMs, gatewayId, ttlMs, now));
+    await guarded(() =>
+      (this.redis as unknown as ScriptedRedis).messengerAddRoutes(
+        keys.length,
+        ...keys,
+        now + ttlMs,
+        gatewayId,
+        ttlMs,
+        now,
+      ),
+    );
   }
 
   async remove(userId: string, gatewayId: string): Promise<void> {

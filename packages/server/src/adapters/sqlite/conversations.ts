@@ -36,9 +36,13 @@ export class SqliteConversations {
         'INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at) VALUES (?, ?, ?, ?, ?, 0, ?)',
       ),
       byDirectKey: db.prepare<[string], { id: string }>('SELECT id FROM conversations WHERE direct_key = ?'),
-      addMember: db.prepare('INSERT OR IGNORE INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq) VALUES (?, ?, ?, ?, ?)'),
+      addMember: db.prepare(
+        'INSERT OR IGNORE INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq) VALUES (?, ?, ?, ?, ?)',
+      ),
       removeMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?'),
-      membership: db.prepare<[string, string], MemberRow>('SELECT * FROM members WHERE conversation_id = ? AND user_id = ?'),
+      membership: db.prepare<[string, string], MemberRow>(
+        'SELECT * FROM members WHERE conversation_id = ? AND user_id = ?',
+      ),
       memberIds: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conversation_id = ?'),
       row: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
       members: db.prepare<[string], MemberRow & { conversation_id: string; username: string; display_name: string }>(
@@ -68,22 +72,28 @@ export class SqliteConversations {
   }
 
   create(conv: NewConversation): { id: string; created: boolean } {
-    return this.db.transaction(() => {
-      if (conv.directKey) {
-        const existing = this.s.byDirectKey.get(conv.directKey);
-        if (existing) return { id: existing.id, created: false };
-      }
-      this.s.insert.run(conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey, conv.createdAt);
-      for (const userId of conv.memberIds) this.s.addMember.run(conv.id, userId, 0, 0, 0);
-      return { id: conv.id, created: true };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (conv.directKey) {
+          const existing = this.s.byDirectKey.get(conv.directKey);
+          if (existing) return { id: existing.id, created: false };
+        }
+        this.s.insert.run(conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey, conv.createdAt);
+        for (const userId of conv.memberIds) this.s.addMember.run(conv.id, userId, 0, 0, 0);
+        return { id: conv.id, created: true };
+      })
+      .immediate();
   }
 
   addMembers(conversationId: string, userIds: string[]): string[] {
-    return this.db.transaction(() => {
-      const lastSeq = this.s.row.get(conversationId)?.last_seq ?? 0;
-      return userIds.filter((userId) => this.s.addMember.run(conversationId, userId, lastSeq, lastSeq, lastSeq).changes > 0);
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        const lastSeq = this.s.row.get(conversationId)?.last_seq ?? 0;
+        return userIds.filter(
+          (userId) => this.s.addMember.run(conversationId, userId, lastSeq, lastSeq, lastSeq).changes > 0,
+        );
+      })
+      .immediate();
   }
 
   removeMember(conversationId: string, userId: string): boolean {
@@ -93,7 +103,13 @@ export class SqliteConversations {
   membership(conversationId: string, userId: string): Membership | null {
     const row = this.s.membership.get(conversationId, userId);
     return row
-      ? { userId: row.user_id, joinedSeq: row.joined_seq, readSeq: row.read_seq, deliveredSeq: row.delivered_seq, muted: row.muted === 1 }
+      ? {
+          userId: row.user_id,
+          joinedSeq: row.joined_seq,
+          readSeq: row.read_seq,
+          deliveredSeq: row.delivered_seq,
+          muted: row.muted === 1,
+        }
       : null;
   }
 
@@ -114,7 +130,11 @@ export class SqliteConversations {
     return row ? (this.toViews([row], viewerId)[0] ?? null) : null;
   }
 
-  page(viewerId: string, limit: number, cursor: string | null): { conversations: Conversation[]; nextCursor: string | null } {
+  page(
+    viewerId: string,
+    limit: number,
+    cursor: string | null,
+  ): { conversations: Conversation[]; nextCursor: string | null } {
     let after: [string, string] = ['\uffff', '\uffff'];
     if (cursor) {
       const parts = decodeCursor(cursor);
@@ -150,7 +170,11 @@ export class SqliteConversations {
     return rows.flatMap((row) => this.toView(row, members.get(row.id) ?? [], viewerId) ?? []);
   }
 
-  private toView(row: ConversationRow, memberRows: (MemberRow & { username: string; display_name: string })[], viewerId: string): Conversation | null {
+  private toView(
+    row: ConversationRow,
+    memberRows: (MemberRow & { username: string; display_name: string })[],
+    viewerId: string,
+  ): Conversation | null {
     const me = memberRows.find((m) => m.user_id === viewerId);
     if (!me) return null;
     const members: Member[] = memberRows.map((m) => ({

@@ -56,12 +56,18 @@ export class SqliteEventLog implements EventLog {
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     const writeStore = deps.writeStore ?? false;
-    this.writer = deps.thread ? new ThreadWriter({ file: this.db.name, writeStore }) : new InThreadWriter({ db: this.db, writeStore });
+    this.writer = deps.thread
+      ? new ThreadWriter({ file: this.db.name, writeStore })
+      : new InThreadWriter({ db: this.db, writeStore });
     this.stmt = {
-      page: this.db.prepare<[number, number], { pos: number; payload: string }>('SELECT pos, payload FROM log WHERE pos > ? ORDER BY pos LIMIT ?'),
+      page: this.db.prepare<[number, number], { pos: number; payload: string }>(
+        'SELECT pos, payload FROM log WHERE pos > ? ORDER BY pos LIMIT ?',
+      ),
       offset: this.db.prepare<[string], { pos: number }>('SELECT pos FROM log_offsets WHERE consumer = ?'),
       tail: this.db.prepare<[], { pos: number | null }>('SELECT MAX(pos) AS pos FROM log'),
-      saveOffset: this.db.prepare('INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos'),
+      saveOffset: this.db.prepare(
+        'INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos',
+      ),
     };
   }
 
@@ -73,8 +79,20 @@ export class SqliteEventLog implements EventLog {
     });
   }
 
-  async subscribe(consumer: string, handler: LogHandler, opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {}): Promise<Subscription> {
-    const sub: Subscriber = { consumer, handler, durable: opts.from !== 'now', queue: Promise.resolve(), stopped: false, position: 0, caughtUp: false };
+  async subscribe(
+    consumer: string,
+    handler: LogHandler,
+    opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {},
+  ): Promise<Subscription> {
+    const sub: Subscriber = {
+      consumer,
+      handler,
+      durable: opts.from !== 'now',
+      queue: Promise.resolve(),
+      stopped: false,
+      position: 0,
+      caughtUp: false,
+    };
     if (sub.durable) {
       const saved = this.unsavedOffsets.get(consumer) ?? this.stmt.offset.get(consumer)?.pos;
       sub.position = saved ?? (opts.startAt === 'tail' ? (this.stmt.tail.get()?.pos ?? 0) : 0);
@@ -94,7 +112,9 @@ export class SqliteEventLog implements EventLog {
   async lag(consumers: string[]): Promise<Record<string, number>> {
     const tail = this.stmt.tail.get()?.pos ?? 0;
     const live = new Map([...this.subscribers].filter((s) => s.durable).map((s) => [s.consumer, s.position]));
-    return Object.fromEntries(consumers.map((c) => [c, Math.max(0, tail - (live.get(c) ?? this.stmt.offset.get(c)?.pos ?? 0))]));
+    return Object.fromEntries(
+      consumers.map((c) => [c, Math.max(0, tail - (live.get(c) ?? this.stmt.offset.get(c)?.pos ?? 0))]),
+    );
   }
 
   async close(): Promise<void> {
@@ -140,7 +160,8 @@ export class SqliteEventLog implements EventLog {
         },
         (error: unknown) => {
           this.logger.error({ err: error, entries: batch.length }, 'log commit failed');
-          for (const [consumer, pos] of offsets) if (!this.unsavedOffsets.has(consumer)) this.unsavedOffsets.set(consumer, pos);
+          for (const [consumer, pos] of offsets)
+            if (!this.unsavedOffsets.has(consumer)) this.unsavedOffsets.set(consumer, pos);
           for (const item of batch) item.reject(unavailable());
         },
       )

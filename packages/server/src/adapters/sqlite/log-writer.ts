@@ -27,15 +27,27 @@ export class SqliteLogWriter {
     this.db = deps.db;
     this.messages = deps.writeStore ? new SqliteMessages(this.db, new SqliteSearch(this.db)) : null;
     this.stmt = {
-      insert: this.db.prepare('INSERT INTO log (conversation_id, type, seq, message_id, dedup_key, payload) VALUES (?, ?, ?, ?, ?, ?)'),
-      byKey: this.db.prepare<[string], { seq: number; message_id: string }>('SELECT seq, message_id FROM log WHERE dedup_key = ?'),
-      maxSeq: this.db.prepare<[string], { s: number | null }>('SELECT MAX(seq) AS s FROM log WHERE conversation_id = ? AND seq IS NOT NULL'),
-      forgetCreated: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.message.body', '') WHERE message_id = ? AND type = 'message.created'"),
-      forgetEdits: this.db.prepare("UPDATE log SET payload = json_set(payload, '$.body', '', '$.message.body', '') WHERE message_id = ? AND type = 'message.updated'"),
+      insert: this.db.prepare(
+        'INSERT INTO log (conversation_id, type, seq, message_id, dedup_key, payload) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      byKey: this.db.prepare<[string], { seq: number; message_id: string }>(
+        'SELECT seq, message_id FROM log WHERE dedup_key = ?',
+      ),
+      maxSeq: this.db.prepare<[string], { s: number | null }>(
+        'SELECT MAX(seq) AS s FROM log WHERE conversation_id = ? AND seq IS NOT NULL',
+      ),
+      forgetCreated: this.db.prepare(
+        "UPDATE log SET payload = json_set(payload, '$.message.body', '') WHERE message_id = ? AND type = 'message.created'",
+      ),
+      forgetEdits: this.db.prepare(
+        "UPDATE log SET payload = json_set(payload, '$.body', '', '$.message.body', '') WHERE message_id = ? AND type = 'message.updated'",
+      ),
       deletedForEveryone: this.db.prepare<[string], { found: number }>(
         "SELECT 1 AS found FROM log WHERE message_id = ? AND type = 'message.deleted' AND json_extract(payload, '$.for') = 'everyone' LIMIT 1",
       ),
-      saveOffset: this.db.prepare('INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos'),
+      saveOffset: this.db.prepare(
+        'INSERT INTO log_offsets (consumer, pos) VALUES (?, ?) ON CONFLICT (consumer) DO UPDATE SET pos = excluded.pos',
+      ),
     };
   }
 
@@ -69,41 +81,59 @@ export class SqliteLogWriter {
     const seen = new Map<string, { seq: number; messageId: string }>();
     const outcomes: DraftOutcome[] = [];
     const records: LogRecord[] = [];
-    this.db.transaction(() => {
-      for (const draft of drafts) {
-        const key = dedupKey(draft);
-        let seq: number | null = null;
-        let messageId: string | null = null;
-        let entry: LogDraft = draft;
-        if (draft.type === 'message.created' && key) {
-          const prior = seen.get(key) ?? this.stmt.byKey.get(key);
-          if (prior) {
-            const original = 'messageId' in prior ? prior : { seq: prior.seq, messageId: prior.message_id };
-            outcomes.push({ ok: true, result: { duplicate: true, seq: original.seq, messageId: original.messageId } });
-            continue;
+    this.db
+      .transaction(() => {
+        for (const draft of drafts) {
+          const key = dedupKey(draft);
+          let seq: number | null = null;
+          let messageId: string | null = null;
+          let entry: LogDraft = draft;
+          if (draft.type === 'message.created' && key) {
+            const prior = seen.get(key) ?? this.stmt.byKey.get(key);
+            if (prior) {
+              const original = 'messageId' in prior ? prior : { seq: prior.seq, messageId: prior.message_id };
+              outcomes.push({
+                ok: true,
+                result: { duplicate: true, seq: original.seq, messageId: original.messageId },
+              });
+              continue;
+            }
+            seq = this.headOf(draft.conversationId, heads) + 1;
+            heads.set(draft.conversationId, seq);
+            messageId = draft.message.id;
+            seen.set(key, { seq, messageId });
+            entry = { ...draft, message: { ...draft.message, seq } };
+          } else if (
+            draft.type === 'message.updated' ||
+            draft.type === 'message.deleted' ||
+            draft.type === 'reaction.updated'
+          ) {
+            messageId = draft.messageId;
+            // The use case checked this before appending, but a delete for everyone may have been ordered in between:
+            // an edit or reaction after it would bring text back to clients and into the log.
+            if (draft.type !== 'message.deleted' && this.stmt.deletedForEveryone.get(draft.messageId)) {
+              throw draft.type === 'message.updated'
+                ? forbidden('a deleted message cannot be edited')
+                : invalid('a deleted message cannot get reactions');
+            }
           }
-          seq = this.headOf(draft.conversationId, heads) + 1;
-          heads.set(draft.conversationId, seq);
-          messageId = draft.message.id;
-          seen.set(key, { seq, messageId });
-          entry = { ...draft, message: { ...draft.message, seq } };
-        } else if (draft.type === 'message.updated' || draft.type === 'message.deleted' || draft.type === 'reaction.updated') {
-          messageId = draft.messageId;
-          // The use case checked this before appending, but a delete for everyone may have been ordered in between:
-          // an edit or reaction after it would bring text back to clients and into the log.
-          if (draft.type !== 'message.deleted' && this.stmt.deletedForEveryone.get(draft.messageId)) {
-            throw draft.type === 'message.updated' ? forbidden('a deleted message cannot be edited') : invalid('a deleted message cannot get reactions');
-          }
+          if (draft.type === 'message.deleted' && draft.for === 'everyone') this.forget(draft.messageId);
+          const info = this.stmt.insert.run(
+            draft.conversationId,
+            draft.type,
+            seq,
+            messageId,
+            key,
+            JSON.stringify(entry),
+          );
+          const record = { ...entry, pos: Number(info.lastInsertRowid) } as LogRecord;
+          records.push(record);
+          outcomes.push({ ok: true, result: { duplicate: false, record } });
         }
-        if (draft.type === 'message.deleted' && draft.for === 'everyone') this.forget(draft.messageId);
-        const info = this.stmt.insert.run(draft.conversationId, draft.type, seq, messageId, key, JSON.stringify(entry));
-        const record = { ...entry, pos: Number(info.lastInsertRowid) } as LogRecord;
-        records.push(record);
-        outcomes.push({ ok: true, result: { duplicate: false, record } });
-      }
-      if (records.length > 0) this.messages?.applySync(records);
-      for (const [consumer, pos] of offsets) this.stmt.saveOffset.run(consumer, pos);
-    }).immediate();
+        if (records.length > 0) this.messages?.applySync(records);
+        for (const [consumer, pos] of offsets) this.stmt.saveOffset.run(consumer, pos);
+      })
+      .immediate();
     // Heads move only once the transaction committed.
     for (const [conversationId, seq] of heads) this.lastSeqs.set(conversationId, seq);
     return { outcomes, records };

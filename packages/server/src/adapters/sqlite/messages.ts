@@ -32,22 +32,32 @@ export class SqliteMessages {
       bumpConversation: db.prepare(
         'UPDATE conversations SET last_seq = MAX(last_seq, ?), last_activity_at = MAX(last_activity_at, ?) WHERE id = ?',
       ),
-      senderRead: db.prepare('UPDATE members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?'),
+      senderRead: db.prepare(
+        'UPDATE members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?',
+      ),
       edit: db.prepare('UPDATE messages SET body = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL'),
       tombstone: db.prepare("UPDATE messages SET body = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL"),
       dropReactions: db.prepare('DELETE FROM reactions WHERE message_id = ?'),
       hide: db.prepare('INSERT OR IGNORE INTO hidden (user_id, conversation_id, seq, message_id) VALUES (?, ?, ?, ?)'),
-      react: db.prepare('INSERT INTO reactions (message_id, user_id, emoji) VALUES (?, ?, ?) ON CONFLICT (message_id, user_id) DO UPDATE SET emoji = excluded.emoji'),
+      react: db.prepare(
+        'INSERT INTO reactions (message_id, user_id, emoji) VALUES (?, ?, ?) ON CONFLICT (message_id, user_id) DO UPDATE SET emoji = excluded.emoji',
+      ),
       unreact: db.prepare('DELETE FROM reactions WHERE message_id = ? AND user_id = ?'),
       read: db.prepare('UPDATE members SET read_seq = MAX(read_seq, ?) WHERE conversation_id = ? AND user_id = ?'),
-      delivered: db.prepare('UPDATE members SET delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?'),
+      delivered: db.prepare(
+        'UPDATE members SET delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?',
+      ),
       byId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?'),
       byAnyId: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
-      byClientId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?'),
+      byClientId: db.prepare<[string, string], MessageRow>(
+        'SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?',
+      ),
       reactionsOf: db.prepare<[string], { message_id: string; user_id: string; emoji: string }>(
         'SELECT message_id, user_id, emoji FROM reactions WHERE message_id IN (SELECT value FROM json_each(?)) ORDER BY message_id, user_id',
       ),
-      joinedSeq: db.prepare<[string, string], { joined_seq: number }>('SELECT joined_seq FROM members WHERE conversation_id = ? AND user_id = ?'),
+      joinedSeq: db.prepare<[string, string], { joined_seq: number }>(
+        'SELECT joined_seq FROM members WHERE conversation_id = ? AND user_id = ?',
+      ),
       after: db.prepare<[string, number, string, number], MessageRow>(
         `SELECT m.* FROM messages m WHERE m.conversation_id = ? AND m.seq > ?
            AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ? AND h.conversation_id = m.conversation_id AND h.seq = m.seq)
@@ -116,22 +126,41 @@ export class SqliteMessages {
     } catch (error) {
       // The data, not the database: a value too big or of the wrong type for its column.
       const code = (error as { code?: unknown }).code;
-      if (code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH') throw new RecordRefused(`SQLite refused the data (${code}): ${(error as Error).message}`, { cause: error });
+      if (code === 'SQLITE_TOOBIG' || code === 'SQLITE_MISMATCH')
+        throw new RecordRefused(`SQLite refused the data (${code}): ${(error as Error).message}`, { cause: error });
       throw error;
     }
   }
 
   quarantine(record: LogRecord, reason: string): void {
     this.db
-      .prepare('INSERT OR IGNORE INTO quarantined_records (conversation_id, pos, type, record, reason, at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO quarantined_records (conversation_id, pos, type, record, reason, at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(record.conversationId, record.pos, record.type, JSON.stringify(record), reason, new Date().toISOString());
   }
 
   quarantined(limit: number): QuarantinedRecord[] {
     const rows = this.db
-      .prepare('SELECT conversation_id, pos, type, record, reason, at FROM quarantined_records ORDER BY at, conversation_id, pos LIMIT ?')
-      .all(limit) as { conversation_id: string; pos: number; type: LogRecord['type']; record: string; reason: string; at: string }[];
-    return rows.map((r) => ({ conversationId: r.conversation_id, pos: r.pos, type: r.type, record: r.record, reason: r.reason, at: r.at }));
+      .prepare(
+        'SELECT conversation_id, pos, type, record, reason, at FROM quarantined_records ORDER BY at, conversation_id, pos LIMIT ?',
+      )
+      .all(limit) as {
+      conversation_id: string;
+      pos: number;
+      type: LogRecord['type'];
+      record: string;
+      reason: string;
+      at: string;
+    }[];
+    return rows.map((r) => ({
+      conversationId: r.conversation_id,
+      pos: r.pos,
+      type: r.type,
+      record: r.record,
+      reason: r.reason,
+      at: r.at,
+    }));
   }
 
   message(conversationId: string, messageId: string): Message | null {
@@ -151,7 +180,9 @@ export class SqliteMessages {
       rows = this.s.after.all(conversationId, Math.max(q.afterSeq, joined), viewerId, q.limit);
       if (q.beforeSeq !== undefined) rows = rows.filter((r) => r.seq < q.beforeSeq!);
     } else {
-      rows = this.s.before.all(conversationId, joined, q.beforeSeq ?? Number.MAX_SAFE_INTEGER, viewerId, q.limit).reverse();
+      rows = this.s.before
+        .all(conversationId, joined, q.beforeSeq ?? Number.MAX_SAFE_INTEGER, viewerId, q.limit)
+        .reverse();
     }
     return this.withReactions(rows);
   }

@@ -10,7 +10,13 @@ interface Row {
   created_at: string;
 }
 
-const toRecord = (r: Row): PushSubscriptionRecord => ({ userId: r.user_id, endpoint: r.endpoint, p256dh: r.p256dh, auth: r.auth, createdAt: r.created_at });
+const toRecord = (r: Row): PushSubscriptionRecord => ({
+  userId: r.user_id,
+  endpoint: r.endpoint,
+  p256dh: r.p256dh,
+  auth: r.auth,
+  createdAt: r.created_at,
+});
 
 export class SqlitePushSubscriptions implements PushSubscriptions {
   private readonly s;
@@ -24,7 +30,9 @@ export class SqlitePushSubscriptions implements PushSubscriptions {
       ),
       remove: db.prepare('DELETE FROM push_subscriptions WHERE user_id = ? AND endpoint = ?'),
       removeEndpoint: db.prepare('DELETE FROM push_subscriptions WHERE endpoint = ?'),
-      forUser: db.prepare<[string], Row>('SELECT * FROM push_subscriptions WHERE user_id = ? ORDER BY created_at, endpoint'),
+      forUser: db.prepare<[string], Row>(
+        'SELECT * FROM push_subscriptions WHERE user_id = ? ORDER BY created_at, endpoint',
+      ),
       // The chat list's per-conversation unread rule (conversations.ts), summed over memberships.
       unreadTotal: db.prepare<[string, string, string], { n: number }>(
         `SELECT COUNT(*) AS n FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id

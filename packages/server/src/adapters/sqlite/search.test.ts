@@ -13,8 +13,17 @@ import { SqliteStore } from './store.js';
 const now = () => new Date().toISOString();
 const created = (seq: number, body: string): LogRecord => {
   const message: Message = {
-    id: `m_${seq}`, conversationId: 'c_1', seq, senderId: 'u_a', clientMsgId: `k${seq}`, body,
-    createdAt: now(), editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+    id: `m_${seq}`,
+    conversationId: 'c_1',
+    seq,
+    senderId: 'u_a',
+    clientMsgId: `k${seq}`,
+    body,
+    createdAt: now(),
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
   };
   return { type: 'message.created', conversationId: 'c_1', message, pos: seq };
 };
@@ -24,22 +33,58 @@ describe('SqliteSearch word list', () => {
     const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-words-')), 'm.db'));
     const store = new SqliteStore({ db });
     await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-    await store.createConversation({ id: 'c_1', kind: 'group', title: 'g', createdAt: now(), memberIds: ['u_a'], directKey: null });
+    await store.createConversation({
+      id: 'c_1',
+      kind: 'group',
+      title: 'g',
+      createdAt: now(),
+      memberIds: ['u_a'],
+      directKey: null,
+    });
     const bodies = async (q: string) => (await store.search('u_a', { q, limit: 10 })).map((r) => r.message.body).sort();
 
     await store.apply([created(1, 'zebra crossing')]);
     expect(await bodies('zebr')).toEqual(['zebra crossing']);
     await store.apply([created(2, 'zebracorn sighting'), created(3, 'Zébralé café')]);
     expect(await bodies('zebr')).toEqual(['Zébralé café', 'zebra crossing', 'zebracorn sighting']);
-    await store.apply([{ type: 'message.updated', conversationId: 'c_1', messageId: 'm_1', body: 'zebrafish now', editedAt: now(), message: null as never, pos: 4 }]);
+    await store.apply([
+      {
+        type: 'message.updated',
+        conversationId: 'c_1',
+        messageId: 'm_1',
+        body: 'zebrafish now',
+        editedAt: now(),
+        message: null as never,
+        pos: 4,
+      },
+    ]);
     expect(await bodies('zebraf')).toEqual(['zebrafish now']);
-    const words = db.prepare("SELECT word FROM search_words WHERE word >= 'zebr' AND word < 'zebs' ORDER BY word").all().map((r) => (r as { word: string }).word);
+    const words = db
+      .prepare("SELECT word FROM search_words WHERE word >= 'zebr' AND word < 'zebs' ORDER BY word")
+      .all()
+      .map((r) => (r as { word: string }).word);
     // The edit took "zebra crossing" out of the index, and no other message has those words.
     expect(words).toEqual(['zebracorn', 'zebrafish', 'zebrale']);
     expect(db.prepare("SELECT word FROM search_words WHERE word = 'crossing'").all()).toEqual([]);
     // Deleted for everyone: its words go too, unless another message still has them.
-    await store.apply([created(5, 'zebracorn again'), { type: 'message.deleted', conversationId: 'c_1', messageId: 'm_2', for: 'everyone', userId: 'u_a', at: now(), pos: 6 }]);
-    const left = () => db.prepare("SELECT word FROM search_words WHERE word IN ('zebracorn', 'sighting', 'again')").all().map((r) => (r as { word: string }).word).sort();
+    await store.apply([
+      created(5, 'zebracorn again'),
+      {
+        type: 'message.deleted',
+        conversationId: 'c_1',
+        messageId: 'm_2',
+        for: 'everyone',
+        userId: 'u_a',
+        at: now(),
+        pos: 6,
+      },
+    ]);
+    const left = () =>
+      db
+        .prepare("SELECT word FROM search_words WHERE word IN ('zebracorn', 'sighting', 'again')")
+        .all()
+        .map((r) => (r as { word: string }).word)
+        .sort();
     expect(left()).toEqual(['again', 'zebracorn']);
     expect(await bodies('zebrac')).toEqual(['zebracorn again']);
     await store.close();
@@ -54,31 +99,67 @@ describe('SqliteSearch word list', () => {
       fc.record({ kind: fc.constant('delete' as const), target: fc.nat() }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }), async (batches) => {
-        const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-counts-')), 'm.db'));
-        const store = new SqliteStore({ db });
-        await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-        await store.createConversation({ id: 'c_1', kind: 'group', title: 'g', createdAt: now(), memberIds: ['u_a'], directKey: null });
-        let seq = 0;
-        let pos = 100;
-        for (const batch of batches) {
-          const records: LogRecord[] = [];
-          for (const o of batch) {
-            if (o.kind === 'create') records.push(created(++seq, o.body));
-            else if (seq === 0) continue;
-            else if (o.kind === 'edit') records.push({ type: 'message.updated', conversationId: 'c_1', messageId: `m_${(o.target % seq) + 1}`, body: o.body, editedAt: now(), message: null as never, pos: ++pos });
-            else records.push({ type: 'message.deleted', conversationId: 'c_1', messageId: `m_${(o.target % seq) + 1}`, for: 'everyone', userId: 'u_a', at: now(), pos: ++pos });
+      fc.asyncProperty(
+        fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
+        async (batches) => {
+          const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-counts-')), 'm.db'));
+          const store = new SqliteStore({ db });
+          await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
+          await store.createConversation({
+            id: 'c_1',
+            kind: 'group',
+            title: 'g',
+            createdAt: now(),
+            memberIds: ['u_a'],
+            directKey: null,
+          });
+          let seq = 0;
+          let pos = 100;
+          for (const batch of batches) {
+            const records: LogRecord[] = [];
+            for (const o of batch) {
+              if (o.kind === 'create') records.push(created(++seq, o.body));
+              else if (seq === 0) continue;
+              else if (o.kind === 'edit')
+                records.push({
+                  type: 'message.updated',
+                  conversationId: 'c_1',
+                  messageId: `m_${(o.target % seq) + 1}`,
+                  body: o.body,
+                  editedAt: now(),
+                  message: null as never,
+                  pos: ++pos,
+                });
+              else
+                records.push({
+                  type: 'message.deleted',
+                  conversationId: 'c_1',
+                  messageId: `m_${(o.target % seq) + 1}`,
+                  for: 'everyone',
+                  userId: 'u_a',
+                  at: now(),
+                  pos: ++pos,
+                });
+            }
+            await store.apply(records);
           }
-          await store.apply(records);
-        }
-        db.exec('CREATE VIRTUAL TABLE temp.truth USING fts5vocab(main, message_fts, col)');
-        const truth = db.prepare("SELECT term AS word, doc AS docs FROM temp.truth WHERE col = 'text' AND doc > 0 ORDER BY term").all();
-        expect(db.prepare('SELECT word, docs FROM search_words ORDER BY word').all()).toEqual(truth);
-        const words = (db.prepare("SELECT coalesce(sum(cnt), 0) AS n FROM temp.truth WHERE col = 'text'").get() as { n: number }).n;
-        const texts = (db.prepare("SELECT count(*) AS n FROM messages WHERE deleted_at IS NULL AND body != ''").get() as { n: number }).n;
-        expect(db.prepare('SELECT docs, words FROM search_stats').get()).toEqual({ docs: texts, words });
-        await store.close();
-      }),
+          db.exec('CREATE VIRTUAL TABLE temp.truth USING fts5vocab(main, message_fts, col)');
+          const truth = db
+            .prepare("SELECT term AS word, doc AS docs FROM temp.truth WHERE col = 'text' AND doc > 0 ORDER BY term")
+            .all();
+          expect(db.prepare('SELECT word, docs FROM search_words ORDER BY word').all()).toEqual(truth);
+          const words = (
+            db.prepare("SELECT coalesce(sum(cnt), 0) AS n FROM temp.truth WHERE col = 'text'").get() as { n: number }
+          ).n;
+          const texts = (
+            db.prepare("SELECT count(*) AS n FROM messages WHERE deleted_at IS NULL AND body != ''").get() as {
+              n: number;
+            }
+          ).n;
+          expect(db.prepare('SELECT docs, words FROM search_stats').get()).toEqual({ docs: texts, words });
+          await store.close();
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -87,14 +168,27 @@ describe('SqliteSearch word list', () => {
     const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-rank-')), 'm.db'));
     const store = new SqliteStore({ db });
     await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-    await store.createConversation({ id: 'c_1', kind: 'group', title: 'g', createdAt: now(), memberIds: ['u_a'], directKey: null });
+    await store.createConversation({
+      id: 'c_1',
+      kind: 'group',
+      title: 'g',
+      createdAt: now(),
+      memberIds: ['u_a'],
+      directKey: null,
+    });
     const filler = Array.from({ length: 30 }, (_, i) => created(10 + i, `common words number ${i}`));
-    await store.apply([created(1, 'common rare'), created(2, 'tea tea tea'), created(3, 'tea and more'), ...filler, created(50, 'common often')]);
+    await store.apply([
+      created(1, 'common rare'),
+      created(2, 'tea tea tea'),
+      created(3, 'tea and more'),
+      ...filler,
+      created(50, 'common often'),
+    ]);
     const bodies = async (q: string) => (await store.search('u_a', { q, limit: 3 })).map((r) => r.message.body);
     expect((await bodies('tea'))[0]).toBe('tea tea tea');
     // "rare" is in one text, "common" in 32: the older text with "rare" comes first.
-    expect((await bodies('common rare'))).toEqual(['common rare']);
-    expect((await bodies('rare'))).toEqual(['common rare']);
+    expect(await bodies('common rare')).toEqual(['common rare']);
+    expect(await bodies('rare')).toEqual(['common rare']);
     const either = await store.search('u_a', { q: 'common', limit: 50 });
     expect(either).toHaveLength(32);
     // Same words, same length: newest first.

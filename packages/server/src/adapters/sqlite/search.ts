@@ -41,24 +41,40 @@ export class SqliteSearch implements MessageIndex {
     `);
     this.s = {
       scratchPut: db.prepare('INSERT INTO temp.search_scratch_counted (rowid, text) VALUES (?, ?)'),
-      scratchWords: db.prepare<[], { term: string; doc: number; cnt: number }>('SELECT term, doc, cnt FROM temp.search_scratch_words'),
-      scratchClear: db.prepare("INSERT INTO temp.search_scratch_counted (search_scratch_counted) VALUES ('delete-all')"),
-      addWord: db.prepare('INSERT INTO search_words (word, docs) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET docs = docs + excluded.docs'),
-      takeWord: db.prepare<[string], { docs: number }>('UPDATE search_words SET docs = docs - 1 WHERE word = ? RETURNING docs'),
+      scratchWords: db.prepare<[], { term: string; doc: number; cnt: number }>(
+        'SELECT term, doc, cnt FROM temp.search_scratch_words',
+      ),
+      scratchClear: db.prepare(
+        "INSERT INTO temp.search_scratch_counted (search_scratch_counted) VALUES ('delete-all')",
+      ),
+      addWord: db.prepare(
+        'INSERT INTO search_words (word, docs) VALUES (?, ?) ON CONFLICT (word) DO UPDATE SET docs = docs + excluded.docs',
+      ),
+      takeWord: db.prepare<[string], { docs: number }>(
+        'UPDATE search_words SET docs = docs - 1 WHERE word = ? RETURNING docs',
+      ),
       setWord: db.prepare('UPDATE search_words SET docs = ? WHERE word = ?'),
       dropWord: db.prepare('DELETE FROM search_words WHERE word = ?'),
-      wordUsed: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM message_fts WHERE message_fts MATCH ? LIMIT 1'),
+      wordUsed: db.prepare<[string], { one: number }>(
+        'SELECT 1 AS one FROM message_fts WHERE message_fts MATCH ? LIMIT 1',
+      ),
       wordDocs: db.prepare<[string], { docs: number }>('SELECT docs FROM search_words WHERE word = ?'),
-      wordsUnder: db.prepare<[string, string, number], { word: string; docs: number }>('SELECT word, docs FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?'),
+      wordsUnder: db.prepare<[string, string, number], { word: string; docs: number }>(
+        'SELECT word, docs FROM search_words WHERE word >= ? AND word < ? ORDER BY word LIMIT ?',
+      ),
       docsUnder: db.prepare<[string, string, number], { docs: number | null }>(
         'SELECT sum(docs) AS docs FROM (SELECT docs FROM search_words WHERE word >= ? AND word < ? LIMIT ?)',
       ),
       stats: db.prepare<[], IndexStats>('SELECT docs, words FROM search_stats WHERE id = 1'),
       addStats: db.prepare('UPDATE search_stats SET docs = max(docs + ?, 0), words = max(words + ?, 0) WHERE id = 1'),
-      rowid: db.prepare<[string, number], { rowid: number }>('SELECT rowid FROM messages WHERE conversation_id = ? AND seq = ?'),
+      rowid: db.prepare<[string, number], { rowid: number }>(
+        'SELECT rowid FROM messages WHERE conversation_id = ? AND seq = ?',
+      ),
       remove: db.prepare('DELETE FROM message_fts WHERE rowid = ?'),
       insert: db.prepare('INSERT INTO message_fts (rowid, text, conv) VALUES (?, ?, ?)'),
-      conversations: db.prepare<[string], { conversation_id: string }>('SELECT conversation_id FROM members WHERE user_id = ?'),
+      conversations: db.prepare<[string], { conversation_id: string }>(
+        'SELECT conversation_id FROM members WHERE user_id = ?',
+      ),
       // Matches newest first (FTS5 serves rowid DESC without sorting), visible ones only.
       search: db.prepare<[string, string, string, number], Hit>(
         `SELECT m.*, f.rowid AS rid
@@ -127,7 +143,8 @@ export class SqliteSearch implements MessageIndex {
       };
       if (folded.length !== 1) return asPrefix();
       const under = this.s.wordsUnder.all(folded[0]!, `${folded[0]!}\u{10FFFF}`, PREFIX_WORDS_MAX + 1);
-      if (under.length === 0 || under.length > PREFIX_WORDS_MAX || !under.every((w) => w.word.startsWith(folded[0]!))) return asPrefix();
+      if (under.length === 0 || under.length > PREFIX_WORDS_MAX || !under.every((w) => w.word.startsWith(folded[0]!)))
+        return asPrefix();
       for (const w of under) phrases.push({ words: [w.word], prefix: false, docs: w.docs });
       return `(${under.map((w) => `"${w.word.replace(/"/g, '""')}"`).join(' OR ')})`;
     });
@@ -169,12 +186,16 @@ export class SqliteSearch implements MessageIndex {
     const plan = this.plan(query.q);
     if (!plan) return [];
     const terms = plan.match;
-    const conversations = query.conversationId ? [query.conversationId] : this.s.conversations.all(viewerId).map((r) => r.conversation_id);
+    const conversations = query.conversationId
+      ? [query.conversationId]
+      : this.s.conversations.all(viewerId).map((r) => r.conversation_id);
     if (conversations.length === 0) return [];
     const match =
-      conversations.length <= CONVERSATION_FILTER_MAX ? `${terms} AND conv : (${conversations.map(conversationToken).join(' OR ')})` : terms;
-    const hits = this.s
-      .search.all(viewerId, match, viewerId, Math.max(CANDIDATES, query.limit))
+      conversations.length <= CONVERSATION_FILTER_MAX
+        ? `${terms} AND conv : (${conversations.map(conversationToken).join(' OR ')})`
+        : terms;
+    const hits = this.s.search
+      .all(viewerId, match, viewerId, Math.max(CANDIDATES, query.limit))
       .filter((h) => !query.conversationId || h.conversation_id === query.conversationId);
     const stats = this.s.stats.get() ?? { docs: 0, words: 0 };
     const ranked = hits

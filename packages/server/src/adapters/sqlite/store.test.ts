@@ -6,5 +6,8 @@ import { openDatabase } from './db.js';
 import { SqliteStore } from './store.js';
 
 storeContract('SqliteStore', {
-  open: async () => new SqliteStore({ db: openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'store-contract-')), 'store.db')) }),
+  open: async () =>
+    new SqliteStore({
+      db: openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'store-contract-')), 'store.db')),
+    }),
 });

@@ -12,7 +12,12 @@ interface UserRow {
   presence_visible: number;
 }
 
-const toUser = (row: UserRow): User => ({ id: row.id, username: row.username, displayName: row.display_name, createdAt: row.created_at });
+const toUser = (row: UserRow): User => ({
+  id: row.id,
+  username: row.username,
+  displayName: row.display_name,
+  createdAt: row.created_at,
+});
 
 export class SqliteUsers {
   private readonly db: Db;
@@ -25,18 +30,22 @@ export class SqliteUsers {
       insertKey: db.prepare('INSERT INTO api_keys (key_hash, user_id, created_at) VALUES (?, ?, ?)'),
       byUsername: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
       byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      byKey: db.prepare<[string], UserRow>('SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?'),
+      byKey: db.prepare<[string], UserRow>(
+        'SELECT u.* FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?',
+      ),
       setVisible: db.prepare('UPDATE users SET presence_visible = ? WHERE id = ?'),
     };
   }
 
   create(user: NewUser): User {
-    return this.db.transaction(() => {
-      if (this.s.byUsername.get(user.username)) throw new AppError('conflict', 'username is taken');
-      this.s.insert.run(user.id, user.username, user.displayName, user.createdAt);
-      this.s.insertKey.run(user.apiKeyHash, user.id, user.createdAt);
-      return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
-    }).immediate();
+    return this.db
+      .transaction(() => {
+        if (this.s.byUsername.get(user.username)) throw new AppError('conflict', 'username is taken');
+        this.s.insert.run(user.id, user.username, user.displayName, user.createdAt);
+        this.s.insertKey.run(user.apiKeyHash, user.id, user.createdAt);
+        return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+      })
+      .immediate();
   }
 
   byKeyHash(hash: string): User | null {

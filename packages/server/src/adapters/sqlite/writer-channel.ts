@@ -5,7 +5,9 @@ import type { LogDraft } from '../../core/log-entries.js';
 import type { Db } from './db.js';
 import { SqliteLogWriter, type CommitOutcome } from './log-writer.js';
 
-export type WriterRequest = { type: 'commit'; id: number; drafts: LogDraft[]; offsets: [string, number][] } | { type: 'close' };
+export type WriterRequest =
+  | { type: 'commit'; id: number; drafts: LogDraft[]; offsets: [string, number][] }
+  | { type: 'close' };
 export type WriterReply =
   | ({ type: 'committed'; id: number; seconds: number } & CommitOutcome)
   | { type: 'failed'; id: number; message: string }
@@ -36,13 +38,17 @@ export class InThreadWriter implements WriterChannel {
  */
 function workerUrl(): URL {
   const here = import.meta.url;
-  if (here.endsWith('.ts')) return new URL(here.replace('/src/', '/dist/').replace(/writer-channel\.ts$/, 'writer-worker.js'));
+  if (here.endsWith('.ts'))
+    return new URL(here.replace('/src/', '/dist/').replace(/writer-channel\.ts$/, 'writer-worker.js'));
   return new URL('./writer-worker.js', here);
 }
 
 export class ThreadWriter implements WriterChannel {
   private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (o: CommitOutcome & { seconds: number }) => void; reject: (e: Error) => void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve: (o: CommitOutcome & { seconds: number }) => void; reject: (e: Error) => void }
+  >();
   private nextId = 1;
   private closed: Promise<void> | null = null;
   private failure: Error | null = null;

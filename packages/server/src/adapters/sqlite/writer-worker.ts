@@ -19,8 +19,17 @@ parentPort!.on('message', (request: WriterRequest) => {
   const started = performance.now();
   try {
     const outcome = writer.commit(request.drafts, request.offsets);
-    parentPort!.postMessage({ type: 'committed', id: request.id, ...outcome, seconds: (performance.now() - started) / 1000 } satisfies WriterReply);
+    parentPort!.postMessage({
+      type: 'committed',
+      id: request.id,
+      ...outcome,
+      seconds: (performance.now() - started) / 1000,
+    } satisfies WriterReply);
   } catch (error) {
-    parentPort!.postMessage({ type: 'failed', id: request.id, message: error instanceof Error ? error.message : String(error) } satisfies WriterReply);
+    parentPort!.postMessage({
+      type: 'failed',
+      id: request.id,
+      message: error instanceof Error ? error.message : String(error),
+    } satisfies WriterReply);
   }
 });

@@ -19,14 +19,18 @@ export class WebPushSender implements PushSender {
     // The routes only store https endpoints; this keeps a bad row from ever becoming a plain request.
     if (!sub.endpoint.startsWith('https://')) return { outcome: 'rejected', status: null };
     try {
-      await webpush.sendNotification({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, payload, {
-        vapidDetails: this.vapid,
-        TTL: opts.ttlSeconds,
-        urgency: opts.urgency,
-        topic: opts.topic,
-        contentEncoding: 'aes128gcm',
-        timeout: this.timeoutMs,
-      });
+      await webpush.sendNotification(
+        { endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } },
+        payload,
+        {
+          vapidDetails: this.vapid,
+          TTL: opts.ttlSeconds,
+          urgency: opts.urgency,
+          topic: opts.topic,
+          contentEncoding: 'aes128gcm',
+          timeout: this.timeoutMs,
+        },
+      );
       return { outcome: 'sent' };
     } catch (error) {
       return classify(error);
@@ -38,12 +42,14 @@ function classify(error: unknown): PushResult {
   if (error instanceof webpush.WebPushError) {
     const status = error.statusCode;
     if (status === 404 || status === 410) return { outcome: 'gone', status };
-    if (status === 429 || status >= 500) return { outcome: 'retry', status, retryAfterMs: retryAfterMs(error.headers?.['retry-after']) };
+    if (status === 429 || status >= 500)
+      return { outcome: 'retry', status, retryAfterMs: retryAfterMs(error.headers?.['retry-after']) };
     return { outcome: 'rejected', status };
   }
   // Connection refused/reset, DNS, TLS, 'Socket timeout': the service may answer later.
   const e = error as { code?: unknown; message?: unknown };
-  if (typeof e?.code === 'string' || e?.message === 'Socket timeout') return { outcome: 'retry', status: null, retryAfterMs: null };
+  if (typeof e?.code === 'string' || e?.message === 'Socket timeout')
+    return { outcome: 'retry', status: null, retryAfterMs: null };
   // Anything else was thrown before sending (a key web-push cannot use): retrying cannot help.
   return { outcome: 'rejected', status: null };
 }

@@ -17,7 +17,9 @@ export function loadOrCreateVapidKeys(dataDir: string): VapidKeys {
     fs.mkdirSync(dataDir, { recursive: true });
     const keys = webpush.generateVAPIDKeys();
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ publicKey: keys.publicKey, privateKey: keys.privateKey }, null, 2) + '\n', { mode: 0o600 });
+    fs.writeFileSync(tmp, JSON.stringify({ publicKey: keys.publicKey, privateKey: keys.privateKey }, null, 2) + '\n', {
+      mode: 0o600,
+    });
     try {
       // link() fails if another process made the file meanwhile: theirs wins, and readers never see half a file.
       fs.linkSync(tmp, file);
@@ -29,6 +31,9 @@ export function loadOrCreateVapidKeys(dataDir: string): VapidKeys {
   }
   const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<VapidKeys>;
   const ok = (v: unknown, bytes: number) => typeof v === 'string' && Buffer.from(v, 'base64url').length === bytes;
-  if (!ok(parsed.publicKey, 65) || !ok(parsed.privateKey, 32)) throw new Error(`${file} does not hold a VAPID key pair; restore it or delete it (existing push subscriptions then stop working)`);
+  if (!ok(parsed.publicKey, 65) || !ok(parsed.privateKey, 32))
+    throw new Error(
+      `${file} does not hold a VAPID key pair; restore it or delete it (existing push subscriptions then stop working)`,
+    );
   return { publicKey: parsed.publicKey!, privateKey: parsed.privateKey! };
 }

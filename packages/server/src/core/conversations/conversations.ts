@@ -14,7 +14,12 @@ export class Conversations {
   /** Resolves once the store holds everything the log has (when it may trail it: a cluster). */
   private readonly storeCatchUp: ((conversationId: null) => Promise<unknown>) | undefined;
 
-  constructor(deps: { store: Store; log: EventLog; maxGroupMembers: number; storeCatchUp?: (conversationId: null) => Promise<unknown> }) {
+  constructor(deps: {
+    store: Store;
+    log: EventLog;
+    maxGroupMembers: number;
+    storeCatchUp?: (conversationId: null) => Promise<unknown>;
+  }) {
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.store;
     this.log = deps.log;
@@ -28,12 +33,16 @@ export class Conversations {
     return membership;
   }
 
-  async create(callerId: string, input: { memberIds: string[]; title?: string | undefined }): Promise<{ conversation: Conversation; created: boolean }> {
+  async create(
+    callerId: string,
+    input: { memberIds: string[]; title?: string | undefined },
+  ): Promise<{ conversation: Conversation; created: boolean }> {
     const others = [...new Set(input.memberIds)].filter((id) => id !== callerId);
     if (others.length === 0) throw invalid('memberIds must name at least one other user');
     await this.requireUsers(others);
     const direct = others.length === 1 && input.title === undefined;
-    if (!direct && others.length + 1 > this.maxGroupMembers) throw invalid(`a group has at most ${this.maxGroupMembers} members`);
+    if (!direct && others.length + 1 > this.maxGroupMembers)
+      throw invalid(`a group has at most ${this.maxGroupMembers} members`);
     const memberIds = [callerId, ...others];
     const { id, created } = await this.store.createConversation({
       id: newId('c'),
@@ -65,7 +74,8 @@ export class Conversations {
     await this.requireUsers(wanted);
     const current = await this.store.memberIds(conversationId);
     const fresh = wanted.filter((id) => !current.includes(id));
-    if (current.length + fresh.length > this.maxGroupMembers) throw invalid(`a group has at most ${this.maxGroupMembers} members`);
+    if (current.length + fresh.length > this.maxGroupMembers)
+      throw invalid(`a group has at most ${this.maxGroupMembers} members`);
     const added = await this.store.addMembers(conversationId, fresh);
     if (added.length > 0) {
       await this.log.append({ type: 'conversation.updated', conversationId, userIds: [...current, ...added] });
@@ -94,7 +104,8 @@ export class Conversations {
   }
 
   private async requireGroup(conversationId: string): Promise<void> {
-    if ((await this.store.conversationKind(conversationId)) !== 'group') throw invalid('only a group has members to add or leave');
+    if ((await this.store.conversationKind(conversationId)) !== 'group')
+      throw invalid('only a group has members to add or leave');
   }
 
   private async requireUsers(ids: string[]): Promise<void> {

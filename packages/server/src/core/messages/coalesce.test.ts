@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../log-entries.js';
 import { coalesce } from './coalesce.js';
 
-const record = (conversationId: string, pos: number): LogRecord => ({ type: 'receipt.read', conversationId, userId: 'u', seq: pos, pos });
+const record = (conversationId: string, pos: number): LogRecord => ({
+  type: 'receipt.read',
+  conversationId,
+  userId: 'u',
+  seq: pos,
+  pos,
+});
 const names = (records: LogRecord[]) => records.map((r) => `${r.conversationId}${r.pos}`);
 
 function gate() {

@@ -56,8 +56,11 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
         Array.from({ length: 40 }, (_, i) => log.append(created(i % 2 ? 'c_a' : 'c_b', 'u_1', `k${i}`))),
       );
       for (const conv of ['c_a', 'c_b']) {
-        const seqs = results
-          .flatMap((r) => (!r.duplicate && r.record.type === 'message.created' && r.record.conversationId === conv ? [r.record.message.seq] : []));
+        const seqs = results.flatMap((r) =>
+          !r.duplicate && r.record.type === 'message.created' && r.record.conversationId === conv
+            ? [r.record.message.seq]
+            : [],
+        );
         expect(seqs).toHaveLength(20);
         expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
         expect(new Set(seqs).size).toBe(20);
@@ -67,7 +70,10 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
 
     it('deduplicates on senderId:clientMsgId, in one batch and later, returning the original', async () => {
       const log = await openLog(harness.place());
-      const [first, twin] = await Promise.all([log.append(created('c_1', 'u_1', 'same')), log.append(created('c_1', 'u_1', 'same'))]);
+      const [first, twin] = await Promise.all([
+        log.append(created('c_1', 'u_1', 'same')),
+        log.append(created('c_1', 'u_1', 'same')),
+      ]);
       expect(first!.duplicate).toBe(false);
       if (first!.duplicate || first!.record.type !== 'message.created') throw new Error('expected a record');
       const original = first!.record.message;
@@ -75,7 +81,11 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
       const { logged, ...twinIds } = twin as Extract<typeof twin, { duplicate: true }>;
       expect(twinIds).toEqual({ duplicate: true, seq: original.seq, messageId: original.id });
       if (logged) expect(logged).toEqual(original);
-      expect(await log.append(created('c_1', 'u_1', 'same'))).toMatchObject({ duplicate: true, seq: original.seq, messageId: original.id });
+      expect(await log.append(created('c_1', 'u_1', 'same'))).toMatchObject({
+        duplicate: true,
+        seq: original.seq,
+        messageId: original.id,
+      });
       // Another sender may use the same clientMsgId.
       expect((await log.append(created('c_1', 'u_2', 'same'))).duplicate).toBe(false);
     });
@@ -88,7 +98,11 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
       open.splice(open.indexOf(first), 1);
       const again = await openLog(place);
       if (a.duplicate || a.record.type !== 'message.created') throw new Error('expected a record');
-      expect(await again.append(created('c_1', 'u_1', 'k1'))).toMatchObject({ duplicate: true, seq: a.record.message.seq, messageId: a.record.message.id });
+      expect(await again.append(created('c_1', 'u_1', 'k1'))).toMatchObject({
+        duplicate: true,
+        seq: a.record.message.seq,
+        messageId: a.record.message.id,
+      });
       const b = await again.append(created('c_1', 'u_1', 'k2'));
       if (b.duplicate || b.record.type !== 'message.created') throw new Error('expected a record');
       expect(b.record.message.seq).toBeGreaterThan(a.record.message.seq);
@@ -142,7 +156,8 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
       await log.subscribe('lagging', (records) => void seen.push(...records));
       await until(() => seen.length === 3);
       const deadline = Date.now() + 5000;
-      while ((await log.lag(['lagging']))['lagging'] !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while ((await log.lag(['lagging']))['lagging'] !== 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       expect((await log.lag(['lagging']))['lagging']).toBe(0);
     });
 

@@ -32,7 +32,11 @@ export interface EventLog {
    * `startAt` places a durable consumer that has no position yet: at the log's beginning (default;
    * the persister must see everything) or at its tail (notifications about old messages are noise).
    */
-  subscribe(consumer: string, handler: LogHandler, opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' }): Promise<Subscription>;
+  subscribe(
+    consumer: string,
+    handler: LogHandler,
+    opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' },
+  ): Promise<Subscription>;
   /**
    * Where a durable consumer (not the log's own commit) writes the store: resolves true once
    * `consumer` has completed every entry of the conversation (`null`: of the whole log) appended

@@ -3,7 +3,13 @@
 import { isSingleEmoji, LIMITS, type Message, type SearchResult } from '@messenger/protocol';
 import { AppError, invalid, notFound, unavailable } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { checkCanDeleteForEveryone, checkCanEdit, checkMessageText, nextReceiptSeq, tombstone } from '../../domain/rules.js';
+import {
+  checkCanDeleteForEveryone,
+  checkCanEdit,
+  checkMessageText,
+  nextReceiptSeq,
+  tombstone,
+} from '../../domain/rules.js';
 import type { Conversations } from '../conversations/conversations.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { HistoryQuery, Store } from '../store.js';
@@ -28,7 +34,15 @@ export class Messaging {
   /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
   private readonly sendTurns = new Map<string, Promise<void>>();
 
-  constructor(deps: { store: Store; log: EventLog; conversations: Conversations; sends: RateLimiter; editWindowMs: number; now?: () => number; storeCatchUp?: (conversationId: string) => Promise<unknown> }) {
+  constructor(deps: {
+    store: Store;
+    log: EventLog;
+    conversations: Conversations;
+    sends: RateLimiter;
+    editWindowMs: number;
+    now?: () => number;
+    storeCatchUp?: (conversationId: string) => Promise<unknown>;
+  }) {
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.store;
     this.log = deps.log;
@@ -54,14 +68,20 @@ export class Messaging {
     }
   }
 
-  private async sendInTurn(senderId: string, input: SendInput, previous: Promise<void> | undefined, done: () => void): Promise<{ message: Message; created: boolean }> {
+  private async sendInTurn(
+    senderId: string,
+    input: SendInput,
+    previous: Promise<void> | undefined,
+    done: () => void,
+  ): Promise<{ message: Message; created: boolean }> {
     checkMessageText(input.body);
     const membership = await this.conversations.requireMember(input.conversationId, senderId);
     const wait = this.sends.take(senderId);
     if (wait > 0) {
       // A retry of a message already sent is answered, not limited: retries must stay safe.
       const original = await this.store.messageByClientId(senderId, input.clientMsgId);
-      if (original) return { message: original.deletedAt ? tombstone(original, original.deletedAt) : original, created: false };
+      if (original)
+        return { message: original.deletedAt ? tombstone(original, original.deletedAt) : original, created: false };
       throw new AppError('rate_limited', 'sending too fast', wait);
     }
     if (input.replyToId && !(await this.visibleMessage(input.conversationId, input.replyToId, membership.joinedSeq))) {
@@ -93,7 +113,8 @@ export class Messaging {
       return { message: await this.original(senderId, input.clientMsgId), created: false };
     } catch (error) {
       // The store is down (a cluster's PostgreSQL); the log's copy answers the retry meanwhile.
-      if (result.logged && error instanceof AppError && error.code === 'unavailable') return { message: result.logged, created: false };
+      if (result.logged && error instanceof AppError && error.code === 'unavailable')
+        return { message: result.logged, created: false };
       throw error;
     }
   }
@@ -143,7 +164,12 @@ export class Messaging {
     }
     const next = nextReceiptSeq(current, seq, last);
     if (next <= current) return;
-    await this.log.append({ type: kind === 'read' ? 'receipt.read' : 'receipt.delivered', conversationId, userId, seq: next });
+    await this.log.append({
+      type: kind === 'read' ? 'receipt.read' : 'receipt.delivered',
+      conversationId,
+      userId,
+      seq: next,
+    });
   }
 
   async history(userId: string, conversationId: string, query: Partial<HistoryQuery>): Promise<Message[]> {
@@ -155,7 +181,12 @@ export class Messaging {
     return this.store.history(conversationId, userId, { ...query, limit: query.limit ?? LIMITS.defaultHistoryLimit });
   }
 
-  async search(userId: string, q: string, conversationId: string | undefined, limit: number = LIMITS.defaultSearchLimit): Promise<SearchResult[]> {
+  async search(
+    userId: string,
+    q: string,
+    conversationId: string | undefined,
+    limit: number = LIMITS.defaultSearchLimit,
+  ): Promise<SearchResult[]> {
     if (conversationId) await this.conversations.requireMember(conversationId, userId);
     return this.store.search(userId, { q, conversationId, limit });
   }

@@ -58,14 +58,26 @@ afterAll(async () => {
 
 async function user(name: string): Promise<string> {
   const id = `u_${name}${randomBytes(4).toString('hex')}`;
-  await store.createUser({ id, username: id, displayName: name, apiKeyHash: randomBytes(16).toString('hex'), createdAt: new Date().toISOString() });
+  await store.createUser({
+    id,
+    username: id,
+    displayName: name,
+    apiKeyHash: randomBytes(16).toString('hex'),
+    createdAt: new Date().toISOString(),
+  });
   return id;
 }
 
 /** Resolves `promise`'s outcome, or 'pending' if it has not settled within `ms`. */
 async function within<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | { error: unknown } | 'pending'> {
   const timer = new Promise<'pending'>((resolve) => setTimeout(() => resolve('pending'), ms));
-  return Promise.race([promise.then((value) => ({ value }), (error: unknown) => ({ error })), timer]);
+  return Promise.race([
+    promise.then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    ),
+    timer,
+  ]);
 }
 
 describe('cluster reads wait for the persister (read your writes)', () => {
@@ -79,7 +91,11 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     expect(await log.caughtUp('persister', conversation.id, 5_000)).toBe(true);
     await persister.stop();
 
-    const { message } = await messaging.send(ann, { conversationId: conversation.id, clientMsgId: 'c1', body: 'hello' });
+    const { message } = await messaging.send(ann, {
+      conversationId: conversation.id,
+      clientMsgId: 'c1',
+      body: 'hello',
+    });
     expect(await store.message(conversation.id, message.id)).toBeNull();
 
     const reaction = messaging.react(bob, conversation.id, message.id, '👍');
@@ -110,7 +126,9 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     const persister = new PersisterWorker({ log, store, logger });
     await persister.start();
     try {
-      await expect(messaging.react(bob, conversation.id, 'm_missing', '👍')).rejects.toMatchObject({ code: 'not_found' });
+      await expect(messaging.react(bob, conversation.id, 'm_missing', '👍')).rejects.toMatchObject({
+        code: 'not_found',
+      });
     } finally {
       await persister.stop();
     }

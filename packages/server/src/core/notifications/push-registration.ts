@@ -20,13 +20,25 @@ export class PushRegistration {
 
   async subscribe(userId: string, body: PushSubscriptionBody): Promise<void> {
     const endpoint = this.checkEndpoint(body.endpoint);
-    if (decodedLength(body.keys.p256dh) !== 65 || !Buffer.from(body.keys.p256dh, 'base64url').subarray(0, 1).equals(Buffer.from([4]))) {
+    if (
+      decodedLength(body.keys.p256dh) !== 65 ||
+      !Buffer.from(body.keys.p256dh, 'base64url')
+        .subarray(0, 1)
+        .equals(Buffer.from([4]))
+    ) {
       throw invalid('keys.p256dh: must be an uncompressed P-256 public key, base64url');
     }
     if (decodedLength(body.keys.auth) !== 16) throw invalid('keys.auth: must be 16 bytes, base64url');
-    await this.subscriptions.save({ userId, endpoint, p256dh: body.keys.p256dh, auth: body.keys.auth, createdAt: new Date().toISOString() });
+    await this.subscriptions.save({
+      userId,
+      endpoint,
+      p256dh: body.keys.p256dh,
+      auth: body.keys.auth,
+      createdAt: new Date().toISOString(),
+    });
     const held = await this.subscriptions.forUsers([userId]);
-    for (const old of held.slice(0, Math.max(0, held.length - MAX_SUBSCRIPTIONS_PER_USER))) await this.subscriptions.remove(userId, old.endpoint);
+    for (const old of held.slice(0, Math.max(0, held.length - MAX_SUBSCRIPTIONS_PER_USER)))
+      await this.subscriptions.remove(userId, old.endpoint);
   }
 
   async unsubscribe(userId: string, endpoint: string): Promise<void> {

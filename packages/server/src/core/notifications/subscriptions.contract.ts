@@ -42,7 +42,10 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
       await subscriptions.save(sub('u_a', 1, '2024-01-01T00:00:00.000Z'));
       await subscriptions.save(sub('u_a', 2, '2024-01-02T00:00:00.000Z'));
       await subscriptions.save(sub('u_b', 3));
-      expect((await subscriptions.forUsers(['u_a'])).map((s) => s.endpoint)).toEqual([sub('u_a', 1).endpoint, sub('u_a', 2).endpoint]);
+      expect((await subscriptions.forUsers(['u_a'])).map((s) => s.endpoint)).toEqual([
+        sub('u_a', 1).endpoint,
+        sub('u_a', 2).endpoint,
+      ]);
       expect(await subscriptions.forUsers(['u_a', 'u_b', 'u_none'])).toHaveLength(3);
       expect(await subscriptions.forUsers([])).toEqual([]);
       expect(await subscriptions.remove('u_b', sub('u_a', 1).endpoint)).toBe(false);
@@ -55,10 +58,14 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
       const { subscriptions } = await fresh();
       await subscriptions.save(sub('u_a', 1));
       await subscriptions.save({ ...sub('u_a', 1), p256dh: 'newkey', auth: 'newauth' });
-      expect(await subscriptions.forUsers(['u_a'])).toEqual([expect.objectContaining({ p256dh: 'newkey', auth: 'newauth' })]);
+      expect(await subscriptions.forUsers(['u_a'])).toEqual([
+        expect.objectContaining({ p256dh: 'newkey', auth: 'newauth' }),
+      ]);
       await subscriptions.save(sub('u_b', 1));
       expect(await subscriptions.forUsers(['u_a'])).toEqual([]);
-      expect(await subscriptions.forUsers(['u_b'])).toEqual([sub('u_b', 1)].map((s) => expect.objectContaining({ ...s, createdAt: expect.any(String) })));
+      expect(await subscriptions.forUsers(['u_b'])).toEqual(
+        [sub('u_b', 1)].map((s) => expect.objectContaining({ ...s, createdAt: expect.any(String) })),
+      );
     });
 
     it('drops a dead endpoint whoever holds it, idempotently', async () => {
@@ -72,19 +79,49 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
     it('counts unread over all conversations exactly as the chat list does', async () => {
       const { subscriptions, store } = await fresh();
       const tag = Math.random().toString(36).slice(2, 8);
-      const mk = (n: string) => store.createUser({ id: `u_${n}_${tag}`, username: `${n}_${tag}`, displayName: n, createdAt: now(), apiKeyHash: `h_${n}_${tag}` });
+      const mk = (n: string) =>
+        store.createUser({
+          id: `u_${n}_${tag}`,
+          username: `${n}_${tag}`,
+          displayName: n,
+          createdAt: now(),
+          apiKeyHash: `h_${n}_${tag}`,
+        });
       const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
       const direct = `c_d_${tag}`;
       const group = `c_g_${tag}`;
-      await store.createConversation({ id: direct, kind: 'direct', title: null, createdAt: now(), memberIds: [alice.id, bob.id], directKey: `${alice.id}:${bob.id}` });
-      await store.createConversation({ id: group, kind: 'group', title: 'g', createdAt: now(), memberIds: [alice.id, bob.id], directKey: null });
+      await store.createConversation({
+        id: direct,
+        kind: 'direct',
+        title: null,
+        createdAt: now(),
+        memberIds: [alice.id, bob.id],
+        directKey: `${alice.id}:${bob.id}`,
+      });
+      await store.createConversation({
+        id: group,
+        kind: 'group',
+        title: 'g',
+        createdAt: now(),
+        memberIds: [alice.id, bob.id],
+        directKey: null,
+      });
       const seqs = new Map<string, number>();
       const send = async (conversationId: string, senderId: string): Promise<Message> => {
         const seq = (seqs.get(conversationId) ?? 0) + 1;
         seqs.set(conversationId, seq);
         const message: Message = {
-          id: `m_${tag}_${conversationId}_${seq}`, conversationId, seq, senderId, clientMsgId: `cm_${tag}_${conversationId}_${seq}`,
-          body: `hello ${seq}`, createdAt: now(), editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+          id: `m_${tag}_${conversationId}_${seq}`,
+          conversationId,
+          seq,
+          senderId,
+          clientMsgId: `cm_${tag}_${conversationId}_${seq}`,
+          body: `hello ${seq}`,
+          createdAt: now(),
+          editedAt: null,
+          deletedAt: null,
+          replyToId: null,
+          reactions: [],
         };
         await store.apply([record({ type: 'message.created', conversationId, message })]);
         return message;
@@ -96,12 +133,31 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
       const hidden = await send(group, bob.id);
       await send(group, bob.id);
       await send(group, bob.id);
-      await store.apply([record({ type: 'message.deleted', conversationId: direct, messageId: deleted.id, for: 'everyone', userId: bob.id, at: now() })]);
-      await store.apply([record({ type: 'message.deleted', conversationId: group, messageId: hidden.id, for: 'me', userId: alice.id, at: now() })]);
+      await store.apply([
+        record({
+          type: 'message.deleted',
+          conversationId: direct,
+          messageId: deleted.id,
+          for: 'everyone',
+          userId: bob.id,
+          at: now(),
+        }),
+      ]);
+      await store.apply([
+        record({
+          type: 'message.deleted',
+          conversationId: group,
+          messageId: hidden.id,
+          for: 'me',
+          userId: alice.id,
+          at: now(),
+        }),
+      ]);
       await store.apply([record({ type: 'receipt.read', conversationId: group, userId: alice.id, seq: 2 })]);
       await store.addMembers(group, [carol.id]);
       await send(group, bob.id);
-      const listed = async (userId: string) => (await store.conversations(userId, 100, null)).conversations.reduce((n, c) => n + c.unreadCount, 0);
+      const listed = async (userId: string) =>
+        (await store.conversations(userId, 100, null)).conversations.reduce((n, c) => n + c.unreadCount, 0);
       expect(await subscriptions.unreadTotal(alice.id)).toBe(3);
       expect(await subscriptions.unreadTotal(alice.id)).toBe(await listed(alice.id));
       expect(await subscriptions.unreadTotal(bob.id)).toBe(await listed(bob.id));

@@ -24,7 +24,14 @@ export class PresenceService {
   private readonly typingAt = new Map<string, number>();
   private readonly now: () => number;
 
-  constructor(deps: { presence: Presence; store: Store; deliverer: Deliverer; conversations: Conversations; coalesceMs: number; now?: () => number }) {
+  constructor(deps: {
+    presence: Presence;
+    store: Store;
+    deliverer: Deliverer;
+    conversations: Conversations;
+    coalesceMs: number;
+    now?: () => number;
+  }) {
     this.presence = deps.presence;
     this.store = deps.store;
     this.deliverer = deps.deliverer;
@@ -56,7 +63,10 @@ export class PresenceService {
     const hidden = await this.store.hiddenPresence(visible);
     const infos = await this.presence.get(visible.filter((id) => !hidden.has(id)));
     const out: Record<string, PresenceInfo> = {};
-    for (const id of visible) out[id] = hidden.has(id) ? { status: 'offline', lastSeenAt: null } : (infos.get(id) ?? { status: 'offline', lastSeenAt: null });
+    for (const id of visible)
+      out[id] = hidden.has(id)
+        ? { status: 'offline', lastSeenAt: null }
+        : (infos.get(id) ?? { status: 'offline', lastSeenAt: null });
     return out;
   }
 
@@ -81,7 +91,8 @@ export class PresenceService {
     const now = this.now();
     if (now - (this.typingAt.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return;
     this.typingAt.set(key, now);
-    if (this.typingAt.size > 50_000) for (const [k, at] of this.typingAt) if (now - at >= LIMITS.typingIntervalMs) this.typingAt.delete(k);
+    if (this.typingAt.size > 50_000)
+      for (const [k, at] of this.typingAt) if (now - at >= LIMITS.typingIntervalMs) this.typingAt.delete(k);
     const others = (await this.store.memberIds(conversationId)).filter((id) => id !== userId);
     await this.deliverer.deliver(others, { type: 'typing', conversationId, userId });
   }
@@ -137,7 +148,10 @@ export class PresenceService {
     const outgoing = await Promise.all(
       [...claimed].map(async ([userId, info]): Promise<Outgoing | null> => {
         try {
-          return { userIds: await this.store.contacts(userId), event: { type: 'presence', userId, status: info.status, lastSeenAt: info.lastSeenAt } };
+          return {
+            userIds: await this.store.contacts(userId),
+            event: { type: 'presence', userId, status: info.status, lastSeenAt: info.lastSeenAt },
+          };
         } catch {
           return null;
         }

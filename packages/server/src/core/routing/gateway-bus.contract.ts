@@ -8,7 +8,10 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     afterEach(async () => {
       await Promise.all(opened.splice(0).map((b) => b.close()));
     });
-    const typing = (n: number): Delivery => ({ userIds: ['u_1'], event: { type: 'typing', conversationId: `c_${n}`, userId: 'u_2' } });
+    const typing = (n: number): Delivery => ({
+      userIds: ['u_1'],
+      event: { type: 'typing', conversationId: `c_${n}`, userId: 'u_2' },
+    });
     // What a gateway sees of a delivery: its users and its event. A bus that carries the event
     // encoded must carry exactly its JSON, since the gateway writes those bytes to sockets as they are.
     const seen = (d: Delivery) => {
@@ -34,7 +37,9 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       await bus.publish(gw1, []);
       await bus.publish(gw2, [typing(99)]);
       await until(() => g1.length === 23 && g2.length === 1);
-      expect(g1.map((d) => (seen(d).event as { conversationId: string }).conversationId)).toEqual(Array.from({ length: 23 }, (_, i) => `c_${i}`));
+      expect(g1.map((d) => (seen(d).event as { conversationId: string }).conversationId)).toEqual(
+        Array.from({ length: 23 }, (_, i) => `c_${i}`),
+      );
       expect(g2.map(seen)).toEqual([typing(99)]);
     });
 
@@ -45,8 +50,17 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       const gw = `g_${Math.random()}`;
       await bus.subscribe(gw, (d) => got.push(d));
       const message = {
-        id: 'm_1', conversationId: 'c_1', seq: 7, senderId: 'u_1', clientMsgId: 'x\n"y"', body: 'line one\nline two \u2028 "quoted" \\ café 東京 😀',
-        createdAt: '2026-11-28T00:00:00.000Z', editedAt: null, deletedAt: null, replyToId: null, reactions: [],
+        id: 'm_1',
+        conversationId: 'c_1',
+        seq: 7,
+        senderId: 'u_1',
+        clientMsgId: 'x\n"y"',
+        body: 'line one\nline two \u2028 "quoted" \\ café 東京 😀',
+        createdAt: '2026-11-28T00:00:00.000Z',
+        editedAt: null,
+        deletedAt: null,
+        replyToId: null,
+        reactions: [],
       };
       const sent: Delivery[] = [
         { userIds: ['u_1', 'u_2', 'u_3'], event: { type: 'message.created', conversationId: 'c_1', message } },
@@ -61,8 +75,16 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
       const bus = await open();
       opened.push(bus);
       const asked: string[] = [];
-      const a = await bus.subscribe(`ga_${Math.random()}`, () => {}, () => asked.push('a'));
-      await bus.subscribe(`gb_${Math.random()}`, () => {}, () => asked.push('b'));
+      const a = await bus.subscribe(
+        `ga_${Math.random()}`,
+        () => {},
+        () => asked.push('a'),
+      );
+      await bus.subscribe(
+        `gb_${Math.random()}`,
+        () => {},
+        () => asked.push('b'),
+      );
       await bus.requestResync();
       await until(() => asked.length === 2);
       expect(asked.sort()).toEqual(['a', 'b']);

@@ -30,7 +30,11 @@ export interface GatewayBus {
    * (requestResync), a message for this gateway could not be read (its deliveries are lost), or a
    * bus that can tell found a message to this gateway missing (NATS: a sender's numbering skipped).
    */
-  subscribe(gatewayId: string, handler: DeliveryHandler, onResync?: (why: string) => void): Promise<{ stop(): Promise<void> }>;
+  subscribe(
+    gatewayId: string,
+    handler: DeliveryHandler,
+    onResync?: (why: string) => void,
+  ): Promise<{ stop(): Promise<void> }>;
   /** Asks every subscribed gateway to have its clients catch up: deliveries may have been lost. */
   requestResync(): Promise<void>;
   /**

@@ -7,10 +7,16 @@ describe('search text', () => {
     expect(indexText('café au lait')).toBe('café au lait');
   });
   it('reads a query as prefix words and CJK phrases', () => {
-    expect(queryTerms('banan café')).toEqual([{ kind: 'prefix', text: 'banan' }, { kind: 'prefix', text: 'café' }]);
+    expect(queryTerms('banan café')).toEqual([
+      { kind: 'prefix', text: 'banan' },
+      { kind: 'prefix', text: 'café' },
+    ]);
     expect(queryTerms('東京都')).toEqual([{ kind: 'phrase', tokens: ['東京', '京都'] }]);
     expect(queryTerms('東')).toEqual([{ kind: 'prefix', text: '東' }]);
-    expect(queryTerms('"; DROP TABLE --')).toEqual([{ kind: 'prefix', text: 'DROP' }, { kind: 'prefix', text: 'TABLE' }]);
+    expect(queryTerms('"; DROP TABLE --')).toEqual([
+      { kind: 'prefix', text: 'DROP' },
+      { kind: 'prefix', text: 'TABLE' },
+    ]);
   });
   it('cuts a snippet around the match and marks it, accent-insensitively', () => {
     const body = `${'x'.repeat(200)} un café crème ${'y'.repeat(200)}`;

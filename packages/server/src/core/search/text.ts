@@ -37,7 +37,9 @@ export function queryTerms(q: string): QueryTerm[] {
       let rest = word;
       for (const run of word.match(CJK_RUN) ?? []) {
         const chars = [...run];
-        terms.push(chars.length === 1 ? { kind: 'prefix', text: run } : { kind: 'phrase', tokens: bigrams(run).slice(0, -1) });
+        terms.push(
+          chars.length === 1 ? { kind: 'prefix', text: run } : { kind: 'phrase', tokens: bigrams(run).slice(0, -1) },
+        );
         rest = rest.replace(run, ' ');
       }
       for (const other of rest.match(WORD) ?? []) terms.push({ kind: 'prefix', text: other });

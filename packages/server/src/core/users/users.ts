@@ -9,7 +9,8 @@ import type { Store } from '../store.js';
 const KNOWN_KEYS = 100_000;
 
 /** hashApiKey, without a Hash object per call where Node has the one-shot crypto.hash (>= 20.12). */
-const keyHash: (apiKey: string) => string = typeof crypto.hash === 'function' ? (apiKey) => crypto.hash('sha256', apiKey, 'hex') : hashApiKey;
+const keyHash: (apiKey: string) => string =
+  typeof crypto.hash === 'function' ? (apiKey) => crypto.hash('sha256', apiKey, 'hex') : hashApiKey;
 
 export class Users {
   private readonly known = new Map<string, User>();
@@ -21,7 +22,10 @@ export class Users {
     this.signups = deps.signups;
   }
 
-  async signUp(input: { username: string; displayName?: string | undefined }, clientIp: string): Promise<{ user: User; apiKey: string }> {
+  async signUp(
+    input: { username: string; displayName?: string | undefined },
+    clientIp: string,
+  ): Promise<{ user: User; apiKey: string }> {
     const wait = this.signups.take(clientIp);
     if (wait > 0) throw new AppError('rate_limited', 'too many sign-ups from this address', wait);
     const apiKey = newApiKey();
