@@ -3,7 +3,7 @@
 // commit), per-entry cost by batch size, with and without the search index.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DATA_ROOT, freshDataDir } from './lib/server.js';
+import { freshDataDir } from './lib/server.js';
 
 const dist = (p) => new URL(`../packages/server/dist/${p}`, import.meta.url).href;
 

@@ -12,12 +12,12 @@ import path from 'node:path';
 import { Histogram, fmt } from './lib/hist.js';
 import { client } from './lib/http.js';
 import { makeTextGen, QUERIES, rng } from './lib/corpus.js';
-import { DATA_ROOT, freshDataDir, machineInfo, procStats, startServer } from './lib/server.js';
+import { freshDataDir, machineInfo, procStats, startServer } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const dist = (p) => new URL(`../packages/server/dist/${p}`, import.meta.url).href;
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
-const out = (...a) => process.stdout.write(a.join(' ') + '\n');
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+const out = (...a) => process.stdout.write(`${a.join(' ')}\n`);
 
 /**
  * The corpus, the same for both backends: users (user 0 is the heavy user), conversations, and a

@@ -24,12 +24,12 @@ export function summarizeProfile(file, opts = {}) {
   for (const [id, us] of selfUs) {
     const cf = byId.get(id).callFrame;
     const where = cf.url ? shortUrl(cf.url) : '(native)';
-    const key = `${cf.functionName || '(anonymous)'}  ${where}${cf.url ? ':' + (cf.lineNumber + 1) : ''}`;
+    const key = `${cf.functionName || '(anonymous)'}  ${where}${cf.url ? `:${cf.lineNumber + 1}` : ''}`;
     fnAgg.set(key, (fnAgg.get(key) ?? 0) + us);
     const pkg = cf.url ? groupOf(cf.url) : cf.functionName.startsWith('(') ? cf.functionName : '(native/builtin)';
     fileAgg.set(pkg, (fileAgg.get(pkg) ?? 0) + us);
   }
-  const pct = (us) => ((us / total) * 100).toFixed(1).padStart(5) + '%';
+  const pct = (us) => `${((us / total) * 100).toFixed(1).padStart(5)}%`;
   console.log(
     `${path.basename(file)}: ${(total / 1e6).toFixed(1)} s sampled${opts.from !== undefined || opts.to !== undefined ? ` (window ${opts.from ?? 0}-${opts.to ?? 'end'} s)` : ''}`,
   );

@@ -20,8 +20,8 @@ import {
 } from './lib/server.js';
 import { writeReport } from './socket.js';
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
-const out = (...a) => process.stdout.write(a.join(' ') + '\n');
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+const out = (...a) => process.stdout.write(`${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function soakBench(opts) {

@@ -20,7 +20,7 @@ import {
   systemStats,
 } from './lib/server.js';
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 
 export async function socketBench(opts) {
   const connections = opts.connections ?? 1000;
@@ -397,7 +397,7 @@ async function settle(pid) {
 function printPhase(p) {
   const lines = [
     `\n== ${p.label} for ${p.durationS}s ==`,
-    `  sent ${p.sent}  acked ${p.acked}  delivered ${p.delivered}  lost ${p.lost}  unacked ${p.unacked}  errors ${p.errors}${p.errors ? ' ' + JSON.stringify(p.errorCodes) : ''}  duplicates ${p.duplicates}  out-of-order ${p.outOfOrder}  echoes-to-sending-socket ${p.echoesToSender}${p.aborted ? '  ABORTED (in-flight bound hit)' : ''}`,
+    `  sent ${p.sent}  acked ${p.acked}  delivered ${p.delivered}  lost ${p.lost}  unacked ${p.unacked}  errors ${p.errors}${p.errors ? ` ${JSON.stringify(p.errorCodes)}` : ''}  duplicates ${p.duplicates}  out-of-order ${p.outOfOrder}  echoes-to-sending-socket ${p.echoesToSender}${p.aborted ? '  ABORTED (in-flight bound hit)' : ''}`,
     `  throughput: sent ${p.sendRate.toFixed(0)}/s, delivered ${p.deliveredRate.toFixed(0)}/s (target ${p.targetRate}/s)`,
     `  end-to-end (due time -> delivery at peer): p50 ${fmt(p.e2e.p50)}  p95 ${fmt(p.e2e.p95)}  p99 ${fmt(p.e2e.p99)}  max ${fmt(p.e2e.max)} ms`,
     `  send -> ack: p50 ${fmt(p.ack.p50)}  p99 ${fmt(p.ack.p99)}  max ${fmt(p.ack.max)} ms`,
@@ -428,7 +428,7 @@ function printPhase(p) {
     ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
     `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
   ];
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 /** Prometheus text -> { name{labels}: value } for the few series the report uses. */

@@ -13,7 +13,7 @@
 // against garbage; never the headline RSS per socket).
 import { execSync } from 'node:child_process';
 import path from 'node:path';
-import { Histogram, fmt } from './lib/hist.js';
+import { fmt } from './lib/hist.js';
 import { closeChildren, spawnChild } from './lib/fleet-ctl.js';
 import { seedDirect, seedOverHttp, seedPostgres } from './lib/seed.js';
 import { pgBackendCpu } from './lib/pg-cpu.js';
@@ -35,8 +35,8 @@ import {
 import { dropCluster } from './data.js';
 import { writeReport } from './socket.js';
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
-const out = (...a) => process.stdout.write(a.join(' ') + '\n');
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+const out = (...a) => process.stdout.write(`${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function socketsBench(opts) {
@@ -196,7 +196,7 @@ export async function socketsBench(opts) {
     const sum = (k) => [...last.values()].reduce((a, x) => a + x[k], 0);
     let ticking = true;
     const started = performance.now();
-    const sys0 = systemStats();
+    const _sys0 = systemStats();
     let prevAuthed = 0;
     let peakRate = 0;
     let maxAcceptQueue = 0;

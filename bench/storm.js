@@ -23,8 +23,8 @@ import {
 } from './lib/server.js';
 import { writeReport } from './socket.js';
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
-const out = (...a) => process.stdout.write(a.join(' ') + '\n');
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
+const out = (...a) => process.stdout.write(`${a.join(' ')}\n`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export async function stormBench(opts) {
@@ -214,7 +214,7 @@ export async function stormBench(opts) {
     );
     out(`restart (spawn -> /readyz) ${st.restartS.toFixed(2)} s after the kill`);
     out(
-      `all ${clientsN} connected again: ${st.allOpenAfterKillS?.toFixed(1) ?? 'NOT within ' + maxWaitS + ' s'} s after the kill (${st.allOpenAfterReadyS?.toFixed(1) ?? '-'} s after ready); all caught up: ${st.allCaughtUpAfterKillS?.toFixed(1) ?? 'NOT'} s after the kill`,
+      `all ${clientsN} connected again: ${st.allOpenAfterKillS?.toFixed(1) ?? `NOT within ${maxWaitS} s`} s after the kill (${st.allOpenAfterReadyS?.toFixed(1) ?? '-'} s after ready); all caught up: ${st.allCaughtUpAfterKillS?.toFixed(1) ?? 'NOT'} s after the kill`,
     );
     out(
       `server during the storm: CPU ${st.serverCpuPct.toFixed(0)}% mean, ${st.serverPeakCpuPct.toFixed(0)}% peak 1 s; RSS peak ${st.serverPeakRssMiB.toFixed(0)} MiB (HWM ${st.serverHwmMiB.toFixed(0)}); accept queue max ${st.maxAcceptQueue} (listen backlog 4096), kernel ListenOverflows +${st.listenOverflows}, ListenDrops +${st.listenDrops} (machine-wide); machine ${JSON.stringify(st.machine)}`,

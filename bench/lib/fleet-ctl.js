@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const log = (...a) => process.stderr.write(a.join(' ') + '\n');
+const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
 
 /** Spawns `script` (a path or URL) as a child with an IPC channel. nofile: wanted soft fd limit (capped at the hard limit). */
 export function spawnChild(script, { nofile = 1048576, args = [], nodeArgs = [], name = 'child', nice = 0 } = {}) {

@@ -29,7 +29,7 @@ const c = {
   stray: 0,
   frames: 0,
 };
-let lat = new Histogram();
+const lat = new Histogram();
 let win = new Histogram();
 let expectMsgs = 0;
 let sender = null; // biggroup: socket that sends
@@ -128,7 +128,7 @@ setInterval(() => {
 process.on('message', async (m) => {
   try {
     if (m.type === 'init') {
-      url = m.url.replace(/^http/, 'ws') + '/v1/ws';
+      url = `${m.url.replace(/^http/, 'ws')}/v1/ws`;
       target = new URL(url);
       client = m.client ?? 'raw';
       sources = m.sources;

@@ -26,7 +26,7 @@ export interface ErrorResponse {
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
+  return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
 }
 
 /** WebSocket close codes. 4xxx codes below 4500 mean "do not reconnect with the same credentials". */

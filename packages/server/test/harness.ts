@@ -185,7 +185,7 @@ export async function metricsText(server: TestServer): Promise<string> {
       series.set(key, (series.get(key) ?? 0) + Number(line.slice(cut + 1)));
     }
   }
-  return lines.map((l) => (series.has(l) ? `${l} ${series.get(l)}` : l)).join('\n') + '\n';
+  return `${lines.map((l) => (series.has(l) ? `${l} ${series.get(l)}` : l)).join('\n')}\n`;
 }
 
 export interface HttpAnswer<T = any> {
@@ -260,7 +260,7 @@ export class RawSocket {
     headers: Record<string, string> = {},
     opts: { autoPong?: boolean } = {},
   ) {
-    this.ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/v1/ws', { headers, autoPong: opts.autoPong ?? true });
+    this.ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, { headers, autoPong: opts.autoPong ?? true });
     this.ws.on('message', (data) => {
       this.frames.push(JSON.parse(data.toString()) as ServerFrame);
       this.wake();
@@ -401,7 +401,7 @@ export async function createGroup(creator: TestUser, members: TestUser[], title 
 /** The status line of a WebSocket upgrade: 101 when accepted, else what the server answered. */
 export function upgradeStatus(baseUrl: string, headers: Record<string, string> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(baseUrl.replace(/^http/, 'ws') + '/v1/ws', { headers });
+    const ws = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/v1/ws`, { headers });
     ws.once('open', () => {
       ws.close();
       resolve(101);

@@ -234,18 +234,18 @@ describe('limits', () => {
   it('takes exactly 4096 UTF-8 bytes of multibyte text and refuses one byte more with 413', async () => {
     const emoji = '😀'.repeat(1024); // 4 bytes each
     const accents = 'é'.repeat(2048); // 2 bytes each
-    const cjk = '東'.repeat(1365) + 'a'; // 3 bytes each + 1
+    const cjk = `${'東'.repeat(1365)}a`; // 3 bytes each + 1
     for (const [i, text] of [emoji, accents, cjk].entries()) {
       const ok = await post({ clientMsgId: `at-${i}`, body: text });
       expect(ok.status).toBe(201);
       expect(ok.body.message.body).toBe(text);
-      expectError(await post({ clientMsgId: `over-${i}`, body: text + 'x' }), 413, 'message_too_big');
+      expectError(await post({ clientMsgId: `over-${i}`, body: `${text}x` }), 413, 'message_too_big');
     }
     expectError(await post({ clientMsgId: 'over-emoji', body: '😀'.repeat(1025) }), 413, 'message_too_big');
     const ws = await RawSocket.open(server.url, bob.apiKey);
     const okWs = await ws.request('send', { conversationId: conv, clientMsgId: 'ws-at', body: emoji });
     expect(okWs.ok).toBe(true);
-    const tooBig = await ws.request('send', { conversationId: conv, clientMsgId: 'ws-over', body: emoji + 'x' });
+    const tooBig = await ws.request('send', { conversationId: conv, clientMsgId: 'ws-over', body: `${emoji}x` });
     expect(tooBig).toMatchObject({ ok: false, error: { code: 'message_too_big' } });
     ws.close();
     const history = (await bob.call('GET', `/v1/conversations/${conv}/messages?limit=200`)).body.messages;

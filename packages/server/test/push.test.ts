@@ -308,7 +308,7 @@ describe('Web Push notifications', () => {
       body.endpoint.replace('https:', 'http:'),
       'https://evil.example.com/push/1',
       `${elsewhere.origin}/push/1`,
-      'https://user:pw@' + body.endpoint.slice('https://'.length),
+      `https://user:pw@${body.endpoint.slice('https://'.length)}`,
     ]) {
       expectError(await alice.call('POST', '/v1/push/subscriptions', { ...body, endpoint }), 400, 'invalid_request');
     }

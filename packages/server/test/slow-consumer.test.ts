@@ -20,7 +20,7 @@ describe('slow consumers', () => {
     const conversationId = group.body.conversation.id;
 
     // Bob's socket: authenticated, then its TCP stream is paused so nothing more is read.
-    const stalled = new WebSocket(server.url.replace('http', 'ws') + '/v1/ws');
+    const stalled = new WebSocket(`${server.url.replace('http', 'ws')}/v1/ws`);
     await new Promise((r) => stalled.once('open', r));
     stalled.send(JSON.stringify({ type: 'auth', token: bob.apiKey }));
     await new Promise((r) => stalled.once('message', r));

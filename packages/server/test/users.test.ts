@@ -48,7 +48,7 @@ describe('sign-up', () => {
       'invalid_request',
     );
     // The edges are allowed.
-    expect((await call('POST', '/v1/users', { username: `abc` + Math.random().toString(36).slice(2, 4) })).status).toBe(
+    expect((await call('POST', '/v1/users', { username: `abc${Math.random().toString(36).slice(2, 4)}` })).status).toBe(
       201,
     );
     expect((await call('POST', '/v1/users', { username: `a.b_9${'z'.repeat(27)}` })).status).toBe(201);

@@ -118,7 +118,7 @@ describe('bad frames', () => {
   });
 
   it('a binary frame gets an error reply, the socket stays usable', async () => {
-    const ws = new WebSocket(server.url.replace('http', 'ws') + '/v1/ws');
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/v1/ws`);
     const frames: any[] = [];
     // Events (a contact's presence, say) may arrive in between: only the ready frame and replies count.
     ws.on('message', (d) => {

@@ -26,7 +26,7 @@ async function appWindows() {
  * senderName, preview?, unreadTotal}`. Exposed on `self` so tests can call it without a push service.
  */
 async function handlePush(payload) {
-  if (!payload || payload.type !== 'message' || typeof payload.conversationId !== 'string') return;
+  if (payload?.type !== 'message' || typeof payload.conversationId !== 'string') return;
   if (typeof payload.unreadTotal === 'number' && 'setAppBadge' in self.navigator) {
     await self.navigator.setAppBadge(payload.unreadTotal).catch(() => {});
   }
@@ -73,6 +73,6 @@ self.addEventListener('push', (event) => {
 
 self.addEventListener('notificationclick', (event) => {
   event.notification.close();
-  const conversationId = event.notification.data && event.notification.data.conversationId;
+  const conversationId = event.notification.data?.conversationId;
   event.waitUntil(openChat(typeof conversationId === 'string' ? conversationId : ''));
 });

@@ -147,7 +147,7 @@ export class AppStore {
 
   async loadOlder(id: string): Promise<void> {
     const chat = this.#state.chats[id];
-    if (!chat || !chat.hasOlder || chat.loadingOlder) return;
+    if (!chat?.hasOlder || chat.loadingOlder) return;
     const oldest = chat.messages[0]?.seq;
     if (oldest === undefined) return;
     this.#setChat(id, { ...chat, loadingOlder: true });
@@ -168,7 +168,7 @@ export class AppStore {
   /** Loads from just before `seq` up to the newest, so a search hit lands inside one contiguous history. */
   async loadAround(id: string, seq: number): Promise<void> {
     const have = this.#state.chats[id];
-    if (have && have.messages.some((m) => m.seq <= seq)) return;
+    if (have?.messages.some((m) => m.seq <= seq)) return;
     let afterSeq = Math.max(0, seq - 10);
     let all: Message[] = [];
     for (let page = 0; page < 20; page++) {

@@ -95,7 +95,7 @@ describe('web client', () => {
     await box.press('Enter');
     const received = article(alice, 'Great, thanks!');
     await received.waitFor(WAIT);
-    expect(await received.locator('.message-text').innerText()).toBe('Great, thanks!\nAnd you?');
+    expect(await received.locator('.message-text').textContent()).toBe('Great, thanks!\nAnd you?');
     await alice.getByText('Bob Builder is typing…').waitFor({ state: 'detached', ...WAIT });
   });
 
@@ -151,7 +151,7 @@ describe('web client', () => {
     await sendMessage(alice, 'docs at https://example.org/guide. and javascript:alert(2)');
     const shown = article(bob, evil);
     await shown.waitFor(WAIT);
-    expect(await shown.locator('.message-text').innerText()).toBe(evil);
+    expect(await shown.locator('.message-text').textContent()).toBe(evil);
     expect(await bob.locator('.messages img').count()).toBe(0);
     const link = article(bob, 'docs at').getByRole('link', { name: 'https://example.org/guide' });
     await link.waitFor(WAIT);
@@ -220,7 +220,7 @@ describe('web client', () => {
     await bob.getByRole('searchbox', { name: 'Search messages' }).fill('question');
     const results = bob.getByRole('region', { name: 'Search results' });
     await results.locator('mark').first().waitFor(WAIT);
-    expect((await results.locator('mark').first().innerText()).toLowerCase()).toContain('question');
+    expect((await results.locator('mark').first().textContent()).toLowerCase()).toContain('question');
     await results.getByRole('button').filter({ hasText: 'Answering your' }).click();
     await bob.getByRole('heading', { name: 'Alice Liddell' }).waitFor(WAIT);
     await article(bob, 'Answering your question').waitFor(WAIT);

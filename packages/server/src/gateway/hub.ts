@@ -36,7 +36,7 @@ export class Hub {
   /** Returns true when it was the user's last socket on this gateway. */
   remove(session: HubSession): boolean {
     const set = this.users.get(session.userId);
-    if (!set || !set.delete(session)) return false;
+    if (!set?.delete(session)) return false;
     this.metrics.connections.dec();
     if (set.size > 0) return false;
     this.users.delete(session.userId);

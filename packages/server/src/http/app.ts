@@ -60,13 +60,11 @@ export function buildOpsApp(deps: OpsDeps): FastifyInstance {
       .filter(([, v]) => v !== 'ok')
       .map(([k]) => k);
     if (down.length === 0) return { status: 'ready', checks };
-    return reply
-      .status(503)
-      .send({
-        error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` },
-        status: 'unavailable',
-        checks,
-      });
+    return reply.status(503).send({
+      error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` },
+      status: 'unavailable',
+      checks,
+    });
   });
   app.get('/metrics', async (_req, reply) => {
     reply.header('content-type', deps.metrics.registry.contentType);

@@ -47,7 +47,7 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
     const before = await send('c_1', 'before');
     const poison = await send('c_1', 'poison', { createdAt: 'not a time' });
     const after = await send('c_1', 'after');
-    const other = await send('c_2', 'other');
+    const _other = await send('c_2', 'other');
     const metrics = createMetrics();
     const persister = new PersisterWorker({ log, store, logger, metrics });
     await persister.start();

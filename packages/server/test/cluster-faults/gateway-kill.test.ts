@@ -18,7 +18,6 @@ import {
   createGroup,
   settleAndCheck,
   signUp,
-  sleep,
   waitFor,
   type TestUser,
 } from './services.js';

@@ -808,10 +808,9 @@ export class Balancer {
 
   /** Client options that route through the balancer with `preferred` as the sticky upstream. */
   route(preferred: number): Pick<MessengerClientOptions, 'baseUrl' | 'WebSocket' | 'fetch'> {
-    const balancer = this;
     const LB = 'http://balancer.invalid';
     const rewrite = (url: string) => {
-      const target = new URL(balancer.pick(preferred));
+      const target = new URL(this.pick(preferred));
       const u = new URL(url);
       u.host = target.host;
       u.protocol = u.protocol.startsWith('ws') ? 'ws:' : 'http:';

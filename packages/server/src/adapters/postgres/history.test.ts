@@ -1,7 +1,7 @@
 // PostgreSQL history pages: named statements, so a connection plans them once (planning over the
 // partitions cost more than running them), and the generic plan keeps probing one partition's
 // primary key when the table grew after it was made.
-import pg from 'pg';
+import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { PostgresStore } from './store.js';

@@ -17,7 +17,7 @@ export function loadOrCreateVapidKeys(dataDir: string): VapidKeys {
     fs.mkdirSync(dataDir, { recursive: true });
     const keys = webpush.generateVAPIDKeys();
     const tmp = `${file}.${process.pid}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ publicKey: keys.publicKey, privateKey: keys.privateKey }, null, 2) + '\n', {
+    fs.writeFileSync(tmp, `${JSON.stringify({ publicKey: keys.publicKey, privateKey: keys.privateKey }, null, 2)}\n`, {
       mode: 0o600,
     });
     try {

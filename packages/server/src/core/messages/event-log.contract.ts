@@ -151,14 +151,14 @@ export function eventLogContract(name: string, harness: EventLogHarness): void {
     it('reports how many entries a durable consumer has not completed', async () => {
       const log = await openLog(harness.place());
       for (let i = 0; i < 3; i++) await log.append(created('c_1', 'u_1', `l${i}`));
-      expect((await log.lag(['lagging']))['lagging']).toBe(3);
+      expect((await log.lag(['lagging'])).lagging).toBe(3);
       const seen: LogRecord[] = [];
       await log.subscribe('lagging', (records) => void seen.push(...records));
       await until(() => seen.length === 3);
       const deadline = Date.now() + 5000;
-      while ((await log.lag(['lagging']))['lagging'] !== 0 && Date.now() < deadline)
+      while ((await log.lag(['lagging'])).lagging !== 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
-      expect((await log.lag(['lagging']))['lagging']).toBe(0);
+      expect((await log.lag(['lagging'])).lagging).toBe(0);
     });
 
     it('places a new durable consumer at the tail when asked, and resumes it from its position later', async () => {
