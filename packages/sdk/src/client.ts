@@ -156,6 +156,7 @@ export class MessengerClient {
   on(type: 'state', fn: (s: ClientState) => void): () => void;
   on(type: 'outbox', fn: (items: OutboxItem[]) => void): () => void;
   on(type: 'resync', fn: (e: ResyncEvent) => void): () => void;
+  // biome-ignore lint/suspicious/noExplicitAny: the overloads above type each event; this is their one body
   on(type: keyof ClientEvents, fn: (arg: any) => void): () => void {
     return this.#emitter.on(type, fn);
   }

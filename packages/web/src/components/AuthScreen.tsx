@@ -70,7 +70,7 @@ export function AuthScreen({
     <main className="auth">
       <div className="auth-card">
         <div className="auth-logo" aria-hidden="true">
-          <svg viewBox="0 0 32 32" width="56" height="56">
+          <svg viewBox="0 0 32 32" width="56" height="56" aria-hidden="true">
             <circle cx="16" cy="16" r="15" fill="currentColor" />
             <path d="M9 20l5-7 4 4 5-5-5 7-4-4z" fill="#fff" />
           </svg>

@@ -77,7 +77,7 @@ export function ChatList({
                       )}
                     </span>
                     {c.unreadCount > 0 && (
-                      <span className="badge" aria-label={`${c.unreadCount} unread`}>
+                      <span className="badge" role="img" aria-label={`${c.unreadCount} unread`}>
                         {c.unreadCount > 99 ? '99+' : c.unreadCount}
                       </span>
                     )}

@@ -154,8 +154,9 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
   return (
     <section className="chat" aria-label={name}>
       <header className="chat-header">
+        {/* biome-ignore lint/a11y/useAnchorContent lint/a11y/useValidAnchor: a navigation link, named by its aria-label */}
         <a
-          href="#"
+          href="#/"
           className="icon-button back-button"
           aria-label="Back to chats"
           onClick={(e) => {
@@ -243,6 +244,7 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
         onScroll={onScroll}
         role="log"
         aria-label={`Messages with ${name}`}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take focus to scroll by keyboard
         tabIndex={0}
       >
         {!chat && <p className="messages-note">Loading…</p>}

@@ -20,14 +20,13 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
   const input = useRef<HTMLTextAreaElement>(null);
   const lastTyping = useRef(0);
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only a new edit/reply target resets the text
   useEffect(() => {
     if (editing) {
       draftBeforeEdit.current = text;
       setText(editing.body);
     }
     if (editing || replyTo) input.current?.focus();
-    // Only a new edit/reply target should reset the text.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [editing, replyTo]);
 
   useEffect(() => {

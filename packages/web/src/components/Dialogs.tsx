@@ -12,6 +12,7 @@ function Modal({ title, onClose, children }: { title: string; onClose(): void; c
     if (d && !d.open) d.showModal();
   }, []);
   return (
+    // biome-ignore lint/a11y/useKeyWithClickEvents: Escape closes the dialog natively (onCancel); a backdrop click is the pointer's way
     <dialog
       ref={ref}
       className="modal"
@@ -278,6 +279,7 @@ function Settings({ store }: { store: AppStore }) {
           type="checkbox"
           role="switch"
           checked={notify.enabled}
+          aria-checked={notify.enabled}
           disabled={notify.busy}
           aria-describedby={notifyHint}
           onChange={(e) => void (e.target.checked ? store.notifications.enable() : store.notifications.disable())}
@@ -297,6 +299,7 @@ function Settings({ store }: { store: AppStore }) {
           type="checkbox"
           role="switch"
           checked={presenceVisible}
+          aria-checked={presenceVisible}
           aria-describedby={presenceHint}
           onChange={(e) => togglePresence(e.target.checked)}
         />

@@ -114,7 +114,7 @@ export class JetStreamEventLog implements EventLog {
     const turn = this.publishTurn;
     let done!: () => void;
     this.publishTurn = new Promise((resolve) => (done = resolve));
-    let acked;
+    let acked: Awaited<ReturnType<JetStreamPublisher['publish']>>;
     try {
       const prior = lookup
         ? await withTimeout(lookup, this.opts.timeoutMs).catch((error: unknown) => this.lookupFailed(error, draft))

@@ -66,7 +66,7 @@ export class DurableReader implements PartitionReader {
   constructor(private readonly deps: ReaderDeps & { consumer: string; startAt?: 'beginning' | 'tail' }) {}
 
   async start(): Promise<void> {
-    const { js, jsm, stream, consumer, batchSize } = this.deps;
+    const { jsm, stream, consumer, batchSize } = this.deps;
     await ensureConsumer(jsm, stream, {
       durable_name: consumer,
       // Batches are handled strictly in order, so acknowledging a batch's last entry acknowledges it all.

@@ -63,7 +63,7 @@ export class JetStreamPublisher {
     this.outbox = [];
     for (const { token, subject, data, msgId } of out) {
       try {
-        let hdrs;
+        let hdrs: ReturnType<typeof headers> | undefined;
         if (msgId) {
           hdrs = headers();
           hdrs.set('Nats-Msg-Id', headerSafe(msgId));

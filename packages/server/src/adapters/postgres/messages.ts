@@ -97,7 +97,9 @@ async function applyCreated(client: PoolClient, run: Created[]): Promise<void> {
       m.createdAt,
       m.replyToId,
       searchText(body),
-    ].forEach((v, i) => cols[i]!.push(v));
+    ].forEach((v, i) => {
+      cols[i]!.push(v);
+    });
   }
   const { rows } = await client.query<{ sender_id: string; client_msg_id: string }>(
     { name: 'messenger.message.created', text: CREATE },

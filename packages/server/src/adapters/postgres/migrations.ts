@@ -1,7 +1,7 @@
 // PostgreSQL schema, one entry per version in schema_migrations. Never edit a shipped entry; append.
 // Users and conversations are relational; message data is Cassandra-shaped: keyed (conversation_id,
 // seq) and hash-partitioned by conversation_id, so Citus or a wide-column store can take the same keys.
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { checkSchemaName, isUnavailable } from './pool.js';
 import { unavailable } from '../../domain/errors.js';
 
@@ -221,7 +221,7 @@ const MIGRATION_LOCK = 0x6d736772; // "msgr"
  * serializes them and each version commits together with its schema_migrations row.
  */
 export async function migrate(pool: Pool, schema: string | null = null): Promise<void> {
-  let client;
+  let client: PoolClient;
   try {
     client = await pool.connect();
   } catch (err) {

@@ -24,7 +24,9 @@ describe('windowProbes', () => {
         expect(from).toBeGreaterThan(until - length - 16);
         expect(spans[0]).toBe(Math.floor((until - 1) / 16));
         expect(spans.at(-1)! * 16).toBe(from);
-        spans.forEach((s, i) => expect(s).toBe(spans[0]! - i));
+        spans.forEach((s, i) => {
+          expect(s).toBe(spans[0]! - i);
+        });
       }
     }
   });
