@@ -1,14 +1,15 @@
 // The gateway bus's cost per event, without a network: what a gateway does with one gw.<id> message
-// of N message.created deliveries, in the wire format the fan-out publishes (each event's JSON
-// copied into its WebSocket frame as bytes) and in the JSON-array format before it (still read:
-// decoded, then encoded again for the frame), and what the fan-out spends encoding each. Uses the
-// server's own code from packages/server/dist (decodeDeliveries, eventFrame, textFrame).
+// of N message.created deliveries (each event's JSON copied into its WebSocket frame as bytes, and,
+// for comparison, each event decoded and encoded again), and what the fan-out spends encoding it.
+// Uses the server's own code from packages/server/dist (the bus codec, eventFrame, textFrame).
 const dist = (p) => new URL(`../packages/server/dist/${p}`, import.meta.url).href;
 const FILLER = 'the quick brown fox jumps over the lazy dog; le café est prêt à midi. 東京で会いましょう';
 
 export async function busBench(opts = {}) {
   const { textFrame, eventFrame } = await import(dist('gateway/frames.js'));
-  const { decodeDeliveries } = await import(dist('adapters/nats/gateway-bus.js'));
+  const { bodyLimit, decodeBusMessage, encodeBodies, encodeBusMessage } = await import(
+    dist('adapters/nats/bus-codec.js')
+  );
   const perMessage = opts.deliveries ?? 20;
   const rounds = opts.rounds ?? 20_000;
   const event = (i) => ({
@@ -32,40 +33,30 @@ export async function busBench(opts = {}) {
     userIds: ['u_01jx8k2m4n5p6q7r8s9t0v1w2x', 'u_01jx8k2m4n5p6q7r8s9t0v1w2y'],
     event: event(i),
   }));
-  const lines = () => {
-    let text = 'D1\n[]\n{"bus":"0123456789ab","n":42}\n';
-    for (const d of deliveries) text += `${JSON.stringify(d.userIds)}\n${JSON.stringify(d.event)}\n`;
-    return text;
-  };
-  const array = () => JSON.stringify(deliveries);
-  const utf8 = new TextEncoder();
-  const linesWire = utf8.encode(lines());
-  const arrayWire = utf8.encode(array());
+  const limit = bodyLimit(undefined);
+  const encode = () =>
+    [...encodeBodies(deliveries, limit)].map((body) => encodeBusMessage({ sender: '0123456789ab', n: 42 }, body));
+  const [wire, ...more] = encode().map((text) => new TextEncoder().encode(text));
+  if (more.length > 0) throw new Error('the deliveries should fit in one bus message');
   let sink = 0;
   const cases = [
     [
-      'gateway, lines (bytes copied into the frame)',
+      'gateway, event bytes copied into the frame',
       () => {
-        for (const d of decodeDeliveries(linesWire)) sink += eventFrame(d.eventJson).length;
+        for (const d of decodeBusMessage(wire).deliveries) sink += eventFrame(d.eventJson).length;
       },
     ],
     [
-      'gateway, JSON array (decoded, encoded again)',
+      'gateway, event decoded and encoded again',
       () => {
-        for (const d of decodeDeliveries(arrayWire))
+        for (const d of decodeBusMessage(wire).deliveries)
           sink += textFrame(JSON.stringify({ type: 'event', event: d.event })).length;
       },
     ],
     [
-      'fan-out, encoding lines',
+      'fan-out, encoding',
       () => {
-        sink += lines().length;
-      },
-    ],
-    [
-      'fan-out, encoding a JSON array',
-      () => {
-        sink += array().length;
+        for (const text of encode()) sink += text.length;
       },
     ],
   ];

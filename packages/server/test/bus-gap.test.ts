@@ -6,6 +6,7 @@ import { CLOSE_CODES } from '@messenger/protocol';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bodyLimit, encodeBodies, encodeBusMessage } from '../src/adapters/nats/bus-codec.js';
 import { gatewaySubject } from '../src/adapters/nats/subjects.js';
 import { CLUSTER, deploymentOf, NATS_URL, REDIS_URL } from './deployment.mjs';
 import { directChat, RawSocket, sendHttp, signUp, sleep, startTestServer, type TestUser } from './harness.js';
@@ -35,14 +36,13 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
   it("hands over nothing after the gap, closes the gateway's sockets with 4503, and the client catches up", async () => {
     const socket = await RawSocket.open(server.url, bob.apiKey);
     // The gateway holding bob's socket, from the route registry.
-    const [gatewayId] = await redis.zrange(`${deploymentOf(server.dataDir).keyPrefix}routes:{${bob.id}}`, 0, -1);
+    const [gatewayId] = await redis.zrange(`${deploymentOf(server.dataDir).keyPrefix}routes:{${bob.id}}`, '0', '-1');
     expect(gatewayId).toBeDefined();
-    const typing = (n: number) => JSON.stringify({ type: 'typing', conversationId: conv, userId: `u_hand${n}` });
-    const publish = (n: number) =>
-      nc.publish(
-        gatewaySubject(gatewayId!),
-        `D1\n[]\n${JSON.stringify({ bus: 'by-hand', n })}\n${JSON.stringify([bob.id])}\n${typing(n)}\n`,
-      );
+    const publish = (n: number) => {
+      const typing = { type: 'typing', conversationId: conv, userId: `u_hand${n}` } as const;
+      for (const body of encodeBodies([{ userIds: [bob.id], event: typing }], bodyLimit(undefined)))
+        nc.publish(gatewaySubject(gatewayId!), encodeBusMessage({ sender: 'by-hand', n }, body));
+    };
 
     publish(1);
     publish(2);

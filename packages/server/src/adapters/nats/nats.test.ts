@@ -1,7 +1,7 @@
 // JetStreamEventLog and NatsGatewayBus against the NATS server at 127.0.0.1:4222 (JetStream on).
 import net from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { draftMessage, eventLogContract } from '../../core/messages/event-log.contract.js';
@@ -12,8 +12,8 @@ import type { ServerEvent } from '@messenger/protocol';
 import { AppError } from '../../domain/errors.js';
 import { RESYNC_REQUESTED } from '../../core/routing/gateway-bus.js';
 import { JetStreamEventLog } from './event-log.js';
-import { BUS_GAP, decodeBusMessage, decodeDeliveries, NatsGatewayBus } from './gateway-bus.js';
-import { headerSafe, JetStreamPublisher } from './publisher.js';
+import { decodeBusMessage } from './bus-codec.js';
+import { BUS_GAP, NatsGatewayBus } from './gateway-bus.js';
 import { gatewaySubject, logStream, partitionOf, resyncSubject, token } from './subjects.js';
 
 const SERVERS = 'nats://127.0.0.1:4222';
@@ -60,17 +60,6 @@ describe('NatsGatewayBus beyond the contract', () => {
   }
   const typing = { type: 'typing', conversationId: 'c_1', userId: 'u_2' } as const;
 
-  it('still reads a JSON array of deliveries (what workers of the version before publish), over the wire', () =>
-    withBus(async (bus, nc) => {
-      const got: { userIds: string[]; event: unknown }[] = [];
-      const gw = `g_${Math.random()}`;
-      await bus.subscribe(gw, (d) => got.push({ userIds: d.userIds, event: d.event }));
-      nc.publish(gatewaySubject(gw), JSON.stringify([{ userIds: ['u_1'], event: typing }]));
-      await nc.flush();
-      for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
-      expect(got).toEqual([{ userIds: ['u_1'], event: typing }]);
-    }));
-
   it("has the gateway's clients resync when a message for it cannot be read (its deliveries are lost), and reads the next one", () =>
     withBus(async (bus, nc) => {
       const got: unknown[] = [];
@@ -81,7 +70,7 @@ describe('NatsGatewayBus beyond the contract', () => {
         (d) => got.push(d.event),
         (reason) => why.push(reason),
       );
-      nc.publish(gatewaySubject(gw), 'D9\nsomething newer');
+      nc.publish(gatewaySubject(gw), 'not a bus message\n');
       await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
       for (let waited = 0; got.length === 0 && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
       expect(why).toEqual(['an undecodable gateway bus message']);
@@ -95,7 +84,7 @@ describe('NatsGatewayBus beyond the contract', () => {
       const raw: string[] = [];
       for (const gw of [g1, g2])
         nc.subscribe(gatewaySubject(gw), {
-          callback: (_e, msg) => (raw.push(msg.string()), heard.push({ gw, from: decodeBusMessage(msg.data).from })),
+          callback: (_e, msg) => (raw.push(msg.string()), heard.push({ gw, from: decodeBusMessage(msg.data).header })),
         });
       await nc.flush();
       for (const gw of [g1, g1, g2, g1, g2]) await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
@@ -104,10 +93,7 @@ describe('NatsGatewayBus beyond the contract', () => {
       const sender = (heard[0]!.from as { sender: string }).sender;
       expect(sender).toMatch(/^[0-9a-f]{12}$/u);
       expect(heard).toEqual([1, 2, 1, 3, 2].map((n, i) => ({ gw: [g1, g1, g2, g1, g2][i], from: { sender, n } })));
-      // The number is a delivery to nobody for a reader that does not know it (a gateway of the version before).
       expect(raw[0]!.split('\n')).toEqual([
-        'D1',
-        '[]',
         JSON.stringify({ bus: sender, n: 1 }),
         '["u_1"]',
         JSON.stringify(typing),
@@ -128,7 +114,7 @@ describe('NatsGatewayBus beyond the contract', () => {
       const send = (sender: string, n: number) =>
         nc.publish(
           gatewaySubject(gw),
-          `D1\n[]\n{"bus":"${sender}","n":${n}}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`,
+          `{"bus":"${sender}","n":${n}}\n["u_1"]\n${JSON.stringify({ ...typing, conversationId: `${sender}${n}` })}\n`,
         );
       send('a', 1);
       send('a', 2);
@@ -195,27 +181,6 @@ describe('NatsGatewayBus beyond the contract', () => {
       );
       expect(got.filter((d) => d.conversationId === 'c_crowd').flatMap((d) => d.userIds)).toEqual(crowd);
     }));
-
-  it('refuses malformed messages whole: truncated, bad user ids, not a list, a bad header', () => {
-    const bytes = (text: string) => new TextEncoder().encode(text);
-    const numbered = (n: unknown) => `D1\n[]\n${JSON.stringify({ bus: 's1', n })}\n`;
-    expect(decodeBusMessage(bytes(`${numbered(9)}["u_1"]\n${JSON.stringify(typing)}\n`))).toMatchObject({
-      from: { sender: 's1', n: 9 },
-      deliveries: [{ userIds: ['u_1'] }],
-    });
-    expect(decodeBusMessage(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).from).toBeNull();
-    expect(() => decodeDeliveries(bytes(numbered(0)))).toThrow(/number/);
-    expect(() => decodeDeliveries(bytes(numbered('1')))).toThrow(/number/);
-    expect(() => decodeDeliveries(bytes('D1\n[]\n{"bus":"","n":1}\n'))).toThrow(/number/);
-    expect(() => decodeDeliveries(bytes('D1\n[]\n{"bus":"s1","n":1}'))).toThrow(/number/);
-    expect(decodeDeliveries(bytes(numbered(1)))).toEqual([]);
-    expect(decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}\n`)).map((d) => d.event)).toEqual([typing]);
-    expect(() => decodeDeliveries(bytes(`D1\n["u_1"]\n${JSON.stringify(typing)}`))).toThrow(/truncated/);
-    expect(() => decodeDeliveries(bytes(`D1\n["u_1"]`))).toThrow(/truncated/);
-    expect(() => decodeDeliveries(bytes(`D1\n[1]\n${JSON.stringify(typing)}\n`))).toThrow(/user ids/);
-    expect(() => decodeDeliveries(bytes('{"userIds":[]}'))).toThrow(/list/);
-    expect(decodeDeliveries(bytes('D1\n'))).toEqual([]);
-  });
 });
 
 const created = (conversationId: string, clientMsgId: string, senderId = 'u_1') =>
@@ -237,50 +202,6 @@ async function expectUnavailable(promise: Promise<unknown>): Promise<void> {
   expect(error).toBeInstanceOf(AppError);
   expect((error as AppError).code).toBe('unavailable');
 }
-
-describe('JetStreamPublisher', () => {
-  it('resolves with the stream acknowledgement, flags duplicates, and fails fast, or after its timeout, otherwise', async () => {
-    const nc = await connect({ servers: SERVERS });
-    const jsm = await jetstreamManager(nc);
-    const stream = `pub${place()}`;
-    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`], duplicate_window: nanos(60_000) });
-    const publisher = new JetStreamPublisher(nc, 300);
-    try {
-      const acks = await Promise.all([
-        publisher.publish(`${stream}.a`, 'one', 'k1'),
-        publisher.publish(`${stream}.b`, 'two', 'k2'),
-        publisher.publish(`${stream}.a`, 'again', 'k1'),
-      ]);
-      expect(acks).toEqual([
-        { stream, seq: 1, duplicate: false },
-        { stream, seq: 2, duplicate: false },
-        { stream, seq: 1, duplicate: true },
-      ]);
-      expect((await jsm.streams.getMessage(stream, { seq: 2 }))?.string()).toBe('two');
-      // Ids a header cannot carry as they are (CR, LF, spaces at either end, non-ASCII): each is its own message,
-      // and its retry is a duplicate of it; none throws (a throw here once escaped from the flush timer).
-      const odd = ['k1 ', ' k1', 'a\nb', 'a\r\nb', 'café', '~k1'];
-      const first = await Promise.all(odd.map((id, i) => publisher.publish(`${stream}.c`, `odd ${i}`, id)));
-      expect(first.map((a) => [a.seq, a.duplicate])).toEqual(odd.map((_, i) => [3 + i, false]));
-      const again = await Promise.all(odd.map((id, i) => publisher.publish(`${stream}.c`, `odd again ${i}`, id)));
-      expect(again.map((a) => [a.seq, a.duplicate])).toEqual(odd.map((_, i) => [3 + i, true]));
-      expect(new Set(odd.map(headerSafe)).size).toBe(odd.length);
-      expect(headerSafe('u_1:h-1')).toBe('u_1:h-1');
-      // Nobody listens: NATS answers "no responders" (not the timeout below).
-      await expect(publisher.publish(`nostream${stream}.x`, 'lost')).rejects.toThrow(/no responders/);
-      // A listener that never answers: the timeout.
-      const mute = nc.subscribe(`mute${stream}.x`, { callback: () => undefined });
-      const started = Date.now();
-      await expect(publisher.publish(`mute${stream}.x`, 'unanswered')).rejects.toThrow(/within 300 ms/);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-      mute.unsubscribe();
-    } finally {
-      await publisher.close();
-      await jsm.streams.delete(stream);
-      await nc.close();
-    }
-  });
-});
 
 describe('JetStreamEventLog beyond the contract', () => {
   it('rejects with unavailable, quickly, when NATS cannot be reached', async () => {
