@@ -1,5 +1,6 @@
 // Schemas of every HTTP body and query in the v1 contract, and the shapes of their answers.
 import { z } from 'zod';
+import { newPassword } from './accounts.js';
 import { LIMITS } from './limits.js';
 import type { Conversation, Message, PresenceInfo, SearchResult, User } from './objects.js';
 
@@ -29,6 +30,8 @@ const queryInt = (max: number) =>
 export const createUserBody = z.object({
   username: z.string().regex(LIMITS.usernamePattern, 'username: 3-32 characters of a-z, 0-9, _ and .'),
   displayName: z.string().trim().min(1).max(LIMITS.maxDisplayNameChars).refine(nulFree, NUL_MESSAGE).optional(),
+  /** With a password the answer is a device session instead of an API key (accounts.ts). */
+  password: newPassword.optional(),
 });
 
 export const userLookupQuery = z.object({ username: z.string().min(1).max(64).refine(nulFree, NUL_MESSAGE) });

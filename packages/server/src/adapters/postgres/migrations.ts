@@ -211,6 +211,30 @@ export const MIGRATIONS: string[] = [
     PRIMARY KEY (conversation_id, pos)
   );
   `,
+  // Accounts and devices: API keys gain an id, a name and a last use (the key made at sign-up keeps
+  // working and is listed as "sign-up key"); device sessions and password hashes get tables.
+  `
+  ALTER TABLE api_keys ADD COLUMN id text COLLATE "C" NOT NULL DEFAULT ('k_' || replace(gen_random_uuid()::text, '-', ''));
+  ALTER TABLE api_keys ADD CONSTRAINT api_keys_id UNIQUE (id);
+  ALTER TABLE api_keys ADD COLUMN name text NOT NULL DEFAULT 'sign-up key';
+  ALTER TABLE api_keys ADD COLUMN last_used_at timestamptz;
+  CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at);
+  CREATE TABLE device_sessions (
+    id text COLLATE "C" PRIMARY KEY,
+    user_id text COLLATE "C" NOT NULL,
+    token_hash text COLLATE "C" NOT NULL UNIQUE,
+    device_name text NOT NULL,
+    created_at timestamptz NOT NULL,
+    last_active_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL
+  );
+  CREATE INDEX device_sessions_by_user ON device_sessions (user_id, created_at);
+  CREATE TABLE passwords (
+    user_id text COLLATE "C" PRIMARY KEY,
+    hash text NOT NULL,
+    updated_at timestamptz NOT NULL
+  );
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

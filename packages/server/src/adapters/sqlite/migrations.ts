@@ -168,4 +168,35 @@ export const MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // Accounts and devices: API keys gain an id, a name and a last use (the key made at sign-up keeps
+  // working and is listed as "sign-up key"); device sessions and password hashes get tables.
+  `
+  CREATE TABLE api_keys_named (
+    key_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    id TEXT NOT NULL UNIQUE DEFAULT ('k_' || lower(hex(randomblob(12)))),
+    name TEXT NOT NULL DEFAULT 'sign-up key',
+    last_used_at TEXT
+  ) WITHOUT ROWID;
+  INSERT INTO api_keys_named (key_hash, user_id, created_at) SELECT key_hash, user_id, created_at FROM api_keys;
+  DROP TABLE api_keys;
+  ALTER TABLE api_keys_named RENAME TO api_keys;
+  CREATE INDEX api_keys_by_user ON api_keys (user_id, created_at);
+  CREATE TABLE device_sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    device_name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_active_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+  );
+  CREATE INDEX device_sessions_by_user ON device_sessions (user_id, created_at);
+  CREATE TABLE passwords (
+    user_id TEXT PRIMARY KEY,
+    hash TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -1,0 +1,213 @@
+// PostgresCredentials: password hashes, device sessions and API keys in the cluster's database.
+import type { User } from '@messenger/protocol';
+import DataLoader from 'dataloader';
+import type { Pool, PoolClient } from 'pg';
+import { AppError } from '../../domain/errors.js';
+import type {
+  CredentialRecord,
+  CredentialStore,
+  FirstCredential,
+  NewAccount,
+  NewApiKey,
+  NewSession,
+  StoredApiKey,
+  StoredSession,
+} from '../../core/users/credential-store.js';
+import { BATCHED_READS, PgDb } from './pool.js';
+import { toUser, type UserRow } from './rows.js';
+
+interface SessionRow {
+  id: string;
+  user_id: string;
+  device_name: string;
+  created_at: Date;
+  last_active_at: Date;
+  expires_at: Date;
+}
+interface KeyRow {
+  id: string;
+  user_id: string;
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+type Found = UserRow & {
+  hash: string;
+  kind: 'session' | 'key';
+  cred_id: string;
+  last_active_at: Date | null;
+  expires_at: Date | null;
+};
+
+const USER = 'u.id, u.username, u.display_name, u.created_at';
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+export class PostgresCredentials implements CredentialStore {
+  private readonly db: PgDb;
+
+  /** The pool belongs to the backend (shared with the store), which ends it. */
+  constructor(deps: { pool: Pool }) {
+    this.db = new PgDb(deps.pool);
+  }
+
+  async createAccount(user: NewAccount, first: FirstCredential): Promise<User> {
+    return this.db.tx(async (client) => {
+      const inserted = await client.query(
+        'INSERT INTO users (id, username, display_name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING',
+        [user.id, user.username, user.displayName, user.createdAt],
+      );
+      if (inserted.rowCount === 0) throw new AppError('conflict', 'username is taken');
+      if ('apiKey' in first) await insertKey(client, first.apiKey);
+      else {
+        await client.query('INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, $3)', [
+          user.id,
+          first.passwordHash,
+          user.createdAt,
+        ]);
+        await insertSession(client, first.session);
+      }
+      return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+    });
+  }
+
+  /**
+   * Every socket's auth frame and every HTTP request past the authenticator's cache asks this, so
+   * the asks of one event-loop turn share one query (a reconnect storm is a round trip per turn).
+   */
+  private readonly found = new DataLoader<string, Found | null>(async (hashes) => {
+    const rows = await this.db.query<Found>(
+      `SELECT s.token_hash AS hash, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at, ${USER}
+         FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ANY($1::text[])
+       UNION ALL
+       SELECT k.key_hash, 'key', k.id, k.last_used_at, NULL, ${USER}
+         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ANY($1::text[])`,
+      [hashes],
+      'messenger.credentials-by-hash',
+    );
+    const byHash = new Map(rows.map((row) => [row.hash, row]));
+    return hashes.map((hash) => byHash.get(hash) ?? null);
+  }, BATCHED_READS);
+
+  async byHash(hash: string, now: string): Promise<CredentialRecord | null> {
+    const row = await this.found.load(hash);
+    if (!row || (row.expires_at && row.expires_at.toISOString() <= now)) return null;
+    return {
+      kind: row.kind,
+      id: row.cred_id,
+      user: toUser(row),
+      lastActiveAt: iso(row.last_active_at),
+      expiresAt: iso(row.expires_at),
+    };
+  }
+
+  async passwordByUsername(username: string): Promise<{ user: User; passwordHash: string | null } | null> {
+    const [row] = await this.db.query<UserRow & { hash: string | null }>(
+      `SELECT ${USER}, p.hash FROM users u LEFT JOIN passwords p ON p.user_id = u.id WHERE u.username = $1`,
+      [username],
+    );
+    return row ? { user: toUser(row), passwordHash: row.hash } : null;
+  }
+
+  async passwordHash(userId: string): Promise<string | null> {
+    const [row] = await this.db.query<{ hash: string }>('SELECT hash FROM passwords WHERE user_id = $1', [userId]);
+    return row?.hash ?? null;
+  }
+
+  async setPassword(userId: string, passwordHash: string, keepSessionId: string | null): Promise<string[]> {
+    return this.db.tx(async (client) => {
+      const ended = await client.query<{ id: string }>(
+        'DELETE FROM device_sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2 RETURNING id',
+        [userId, keepSessionId],
+      );
+      await client.query(
+        `INSERT INTO passwords (user_id, hash, updated_at) VALUES ($1, $2, now())
+         ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at`,
+        [userId, passwordHash],
+      );
+      return ended.rows.map((r) => r.id);
+    });
+  }
+
+  async createSession(session: NewSession): Promise<void> {
+    await this.db.tx((client) => insertSession(client, session));
+  }
+
+  async sessions(userId: string, now: string): Promise<StoredSession[]> {
+    const rows = await this.db.query<SessionRow>(
+      'SELECT * FROM device_sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id DESC',
+      [userId, now],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      deviceName: r.device_name,
+      createdAt: r.created_at.toISOString(),
+      lastActiveAt: r.last_active_at.toISOString(),
+      expiresAt: r.expires_at.toISOString(),
+    }));
+  }
+
+  async touchSession(id: string, lastActiveAt: string, expiresAt: string): Promise<void> {
+    await this.db.query('UPDATE device_sessions SET last_active_at = $1, expires_at = $2 WHERE id = $3', [
+      lastActiveAt,
+      expiresAt,
+      id,
+    ]);
+  }
+
+  async deleteSession(userId: string, id: string): Promise<boolean> {
+    const rows = await this.db.query('DELETE FROM device_sessions WHERE user_id = $1 AND id = $2 RETURNING id', [
+      userId,
+      id,
+    ]);
+    return rows.length > 0;
+  }
+
+  async createApiKey(key: NewApiKey): Promise<void> {
+    await this.db.tx((client) => insertKey(client, key));
+  }
+
+  async apiKeys(userId: string): Promise<StoredApiKey[]> {
+    const rows = await this.db.query<KeyRow>(
+      'SELECT id, user_id, name, created_at, last_used_at FROM api_keys WHERE user_id = $1 ORDER BY created_at, id',
+      [userId],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      name: r.name,
+      createdAt: r.created_at.toISOString(),
+      lastUsedAt: iso(r.last_used_at),
+    }));
+  }
+
+  async touchApiKey(id: string, lastUsedAt: string): Promise<void> {
+    await this.db.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [lastUsedAt, id]);
+  }
+
+  async deleteApiKey(userId: string, id: string): Promise<boolean> {
+    const rows = await this.db.query('DELETE FROM api_keys WHERE user_id = $1 AND id = $2 RETURNING id', [userId, id]);
+    return rows.length > 0;
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function insertKey(client: PoolClient, key: NewApiKey): Promise<void> {
+  await client.query('INSERT INTO api_keys (key_hash, user_id, created_at, id, name) VALUES ($1, $2, $3, $4, $5)', [
+    key.keyHash,
+    key.userId,
+    key.createdAt,
+    key.id,
+    key.name,
+  ]);
+}
+
+async function insertSession(client: PoolClient, s: NewSession): Promise<void> {
+  await client.query('DELETE FROM device_sessions WHERE user_id = $1 AND expires_at <= $2', [s.userId, s.createdAt]);
+  await client.query(
+    `INSERT INTO device_sessions (id, user_id, token_hash, device_name, created_at, last_active_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $5, $6)`,
+    [s.id, s.userId, s.tokenHash, s.deviceName, s.createdAt, s.expiresAt],
+  );
+}
