@@ -27,3 +27,5 @@ export const logSubjects = (prefix: string, partition: number): string => `${pre
 export const gatewaySubject = (gatewayId: string): string => `gw.${token(gatewayId)}`;
 /** Where any process asks every gateway of one deployment to have its clients catch up. */
 export const resyncSubject = (scope: string): string => `gw-resync.${token(scope)}`;
+/** Where any gateway tells every gateway of one deployment that credentials were revoked. */
+export const revocationSubject = (scope: string): string => `revoked.${token(scope)}`;
