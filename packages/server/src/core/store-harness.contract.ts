@@ -1,0 +1,87 @@
+// What every store contract suite shares: a fresh store over an empty database, and a small world
+// in it (three users, a direct chat between two of them, a way to send) built through the ports.
+import { afterEach } from 'vitest';
+import type { Message } from '@messenger/protocol';
+import type { ConversationStore } from './conversations/conversation-store.js';
+import type { LogDraft, LogRecord } from './log-entries.js';
+import type { MessageSearch } from './messages/message-search.js';
+import type { MessageStore } from './messages/message-store.js';
+import type { RecordSink } from './messages/record-sink.js';
+import type { PresenceVisibility } from './presence/presence-visibility.js';
+import type { UserStore } from './users/user-store.js';
+
+/** Every store port of one backend, over the same database. */
+export interface StoreParts {
+  users: UserStore & PresenceVisibility;
+  conversations: ConversationStore;
+  messages: MessageStore;
+  search: MessageSearch;
+  records: RecordSink;
+  close(): Promise<void>;
+}
+
+export interface StoreHarness {
+  /** A fresh, empty store. */
+  open(): Promise<StoreParts>;
+}
+
+let pos = 0;
+let unique = 0;
+export const record = (draft: LogDraft): LogRecord => ({ ...draft, pos: ++pos }) as LogRecord;
+export const now = () => new Date().toISOString();
+
+export function message(conversationId: string, senderId: string, seq: number, body: string): Message {
+  unique += 1;
+  return {
+    id: `m_${unique}_${seq}`,
+    conversationId,
+    seq,
+    senderId,
+    clientMsgId: `cm_${unique}`,
+    body,
+    createdAt: new Date(Date.now() + seq).toISOString(),
+    editedAt: null,
+    deletedAt: null,
+    replyToId: null,
+    reactions: [],
+  };
+}
+
+/** Call inside a describe: each world's store is closed after its test. */
+export function storeWorlds(harness: StoreHarness) {
+  const stores: StoreParts[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((s) => s.close()));
+  });
+
+  return async function world() {
+    const store = await harness.open();
+    stores.push(store);
+    const tag = Math.random().toString(36).slice(2, 8);
+    const mk = (n: string) =>
+      store.users.createUser({
+        id: `u_${n}_${tag}`,
+        username: `${n}_${tag}`,
+        displayName: n.toUpperCase(),
+        createdAt: now(),
+        apiKeyHash: `hash_${n}_${tag}`,
+      });
+    const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
+    const conv = `c_${tag}`;
+    await store.conversations.createConversation({
+      id: conv,
+      kind: 'direct',
+      title: null,
+      createdAt: now(),
+      memberIds: [alice.id, bob.id],
+      directKey: `${alice.id}:${bob.id}`,
+    });
+    let seq = 0;
+    const send = async (senderId: string, body: string, conversationId = conv) => {
+      const m = message(conversationId, senderId, ++seq, body);
+      await store.records.apply([record({ type: 'message.created', conversationId, message: m })]);
+      return m;
+    };
+    return { store, alice, bob, carol, conv, send, tag };
+  };
+}

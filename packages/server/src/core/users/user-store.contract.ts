@@ -1,0 +1,25 @@
+// The UserStore contract: SQLite and PostgreSQL run this suite unchanged.
+import { describe, expect, it } from 'vitest';
+import { now, type StoreHarness, storeWorlds } from '../store-harness.contract.js';
+
+export function userStoreContract(name: string, harness: StoreHarness): void {
+  describe(`UserStore contract: ${name}`, () => {
+    const world = storeWorlds(harness);
+
+    it('creates users with unique usernames and finds them by key hash', async () => {
+      const { store, alice, tag } = await world();
+      expect(await store.users.userByKeyHash(`hash_alice_${tag}`)).toEqual(alice);
+      expect(await store.users.userByKeyHash('nope')).toBeNull();
+      expect(await store.users.userByUsername(alice.username)).toEqual(alice);
+      await expect(
+        store.users.createUser({
+          id: 'u_x',
+          username: alice.username,
+          displayName: 'x',
+          createdAt: now(),
+          apiKeyHash: 'h2',
+        }),
+      ).rejects.toMatchObject({ code: 'conflict' });
+    });
+  });
+}
