@@ -1,0 +1,45 @@
+// Operator commands run from a shell on the server: `node dist/cli.js <command> ...`
+// (npm run backup -- DIR, npm run restore -- DIR [--force]). Settings come from the same
+// environment variables as the server (DATA_DIR above all).
+import { loadConfig } from './config/config.js';
+import { BackupError, backup, restore } from './ops/backup.js';
+
+const USAGE = `usage:
+  npm run backup -- DIR            copy DATA_DIR (embedded mode) into the new directory DIR, while serving
+  npm run restore -- DIR [--force] put the backup in DIR into DATA_DIR (stop the server first)`;
+
+async function run(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const force = rest.includes('--force');
+  const args = rest.filter((a) => a !== '--force');
+  if ((command !== 'backup' && command !== 'restore') || args.length !== 1) {
+    console.error(USAGE);
+    return 64;
+  }
+  const config = loadConfig();
+  if (config.databaseUrl) {
+    console.error(
+      `${command} copies an embedded data directory; with DATABASE_URL set, back up PostgreSQL (pg_dump) and the JetStream streams instead`,
+    );
+    return 64;
+  }
+  const dir = args[0]!;
+  if (command === 'backup') {
+    const manifest = await backup(config.dataDir, dir);
+    console.log(
+      `backed up ${config.dataDir} into ${dir}: ${manifest.files.length} files, schema ${manifest.schemaVersion}`,
+    );
+  } else {
+    const manifest = restore(dir, config.dataDir, { force });
+    console.log(`restored ${dir} (taken ${manifest.createdAt}) into ${config.dataDir}: ${manifest.files.length} files`);
+  }
+  return 0;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof BackupError ? error.message : error);
+    process.exit(1);
+  },
+);
