@@ -56,7 +56,14 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const metrics = createMetrics();
   const backend = await selectBackend(config, logger, metrics);
   const { log } = backend;
-  const store = instrument(backend.store, metrics.storeSeconds);
+  // Every store call is timed by operation (the method's name), whichever part it is on.
+  const timed = <T extends object>(port: T): T => instrument(port, metrics.storeSeconds);
+  const userStore = timed(backend.userStore);
+  const presenceVisibility = timed(backend.presenceVisibility);
+  const conversationStore = timed(backend.conversationStore);
+  const messageStore = timed(backend.messageStore);
+  const messageSearch = timed(backend.messageSearch);
+  const recordSink = timed(backend.recordSink);
 
   // Cluster: the persister writes the store behind the log. Reads that must see what was already
   // acknowledged or delivered (a catch-up, a receipt for a message just delivered, an edit of one
@@ -71,14 +78,20 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
         }
       : undefined;
   const conversations = new Conversations({
-    store,
+    conversationStore,
+    userStore,
     log,
     maxGroupMembers: config.maxGroupMembers,
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
-  const users = new Users({ store, signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }) });
+  const users = new Users({
+    userStore,
+    signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }),
+  });
   const messaging = new Messaging({
-    store,
+    messageStore,
+    messageSearch,
+    conversationStore,
     log,
     conversations,
     sends: new RateLimiter({ capacity: config.rateLimitMessages, windowMs: 10_000 }),
@@ -88,7 +101,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
   const presence = new PresenceService({
     presence: backend.presence,
-    store,
+    presenceVisibility,
+    conversationStore,
     deliverer,
     conversations,
     coalesceMs: config.presenceCoalesceMs,
@@ -96,11 +110,11 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
 
   const persister =
     config.roles.includes('persister') && !backend.inlinePersister
-      ? new PersisterWorker({ log, store, logger, metrics })
+      ? new PersisterWorker({ log, recordSink, logger, metrics })
       : null;
   await persister?.start();
   const fanout = config.roles.includes('fanout')
-    ? new FanoutWorker({ log, store, deliverer, logger, metrics, from: backend.fanoutFrom })
+    ? new FanoutWorker({ log, conversationStore, deliverer, logger, metrics, from: backend.fanoutFrom })
     : null;
   // Fan-out publishes on an at-most-once bus: if its connection broke, what it published just before
   // may never have reached the gateways, so every gateway has its clients catch up.
@@ -121,7 +135,9 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   const notifier = config.roles.includes('notifier')
     ? new NotifierWorker({
         log,
-        store,
+        userStore,
+        messageStore,
+        conversationStore,
         routes: backend.routes,
         subscriptions: backend.pushSubscriptions,
         sender: pushSender,
@@ -202,7 +218,6 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
           backend.bus.close(),
           backend.pushSubscriptions.close(),
         ]);
-        await backend.store.close();
         await backend.close();
       })()),
   };

@@ -1,10 +1,15 @@
 // What a backend preset hands to the composition root: one implementation of every port.
+import type { ConversationStore } from '../core/conversations/conversation-store.js';
 import type { EventLog } from '../core/messages/event-log.js';
+import type { MessageSearch } from '../core/messages/message-search.js';
+import type { MessageStore } from '../core/messages/message-store.js';
+import type { RecordSink } from '../core/messages/record-sink.js';
 import type { PushSubscriptions } from '../core/notifications/subscriptions.js';
 import type { Presence } from '../core/presence/presence.js';
+import type { PresenceVisibility } from '../core/presence/presence-visibility.js';
 import type { GatewayBus } from '../core/routing/gateway-bus.js';
 import type { Routes } from '../core/routing/routes.js';
-import type { Store } from '../core/store.js';
+import type { UserStore } from '../core/users/user-store.js';
 
 export interface VapidKeys {
   publicKey: string;
@@ -13,7 +18,13 @@ export interface VapidKeys {
 
 export interface Backend {
   name: 'embedded' | 'cluster';
-  store: Store;
+  userStore: UserStore;
+  presenceVisibility: PresenceVisibility;
+  conversationStore: ConversationStore;
+  messageStore: MessageStore;
+  messageSearch: MessageSearch;
+  /** The persister's write; unused where the log's commit writes the store (inlinePersister). */
+  recordSink: RecordSink;
   log: EventLog;
   presence: Presence;
   routes: Routes;
@@ -29,6 +40,6 @@ export interface Backend {
   fanoutFrom: 'now' | 'durable';
   /** The deployment's one VAPID key pair, the same in every process. */
   vapidKeys(): Promise<VapidKeys>;
-  /** Releases what the ports share (connections, pools) after each port was closed. */
+  /** Releases what the ports share (connections, pools, the database) after each port was closed. */
   close(): Promise<void>;
 }

@@ -69,7 +69,6 @@ describe('cluster backend', () => {
       expect((await backend.presence.get(['u_1'])).get('u_1')).toEqual({ status: 'online', lastSeenAt: null });
     } finally {
       await Promise.all([backend.presence.close(), backend.routes.close(), backend.bus.close(), backend.log.close()]);
-      await backend.store.close();
       await backend.close();
     }
   }, 30_000);

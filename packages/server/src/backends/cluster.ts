@@ -45,7 +45,7 @@ export async function clusterBackend(deps: {
     replicas: config.logReplicas,
     // The store's unique key on sender + clientMsgId is the lasting dedup authority.
     lookupDuplicate: async (senderId, clientMsgId) => {
-      const found = await store.messageKey(senderId, clientMsgId);
+      const found = await store.messages.messageKey(senderId, clientMsgId);
       return found ? { seq: found.seq, messageId: found.messageId } : null;
     },
   });
@@ -65,7 +65,12 @@ export async function clusterBackend(deps: {
 
   return {
     name: 'cluster',
-    store,
+    userStore: store.users,
+    presenceVisibility: store.users,
+    conversationStore: store.conversations,
+    messageStore: store.messages,
+    messageSearch: store.search,
+    recordSink: store.records,
     log,
     presence,
     routes,

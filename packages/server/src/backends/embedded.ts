@@ -21,7 +21,12 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
   const log = new SqliteEventLog({ db, logger: deps.logger, metrics: deps.metrics, writeStore: true, thread: true });
   return {
     name: 'embedded',
-    store,
+    userStore: store.users,
+    presenceVisibility: store.users,
+    conversationStore: store.conversations,
+    messageStore: store.messages,
+    messageSearch: store.search,
+    recordSink: store.records,
     log,
     presence: new MemoryPresence(),
     routes: new MemoryRoutes(),
@@ -32,6 +37,6 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     inlinePersister: true,
     fanoutFrom: 'now',
     vapidKeys: async () => loadOrCreateVapidKeys(deps.config.dataDir),
-    close: async () => undefined,
+    close: () => store.close(),
   };
 }

@@ -6,7 +6,7 @@ import type { LogRecord } from '../core/log-entries.js';
 import { AppError } from '../domain/errors.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import type { Deliverer, Outgoing } from '../core/routing/delivery.js';
-import type { Store } from '../core/store.js';
+import type { ConversationStore } from '../core/conversations/conversation-store.js';
 import type { Logger } from '../observability/logger.js';
 import { MemberCache } from './member-cache.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -16,7 +16,7 @@ const DELETED_CACHE_SIZE = 50_000;
 
 export class FanoutWorker {
   private readonly log: EventLog;
-  private readonly store: Store;
+  private readonly store: Pick<ConversationStore, 'conversationViews' | 'memberIds'>;
   private readonly deliverer: Deliverer;
   private readonly logger: Logger;
   private readonly from: 'now' | 'durable';
@@ -35,7 +35,7 @@ export class FanoutWorker {
 
   constructor(deps: {
     log: EventLog;
-    store: Store;
+    conversationStore: Pick<ConversationStore, 'conversationViews' | 'memberIds'>;
     deliverer: Deliverer;
     logger: Logger;
     metrics: Metrics;
@@ -44,9 +44,9 @@ export class FanoutWorker {
     this.from = deps.from ?? 'now';
     this.metrics = deps.metrics;
     this.log = deps.log;
-    this.store = deps.store;
+    this.store = deps.conversationStore;
     this.deliverer = deps.deliverer;
-    this.members = new MemberCache(deps.store, MEMBER_CACHE_SIZE);
+    this.members = new MemberCache(deps.conversationStore, MEMBER_CACHE_SIZE);
     this.logger = deps.logger;
   }
 

@@ -1,13 +1,13 @@
 // Member ids per conversation for the log's consumers (fan-out, notifier). Membership changes reach
 // a consumer as conversation.updated records in log order, in the same partition as the
 // conversation's messages: `forget` on that record drops the entry before anything later is read.
-import type { Store } from '../core/store.js';
+import type { ConversationStore } from '../core/conversations/conversation-store.js';
 
 export class MemberCache {
   private readonly entries = new Map<string, string[]>();
 
   constructor(
-    private readonly store: Pick<Store, 'memberIds'>,
+    private readonly store: Pick<ConversationStore, 'memberIds'>,
     private readonly capacity = 50_000,
   ) {}
 

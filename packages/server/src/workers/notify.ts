@@ -10,7 +10,9 @@ import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import type { PushOptions, PushResult, PushSender } from '../core/notifications/push-sender.js';
 import type { PushSubscriptionRecord, PushSubscriptions } from '../core/notifications/subscriptions.js';
 import type { Routes } from '../core/routing/routes.js';
-import type { Store } from '../core/store.js';
+import type { ConversationStore } from '../core/conversations/conversation-store.js';
+import type { MessageStore } from '../core/messages/message-store.js';
+import type { UserStore } from '../core/users/user-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { MemberCache } from './member-cache.js';
@@ -52,7 +54,9 @@ type MessageCreated = Extract<LogRecord, { type: 'message.created' }>;
 
 export class NotifierWorker {
   private readonly log: EventLog;
-  private readonly store: Store;
+  private readonly users: Pick<UserStore, 'usersByIds'>;
+  private readonly messages: Pick<MessageStore, 'message'>;
+  private readonly store: Pick<ConversationStore, 'conversationKind' | 'membership' | 'memberIds'>;
   private readonly routes: Routes;
   private readonly subscriptions: PushSubscriptions;
   private readonly sender: PushSender;
@@ -69,7 +73,9 @@ export class NotifierWorker {
 
   constructor(deps: {
     log: EventLog;
-    store: Store;
+    userStore: Pick<UserStore, 'usersByIds'>;
+    messageStore: Pick<MessageStore, 'message'>;
+    conversationStore: Pick<ConversationStore, 'conversationKind' | 'membership' | 'memberIds'>;
     routes: Routes;
     subscriptions: PushSubscriptions;
     sender: PushSender;
@@ -80,14 +86,16 @@ export class NotifierWorker {
   }) {
     this.storeCaughtUp = deps.storeCaughtUp;
     this.log = deps.log;
-    this.store = deps.store;
+    this.users = deps.userStore;
+    this.messages = deps.messageStore;
+    this.store = deps.conversationStore;
     this.routes = deps.routes;
     this.subscriptions = deps.subscriptions;
     this.sender = deps.sender;
     this.metrics = deps.metrics;
     this.logger = deps.logger;
     this.policy = { ...DEFAULT_NOTIFY_POLICY, ...deps.policy };
-    this.members = new MemberCache(deps.store);
+    this.members = new MemberCache(deps.conversationStore);
   }
 
   async start(): Promise<void> {
@@ -171,8 +179,8 @@ export class NotifierWorker {
   /** What the push for this message says, to each of `subs` (offline recipients' subscriptions). */
   private async plan(r: MessageCreated, subs: PushSubscriptionRecord[]): Promise<Job[]> {
     const created = r.message;
-    const [sender] = await this.store.usersByIds([created.senderId]);
-    const current = (await this.store.message(r.conversationId, created.id)) ?? created;
+    const [sender] = await this.users.usersByIds([created.senderId]);
+    const current = (await this.messages.message(r.conversationId, created.id)) ?? created;
     const kind = await this.store.conversationKind(r.conversationId);
     const opts: PushOptions = {
       ttlSeconds: this.policy.ttlSeconds,

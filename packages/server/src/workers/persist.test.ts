@@ -49,7 +49,7 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
     const after = await send('c_1', 'after');
     const _other = await send('c_2', 'other');
     const metrics = createMetrics();
-    const persister = new PersisterWorker({ log, store, logger, metrics });
+    const persister = new PersisterWorker({ log, recordSink: store.records, logger, metrics });
     await persister.start();
     try {
       const deadline = Date.now() + 10_000;
@@ -57,12 +57,12 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
         await new Promise((r) => setTimeout(r, 20));
       expect((await log.lag(['persister'])).persister).toBe(0);
       const seqOf = (r: Awaited<ReturnType<typeof send>>) => (r.duplicate ? r.seq : r.record.message?.seq);
-      expect((await store.history('c_1', 'u_a', { limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([
+      expect((await store.messages.history('c_1', 'u_a', { limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([
         [seqOf(before), 'before'],
         [seqOf(after), 'after'],
       ]);
-      expect((await store.history('c_2', 'u_a', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['other']);
-      const quarantined = await store.quarantined(10);
+      expect((await store.messages.history('c_2', 'u_a', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['other']);
+      const quarantined = await store.records.quarantined(10);
       expect(quarantined).toHaveLength(1);
       expect(quarantined[0]).toMatchObject({
         conversationId: 'c_1',
@@ -76,8 +76,8 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
         { value: 1, labels: { type: 'message.created' } },
       ]);
       // Quarantining again (a batch replayed after a crash) keeps one copy.
-      await store.quarantine(JSON.parse(quarantined[0]!.record), 'again');
-      expect(await store.quarantined(10)).toHaveLength(1);
+      await store.records.quarantine(JSON.parse(quarantined[0]!.record), 'again');
+      expect(await store.records.quarantined(10)).toHaveLength(1);
     } finally {
       await persister.stop();
     }
@@ -94,19 +94,27 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
     await send('ok-1');
     for (const n of [1, 2, 3]) await send(`bad-${n}`, { createdAt: `not a time ${n}` });
     await send('ok-2');
-    const before = (await store.quarantined(100)).length;
-    const persister = new PersisterWorker({ log, store, logger, metrics: createMetrics(), maxQuarantinedPerMinute: 2 });
+    const before = (await store.records.quarantined(100)).length;
+    const persister = new PersisterWorker({
+      log,
+      recordSink: store.records,
+      logger,
+      metrics: createMetrics(),
+      maxQuarantinedPerMinute: 2,
+    });
     await persister.start();
     try {
       const deadline = Date.now() + 3_000;
-      while ((await store.quarantined(100)).length < before + 2 && Date.now() < deadline)
+      while ((await store.records.quarantined(100)).length < before + 2 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
       await new Promise((r) => setTimeout(r, 500)); // retries of the third refusal meanwhile
-      const quarantined = (await store.quarantined(100))
+      const quarantined = (await store.records.quarantined(100))
         .slice(before)
         .map((q) => JSON.parse(q.record).message.clientMsgId);
       expect(quarantined).toEqual(['bad-1', 'bad-2']);
-      expect((await store.history(conversationId, 'u_b', { limit: 10 })).map((m) => m.clientMsgId)).toEqual(['ok-1']);
+      expect((await store.messages.history(conversationId, 'u_b', { limit: 10 })).map((m) => m.clientMsgId)).toEqual([
+        'ok-1',
+      ]);
       // bad-3 and ok-2 wait (with the rest of their batch, retried whole: what it stored is replayed).
       expect((await log.lag(['persister'])).persister).toBeGreaterThanOrEqual(2);
     } finally {

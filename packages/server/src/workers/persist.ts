@@ -12,13 +12,13 @@
 // partitions (nothing lost, resumes once fixed) rather than diverting every record.
 import type { LogRecord } from '../core/log-entries.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
-import { RecordRefused, type Store } from '../core/store.js';
+import { RecordRefused, type RecordSink } from '../core/messages/record-sink.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
 export class PersisterWorker {
   private readonly log: EventLog;
-  private readonly store: Store;
+  private readonly store: Pick<RecordSink, 'apply' | 'quarantine'>;
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly maxQuarantinedPerMinute: number;
@@ -28,13 +28,13 @@ export class PersisterWorker {
 
   constructor(deps: {
     log: EventLog;
-    store: Store;
+    recordSink: Pick<RecordSink, 'apply' | 'quarantine'>;
     logger: Logger;
     metrics: Metrics;
     maxQuarantinedPerMinute?: number;
   }) {
     this.log = deps.log;
-    this.store = deps.store;
+    this.store = deps.recordSink;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
     this.maxQuarantinedPerMinute = deps.maxQuarantinedPerMinute ?? MAX_QUARANTINED_PER_MINUTE;

@@ -72,7 +72,7 @@ if (!reachable) {
       const { store, pool, schema, close } = await openSingle();
       try {
         for (const id of ['u_v', 'u_o'])
-          await store.createUser({
+          await store.users.createUser({
             id,
             username: id,
             displayName: id,
@@ -80,7 +80,7 @@ if (!reachable) {
             apiKeyHash: `h_${id}`,
           });
         // Planned, and after five executions cached as generic, on empty tables.
-        for (let i = 0; i < 8; i++) await store.conversations('u_v', 50, null);
+        for (let i = 0; i < 8; i++) await store.conversations.conversations('u_v', 50, null);
         await admin.query(
           `WITH c AS (INSERT INTO ${schema}.conversations (id, kind, title, created_at, last_activity_at)
                       SELECT 'c_' || i, 'group', 'G' || i, $1, $1 FROM generate_series(0, 999) i RETURNING id)
@@ -96,7 +96,7 @@ if (!reachable) {
         );
         // Activity in an order unlike the ids, three chats a minute: chat i was last active at
         // BASE + ((i * 7) % 1000) * 20 s (plus a second).
-        await store.apply(
+        await store.records.apply(
           Array.from({ length: 1000 }, (_, i) => created(`c_${i}`, 'u_o', 1, BASE + ((i * 7) % 1000) * 20_000 + 1000)),
         );
         const expected = Array.from({ length: 1000 }, (_, i) => i)
@@ -114,8 +114,8 @@ if (!reachable) {
           );
         };
         const before = await stats();
-        const first = await store.conversations('u_v', 50, null);
-        const second = await store.conversations('u_v', 50, first.nextCursor);
+        const first = await store.conversations.conversations('u_v', 50, null);
+        const second = await store.conversations.conversations('u_v', 50, first.nextCursor);
         const after = await stats();
         expect(first.conversations.map((c) => c.id)).toEqual(expected.slice(0, 50));
         expect(second.conversations.map((c) => c.id)).toEqual(expected.slice(50, 100));
@@ -132,7 +132,7 @@ if (!reachable) {
         let cursor = second.nextCursor;
         const ids = [...first.conversations, ...second.conversations].map((c) => c.id);
         while (cursor) {
-          const next = await store.conversations('u_v', 200, cursor);
+          const next = await store.conversations.conversations('u_v', 200, cursor);
           ids.push(...next.conversations.map((c) => c.id));
           seen += next.conversations.length;
           cursor = next.nextCursor;
@@ -151,8 +151,8 @@ if (!reachable) {
       try {
         const at = new Date(BASE).toISOString();
         for (const id of ['u_a', 'u_b', 'u_c', 'u_d'])
-          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({
+          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.conversations.createConversation({
           id: 'c_g',
           kind: 'group',
           title: 'G',
@@ -165,7 +165,7 @@ if (!reachable) {
           ['u_a', m0],
           ['u_b', m0],
         ]);
-        await store.apply([created('c_g', 'u_a', 1, BASE + MINUTE)]);
+        await store.records.apply([created('c_g', 'u_a', 1, BASE + MINUTE)]);
         expect(await activity(schema, 'c_g')).toEqual([
           ['u_a', m0 + 1],
           ['u_b', m0 + 1],
@@ -178,7 +178,7 @@ if (!reachable) {
             )
           ).rows[0]!.x;
         const version = await versions();
-        await store.apply([created('c_g', 'u_a', 2, BASE + MINUTE + 30_000)]);
+        await store.records.apply([created('c_g', 'u_a', 2, BASE + MINUTE + 30_000)]);
         expect(await versions()).toBe(version);
         expect(await activity(schema, 'c_g')).toEqual([
           ['u_a', m0 + 1],
@@ -193,7 +193,7 @@ if (!reachable) {
           new Date(BASE + 2 * MINUTE).toISOString(),
         ]);
         await other.query(`UPDATE members SET active_minute = ${m0 + 2} WHERE conversation_id = 'c_g'`);
-        const adding = store.addMembers('c_g', ['u_c']);
+        const adding = store.conversations.addMembers('c_g', ['u_c']);
         await new Promise((resolve) => setTimeout(resolve, 200));
         await other.query('COMMIT');
         expect(await adding).toEqual(['u_c']);
@@ -202,7 +202,7 @@ if (!reachable) {
           ['u_b', m0 + 2],
           ['u_c', m0 + 2],
         ]);
-        expect(await store.membership('c_g', 'u_c')).toMatchObject({ joinedSeq: 3 });
+        expect(await store.conversations.membership('c_g', 'u_c')).toMatchObject({ joinedSeq: 3 });
 
         // A member is being added (the conversation held FOR SHARE, the row not committed) while a
         // message is written: the write waits, then its activity reaches the new member too. The
@@ -212,7 +212,7 @@ if (!reachable) {
         await other.query(
           `INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, active_minute) VALUES ('c_g', 'u_d', 3, 3, 3, ${m0 + 2})`,
         );
-        const writing = store.apply([created('c_g', 'u_b', 4, BASE + 3 * MINUTE)]);
+        const writing = store.records.apply([created('c_g', 'u_b', 4, BASE + 3 * MINUTE)]);
         await new Promise((resolve) => setTimeout(resolve, 200));
         await other.query('COMMIT');
         await writing;
@@ -223,7 +223,10 @@ if (!reachable) {
           ['u_d', m0 + 3],
         ]);
         expect(
-          (await store.conversations('u_d', 10, null)).conversations.map((c) => [c.id, c.lastMessage?.seq]),
+          (await store.conversations.conversations('u_d', 10, null)).conversations.map((c) => [
+            c.id,
+            c.lastMessage?.seq,
+          ]),
         ).toEqual([['c_g', 4]]);
       } finally {
         await other.end();
@@ -235,7 +238,7 @@ if (!reachable) {
       const { store, pool, schema, close } = await openSingle();
       try {
         const at = new Date(BASE).toISOString();
-        await store.createConversation({
+        await store.conversations.createConversation({
           id: 'c_1',
           kind: 'direct',
           title: null,
@@ -245,7 +248,7 @@ if (!reachable) {
         });
         // Planned, and after five executions cached as generic, on nearly empty tables (never
         // analyzed: with autovacuum off they may stay so).
-        for (let seq = 1; seq <= 8; seq++) await store.apply([created('c_1', 'u_a', seq, BASE + seq * MINUTE)]);
+        for (let seq = 1; seq <= 8; seq++) await store.records.apply([created('c_1', 'u_a', seq, BASE + seq * MINUTE)]);
         await admin.query(
           `WITH c AS (INSERT INTO ${schema}.conversations (id, kind, title, created_at, last_activity_at)
                       SELECT 'x_' || i, 'group', 'X' || i, $1, $1 FROM generate_series(0, 4999) i RETURNING id)
@@ -254,7 +257,10 @@ if (!reachable) {
         );
         const scans = () => seqScans(pool, schema, ['members', 'conversations']);
         const before = await scans();
-        await store.apply([created('c_1', 'u_b', 9, BASE + 20 * MINUTE), created('x_7', 'u_o', 1, BASE + 21 * MINUTE)]);
+        await store.records.apply([
+          created('c_1', 'u_b', 9, BASE + 20 * MINUTE),
+          created('x_7', 'u_o', 1, BASE + 21 * MINUTE),
+        ]);
         expect(await scans()).toEqual(before);
         expect(await activity(schema, 'c_1')).toEqual([
           ['u_a', minute(BASE) + 20],
@@ -264,8 +270,8 @@ if (!reachable) {
           ['u_o', minute(BASE) + 21],
           ['u_x', minute(BASE) + 21],
         ]);
-        expect(await store.membership('c_1', 'u_b')).toMatchObject({ readSeq: 9, deliveredSeq: 9 });
-        expect(await store.membership('c_1', 'u_a')).toMatchObject({ readSeq: 8, deliveredSeq: 8 });
+        expect(await store.conversations.membership('c_1', 'u_b')).toMatchObject({ readSeq: 9, deliveredSeq: 9 });
+        expect(await store.conversations.membership('c_1', 'u_a')).toMatchObject({ readSeq: 8, deliveredSeq: 8 });
       } finally {
         await close();
       }
@@ -305,7 +311,10 @@ if (!reachable) {
           ['c_2', 'u_a', minute(BASE)],
         ]);
         const store = new PostgresStore({ pool });
-        expect((await store.conversations('u_a', 10, null)).conversations.map((c) => c.id)).toEqual(['c_1', 'c_2']);
+        expect((await store.conversations.conversations('u_a', 10, null)).conversations.map((c) => c.id)).toEqual([
+          'c_1',
+          'c_2',
+        ]);
       } finally {
         await pool.end();
         await dropSchema(schema);

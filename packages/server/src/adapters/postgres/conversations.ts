@@ -5,7 +5,7 @@
 import type { Conversation, Member } from '@messenger/protocol';
 import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
-import type { Membership, NewConversation } from '../../core/store.js';
+import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
 import { unavailable } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
 import { BATCHED_READS, isUnavailable, type PgDb } from './pool.js';
@@ -113,7 +113,7 @@ const FOR_VIEWERS = viewSql({
   order: '',
 });
 
-export class PostgresConversations {
+export class PostgresConversations implements ConversationStore {
   private readonly db: PgDb;
   private readonly reads: SendReads;
 
@@ -122,7 +122,7 @@ export class PostgresConversations {
     this.reads = reads;
   }
 
-  async create(conv: NewConversation): Promise<{ id: string; created: boolean }> {
+  async createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }> {
     return this.db.tx(async (client) => {
       const inserted = await client.query(
         `INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at)
@@ -217,7 +217,7 @@ export class PostgresConversations {
     return this.members.load(conversationId);
   }
 
-  async kind(conversationId: string): Promise<'direct' | 'group' | null> {
+  async conversationKind(conversationId: string): Promise<'direct' | 'group' | null> {
     const [row] = await this.db.query<{ kind: 'direct' | 'group' }>('SELECT kind FROM conversations WHERE id = $1', [
       conversationId,
     ]);
@@ -233,14 +233,14 @@ export class PostgresConversations {
     return row ? Number(row.last_seq) : 0;
   }
 
-  async view(conversationId: string, viewerId: string): Promise<Conversation | null> {
+  async conversation(conversationId: string, viewerId: string): Promise<Conversation | null> {
     const rows = await this.db.query<ViewRow>(ONE, [viewerId, 1, conversationId], 'messenger.chats.one');
     const [view] = await this.toViews(rows);
     return view ?? null;
   }
 
   /** Two statements whatever the number of viewers (not one view, and one member list, per viewer). */
-  async viewsFor(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
+  async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
     if (viewerIds.length === 0) return new Map();
     const rows = await this.db.query<ViewRow>(FOR_VIEWERS, [conversationId, viewerIds]);
     const views = await this.toViews(rows, { keepPlaces: true });
@@ -251,7 +251,7 @@ export class PostgresConversations {
     return out;
   }
 
-  async page(
+  async conversations(
     viewerId: string,
     limit: number,
     cursor: string | null,

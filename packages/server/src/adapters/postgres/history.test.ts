@@ -40,8 +40,8 @@ if (!reachable) {
         const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
         const at = new Date().toISOString();
         for (const id of ['u_a', 'u_b'])
-          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({
+          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.conversations.createConversation({
           id: 'c_1',
           kind: 'direct',
           title: null,
@@ -49,16 +49,16 @@ if (!reachable) {
           memberIds: ['u_a', 'u_b'],
           directKey: 'u_a:u_b',
         });
-        await store.apply([created('c_1', 'u_a', 1), created('c_1', 'u_b', 2)]);
+        await store.records.apply([created('c_1', 'u_a', 1), created('c_1', 'u_b', 2)]);
         // Planned, and after five executions cached as generic, while the tables are nearly empty.
         for (let i = 0; i < 8; i++) {
-          await store.history('c_1', 'u_a', { limit: 50 });
-          await store.history('c_1', 'u_a', { limit: 50, afterSeq: 0 });
+          await store.messages.history('c_1', 'u_a', { limit: 50 });
+          await store.messages.history('c_1', 'u_a', { limit: 50, afterSeq: 0 });
         }
-        await store.apply(
+        await store.records.apply(
           Array.from({ length: 3000 }, (_, i) => created(`c_x${i % 300}`, 'u_b', Math.floor(i / 300) + 1)),
         );
-        await store.apply(Array.from({ length: 298 }, (_, i) => created('c_1', i % 2 ? 'u_a' : 'u_b', i + 3)));
+        await store.records.apply(Array.from({ length: 298 }, (_, i) => created('c_1', i % 2 ? 'u_a' : 'u_b', i + 3)));
         const scans = async () => {
           await pool.query('SELECT pg_stat_force_next_flush()');
           const { rows } = await admin.query<{ n: string }>(
@@ -68,9 +68,9 @@ if (!reachable) {
           return Number(rows[0]!.n);
         };
         const before = await scans();
-        const newest = await store.history('c_1', 'u_a', { limit: 50 });
-        const older = await store.history('c_1', 'u_a', { limit: 50, beforeSeq: 40 });
-        const after = await store.history('c_1', 'u_a', { limit: 20, afterSeq: 100, beforeSeq: 110 });
+        const newest = await store.messages.history('c_1', 'u_a', { limit: 50 });
+        const older = await store.messages.history('c_1', 'u_a', { limit: 50, beforeSeq: 40 });
+        const after = await store.messages.history('c_1', 'u_a', { limit: 20, afterSeq: 100, beforeSeq: 110 });
         expect(newest.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 251 + i));
         expect(older.map((m) => m.seq)).toEqual(Array.from({ length: 39 }, (_, i) => 1 + i));
         expect(after.map((m) => m.seq)).toEqual(Array.from({ length: 9 }, (_, i) => 101 + i));

@@ -5,7 +5,8 @@ import type { Message } from '@messenger/protocol';
 import type { PoolClient } from 'pg';
 import type { LogRecord } from '../../core/log-entries.js';
 import { indexText } from '../../core/search/text.js';
-import { RecordRefused, type HistoryQuery, type QuarantinedRecord } from '../../core/store.js';
+import type { HistoryQuery, MessageStore } from '../../core/messages/message-store.js';
+import { RecordRefused, type QuarantinedRecord, type RecordSink } from '../../core/messages/record-sink.js';
 import type { PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, searchVector, toMessage, type MessageRow } from './rows.js';
 import type { MessageKey, SendReads } from './send-reads.js';
@@ -216,7 +217,7 @@ const history = (order: 'ASC' | 'DESC') => `
 const HISTORY_NEWEST = history('DESC');
 const HISTORY_AFTER = history('ASC');
 
-export class PostgresMessages {
+export class PostgresMessages implements MessageStore, RecordSink {
   private readonly db: PgDb;
   private readonly reads: SendReads;
 

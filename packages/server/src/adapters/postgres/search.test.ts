@@ -76,12 +76,12 @@ if (!reachable) {
       ref = new pg.Pool({ connectionString: URL, max: 1, options: `-c search_path=${schema}` });
       const at = new Date(now - 400 * DAY).toISOString();
       for (const id of [viewer, 'u_other', 'u_late'])
-        await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
       // 70 chats of the viewer (more than are probed one by one), 10 without the viewer.
       const convs = Array.from({ length: 80 }, (_, i) => `c_${i}`);
       for (const [i, id] of convs.entries()) {
         const members = i < 70 ? [viewer, 'u_other'] : ['u_other', 'u_late'];
-        await store.createConversation({
+        await store.conversations.createConversation({
           id,
           kind: 'group',
           title: id,
@@ -111,7 +111,7 @@ if (!reachable) {
         if (c >= 70 || k % 97 === 0) words.push('omega');
         records.push(created(conv, k % 2 ? viewer : 'u_other', seq, `${words.join(' ')} #${k}`, now - age - 1000 + k));
       }
-      for (let i = 0; i < records.length; i += 1000) await store.apply(records.slice(i, i + 1000));
+      for (let i = 0; i < records.length; i += 1000) await store.records.apply(records.slice(i, i + 1000));
       // Visibility: deleted for everyone, hidden for the viewer, and a chat the viewer joined late.
       const edits: LogRecord[] = [];
       for (const r of records.filter((_, k) => k % 150 === 3 || k % 150 === 10)) {
@@ -128,7 +128,7 @@ if (!reachable) {
           pos: ++pos,
         });
       }
-      await store.apply(edits);
+      await store.records.apply(edits);
       await admin.query(`UPDATE ${schema}.members SET joined_seq = 40 WHERE conversation_id = 'c_5' AND user_id = $1`, [
         viewer,
       ]);
@@ -191,7 +191,7 @@ if (!reachable) {
       'nothing',
     ])('finds what a full scan finds: %s', async (q) => {
       const expected = await reference(q, 50);
-      const got = (await store.search(viewer, { q, limit: 50 })).map((r) => r.message.id);
+      const got = (await store.search.search(viewer, { q, limit: 50 })).map((r) => r.message.id);
       expect(got).toEqual(expected);
     });
 
@@ -204,7 +204,7 @@ if (!reachable) {
     });
 
     it('never shows what the viewer may not see', async () => {
-      const results = await store.search(viewer, { q: 'alpha', limit: 200 });
+      const results = await store.search.search(viewer, { q: 'alpha', limit: 200 });
       expect(results).toHaveLength(200);
       for (const r of results) {
         expect(Number(r.conversationId.slice(2))).toBeLessThan(70);

@@ -3,7 +3,7 @@
 // queryTerms() as SQLite: each word a prefix (:*), each CJK run a phrase of adjacent bigrams (<->).
 import type { SearchResult } from '@messenger/protocol';
 import { makeSnippet, queryTerms } from '../../core/search/text.js';
-import type { SearchQuery } from '../../core/store.js';
+import type { MessageSearch, SearchQuery } from '../../core/messages/message-search.js';
 import type { PoolClient } from 'pg';
 import type { PgDb } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
@@ -166,7 +166,7 @@ const ROWS = `
     JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq
    ORDER BY k.ord`;
 
-export class PostgresSearch {
+export class PostgresSearch implements MessageSearch {
   private readonly db: PgDb;
 
   constructor(db: PgDb) {

@@ -22,8 +22,8 @@ if (!reachable) {
       try {
         const at = new Date().toISOString();
         for (const id of ['u_a', 'u_b'])
-          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({
+          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.conversations.createConversation({
           id: 'c_ab',
           kind: 'direct',
           title: null,
@@ -35,17 +35,17 @@ if (!reachable) {
         const queries = countQueries(pool);
         vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
         // Nothing asked for a while: no linger, so it answers without the clock moving.
-        expect(await counted.membership('c_ab', 'u_a')).toMatchObject({ userId: 'u_a' });
+        expect(await counted.conversations.membership('c_ab', 'u_a')).toMatchObject({ userId: 'u_a' });
         expect(queries()).toBe(1);
         // A read asked a turn after another (which goes at once: none came in the 5 ms before it)
         // waits, and the read asked a turn later still joins it.
         vi.advanceTimersByTime(5);
-        const lone = counted.membership('c_ab', 'u_a');
+        const lone = counted.conversations.membership('c_ab', 'u_a');
         await settle();
         expect(queries()).toBe(2);
-        const first = counted.membership('c_ab', 'u_b');
+        const first = counted.conversations.membership('c_ab', 'u_b');
         await settle();
-        const second = counted.messageKey('u_a', 'cm_none');
+        const second = counted.messages.messageKey('u_a', 'cm_none');
         await settle();
         expect(queries()).toBe(2);
         vi.advanceTimersByTime(2);

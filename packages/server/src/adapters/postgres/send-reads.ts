@@ -11,7 +11,7 @@
 // autovacuum is off, for good, whatever the tables grow to (measured: 5.9 ms per batch at 30,000
 // keys, against 0.1 ms).
 import DataLoader from 'dataloader';
-import type { Membership } from '../../core/store.js';
+import type { Membership } from '../../core/conversations/conversation-store.js';
 import { BATCHED_READS, type PgDb } from './pool.js';
 
 /**

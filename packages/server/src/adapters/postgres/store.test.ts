@@ -1,4 +1,4 @@
-// PostgresStore against a real PostgreSQL: the Store contract unchanged, plus what only PostgreSQL
+// PostgresStore against a real PostgreSQL: every store port's contract unchanged, plus what only PostgreSQL
 // has (concurrent migrations, hash partitions, connection failures, chat-list round trips).
 // Each store gets its own schema, dropped on close, so files and tests can run in parallel.
 // PG_TEST_URL overrides the server; without it and without a server the suite skips, saying why.
@@ -89,7 +89,7 @@ if (!reachable) {
         );
         expect(rows).toEqual([{ partstrat: 'h', attname: 'conversation_id', partitions: MESSAGE_PARTITIONS }]);
         const at = new Date().toISOString();
-        await store.apply(Array.from({ length: 32 }, (_, i) => created(`c_${i}`, 'u_a', 1, `cm_${i}`, at)));
+        await store.records.apply(Array.from({ length: 32 }, (_, i) => created(`c_${i}`, 'u_a', 1, `cm_${i}`, at)));
         const spread = await admin.query(`SELECT DISTINCT tableoid FROM ${schema}.messages`);
         expect(spread.rowCount).toBeGreaterThan(1);
       } finally {
@@ -101,13 +101,16 @@ if (!reachable) {
       const store = await open();
       try {
         const at = new Date().toISOString();
-        await store.apply([created('c_1', 'u_a', 1, 'cm_same', at), created('c_2', 'u_a', 1, 'cm_same', at)]);
-        expect(await store.messageByClientId('u_a', 'cm_same')).toMatchObject({ conversationId: 'c_1', seq: 1 });
-        expect(await store.message('c_2', 'm_c_2_1')).toBeNull();
+        await store.records.apply([created('c_1', 'u_a', 1, 'cm_same', at), created('c_2', 'u_a', 1, 'cm_same', at)]);
+        expect(await store.messages.messageByClientId('u_a', 'cm_same')).toMatchObject({
+          conversationId: 'c_1',
+          seq: 1,
+        });
+        expect(await store.messages.message('c_2', 'm_c_2_1')).toBeNull();
         // A record whose (conversation, seq) is taken is ignored whole: its key is not left behind.
         const other = created('c_1', 'u_b', 1, 'cm_other', at);
-        await store.apply([{ ...other, message: { ...other.message, id: 'm_other' } }]);
-        expect(await store.messageByClientId('u_b', 'cm_other')).toBeNull();
+        await store.records.apply([{ ...other, message: { ...other.message, id: 'm_other' } }]);
+        expect(await store.messages.messageByClientId('u_b', 'cm_other')).toBeNull();
       } finally {
         await store.close();
       }
@@ -134,15 +137,15 @@ if (!reachable) {
         };
         const b = created('c_b', 'u_b', 2, 'cm_b', at);
         const batch = [a, a, clash, edit, b, a];
-        await store.apply(batch);
-        await store.apply(batch);
-        const all = await store.history('c_b', 'u_a', { limit: 10 });
+        await store.records.apply(batch);
+        await store.records.apply(batch);
+        const all = await store.messages.history('c_b', 'u_a', { limit: 10 });
         expect(all.map((m) => [m.seq, m.id, m.body])).toEqual([
           [1, a.message.id, 'edited'],
           [2, 'm_c_b_2', 'hello 2'],
         ]);
-        expect(await store.messageByClientId('u_b', 'cm_clash')).toBeNull();
-        expect(await store.lastSeq('c_b')).toBe(0); // no conversations row: nothing to bump, as in SQLite
+        expect(await store.messages.messageByClientId('u_b', 'cm_clash')).toBeNull();
+        expect(await store.conversations.lastSeq('c_b')).toBe(0); // no conversations row: nothing to bump, as in SQLite
       } finally {
         await store.close();
       }
@@ -171,16 +174,16 @@ if (!reachable) {
           emoji: '\u0000',
           pos: ++pos,
         };
-        await store.apply([nul]);
-        expect((await store.history('c_nul', 'u_a', { limit: 10 })).map((m) => m.body)).toEqual(['a\uFFFDb']);
-        await store.apply([edit, react, created('c_nul', 'u_a', 2, 'cm_next', at)]);
-        const all = await store.history('c_nul', 'u_a', { limit: 10 });
+        await store.records.apply([nul]);
+        expect((await store.messages.history('c_nul', 'u_a', { limit: 10 })).map((m) => m.body)).toEqual(['a\uFFFDb']);
+        await store.records.apply([edit, react, created('c_nul', 'u_a', 2, 'cm_next', at)]);
+        const all = await store.messages.history('c_nul', 'u_a', { limit: 10 });
         expect(all.map((m) => [m.seq, m.body])).toEqual([
           [1, 'c\uFFFDd'],
           [2, 'hello 2'],
         ]);
         expect(all[0]!.reactions).toEqual([{ userId: 'u_b', emoji: '\uFFFD' }]);
-        expect(await store.messageByClientId('u_a', 'cm_\uFFFD')).toMatchObject({ seq: 1 });
+        expect(await store.messages.messageByClientId('u_a', 'cm_\uFFFD')).toMatchObject({ seq: 1 });
       } finally {
         await store.close();
       }
@@ -191,7 +194,7 @@ if (!reachable) {
       try {
         const at = new Date().toISOString();
         for (let i = 0; i < 20; i++)
-          await store.createUser({
+          await store.users.createUser({
             id: `u_${i}`,
             username: `user${i}`,
             displayName: `U${i}`,
@@ -199,7 +202,7 @@ if (!reachable) {
             apiKeyHash: `h_${i}`,
           });
         for (let i = 0; i < 20; i += 2) {
-          await store.createConversation({
+          await store.conversations.createConversation({
             id: `c_${i}`,
             kind: 'direct',
             title: null,
@@ -208,7 +211,7 @@ if (!reachable) {
             directKey: `u_${i}:u_${i + 1}`,
           });
         }
-        await store.createConversation({
+        await store.conversations.createConversation({
           id: 'c_g',
           kind: 'group',
           title: 'G',
@@ -218,9 +221,9 @@ if (!reachable) {
         });
         const queries = countQueries(pool);
         const users = await Promise.all([
-          ...Array.from({ length: 20 }, (_, i) => counted.userByKeyHash(`h_${i}`)),
-          counted.userByKeyHash('h_unknown'),
-          counted.userByKeyHash('h_3'),
+          ...Array.from({ length: 20 }, (_, i) => counted.users.userByKeyHash(`h_${i}`)),
+          counted.users.userByKeyHash('h_unknown'),
+          counted.users.userByKeyHash('h_3'),
         ]);
         expect(users.map((u) => u?.id ?? null)).toEqual([
           ...Array.from({ length: 20 }, (_, i) => `u_${i}`),
@@ -228,7 +231,9 @@ if (!reachable) {
           'u_3',
         ]);
         expect(queries()).toBe(1);
-        const contacts = await Promise.all(['u_0', 'u_1', 'u_4', 'u_nobody', 'u_0'].map((id) => counted.contacts(id)));
+        const contacts = await Promise.all(
+          ['u_0', 'u_1', 'u_4', 'u_nobody', 'u_0'].map((id) => counted.conversations.contacts(id)),
+        );
         expect(contacts.map((c) => [...c].sort())).toEqual([
           ['u_1', 'u_2', 'u_4'],
           ['u_0'],
@@ -247,8 +252,8 @@ if (!reachable) {
       try {
         const at = new Date().toISOString();
         for (const id of ['u_a', 'u_b', 'u_c'])
-          await store.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.createConversation({
+          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await store.conversations.createConversation({
           id: 'c_ab',
           kind: 'direct',
           title: null,
@@ -256,16 +261,16 @@ if (!reachable) {
           memberIds: ['u_a', 'u_b'],
           directKey: 'u_a:u_b',
         });
-        await store.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
+        await store.records.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
         const queries = countQueries(pool);
         const [memberA, memberC, memberB, sent1, unsent, sent2, sent1Again] = await Promise.all([
-          counted.membership('c_ab', 'u_a'),
-          counted.membership('c_ab', 'u_c'),
-          counted.membership('c_ab', 'u_b'),
-          counted.messageKey('u_a', 'cm_1'),
-          counted.messageKey('u_a', 'cm_2'),
-          counted.messageKey('u_b', 'cm_2'),
-          counted.messageKey('u_a', 'cm_1'),
+          counted.conversations.membership('c_ab', 'u_a'),
+          counted.conversations.membership('c_ab', 'u_c'),
+          counted.conversations.membership('c_ab', 'u_b'),
+          counted.messages.messageKey('u_a', 'cm_1'),
+          counted.messages.messageKey('u_a', 'cm_2'),
+          counted.messages.messageKey('u_b', 'cm_2'),
+          counted.messages.messageKey('u_a', 'cm_1'),
         ]);
         expect(queries()).toBe(1);
         expect(memberA).toEqual({ userId: 'u_a', joinedSeq: 0, readSeq: 1, deliveredSeq: 1, muted: false });
@@ -276,10 +281,10 @@ if (!reachable) {
         expect(sent2).toEqual({ conversationId: 'c_ab', seq: 2, messageId: 'm_c_ab_2' });
         expect(sent1Again).toEqual(sent1);
         // A retry reads the message itself too.
-        expect(await counted.messageByClientId('u_a', 'cm_1')).toEqual({
+        expect(await counted.messages.messageByClientId('u_a', 'cm_1')).toEqual({
           ...created('c_ab', 'u_a', 1, 'cm_1', at).message,
         });
-        expect(await counted.messageByClientId('u_a', 'cm_2')).toBeNull();
+        expect(await counted.messages.messageByClientId('u_a', 'cm_2')).toBeNull();
       } finally {
         await close();
       }
@@ -300,18 +305,18 @@ if (!reachable) {
       const say = (r: Created, body: string): Created => ({ ...r, message: { ...r.message, body } });
       try {
         const at = new Date().toISOString();
-        await store.apply([
+        await store.records.apply([
           say(created('c_1', 'u_a', 1, 'cm_1', at), 'Crème brûlée tonight'),
           say(created('c_1', 'u_b', 2, 'cm_2', at), 'tonight is fine'),
         ]);
         expect(await words()).toEqual(['brulee', 'creme', 'fine', 'is', 'tonight']);
         // A replay (same sender + clientMsgId) and a record whose seq is taken add none of their words.
-        await store.apply([
+        await store.records.apply([
           say(created('c_1', 'u_a', 3, 'cm_1', at), 'replayed words'),
           say(created('c_1', 'u_c', 2, 'cm_3', at), 'conflicting words'),
         ]);
         expect(await words()).toEqual(['brulee', 'creme', 'fine', 'is', 'tonight']);
-        await store.apply([
+        await store.records.apply([
           {
             type: 'message.updated',
             conversationId: 'c_1',
@@ -344,12 +349,12 @@ if (!reachable) {
         const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
         const round = () =>
           Promise.all([
-            store.membership('c_1', 'u_1'),
-            store.membership('c_2', 'u_2'),
-            store.messageKey('u_1', 'k_1'),
-            store.messageKey('u_2', 'k_9'),
-            store.contacts('u_1'),
-            store.contacts('u_3'),
+            store.conversations.membership('c_1', 'u_1'),
+            store.conversations.membership('c_2', 'u_2'),
+            store.messages.messageKey('u_1', 'k_1'),
+            store.messages.messageKey('u_2', 'k_9'),
+            store.conversations.contacts('u_1'),
+            store.conversations.contacts('u_3'),
           ]);
         // Planned (and, after five executions, cached as generic) while the tables are empty.
         for (let i = 0; i < 8; i++) await round();
@@ -412,14 +417,14 @@ if (!reachable) {
     it('lists 1,000 chats in a constant number of queries', async () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
-        const viewer = await store.createUser({
+        const viewer = await store.users.createUser({
           id: 'u_v',
           username: 'v',
           displayName: 'V',
           createdAt: new Date().toISOString(),
           apiKeyHash: 'h_v',
         });
-        await store.createUser({
+        await store.users.createUser({
           id: 'u_o',
           username: 'o',
           displayName: 'O',
@@ -434,14 +439,14 @@ if (!reachable) {
            INSERT INTO members (conversation_id, user_id, active_minute) SELECT c.id, u, messenger_minute($1) FROM c, unnest(ARRAY['u_v', 'u_o']) u`,
           [new Date(base).toISOString()],
         );
-        await store.apply(
+        await store.records.apply(
           Array.from({ length: 1000 }, (_, i) =>
             created(`c_${i}`, 'u_o', 1, `cm_${i}`, new Date(base + i * 1000).toISOString()),
           ),
         );
         const queries = countQueries(pool);
         const started = performance.now();
-        const page = await counted.conversations(viewer.id, 50, null);
+        const page = await counted.conversations.conversations(viewer.id, 50, null);
         const elapsed = performance.now() - started;
         expect(page.conversations.map((c) => c.id).slice(0, 3)).toEqual(['c_999', 'c_998', 'c_997']);
         expect(page.conversations[0]).toMatchObject({ unreadCount: 1, lastMessage: { body: 'hello 1' } });
@@ -451,7 +456,7 @@ if (!reachable) {
         let seen = page.conversations.length;
         let cursor = page.nextCursor;
         while (cursor) {
-          const next = await counted.conversations(viewer.id, 200, cursor);
+          const next = await counted.conversations.conversations(viewer.id, 200, cursor);
           seen += next.conversations.length;
           cursor = next.nextCursor;
         }
@@ -465,10 +470,12 @@ if (!reachable) {
       const store = new PostgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });
       try {
         await expect(store.ping()).rejects.toMatchObject({ code: 'unavailable' });
-        await expect(store.userByUsername('x')).rejects.toMatchObject({ code: 'unavailable' });
-        await expect(store.apply([created('c', 'u', 1, 'cm', new Date().toISOString())])).rejects.toMatchObject({
-          code: 'unavailable',
-        });
+        await expect(store.users.userByUsername('x')).rejects.toMatchObject({ code: 'unavailable' });
+        await expect(store.records.apply([created('c', 'u', 1, 'cm', new Date().toISOString())])).rejects.toMatchObject(
+          {
+            code: 'unavailable',
+          },
+        );
       } finally {
         await store.close();
       }

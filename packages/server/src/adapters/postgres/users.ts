@@ -2,20 +2,21 @@
 import type { User } from '@messenger/protocol';
 import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
-import type { NewUser } from '../../core/store.js';
+import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
+import type { NewUser, UserStore } from '../../core/users/user-store.js';
 import { BATCHED_READS, type PgDb } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
 const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at';
 
-export class PostgresUsers {
+export class PostgresUsers implements UserStore, PresenceVisibility {
   private readonly db: PgDb;
 
   constructor(db: PgDb) {
     this.db = db;
   }
 
-  async create(user: NewUser): Promise<User> {
+  async createUser(user: NewUser): Promise<User> {
     return this.db.tx(async (client) => {
       const inserted = await client.query(
         'INSERT INTO users (id, username, display_name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO NOTHING',
@@ -46,17 +47,17 @@ export class PostgresUsers {
     return hashes.map((hash) => found.get(hash) ?? null);
   }, BATCHED_READS);
 
-  async byKeyHash(hash: string): Promise<User | null> {
+  async userByKeyHash(hash: string): Promise<User | null> {
     return this.keys.load(hash);
   }
 
-  async byUsername(username: string): Promise<User | null> {
+  async userByUsername(username: string): Promise<User | null> {
     const [row] = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.username = $1`, [username]);
     return row ? toUser(row) : null;
   }
 
   /** In the order asked, skipping unknown ids. */
-  async byIds(ids: string[]): Promise<User[]> {
+  async usersByIds(ids: string[]): Promise<User[]> {
     if (ids.length === 0) return [];
     const rows = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`, [
       ids,

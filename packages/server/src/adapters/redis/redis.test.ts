@@ -8,7 +8,6 @@ import { PresenceService } from '../../core/presence/presence-service.js';
 import { Deliverer } from '../../core/routing/delivery.js';
 import type { Delivery } from '../../core/routing/gateway-bus.js';
 import type { Conversations } from '../../core/conversations/conversations.js';
-import type { Store } from '../../core/store.js';
 import { AppError } from '../../domain/errors.js';
 import { MemoryGatewayBus } from '../memory/gateway-bus.js';
 import { MemoryRoutes } from '../memory/routes.js';
@@ -177,13 +176,16 @@ describe('Redis adapters beyond the contract', () => {
     );
     await routes.add('u_watcher', 'g_1', 60_000);
     // Every connecting user shares a chat with u_watcher; u_3 hides its presence.
-    const store = {
-      hiddenPresence: async (ids: string[]) => new Set(ids.filter((id) => id === 'u_3')),
-      contacts: async () => ['u_watcher'],
-    } as unknown as Store;
     const service = new PresenceService({
       presence,
-      store,
+      presenceVisibility: {
+        setPresenceVisible: async () => undefined,
+        hiddenPresence: async (ids: string[]) => new Set(ids.filter((id) => id === 'u_3')),
+      },
+      conversationStore: {
+        contacts: async () => ['u_watcher'],
+        memberIds: async () => [],
+      },
       deliverer: new Deliverer({ routes, bus }),
       conversations: {} as Conversations,
       coalesceMs: 20,

@@ -1,6 +1,6 @@
 // Conversations and members in SQLite: creation, membership, the chat list (GetChats) and views.
 import type { Conversation, Member, Message } from '@messenger/protocol';
-import type { Membership, NewConversation } from '../../core/store.js';
+import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
 import type { Db } from './db.js';
 import type { SqliteMessages } from './messages.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
@@ -23,7 +23,7 @@ interface MemberRow {
   muted: number;
 }
 
-export class SqliteConversations {
+export class SqliteConversations implements ConversationStore {
   private readonly db: Db;
   private readonly messages: SqliteMessages;
   private readonly s;
@@ -71,7 +71,7 @@ export class SqliteConversations {
     };
   }
 
-  create(conv: NewConversation): { id: string; created: boolean } {
+  async createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }> {
     return this.db
       .transaction(() => {
         if (conv.directKey) {
@@ -85,7 +85,7 @@ export class SqliteConversations {
       .immediate();
   }
 
-  addMembers(conversationId: string, userIds: string[]): string[] {
+  async addMembers(conversationId: string, userIds: string[]): Promise<string[]> {
     return this.db
       .transaction(() => {
         const lastSeq = this.s.row.get(conversationId)?.last_seq ?? 0;
@@ -96,11 +96,11 @@ export class SqliteConversations {
       .immediate();
   }
 
-  removeMember(conversationId: string, userId: string): boolean {
+  async removeMember(conversationId: string, userId: string): Promise<boolean> {
     return this.s.removeMember.run(conversationId, userId).changes > 0;
   }
 
-  membership(conversationId: string, userId: string): Membership | null {
+  async membership(conversationId: string, userId: string): Promise<Membership | null> {
     const row = this.s.membership.get(conversationId, userId);
     return row
       ? {
@@ -113,28 +113,42 @@ export class SqliteConversations {
       : null;
   }
 
-  memberIds(conversationId: string): string[] {
+  async memberIds(conversationId: string): Promise<string[]> {
     return this.s.memberIds.all(conversationId).map((r) => r.user_id);
   }
 
-  kind(conversationId: string): 'direct' | 'group' | null {
+  async conversationKind(conversationId: string): Promise<'direct' | 'group' | null> {
     return this.s.row.get(conversationId)?.kind ?? null;
   }
 
-  lastSeq(conversationId: string): number {
+  async lastSeq(conversationId: string): Promise<number> {
     return this.s.row.get(conversationId)?.last_seq ?? 0;
   }
 
-  view(conversationId: string, viewerId: string): Conversation | null {
+  async conversation(conversationId: string, viewerId: string): Promise<Conversation | null> {
+    return this.view(conversationId, viewerId);
+  }
+
+  /** In-process SQLite: one view per viewer is cheap enough (no round trips). */
+  async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
+    const out = new Map<string, Conversation>();
+    for (const viewerId of viewerIds) {
+      const view = this.view(conversationId, viewerId);
+      if (view) out.set(viewerId, view);
+    }
+    return out;
+  }
+
+  private view(conversationId: string, viewerId: string): Conversation | null {
     const row = this.s.row.get(conversationId);
     return row ? (this.toViews([row], viewerId)[0] ?? null) : null;
   }
 
-  page(
+  async conversations(
     viewerId: string,
     limit: number,
     cursor: string | null,
-  ): { conversations: Conversation[]; nextCursor: string | null } {
+  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
     let after: [string, string] = ['\uffff', '\uffff'];
     if (cursor) {
       const parts = decodeCursor(cursor);
@@ -150,11 +164,11 @@ export class SqliteConversations {
     };
   }
 
-  setMuted(conversationId: string, userId: string, muted: boolean): void {
+  async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> {
     this.s.setMuted.run(muted ? 1 : 0, conversationId, userId);
   }
 
-  contacts(userId: string): string[] {
+  async contacts(userId: string): Promise<string[]> {
     return this.s.contacts.all(userId, userId).map((r) => r.user_id);
   }
 

@@ -1,7 +1,8 @@
 // Messages in SQLite: the persister's apply (idempotent per record), history and single reads.
 import type { Message, Reaction } from '@messenger/protocol';
 import type { LogRecord } from '../../core/log-entries.js';
-import { RecordRefused, type HistoryQuery, type QuarantinedRecord } from '../../core/store.js';
+import type { HistoryQuery, MessageStore } from '../../core/messages/message-store.js';
+import { RecordRefused, type QuarantinedRecord } from '../../core/messages/record-sink.js';
 import type { Db } from './db.js';
 import { toMessage, type MessageRow } from './rows.js';
 
@@ -16,7 +17,8 @@ export interface MessageIndex {
   flush?(): void;
 }
 
-export class SqliteMessages {
+/** Reads are MessageStore; the writes stay synchronous so the log's commit can run them in its transaction. */
+export class SqliteMessages implements MessageStore {
   private readonly db: Db;
   private readonly index: MessageIndex | undefined;
   private readonly s;
@@ -163,17 +165,17 @@ export class SqliteMessages {
     }));
   }
 
-  message(conversationId: string, messageId: string): Message | null {
+  async message(conversationId: string, messageId: string): Promise<Message | null> {
     const row = this.s.byId.get(messageId, conversationId);
     return row ? this.withReactions([row])[0]! : null;
   }
 
-  messageByClientId(senderId: string, clientMsgId: string): Message | null {
+  async messageByClientId(senderId: string, clientMsgId: string): Promise<Message | null> {
     const row = this.s.byClientId.get(senderId, clientMsgId);
     return row ? this.withReactions([row])[0]! : null;
   }
 
-  history(conversationId: string, viewerId: string, q: HistoryQuery): Message[] {
+  async history(conversationId: string, viewerId: string, q: HistoryQuery): Promise<Message[]> {
     const joined = this.s.joinedSeq.get(conversationId, viewerId)?.joined_seq ?? 0;
     let rows: MessageRow[];
     if (q.afterSeq !== undefined) {

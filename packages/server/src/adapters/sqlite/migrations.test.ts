@@ -31,10 +31,10 @@ describe('SQLite migrations', () => {
     })();
     old.close();
     const store = new SqliteStore({ db: openDatabase(file) });
-    const hits = await store.search('u_a', { q: 'cafe', limit: 5 });
+    const hits = await store.search.search('u_a', { q: 'cafe', limit: 5 });
     expect(hits.map((h) => h.message.seq)).toEqual([11_999]);
-    expect((await store.search('u_a', { q: '東京', limit: 5 })).map((h) => h.message.seq)).toEqual([11_999]);
-    expect(await store.search('u_a', { q: 'filler', limit: 3 })).toHaveLength(3);
+    expect((await store.search.search('u_a', { q: '東京', limit: 5 })).map((h) => h.message.seq)).toEqual([11_999]);
+    expect(await store.search.search('u_a', { q: 'filler', limit: 3 })).toHaveLength(3);
     await store.close();
     // The counts BM25 ranks by (migration 7) were filled from the index.
     const db = new Database(file, { readonly: true });

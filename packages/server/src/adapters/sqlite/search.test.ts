@@ -32,8 +32,8 @@ describe('SqliteSearch word list', () => {
   it('finds words first written after the prefix already had words, through edits and in batches; forgets words no indexed text has any more', async () => {
     const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-words-')), 'm.db'));
     const store = new SqliteStore({ db });
-    await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-    await store.createConversation({
+    await store.users.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
+    await store.conversations.createConversation({
       id: 'c_1',
       kind: 'group',
       title: 'g',
@@ -41,13 +41,14 @@ describe('SqliteSearch word list', () => {
       memberIds: ['u_a'],
       directKey: null,
     });
-    const bodies = async (q: string) => (await store.search('u_a', { q, limit: 10 })).map((r) => r.message.body).sort();
+    const bodies = async (q: string) =>
+      (await store.search.search('u_a', { q, limit: 10 })).map((r) => r.message.body).sort();
 
-    await store.apply([created(1, 'zebra crossing')]);
+    await store.records.apply([created(1, 'zebra crossing')]);
     expect(await bodies('zebr')).toEqual(['zebra crossing']);
-    await store.apply([created(2, 'zebracorn sighting'), created(3, 'Zébralé café')]);
+    await store.records.apply([created(2, 'zebracorn sighting'), created(3, 'Zébralé café')]);
     expect(await bodies('zebr')).toEqual(['Zébralé café', 'zebra crossing', 'zebracorn sighting']);
-    await store.apply([
+    await store.records.apply([
       {
         type: 'message.updated',
         conversationId: 'c_1',
@@ -67,7 +68,7 @@ describe('SqliteSearch word list', () => {
     expect(words).toEqual(['zebracorn', 'zebrafish', 'zebrale']);
     expect(db.prepare("SELECT word FROM search_words WHERE word = 'crossing'").all()).toEqual([]);
     // Deleted for everyone: its words go too, unless another message still has them.
-    await store.apply([
+    await store.records.apply([
       created(5, 'zebracorn again'),
       {
         type: 'message.deleted',
@@ -104,8 +105,14 @@ describe('SqliteSearch word list', () => {
         async (batches) => {
           const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-counts-')), 'm.db'));
           const store = new SqliteStore({ db });
-          await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-          await store.createConversation({
+          await store.users.createUser({
+            id: 'u_a',
+            username: 'a',
+            displayName: 'A',
+            createdAt: now(),
+            apiKeyHash: 'h_a',
+          });
+          await store.conversations.createConversation({
             id: 'c_1',
             kind: 'group',
             title: 'g',
@@ -141,7 +148,7 @@ describe('SqliteSearch word list', () => {
                   pos: ++pos,
                 });
             }
-            await store.apply(records);
+            await store.records.apply(records);
           }
           db.exec('CREATE VIRTUAL TABLE temp.truth USING fts5vocab(main, message_fts, col)');
           const truth = db
@@ -167,8 +174,8 @@ describe('SqliteSearch word list', () => {
   it('ranks a text with the query word more often, or with the rarer of two words, above a newer one', async () => {
     const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-rank-')), 'm.db'));
     const store = new SqliteStore({ db });
-    await store.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-    await store.createConversation({
+    await store.users.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
+    await store.conversations.createConversation({
       id: 'c_1',
       kind: 'group',
       title: 'g',
@@ -177,19 +184,19 @@ describe('SqliteSearch word list', () => {
       directKey: null,
     });
     const filler = Array.from({ length: 30 }, (_, i) => created(10 + i, `common words number ${i}`));
-    await store.apply([
+    await store.records.apply([
       created(1, 'common rare'),
       created(2, 'tea tea tea'),
       created(3, 'tea and more'),
       ...filler,
       created(50, 'common often'),
     ]);
-    const bodies = async (q: string) => (await store.search('u_a', { q, limit: 3 })).map((r) => r.message.body);
+    const bodies = async (q: string) => (await store.search.search('u_a', { q, limit: 3 })).map((r) => r.message.body);
     expect((await bodies('tea'))[0]).toBe('tea tea tea');
     // "rare" is in one text, "common" in 32: the older text with "rare" comes first.
     expect(await bodies('common rare')).toEqual(['common rare']);
     expect(await bodies('rare')).toEqual(['common rare']);
-    const either = await store.search('u_a', { q: 'common', limit: 50 });
+    const either = await store.search.search('u_a', { q: 'common', limit: 50 });
     expect(either).toHaveLength(32);
     // Same words, same length: newest first.
     expect(either.slice(0, 2).map((r) => r.message.body)).toEqual(['common often', 'common rare']);

@@ -11,7 +11,7 @@
 import type { Message, SearchResult } from '@messenger/protocol';
 import { conversationToken, indexText, makeSnippet, queryTerms } from '../../core/search/text.js';
 import { bm25, bodyWords, foldWord, type IndexStats, type Phrase } from './bm25.js';
-import type { SearchQuery } from '../../core/store.js';
+import type { MessageSearch, SearchQuery } from '../../core/messages/message-search.js';
 import type { Db } from './db.js';
 import type { MessageIndex } from './messages.js';
 import type { MessageRow } from './rows.js';
@@ -27,12 +27,18 @@ const TOKENIZE = "tokenize = 'unicode61 remove_diacritics 2'";
 
 type Hit = MessageRow & { rid: number };
 
-export class SqliteSearch implements MessageIndex {
+/** Rows of the messages table as messages (with their reactions). */
+export type Hydrate = (rows: MessageRow[]) => Message[];
+
+export class SqliteSearch implements MessageIndex, MessageSearch {
   private readonly s;
+  /** Absent where this is only the index kept by the log's commit, which never searches. */
+  private readonly hydrate: Hydrate | undefined;
   /** Texts in the scratch table whose words are not in search_words yet (see flush). */
   private pending = 0;
 
-  constructor(db: Db) {
+  constructor(db: Db, hydrate?: Hydrate) {
+    this.hydrate = hydrate;
     // The index's own tokenizer, on a one-row scratch table of this connection: the words it makes
     // of a text are exactly the words the index gets.
     db.exec(`
@@ -182,7 +188,9 @@ export class SqliteSearch implements MessageIndex {
     this.s.addStats.run(-1, -words.reduce((n, w) => n + w.cnt, 0));
   }
 
-  search(viewerId: string, query: SearchQuery, hydrate: (rows: MessageRow[]) => Message[]): SearchResult[] {
+  async search(viewerId: string, query: SearchQuery): Promise<SearchResult[]> {
+    const hydrate = this.hydrate;
+    if (!hydrate) throw new Error('this SqliteSearch was built as an index only, without a way to read messages');
     const plan = this.plan(query.q);
     if (!plan) return [];
     const terms = plan.match;

@@ -1,7 +1,8 @@
 // Users and API keys in SQLite. Keys are stored only as SHA-256 hashes.
 import type { User } from '@messenger/protocol';
 import { AppError } from '../../domain/errors.js';
-import type { NewUser } from '../../core/store.js';
+import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
+import type { NewUser, UserStore } from '../../core/users/user-store.js';
 import type { Db } from './db.js';
 
 interface UserRow {
@@ -19,7 +20,7 @@ const toUser = (row: UserRow): User => ({
   createdAt: row.created_at,
 });
 
-export class SqliteUsers {
+export class SqliteUsers implements UserStore, PresenceVisibility {
   private readonly db: Db;
   private readonly s;
 
@@ -37,7 +38,7 @@ export class SqliteUsers {
     };
   }
 
-  create(user: NewUser): User {
+  async createUser(user: NewUser): Promise<User> {
     return this.db
       .transaction(() => {
         if (this.s.byUsername.get(user.username)) throw new AppError('conflict', 'username is taken');
@@ -48,28 +49,28 @@ export class SqliteUsers {
       .immediate();
   }
 
-  byKeyHash(hash: string): User | null {
+  async userByKeyHash(hash: string): Promise<User | null> {
     const row = this.s.byKey.get(hash);
     return row ? toUser(row) : null;
   }
 
-  byUsername(username: string): User | null {
+  async userByUsername(username: string): Promise<User | null> {
     const row = this.s.byUsername.get(username);
     return row ? toUser(row) : null;
   }
 
-  byIds(ids: string[]): User[] {
+  async usersByIds(ids: string[]): Promise<User[]> {
     return ids.flatMap((id) => {
       const row = this.s.byId.get(id);
       return row ? [toUser(row)] : [];
     });
   }
 
-  setPresenceVisible(userId: string, visible: boolean): void {
+  async setPresenceVisible(userId: string, visible: boolean): Promise<void> {
     this.s.setVisible.run(visible ? 1 : 0, userId);
   }
 
-  hiddenPresence(ids: string[]): Set<string> {
+  async hiddenPresence(ids: string[]): Promise<Set<string>> {
     return new Set(ids.filter((id) => this.s.byId.get(id)?.presence_visible === 0));
   }
 }

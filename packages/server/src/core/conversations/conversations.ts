@@ -4,10 +4,25 @@ import { LIMITS } from '@messenger/protocol';
 import { invalid, notFound } from '../../domain/errors.js';
 import { directKey, newId } from '../../domain/ids.js';
 import type { EventLog } from '../messages/event-log.js';
-import type { Membership, Store } from '../store.js';
+import type { UserStore } from '../users/user-store.js';
+import type { ConversationStore, Membership } from './conversation-store.js';
+
+type Chats = Pick<
+  ConversationStore,
+  | 'createConversation'
+  | 'addMembers'
+  | 'removeMember'
+  | 'membership'
+  | 'memberIds'
+  | 'conversationKind'
+  | 'conversation'
+  | 'conversations'
+  | 'setMuted'
+>;
 
 export class Conversations {
-  private readonly store: Store;
+  private readonly store: Chats;
+  private readonly users: Pick<UserStore, 'usersByIds'>;
   private readonly log: EventLog;
   private readonly maxGroupMembers: number;
 
@@ -15,13 +30,15 @@ export class Conversations {
   private readonly storeCatchUp: ((conversationId: null) => Promise<unknown>) | undefined;
 
   constructor(deps: {
-    store: Store;
+    conversationStore: Chats;
+    userStore: Pick<UserStore, 'usersByIds'>;
     log: EventLog;
     maxGroupMembers: number;
     storeCatchUp?: (conversationId: null) => Promise<unknown>;
   }) {
     this.storeCatchUp = deps.storeCatchUp;
-    this.store = deps.store;
+    this.store = deps.conversationStore;
+    this.users = deps.userStore;
     this.log = deps.log;
     this.maxGroupMembers = deps.maxGroupMembers;
   }
@@ -109,7 +126,7 @@ export class Conversations {
   }
 
   private async requireUsers(ids: string[]): Promise<void> {
-    const found = await this.store.usersByIds(ids);
+    const found = await this.users.usersByIds(ids);
     if (found.length !== ids.length) {
       const known = new Set(found.map((u) => u.id));
       throw invalid(`unknown user id: ${ids.find((id) => !known.has(id))}`);

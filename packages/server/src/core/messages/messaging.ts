@@ -12,7 +12,9 @@ import {
 } from '../../domain/rules.js';
 import type { Conversations } from '../conversations/conversations.js';
 import type { RateLimiter } from '../rate-limit.js';
-import type { HistoryQuery, Store } from '../store.js';
+import type { ConversationStore } from '../conversations/conversation-store.js';
+import type { MessageSearch } from './message-search.js';
+import type { HistoryQuery, MessageStore } from './message-store.js';
 import type { EventLog } from './event-log.js';
 
 export interface SendInput {
@@ -23,7 +25,9 @@ export interface SendInput {
 }
 
 export class Messaging {
-  private readonly store: Store;
+  private readonly store: MessageStore;
+  private readonly messageSearch: MessageSearch;
+  private readonly seqs: Pick<ConversationStore, 'lastSeq'>;
   private readonly log: EventLog;
   private readonly conversations: Conversations;
   private readonly sends: RateLimiter;
@@ -35,7 +39,9 @@ export class Messaging {
   private readonly sendTurns = new Map<string, Promise<void>>();
 
   constructor(deps: {
-    store: Store;
+    messageStore: MessageStore;
+    messageSearch: MessageSearch;
+    conversationStore: Pick<ConversationStore, 'lastSeq'>;
     log: EventLog;
     conversations: Conversations;
     sends: RateLimiter;
@@ -44,7 +50,9 @@ export class Messaging {
     storeCatchUp?: (conversationId: string) => Promise<unknown>;
   }) {
     this.storeCatchUp = deps.storeCatchUp;
-    this.store = deps.store;
+    this.store = deps.messageStore;
+    this.messageSearch = deps.messageSearch;
+    this.seqs = deps.conversationStore;
     this.log = deps.log;
     this.conversations = deps.conversations;
     this.sends = deps.sends;
@@ -157,10 +165,10 @@ export class Messaging {
   async receipt(userId: string, conversationId: string, kind: 'read' | 'delivered', seq: number): Promise<void> {
     const membership = await this.conversations.requireMember(conversationId, userId);
     const current = kind === 'read' ? membership.readSeq : membership.deliveredSeq;
-    let last = await this.store.lastSeq(conversationId);
+    let last = await this.seqs.lastSeq(conversationId);
     if (seq > last && seq > current && this.storeCatchUp) {
       await this.storeCatchUp(conversationId);
-      last = await this.store.lastSeq(conversationId);
+      last = await this.seqs.lastSeq(conversationId);
     }
     const next = nextReceiptSeq(current, seq, last);
     if (next <= current) return;
@@ -188,7 +196,7 @@ export class Messaging {
     limit: number = LIMITS.defaultSearchLimit,
   ): Promise<SearchResult[]> {
     if (conversationId) await this.conversations.requireMember(conversationId, userId);
-    return this.store.search(userId, { q, conversationId, limit });
+    return this.messageSearch.search(userId, { q, conversationId, limit });
   }
 
   /** Messages from before the caller joined do not exist for them, even if their id leaked (say, through a reply). */

@@ -33,9 +33,16 @@ let conversations: Conversations;
 beforeAll(async () => {
   store = await PostgresStore.open({ connectionString: PG_URL, schema, maxConnections: 4 });
   log = await JetStreamEventLog.open({ servers: NATS_URL, streamPrefix: prefix, partitions: PARTITIONS, logger });
-  conversations = new Conversations({ store, log, maxGroupMembers: 10 });
+  conversations = new Conversations({
+    conversationStore: store.conversations,
+    userStore: store.users,
+    log,
+    maxGroupMembers: 10,
+  });
   messaging = new Messaging({
-    store,
+    messageStore: store.messages,
+    messageSearch: store.search,
+    conversationStore: store.conversations,
     log,
     conversations,
     sends: new RateLimiter({ capacity: 0, windowMs: 10_000 }),
@@ -58,7 +65,7 @@ afterAll(async () => {
 
 async function user(name: string): Promise<string> {
   const id = `u_${name}${randomBytes(4).toString('hex')}`;
-  await store.createUser({
+  await store.users.createUser({
     id,
     username: id,
     displayName: name,
@@ -85,7 +92,7 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     const ann = await user('ann');
     const bob = await user('bob');
     const { conversation } = await conversations.create(ann, { memberIds: [bob] });
-    const persister = new PersisterWorker({ log, store, logger });
+    const persister = new PersisterWorker({ log, recordSink: store.records, logger });
     await persister.start();
     // The persister stores the conversation.updated entry of the creation, then is held back.
     expect(await log.caughtUp('persister', conversation.id, 5_000)).toBe(true);
@@ -96,7 +103,7 @@ describe('cluster reads wait for the persister (read your writes)', () => {
       clientMsgId: 'c1',
       body: 'hello',
     });
-    expect(await store.message(conversation.id, message.id)).toBeNull();
+    expect(await store.messages.message(conversation.id, message.id)).toBeNull();
 
     const reaction = messaging.react(bob, conversation.id, message.id, '👍');
     const edit = messaging.edit(ann, conversation.id, message.id, 'hello!');
@@ -105,15 +112,17 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     // capped at the stored lastSeq (0), that is no receipt at all.
     expect(await within(reaction, 300)).toBe('pending');
 
-    const restarted = new PersisterWorker({ log, store, logger });
+    const restarted = new PersisterWorker({ log, recordSink: store.records, logger });
     await restarted.start();
     try {
       expect((await reaction).reactions).toEqual([{ userId: bob, emoji: '👍' }]);
       expect((await edit).body).toBe('hello!');
       await receipt;
       expect(await log.caughtUp('persister', conversation.id, 5_000)).toBe(true);
-      expect((await store.membership(conversation.id, bob))?.readSeq).toBe(message.seq);
-      expect((await store.message(conversation.id, message.id))?.reactions).toEqual([{ userId: bob, emoji: '👍' }]);
+      expect((await store.conversations.membership(conversation.id, bob))?.readSeq).toBe(message.seq);
+      expect((await store.messages.message(conversation.id, message.id))?.reactions).toEqual([
+        { userId: bob, emoji: '👍' },
+      ]);
     } finally {
       await restarted.stop();
     }
@@ -123,7 +132,7 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     const ann = await user('ann');
     const bob = await user('bob');
     const { conversation } = await conversations.create(ann, { memberIds: [bob] });
-    const persister = new PersisterWorker({ log, store, logger });
+    const persister = new PersisterWorker({ log, recordSink: store.records, logger });
     await persister.start();
     try {
       await expect(messaging.react(bob, conversation.id, 'm_missing', '👍')).rejects.toMatchObject({

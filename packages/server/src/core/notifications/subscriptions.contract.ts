@@ -1,14 +1,14 @@
 // The PushSubscriptions contract: every implementation runs this suite unchanged. The badge count
-// is checked against the Store it sits beside, so both must read the same database.
+// is checked against the store it sits beside, so both must read the same database.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
 import type { LogDraft, LogRecord } from '../log-entries.js';
-import type { Store } from '../store.js';
+import type { StoreParts } from '../store-harness.contract.js';
 import type { PushSubscriptionRecord, PushSubscriptions } from './subscriptions.js';
 
 export interface PushSubscriptionsHarness {
-  /** A fresh, empty database: the implementation under test and a Store over the same data. */
-  open(): Promise<{ subscriptions: PushSubscriptions; store: Store }>;
+  /** A fresh, empty database: the implementation under test and a store over the same data. */
+  open(): Promise<{ subscriptions: PushSubscriptions; store: StoreParts }>;
 }
 
 let pos = 0;
@@ -17,7 +17,7 @@ const now = () => new Date().toISOString();
 
 export function pushSubscriptionsContract(name: string, harness: PushSubscriptionsHarness): void {
   describe(`PushSubscriptions contract: ${name}`, () => {
-    const opened: { subscriptions: PushSubscriptions; store: Store }[] = [];
+    const opened: { subscriptions: PushSubscriptions; store: StoreParts }[] = [];
     afterEach(async () => {
       for (const o of opened.splice(0)) {
         await o.subscriptions.close();
@@ -80,7 +80,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
       const { subscriptions, store } = await fresh();
       const tag = Math.random().toString(36).slice(2, 8);
       const mk = (n: string) =>
-        store.createUser({
+        store.users.createUser({
           id: `u_${n}_${tag}`,
           username: `${n}_${tag}`,
           displayName: n,
@@ -90,7 +90,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
       const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
       const direct = `c_d_${tag}`;
       const group = `c_g_${tag}`;
-      await store.createConversation({
+      await store.conversations.createConversation({
         id: direct,
         kind: 'direct',
         title: null,
@@ -98,7 +98,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
         memberIds: [alice.id, bob.id],
         directKey: `${alice.id}:${bob.id}`,
       });
-      await store.createConversation({
+      await store.conversations.createConversation({
         id: group,
         kind: 'group',
         title: 'g',
@@ -123,7 +123,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
           replyToId: null,
           reactions: [],
         };
-        await store.apply([record({ type: 'message.created', conversationId, message })]);
+        await store.records.apply([record({ type: 'message.created', conversationId, message })]);
         return message;
       };
       expect(await subscriptions.unreadTotal(alice.id)).toBe(0);
@@ -133,7 +133,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
       const hidden = await send(group, bob.id);
       await send(group, bob.id);
       await send(group, bob.id);
-      await store.apply([
+      await store.records.apply([
         record({
           type: 'message.deleted',
           conversationId: direct,
@@ -143,7 +143,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
           at: now(),
         }),
       ]);
-      await store.apply([
+      await store.records.apply([
         record({
           type: 'message.deleted',
           conversationId: group,
@@ -153,11 +153,14 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
           at: now(),
         }),
       ]);
-      await store.apply([record({ type: 'receipt.read', conversationId: group, userId: alice.id, seq: 2 })]);
-      await store.addMembers(group, [carol.id]);
+      await store.records.apply([record({ type: 'receipt.read', conversationId: group, userId: alice.id, seq: 2 })]);
+      await store.conversations.addMembers(group, [carol.id]);
       await send(group, bob.id);
       const listed = async (userId: string) =>
-        (await store.conversations(userId, 100, null)).conversations.reduce((n, c) => n + c.unreadCount, 0);
+        (await store.conversations.conversations(userId, 100, null)).conversations.reduce(
+          (n, c) => n + c.unreadCount,
+          0,
+        );
       expect(await subscriptions.unreadTotal(alice.id)).toBe(3);
       expect(await subscriptions.unreadTotal(alice.id)).toBe(await listed(alice.id));
       expect(await subscriptions.unreadTotal(bob.id)).toBe(await listed(bob.id));

@@ -4,16 +4,18 @@
 // floods nobody.
 import { LIMITS, type PresenceInfo } from '@messenger/protocol';
 import type { Deliverer, Outgoing } from '../routing/delivery.js';
-import type { Store } from '../store.js';
 import type { Conversations } from '../conversations/conversations.js';
+import type { ConversationStore } from '../conversations/conversation-store.js';
 import type { DeviceEntry, Presence } from './presence.js';
+import type { PresenceVisibility } from './presence-visibility.js';
 
 /** Announcements delivered per event-loop turn (up to ANNOUNCE_SLICE × group size socket writes). */
 const ANNOUNCE_SLICE = 32;
 
 export class PresenceService {
   private readonly presence: Presence;
-  private readonly store: Store;
+  private readonly visibility: PresenceVisibility;
+  private readonly store: Pick<ConversationStore, 'contacts' | 'memberIds'>;
   private readonly deliverer: Deliverer;
   private readonly conversations: Conversations;
   private readonly coalesceMs: number;
@@ -26,14 +28,16 @@ export class PresenceService {
 
   constructor(deps: {
     presence: Presence;
-    store: Store;
+    presenceVisibility: PresenceVisibility;
+    conversationStore: Pick<ConversationStore, 'contacts' | 'memberIds'>;
     deliverer: Deliverer;
     conversations: Conversations;
     coalesceMs: number;
     now?: () => number;
   }) {
     this.presence = deps.presence;
-    this.store = deps.store;
+    this.visibility = deps.presenceVisibility;
+    this.store = deps.conversationStore;
     this.deliverer = deps.deliverer;
     this.conversations = deps.conversations;
     this.coalesceMs = deps.coalesceMs;
@@ -60,7 +64,7 @@ export class PresenceService {
   async status(callerId: string, userIds: string[]): Promise<Record<string, PresenceInfo>> {
     const contacts = new Set(await this.store.contacts(callerId));
     const visible = userIds.filter((id) => contacts.has(id));
-    const hidden = await this.store.hiddenPresence(visible);
+    const hidden = await this.visibility.hiddenPresence(visible);
     const infos = await this.presence.get(visible.filter((id) => !hidden.has(id)));
     const out: Record<string, PresenceInfo> = {};
     for (const id of visible)
@@ -75,7 +79,7 @@ export class PresenceService {
    * offline; showing presence again announces the real state.
    */
   async setVisible(userId: string, visible: boolean): Promise<void> {
-    await this.store.setPresenceVisible(userId, visible);
+    await this.visibility.setPresenceVisible(userId, visible);
     if (visible) {
       await this.presence.clearAnnouncement(userId);
       this.schedule(userId);
@@ -138,7 +142,7 @@ export class PresenceService {
   };
 
   private async flush(userIds: string[]): Promise<void> {
-    const hidden = await this.store.hiddenPresence(userIds);
+    const hidden = await this.visibility.hiddenPresence(userIds);
     const visible = userIds.filter((id) => !hidden.has(id));
     if (visible.length === 0) return;
     // The status read and the claim are one step per user (one Redis command in a cluster). The

@@ -4,9 +4,11 @@ import type { User } from '@messenger/protocol';
 import { AppError, notFound } from '../../domain/errors.js';
 import { hashApiKey, newApiKey, newId } from '../../domain/ids.js';
 import type { RateLimiter } from '../rate-limit.js';
-import type { Store } from '../store.js';
+import type { UserStore } from './user-store.js';
 
 const KNOWN_KEYS = 100_000;
+
+type Accounts = Pick<UserStore, 'createUser' | 'userByKeyHash' | 'userByUsername'>;
 
 /** hashApiKey, without a Hash object per call where Node has the one-shot crypto.hash (>= 20.12). */
 const keyHash: (apiKey: string) => string =
@@ -14,11 +16,11 @@ const keyHash: (apiKey: string) => string =
 
 export class Users {
   private readonly known = new Map<string, User>();
-  private readonly store: Store;
+  private readonly store: Accounts;
   private readonly signups: RateLimiter;
 
-  constructor(deps: { store: Store; signups: RateLimiter }) {
-    this.store = deps.store;
+  constructor(deps: { userStore: Accounts; signups: RateLimiter }) {
+    this.store = deps.userStore;
     this.signups = deps.signups;
   }
 
