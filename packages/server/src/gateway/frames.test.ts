@@ -1,8 +1,18 @@
 // The gateway writes prebuilt frames instead of calling ws.send: the bytes must be exactly what ws
 // itself would have put on the wire, at every payload-length boundary of RFC 6455 §5.2.
 import { describe, expect, it } from 'vitest';
-import { Sender } from 'ws';
+import * as ws from 'ws';
 import { CorkBatch, eventFrame, textFrame } from './frames.js';
+
+interface FrameOptions {
+  fin: boolean;
+  opcode: number;
+  mask: boolean;
+  readOnly: boolean;
+  rsv1: boolean;
+}
+// ws exports its frame encoder at run time; @types/ws does not declare it.
+const { Sender } = ws as unknown as { Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] } };
 
 const wsFrame = (text: string): Buffer => {
   const data = Buffer.from(text);

@@ -56,7 +56,8 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
       while ((await log.lag(['persister'])).persister !== 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 20));
       expect((await log.lag(['persister'])).persister).toBe(0);
-      const seqOf = (r: Awaited<ReturnType<typeof send>>) => (r.duplicate ? r.seq : r.record.message?.seq);
+      const seqOf = (r: Awaited<ReturnType<typeof send>>) =>
+        r.duplicate ? r.seq : 'message' in r.record ? r.record.message.seq : undefined;
       expect((await store.messages.history('c_1', 'u_a', { limit: 10 })).map((m) => [m.seq, m.clientMsgId])).toEqual([
         [seqOf(before), 'before'],
         [seqOf(after), 'after'],

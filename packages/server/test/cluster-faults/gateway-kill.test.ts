@@ -55,9 +55,9 @@ describe('cluster: kill -9 of a gateway', () => {
     // Both gateways registered; gateway 0's id is the one lonely's route names.
     const redis = cluster.redis.client();
     try {
-      const gateways = await redis.zrange('gateways', 0, -1);
+      const gateways = await redis.zrange('gateways', '0', '-1');
       expect(gateways).toHaveLength(2);
-      const lonelyRoutes = await redis.zrange(`routes:{${lonely.id}}`, 0, -1);
+      const lonelyRoutes = await redis.zrange(`routes:{${lonely.id}}`, '0', '-1');
       expect(lonelyRoutes).toHaveLength(1);
       const deadId = lonelyRoutes[0]!;
       const liveId = gateways.find((g) => g !== deadId)!;
@@ -132,7 +132,7 @@ describe('cluster: kill -9 of a gateway', () => {
       expect(expiredAfterMs).toBeLessThan(60_000);
       // The survivor is alive and holds everyone's route.
       expect(Number(await redis.zscore('gateways', liveId))).toBeGreaterThan(Date.now());
-      for (const u of users) expect(await redis.zrange(`routes:{${u.id}}`, 0, -1)).toContain(liveId);
+      for (const u of users) expect(await redis.zrange(`routes:{${u.id}}`, '0', '-1')).toContain(liveId);
       console.log(
         `[gateway-kill] ${acked} acked (${ackedBeforeKill} before the kill); dead gateway's routes and presence gone ${expiredAfterMs} ms after the kill`,
       );

@@ -44,12 +44,12 @@ describe('cluster: PostgreSQL down and back', () => {
       cluster.worker.pause();
       await Promise.all(apps.map((a) => a.sendLoop([conv], 8, 10, 'unpersisted')));
       // Read in PostgreSQL itself: the API's history waits for the persister, which is frozen.
-      const [{ n: storedBefore }] = await cluster.postgres.query<{ n: number }>(
+      const [stored] = await cluster.postgres.query<{ n: number }>(
         cluster.database,
         'SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1',
         [conv],
       );
-      expect(storedBefore).toBe(40);
+      expect(stored?.n).toBe(40);
       await cluster.postgres.stopImmediate();
       cluster.worker.resume(); // the persister now fails and retries
 

@@ -84,7 +84,10 @@ describe('NatsGatewayBus beyond the contract', () => {
       const raw: string[] = [];
       for (const gw of [g1, g2])
         nc.subscribe(gatewaySubject(gw), {
-          callback: (_e, msg) => (raw.push(msg.string()), heard.push({ gw, from: decodeBusMessage(msg.data).header })),
+          callback: (_e, msg) => {
+            raw.push(msg.string());
+            heard.push({ gw, from: decodeBusMessage(msg.data).header });
+          },
         });
       await nc.flush();
       for (const gw of [g1, g1, g2, g1, g2]) await bus.publish(gw, [{ userIds: ['u_1'], event: typing }]);
@@ -148,7 +151,11 @@ describe('NatsGatewayBus beyond the contract', () => {
         (d) => got.push({ userIds: d.userIds, conversationId: (d.event as { conversationId: string }).conversationId }),
         (reason) => why.push(reason),
       );
-      nc.subscribe(gatewaySubject(gw), { callback: () => messages++ });
+      nc.subscribe(gatewaySubject(gw), {
+        callback: () => {
+          messages++;
+        },
+      });
       await nc.flush();
       // 400 long messages (a coalesced fan-out batch) for 3 users here: about 2 MB of deliveries.
       const long = 'é'.repeat(2000) + '東'.repeat(200);

@@ -236,7 +236,7 @@ describe('Redis adapters beyond the contract', () => {
     expect(await check.zcard(`${prefix}routes:{u_0}`)).toBe(2);
     expect((await routes.lookup(['u_0'])).get('u_0')).toEqual(['g_1']);
     await routes.add('u_0', 'g_1', 30_000); // a heartbeat's refresh
-    expect(await check.zrange(`${prefix}routes:{u_0}`, 0, -1)).toEqual(['g_1']);
+    expect(await check.zrange(`${prefix}routes:{u_0}`, '0', '-1')).toEqual(['g_1']);
     await check.quit();
     await redis.quit();
   });

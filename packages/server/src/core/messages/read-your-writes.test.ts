@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamEventLog } from '../../adapters/nats/event-log.js';
 import { logStream } from '../../adapters/nats/subjects.js';
 import { PostgresStore } from '../../adapters/postgres/store.js';
+import { createMetrics } from '../../observability/metrics.js';
 import { PersisterWorker } from '../../workers/persist.js';
 import { Conversations } from '../conversations/conversations.js';
 import { RateLimiter } from '../rate-limit.js';
@@ -21,6 +22,7 @@ const PG_URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@
 const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 const PARTITIONS = 2;
 const logger = pino({ level: 'silent' });
+const metrics = createMetrics();
 const tag = randomBytes(5).toString('hex');
 const schema = `ryw_${tag}`;
 const prefix = `ryw${tag}`;
@@ -92,7 +94,7 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     const ann = await user('ann');
     const bob = await user('bob');
     const { conversation } = await conversations.create(ann, { memberIds: [bob] });
-    const persister = new PersisterWorker({ log, recordSink: store.records, logger });
+    const persister = new PersisterWorker({ log, recordSink: store.records, logger, metrics });
     await persister.start();
     // The persister stores the conversation.updated entry of the creation, then is held back.
     expect(await log.caughtUp('persister', conversation.id, 5_000)).toBe(true);
@@ -112,7 +114,7 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     // capped at the stored lastSeq (0), that is no receipt at all.
     expect(await within(reaction, 300)).toBe('pending');
 
-    const restarted = new PersisterWorker({ log, recordSink: store.records, logger });
+    const restarted = new PersisterWorker({ log, recordSink: store.records, logger, metrics });
     await restarted.start();
     try {
       expect((await reaction).reactions).toEqual([{ userId: bob, emoji: '👍' }]);
@@ -132,7 +134,7 @@ describe('cluster reads wait for the persister (read your writes)', () => {
     const ann = await user('ann');
     const bob = await user('bob');
     const { conversation } = await conversations.create(ann, { memberIds: [bob] });
-    const persister = new PersisterWorker({ log, recordSink: store.records, logger });
+    const persister = new PersisterWorker({ log, recordSink: store.records, logger, metrics });
     await persister.start();
     try {
       await expect(messaging.react(bob, conversation.id, 'm_missing', '👍')).rejects.toMatchObject({
