@@ -220,7 +220,7 @@ describe('web client', () => {
     await bob.getByRole('searchbox', { name: 'Search messages' }).fill('question');
     const results = bob.getByRole('region', { name: 'Search results' });
     await results.locator('mark').first().waitFor(WAIT);
-    expect((await results.locator('mark').first().textContent()).toLowerCase()).toContain('question');
+    expect((await results.locator('mark').first().textContent())?.toLowerCase()).toContain('question');
     await results.getByRole('button').filter({ hasText: 'Answering your' }).click();
     await bob.getByRole('heading', { name: 'Alice Liddell' }).waitFor(WAIT);
     await article(bob, 'Answering your question').waitFor(WAIT);

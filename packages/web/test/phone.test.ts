@@ -87,7 +87,7 @@ describe('web client on a phone', () => {
           });
           return phone.getByRole('article').filter({ hasText: 'History message #001' }).count();
         },
-        { timeout: 15_000, intervals: [300] },
+        { timeout: 15_000, interval: 300 },
       )
       .toBe(1);
     await phone.getByText('This is the beginning of the chat.').waitFor(WAIT);
