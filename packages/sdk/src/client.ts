@@ -8,75 +8,30 @@ import {
   type RequestResults,
   type ServerEvent,
   type ServerEventType,
+  type SessionCreatedResponse,
   type User,
 } from '@messenger/protocol';
 import { Backoff, jitteredDelay } from './backoff.js';
 import { catchUp } from './catch-up.js';
-import { Connection, type RequestFields, type WebSocketCtor } from './connection.js';
+import type {
+  ClientEvents,
+  ClientState,
+  MessengerClientOptions,
+  ResyncEvent,
+  UnauthenticatedEvent,
+} from './client-types.js';
+import { Connection, webSocketUrl, type RequestFields, type WebSocketCtor } from './connection.js';
 import { DeliveredCoalescer, owedDelivered } from './delivered.js';
 import { Emitter } from './emitter.js';
 import { MessengerError } from './errors.js';
-import { HttpApi, type FetchLike } from './http-api.js';
+import { HttpApi, type FetchLike, type SignInBody, type SignUpBody } from './http-api.js';
 import { Outbox } from './outbox.js';
 import { OutboxSender } from './outbox-sender.js';
-import { MemoryOutboxStore, type OutboxItem, type OutboxStore } from './outbox-store.js';
+import { MemoryOutboxStore, type OutboxItem } from './outbox-store.js';
 import { SeqTracker } from './seq-tracker.js';
 
-export type ClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
-
-export interface MessengerClientOptions {
-  /** The server's origin (and path prefix, if any), e.g. `https://chat.example.org`. `''` means this page's origin. */
-  baseUrl: string;
-  apiKey: string;
-  /** Defaults to `globalThis.WebSocket`; on Node 20 pass the `ws` package's. */
-  WebSocket?: WebSocketCtor;
-  /** Defaults to memory; pass a LocalStorageOutboxStore for sends that survive a reload. */
-  outboxStore?: OutboxStore;
-  /** Send `delivered` receipts for others' messages. Default true. */
-  autoDelivered?: boolean;
-  /** stableAfterMs: how long a caught-up connection must last before the next outage starts from short delays again. */
-  reconnect?: { minDelayMs?: number; maxDelayMs?: number; stableAfterMs?: number };
-  fetch?: FetchLike;
-  /** WebSocket requests (and the wait for `ready`) fail with `unavailable` after this. Default 15 s. */
-  requestTimeoutMs?: number;
-  /** Defaults 25 s and 60 s, the server's own idea of a dead socket. */
-  keepalive?: { pingIntervalMs?: number; idleTimeoutMs?: number };
-  /** How long `delivered` receipts are gathered before one goes out per conversation. Default 200 ms. */
-  deliveredDelayMs?: number;
-}
-
-/**
- * Emitted once per (re)connect, after catch-up has handed out every missed message: what the
- * socket could not tell the app while it was away (receipts, unread counts, mutes, edits,
- * reactions, deletions, chats created or joined meanwhile).
- */
-export interface ResyncEvent {
-  /**
-   * Every conversation of the user, newest activity first, as listed at the start of this
-   * catch-up. `message.created` events emitted since may be newer than a listed `lastSeq` /
-   * `lastMessage`; keep the higher one.
-   */
-  conversations: Conversation[];
-  /**
-   * The listed conversations the client had never heard of before (no event, no tracked seq):
-   * chats created or joined while away - the equivalent of the `conversation.updated` events
-   * missed. On a client's first connect that is every conversation the app did not track.
-   */
-  added: Conversation[];
-  /**
-   * True when this client completed a catch-up before (an outage, or close() and connect()):
-   * state the app built from events may be stale, so refetch the visible history - edits,
-   * reactions and deletions are not caught up as events, only new messages are.
-   */
-  reconnect: boolean;
-}
-
-type ClientEvents = { [K in ServerEventType]: EventOf<K> } & {
-  event: ServerEvent;
-  state: ClientState;
-  outbox: OutboxItem[];
-  resync: ResyncEvent;
-};
+export type { ClientState, MessengerClientOptions, ResyncEvent, UnauthenticatedEvent } from './client-types.js';
+export { webSocketUrl } from './connection.js';
 
 /** Not a server code, so that logs tell the client's own reasons apart. */
 const CLIENT_GAVE_UP = 4000;
@@ -98,9 +53,13 @@ export class MessengerClient {
   /** Bumped per socket; callbacks of an older socket compare and bow out. */
   #generation = 0;
   #everOpen = false;
+  /** Whether any socket of this client ever got `ready`: a later refusal means the session ended, not a typo. */
+  #everAccepted = false;
   /** Whether a catch-up ever completed on this client: the next one is a resync after an outage (or a close()). */
   #everCaughtUp = false;
   #presence: 'online' | 'away' | undefined;
+  /** The server refused the credential: the client stays closed, and says so once. */
+  #refused = false;
   #connectWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
@@ -112,8 +71,9 @@ export class MessengerClient {
     this.#opts = opts;
     this.api = new HttpApi({
       baseUrl: opts.baseUrl,
-      apiKey: opts.apiKey,
+      token: this.#credential,
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      onUnauthenticated: (error) => this.#credentialRefused('http', error),
     });
     this.#backoff = new Backoff(opts.reconnect);
     this.#outbox = new Outbox({
@@ -143,6 +103,16 @@ export class MessengerClient {
     return HttpApi.createUser(baseUrl, body, fetchImpl);
   }
 
+  /** Sign-up with a password; pass the answer's `token` as the `token` option of a new client. */
+  static signUp(baseUrl: string, body: SignUpBody, fetchImpl?: FetchLike): Promise<SessionCreatedResponse> {
+    return HttpApi.signUp(baseUrl, body, fetchImpl);
+  }
+
+  /** Sign-in on a new device; pass the answer's `token` as the `token` option of a new client. */
+  static signIn(baseUrl: string, body: SignInBody, fetchImpl?: FetchLike): Promise<SessionCreatedResponse> {
+    return HttpApi.signIn(baseUrl, body, fetchImpl);
+  }
+
   get state(): ClientState {
     return this.#state;
   }
@@ -156,6 +126,7 @@ export class MessengerClient {
   on(type: 'state', fn: (s: ClientState) => void): () => void;
   on(type: 'outbox', fn: (items: OutboxItem[]) => void): () => void;
   on(type: 'resync', fn: (e: ResyncEvent) => void): () => void;
+  on(type: 'unauthenticated', fn: (e: UnauthenticatedEvent) => void): () => void;
   // biome-ignore lint/suspicious/noExplicitAny: the overloads above type each event; this is their one body
   on(type: keyof ClientEvents, fn: (arg: any) => void): () => void {
     return this.#emitter.on(type, fn);
@@ -164,10 +135,12 @@ export class MessengerClient {
   /**
    * Resolves on the first `ready`; from then on the client reconnects by itself until close().
    * Failed attempts before that are retried too (offline at start is normal on mobile); it
-   * rejects only on a refused key (close code 4401) or close().
+   * rejects only on a refused credential (close code 4401) or close().
    */
   connect(): Promise<void> {
     if (this.#state === 'open') return Promise.resolve();
+    if (this.#refused)
+      return Promise.reject(new MessengerError('unauthenticated', 'the server refused the credential'));
     const promise = new Promise<void>((resolve, reject) => this.#connectWaiters.push({ resolve, reject }));
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#everOpen = false;
@@ -190,6 +163,18 @@ export class MessengerClient {
     if (conn) {
       conn.close(1000, 'client closed');
       await conn.socketClosed(1000);
+    }
+  }
+
+  /**
+   * Ends this device's session on the server (a token; an API key is not ended this way) and
+   * closes the client. It is closed even when the server cannot be reached; then this rejects.
+   */
+  async signOut(): Promise<void> {
+    try {
+      await this.api.signOut();
+    } finally {
+      await this.close();
     }
   }
 
@@ -257,6 +242,10 @@ export class MessengerClient {
     return this.request('presence', { status }).then(() => undefined);
   }
 
+  get #credential(): string {
+    return this.#opts.token ?? this.#opts.apiKey ?? '';
+  }
+
   get #requestTimeoutMs(): number {
     return this.#opts.requestTimeoutMs ?? 15_000;
   }
@@ -284,7 +273,7 @@ export class MessengerClient {
     this.#conn = new Connection({
       WebSocket: WebSocketImpl,
       url,
-      apiKey: this.#opts.apiKey,
+      apiKey: this.#credential,
       requestTimeoutMs: this.#requestTimeoutMs,
       pingIntervalMs: this.#opts.keepalive?.pingIntervalMs ?? 25_000,
       idleTimeoutMs: this.#opts.keepalive?.idleTimeoutMs ?? 60_000,
@@ -297,6 +286,7 @@ export class MessengerClient {
   #onReady(generation: number, userId: string): void {
     this.#userId = userId;
     this.#everOpen = true;
+    this.#everAccepted = true;
     // Before any event of this socket is handled: hold back live events until catch-up places them.
     this.#tracker.beginCatchUp();
     this.#setState('open');
@@ -369,11 +359,7 @@ export class MessengerClient {
     this.#conn = undefined;
     this.#clearTimers();
     if (!shouldReconnect(code)) {
-      this.#generation++;
-      this.#setState('closed');
-      const error = new MessengerError('unauthenticated', 'the server refused the API key');
-      this.#settleConnect(error);
-      this.#sender.stop(error);
+      this.#credentialRefused('socket', new MessengerError('unauthenticated', 'the server refused the credential'));
       return;
     }
     this.#setState(this.#everOpen ? 'reconnecting' : 'connecting');
@@ -381,6 +367,21 @@ export class MessengerClient {
       this.#reconnectTimer = undefined;
       this.#openSocket();
     }, this.#backoff.next());
+  }
+
+  /** 4401 on the socket or 401 over HTTP: retrying with the same credential cannot help. */
+  #credentialRefused(source: UnauthenticatedEvent['source'], error: MessengerError): void {
+    if (this.#refused || this.#state === 'closed') return;
+    this.#refused = true;
+    const conn = this.#conn;
+    this.#conn = undefined;
+    this.#generation++;
+    this.#clearTimers();
+    conn?.close(1000, 'credential refused');
+    this.#setState('closed');
+    this.#settleConnect(error);
+    this.#sender.stop(error);
+    this.#emitter.emit('unauthenticated', { source, wasAccepted: this.#everAccepted, error });
   }
 
   #scheduleDelivered(): void {
@@ -415,15 +416,4 @@ export class MessengerClient {
       if (timer !== undefined) clearTimeout(timer);
     this.#reconnectTimer = this.#stableTimer = this.#deliveredTimer = this.#catchUpTimer = undefined;
   }
-}
-
-/** `http(s)://host/prefix` -> `ws(s)://host/prefix/v1/ws`; a relative base resolves against the page. */
-export function webSocketUrl(baseUrl: string): string {
-  const location = (globalThis as { location?: { href: string } }).location;
-  const url = location ? new URL(baseUrl || '/', location.href) : new URL(baseUrl);
-  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/ws`;
-  url.search = '';
-  url.hash = '';
-  return url.toString();
 }

@@ -210,3 +210,14 @@ export class Connection {
     this.#deps.onClose(code, reason);
   }
 }
+
+/** `http(s)://host/prefix` -> `ws(s)://host/prefix/v1/ws`; a relative base resolves against the page. */
+export function webSocketUrl(baseUrl: string): string {
+  const location = (globalThis as { location?: { href: string } }).location;
+  const url = location ? new URL(baseUrl || '/', location.href) : new URL(baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/ws`;
+  url.search = '';
+  url.hash = '';
+  return url.toString();
+}

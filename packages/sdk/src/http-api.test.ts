@@ -124,4 +124,57 @@ describe('HttpApi', () => {
     const dead = new HttpApi({ baseUrl: 'http://127.0.0.1:1', apiKey: 'k' });
     await expect(dead.me()).rejects.toMatchObject({ code: 'unavailable' });
   });
+
+  it('signs up with a password and signs in, unauthenticated, answering a device session', async () => {
+    const created = { user: { id: 'u1' }, session: { id: 's1', current: true }, token: 't1' };
+    answer = () => ({ status: 201, body: created });
+    expect(await HttpApi.signUp(base, { username: 'ann', password: 'correct horse' })).toEqual(created);
+    expect(await HttpApi.signIn(base, { username: 'ann', password: 'correct horse', deviceName: 'Phone' })).toEqual(
+      created,
+    );
+    expect(seen).toMatchObject([
+      { method: 'POST', url: '/v1/users', auth: undefined, body: { username: 'ann', password: 'correct horse' } },
+      { method: 'POST', url: '/v1/sessions', auth: undefined, body: { deviceName: 'Phone' } },
+    ]);
+  });
+
+  it('calls the session, password and API-key routes with the token', async () => {
+    answer = ({ method, url }) =>
+      method === 'GET'
+        ? { status: 200, body: url.endsWith('sessions') ? { sessions: [{ id: 's1' }] } : { apiKeys: [{ id: 'k' }] } }
+        : method === 'POST'
+          ? { status: 201, body: { apiKey: { id: 'k2', name: 'bot' }, key: 'secret' } }
+          : { status: 204 };
+    const tokenApi = new HttpApi({ baseUrl: base, token: 't1' });
+    expect(await tokenApi.listSessions()).toEqual([{ id: 's1' }]);
+    await tokenApi.endSession('s/2');
+    await tokenApi.changePassword({ newPassword: 'a new password' });
+    expect(await tokenApi.createApiKey('bot')).toEqual({ apiKey: { id: 'k2', name: 'bot' }, key: 'secret' });
+    expect(await tokenApi.listApiKeys()).toEqual([{ id: 'k' }]);
+    await tokenApi.deleteApiKey('k2');
+    await tokenApi.signOut();
+    expect(seen.map((s) => `${s.method} ${s.url} ${s.auth}`)).toEqual([
+      'GET /v1/sessions Bearer t1',
+      'DELETE /v1/sessions/s%2F2 Bearer t1',
+      'PUT /v1/me/password Bearer t1',
+      'POST /v1/me/api-keys Bearer t1',
+      'GET /v1/me/api-keys Bearer t1',
+      'DELETE /v1/me/api-keys/k2 Bearer t1',
+      'DELETE /v1/sessions/current Bearer t1',
+    ]);
+    expect(seen[2]?.body).toEqual({ newPassword: 'a new password' });
+  });
+
+  it('reports a 401 of an authenticated call to onUnauthenticated, but not a failed sign-in or a repeated sign-out', async () => {
+    const refused: string[] = [];
+    answer = () => ({ status: 401, body: { error: { code: 'unauthenticated', message: 'session ended' } } });
+    const watched = new HttpApi({ baseUrl: base, token: 't1', onUnauthenticated: (e) => refused.push(e.message) });
+    await expect(watched.me()).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
+    expect(refused).toEqual(['session ended']);
+    await expect(HttpApi.signIn(base, { username: 'ann', password: 'wrong one' })).rejects.toMatchObject({
+      code: 'unauthenticated',
+    });
+    await watched.signOut();
+    expect(refused).toHaveLength(1);
+  });
 });

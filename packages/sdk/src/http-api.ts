@@ -1,10 +1,14 @@
 // Typed methods for the v1 HTTP endpoints: one method per endpoint, errors as MessengerError.
 import {
   LIMITS,
+  type ApiKeyCreatedResponse,
+  type ApiKeyInfo,
+  type ApiKeysResponse,
   type Conversation,
   type ConversationResponse,
   type ConversationsResponse,
   type CreateUserResponse,
+  type DeviceSession,
   type Message,
   type MessageResponse,
   type MessagesResponse,
@@ -13,6 +17,8 @@ import {
   type PushSubscriptionBody,
   type SearchResponse,
   type SearchResult,
+  type SessionCreatedResponse,
+  type SessionsResponse,
   type User,
   type UserResponse,
   type VapidKeyResponse,
@@ -23,8 +29,26 @@ export type FetchLike = typeof fetch;
 
 export interface HttpApiOptions {
   baseUrl: string;
-  apiKey: string;
+  /** The credential: a device session's token or an API key (the server takes either as Bearer). */
+  token?: string;
+  apiKey?: string;
   fetch?: FetchLike;
+  /** Called when an authenticated call answers 401: the credential no longer works (signed out elsewhere, expired). */
+  onUnauthenticated?: (error: MessengerError) => void;
+}
+
+export interface SignUpBody {
+  username: string;
+  displayName?: string;
+  /** 8-256 characters. */
+  password: string;
+}
+
+export interface SignInBody {
+  username: string;
+  password: string;
+  /** Shown in the account's device list, e.g. "Firefox on Linux". */
+  deviceName?: string;
 }
 
 /** The shape of DOM's PushSubscriptionJSON, restated so Node consumers need no DOM types. */
@@ -40,16 +64,20 @@ interface CallOptions {
   body?: unknown;
   query?: Query;
   auth?: boolean;
+  /** A 401 here is an answer, not news: do not call onUnauthenticated (signing out a session that already ended). */
+  expect401?: boolean;
 }
 
 export class HttpApi {
   readonly #base: string;
-  readonly #apiKey: string;
+  readonly #credential: string;
   readonly #fetch: FetchLike;
+  readonly #onUnauthenticated: ((error: MessengerError) => void) | undefined;
 
   constructor(opts: HttpApiOptions) {
     this.#base = opts.baseUrl.replace(/\/+$/, '');
-    this.#apiKey = opts.apiKey;
+    this.#credential = opts.token ?? opts.apiKey ?? '';
+    this.#onUnauthenticated = opts.onUnauthenticated;
     // Browsers throw "Illegal invocation" when fetch is called with another `this`.
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
   }
@@ -60,8 +88,58 @@ export class HttpApi {
     body: { username: string; displayName?: string },
     fetchImpl?: FetchLike,
   ): Promise<CreateUserResponse> {
-    const api = new HttpApi({ baseUrl, apiKey: '', ...(fetchImpl ? { fetch: fetchImpl } : {}) });
-    return (await api.#call<CreateUserResponse>('POST', '/v1/users', { body, auth: false })).data;
+    return (await anonymous(baseUrl, fetchImpl).#call<CreateUserResponse>('POST', '/v1/users', { body, auth: false }))
+      .data;
+  }
+
+  /** Sign-up with a password: the answer is a device session for this device, not an API key. */
+  static async signUp(baseUrl: string, body: SignUpBody, fetchImpl?: FetchLike): Promise<SessionCreatedResponse> {
+    return anonymous(baseUrl, fetchImpl).#json<SessionCreatedResponse>('POST', '/v1/users', { body, auth: false });
+  }
+
+  /** A wrong username and a wrong password both reject with `unauthenticated`; too many tries with `rate_limited`. */
+  static async signIn(baseUrl: string, body: SignInBody, fetchImpl?: FetchLike): Promise<SessionCreatedResponse> {
+    return anonymous(baseUrl, fetchImpl).#json<SessionCreatedResponse>('POST', '/v1/sessions', { body, auth: false });
+  }
+
+  /** Ends the session this API holds; its token answers 401 from then on. A session that had already ended is no error. */
+  async signOut(): Promise<void> {
+    try {
+      await this.#call('DELETE', '/v1/sessions/current', { expect401: true });
+    } catch (error) {
+      if (!(error instanceof MessengerError && error.code === 'unauthenticated')) throw error;
+    }
+  }
+
+  /** The user's device sessions; `current` marks the one this API holds. */
+  async listSessions(): Promise<DeviceSession[]> {
+    return (await this.#json<SessionsResponse>('GET', '/v1/sessions')).sessions;
+  }
+
+  /** Signs that device out: its token stops working and its sockets close within seconds. */
+  async endSession(id: string): Promise<void> {
+    await this.#call('DELETE', `/v1/sessions/${enc(id)}`);
+  }
+
+  /**
+   * Every other session ends. An account without a password yet (made with an API key) sets one
+   * with no `currentPassword`; a wrong current password rejects with `forbidden`.
+   */
+  async changePassword(body: { currentPassword?: string; newPassword: string }): Promise<void> {
+    await this.#call('PUT', '/v1/me/password', { body });
+  }
+
+  /** `key` is shown only in this answer. */
+  async createApiKey(name: string): Promise<ApiKeyCreatedResponse> {
+    return this.#json<ApiKeyCreatedResponse>('POST', '/v1/me/api-keys', { body: { name } });
+  }
+
+  async listApiKeys(): Promise<ApiKeyInfo[]> {
+    return (await this.#json<ApiKeysResponse>('GET', '/v1/me/api-keys')).apiKeys;
+  }
+
+  async deleteApiKey(id: string): Promise<void> {
+    await this.#call('DELETE', `/v1/me/api-keys/${enc(id)}`);
   }
 
   async me(): Promise<User> {
@@ -210,7 +288,7 @@ export class HttpApi {
 
   async #call<T>(method: string, path: string, opts: CallOptions = {}): Promise<{ status: number; data: T }> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.auth !== false) headers.authorization = `Bearer ${this.#apiKey}`;
+    if (opts.auth !== false) headers.authorization = `Bearer ${this.#credential}`;
     if (opts.body !== undefined) headers['content-type'] = 'application/json';
     let response: Response;
     try {
@@ -234,9 +312,17 @@ export class HttpApi {
         data = undefined;
       }
     }
-    if (!response.ok) throw errorFromBody(response.status, data, parseRetryAfter(response.headers.get('retry-after')));
+    if (!response.ok) {
+      const error = errorFromBody(response.status, data, parseRetryAfter(response.headers.get('retry-after')));
+      if (response.status === 401 && opts.auth !== false && !opts.expect401) this.#onUnauthenticated?.(error);
+      throw error;
+    }
     return { status: response.status, data: data as T };
   }
+}
+
+function anonymous(baseUrl: string, fetchImpl: FetchLike | undefined): HttpApi {
+  return new HttpApi({ baseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
 }
 
 function enc(id: string): string {

@@ -1,11 +1,18 @@
+export { MessengerClient, webSocketUrl } from './client.js';
+export type {
+  ClientState,
+  MessengerClientOptions,
+  ResyncEvent,
+  UnauthenticatedEvent,
+} from './client-types.js';
 export {
-  MessengerClient,
-  webSocketUrl,
-  type ClientState,
-  type MessengerClientOptions,
-  type ResyncEvent,
-} from './client.js';
-export { HttpApi, type BrowserPushSubscriptionJson, type FetchLike, type HttpApiOptions } from './http-api.js';
+  HttpApi,
+  type BrowserPushSubscriptionJson,
+  type FetchLike,
+  type HttpApiOptions,
+  type SignInBody,
+  type SignUpBody,
+} from './http-api.js';
 export { MessengerError } from './errors.js';
 export type { WebSocketCtor, WebSocketLike, RequestFields } from './connection.js';
 export { MemoryOutboxStore, type OutboxItem, type OutboxStore } from './outbox-store.js';

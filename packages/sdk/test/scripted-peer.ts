@@ -35,6 +35,8 @@ export class ScriptedPeer {
   readonly deliveredSeq = new Map<string, number>();
   readonly #sockets = new Set<WebSocket>();
   readonly #authed = new Set<WebSocket>();
+  /** The credential each authenticated socket used, so that revoke() closes just its sockets. */
+  readonly #tokenOf = new Map<WebSocket, string>();
   #http!: Server;
   #wss!: WebSocketServer;
 
@@ -102,6 +104,12 @@ export class ScriptedPeer {
     for (const socket of this.#authed) socket.send(JSON.stringify(frame));
   }
 
+  /** The session ended elsewhere: the token answers 401 from now on and its sockets close with 4401. */
+  revoke(token: string): void {
+    this.keys.delete(token);
+    for (const [socket, t] of this.#tokenOf) if (t === token) socket.close(4401, 'session ended');
+  }
+
   /** An abrupt network loss: no close handshake. */
   dropAll(): void {
     for (const socket of this.#sockets) socket.terminate();
@@ -113,6 +121,7 @@ export class ScriptedPeer {
     socket.on('close', () => {
       this.#sockets.delete(socket);
       this.#authed.delete(socket);
+      this.#tokenOf.delete(socket);
     });
     socket.on('message', (data) => {
       const frame = JSON.parse(String(data)) as Frame;
@@ -121,6 +130,7 @@ export class ScriptedPeer {
         const userId = frame.type === 'auth' ? this.keys.get(String(frame.token)) : undefined;
         if (!userId) return socket.close(4401, 'unauthenticated');
         this.#authed.add(socket);
+        this.#tokenOf.set(socket, String(frame.token));
         return socket.send(JSON.stringify({ type: 'ready', userId, sessionId: `s${this.connections}` }));
       }
       const reply = (body: object) => socket.send(JSON.stringify({ type: 'reply', id: frame.id, ...body }));
@@ -153,10 +163,16 @@ export class ScriptedPeer {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (!this.keys.has(String(req.headers.authorization).replace('Bearer ', ''))) {
+    const token = String(req.headers.authorization).replace('Bearer ', '');
+    if (!this.keys.has(token)) {
       return json(401, { error: { code: 'unauthenticated', message: 'bad key' } });
     }
     this.httpRequests++;
+    if (req.method === 'DELETE' && url.pathname === '/v1/sessions/current') {
+      this.revoke(token);
+      res.writeHead(204).end();
+      return;
+    }
     if (this.httpFailures > 0) {
       this.httpFailures--;
       return json(503, { error: { code: 'unavailable', message: 'the store is catching up' } });
