@@ -14,7 +14,8 @@ export default defineConfig({
       '@messenger/protocol': src('protocol'),
     },
   },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+  // Source maps would publish the source next to the app; WEB_SOURCEMAP=1 builds them for debugging.
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: process.env.WEB_SOURCEMAP === '1' },
   server: {
     // `npm run dev -w @messenger/web` against a server started on the default port.
     proxy: { '/v1': { target: `http://127.0.0.1:${process.env.API_PORT ?? 8080}`, ws: true } },

@@ -81,9 +81,27 @@ function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Sent with every HTML page. The web client keeps its session token where script can read it (the
+ * socket's auth frame needs it), so no script but the app's own files may run: no inline script,
+ * no eval, no framing, no form posts or <base> elsewhere.
+ */
+export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = buildOpsApp(deps);
   registerRoutes(app, deps);
+  app.addHook('onSend', async (_request, reply) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && type.startsWith('text/html')) reply.headers(HTML_SECURITY_HEADERS);
+    else reply.header('x-content-type-options', 'nosniff');
+  });
 
   const webDir = deps.webDir;
   if (webDir && fs.existsSync(webDir)) {
