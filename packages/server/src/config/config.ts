@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LIMITS } from '@messenger/protocol';
 
 export type Role = 'gateway' | 'persister' | 'fanout' | 'notifier';
-const ALL_ROLES: Role[] = ['gateway', 'persister', 'fanout', 'notifier'];
+export const ALL_ROLES: readonly Role[] = ['gateway', 'persister', 'fanout', 'notifier'];
 
 export interface Config {
   port: number;
@@ -22,6 +22,8 @@ export interface Config {
   /** Sign-ups per client IP per minute; 0 = unlimited. */
   rateLimitSignups: number;
   roles: Role[];
+  /** A device session ends after this many days without use. */
+  sessionIdleDays: number;
   maxGroupMembers: number;
   editWindowMs: number;
   /** How often the gateway pings a socket; a socket that misses a pong is closed at the next tick. */
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateLimitMessages: int(env, 'RATE_LIMIT_MESSAGES', 60),
     rateLimitSignups: int(env, 'RATE_LIMIT_SIGNUPS', 10),
     roles: roles as Role[],
+    sessionIdleDays: int(env, 'SESSION_IDLE_DAYS', 30, 1),
     maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', LIMITS.maxGroupMembers, 2),
     editWindowMs: int(env, 'EDIT_WINDOW_MS', LIMITS.editWindowMs),
     pingIntervalMs: int(env, 'PING_INTERVAL_MS', 25_000, 100),
