@@ -1,7 +1,11 @@
-// Runs the real server as a child process (node dist/main.js), so tests can kill -9 it.
+// Runs the real server as a child process (node dist/main.js), so tests can kill -9 it: a plain one
+// whose errors go to the test's output (ServerProcess), or one with a name and a log file among a
+// private cluster's processes (MessengerProcess).
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { sleep } from './harness/wait.js';
+import { Proc } from './services/proc.js';
 
 export const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url));
 
@@ -33,6 +37,36 @@ export async function freePort(): Promise<number> {
   throw new Error(`no free port in ${base}-${base + 1_999}`);
 }
 
+/** The server's environment in tests: no rate limits, no web client, quiet logs, on 127.0.0.1:`port`. */
+function serverEnv(base: NodeJS.ProcessEnv, env: NodeJS.ProcessEnv, port: number): NodeJS.ProcessEnv {
+  return {
+    ...base,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_SIGNUPS: '0',
+    WEB_DIR: '',
+    ...env,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  };
+}
+
+/** Resolves once `url`/readyz answers 200; throws at once when `exited()` says the process is gone. */
+async function waitReady(what: string, url: string, exited: () => string | null, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return;
+    } catch {
+      /* not up yet */
+    }
+    const why = exited();
+    if (why !== null) throw new Error(why);
+    if (Date.now() > deadline) throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
 export class ServerProcess {
   child: ChildProcess | null = null;
   readonly url: string;
@@ -44,48 +78,52 @@ export class ServerProcess {
   }
 
   async start(timeoutMs = 15_000): Promise<void> {
-    this.child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_MESSAGES: '0',
-        RATE_LIMIT_SIGNUPS: '0',
-        WEB_DIR: '',
-        ...this.env,
-        PORT: String(this.port),
-        HOST: '127.0.0.1',
-      },
+    const child = spawn(process.execPath, [MAIN], {
+      env: serverEnv(process.env, this.env, this.port),
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      try {
-        if ((await fetch(`${this.url}/readyz`)).status === 200) return;
-      } catch {
-        /* not up yet */
-      }
-      if (this.child.exitCode !== null) throw new Error(`server exited with ${this.child.exitCode}`);
-      if (Date.now() > deadline) throw new Error('server did not become ready');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    this.child = child;
+    const exited = () => (child.exitCode !== null ? `server exited with ${child.exitCode}` : null);
+    await waitReady('server', this.url, exited, timeoutMs);
   }
 
   /** kill -9: no chance to flush or say goodbye. */
-  async kill(): Promise<void> {
+  kill(): Promise<void> {
+    return this.signal('SIGKILL');
+  }
+
+  stop(): Promise<void> {
+    return this.signal('SIGTERM');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
+    child.kill(sig);
     await exited;
     this.child = null;
   }
+}
 
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exited;
-    this.child = null;
+/** One messenger process with some roles, its output in `logFile`, among a private cluster's processes. */
+export class MessengerProcess extends Proc {
+  constructor(
+    name: string,
+    readonly port: number,
+    readonly env: NodeJS.ProcessEnv,
+    logFile: string,
+  ) {
+    super(name, logFile);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(timeoutMs = 30_000): Promise<void> {
+    this.spawn(process.execPath, [MAIN], { env: serverEnv({ PATH: process.env.PATH }, this.env, this.port) });
+    const exited = () => (this.running ? null : `${this.name} exited at start: ${this.tail()}`);
+    await waitReady(this.name, this.url, exited, timeoutMs);
   }
 }

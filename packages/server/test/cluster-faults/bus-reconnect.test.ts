@@ -12,7 +12,9 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/errors.js';
 import { NatsGatewayBus } from '../../src/adapters/nats/gateway-bus.js';
-import { freePort, NatsService, waitFor } from './services.js';
+import { waitFor } from '../harness/wait.js';
+import { freePort } from '../process.js';
+import { NatsService } from '../services/nats.js';
 
 describe('cluster: the gateway bus across a NATS restart', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cf-bus-'));

@@ -1,40 +1,33 @@
 // Cluster fault: kill -9 of a gateway under load.
-// Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
+// Private nats-server, redis-server and PostgreSQL (see cluster.ts), two gateways and one worker.
 // NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
 // Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
-// Clients reach the gateways through a load balancer (services.ts `Balancer`): the SDK has one
+// Clients reach the gateways through a load balancer (../harness/apps.ts `Balancer`): the SDK has one
 // baseUrl, so its WebSocket and fetch go to the client's sticky gateway, or to the survivor once the
 // balancer has marked the killed one down (what a balancer's health check does). The SDK is not
 // helped otherwise: it notices the dead socket, reconnects, catches up and re-sends its outbox.
 import { describe, expect, it } from 'vitest';
 import { MessengerClient } from '@messenger/sdk';
 import { WebSocket } from 'ws';
-import {
-  api,
-  App,
-  Balancer,
-  useCluster,
-  createGroup,
-  settleAndCheck,
-  signUp,
-  waitFor,
-  type TestUser,
-} from './services.js';
+import { App, Balancer } from '../harness/apps.js';
+import { settleAndCheck } from '../harness/checks.js';
+import { createGroup, signUp, type TestUser, uniqueName } from '../harness/http.js';
+import { waitFor } from '../harness/wait.js';
+import { useCluster } from './cluster.js';
 
 describe('cluster: kill -9 of a gateway', () => {
   const cluster = useCluster('gw');
 
   it("loses nothing acknowledged; clients move to the other gateway; the dead gateway's routes and presence expire", async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
+    const [g0, g1] = cluster.gateways;
     const balancer = new Balancer([g0.url, g1.url]);
     const users: TestUser[] = [];
-    for (let i = 0; i < 6; i++) users.push(await signUp(g1.url, 'gk'));
+    for (let i = 0; i < 6; i++) users.push(await signUp(g1.url, uniqueName('gk')));
     // Connected only to gateway 0 and never reconnected: its presence and route must expire with the gateway.
-    const lonely = await signUp(g1.url, 'lonely');
-    const convA = await createGroup(g1.url, users[0]!, [...users.slice(1), lonely], 'A');
+    const lonely = await signUp(g1.url, uniqueName('lonely'));
+    const convA = await createGroup(users[0]!, [...users.slice(1), lonely], 'A');
     const convB = await createGroup(
-      g1.url,
       users[1]!,
       users.filter((_, i) => i !== 1),
       'B',
@@ -61,10 +54,9 @@ describe('cluster: kill -9 of a gateway', () => {
       expect(lonelyRoutes).toHaveLength(1);
       const deadId = lonelyRoutes[0]!;
       const liveId = gateways.find((g) => g !== deadId)!;
-      expect(
-        (await api(g1.url, users[1]!.apiKey, 'GET', `/v1/presence?userIds=${lonely.id}`)).body.presence[lonely.id]
-          .status,
-      ).toBe('online');
+      expect((await users[1]!.call('GET', `/v1/presence?userIds=${lonely.id}`)).body.presence[lonely.id].status).toBe(
+        'online',
+      );
 
       // Load: every app sends 50 messages, alternating between the two groups.
       const senders = apps.map((a) => a.sendLoop([convA, convB], 50, 30, 'gk'));
@@ -85,16 +77,7 @@ describe('cluster: kill -9 of a gateway', () => {
         expect(app.client.state).toBe('open');
       }
 
-      const problems = await settleAndCheck(
-        g1.url,
-        users[0]!,
-        new Map([
-          [convA, apps],
-          [convB, apps],
-        ]),
-        apps,
-        30_000,
-      );
+      const problems = await settleAndCheck(users[0]!, [convA, convB], apps, 30_000);
       expect(problems).toEqual([]);
 
       // A message sent now reaches every app live, whichever gateway it started on.
@@ -119,7 +102,7 @@ describe('cluster: kill -9 of a gateway', () => {
             const score = await redis.zscore(key, deadId);
             if (score !== null && Number(score) > now) return false;
           }
-          const presence = await api(g1.url, users[1]!.apiKey, 'GET', `/v1/presence?userIds=${lonely.id}`);
+          const presence = await users[1]!.call('GET', `/v1/presence?userIds=${lonely.id}`);
           return (
             presence.body.presence[lonely.id].status === 'offline' &&
             presence.body.presence[lonely.id].lastSeenAt !== null

@@ -1,6 +1,6 @@
 // Cluster fault: kill -9 of one of three NATS nodes under load, then a restart.
 // Three nats-server >= 2.10 nodes form one JetStream cluster, each configured from
-// deploy/nats/nats-server.conf (`sync_interval: always`, see services.ts natsConfig); the messengers
+// deploy/nats/nats-server.conf (`sync_interval: always`, see ../services/nats.ts natsConfig); the messengers
 // (two gateways, one worker) run with LOG_REPLICAS=3 and NATS_URL listing all three nodes, so every
 // log stream (LOG_0..LOG_3) is an R3 Raft group and a JetStream PubAck means "on a quorum".
 // Covers kill -9 of processes, not power loss (the page cache survives a killed process).
@@ -19,18 +19,12 @@
 // stream leaders. Throughout: acknowledged = stored = delivered, zero duplicates, order per
 // conversation, the store a gap-free prefix of each conversation, and no messenger process dies.
 import { describe, expect, it } from 'vitest';
-import {
-  App,
-  useCluster,
-  consumerStates,
-  createGroup,
-  settleAndCheck,
-  signUp,
-  waitFor,
-  watchGaps,
-  type NatsService,
-  type TestUser,
-} from './services.js';
+import { settleAndCheck, watchGaps } from '../harness/checks.js';
+import { createGroup, via } from '../harness/http.js';
+import { waitFor } from '../harness/wait.js';
+import { consumerStates, type NatsService } from '../services/nats.js';
+import { useCluster } from './cluster.js';
+import { connectedUsers } from './setup.js';
 
 interface StreamView {
   name: string;
@@ -83,30 +77,19 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
   const cluster = useCluster('nk', { natsNodes: 3 });
 
   it('keeps the log writable, loses nothing acknowledged, duplicates nothing; the node catches up after its restart', async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
+    const [, g1] = cluster.gateways;
     const nodes = cluster.natsNodes;
     expect(nodes).toHaveLength(3);
-    const users: TestUser[] = [];
-    for (let i = 0; i < 6; i++) users.push(await signUp(g0.url, 'nk'));
+    const { users, apps } = await connectedUsers(cluster, 6, 'nk');
+    const others = (i: number) => users.filter((_, j) => j !== i);
     const convs = [
-      await createGroup(g0.url, users[0]!, users.slice(1), 'A'),
-      await createGroup(
-        g1.url,
-        users[1]!,
-        users.filter((_, i) => i !== 1),
-        'B',
-      ),
-      await createGroup(
-        g0.url,
-        users[2]!,
-        users.filter((_, i) => i !== 2),
-        'C',
-      ),
+      await createGroup(users[0]!, others(0), 'A'),
+      await createGroup(via(users[1]!, g1.url), others(1), 'B'),
+      await createGroup(users[2]!, others(2), 'C'),
     ];
-    const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
-    await Promise.all(apps.map((a) => a.connect()));
     const allAcked = () => apps.flatMap((a) => a.acked);
-    const gaps = watchGaps(g1.url, users[0]!, convs, allAcked);
+    const reader = via(users[0]!, g1.url);
+    const gaps = watchGaps(reader, convs, allAcked);
     let stopped = false;
     const senders = apps.map((a) => a.sendLoop(convs, 100_000, 25, 'nk', () => stopped));
     /** Waits until every app has `more` acks beyond `base` (its count at some earlier point). */
@@ -212,7 +195,7 @@ describe('cluster: kill -9 of a NATS node (three-node JetStream cluster, R3 stre
       const caughtUpMs = Date.now() - killedAt - downMs;
 
       const settleStarted = Date.now();
-      const problems = await settleAndCheck(g1.url, users[0]!, new Map(convs.map((c) => [c, apps])), apps, 45_000);
+      const problems = await settleAndCheck(reader, convs, apps, 45_000);
       const settleMs = Date.now() - settleStarted;
       const holes = await gaps.stop();
       const acked = allAcked().length;

@@ -1,6 +1,6 @@
 // Cluster fault: NATS (the JetStream log and the gateway bus) killed with kill -9, then restarted on
 // the same port with the same store directory.
-// Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
+// Private nats-server, redis-server and PostgreSQL (see cluster.ts), two gateways and one worker.
 // NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
 // Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
@@ -10,44 +10,36 @@
 // clientMsgId, the outboxes drain, and acknowledged = stored = delivered, with no duplicates.
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import {
-  api,
-  App,
-  useCluster,
-  createGroup,
-  settleAndCheck,
-  signUp,
-  sleep,
-  waitFor,
-  type TestUser,
-} from './services.js';
+import { sendFromAll } from '../harness/apps.js';
+import { settleAndCheck } from '../harness/checks.js';
+import { createGroup, http } from '../harness/http.js';
+import { sleep, waitFor } from '../harness/wait.js';
+import { useCluster } from './cluster.js';
+import { connectedUsers } from './setup.js';
 
 describe('cluster: NATS down and back', () => {
   const cluster = useCluster('nt');
 
   it('refuses sends with unavailable while down, loses nothing acknowledged, resumes when back', async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
-    const users: TestUser[] = [];
-    for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'nt'));
-    const conv = await createGroup(g0.url, users[0]!, users.slice(1), 'N');
-    const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
-    await Promise.all(apps.map((a) => a.connect()));
+    const [, g1] = cluster.gateways;
+    const { users, apps } = await connectedUsers(cluster, 4, 'nt');
+    const conv = await createGroup(users[0]!, users.slice(1), 'N');
     const extraAcked: Message[] = [];
     try {
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 15, 20, 'before')));
-      expect(await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 15_000)).toEqual([]);
+      await sendFromAll(apps, [conv], 15, 20, 'before');
+      expect(await settleAndCheck(users[0]!, [conv], apps, 15_000)).toEqual([]);
 
       await cluster.nats.kill9();
       const downAt = Date.now();
       // HTTP: 503 unavailable, in bounded time.
       const httpStarted = Date.now();
-      const http = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, {
+      const refused = await users[0]!.call('POST', `/v1/conversations/${conv}/messages`, {
         clientMsgId: 'http-while-down',
         body: 'http while NATS is down',
       });
       const httpMs = Date.now() - httpStarted;
-      expect(http.status).toBe(503);
-      expect(http.body.error.code).toBe('unavailable');
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('unavailable');
       expect(httpMs).toBeLessThan(15_000);
       // WebSocket: a reply with error code unavailable (the SDK's request() surfaces it as a MessengerError).
       const ws = await apps[1]!.client
@@ -77,7 +69,7 @@ describe('cluster: NATS down and back', () => {
         const retry = await waitFor(
           `retry of ${clientMsgId}`,
           async () => {
-            const res = await api(g1.url, user.apiKey, 'POST', `/v1/conversations/${conv}/messages`, {
+            const res = await http(g1.url, user.apiKey)('POST', `/v1/conversations/${conv}/messages`, {
               clientMsgId,
               body,
             });
@@ -88,9 +80,9 @@ describe('cluster: NATS down and back', () => {
         );
         extraAcked.push(retry.body.message);
       }
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 5, 20, 'after')));
+      await sendFromAll(apps, [conv], 5, 20, 'after');
 
-      const problems = await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 20_000, extraAcked);
+      const problems = await settleAndCheck(users[0]!, [conv], apps, 20_000, extraAcked);
       console.log(
         `[nats-outage] NATS down ${downMs} ms; HTTP send refused in ${httpMs} ms; ${apps.reduce((n, a) => n + a.acked.length, 0) + extraAcked.length} acked`,
       );

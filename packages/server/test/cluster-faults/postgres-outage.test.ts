@@ -1,5 +1,5 @@
 // Cluster fault: PostgreSQL stopped (immediate shutdown, as pg_ctl stop -m immediate) and started again.
-// Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
+// Private nats-server, redis-server and PostgreSQL (see cluster.ts), two gateways and one worker.
 // NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
 // Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
@@ -13,36 +13,27 @@
 // and delivered.
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import {
-  api,
-  App,
-  useCluster,
-  createGroup,
-  settleAndCheck,
-  signUp,
-  sleep,
-  waitFor,
-  type TestUser,
-} from './services.js';
+import { sendFromAll } from '../harness/apps.js';
+import { settleAndCheck } from '../harness/checks.js';
+import { createGroup } from '../harness/http.js';
+import { sleep, waitFor } from '../harness/wait.js';
+import { useCluster } from './cluster.js';
+import { connectedUsers } from './setup.js';
 
 describe('cluster: PostgreSQL down and back', () => {
   const cluster = useCluster('pg');
 
   it('keeps acknowledging sends while down; the persister catches up; every ack stored once, in order', async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
-    const users: TestUser[] = [];
-    for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'pg'));
-    const conv = await createGroup(g0.url, users[0]!, users.slice(1), 'P');
-    const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
-    await Promise.all(apps.map((a) => a.connect()));
+    const { users, apps } = await connectedUsers(cluster, 4, 'pg');
+    const conv = await createGroup(users[0]!, users.slice(1), 'P');
     const extraAcked: Message[] = [];
     try {
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 10, 20, 'before')));
-      expect(await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 15_000)).toEqual([]);
+      await sendFromAll(apps, [conv], 10, 20, 'before');
+      expect(await settleAndCheck(users[0]!, [conv], apps, 15_000)).toEqual([]);
 
       // Acked into the log, not yet in the store: the worker is frozen.
       cluster.worker.pause();
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 8, 10, 'unpersisted')));
+      await sendFromAll(apps, [conv], 8, 10, 'unpersisted');
       // Read in PostgreSQL itself: the API's history waits for the persister, which is frozen.
       const [stored] = await cluster.postgres.query<{ n: number }>(
         cluster.database,
@@ -54,7 +45,7 @@ describe('cluster: PostgreSQL down and back', () => {
       cluster.worker.resume(); // the persister now fails and retries
 
       const httpStarted = Date.now();
-      const http = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, {
+      const http = await users[0]!.call('POST', `/v1/conversations/${conv}/messages`, {
         clientMsgId: 'http-while-down',
         body: 'http while PostgreSQL is down',
       });
@@ -69,7 +60,7 @@ describe('cluster: PostgreSQL down and back', () => {
       extraAcked.push(http.body.message, ws.message);
       // A retry while still down is answered from the log's duplicate window: the same message.
       // (Through the gateway that has seen this member: each gateway knows the memberships it read.)
-      const again = await api(g0.url, users[0]!.apiKey, 'POST', `/v1/conversations/${conv}/messages`, {
+      const again = await users[0]!.call('POST', `/v1/conversations/${conv}/messages`, {
         clientMsgId: 'http-while-down',
         body: 'http while PostgreSQL is down',
       });
@@ -80,7 +71,7 @@ describe('cluster: PostgreSQL down and back', () => {
       });
       // SDK apps keep sending, and are acknowledged, with the database still down.
       await Promise.race([
-        Promise.all(apps.map((a) => a.sendLoop([conv], 3, 20, 'during'))),
+        sendFromAll(apps, [conv], 3, 20, 'during'),
         sleep(20_000).then(() =>
           Promise.reject(new Error('sends were not acknowledged within 20 s while PostgreSQL was down')),
         ),
@@ -96,9 +87,9 @@ describe('cluster: PostgreSQL down and back', () => {
       expect(cluster.crashes(), 'a process died while PostgreSQL was down').toEqual([]);
 
       await cluster.postgres.start();
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 5, 20, 'after')));
+      await sendFromAll(apps, [conv], 5, 20, 'after');
 
-      const problems = await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 30_000, extraAcked);
+      const problems = await settleAndCheck(users[0]!, [conv], apps, 30_000, extraAcked);
       // Exactly once in the store itself, not just in what the API shows.
       const rows = await cluster.postgres.query(
         cluster.database,

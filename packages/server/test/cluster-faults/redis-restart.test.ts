@@ -1,5 +1,5 @@
 // Cluster fault: Redis (presence and routes) killed with kill -9 and started again empty.
-// Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
+// Private nats-server, redis-server and PostgreSQL (see cluster.ts), two gateways and one worker.
 // NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
 // Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
@@ -10,22 +10,18 @@
 // 2. Churn during the outage, as on any real network: one client goes away, a new one tries to come
 //    in. The gateways must survive it (and the newcomer gets in once Redis is back).
 import { describe, expect, it } from 'vitest';
-import {
-  api,
-  App,
-  useCluster,
-  createGroup,
-  settleAndCheck,
-  signUp,
-  sleep,
-  waitFor,
-  type TestUser,
-} from './services.js';
+import { App, sendFromAll } from '../harness/apps.js';
+import { settleAndCheck } from '../harness/checks.js';
+import { createGroup, signUp, type TestUser, uniqueName } from '../harness/http.js';
+import { sleep, waitFor } from '../harness/wait.js';
+import { useCluster } from './cluster.js';
+import { connectedUsers } from './setup.js';
 
 describe('cluster: Redis restarted empty', () => {
   const cluster = useCluster('rd');
 
-  async function restartRedis(users: TestUser[], g: string, asker: TestUser): Promise<void> {
+  /** Starts Redis again and waits until the heartbeats rebuilt `users`' routes and presence, as `asker` sees it. */
+  async function restartRedis(users: TestUser[], asker: TestUser): Promise<void> {
     await cluster.redis.start();
     const fresh = cluster.redis.client();
     try {
@@ -35,12 +31,7 @@ describe('cluster: Redis restarted empty', () => {
         async () => {
           if ((await fresh.zcard('gateways')) !== 2) return false;
           for (const u of users) if ((await fresh.zcard(`routes:{${u.id}}`)) === 0) return false;
-          const presence = await api(
-            g,
-            asker.apiKey,
-            'GET',
-            `/v1/presence?userIds=${users.map((u) => u.id).join(',')}`,
-          );
+          const presence = await asker.call('GET', `/v1/presence?userIds=${users.map((u) => u.id).join(',')}`);
           return users.filter((u) => u.id !== asker.id).every((u) => presence.body.presence[u.id]?.status === 'online');
         },
         15_000,
@@ -52,24 +43,20 @@ describe('cluster: Redis restarted empty', () => {
   }
 
   it('rebuilds routes and presence, delivers live again, loses nothing (steady clients)', async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
-    const users: TestUser[] = [];
-    for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'rd'));
-    const conv = await createGroup(g0.url, users[0]!, users.slice(1), 'R');
-    const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
-    await Promise.all(apps.map((a) => a.connect()));
+    const { users, apps } = await connectedUsers(cluster, 4, 'rd');
+    const conv = await createGroup(users[0]!, users.slice(1), 'R');
     try {
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 10, 20, 'before')));
-      expect(await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 15_000)).toEqual([]);
+      await sendFromAll(apps, [conv], 10, 20, 'before');
+      expect(await settleAndCheck(users[0]!, [conv], apps, 15_000)).toEqual([]);
 
       await cluster.redis.kill9();
       const ackedBefore = apps.reduce((n, a) => n + a.acked.length, 0);
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 10, 30, 'during')));
+      await sendFromAll(apps, [conv], 10, 30, 'during');
       const ackedDuring = apps.reduce((n, a) => n + a.acked.length, 0) - ackedBefore;
       expect(ackedDuring).toBe(40); // sends never needed Redis
       expect(cluster.crashes(), 'a process died while Redis was down').toEqual([]);
 
-      await restartRedis(users, g0.url, users[0]!);
+      await restartRedis(users, users[0]!);
 
       // A message sent now is delivered live: no client reconnected since the restart.
       const reconnectsBefore = apps.map((a) => a.states.filter((s) => s === 'reconnecting').length);
@@ -83,8 +70,8 @@ describe('cluster: Redis restarted empty', () => {
       );
       expect(apps.map((a) => a.states.filter((s) => s === 'reconnecting').length)).toEqual(reconnectsBefore);
 
-      await Promise.all(apps.map((a) => a.sendLoop([conv], 5, 20, 'after')));
-      const problems = await settleAndCheck(g0.url, users[0]!, new Map([[conv, apps]]), apps, 10_000);
+      await sendFromAll(apps, [conv], 5, 20, 'after');
+      const problems = await settleAndCheck(users[0]!, [conv], apps, 10_000);
       expect(problems.slice(0, 12)).toEqual([]);
       expect(cluster.crashes()).toEqual([]);
     } finally {
@@ -93,12 +80,12 @@ describe('cluster: Redis restarted empty', () => {
   }, 80_000);
 
   it('survives clients leaving and arriving while Redis is down', async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
+    const [g0, g1] = cluster.gateways;
     const users: TestUser[] = [];
-    for (let i = 0; i < 2; i++) users.push(await signUp(g0.url, 'rc'));
-    const leaver = await signUp(g0.url, 'leaver');
-    const late = await signUp(g0.url, 'late');
-    const conv = await createGroup(g0.url, users[0]!, [users[1]!, leaver, late], 'C');
+    for (let i = 0; i < 2; i++) users.push(await signUp(g0.url, uniqueName('rc')));
+    const leaver = await signUp(g0.url, uniqueName('leaver'));
+    const late = await signUp(g0.url, uniqueName('late'));
+    const conv = await createGroup(users[0]!, [users[1]!, leaver, late], 'C');
     const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
     const leaverApp = new App(leaver, { baseUrl: g1.url });
     const lateApp = new App(late, { baseUrl: g0.url });
@@ -110,7 +97,7 @@ describe('cluster: Redis restarted empty', () => {
       await sleep(2000);
       expect(cluster.crashes(), 'a gateway died when a client left or arrived while Redis was down').toEqual([]);
 
-      await restartRedis(users, g0.url, users[0]!);
+      await restartRedis(users, users[0]!);
       await lateConnected;
       const live = await apps[0]!.client.send(conv, 'hello after the churn');
       await waitFor(

@@ -1,5 +1,5 @@
 // Cluster fault: kill -9 of the worker process (persister, fan-out, notifier) mid-batch, then a restart.
-// Private nats-server, redis-server and PostgreSQL (see services.ts), two gateways and one worker.
+// Private nats-server, redis-server and PostgreSQL (see cluster.ts), two gateways and one worker.
 // NATS is nats-server >= 2.10 with deploy/nats/nats-server.conf's settings (`sync_interval: always`).
 // Covers kill -9 of processes, not power loss (the page cache survives a killed process).
 //
@@ -7,32 +7,24 @@
 // clients keep sending, so JetStream has handed its outstanding pull requests messages it will never
 // acknowledge; then it is killed with SIGKILL and started again while the clients go on sending.
 import { describe, expect, it } from 'vitest';
-import {
-  App,
-  useCluster,
-  consumerStates,
-  createGroup,
-  settleAndCheck,
-  signUp,
-  sleep,
-  waitFor,
-  watchGaps,
-  type TestUser,
-} from './services.js';
+import { settleAndCheck, watchGaps } from '../harness/checks.js';
+import { createGroup, via } from '../harness/http.js';
+import { sleep, waitFor } from '../harness/wait.js';
+import { consumerStates } from '../services/nats.js';
+import { useCluster } from './cluster.js';
+import { connectedUsers } from './setup.js';
 
 describe('cluster: kill -9 of the worker mid-batch', () => {
   const cluster = useCluster('wk');
 
   it('stores every acknowledged message once, in order, keeps the store a gap-free prefix, and delivers everything', async () => {
-    const [g0, g1] = cluster.gateways as [(typeof cluster.gateways)[0], (typeof cluster.gateways)[0]];
-    const users: TestUser[] = [];
-    for (let i = 0; i < 4; i++) users.push(await signUp(g0.url, 'wk'));
-    const convA = await createGroup(g0.url, users[0]!, users.slice(1), 'A');
-    const convB = await createGroup(g0.url, users[1]!, [users[0]!, users[2]!, users[3]!], 'B');
-    const apps = users.map((u, i) => new App(u, { baseUrl: (i % 2 === 0 ? g0 : g1).url }));
-    await Promise.all(apps.map((a) => a.connect()));
+    const [, g1] = cluster.gateways;
+    const { users, apps } = await connectedUsers(cluster, 4, 'wk');
+    const convA = await createGroup(users[0]!, users.slice(1), 'A');
+    const convB = await createGroup(users[1]!, [users[0]!, users[2]!, users[3]!], 'B');
     const allAcked = () => apps.flatMap((a) => a.acked);
-    const gaps = watchGaps(g1.url, users[0]!, [convA, convB], allAcked);
+    const reader = via(users[0]!, g1.url);
+    const gaps = watchGaps(reader, [convA, convB], allAcked);
 
     try {
       const senders = apps.map((a) => a.sendLoop([convA, convB], 70, 40, 'wk'));
@@ -50,16 +42,7 @@ describe('cluster: kill -9 of the worker mid-batch', () => {
       expect(allAcked()).toHaveLength(280);
 
       // Generous: a redelivery that waits for JetStream's ack wait (30 s) still fits.
-      const problems = await settleAndCheck(
-        g1.url,
-        users[0]!,
-        new Map([
-          [convA, apps],
-          [convB, apps],
-        ]),
-        apps,
-        45_000,
-      );
+      const problems = await settleAndCheck(reader, [convA, convB], apps, 45_000);
       const holes = await gaps.stop();
       const evidence = `consumers when the worker was killed:\n${evidenceAtKill}\nnow:\n${await consumerStates(cluster.nats)}`;
       console.log(

@@ -1,0 +1,116 @@
+// The HTTP side of a test client: a small fetch wrapper bound to a server and an API key, and the
+// calls most tests start with (sign up, open a chat, send, page through history).
+import type { Message } from '@messenger/protocol';
+import { CLUSTER } from '../deployment.mjs';
+import { storeCaughtUp } from './read-barrier.js';
+
+export interface HttpAnswer<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/**
+ * A tiny HTTP client bound to one server and, optionally, one API key. A request gets 20 s: a
+ * server that never answers fails the test with that, not with the test's own timeout.
+ */
+export function http(baseUrl: string, apiKey?: string) {
+  return async function call<T = any>(
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> {
+    const init: RequestInit = {
+      method,
+      headers: { ...(apiKey ? { authorization: `Bearer ${apiKey}` } : {}), ...headers },
+    };
+    if (body !== undefined) {
+      init.body = typeof body === 'string' ? body : JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
+    }
+    if (CLUSTER) await storeCaughtUp(baseUrl);
+    init.signal = AbortSignal.timeout(20_000);
+    const res = await fetch(baseUrl + url, init);
+    const text = await res.text();
+    let parsed: any = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      /* keep the text */
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+}
+
+let counter = 0;
+export function uniqueName(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}${counter}_${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface TestUser {
+  id: string;
+  username: string;
+  apiKey: string;
+  call: ReturnType<typeof http>;
+}
+
+export async function signUp(baseUrl: string, username = uniqueName(), displayName?: string): Promise<TestUser> {
+  const res = await http(baseUrl)('POST', '/v1/users', { username, ...(displayName ? { displayName } : {}) });
+  if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { id: res.body.user.id, username, apiKey: res.body.apiKey, call: http(baseUrl, res.body.apiKey) };
+}
+
+/** The same user, calling another server (another gateway of the same deployment). */
+export function via(user: TestUser, baseUrl: string): TestUser {
+  return { ...user, call: http(baseUrl, user.apiKey) };
+}
+
+export async function directChat(a: TestUser, b: TestUser): Promise<string> {
+  const res = await a.call('POST', '/v1/conversations', { memberIds: [b.id] });
+  return res.body.conversation.id;
+}
+
+export async function createGroup(creator: TestUser, members: TestUser[], title = 'group'): Promise<string> {
+  const res = await creator.call('POST', '/v1/conversations', { memberIds: members.map((m) => m.id), title });
+  if (res.status !== 201) throw new Error(`group failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.conversation.id;
+}
+
+/** Sends over HTTP and returns the stored message; throws unless the answer is 201. */
+export async function sendHttp(
+  user: TestUser,
+  conversationId: string,
+  body: string,
+  clientMsgId = uniqueName('c'),
+): Promise<any> {
+  const res = await user.call('POST', `/v1/conversations/${conversationId}/messages`, { clientMsgId, body });
+  if (res.status !== 201) throw new Error(`send failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.message;
+}
+
+/** Every stored message of a conversation, paged with afterSeq as a syncing client does. */
+export async function fullHistory(user: TestUser, conversationId: string): Promise<Message[]> {
+  const all: Message[] = [];
+  let after = 0;
+  for (;;) {
+    const res = await user.call('GET', `/v1/conversations/${conversationId}/messages?afterSeq=${after}&limit=200`);
+    if (res.status !== 200) throw new Error(`history: ${res.status} ${JSON.stringify(res.body)}`);
+    const page: Message[] = res.body.messages;
+    if (page.length === 0) return all;
+    all.push(...page);
+    after = page.at(-1)!.seq;
+  }
+}
+
+/** Asserts the contract's error shape: exact status and code, a human message. */
+export function expectError(res: HttpAnswer, status: number, code: string): void {
+  if (res.status !== status || res.body?.error?.code !== code) {
+    throw new Error(`expected ${status} ${code}, got ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const keys = Object.keys(res.body).join(',');
+  if (keys !== 'error' || typeof res.body.error.message !== 'string' || res.body.error.message.length === 0) {
+    throw new Error(`not the contract's error body: ${JSON.stringify(res.body)}`);
+  }
+}
