@@ -12,6 +12,7 @@ import type { Routes } from '../core/routing/routes.js';
 import type { Users } from '../core/users/users.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { DetachQueue } from './detach-queue.js';
 import { CorkBatch } from './frames.js';
 import { Hub } from './hub.js';
 import type { GatewayServices } from './services.js';
@@ -35,6 +36,7 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly services: GatewayServices;
+  private readonly detached: DetachQueue;
   private readonly ttlMs: number;
   private pingTimer: NodeJS.Timeout | null = null;
   private busSubscription: { stop(): Promise<void> } | null = null;
@@ -45,6 +47,14 @@ export class Gateway {
     this.hub = new Hub({ metrics: deps.metrics });
     // A device counts as gone after it missed about two heartbeats.
     this.ttlMs = deps.config.pingIntervalMs * 2 + 5000;
+    this.detached = new DetachQueue({
+      gatewayId: deps.gatewayId,
+      ttlMs: this.ttlMs,
+      routes: deps.routes,
+      presence: deps.presence,
+      holds: (userId) => this.hub.has(userId),
+      logger: deps.logger,
+    });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxRequestBytes, perMessageDeflate: false });
     this.services = {
       config: deps.config,
@@ -83,6 +93,7 @@ export class Gateway {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const session of this.sessions) session.terminate();
     await this.busSubscription?.stop();
+    await this.detached.idle();
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, 0).catch(() => undefined);
     this.wss.close();
   }
@@ -138,9 +149,10 @@ export class Gateway {
     await device;
   }
 
+  /** Queued: the closes of a mass disconnect leave the registry in a few batched calls. */
   private async detach(session: Session): Promise<void> {
-    if (this.hub.remove(session)) await this.deps.routes.remove(session.userId, this.deps.gatewayId);
-    await this.deps.presence.deviceDown(session.userId, session.sessionId);
+    this.hub.remove(session);
+    await this.detached.enqueue({ userId: session.userId, deviceId: session.sessionId });
   }
 
   /**

@@ -38,6 +38,10 @@ export class MemoryPresence implements Presence {
     }
   }
 
+  async removeDevices(devices: Omit<DeviceEntry, 'status'>[], at: Date): Promise<void> {
+    for (const d of devices) await this.removeDevice(d.userId, d.deviceId, at);
+  }
+
   async get(userIds: string[]): Promise<Map<string, PresenceInfo>> {
     const out = new Map<string, PresenceInfo>();
     for (const userId of userIds) {

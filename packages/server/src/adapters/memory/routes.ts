@@ -27,6 +27,10 @@ export class MemoryRoutes implements Routes {
     if (gateways.size === 0) this.routes.delete(userId);
   }
 
+  async removeMany(userIds: string[], gatewayId: string): Promise<void> {
+    for (const userId of userIds) await this.remove(userId, gatewayId);
+  }
+
   async markGatewayAlive(gatewayId: string, ttlMs: number): Promise<{ known: boolean }> {
     const known = this.gateways.has(gatewayId);
     this.gateways.set(gatewayId, this.now() + ttlMs);

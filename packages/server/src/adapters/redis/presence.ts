@@ -8,14 +8,23 @@ import type { PresenceInfo } from '@messenger/protocol';
 import type { DeviceEntry, Presence } from '../../core/presence/presence.js';
 import { closeRedis, connectRedis, guarded, results, type RedisDeps } from './client.js';
 
-/** Removes a device; when no live device is left, clears the user's devices and records `at` as last seen. */
-const REMOVE_DEVICE = `
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('HDEL', KEYS[2], ARGV[1])
-if redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[2], '+inf') > 0 then return 0 end
-local expired = redis.call('ZCARD', KEYS[1])
-redis.call('DEL', KEYS[1], KEYS[2])
-if removed == 1 or expired > 0 then redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[4]) end
+/**
+ * Removes devices: KEYS devices, status and seen of each device's user in turn; ARGV now (ms), at
+ * (ms), keep (ms), then the deviceId of each. When a user has no live device left, clears its
+ * devices and records `at` as last seen. One command for a whole slice of closed sockets: a mass
+ * disconnect otherwise queues one script per socket behind each other, past the command timeout.
+ */
+const REMOVE_DEVICES = `
+for i = 1, #KEYS, 3 do
+  local device = ARGV[(i - 1) / 3 + 4]
+  local removed = redis.call('ZREM', KEYS[i], device)
+  redis.call('HDEL', KEYS[i + 1], device)
+  if redis.call('ZCOUNT', KEYS[i], '(' .. ARGV[1], '+inf') == 0 then
+    local expired = redis.call('ZCARD', KEYS[i])
+    redis.call('DEL', KEYS[i], KEYS[i + 1])
+    if removed == 1 or expired > 0 then redis.call('SET', KEYS[i + 2], ARGV[2], 'PX', ARGV[3]) end
+  end
+end
 return 1`;
 
 /**
@@ -64,6 +73,7 @@ return {status, seen}`;
 
 type ScriptedRedis = {
   messengerSetDevices(...args: (string | number)[]): Promise<unknown>;
+  messengerRemoveDevices(...args: (string | number)[]): Promise<unknown>;
   messengerClaimAnnouncement(
     devices: string,
     status: string,
@@ -90,6 +100,7 @@ export class RedisPresence implements Presence {
     this.now = deps.now ?? Date.now;
     // No fixed key count: the first argument is the number of keys.
     this.redis.defineCommand('messengerSetDevices', { lua: SET_DEVICES });
+    this.redis.defineCommand('messengerRemoveDevices', { lua: REMOVE_DEVICES });
     this.redis.defineCommand('messengerClaimAnnouncement', { numberOfKeys: 4, lua: CLAIM_ANNOUNCEMENT });
   }
 
@@ -120,18 +131,24 @@ export class RedisPresence implements Presence {
   }
 
   async removeDevice(userId: string, deviceId: string, at: Date): Promise<void> {
-    const k = this.keys(userId);
+    await this.removeDevices([{ userId, deviceId }], at);
+  }
+
+  async removeDevices(devices: Omit<DeviceEntry, 'status'>[], at: Date): Promise<void> {
+    if (devices.length === 0) return;
+    const keys: string[] = [];
+    for (const { userId } of devices) {
+      const k = this.keys(userId);
+      keys.push(k.devices, k.status, k.seen);
+    }
     await guarded(() =>
-      this.redis.eval(
-        REMOVE_DEVICE,
-        3,
-        k.devices,
-        k.status,
-        k.seen,
-        deviceId,
+      (this.redis as unknown as ScriptedRedis).messengerRemoveDevices(
+        keys.length,
+        ...keys,
         this.now(),
         at.getTime(),
         this.retentionMs,
+        ...devices.map((d) => d.deviceId),
       ),
     );
   }

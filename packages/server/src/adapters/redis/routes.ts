@@ -25,6 +25,11 @@ for i = 1, #KEYS do
 end
 return 1`;
 
+/** Removes a gateway's routes: KEYS the routes keys of the users, ARGV gatewayId. One command per slice. */
+const REMOVE_ROUTES = `
+for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+return 1`;
+
 /**
  * The live routes of many users in one command (a read-only script: Redis refuses writes in it): KEYS the routes keys of the users, then the
  * gateways key; ARGV now (ms). Returns, per user, the gateways of its unexpired routes whose gateway
@@ -65,6 +70,7 @@ const LOOKUP_SLICE = 1000;
 
 type ScriptedRedis = {
   messengerAddRoutes(...args: (string | number)[]): Promise<unknown>;
+  messengerRemoveRoutes(...args: (string | number)[]): Promise<unknown>;
   messengerLookupRoutes(...args: (string | number)[]): Promise<string[][]>;
 };
 
@@ -80,6 +86,7 @@ export class RedisRoutes implements Routes {
     this.now = deps.now ?? Date.now;
     // No fixed key count: the first argument is the number of keys.
     this.redis.defineCommand('messengerAddRoutes', { lua: ADD_ROUTES });
+    this.redis.defineCommand('messengerRemoveRoutes', { lua: REMOVE_ROUTES });
     this.redis.defineCommand('messengerLookupRoutes', { lua: LOOKUP_ROUTES });
   }
 
@@ -105,6 +112,14 @@ export class RedisRoutes implements Routes {
 
   async remove(userId: string, gatewayId: string): Promise<void> {
     await guarded(() => this.redis.zrem(this.routesKey(userId), gatewayId));
+  }
+
+  async removeMany(userIds: string[], gatewayId: string): Promise<void> {
+    if (userIds.length === 0) return;
+    const keys = userIds.map((userId) => this.routesKey(userId));
+    await guarded(() =>
+      (this.redis as unknown as ScriptedRedis).messengerRemoveRoutes(keys.length, ...keys, gatewayId),
+    );
   }
 
   /**

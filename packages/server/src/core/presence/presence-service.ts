@@ -60,6 +60,12 @@ export class PresenceService {
     this.schedule(userId);
   }
 
+  /** `deviceDown` for many devices in one presence call: the closed sockets of a mass disconnect. */
+  async devicesDown(devices: Omit<DeviceEntry, 'status'>[]): Promise<void> {
+    await this.presence.removeDevices(devices, new Date(this.now()));
+    for (const { userId } of devices) this.schedule(userId);
+  }
+
   /** GetStatus: only users who share a conversation with the caller; hidden users look offline. */
   async status(callerId: string, userIds: string[]): Promise<Record<string, PresenceInfo>> {
     const contacts = new Set(await this.store.contacts(callerId));

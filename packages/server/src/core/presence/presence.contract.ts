@@ -86,6 +86,36 @@ export function presenceContract(name: string, open: () => Promise<Presence>): v
       expect((await p.get([u])).get(u)).toEqual({ status: 'offline', lastSeenAt: at.toISOString() });
     });
 
+    it('removes many devices at once as removeDevice does for each', async () => {
+      const p = await fresh();
+      const [a, b, c] = [user(), user(), user()];
+      await p.setDevices(
+        [
+          { userId: a, deviceId: 'd1', status: 'online' },
+          { userId: b, deviceId: 'd1', status: 'online' },
+          { userId: b, deviceId: 'd2', status: 'away' },
+          { userId: c, deviceId: 'd1', status: 'online' },
+        ],
+        10_000,
+      );
+      const at = new Date(Date.now() - 1000);
+      await p.removeDevices([], at);
+      await p.removeDevices(
+        [
+          { userId: a, deviceId: 'd1' },
+          { userId: b, deviceId: 'd1' },
+          { userId: c, deviceId: 'd1' },
+          { userId: c, deviceId: 'd9' },
+        ],
+        at,
+      );
+      expect(Object.fromEntries(await p.get([a, b, c]))).toEqual({
+        [a]: { status: 'offline', lastSeenAt: at.toISOString() },
+        [b]: { status: 'away', lastSeenAt: null },
+        [c]: { status: 'offline', lastSeenAt: at.toISOString() },
+      });
+    });
+
     it('expires a device that stops refreshing', async () => {
       const p = await fresh();
       const u = user();

@@ -14,6 +14,8 @@ export interface Presence {
   setDevices(devices: DeviceEntry[], ttlMs: number): Promise<void>;
   /** A device went away cleanly; `lastSeenAt` is recorded when it was the user's last one. */
   removeDevice(userId: string, deviceId: string, at: Date): Promise<void>;
+  /** `removeDevice` for each device in one call: a mass disconnect cleans up this way, not per socket. */
+  removeDevices(devices: Omit<DeviceEntry, 'status'>[], at: Date): Promise<void>;
   /** Combined over devices: online if any is online, away if all are away, else offline with lastSeenAt. */
   get(userIds: string[]): Promise<Map<string, PresenceInfo>>;
   /**

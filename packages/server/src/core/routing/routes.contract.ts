@@ -64,6 +64,19 @@ export function routesContract(name: string, open: () => Promise<Routes>): void 
       expect(found.get(users[2]!)).toEqual(['g1']);
     });
 
+    it("removes many users' routes to one gateway at once, leaving their other gateways", async () => {
+      const routes = await fresh();
+      const users = [user(), user(), user()];
+      await routes.addMany(users, 'g1', 10_000);
+      await routes.add(users[0]!, 'g2', 10_000);
+      await routes.removeMany([], 'g1');
+      await routes.removeMany([users[0]!, users[1]!, user()], 'g1');
+      const found = await routes.lookup(users);
+      expect(found.get(users[0]!)).toEqual(['g2']);
+      expect(found.has(users[1]!)).toBe(false);
+      expect(found.get(users[2]!)).toEqual(['g1']);
+    });
+
     it('drops a route that is not refreshed within its TTL', async () => {
       const routes = await fresh();
       const u = user();

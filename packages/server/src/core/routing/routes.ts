@@ -5,6 +5,8 @@ export interface Routes {
   /** `add` for each of `userIds` in one call: a gateway's heartbeat refreshes its users' routes this way. */
   addMany(userIds: string[], gatewayId: string, ttlMs: number): Promise<void>;
   remove(userId: string, gatewayId: string): Promise<void>;
+  /** `remove` for each of `userIds` in one call: a mass disconnect cleans up this way, not per socket. */
+  removeMany(userIds: string[], gatewayId: string): Promise<void>;
   /**
    * Gateway liveness, refreshed by each gateway's heartbeat; `ttlMs` 0 declares it gone at once.
    * Routes of a gateway that was marked alive and then lapsed are dropped by lookups, so a killed
