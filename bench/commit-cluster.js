@@ -44,7 +44,7 @@ export async function commitCluster(opts = {}) {
         );
       const now = new Date().toISOString();
       for (let c = 0; c < convs; c++) {
-        await store.createConversation({
+        await store.conversations.createConversation({
           id: `c${c}`,
           kind: 'direct',
           title: null,
@@ -83,7 +83,7 @@ export async function commitCluster(opts = {}) {
             },
           });
         }
-        await store.apply(records);
+        await store.records.apply(records);
         if (n % 500 < batch) await cpu.sample();
       }
       const ms = performance.now() - t0;

@@ -22,9 +22,9 @@ export async function commitMicro(opts = {}) {
       const dir = freshDataDir('micro');
       const db = openDatabase(path.join(dir, 'messenger.db'));
       const store = new SqliteStore({ db });
-      if (variant === 'no-fts') store.searchIndex.put = () => {};
+      if (variant === 'no-fts') store.search.put = () => {};
       if (variant === 'no-fts-delete') {
-        const idx = store.searchIndex;
+        const idx = store.search;
         const { indexText } = await import(dist('core/search/text.js'));
         idx.put = (m) => {
           const row = idx.s.rowid.get(m.conversationId, m.seq);
@@ -34,7 +34,7 @@ export async function commitMicro(opts = {}) {
       const log = new SqliteEventLog({ db, logger, writeStore: true });
       const now = new Date().toISOString();
       for (let c = 0; c < convs; c++)
-        store.createConversation({
+        store.conversations.createConversation({
           id: `c${c}`,
           kind: 'direct',
           title: null,

@@ -173,10 +173,10 @@ export async function seed(opts) {
   const c = corpus(opts);
   const { total } = c;
   db.transaction(() => {
-    for (const u of c.users) store.users.create(u.user);
+    for (const u of c.users) store.users.createUser(u.user);
   })();
   db.transaction(() => {
-    for (const x of c.convs) store.convs.create(x.conv);
+    for (const x of c.convs) store.conversations.createConversation(x.conv);
   })();
   let written = 0;
   const tick = progress(total);
@@ -236,8 +236,8 @@ async function seedPostgres(opts) {
   const inParallel = async (items, fn, width = 8) => {
     for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(fn));
   };
-  await inParallel(c.users, (u) => store.createUser(u.user));
-  await inParallel(c.convs, (x) => store.createConversation(x.conv));
+  await inParallel(c.users, (u) => store.users.createUser(u.user));
+  await inParallel(c.convs, (x) => store.conversations.createConversation(x.conv));
   // Bulk-load shape: the GIN (search) indexes of the message table are dropped during the load and
   // built once at the end from their own definitions (--index-during-load keeps them).
   const { pool } = store.db;
@@ -270,7 +270,7 @@ async function seedPostgres(opts) {
       records.push({ type: 'message.created', conversationId: message.conversationId, message, pos: ++pos });
     }
     if (inFlight) await inFlight;
-    inFlight = store.apply(records);
+    inFlight = store.records.apply(records);
     tick(written);
   }
   await inFlight;

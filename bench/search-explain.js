@@ -87,9 +87,11 @@ export async function searchExplain(opts) {
     return pct(out);
   };
   console.log('\nin-process store reads (no HTTP), heavy user:');
-  console.log(`  conversations(limit 50, first page): ${await sample(() => store.conversations(viewer, 50, null))}`);
   console.log(
-    `  history(newest 50):                  ${await sample((i) => store.history(meta.heavyConvIds[(i * 7919) % meta.heavyConvIds.length], viewer, { limit: 50 }))}`,
+    `  conversations(limit 50, first page): ${await sample(() => store.conversations.conversations(viewer, 50, null))}`,
+  );
+  console.log(
+    `  history(newest 50):                  ${await sample((i) => store.messages.history(meta.heavyConvIds[(i * 7919) % meta.heavyConvIds.length], viewer, { limit: 50 }))}`,
   );
   console.log('  chat list page plan:');
   for (const row of sdb

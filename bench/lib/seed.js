@@ -27,7 +27,7 @@ export async function seedDirect(dataDir, opts) {
       for (let i = start; i < Math.min(opts.users, start + CHUNK); i++) {
         const apiKey = `mk_cap_${tag}_${i}_${crypto.randomBytes(12).toString('hex')}`;
         const id = `u_cap${tag}${i.toString(36)}`;
-        store.users.create({
+        store.users.createUser({
           id,
           username: `cap${tag}_${i}`,
           displayName: `Cap ${i}`,
@@ -44,7 +44,7 @@ export async function seedDirect(dataDir, opts) {
         const a = users[i].id;
         const b = users[i + 1].id;
         const id = `c_cap${tag}${(i / 2).toString(36)}`;
-        store.convs.create({
+        store.conversations.createConversation({
           id,
           kind: 'direct',
           title: null,
@@ -57,7 +57,7 @@ export async function seedDirect(dataDir, opts) {
     }
     for (const [g, members] of (opts.groups ?? []).entries()) {
       const id = `c_capg${tag}${g.toString(36)}`;
-      store.convs.create({
+      store.conversations.createConversation({
         id,
         kind: 'group',
         title: `Big group ${g}`,
