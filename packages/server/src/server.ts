@@ -13,6 +13,8 @@ import { PushRegistration } from './core/notifications/push-registration.js';
 import { PresenceService } from './core/presence/presence-service.js';
 import { RateLimiter } from './core/rate-limit.js';
 import { Deliverer } from './core/routing/delivery.js';
+import { Accounts } from './core/users/accounts.js';
+import { Authenticator } from './core/users/authenticator.js';
 import { Users } from './core/users/users.js';
 import { newId } from './domain/ids.js';
 import { Gateway } from './gateway/gateway.js';
@@ -84,8 +86,14 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     maxGroupMembers: config.maxGroupMembers,
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
-  const users = new Users({
-    userStore,
+  const users = new Users({ userStore });
+  const credentials = timed(backend.credentials);
+  const authenticator = new Authenticator({ credentials, sessionIdleMs: config.sessionIdleDays * 86_400_000 });
+  const accounts = new Accounts({
+    credentials,
+    authenticator,
+    attempts: backend.attempts,
+    revocations: backend.revocations,
     signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }),
   });
   const messaging = new Messaging({
@@ -164,6 +172,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
   if (config.roles.includes('gateway')) {
     app = await buildApp({
       users,
+      accounts,
+      authenticator,
       conversations,
       messaging,
       presence,
@@ -178,7 +188,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       config,
       logger,
       metrics,
-      users,
+      authenticator,
+      revocations: backend.revocations,
       messaging,
       presence,
       routes: backend.routes,
@@ -217,6 +228,9 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
           backend.routes.close(),
           backend.bus.close(),
           backend.pushSubscriptions.close(),
+          backend.credentials.close(),
+          backend.attempts.close(),
+          backend.revocations.close(),
         ]);
         await backend.close();
       })()),

@@ -9,6 +9,9 @@ import type { Presence } from '../core/presence/presence.js';
 import type { PresenceVisibility } from '../core/presence/presence-visibility.js';
 import type { GatewayBus } from '../core/routing/gateway-bus.js';
 import type { Routes } from '../core/routing/routes.js';
+import type { AttemptLimiter } from '../core/users/attempt-limiter.js';
+import type { CredentialStore } from '../core/users/credential-store.js';
+import type { Revocations } from '../core/users/revocations.js';
 import type { UserStore } from '../core/users/user-store.js';
 
 export interface VapidKeys {
@@ -30,6 +33,10 @@ export interface Backend {
   routes: Routes;
   bus: GatewayBus;
   pushSubscriptions: PushSubscriptions;
+  credentials: CredentialStore;
+  /** Sign-in attempts; shared by every gateway of the deployment. */
+  attempts: AttemptLimiter;
+  revocations: Revocations;
   readiness: Record<string, () => Promise<void>>;
   /** True when the log's commit already writes the store (no persister role to run). */
   inlinePersister: boolean;

@@ -7,11 +7,14 @@ import type { Config } from '../config/config.js';
 import { JetStreamEventLog } from '../adapters/nats/event-log.js';
 import { connectNats } from '../adapters/nats/connection.js';
 import { NatsGatewayBus } from '../adapters/nats/gateway-bus.js';
+import { NatsRevocations } from '../adapters/nats/revocations.js';
+import { PostgresCredentials } from '../adapters/postgres/credentials.js';
 import { openPool } from '../adapters/postgres/pool.js';
 import { migrate } from '../adapters/postgres/migrations.js';
 import { PostgresPushSubscriptions } from '../adapters/postgres/push-subscriptions.js';
 import { PostgresSettings } from '../adapters/postgres/settings.js';
 import { PostgresStore } from '../adapters/postgres/store.js';
+import { RedisAttemptLimiter } from '../adapters/redis/attempt-limiter.js';
 import { closeRedis, connectRedis } from '../adapters/redis/client.js';
 import { RedisPresence } from '../adapters/redis/presence.js';
 import { RedisRoutes } from '../adapters/redis/routes.js';
@@ -76,6 +79,13 @@ export async function clusterBackend(deps: {
     routes,
     bus,
     pushSubscriptions: new PostgresPushSubscriptions({ pool }),
+    credentials: new PostgresCredentials({ pool }),
+    attempts: new RedisAttemptLimiter({ url: config.redisUrl, client: redis.redis, keyPrefix: config.redisKeyPrefix }),
+    revocations: new NatsRevocations({
+      connection: nc,
+      logger: logger.child({ component: 'revocations' }),
+      scope: config.logStreamPrefix,
+    }),
     vapidKeys: async () => vapid,
     readiness: {
       postgres: () => store.ping(),

@@ -2,9 +2,12 @@
 // commit), presence, routes and the gateway bus live in this process.
 import path from 'node:path';
 import type { Config } from '../config/config.js';
+import { MemoryAttemptLimiter } from '../adapters/memory/attempt-limiter.js';
 import { MemoryGatewayBus } from '../adapters/memory/gateway-bus.js';
 import { MemoryPresence } from '../adapters/memory/presence.js';
+import { MemoryRevocations } from '../adapters/memory/revocations.js';
 import { MemoryRoutes } from '../adapters/memory/routes.js';
+import { SqliteCredentials } from '../adapters/sqlite/credentials.js';
 import { openDatabase } from '../adapters/sqlite/db.js';
 import { SqliteEventLog } from '../adapters/sqlite/event-log.js';
 import { SqlitePushSubscriptions } from '../adapters/sqlite/push-subscriptions.js';
@@ -32,6 +35,9 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     routes: new MemoryRoutes(),
     bus: new MemoryGatewayBus(),
     pushSubscriptions: new SqlitePushSubscriptions({ db }),
+    credentials: new SqliteCredentials({ db }),
+    attempts: new MemoryAttemptLimiter(),
+    revocations: new MemoryRevocations(),
     readiness: { sqlite: () => store.ping() },
     /** The store is written inside the log's commit, so there is no separate persister here. */
     inlinePersister: true,

@@ -9,7 +9,8 @@ import type { Messaging } from '../core/messages/messaging.js';
 import type { PresenceService } from '../core/presence/presence-service.js';
 import type { GatewayBus } from '../core/routing/gateway-bus.js';
 import type { Routes } from '../core/routing/routes.js';
-import type { Users } from '../core/users/users.js';
+import type { Authenticator } from '../core/users/authenticator.js';
+import type { Revocations } from '../core/users/revocations.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { DetachQueue } from './detach-queue.js';
@@ -23,7 +24,8 @@ export interface GatewayDeps {
   config: Readonly<Config>;
   logger: Logger;
   metrics: Metrics;
-  users: Users;
+  authenticator: Authenticator;
+  revocations: Revocations;
   messaging: Messaging;
   presence: PresenceService;
   routes: Routes;
@@ -40,6 +42,7 @@ export class Gateway {
   private readonly ttlMs: number;
   private pingTimer: NodeJS.Timeout | null = null;
   private busSubscription: { stop(): Promise<void> } | null = null;
+  private revocationSubscription: { stop(): Promise<void> } | null = null;
   private draining = false;
 
   constructor(deps: GatewayDeps) {
@@ -59,7 +62,7 @@ export class Gateway {
     this.services = {
       config: deps.config,
       metrics: deps.metrics,
-      users: deps.users,
+      authenticator: deps.authenticator,
       messaging: deps.messaging,
       presence: deps.presence,
       presenceTtlMs: this.ttlMs,
@@ -74,6 +77,10 @@ export class Gateway {
       this.resyncClients(why),
     );
     this.deps.bus.onInterrupted(() => this.resyncClients('this gateway lost its bus connection'));
+    this.revocationSubscription = await this.deps.revocations.subscribe((ids) => {
+      this.deps.authenticator.forget(ids);
+      this.hub.closeCredentials(ids, CLOSE_CODES.unauthenticated, 'signed out: the session or key was revoked');
+    });
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.pingTimer = setInterval(() => void this.heartbeat(), this.deps.config.pingIntervalMs);
@@ -93,6 +100,7 @@ export class Gateway {
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     for (const session of this.sessions) session.terminate();
     await this.busSubscription?.stop();
+    await this.revocationSubscription?.stop();
     await this.detached.idle();
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, 0).catch(() => undefined);
     this.wss.close();

@@ -7,12 +7,16 @@ import { eventFrame, textFrame } from './frames.js';
 export interface HubSession {
   readonly sessionId: string;
   readonly userId: string;
+  /** The device session or API key the socket authenticated with: revoking it closes the socket. */
+  readonly credentialId: string;
   /** Writes a complete WebSocket frame (frames.ts); the session closes itself if its buffer is over the bound. */
   sendFrame(frame: Buffer): void;
+  close(code: number, reason: string): void;
 }
 
 export class Hub {
   private readonly users = new Map<string, Set<HubSession>>();
+  private readonly byCredential = new Map<string, Set<HubSession>>();
   private readonly metrics: Metrics;
 
   constructor(deps: { metrics: Metrics }) {
@@ -25,6 +29,9 @@ export class Hub {
     const first = !set;
     if (!set) this.users.set(session.userId, (set = new Set()));
     set.add(session);
+    let sockets = this.byCredential.get(session.credentialId);
+    if (!sockets) this.byCredential.set(session.credentialId, (sockets = new Set()));
+    sockets.add(session);
     this.metrics.connections.inc();
     return first;
   }
@@ -37,10 +44,17 @@ export class Hub {
   remove(session: HubSession): boolean {
     const set = this.users.get(session.userId);
     if (!set?.delete(session)) return false;
+    const sockets = this.byCredential.get(session.credentialId);
+    if (sockets?.delete(session) && sockets.size === 0) this.byCredential.delete(session.credentialId);
     this.metrics.connections.dec();
     if (set.size > 0) return false;
     this.users.delete(session.userId);
     return true;
+  }
+
+  /** Closes every socket authenticated with one of these credentials: they were revoked. */
+  closeCredentials(credentialIds: string[], code: number, reason: string): void {
+    for (const id of credentialIds) for (const session of this.byCredential.get(id) ?? []) session.close(code, reason);
   }
 
   sessions(): HubSession[] {

@@ -2,7 +2,7 @@
 import type { Config } from '../config/config.js';
 import type { Messaging } from '../core/messages/messaging.js';
 import type { PresenceService } from '../core/presence/presence-service.js';
-import type { Users } from '../core/users/users.js';
+import type { Authenticator } from '../core/users/authenticator.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { CorkBatch } from './frames.js';
 import type { Session } from './session.js';
@@ -10,7 +10,7 @@ import type { Session } from './session.js';
 export interface GatewayServices {
   config: Readonly<Config>;
   metrics: Metrics;
-  users: Users;
+  authenticator: Authenticator;
   messaging: Messaging;
   presence: PresenceService;
   presenceTtlMs: number;

@@ -19,6 +19,7 @@ import type { GatewayServices } from './services.js';
 export class Session implements HubSession {
   readonly sessionId = newId('s');
   userId = '';
+  credentialId = '';
   /** Set by each pong or frame; the ping loop closes a socket that stayed silent for a whole tick. */
   alive = true;
   private readonly socket: WebSocket;
@@ -163,10 +164,11 @@ export class Session implements HubSession {
       return this.close(CLOSE_CODES.unauthenticated, 'the first frame must be {"type":"auth","token":...}');
     this.state = 'authenticating';
     try {
-      const user = await this.services.users.authenticate(parsed.data.token);
+      const { user, credentialId } = await this.services.authenticator.authenticate(parsed.data.token);
       clearTimeout(this.authTimer);
       if (this.state !== 'authenticating') return;
       this.userId = user.id;
+      this.credentialId = credentialId;
       this.state = 'ready';
       // `ready` leaves in the same turn the socket joins the hub: no event can come before it.
       await this.services.attach(this, () => this.send({ type: 'ready', userId: user.id, sessionId: this.sessionId }));

@@ -1,10 +1,14 @@
-// Bearer API-key authentication for every route that needs a user.
+// Bearer authentication (a session token or an API key) for every route that needs a caller.
 import type { FastifyRequest } from 'fastify';
-import type { User } from '@messenger/protocol';
-import type { Users } from '../core/users/users.js';
+import type { Authenticator, Identity } from '../core/users/authenticator.js';
 
-export async function authenticate(users: Users, request: FastifyRequest): Promise<User> {
+function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  return users.authenticate(match?.[1]);
+  return match?.[1];
+}
+
+/** The caller and the credential it used, for the routes about credentials. */
+export async function identify(authenticator: Authenticator, request: FastifyRequest): Promise<Identity> {
+  return authenticator.authenticate(bearer(request));
 }

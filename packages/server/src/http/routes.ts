@@ -8,11 +8,12 @@ import type { PushRegistration } from '../core/notifications/push-registration.j
 import type { PresenceService } from '../core/presence/presence-service.js';
 import type { Users } from '../core/users/users.js';
 import type { Metrics } from '../observability/metrics.js';
-import { authenticate } from './auth.js';
+import { type AccountRouteDeps, registerAccountRoutes } from './account-routes.js';
+import { identify } from './auth.js';
 import { parse } from './errors.js';
 import { registerPushRoutes } from './push-routes.js';
 
-export interface RouteDeps {
+export interface RouteDeps extends AccountRouteDeps {
   users: Users;
   conversations: Conversations;
   messaging: Messaging;
@@ -25,15 +26,12 @@ type Params = { id: string; messageId: string };
 
 export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { users, conversations, messaging, presence, metrics } = deps;
-  const me = (req: FastifyRequest) => authenticate(users, req);
+  const me = async (req: FastifyRequest) => (await identify(deps.authenticator, req)).user;
   const convId = (req: FastifyRequest) => parse(P.id, (req.params as Params).id);
   const msgId = (req: FastifyRequest) => parse(P.id, (req.params as Params).messageId);
   const noContent = (reply: FastifyReply) => reply.status(204).send();
 
-  app.post('/v1/users', async (req, reply) => {
-    const body = parse(P.createUserBody, req.body);
-    return reply.status(201).send(await users.signUp(body, req.ip));
-  });
+  registerAccountRoutes(app, deps);
 
   app.get('/v1/me', async (req) => ({ user: await me(req) }));
 
