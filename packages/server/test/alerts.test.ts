@@ -15,6 +15,10 @@ const RULES = path.join(DEPLOY, 'prometheus/alerts.yml');
 const RULE_TESTS = path.join(DEPLOY, 'prometheus/alerts.test.yml');
 const DASHBOARD = path.join(DEPLOY, 'grafana/messenger.json');
 
+/** The parts of Prometheus's HTTP API answers (/api/v1/query, /api/v1/rules) the tests read. */
+type PromVector = { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+type PromRules = { data: { groups: { rules: { name: string; health: string }[] }[] } };
+
 function tool(name: string): string {
   for (const dir of ['/usr/bin', '/usr/local/bin']) {
     const file = path.join(dir, name);
@@ -112,7 +116,7 @@ describe('alert rules and dashboard', () => {
           () => null,
         );
         if (!res?.ok) return [];
-        return (await res.json()).data.result as { metric: Record<string, string>; value: [number, string] }[];
+        return ((await res.json()) as PromVector).data.result;
       };
       const up = await waitFor(
         'every target up',
@@ -132,13 +136,13 @@ describe('alert rules and dashboard', () => {
         15_000,
       );
       expect(Number(connections[0]!.value[1])).toBe(0);
-      const rules = await (await fetch(`http://127.0.0.1:${port}/api/v1/rules?type=alert`)).json();
+      const rules = (await (await fetch(`http://127.0.0.1:${port}/api/v1/rules?type=alert`)).json()) as PromRules;
       const loaded = rules.data.groups.flatMap((g: { rules: { name: string; health: string }[] }) => g.rules);
       expect(loaded).toHaveLength(9);
       await waitFor(
         'every rule evaluated',
         async () => {
-          const r = await (await fetch(`http://127.0.0.1:${port}/api/v1/rules?type=alert`)).json();
+          const r = (await (await fetch(`http://127.0.0.1:${port}/api/v1/rules?type=alert`)).json()) as PromRules;
           const all = r.data.groups.flatMap((g: { rules: { health: string }[] }) => g.rules);
           return all.every((x: { health: string }) => x.health === 'ok') ? true : null;
         },
