@@ -1,5 +1,6 @@
 // Entry point: start the messenger with settings from the environment; SIGTERM/SIGINT drain it.
 import { ConfigError, loadConfig } from './config/config.js';
+import { startTracing } from './observability/tracing.js';
 import { startServer } from './server.js';
 
 async function main(): Promise<void> {
@@ -13,6 +14,8 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before the server, so every span of this process has a provider; a no-op unless configured.
+  const tracing = startTracing(process.env, `messenger-${config.roles.join('-')}`);
   const server = await startServer(config);
   // Last line of defence: a forgotten rejection is logged, not fatal to every socket of this process.
   process.on('unhandledRejection', (reason) => server.logger.error({ err: reason }, 'unhandled rejection'));
@@ -28,7 +31,10 @@ async function main(): Promise<void> {
     server.logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void server.close().then(() => process.exit(0));
+    void server
+      .close()
+      .then(() => tracing.shutdown())
+      .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

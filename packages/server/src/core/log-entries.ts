@@ -2,31 +2,38 @@
 // reads these; the log assigns `pos` (and, for message.created, the message's seq).
 import type { Message } from '@messenger/protocol';
 
-export type LogDraft =
+/** The W3C traceparent of the request that wrote an entry, when tracing is on (observability/tracing.ts). */
+interface Traced {
+  trace?: string;
+}
+
+export type LogDraft = Traced &
   /** `message.seq` is 0 in a draft; the log assigns it. */
-  | { type: 'message.created'; conversationId: string; message: Message }
-  /** `message` is the edited message as the editor saw it, for fan-out; the persister writes body and editedAt. */
-  | {
-      type: 'message.updated';
-      conversationId: string;
-      messageId: string;
-      body: string;
-      editedAt: string;
-      message: Message;
-    }
-  | {
-      type: 'message.deleted';
-      conversationId: string;
-      messageId: string;
-      for: 'everyone' | 'me';
-      userId: string;
-      at: string;
-    }
-  | { type: 'reaction.updated'; conversationId: string; messageId: string; userId: string; emoji: string | null }
-  | { type: 'receipt.read'; conversationId: string; userId: string; seq: number }
-  | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number }
-  /** Membership or title changed; the store has already been written, this entry only orders fan-out. */
-  | { type: 'conversation.updated'; conversationId: string; userIds: string[] };
+  (
+    | { type: 'message.created'; conversationId: string; message: Message }
+    /** `message` is the edited message as the editor saw it, for fan-out; the persister writes body and editedAt. */
+    | {
+        type: 'message.updated';
+        conversationId: string;
+        messageId: string;
+        body: string;
+        editedAt: string;
+        message: Message;
+      }
+    | {
+        type: 'message.deleted';
+        conversationId: string;
+        messageId: string;
+        for: 'everyone' | 'me';
+        userId: string;
+        at: string;
+      }
+    | { type: 'reaction.updated'; conversationId: string; messageId: string; userId: string; emoji: string | null }
+    | { type: 'receipt.read'; conversationId: string; userId: string; seq: number }
+    | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number }
+    /** Membership or title changed; the store has already been written, this entry only orders fan-out. */
+    | { type: 'conversation.updated'; conversationId: string; userIds: string[] }
+  );
 
 export type LogEntryType = LogDraft['type'];
 

@@ -15,6 +15,7 @@ import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import { RecordRefused, type RecordSink } from '../core/messages/record-sink.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { recordSpans } from '../observability/tracing.js';
 
 export class PersisterWorker {
   private readonly log: EventLog;
@@ -49,6 +50,17 @@ export class PersisterWorker {
   }
 
   async handle(records: LogRecord[]): Promise<void> {
+    const spans = recordSpans('persist', records);
+    try {
+      await this.persist(records);
+      spans.end();
+    } catch (error) {
+      spans.end(error);
+      throw error;
+    }
+  }
+
+  private async persist(records: LogRecord[]): Promise<void> {
     try {
       await this.store.apply(records);
       return;

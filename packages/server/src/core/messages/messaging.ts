@@ -3,6 +3,7 @@
 import { isSingleEmoji, LIMITS, type Message, type SearchResult } from '@messenger/protocol';
 import { AppError, invalid, notFound, unavailable } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import { inSpan, traceparent, tracingEnabled } from '../../observability/tracing.js';
 import {
   checkCanDeleteForEveryone,
   checkCanEdit,
@@ -62,6 +63,13 @@ export class Messaging {
 
   /** `created` is false for a retry of an earlier send: the original message comes back. */
   async send(senderId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
+    if (!tracingEnabled()) return this.sendOrdered(senderId, input);
+    return inSpan('message.send', { 'messenger.conversation': input.conversationId }, () =>
+      this.sendOrdered(senderId, input),
+    );
+  }
+
+  private async sendOrdered(senderId: string, input: SendInput): Promise<{ message: Message; created: boolean }> {
     // The checks below wait on the store, and may finish out of order (a cluster store is remote);
     // a sender's pipelined sends must still get their seqs in the order they were sent.
     const previous = this.sendTurns.get(senderId);
@@ -110,7 +118,10 @@ export class Messaging {
     };
     if (previous) await previous;
     // The log orders appends by call, so the next send may go as soon as this one is handed over.
-    const appended = this.log.append({ type: 'message.created', conversationId: input.conversationId, message: draft });
+    const entry = { type: 'message.created' as const, conversationId: input.conversationId, message: draft };
+    const appended = tracingEnabled()
+      ? inSpan('log.append', {}, () => this.log.append({ ...entry, trace: traceparent() }))
+      : this.log.append(entry);
     done();
     const result = await appended;
     if (!result.duplicate) {
