@@ -3,54 +3,21 @@ import type { Message, Reaction } from '@messenger/protocol';
 import type { LogRecord } from '../../core/log-entries.js';
 import type { HistoryQuery, MessageStore } from '../../core/messages/message-store.js';
 import { RecordRefused, type QuarantinedRecord } from '../../core/messages/record-sink.js';
+import { type MessageIndex, SqliteApply } from './apply.js';
 import type { Db } from './db.js';
 import { toMessage, type MessageRow } from './rows.js';
-
-/** Hook for secondary indexes (search) that must change in the same transaction as the message. */
-export interface MessageIndex {
-  /** A new message, by the rowid its insert got. */
-  add(rowid: number, body: string, conversationId: string): void;
-  /** `oldBody`: the text the message had, so its words can be forgotten where nothing else has them. */
-  put(message: { conversationId: string; seq: number; body: string }, oldBody?: string): void;
-  remove(conversationId: string, seq: number, oldBody?: string): void;
-  /** End of a batch of changes, still inside its transaction. */
-  flush?(): void;
-}
 
 /** Reads are MessageStore; the writes stay synchronous so the log's commit can run them in its transaction. */
 export class SqliteMessages implements MessageStore {
   private readonly db: Db;
-  private readonly index: MessageIndex | undefined;
+  private readonly writes: SqliteApply;
   private readonly s;
 
   constructor(db: Db, index?: MessageIndex) {
     this.db = db;
-    this.index = index;
+    this.writes = new SqliteApply(db, index);
     this.s = {
-      insert: db.prepare(
-        `INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, created_at, edited_at, deleted_at, reply_to_id)
-         VALUES (@conversationId, @seq, @id, @senderId, @clientMsgId, @body, @createdAt, NULL, NULL, @replyToId)`,
-      ),
-      bumpConversation: db.prepare(
-        'UPDATE conversations SET last_seq = MAX(last_seq, ?), last_activity_at = MAX(last_activity_at, ?) WHERE id = ?',
-      ),
-      senderRead: db.prepare(
-        'UPDATE members SET read_seq = MAX(read_seq, ?), delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?',
-      ),
-      edit: db.prepare('UPDATE messages SET body = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL'),
-      tombstone: db.prepare("UPDATE messages SET body = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL"),
-      dropReactions: db.prepare('DELETE FROM reactions WHERE message_id = ?'),
-      hide: db.prepare('INSERT OR IGNORE INTO hidden (user_id, conversation_id, seq, message_id) VALUES (?, ?, ?, ?)'),
-      react: db.prepare(
-        'INSERT INTO reactions (message_id, user_id, emoji) VALUES (?, ?, ?) ON CONFLICT (message_id, user_id) DO UPDATE SET emoji = excluded.emoji',
-      ),
-      unreact: db.prepare('DELETE FROM reactions WHERE message_id = ? AND user_id = ?'),
-      read: db.prepare('UPDATE members SET read_seq = MAX(read_seq, ?) WHERE conversation_id = ? AND user_id = ?'),
-      delivered: db.prepare(
-        'UPDATE members SET delivered_seq = MAX(delivered_seq, ?) WHERE conversation_id = ? AND user_id = ?',
-      ),
       byId: db.prepare<[string, string], MessageRow>('SELECT * FROM messages WHERE id = ? AND conversation_id = ?'),
-      byAnyId: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       byClientId: db.prepare<[string, string], MessageRow>(
         'SELECT * FROM messages WHERE sender_id = ? AND client_msg_id = ?',
       ),
@@ -75,51 +42,7 @@ export class SqliteMessages implements MessageStore {
 
   /** Runs inside the caller's transaction (the log's commit in embedded mode). */
   applySync(records: LogRecord[]): void {
-    for (const r of records) {
-      switch (r.type) {
-        case 'message.created': {
-          const m = r.message;
-          const info = this.s.insert.run({ ...m, replyToId: m.replyToId });
-          if (info.changes === 0) break;
-          this.s.bumpConversation.run(m.seq, m.createdAt, m.conversationId);
-          this.s.senderRead.run(m.seq, m.seq, m.conversationId, m.senderId);
-          this.index?.add(Number(info.lastInsertRowid), m.body, m.conversationId);
-          break;
-        }
-        case 'message.updated': {
-          const before = this.s.byAnyId.get(r.messageId);
-          const info = this.s.edit.run(r.body, r.editedAt, r.messageId);
-          const row = info.changes > 0 ? this.s.byAnyId.get(r.messageId) : undefined;
-          if (row) this.index?.put({ conversationId: row.conversation_id, seq: row.seq, body: row.body }, before?.body);
-          break;
-        }
-        case 'message.deleted': {
-          const row = this.s.byAnyId.get(r.messageId);
-          if (!row) break;
-          if (r.for === 'everyone') {
-            this.s.tombstone.run(r.at, r.messageId);
-            this.s.dropReactions.run(r.messageId);
-            this.index?.remove(row.conversation_id, row.seq, row.body);
-          } else {
-            this.s.hide.run(r.userId, row.conversation_id, row.seq, row.id);
-          }
-          break;
-        }
-        case 'reaction.updated':
-          if (r.emoji === null) this.s.unreact.run(r.messageId, r.userId);
-          else this.s.react.run(r.messageId, r.userId, r.emoji);
-          break;
-        case 'receipt.read':
-          this.s.read.run(r.seq, r.conversationId, r.userId);
-          break;
-        case 'receipt.delivered':
-          this.s.delivered.run(r.seq, r.conversationId, r.userId);
-          break;
-        case 'conversation.updated':
-          break;
-      }
-    }
-    this.index?.flush?.();
+    this.writes.run(records);
   }
 
   apply(records: LogRecord[]): void {

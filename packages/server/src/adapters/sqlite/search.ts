@@ -13,7 +13,7 @@ import { conversationToken, indexText, makeSnippet, queryTerms } from '../../cor
 import { bm25, bodyWords, foldWord, type IndexStats, type Phrase } from './bm25.js';
 import type { MessageSearch, SearchQuery } from '../../core/messages/message-search.js';
 import type { Db } from './db.js';
-import type { MessageIndex } from './messages.js';
+import type { MessageIndex } from './apply.js';
 import type { MessageRow } from './rows.js';
 
 /** Up to this many conversations are named in the index query itself. */
