@@ -193,10 +193,12 @@ export class Messaging {
 
   async history(userId: string, conversationId: string, query: Partial<HistoryQuery>): Promise<Message[]> {
     await this.conversations.requireMember(conversationId, userId);
-    // Paging forward (afterSeq) is how a client catches up after a reconnect: it must see every
-    // message appended before it asked, or one fanned out while it was away and stored a moment
-    // later would be skipped for good. Where the store trails the log, wait for it first.
-    if (query.afterSeq !== undefined && this.storeCatchUp) await this.storeCatchUp(conversationId);
+    // Every read includes what the log held for the conversation when it arrived: paging forward
+    // (afterSeq) is how a client catches up after a reconnect, and a newest page or one before a seq
+    // is what a reload shows. Without the wait, messages fanned out live and not stored yet would be
+    // skipped for good by a catch-up, or vanish from the screen on a reload. Where the store trails
+    // the log, wait for it first.
+    if (this.storeCatchUp) await this.storeCatchUp(conversationId);
     return this.store.history(conversationId, userId, { ...query, limit: query.limit ?? LIMITS.defaultHistoryLimit });
   }
 
