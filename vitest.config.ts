@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Private PostgreSQL, Redis or NATS for a run that finds none at the default ports (see the file).
+    globalSetup: ['packages/server/test/services/global-setup.ts'],
   },
 });

@@ -3,7 +3,7 @@
 // run with a configuration derived from deploy/nats/nats-server.conf (natsConfig): the production
 // file with this test's ports and directories, so `sync_interval: always` (fsync before the PubAck)
 // and the other settings are the ones the crash tests run with. One node (cluster block dropped) or
-// several forming one JetStream cluster.
+// several forming one JetStream cluster. JetStreamNode is the plain stand-in for the shared server.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from '../harness/wait.js';
 import { Proc } from './proc.js';
+import { natsInfo } from './probes.js';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
 /** The production NATS configuration the tests' servers are derived from. */
@@ -217,5 +218,45 @@ export async function consumerStates(nats: NatsService): Promise<string> {
     return out.join('\n');
   } catch (error) {
     return `monitor unavailable: ${String(error)}`;
+  }
+}
+
+/**
+ * A single JetStream node with nats-server's own defaults, standing in for the shared service at
+ * 4222 when none answers there. Any nats-server does (Debian 12's 2.9 included): the tests that
+ * need the production settings run NatsService instead. Prefers NATS_SERVER_BIN or the 2.10 copy in
+ * .cache/ when present, without fetching one.
+ */
+export class JetStreamNode extends Proc {
+  constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {
+    super('nats-server', path.join(dir, 'nats.log'));
+  }
+
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const candidates = [
+      process.env.NATS_SERVER_BIN ?? '',
+      path.join(REPO, '.cache/nats-server/nats-server'),
+      ...(process.env.PATH ?? '').split(':').map((dir) => path.join(dir, 'nats-server')),
+      '/usr/sbin/nats-server',
+    ];
+    const bin = candidates.find((file) => file !== '' && isExecutable(file));
+    if (!bin) throw new Error('no nats-server found (apt-get install nats-server, or set NATS_SERVER_BIN)');
+    const storeDir = path.join(this.dir, 'jetstream');
+    this.spawn(bin, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', storeDir]);
+    await waitFor(
+      'nats-server with JetStream',
+      async () => {
+        if (!this.running) throw new Error(`nats-server died: ${this.tail()}`);
+        return (await natsInfo(this.port))?.jetstream === true;
+      },
+      15_000,
+    );
   }
 }

@@ -1,4 +1,4 @@
-// JetStreamEventLog and NatsGatewayBus against the NATS server at 127.0.0.1:4222 (JetStream on).
+// JetStreamEventLog and NatsGatewayBus against the NATS server at NATS_TEST_URL (127.0.0.1:4222, JetStream on).
 import net from 'node:net';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -16,7 +16,7 @@ import { decodeBusMessage } from './bus-codec.js';
 import { BUS_GAP, NatsGatewayBus } from './gateway-bus.js';
 import { gatewaySubject, logStream, partitionOf, resyncSubject, token } from './subjects.js';
 
-const SERVERS = 'nats://127.0.0.1:4222';
+const SERVERS = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 const PARTITIONS = 4;
 const logger = pino({ level: 'silent' });
 const places: string[] = [];

@@ -1,4 +1,4 @@
-// RedisPresence and RedisRoutes against the Redis at 127.0.0.1:6379, each test under its own key prefix.
+// RedisPresence and RedisRoutes against the Redis at REDIS_TEST_URL (127.0.0.1:6379), each test under its own key prefix.
 import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { MemoryRoutes } from '../memory/routes.js';
 import { RedisPresence } from './presence.js';
 import { RedisRoutes } from './routes.js';
 
-const URL = 'redis://127.0.0.1:6379';
+const URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const root = `test:${Math.random().toString(36).slice(2, 10)}:`;
 const keyPrefix = () => `${root}${Math.random().toString(36).slice(2, 8)}:`;
 
