@@ -2,8 +2,10 @@
 import { useEffect, useState } from 'react';
 import { AuthScreen } from './components/AuthScreen.js';
 import { Messenger } from './components/Messenger.js';
-import { loadSession, saveSession } from './session.js';
-import { AppStore, type Session } from './store.js';
+import { loadSession, saveSession, type Session } from './session.js';
+import { AppStore } from './store.js';
+
+const ENDED = 'You were signed out on this device. Sign in again.';
 
 export function App() {
   const [session, setSession] = useState<Session | null>(loadSession);
@@ -12,16 +14,17 @@ export function App() {
 
   useEffect(() => {
     if (!session) return;
-    const s = new AppStore(session);
+    // Signed out elsewhere, the password changed, or the session expired: back to sign-in, saying why.
+    const ended = () => {
+      saveSession(null);
+      history.replaceState(null, '', location.pathname);
+      setError(ENDED);
+      setSession(null);
+    };
+    const s = new AppStore(session, { onSessionEnded: ended });
     setStore(s);
-    s.start().catch((e: unknown) => {
-      // A key the server refuses (deleted data, typo) signs out; anything else is retried by the SDK.
-      if ((e as { code?: string })?.code === 'unauthenticated') {
-        saveSession(null);
-        setError('That API key was not accepted. Sign in again.');
-        setSession(null);
-      }
-    });
+    // A refused credential is reported through onSessionEnded; anything else is retried by the SDK.
+    s.start().catch(() => {});
     return () => {
       setStore(null);
       void s.stop();
@@ -35,8 +38,8 @@ export function App() {
   };
 
   const signOut = () => {
-    // This browser must stop getting the user's pushes; the call outlives the store.
-    void store?.notifications.signOut();
+    // The server session ends and this browser stops getting the user's pushes; the calls outlive the UI.
+    void store?.signOut();
     saveSession(null);
     history.replaceState(null, '', location.pathname);
     setSession(null);

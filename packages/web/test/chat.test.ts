@@ -9,6 +9,7 @@ import {
   launchBrowser,
   newUserPage,
   sendMessage,
+  signIn,
   signUp,
   startDirectChat,
 } from './harness.mjs';
@@ -258,12 +259,21 @@ describe('web client', () => {
     expect(await article(bob, 'Written while offline').count()).toBe(1);
   }, 60_000);
 
-  it('signs out and back in with the API key', async () => {
-    const key = await apiKeyOf(bob);
+  it('signs out, which ends the session on the server, and back in with the password', async () => {
+    const token = await apiKeyOf(bob);
     await bob.getByRole('button', { name: 'Sign out' }).click();
-    await bob.getByRole('textbox', { name: 'API key' }).fill(key);
-    await bob.getByRole('button', { name: 'Sign in' }).click();
+    await bob.getByRole('button', { name: 'Sign up' }).waitFor(WAIT);
+    await expect
+      .poll(() =>
+        server.api('GET', '/v1/me', token).then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
+      )
+      .toMatch(/401/);
+    await signIn(bob, 'bob');
     await chatLink(bob, 'Alice Liddell').waitFor(WAIT);
+    expect(await apiKeyOf(bob)).not.toBe(token);
     expect(pageErrors).toEqual([]);
   });
 });

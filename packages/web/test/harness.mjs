@@ -169,19 +169,58 @@ export async function newUserPage(
   return { context, page };
 }
 
-/** Signs up through the UI and waits for the chat list. */
-/** @param {import('playwright-core').Page} page @param {string} username @param {string} displayName */
-export async function signUp(page, username, displayName) {
+/** The password the tests sign up with unless they pass their own. */
+export const PASSWORD = 'correct horse battery';
+
+/**
+ * Signs up through the UI and waits for the chat list.
+ * @param {import('playwright-core').Page} page @param {string} username @param {string} displayName
+ */
+export async function signUp(page, username, displayName, password = PASSWORD) {
   await page.goto('/');
   await page.getByRole('textbox', { name: 'Username' }).fill(username);
   await page.getByRole('textbox', { name: 'Display name' }).fill(displayName);
+  await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign up' }).click();
   await page.getByRole('navigation', { name: 'Chats' }).waitFor();
 }
 
-/** @param {import('playwright-core').Page} page @returns {Promise<string>} */
+/**
+ * Signs in through the UI (another device of an existing account) and waits for the chat list.
+ * @param {import('playwright-core').Page} page @param {string} username
+ */
+export async function signIn(page, username, password = PASSWORD) {
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sign in instead' }).click();
+  await page.getByRole('textbox', { name: 'Username' }).fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('navigation', { name: 'Chats' }).waitFor();
+}
+
+/**
+ * The page's Bearer credential, for direct API calls as its user: the session token it signed in
+ * with (or an API key it was given).
+ * @param {import('playwright-core').Page} page @returns {Promise<string>}
+ */
 export async function apiKeyOf(page) {
-  return page.evaluate(() => JSON.parse(localStorage.getItem('messenger.session') ?? '{}').apiKey);
+  return page.evaluate(() => {
+    const session = JSON.parse(localStorage.getItem('messenger.session') ?? '{}');
+    return session.token ?? session.apiKey;
+  });
+}
+
+/**
+ * Collects what the page's Content-Security-Policy refused (Chromium reports it on the console).
+ * @param {import('playwright-core').Page} page @returns {string[]}
+ */
+export function cspViolations(page) {
+  /** @type {string[]} */
+  const refused = [];
+  page.on('console', (m) => {
+    if (/Refused to|Content Security Policy/i.test(m.text())) refused.push(m.text());
+  });
+  return refused;
 }
 
 /** @param {import('playwright-core').Page} page @param {string} username */

@@ -1,8 +1,23 @@
-// Sign up with a username, or sign in with an API key kept from before.
+// Signed out: create an account (username, display name, password) or sign in on this device.
+// Real forms with autocomplete hints, so that the browser's password manager offers to save and fill.
+import { LIMITS, ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
-import { HttpApi, MessengerClient } from '@messenger/sdk';
-import { LIMITS } from '@messenger/protocol';
-import type { Session } from '../store.js';
+import { signIn, signUp } from '../account.js';
+import type { Session } from '../session.js';
+
+type Mode = 'signup' | 'signin';
+
+function explain(error: unknown, mode: Mode, username: string): string {
+  const code = (error as { code?: string })?.code;
+  if (code === 'conflict') return `The username “${username}” is taken.`;
+  if (code === 'unauthenticated') return 'Wrong username or password.';
+  if (code === 'rate_limited')
+    return mode === 'signup'
+      ? 'Too many sign-ups from here. Try again in a minute.'
+      : 'Too many attempts. Wait a few minutes and try again.';
+  if (code === 'invalid_request') return (error as Error).message || 'Check the fields and try again.';
+  return mode === 'signup' ? 'Could not sign up. Try again.' : 'Could not sign in. Try again.';
+}
 
 export function AuthScreen({
   onSignedIn,
@@ -11,61 +26,50 @@ export function AuthScreen({
   onSignedIn(s: Session): void;
   initialError: string | null;
 }) {
+  const [mode, setMode] = useState<Mode>('signup');
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
-  const [apiKey, setApiKey] = useState('');
+  const [password, setPassword] = useState('');
   const [error, setError] = useState<string | null>(initialError);
   const [busy, setBusy] = useState(false);
 
-  const signUp = async (e: FormEvent) => {
+  const switchTo = (next: Mode) => {
+    setMode(next);
+    setError(null);
+    setPassword('');
+  };
+
+  const submit = async (e: FormEvent) => {
     e.preventDefault();
     const name = username.trim().toLowerCase();
-    if (!LIMITS.usernamePattern.test(name)) {
+    if (mode === 'signup' && !LIMITS.usernamePattern.test(name)) {
       setError('Usernames are 3-32 characters: a-z, 0-9, _ and .');
+      return;
+    }
+    if (mode === 'signup' && password.length < ACCOUNT_LIMITS.minPasswordChars) {
+      setError(`Passwords are at least ${ACCOUNT_LIMITS.minPasswordChars} characters.`);
       return;
     }
     setBusy(true);
     setError(null);
     try {
-      const { user, apiKey: key } = await MessengerClient.createUser('', {
-        username: name,
-        ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
-      });
-      onSignedIn({ apiKey: key, userId: user.id });
+      const session =
+        mode === 'signup'
+          ? await signUp({
+              username: name,
+              password,
+              ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+            })
+          : await signIn({ username: name, password });
+      onSignedIn(session);
     } catch (err) {
-      const code = (err as { code?: string }).code;
-      setError(
-        code === 'conflict'
-          ? `The username “${name}” is taken.`
-          : code === 'rate_limited'
-            ? 'Too many sign-ups from here. Try again in a minute.'
-            : 'Could not sign up. Try again.',
-      );
+      setError(explain(err, mode, name));
     } finally {
       setBusy(false);
     }
   };
 
-  const signIn = async (e: FormEvent) => {
-    e.preventDefault();
-    const key = apiKey.trim();
-    if (!key) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const user = await new HttpApi({ baseUrl: '', apiKey: key }).me();
-      onSignedIn({ apiKey: key, userId: user.id });
-    } catch (err) {
-      setError(
-        (err as { code?: string }).code === 'unauthenticated'
-          ? 'That API key was not accepted.'
-          : 'Could not sign in. Try again.',
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
-
+  const signingUp = mode === 'signup';
   return (
     <main className="auth">
       <div className="auth-card">
@@ -76,16 +80,24 @@ export function AuthScreen({
           </svg>
         </div>
         <h1>Messenger</h1>
-        <p className="muted">Pick a username to start chatting.</p>
+        <p className="muted">{signingUp ? 'Create an account to start chatting.' : 'Sign in to your account.'}</p>
         {error && (
           <p className="form-error" role="alert">
             {error}
           </p>
         )}
-        <form onSubmit={signUp} className="stack">
-          <label className="field">
-            <span>Username</span>
+        <form
+          key={mode}
+          id={signingUp ? 'signup-form' : 'signin-form'}
+          // If script ever failed to take over, a POST keeps the password out of the URL.
+          method="post"
+          onSubmit={submit}
+          className="stack"
+        >
+          <div className="field">
+            <label htmlFor={`${mode}-username`}>Username</label>
             <input
+              id={`${mode}-username`}
               name="username"
               autoComplete="username"
               autoCapitalize="none"
@@ -96,41 +108,51 @@ export function AuthScreen({
               maxLength={32}
               placeholder="e.g. ann.lee"
             />
-          </label>
-          <label className="field">
-            <span>Display name</span>
+          </div>
+          {signingUp && (
+            <div className="field">
+              <label htmlFor="signup-display-name">Display name</label>
+              <input
+                id="signup-display-name"
+                name="displayName"
+                autoComplete="name"
+                value={displayName}
+                onChange={(e) => setDisplayName(e.target.value)}
+                maxLength={LIMITS.maxDisplayNameChars}
+                placeholder="e.g. Ann Lee"
+              />
+            </div>
+          )}
+          <div className="field">
+            <label htmlFor={`${mode}-password`}>Password</label>
             <input
-              name="displayName"
-              autoComplete="name"
-              value={displayName}
-              onChange={(e) => setDisplayName(e.target.value)}
-              maxLength={LIMITS.maxDisplayNameChars}
-              placeholder="e.g. Ann Lee"
+              id={`${mode}-password`}
+              name="password"
+              type="password"
+              autoComplete={signingUp ? 'new-password' : 'current-password'}
+              value={password}
+              onChange={(e) => setPassword(e.target.value)}
+              required
+              minLength={signingUp ? ACCOUNT_LIMITS.minPasswordChars : 1}
+              maxLength={ACCOUNT_LIMITS.maxPasswordChars}
+              {...(signingUp ? { 'aria-describedby': 'signup-password-hint' } : {})}
             />
-          </label>
+            {signingUp && (
+              <span id="signup-password-hint" className="hint muted">
+                At least {ACCOUNT_LIMITS.minPasswordChars} characters.
+              </span>
+            )}
+          </div>
           <button type="submit" className="primary" disabled={busy}>
-            Sign up
+            {signingUp ? 'Sign up' : 'Sign in'}
           </button>
         </form>
         <div className="divider">
-          <span>or use an existing key</span>
+          <span>{signingUp ? 'already have an account?' : 'new here?'}</span>
         </div>
-        <form onSubmit={signIn} className="stack">
-          <label className="field">
-            <span>API key</span>
-            <input
-              name="apiKey"
-              autoComplete="off"
-              spellCheck={false}
-              value={apiKey}
-              onChange={(e) => setApiKey(e.target.value)}
-              required
-            />
-          </label>
-          <button type="submit" className="secondary" disabled={busy}>
-            Sign in
-          </button>
-        </form>
+        <button type="button" className="secondary" onClick={() => switchTo(signingUp ? 'signin' : 'signup')}>
+          {signingUp ? 'Sign in instead' : 'Create an account'}
+        </button>
       </div>
     </main>
   );

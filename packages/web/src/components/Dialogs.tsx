@@ -1,10 +1,10 @@
-// Modal dialogs on the native <dialog>: new direct chat, new group, add members, account.
-import { useEffect, useId, useRef, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
-import type { Conversation, User } from '@messenger/protocol';
+// Modal dialogs on the native <dialog>: new direct chat, new group, add members (the account's are in AccountDialog).
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { chatHref, navigate } from '../hooks.js';
 
-function Modal({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
+export function Modal({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -205,115 +205,5 @@ export function AddMembersDialog({
         </button>
       </form>
     </Modal>
-  );
-}
-
-export function AccountDialog({
-  store,
-  me,
-  onSignOut,
-  onClose,
-}: {
-  store: AppStore;
-  me: User | null;
-  onSignOut(): void;
-  onClose(): void;
-}) {
-  const [shown, setShown] = useState(false);
-  const [copied, setCopied] = useState(false);
-  const key = store.session.apiKey;
-  const copy = async () => {
-    try {
-      await navigator.clipboard.writeText(key);
-      setCopied(true);
-    } catch {
-      setShown(true);
-    }
-  };
-  return (
-    <Modal title="Account" onClose={onClose}>
-      <div className="stack">
-        {me && (
-          <p>
-            <strong>{me.displayName}</strong> <span className="muted">@{me.username}</span>
-          </p>
-        )}
-        <label className="field">
-          <span>Your API key</span>
-          <input readOnly type={shown ? 'text' : 'password'} value={key} onFocus={(e) => e.target.select()} />
-        </label>
-        <p className="muted small">The key is your password: keep it to sign in on another device.</p>
-        <div className="row">
-          <button type="button" className="secondary" onClick={() => setShown((v) => !v)}>
-            {shown ? 'Hide key' : 'Show key'}
-          </button>
-          <button type="button" className="secondary" onClick={copy}>
-            {copied ? 'Copied' : 'Copy key'}
-          </button>
-        </div>
-        <Settings store={store} />
-        <button type="button" className="danger-button" onClick={onSignOut}>
-          Sign out of this browser
-        </button>
-      </div>
-    </Modal>
-  );
-}
-
-/** Notifications on this browser, and whether others see the user online. */
-function Settings({ store }: { store: AppStore }) {
-  const notify = useSyncExternalStore(store.notifications.subscribe, store.notifications.getSnapshot);
-  const presenceVisible = useSyncExternalStore(store.subscribe, () => store.getSnapshot().presenceVisible);
-  const [presenceError, setPresenceError] = useState<string | null>(null);
-  const notifyHint = useId();
-  const presenceHint = useId();
-  const togglePresence = (visible: boolean) => {
-    setPresenceError(null);
-    store.setPresenceVisible(visible).catch(() => setPresenceError('Could not change this setting. Try again.'));
-  };
-  return (
-    <section className="settings" aria-label="Settings">
-      <label className="switch-row">
-        <span>Notifications</span>
-        <input
-          type="checkbox"
-          role="switch"
-          checked={notify.enabled}
-          aria-checked={notify.enabled}
-          disabled={notify.busy}
-          aria-describedby={notifyHint}
-          onChange={(e) => void (e.target.checked ? store.notifications.enable() : store.notifications.disable())}
-        />
-      </label>
-      <p id={notifyHint} className={`hint ${notify.message ? '' : 'muted'}`} role="status">
-        {notify.busy
-          ? 'Setting up notifications…'
-          : (notify.message ??
-            (notify.enabled
-              ? 'On: new messages notify you, even with the app closed. Muted chats stay quiet.'
-              : 'Off: no notifications on this browser.'))}
-      </p>
-      <label className="switch-row">
-        <span>Show my online status</span>
-        <input
-          type="checkbox"
-          role="switch"
-          checked={presenceVisible}
-          aria-checked={presenceVisible}
-          aria-describedby={presenceHint}
-          onChange={(e) => togglePresence(e.target.checked)}
-        />
-      </label>
-      <p id={presenceHint} className="hint muted">
-        {presenceVisible
-          ? 'Others see when you are online and when you were last seen.'
-          : 'Others see you as offline, with no last seen time.'}
-      </p>
-      {presenceError && (
-        <p className="form-error" role="alert">
-          {presenceError}
-        </p>
-      )}
-    </section>
   );
 }

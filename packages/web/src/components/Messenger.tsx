@@ -6,7 +6,8 @@ import { Avatar } from './Avatar.js';
 import { ChatList } from './ChatList.js';
 import { ChatView } from './ChatView.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
-import { AccountDialog, AddMembersDialog, NewChatDialog, NewGroupDialog } from './Dialogs.js';
+import { AccountDialog } from './AccountDialog.js';
+import { AddMembersDialog, NewChatDialog, NewGroupDialog } from './Dialogs.js';
 import { SearchResults } from './SearchResults.js';
 
 type OpenDialog = 'chat' | 'group' | 'account' | 'members' | null;

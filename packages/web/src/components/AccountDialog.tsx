@@ -1,0 +1,130 @@
+// The account menu: who is signed in, this browser's settings, Devices, the password, and sign-out.
+import type { User } from '@messenger/protocol';
+import { useId, useState, useSyncExternalStore } from 'react';
+import type { AppStore } from '../store.js';
+import { ChangePassword } from './ChangePassword.js';
+import { Devices } from './Devices.js';
+import { Modal } from './Dialogs.js';
+
+type View = 'menu' | 'devices' | 'password';
+
+export function AccountDialog({
+  store,
+  me,
+  onSignOut,
+  onClose,
+}: {
+  store: AppStore;
+  me: User | null;
+  onSignOut(): void;
+  onClose(): void;
+}) {
+  const [view, setView] = useState<View>('menu');
+  const legacy = store.account.usesApiKey;
+  const passwordTitle = legacy ? 'Set a password' : 'Change password';
+  const back = (
+    <button type="button" className="link-button" onClick={() => setView('menu')}>
+      ← Account
+    </button>
+  );
+  if (view === 'devices')
+    return (
+      <Modal title="Devices" onClose={onClose}>
+        {back}
+        <Devices account={store.account} />
+      </Modal>
+    );
+  if (view === 'password')
+    return (
+      <Modal title={passwordTitle} onClose={onClose}>
+        {back}
+        <ChangePassword account={store.account} username={me?.username ?? ''} onDone={() => setView('menu')} />
+      </Modal>
+    );
+  return (
+    <Modal title="Account" onClose={onClose}>
+      <div className="stack">
+        {me && (
+          <p>
+            <strong>{me.displayName}</strong> <span className="muted">@{me.username}</span>
+          </p>
+        )}
+        {legacy && (
+          <p className="hint muted">
+            This browser signed in with an API key. Set a password to sign in on your other devices.
+          </p>
+        )}
+        <nav aria-label="Account" className="account-menu">
+          <button type="button" className="secondary" onClick={() => setView('devices')}>
+            Devices
+          </button>
+          <button type="button" className="secondary" onClick={() => setView('password')}>
+            {passwordTitle}
+          </button>
+        </nav>
+        <Settings store={store} />
+        <button type="button" className="danger-button" onClick={onSignOut}>
+          Sign out of this browser
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+/** Notifications on this browser, and whether others see the user online. */
+function Settings({ store }: { store: AppStore }) {
+  const notify = useSyncExternalStore(store.notifications.subscribe, store.notifications.getSnapshot);
+  const presenceVisible = useSyncExternalStore(store.subscribe, () => store.getSnapshot().presenceVisible);
+  const [presenceError, setPresenceError] = useState<string | null>(null);
+  const notifyHint = useId();
+  const presenceHint = useId();
+  const togglePresence = (visible: boolean) => {
+    setPresenceError(null);
+    store.setPresenceVisible(visible).catch(() => setPresenceError('Could not change this setting. Try again.'));
+  };
+  return (
+    <section className="settings" aria-label="Settings">
+      <label className="switch-row">
+        <span>Notifications</span>
+        <input
+          type="checkbox"
+          role="switch"
+          checked={notify.enabled}
+          aria-checked={notify.enabled}
+          disabled={notify.busy}
+          aria-describedby={notifyHint}
+          onChange={(e) => void (e.target.checked ? store.notifications.enable() : store.notifications.disable())}
+        />
+      </label>
+      <p id={notifyHint} className={`hint ${notify.message ? '' : 'muted'}`} role="status">
+        {notify.busy
+          ? 'Setting up notifications…'
+          : (notify.message ??
+            (notify.enabled
+              ? 'On: new messages notify you, even with the app closed. Muted chats stay quiet.'
+              : 'Off: no notifications on this browser.'))}
+      </p>
+      <label className="switch-row">
+        <span>Show my online status</span>
+        <input
+          type="checkbox"
+          role="switch"
+          checked={presenceVisible}
+          aria-checked={presenceVisible}
+          aria-describedby={presenceHint}
+          onChange={(e) => togglePresence(e.target.checked)}
+        />
+      </label>
+      <p id={presenceHint} className="hint muted">
+        {presenceVisible
+          ? 'Others see when you are online and when you were last seen.'
+          : 'Others see you as offline, with no last seen time.'}
+      </p>
+      {presenceError && (
+        <p className="form-error" role="alert">
+          {presenceError}
+        </p>
+      )}
+    </section>
+  );
+}

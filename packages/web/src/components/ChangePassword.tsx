@@ -1,0 +1,93 @@
+// Change the password (every other device is signed out), or set a first one for an account made with an API key.
+import { ACCOUNT_LIMITS } from '@messenger/protocol';
+import { useState, type FormEvent } from 'react';
+import type { Account } from '../account.js';
+
+export function ChangePassword({ account, username, onDone }: { account: Account; username: string; onDone(): void }) {
+  const legacy = account.usesApiKey;
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState(false);
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (next.length < ACCOUNT_LIMITS.minPasswordChars) {
+      setError(`Passwords are at least ${ACCOUNT_LIMITS.minPasswordChars} characters.`);
+      return;
+    }
+    setBusy(true);
+    setError(null);
+    try {
+      await account.changePassword(current, next);
+      setDone(true);
+    } catch (err) {
+      const code = (err as { code?: string })?.code;
+      setError(
+        code === 'forbidden'
+          ? 'The current password is wrong.'
+          : code === 'rate_limited'
+            ? 'Too many attempts. Try again later.'
+            : 'Could not change the password. Try again.',
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (done)
+    return (
+      <div className="stack">
+        <p role="status">Password saved. Your other devices were signed out.</p>
+        <button type="button" className="primary" onClick={onDone}>
+          Done
+        </button>
+      </div>
+    );
+  return (
+    <form id="password-form" method="post" onSubmit={submit} className="stack">
+      {/* Password managers file the new password under this username. */}
+      <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
+      <div className="field">
+        <label htmlFor="current-password">{legacy ? 'Current password (if you have one)' : 'Current password'}</label>
+        <input
+          id="current-password"
+          name="current-password"
+          type="password"
+          autoComplete="current-password"
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+          required={!legacy}
+          maxLength={ACCOUNT_LIMITS.maxPasswordChars}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="new-password">New password</label>
+        <input
+          id="new-password"
+          name="new-password"
+          type="password"
+          autoComplete="new-password"
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+          required
+          minLength={ACCOUNT_LIMITS.minPasswordChars}
+          maxLength={ACCOUNT_LIMITS.maxPasswordChars}
+          aria-describedby="new-password-hint"
+        />
+        <span id="new-password-hint" className="hint muted">
+          At least {ACCOUNT_LIMITS.minPasswordChars} characters. Your other devices will be signed out.
+        </span>
+      </div>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" className="primary" disabled={busy}>
+        Save password
+      </button>
+    </form>
+  );
+}
