@@ -7,27 +7,10 @@ import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { MIGRATIONS, migrate } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, reachable, seqScans, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, reachable, seqScans, sent, URL } from './test-db.js';
 
-let pos = 0;
-const created = (conversationId: string, senderId: string, seq: number, at: number): LogRecord => ({
-  type: 'message.created',
-  conversationId,
-  pos: ++pos,
-  message: {
-    id: `m_${conversationId}_${seq}`,
-    conversationId,
-    seq,
-    senderId,
-    clientMsgId: `cm_${conversationId}_${seq}`,
-    body: `hello ${seq}`,
-    createdAt: new Date(at).toISOString(),
-    editedAt: null,
-    deletedAt: null,
-    replyToId: null,
-    reactions: [],
-  },
-});
+const created = (conversationId: string, senderId: string, seq: number, at: number): LogRecord =>
+  sent(conversationId, senderId, seq, { createdAt: at });
 
 const BASE = Date.UTC(2030, 0, 1);
 const MINUTE = 60_000;

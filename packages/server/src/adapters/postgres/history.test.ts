@@ -5,27 +5,10 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, reachable, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, reachable, sent, URL } from './test-db.js';
 
-let pos = 0;
-const created = (conversationId: string, senderId: string, seq: number): LogRecord => ({
-  type: 'message.created',
-  conversationId,
-  pos: ++pos,
-  message: {
-    id: `m_${conversationId}_${seq}`,
-    conversationId,
-    seq,
-    senderId,
-    clientMsgId: `cm_${conversationId}_${seq}`,
-    body: `hello ${seq}`,
-    createdAt: new Date(Date.UTC(2030, 0, 1) + seq * 1000).toISOString(),
-    editedAt: null,
-    deletedAt: null,
-    replyToId: null,
-    reactions: [],
-  },
-});
+const created = (conversationId: string, senderId: string, seq: number): LogRecord =>
+  sent(conversationId, senderId, seq, { createdAt: Date.UTC(2030, 0, 1) + seq * 1000 });
 
 if (!reachable) {
   describe.skip(`PostgreSQL history: no PostgreSQL at ${URL}`, () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { tsQuery, windowProbes } from './search.js';
 import { PostgresStore } from './store.js';
-import { admin, reachable, URL } from './test-db.js';
+import { admin, nextPos, reachable, sent, URL } from './test-db.js';
 
 describe('windowProbes', () => {
   it('finds a window of the last days from its first day on, another through the spans that cover it', () => {
@@ -33,31 +33,8 @@ describe('windowProbes', () => {
 });
 
 const DAY = 86_400_000;
-let pos = 0;
-const created = (
-  conversationId: string,
-  senderId: string,
-  seq: number,
-  body: string,
-  createdAt: number,
-): LogRecord => ({
-  type: 'message.created',
-  conversationId,
-  pos: ++pos,
-  message: {
-    id: `m_${conversationId}_${seq}`,
-    conversationId,
-    seq,
-    senderId,
-    clientMsgId: `c_${conversationId}_${seq}`,
-    body,
-    createdAt: new Date(createdAt).toISOString(),
-    editedAt: null,
-    deletedAt: null,
-    replyToId: null,
-    reactions: [],
-  },
-});
+const created = (conversationId: string, senderId: string, seq: number, body: string, createdAt: number): LogRecord =>
+  sent(conversationId, senderId, seq, { body, clientMsgId: `c_${conversationId}_${seq}`, createdAt });
 
 if (!reachable) {
   describe.skip(`PostgresSearch: no PostgreSQL at ${URL}`, () => {
@@ -125,7 +102,7 @@ if (!reachable) {
           for: k % 150 === 3 ? 'everyone' : 'me',
           userId: viewer,
           at: new Date(now).toISOString(),
-          pos: ++pos,
+          pos: nextPos(),
         });
       }
       await store.records.apply(edits);

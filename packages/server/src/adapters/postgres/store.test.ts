@@ -17,6 +17,8 @@ import {
   openWithCountedTwin,
   reachable,
   seqScans,
+  nextPos,
+  sent,
   URL,
 } from './test-db.js';
 
@@ -24,31 +26,13 @@ const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
 
 type Created = Extract<LogRecord, { type: 'message.created' }>;
 
-let pos = 0;
 const created = (
   conversationId: string,
   senderId: string,
   seq: number,
   clientMsgId: string,
   createdAt: string,
-): Created => ({
-  type: 'message.created',
-  conversationId,
-  pos: ++pos,
-  message: {
-    id: `m_${conversationId}_${seq}`,
-    conversationId,
-    seq,
-    senderId,
-    clientMsgId,
-    body: `hello ${seq}`,
-    createdAt,
-    editedAt: null,
-    deletedAt: null,
-    replyToId: null,
-    reactions: [],
-  },
-});
+): Created => sent(conversationId, senderId, seq, { clientMsgId, createdAt });
 
 if (!reachable) {
   describe.skip(`PostgresStore: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
@@ -123,7 +107,7 @@ if (!reachable) {
         const a = created('c_b', 'u_a', 1, 'cm_a', at);
         const clash: Created = {
           ...a,
-          pos: ++pos,
+          pos: nextPos(),
           message: { ...a.message, id: 'm_clash', senderId: 'u_b', clientMsgId: 'cm_clash', body: 'clash' },
         };
         const edit: LogRecord = {
@@ -133,7 +117,7 @@ if (!reachable) {
           body: 'edited',
           editedAt: at,
           message: a.message,
-          pos: ++pos,
+          pos: nextPos(),
         };
         const b = created('c_b', 'u_b', 2, 'cm_b', at);
         const batch = [a, a, clash, edit, b, a];
@@ -164,7 +148,7 @@ if (!reachable) {
           body: 'c\u0000d',
           editedAt: at,
           message: nul.message,
-          pos: ++pos,
+          pos: nextPos(),
         };
         const react: LogRecord = {
           type: 'reaction.updated',
@@ -172,7 +156,7 @@ if (!reachable) {
           messageId: a.message.id,
           userId: 'u_b',
           emoji: '\u0000',
-          pos: ++pos,
+          pos: nextPos(),
         };
         await store.records.apply([nul]);
         expect((await store.messages.history('c_nul', 'u_a', { limit: 10 })).map((m) => m.body)).toEqual(['a\uFFFDb']);
@@ -320,7 +304,7 @@ if (!reachable) {
           {
             type: 'message.updated',
             conversationId: 'c_1',
-            pos: ++pos,
+            pos: nextPos(),
             messageId: 'm_c_1_1',
             body: 'Crème caramel',
             editedAt: at,
@@ -329,7 +313,7 @@ if (!reachable) {
           {
             type: 'message.deleted',
             conversationId: 'c_1',
-            pos: ++pos,
+            pos: nextPos(),
             messageId: 'm_c_1_2',
             for: 'everyone',
             userId: 'u_b',

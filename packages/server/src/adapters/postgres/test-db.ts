@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { afterAll } from 'vitest';
+import type { Sent } from '../sql/apply.js';
 import { PostgresStore } from './store.js';
 
 export const URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
@@ -77,6 +78,37 @@ export async function openWithCountedTwin(): Promise<{
     close: async () => {
       await pool.end();
       await store.close();
+    },
+  };
+}
+
+let pos = 0;
+/** Log positions for test records, increasing across the suites of a run. */
+export const nextPos = () => ++pos;
+
+/** A send as the log hands it to the persister, its ids made of its conversation and seq unless given. */
+export function sent(
+  conversationId: string,
+  senderId: string,
+  seq: number,
+  o: { body?: string; clientMsgId?: string; createdAt: string | number },
+): Sent {
+  return {
+    type: 'message.created',
+    conversationId,
+    pos: nextPos(),
+    message: {
+      id: `m_${conversationId}_${seq}`,
+      conversationId,
+      seq,
+      senderId,
+      clientMsgId: o.clientMsgId ?? `cm_${conversationId}_${seq}`,
+      body: o.body ?? `hello ${seq}`,
+      createdAt: typeof o.createdAt === 'string' ? o.createdAt : new Date(o.createdAt).toISOString(),
+      editedAt: null,
+      deletedAt: null,
+      replyToId: null,
+      reactions: [],
     },
   };
 }
