@@ -8,6 +8,7 @@ import { embeddedBackend } from './backends/embedded.js';
 import { WebPushSender } from './adapters/webpush/push-sender.js';
 import type { Backend } from './backends/backend.js';
 import { Conversations } from './core/conversations/conversations.js';
+import { LogErasure } from './core/messages/log-erasure.js';
 import { Messaging } from './core/messages/messaging.js';
 import { PushRegistration } from './core/notifications/push-registration.js';
 import { PresenceService } from './core/presence/presence-service.js';
@@ -118,7 +119,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
 
   const persister =
     config.roles.includes('persister') && !backend.inlinePersister
-      ? new PersisterWorker({ log, recordSink, logger, metrics })
+      ? new PersisterWorker({ log, recordSink, logger, metrics, erasure: new LogErasure({ log, messageStore }) })
       : null;
   await persister?.start();
   const fanout = config.roles.includes('fanout')

@@ -10,9 +10,13 @@
 // more likely a fault of the store or of this code (a bad deploy) than bad records: past a few a
 // minute the persister stops quarantining and retries instead, so a systemic fault stalls the
 // partitions (nothing lost, resumes once fixed) rather than diverting every record.
+//
+// Once a delete-for-everyone is applied, the deleted text is erased from the log too (LogErasure):
+// the store's tombstone is then the only record. An erasure that fails fails the batch (retried).
 import type { LogRecord } from '../core/log-entries.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import { RecordRefused, type RecordSink } from '../core/messages/record-sink.js';
+import type { LogErasure } from '../core/messages/log-erasure.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { recordSpans } from '../observability/tracing.js';
@@ -23,6 +27,7 @@ export class PersisterWorker {
   private readonly logger: Logger;
   private readonly metrics: Metrics;
   private readonly maxQuarantinedPerMinute: number;
+  private readonly erasure: Pick<LogErasure, 'eraseMessages'> | undefined;
   /** When the recent quarantines happened (ms), oldest first. */
   private readonly recent: number[] = [];
   private subscription: Subscription | null = null;
@@ -33,7 +38,10 @@ export class PersisterWorker {
     logger: Logger;
     metrics: Metrics;
     maxQuarantinedPerMinute?: number;
+    /** Where the log keeps records after they are stored: erases deleted messages' text from it. */
+    erasure?: Pick<LogErasure, 'eraseMessages'>;
   }) {
+    this.erasure = deps.erasure;
     this.log = deps.log;
     this.store = deps.recordSink;
     this.logger = deps.logger;
@@ -63,6 +71,7 @@ export class PersisterWorker {
   private async persist(records: LogRecord[]): Promise<void> {
     try {
       await this.store.apply(records);
+      await this.eraseDeleted(records);
       return;
     } catch (error) {
       if (!(error instanceof RecordRefused)) {
@@ -75,6 +84,7 @@ export class PersisterWorker {
     for (const record of records) {
       try {
         await this.store.apply([record]);
+        await this.eraseDeleted([record]);
       } catch (error) {
         if (!(error instanceof RecordRefused)) {
           this.logger.warn({ err: error, pos: record.pos }, 'persisting a record failed; its batch will be retried');
@@ -98,6 +108,19 @@ export class PersisterWorker {
         );
       }
     }
+  }
+
+  /** Erases from the log the text of the messages these (applied) records deleted for everyone. */
+  private async eraseDeleted(records: LogRecord[]): Promise<void> {
+    if (!this.erasure) return;
+    const deleted = new Map<string, string[]>();
+    for (const r of records) {
+      if (r.type !== 'message.deleted' || r.for !== 'everyone') continue;
+      const ids = deleted.get(r.conversationId) ?? [];
+      ids.push(r.messageId);
+      deleted.set(r.conversationId, ids);
+    }
+    for (const [conversationId, ids] of deleted) await this.erasure.eraseMessages(conversationId, ids);
   }
 }
 

@@ -20,6 +20,8 @@ import { coalesce } from '../../core/messages/coalesce.js';
 import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
+import { eraseMessages } from './erasure.js';
+import { FreshRuns } from './fresh-runs.js';
 import { decode, DurableReader, LiveReader, type PartitionReader } from './log-readers.js';
 import { JetStreamPublisher } from './publisher.js';
 import { logStream, logSubject, logSubjects, partitionOf, token } from './subjects.js';
@@ -37,6 +39,12 @@ export interface JetStreamEventLogDeps {
   replicas?: number;
   /** JetStream's own dedup window for Nats-Msg-Id; `lookupDuplicate` covers what is older. */
   duplicateWindowMs?: number;
+  /**
+   * How long the log keeps a record (0: for ever). The store is the record after that, so it must
+   * exceed any outage of the persister; it bounds how long deleted text lingers where the stream
+   * cannot erase it (one made with deny_delete by an older version).
+   */
+  maxAgeMs?: number;
   /** Bound on each publish (and on the whole append). */
   timeoutMs?: number;
   /** Records handed to a durable handler at most at once; also the consumer's max ack pending. */
@@ -55,6 +63,7 @@ const DEFAULTS = {
   partitions: 4,
   replicas: 1,
   duplicateWindowMs: 120_000,
+  maxAgeMs: 0,
   timeoutMs: 5_000,
   batchSize: 100,
 };
@@ -63,6 +72,7 @@ export class JetStreamEventLog implements EventLog {
   private readonly readers = new Set<PartitionReader[]>();
   private readonly wholeLogChecks = new Map<string, FreshRuns<boolean>>();
   private closed = false;
+  private readonly refusedStreams = new Set<string>();
   /** Publishes leave in call order even when dedup lookups finish out of order. */
   private publishTurn: Promise<void> = Promise.resolve();
 
@@ -86,6 +96,7 @@ export class JetStreamEventLog implements EventLog {
       partitions: deps.partitions ?? DEFAULTS.partitions,
       replicas: deps.replicas ?? DEFAULTS.replicas,
       duplicateWindowMs: deps.duplicateWindowMs ?? DEFAULTS.duplicateWindowMs,
+      maxAgeMs: deps.maxAgeMs ?? DEFAULTS.maxAgeMs,
       timeoutMs: deps.timeoutMs ?? DEFAULTS.timeoutMs,
       batchSize: deps.batchSize ?? DEFAULTS.batchSize,
     };
@@ -251,6 +262,29 @@ export class JetStreamEventLog implements EventLog {
     }
   }
 
+  /**
+   * Erases the text of messages of one conversation from the log: their message.created records
+   * and every message.updated of them. Called once the store applied their deletion (the store is
+   * then the only record of them, as a tombstone). Rejects when JetStream does not answer.
+   */
+  async erase(conversationId: string, messages: { id: string; seq: number }[]): Promise<void> {
+    const partition = partitionOf(conversationId, this.opts.partitions);
+    await eraseMessages(
+      {
+        js: this.js,
+        jsm: this.jsm,
+        logger: this.opts.logger,
+        timeoutMs: this.opts.timeoutMs,
+        refusedStreams: this.refusedStreams,
+      },
+      logStream(this.opts.streamPrefix, partition),
+      logSubject(this.opts.streamPrefix, partition, conversationId),
+      messages,
+    ).catch((error: unknown) => {
+      throw toUnavailable(error);
+    });
+  }
+
   /** Per consumer, over every partition: pending + delivered-but-unacked; the whole stream if it never started. */
   async lag(consumers: string[]): Promise<Record<string, number>> {
     const out: Record<string, number> = {};
@@ -318,8 +352,9 @@ function streamConfig(opts: Options, partition: number): Partial<StreamConfig> &
     discard: DiscardPolicy.Old,
     num_replicas: opts.replicas,
     duplicate_window: nanos(opts.duplicateWindowMs),
-    // The log is the source of truth until persisted: no message may be deleted out of it.
-    deny_delete: true,
+    max_age: nanos(opts.maxAgeMs),
+    // Deleted messages are erased from the log once the store applied the deletion (erase).
+    deny_delete: false,
     allow_rollup_hdrs: false,
   };
 }
@@ -327,11 +362,13 @@ function streamConfig(opts: Options, partition: number): Partial<StreamConfig> &
 async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
   try {
     const info = await jsm.streams.info(config.name);
-    const { subjects, num_replicas, duplicate_window } = config;
+    const { subjects, num_replicas, duplicate_window, max_age } = config;
     const current = info.config;
+    // deny_delete cannot be lifted from an existing stream (JetStream refuses): max_age can bound it.
     if (
       current.num_replicas !== num_replicas ||
       current.duplicate_window !== duplicate_window ||
+      current.max_age !== max_age ||
       current.subjects.join() !== subjects!.join()
     ) {
       await jsm.streams.update(config.name, {
@@ -339,43 +376,12 @@ async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig>
         subjects: subjects!,
         num_replicas: num_replicas!,
         duplicate_window: duplicate_window!,
+        max_age: max_age!,
       });
     }
   } catch (error) {
     if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
     await jsm.streams.add(config);
-  }
-}
-
-/**
- * Shares runs of `work` among concurrent callers while guaranteeing each caller a run that started
- * after it called: at most one run at a time, plus one queued for everyone who arrived meanwhile.
- */
-export class FreshRuns<T> {
-  private running: Promise<T> | null = null;
-  private queued: Promise<T> | null = null;
-
-  constructor(private readonly work: () => Promise<T>) {}
-
-  run(): Promise<T> {
-    if (this.queued) return this.queued;
-    if (!this.running) return this.start();
-    const queued = this.running
-      .catch(() => undefined)
-      .then(() => {
-        this.queued = null;
-        return this.start();
-      });
-    this.queued = queued;
-    return queued;
-  }
-
-  private start(): Promise<T> {
-    const run: Promise<T> = this.work().finally(() => {
-      if (this.running === run) this.running = null;
-    });
-    this.running = run;
-    return run;
   }
 }
 

@@ -1,6 +1,6 @@
 // FreshRuns: concurrent callers share runs, yet every caller gets a run that started after it asked.
 import { describe, expect, it } from 'vitest';
-import { FreshRuns } from './event-log.js';
+import { FreshRuns } from './fresh-runs.js';
 
 describe('FreshRuns', () => {
   it('callers that arrive during a run share the next one; none is answered by a run older than its call', async () => {

@@ -55,9 +55,10 @@ export class DurableReader implements PartitionReader {
   private wake: (() => void) | null = null;
   /**
    * The stream sequence this reader must be handed next: the partition's stream has one subject
-   * space and no deletes, so its sequences are consecutive. A later one means entries went to a
-   * pull this reader never saw (one that broke when a NATS node or the consumer's leader died), and
-   * acknowledging past them (AckPolicy.All) would acknowledge them unhandled.
+   * space, so its sequences are consecutive but for erased records (deleted messages) and those
+   * past the max age. A later one that still exists means entries went to a pull this reader never
+   * saw (one that broke when a NATS node or the consumer's leader died), and acknowledging past
+   * them (AckPolicy.All) would acknowledge them unhandled.
    */
   private next = 0;
   /** The highest stream sequence handled (and acknowledged) by this reader, or known handled when it started. */
@@ -128,7 +129,8 @@ export class DurableReader implements PartitionReader {
         broken = false;
         if (this.stopped) void messages.close();
         for await (const m of messages) {
-          if (m.seq > this.next) throw new SkippedEntries(this.next, m.seq);
+          if (m.seq > this.next && !(await this.goneBetween(this.next, m.seq)))
+            throw new SkippedEntries(this.next, m.seq);
           batch.push(m);
           this.next = Math.max(this.next, m.seq + 1);
           // Grow the batch with what has already arrived; hand it over as soon as nothing more is buffered.
@@ -156,6 +158,20 @@ export class DurableReader implements PartitionReader {
         for (const m of batch) m.nak();
       }
     }
+  }
+
+  /** Whether the stream no longer holds any record in [from, to): erased or aged out, not skipped. */
+  private async goneBetween(from: number, to: number): Promise<boolean> {
+    const { jsm, stream } = this.deps;
+    const first = (await jsm.streams.info(stream)).state.first_seq;
+    for (let seq = Math.max(from, first); seq < to; seq++) {
+      const found = await jsm.streams.getMessage(stream, { seq }).catch((error: unknown) => {
+        if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
+        throw error;
+      });
+      if (found) return false;
+    }
+    return true;
   }
 
   private async handle(batch: JsMsg[]): Promise<void> {

@@ -44,6 +44,12 @@ export interface EventLog {
    * need not have it.
    */
   caughtUp?(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean>;
+  /**
+   * Logs that keep records after the store applied them (a cluster's JetStream): erases the text
+   * of these messages of one conversation (their creation and every edit), idempotently. Logs
+   * whose records are the store itself need not have it.
+   */
+  erase?(conversationId: string, messages: { id: string; seq: number }[]): Promise<void>;
   /** Entries each named durable consumer has not completed yet (for /metrics); 0 when caught up. */
   lag(consumers: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;
