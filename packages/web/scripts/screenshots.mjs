@@ -11,6 +11,7 @@ import {
   launchBrowser,
   newUserPage,
   sendMessage,
+  signIn,
   signUp,
 } from '../test/harness.mjs';
 
@@ -30,6 +31,7 @@ try {
     await page.goto('/');
     await page.getByRole('textbox', { name: 'Username' }).fill('maya');
     await page.getByRole('textbox', { name: 'Display name' }).fill('Maya Chen');
+    await page.getByLabel('Password', { exact: true }).fill('correct horse battery');
     await shot(page, `phone-signup-${scheme}`);
     await context.close();
   }
@@ -157,7 +159,7 @@ try {
   });
   await phoneCtx.addInitScript(
     (session) => localStorage.setItem('messenger.session', session),
-    JSON.stringify({ apiKey: mayaKey, userId: ids.maya }),
+    JSON.stringify({ token: mayaKey, userId: ids.maya }),
   );
   const phone = await phoneCtx.newPage();
   await phone.goto('/');
@@ -178,6 +180,20 @@ try {
     await phone.emulateMedia({ colorScheme: scheme });
     await shot(phone, `phone-chat-${scheme}`);
   }
+  // Devices: Maya is signed in on the desktop and, since a moment ago, on a second browser.
+  const { page: second } = await newUserPage(browser, server.url, DESKTOP);
+  await signIn(second, 'maya');
+  await maya.getByRole('button', { name: 'Account' }).click();
+  await maya.getByRole('dialog', { name: 'Account' }).getByRole('button', { name: 'Devices' }).click();
+  const devices = maya.getByRole('dialog', { name: 'Devices' });
+  await devices.getByRole('listitem').nth(1).waitFor();
+  for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+    await maya.emulateMedia({ colorScheme: scheme });
+    await shot(maya, `desktop-devices-${scheme}`);
+  }
+  await maya.emulateMedia({ colorScheme: 'light' });
+  await maya.keyboard.press('Escape');
+
   console.log(`screenshots saved to ${path.relative(process.cwd(), OUT) || OUT}`);
 } finally {
   await browser.close();

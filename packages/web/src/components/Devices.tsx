@@ -1,9 +1,14 @@
 // The account's device sessions: which device, when last active, this one marked, the others signed out from here.
 import type { DeviceSession } from '@messenger/protocol';
 import { useCallback, useEffect, useState } from 'react';
-import type { Account } from '../account.js';
+import { deviceName, type Account } from '../account.js';
 import { useNow } from '../hooks.js';
 import { lastSeen } from '../lib/time.js';
+
+/** A session named by the server after the raw User-Agent (sign-up takes no device name) gets the short form. */
+function label(s: DeviceSession): string {
+  return /^Mozilla\/|AppleWebKit|Gecko\//.test(s.deviceName) ? deviceName(s.deviceName) : s.deviceName;
+}
 
 export function Devices({ account }: { account: Account }) {
   const [sessions, setSessions] = useState<DeviceSession[] | null>(null);
@@ -29,7 +34,7 @@ export function Devices({ account }: { account: Account }) {
       await account.endSession(s.id);
       setSessions((list) => list?.filter((x) => x.id !== s.id) ?? null);
     } catch {
-      setError(`Could not sign out ${s.deviceName}. Try again.`);
+      setError(`Could not sign out ${label(s)}. Try again.`);
     } finally {
       setEnding(null);
     }
@@ -50,7 +55,7 @@ export function Devices({ account }: { account: Account }) {
             <li key={s.id} className="device">
               <span className="device-body">
                 <span className="device-name">
-                  {s.deviceName}
+                  {label(s)}
                   {s.current && <span className="device-current">This device</span>}
                 </span>
                 <span className="muted small">
@@ -62,7 +67,7 @@ export function Devices({ account }: { account: Account }) {
                   type="button"
                   className="secondary small"
                   disabled={ending === s.id}
-                  aria-label={`Sign out ${s.deviceName}`}
+                  aria-label={`Sign out ${label(s)}`}
                   onClick={() => void end(s)}
                 >
                   Sign out
