@@ -28,19 +28,25 @@ const created = (seq: number, body: string): LogRecord => {
   return { type: 'message.created', conversationId: 'c_1', message, pos: seq };
 };
 
+/** A fresh store with one user, u_a, alone in one group chat, c_1. */
+async function oneChat(dirPrefix: string) {
+  const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), dirPrefix)), 'm.db'));
+  const store = new SqliteStore({ db });
+  await store.users.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
+  await store.conversations.createConversation({
+    id: 'c_1',
+    kind: 'group',
+    title: 'g',
+    createdAt: now(),
+    memberIds: ['u_a'],
+    directKey: null,
+  });
+  return { db, store };
+}
+
 describe('SqliteSearch word list', () => {
   it('finds words first written after the prefix already had words, through edits and in batches; forgets words no indexed text has any more', async () => {
-    const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-words-')), 'm.db'));
-    const store = new SqliteStore({ db });
-    await store.users.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-    await store.conversations.createConversation({
-      id: 'c_1',
-      kind: 'group',
-      title: 'g',
-      createdAt: now(),
-      memberIds: ['u_a'],
-      directKey: null,
-    });
+    const { db, store } = await oneChat('search-words-');
     const bodies = async (q: string) =>
       (await store.search.search('u_a', { q, limit: 10 })).map((r) => r.message.body).sort();
 
@@ -103,23 +109,7 @@ describe('SqliteSearch word list', () => {
       fc.asyncProperty(
         fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 6 }),
         async (batches) => {
-          const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-counts-')), 'm.db'));
-          const store = new SqliteStore({ db });
-          await store.users.createUser({
-            id: 'u_a',
-            username: 'a',
-            displayName: 'A',
-            createdAt: now(),
-            apiKeyHash: 'h_a',
-          });
-          await store.conversations.createConversation({
-            id: 'c_1',
-            kind: 'group',
-            title: 'g',
-            createdAt: now(),
-            memberIds: ['u_a'],
-            directKey: null,
-          });
+          const { db, store } = await oneChat('search-counts-');
           let seq = 0;
           let pos = 100;
           for (const batch of batches) {
@@ -172,17 +162,7 @@ describe('SqliteSearch word list', () => {
   });
 
   it('ranks a text with the query word more often, or with the rarer of two words, above a newer one', async () => {
-    const db = openDatabase(path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'search-rank-')), 'm.db'));
-    const store = new SqliteStore({ db });
-    await store.users.createUser({ id: 'u_a', username: 'a', displayName: 'A', createdAt: now(), apiKeyHash: 'h_a' });
-    await store.conversations.createConversation({
-      id: 'c_1',
-      kind: 'group',
-      title: 'g',
-      createdAt: now(),
-      memberIds: ['u_a'],
-      directKey: null,
-    });
+    const { store } = await oneChat('search-rank-');
     const filler = Array.from({ length: 30 }, (_, i) => created(10 + i, `common words number ${i}`));
     await store.records.apply([
       created(1, 'common rare'),
