@@ -5,6 +5,8 @@ export interface User {
   username: string;
   displayName: string;
   createdAt: string;
+  /** v1.1: null until media uploads bring avatars. */
+  avatarUrl: string | null;
 }
 
 export interface Reaction {

@@ -1,7 +1,7 @@
 // WebSocket frames: what a client sends, what the server answers and pushes.
 import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
-import type { Conversation, Message, PresenceStatus } from './objects.js';
+import type { Conversation, Message, PresenceStatus, User } from './objects.js';
 import { clientMsgId, id, messageBody } from './http.js';
 
 export const requestId = z.union([z.string().min(1).max(64), z.number().int().safe()]);
@@ -49,7 +49,9 @@ export type ServerEvent =
   | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number }
   | { type: 'typing'; conversationId: string; userId: string }
   | { type: 'presence'; userId: string; status: PresenceStatus; lastSeenAt: string | null }
-  | { type: 'conversation.updated'; conversation: Conversation };
+  | { type: 'conversation.updated'; conversation: Conversation }
+  /** v1.1: someone who shares a conversation with the recipient changed their profile or left. */
+  | { type: 'user.updated'; user: User };
 
 export type ServerEventType = ServerEvent['type'];
 export type EventOf<T extends ServerEventType> = Extract<ServerEvent, { type: T }>;

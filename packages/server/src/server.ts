@@ -16,6 +16,7 @@ import { RateLimiter } from './core/rate-limit.js';
 import { Deliverer } from './core/routing/delivery.js';
 import { Accounts } from './core/users/accounts.js';
 import { Authenticator } from './core/users/authenticator.js';
+import { Profiles } from './core/users/profiles.js';
 import { Users } from './core/users/users.js';
 import { newId } from './domain/ids.js';
 import { Gateway } from './gateway/gateway.js';
@@ -117,6 +118,22 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     coalesceMs: config.presenceCoalesceMs,
   });
 
+  const profiles = new Profiles({
+    accountStore: timed(backend.accountStore),
+    userStore,
+    credentials,
+    accounts,
+    authenticator,
+    attempts: backend.attempts,
+    revocations: backend.revocations,
+    conversationStore,
+    conversations,
+    pushSubscriptions: backend.pushSubscriptions,
+    log,
+    deliverer,
+    ...(storeCatchUp ? { storeCatchUp } : {}),
+  });
+
   const persister =
     config.roles.includes('persister') && !backend.inlinePersister
       ? new PersisterWorker({ log, recordSink, logger, metrics, erasure: new LogErasure({ log, messageStore }) })
@@ -174,6 +191,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     app = await buildApp({
       users,
       accounts,
+      profiles,
       authenticator,
       conversations,
       messaging,
@@ -191,6 +209,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       metrics,
       authenticator,
       revocations: backend.revocations,
+      liveCredentials: timed(backend.accountStore),
       messaging,
       presence,
       routes: backend.routes,

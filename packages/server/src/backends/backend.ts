@@ -9,6 +9,7 @@ import type { Presence } from '../core/presence/presence.js';
 import type { PresenceVisibility } from '../core/presence/presence-visibility.js';
 import type { GatewayBus } from '../core/routing/gateway-bus.js';
 import type { Routes } from '../core/routing/routes.js';
+import type { AccountStore } from '../core/users/account-store.js';
 import type { AttemptLimiter } from '../core/users/attempt-limiter.js';
 import type { CredentialStore } from '../core/users/credential-store.js';
 import type { Revocations } from '../core/users/revocations.js';
@@ -34,6 +35,7 @@ export interface Backend {
   bus: GatewayBus;
   pushSubscriptions: PushSubscriptions;
   credentials: CredentialStore;
+  accountStore: AccountStore;
   /** Sign-in attempts; shared by every gateway of the deployment. */
   attempts: AttemptLimiter;
   revocations: Revocations;

@@ -8,6 +8,7 @@ import { JetStreamEventLog } from '../adapters/nats/event-log.js';
 import { connectNats } from '../adapters/nats/connection.js';
 import { NatsGatewayBus } from '../adapters/nats/gateway-bus.js';
 import { NatsRevocations } from '../adapters/nats/revocations.js';
+import { PostgresAccountStore } from '../adapters/postgres/account-store.js';
 import { PostgresCredentials } from '../adapters/postgres/credentials.js';
 import { openPool } from '../adapters/postgres/pool.js';
 import { migrate } from '../adapters/postgres/migrations.js';
@@ -80,6 +81,7 @@ export async function clusterBackend(deps: {
     bus,
     pushSubscriptions: new PostgresPushSubscriptions({ pool }),
     credentials: new PostgresCredentials({ pool }),
+    accountStore: new PostgresAccountStore({ pool }),
     attempts: new RedisAttemptLimiter({ url: config.redisUrl, client: redis.redis, keyPrefix: config.redisKeyPrefix }),
     revocations: new NatsRevocations({
       connection: nc,

@@ -7,6 +7,7 @@ import { MemoryGatewayBus } from '../adapters/memory/gateway-bus.js';
 import { MemoryPresence } from '../adapters/memory/presence.js';
 import { MemoryRevocations } from '../adapters/memory/revocations.js';
 import { MemoryRoutes } from '../adapters/memory/routes.js';
+import { SqliteAccountStore } from '../adapters/sqlite/account-store.js';
 import { SqliteCredentials } from '../adapters/sqlite/credentials.js';
 import { openDatabase } from '../adapters/sqlite/db.js';
 import { SqliteEventLog } from '../adapters/sqlite/event-log.js';
@@ -36,6 +37,7 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     bus: new MemoryGatewayBus(),
     pushSubscriptions: new SqlitePushSubscriptions({ db }),
     credentials: new SqliteCredentials({ db }),
+    accountStore: new SqliteAccountStore({ db, withReactions: (rows) => store.messages.withReactions(rows) }),
     attempts: new MemoryAttemptLimiter(),
     revocations: new MemoryRevocations(),
     readiness: { sqlite: () => store.ping() },

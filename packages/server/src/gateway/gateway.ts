@@ -13,6 +13,7 @@ import type { Authenticator } from '../core/users/authenticator.js';
 import type { Revocations } from '../core/users/revocations.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { CredentialSweep, type LiveCredentials } from './credential-sweep.js';
 import { DetachQueue } from './detach-queue.js';
 import { CorkBatch } from './frames.js';
 import { Hub } from './hub.js';
@@ -26,6 +27,10 @@ export interface GatewayDeps {
   metrics: Metrics;
   authenticator: Authenticator;
   revocations: Revocations;
+  /** Re-checked every few seconds for the credentials with open sockets (credential-sweep.ts). */
+  liveCredentials: LiveCredentials;
+  /** How often; CREDENTIAL_CHECK_MS by default. */
+  credentialCheckMs?: number;
   messaging: Messaging;
   presence: PresenceService;
   routes: Routes;
@@ -39,6 +44,7 @@ export class Gateway {
   private readonly sessions = new Set<Session>();
   private readonly services: GatewayServices;
   private readonly detached: DetachQueue;
+  private readonly sweep: CredentialSweep;
   private readonly ttlMs: number;
   private pingTimer: NodeJS.Timeout | null = null;
   private busSubscription: { stop(): Promise<void> } | null = null;
@@ -57,6 +63,13 @@ export class Gateway {
       presence: deps.presence,
       holds: (userId) => this.hub.has(userId),
       logger: deps.logger,
+    });
+    this.sweep = new CredentialSweep({
+      hub: this.hub,
+      store: deps.liveCredentials,
+      authenticator: deps.authenticator,
+      logger: deps.logger,
+      ...(deps.credentialCheckMs !== undefined ? { everyMs: deps.credentialCheckMs } : {}),
     });
     this.wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxRequestBytes, perMessageDeflate: false });
     this.services = {
@@ -85,6 +98,7 @@ export class Gateway {
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
     this.pingTimer = setInterval(() => void this.heartbeat(), this.deps.config.pingIntervalMs);
     this.pingTimer.unref();
+    this.sweep.start();
   }
 
   get connectionCount(): number {
@@ -95,6 +109,7 @@ export class Gateway {
   async drain(timeoutMs = 5000): Promise<void> {
     this.draining = true;
     if (this.pingTimer) clearInterval(this.pingTimer);
+    await this.sweep.stop();
     for (const session of this.sessions) session.close(CLOSE_CODES.goingAway, 'server going away; reconnect');
     const deadline = Date.now() + timeoutMs;
     while (this.sessions.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -57,6 +57,11 @@ export class Hub {
     for (const id of credentialIds) for (const session of this.byCredential.get(id) ?? []) session.close(code, reason);
   }
 
+  /** The distinct credentials with open sockets here. */
+  credentialIds(): string[] {
+    return [...this.byCredential.keys()];
+  }
+
   sessions(): HubSession[] {
     return [...this.users.values()].flatMap((set) => [...set]);
   }

@@ -5,8 +5,9 @@ import type { Accounts } from '../core/users/accounts.js';
 import type { Authenticator } from '../core/users/authenticator.js';
 import { identify } from './auth.js';
 import { parse } from './errors.js';
+import { type ProfileRouteDeps, registerProfileRoutes } from './profile-routes.js';
 
-export interface AccountRouteDeps {
+export interface AccountRouteDeps extends ProfileRouteDeps {
   accounts: Accounts;
   authenticator: Authenticator;
 }
@@ -65,6 +66,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
     await accounts.revokeApiKey(who, idParam(req));
     return reply.status(204).send();
   });
+
+  registerProfileRoutes(app, deps);
 }
 
 /** Without a deviceName, a session is named after the client's User-Agent (printable, bounded). */

@@ -66,7 +66,13 @@ export class PostgresCredentials implements CredentialStore {
         ]);
         await insertSession(client, first.session);
       }
-      return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+      return {
+        id: user.id,
+        username: user.username,
+        displayName: user.displayName,
+        createdAt: user.createdAt,
+        avatarUrl: null,
+      };
     });
   }
 

@@ -59,4 +59,5 @@ export const toUser = (row: UserRow): User => ({
   username: row.username,
   displayName: row.display_name,
   createdAt: row.created_at.toISOString(),
+  avatarUrl: null,
 });

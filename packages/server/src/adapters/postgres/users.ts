@@ -28,7 +28,13 @@ export class PostgresUsers implements UserStore, PresenceVisibility {
         user.id,
         user.createdAt,
       ]);
-      return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+      return {
+        id: user.id,
+        username: user.username,
+        displayName: user.displayName,
+        createdAt: user.createdAt,
+        avatarUrl: null,
+      };
     });
   }
 

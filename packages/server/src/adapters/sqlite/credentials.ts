@@ -46,6 +46,7 @@ const toUser = (row: UserRow): User => ({
   username: row.username,
   displayName: row.display_name,
   createdAt: row.created_at,
+  avatarUrl: null,
 });
 const toSession = (r: SessionRow): StoredSession => ({
   id: r.id,
@@ -118,7 +119,13 @@ export class SqliteCredentials implements CredentialStore {
           this.s.upsertPassword.run(user.id, first.passwordHash, user.createdAt);
           this.insertSession(first.session);
         }
-        return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+        return {
+          id: user.id,
+          username: user.username,
+          displayName: user.displayName,
+          createdAt: user.createdAt,
+          avatarUrl: null,
+        };
       })
       .immediate();
   }

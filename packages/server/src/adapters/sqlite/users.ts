@@ -18,6 +18,7 @@ const toUser = (row: UserRow): User => ({
   username: row.username,
   displayName: row.display_name,
   createdAt: row.created_at,
+  avatarUrl: null,
 });
 
 export class SqliteUsers implements UserStore, PresenceVisibility {
@@ -44,7 +45,13 @@ export class SqliteUsers implements UserStore, PresenceVisibility {
         if (this.s.byUsername.get(user.username)) throw new AppError('conflict', 'username is taken');
         this.s.insert.run(user.id, user.username, user.displayName, user.createdAt);
         this.s.insertKey.run(user.apiKeyHash, user.id, user.createdAt);
-        return { id: user.id, username: user.username, displayName: user.displayName, createdAt: user.createdAt };
+        return {
+          id: user.id,
+          username: user.username,
+          displayName: user.displayName,
+          createdAt: user.createdAt,
+          avatarUrl: null,
+        };
       })
       .immediate();
   }

@@ -1,0 +1,63 @@
+// The account-wide writes and reads in PostgreSQL: profile, closing an account, a sender's
+// messages (through message_keys, indexed by sender, rather than the partitioned messages), and
+// which credentials still hold (the gateways' periodic re-check).
+import type { Message, User } from '@messenger/protocol';
+import type { Pool } from 'pg';
+import type { AccountStore } from '../../core/users/account-store.js';
+import { PgDb } from './pool.js';
+import { MESSAGE_COLUMNS, type MessageRow, toMessage, toUser, type UserRow } from './rows.js';
+
+export class PostgresAccountStore implements AccountStore {
+  private readonly db: PgDb;
+
+  /** The pool belongs to the backend (shared with the store), which ends it. */
+  constructor(deps: { pool: Pool }) {
+    this.db = new PgDb(deps.pool);
+  }
+
+  async setDisplayName(userId: string, displayName: string): Promise<User | null> {
+    const rows = await this.db.query<UserRow>(
+      'UPDATE users SET display_name = $2 WHERE id = $1 RETURNING id, username, display_name, created_at',
+      [userId, displayName],
+    );
+    return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async closeAccount(userId: string, tombstone: { username: string; displayName: string }): Promise<string[]> {
+    return this.db.tx(async (client) => {
+      const sessions = await client.query<{ id: string }>(
+        'DELETE FROM device_sessions WHERE user_id = $1 RETURNING id',
+        [userId],
+      );
+      const keys = await client.query<{ id: string }>('DELETE FROM api_keys WHERE user_id = $1 RETURNING id', [userId]);
+      await client.query('DELETE FROM passwords WHERE user_id = $1', [userId]);
+      await client.query('UPDATE users SET username = $2, display_name = $3, presence_visible = false WHERE id = $1', [
+        userId,
+        tombstone.username,
+        tombstone.displayName,
+      ]);
+      return [...sessions.rows, ...keys.rows].map((r) => r.id);
+    });
+  }
+
+  async sentMessages(senderId: string, afterClientMsgId: string | null, limit: number): Promise<Message[]> {
+    const rows = await this.db.query<MessageRow>(
+      `SELECT ${MESSAGE_COLUMNS} FROM message_keys k
+         JOIN messages m ON m.conversation_id = k.conversation_id AND m.seq = k.seq
+        WHERE k.sender_id = $1 AND k.client_msg_id > $2 AND m.deleted_at IS NULL
+        ORDER BY k.client_msg_id LIMIT $3`,
+      [senderId, afterClientMsgId ?? '', limit],
+    );
+    return rows.map(toMessage);
+  }
+
+  async liveCredentials(ids: string[], now: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.query<{ id: string }>(
+      `SELECT id FROM device_sessions WHERE id = ANY($1::text[]) AND expires_at > $2
+       UNION ALL SELECT id FROM api_keys WHERE id = ANY($1::text[])`,
+      [ids, now],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+}

@@ -1,0 +1,81 @@
+// The account-wide writes and reads in SQLite: profile, closing an account, a sender's messages,
+// and which credentials still hold (the gateways' periodic re-check).
+import type { Message, User } from '@messenger/protocol';
+import type { AccountStore } from '../../core/users/account-store.js';
+import type { Db } from './db.js';
+import type { MessageRow } from './rows.js';
+
+interface UserRow {
+  id: string;
+  username: string;
+  display_name: string;
+  created_at: string;
+}
+
+export class SqliteAccountStore implements AccountStore {
+  private readonly db: Db;
+  private readonly withReactions: (rows: MessageRow[]) => Message[];
+  private readonly s;
+
+  constructor(deps: { db: Db; withReactions: (rows: MessageRow[]) => Message[] }) {
+    const db = (this.db = deps.db);
+    this.withReactions = deps.withReactions;
+    this.s = {
+      rename: db.prepare('UPDATE users SET display_name = ? WHERE id = ?'),
+      user: db.prepare<[string], UserRow>('SELECT id, username, display_name, created_at FROM users WHERE id = ?'),
+      sessionIds: db.prepare<[string], { id: string }>('SELECT id FROM device_sessions WHERE user_id = ?'),
+      keyIds: db.prepare<[string], { id: string }>('SELECT id FROM api_keys WHERE user_id = ?'),
+      dropSessions: db.prepare('DELETE FROM device_sessions WHERE user_id = ?'),
+      dropKeys: db.prepare('DELETE FROM api_keys WHERE user_id = ?'),
+      dropPassword: db.prepare('DELETE FROM passwords WHERE user_id = ?'),
+      tombstone: db.prepare('UPDATE users SET username = ?, display_name = ?, presence_visible = 0 WHERE id = ?'),
+      sent: db.prepare<[string, string, number], MessageRow>(
+        `SELECT * FROM messages WHERE sender_id = ? AND client_msg_id > ? AND deleted_at IS NULL
+         ORDER BY client_msg_id LIMIT ?`,
+      ),
+      liveSessions: db.prepare<[string, string], { id: string }>(
+        'SELECT id FROM device_sessions WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?',
+      ),
+      liveKeys: db.prepare<[string], { id: string }>(
+        'SELECT id FROM api_keys WHERE id IN (SELECT value FROM json_each(?))',
+      ),
+    };
+  }
+
+  async setDisplayName(userId: string, displayName: string): Promise<User | null> {
+    this.s.rename.run(displayName, userId);
+    const row = this.s.user.get(userId);
+    return row
+      ? {
+          id: row.id,
+          username: row.username,
+          displayName: row.display_name,
+          createdAt: row.created_at,
+          avatarUrl: null,
+        }
+      : null;
+  }
+
+  async closeAccount(userId: string, tombstone: { username: string; displayName: string }): Promise<string[]> {
+    return this.db
+      .transaction(() => {
+        const ended = [...this.s.sessionIds.all(userId), ...this.s.keyIds.all(userId)].map((r) => r.id);
+        this.s.dropSessions.run(userId);
+        this.s.dropKeys.run(userId);
+        this.s.dropPassword.run(userId);
+        this.s.tombstone.run(tombstone.username, tombstone.displayName, userId);
+        return ended;
+      })
+      .immediate();
+  }
+
+  async sentMessages(senderId: string, afterClientMsgId: string | null, limit: number): Promise<Message[]> {
+    return this.withReactions(this.s.sent.all(senderId, afterClientMsgId ?? '', limit));
+  }
+
+  async liveCredentials(ids: string[], now: string): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const json = JSON.stringify(ids);
+    return new Set([...this.s.liveSessions.all(json, now), ...this.s.liveKeys.all(json)].map((r) => r.id));
+  }
+}

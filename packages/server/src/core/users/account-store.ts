@@ -1,0 +1,22 @@
+// AccountStore: what changes a whole account at once: its profile, its closing, the messages it
+// sent, and whether credentials still hold. Written directly, not through the log: durable once a
+// call resolves and seen by every later read.
+import type { Message, User } from '@messenger/protocol';
+
+export interface AccountStore {
+  /** The user as it is now; null when there is no such user. */
+  setDisplayName(userId: string, displayName: string): Promise<User | null>;
+  /**
+   * In one transaction: every session, API key and the password of the user end, and the user
+   * becomes a tombstone named `tombstone.username` (which frees the old username). Returns the ids
+   * of the credentials it ended; idempotent (a second call ends none and renames nothing new).
+   */
+  closeAccount(userId: string, tombstone: { username: string; displayName: string }): Promise<string[]>;
+  /**
+   * The messages `senderId` sent that are not deleted, by clientMsgId after `afterClientMsgId`
+   * (null: from the first), at most `limit`: a cursor that holds while some of them are deleted.
+   */
+  sentMessages(senderId: string, afterClientMsgId: string | null, limit: number): Promise<Message[]>;
+  /** Which of these credential ids (sessions, API keys) still hold at `now`: not ended, not expired. */
+  liveCredentials(ids: string[], now: string): Promise<Set<string>>;
+}
