@@ -44,6 +44,8 @@ export const createConversationBody = z.object({
 export const listConversationsQuery = z.object({
   limit: queryInt(LIMITS.maxChatsLimit).pipe(z.number().min(1)).optional(),
   cursor: z.string().min(1).max(200).refine(nulFree, NUL_MESSAGE).optional(),
+  /** v1.1: `true` lists only the caller's message requests. */
+  requests: z.enum(['true', 'false']).optional(),
 });
 
 export const addMembersBody = z.object({ userIds: z.array(id).min(1).max(1024) });

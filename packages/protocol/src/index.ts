@@ -6,3 +6,4 @@ export * from './http.js';
 export * from './accounts.js';
 export * from './profile.js';
 export * from './ws.js';
+export * from './safety.js';

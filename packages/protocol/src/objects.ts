@@ -34,6 +34,8 @@ export interface Member {
   displayName: string;
   readSeq: number;
   deliveredSeq: number;
+  /** v1.1: group admins may rename, set who adds, change roles and remove members. */
+  role: 'admin' | 'member';
 }
 
 export type ConversationKind = 'direct' | 'group';
@@ -48,6 +50,10 @@ export interface Conversation {
   lastMessage: Message | null;
   unreadCount: number;
   muted: boolean;
+  /** v1.1: true while the caller has not accepted the conversation (a message request). */
+  request: boolean;
+  /** v1.1: whether members who are not admins may add members (groups; always true for a direct chat). */
+  membersCanAdd: boolean;
 }
 
 export type PresenceStatus = 'online' | 'away' | 'offline';

@@ -10,6 +10,8 @@ import type { Backend } from './backends/backend.js';
 import { Conversations } from './core/conversations/conversations.js';
 import { LogErasure } from './core/messages/log-erasure.js';
 import { Messaging } from './core/messages/messaging.js';
+import { Moderation } from './core/safety/moderation.js';
+import { Reach } from './core/safety/reach.js';
 import { PushRegistration } from './core/notifications/push-registration.js';
 import { PresenceService } from './core/presence/presence-service.js';
 import { RateLimiter } from './core/rate-limit.js';
@@ -81,11 +83,16 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
             throw unavailable('the store is catching up with the log; retry');
         }
       : undefined;
+  const blocks = timed(backend.blocks);
+  const reach = new Reach({ blocks, conversationStore });
   const conversations = new Conversations({
     conversationStore,
+    memberStanding: timed(backend.memberStanding),
+    reach,
     userStore,
     log,
     maxGroupMembers: config.maxGroupMembers,
+    creations: new RateLimiter({ capacity: config.rateLimitConversations, windowMs: 3_600_000 }),
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
   const users = new Users({ userStore });
@@ -97,6 +104,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     attempts: backend.attempts,
     revocations: backend.revocations,
     signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }),
+    suspensions: timed(backend.suspensions),
   });
   const messaging = new Messaging({
     messageStore,
@@ -105,6 +113,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     log,
     conversations,
     sends: new RateLimiter({ capacity: config.rateLimitMessages, windowMs: 10_000 }),
+    searches: new RateLimiter({ capacity: config.rateLimitSearches, windowMs: 60_000 }),
+    reach,
     editWindowMs: config.editWindowMs,
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
@@ -115,7 +125,21 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     conversationStore,
     deliverer,
     conversations,
+    reach,
     coalesceMs: config.presenceCoalesceMs,
+  });
+  const moderation = new Moderation({
+    blocks,
+    reports: timed(backend.reports),
+    suspensions: timed(backend.suspensions),
+    users: userStore,
+    messages: messageStore,
+    conversations,
+    presence,
+    credentials,
+    authenticator,
+    revocations: backend.revocations,
+    adminUsernames: config.adminUsernames,
   });
 
   const profiles = new Profiles({
@@ -194,6 +218,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       profiles,
       authenticator,
       conversations,
+      moderation,
       messaging,
       presence,
       push,

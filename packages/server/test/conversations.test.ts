@@ -33,6 +33,7 @@ describe('direct chats', () => {
         displayName: expect.any(String),
         readSeq: 0,
         deliveredSeq: 0,
+        role: 'member',
       });
     const again = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
     expect(again.status).toBe(200);

@@ -266,6 +266,9 @@ describe('docs/openapi.yaml matches the running server', () => {
     expect(again.status).toBe(200);
     expect(again.body.conversation.id).toBe(created.body.conversation.id);
     const conv = created.body.conversation.id as string;
+    // A chat opened by a stranger is a request for Bob, whose messages search leaves out until accepted.
+    const accepted = await bob.call('POST', `/v1/conversations/${conv}/accept`);
+    expectDocumented('post', '/v1/conversations/{id}/accept', accepted);
 
     const messages = `/v1/conversations/{id}/messages`;
     const sendExample = requestExample('post', messages);

@@ -1,5 +1,9 @@
 // What a backend preset hands to the composition root: one implementation of every port.
 import type { ConversationStore } from '../core/conversations/conversation-store.js';
+import type { MemberStanding } from '../core/conversations/member-standing.js';
+import type { BlockStore } from '../core/safety/block-store.js';
+import type { ReportStore } from '../core/safety/report-store.js';
+import type { SuspensionStore } from '../core/safety/suspension-store.js';
 import type { EventLog } from '../core/messages/event-log.js';
 import type { MessageSearch } from '../core/messages/message-search.js';
 import type { MessageStore } from '../core/messages/message-store.js';
@@ -25,6 +29,10 @@ export interface Backend {
   userStore: UserStore;
   presenceVisibility: PresenceVisibility;
   conversationStore: ConversationStore;
+  memberStanding: MemberStanding;
+  blocks: BlockStore;
+  reports: ReportStore;
+  suspensions: SuspensionStore;
   messageStore: MessageStore;
   messageSearch: MessageSearch;
   /** The persister's write; unused where the log's commit writes the store (inlinePersister). */

@@ -15,6 +15,7 @@ import { migrate } from '../adapters/postgres/migrations.js';
 import { PostgresPushSubscriptions } from '../adapters/postgres/push-subscriptions.js';
 import { PostgresSettings } from '../adapters/postgres/settings.js';
 import { PostgresStore } from '../adapters/postgres/store.js';
+import { PostgresBlocks, PostgresReports, PostgresSuspensions } from '../adapters/postgres/safety.js';
 import { RedisAttemptLimiter } from '../adapters/redis/attempt-limiter.js';
 import { closeRedis, connectRedis } from '../adapters/redis/client.js';
 import { RedisPresence } from '../adapters/redis/presence.js';
@@ -47,6 +48,7 @@ export async function clusterBackend(deps: {
     streamPrefix: config.logStreamPrefix,
     partitions: config.logPartitions,
     replicas: config.logReplicas,
+    maxAgeMs: config.logMaxAgeMs,
     // The store's unique key on sender + clientMsgId is the lasting dedup authority.
     lookupDuplicate: async (senderId, clientMsgId) => {
       const found = await store.messages.messageKey(senderId, clientMsgId);
@@ -72,6 +74,10 @@ export async function clusterBackend(deps: {
     userStore: store.users,
     presenceVisibility: store.users,
     conversationStore: store.conversations,
+    memberStanding: store.conversations,
+    blocks: new PostgresBlocks({ pool }),
+    reports: new PostgresReports({ pool }),
+    suspensions: new PostgresSuspensions({ pool }),
     messageStore: store.messages,
     messageSearch: store.search,
     recordSink: store.records,

@@ -13,6 +13,7 @@ import { openDatabase } from '../adapters/sqlite/db.js';
 import { SqliteEventLog } from '../adapters/sqlite/event-log.js';
 import { SqlitePushSubscriptions } from '../adapters/sqlite/push-subscriptions.js';
 import { SqliteStore } from '../adapters/sqlite/store.js';
+import { SqliteBlocks, SqliteReports, SqliteSuspensions } from '../adapters/sqlite/safety.js';
 import { loadOrCreateVapidKeys } from '../adapters/webpush/vapid-keys.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -28,6 +29,10 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     userStore: store.users,
     presenceVisibility: store.users,
     conversationStore: store.conversations,
+    memberStanding: store.conversations,
+    blocks: new SqliteBlocks({ db }),
+    reports: new SqliteReports({ db }),
+    suspensions: new SqliteSuspensions({ db }),
     messageStore: store.messages,
     messageSearch: store.search,
     recordSink: store.records,

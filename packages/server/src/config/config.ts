@@ -22,6 +22,12 @@ export interface Config {
   /** Sign-ups per client IP per minute; 0 = unlimited. */
   rateLimitSignups: number;
   roles: Role[];
+  /** Conversations a user may create per hour; 0 = unlimited. */
+  rateLimitConversations: number;
+  /** Search requests per user per minute; 0 = unlimited. */
+  rateLimitSearches: number;
+  /** Operators: usernames that may read reports and suspend users. */
+  adminUsernames: string[];
   /** A device session ends after this many days without use. */
   sessionIdleDays: number;
   maxGroupMembers: number;
@@ -89,6 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     rateLimitMessages: int(env, 'RATE_LIMIT_MESSAGES', 60),
     rateLimitSignups: int(env, 'RATE_LIMIT_SIGNUPS', 10),
     roles: roles as Role[],
+    rateLimitConversations: int(env, 'RATE_LIMIT_CONVERSATIONS', 100),
+    rateLimitSearches: int(env, 'RATE_LIMIT_SEARCHES', 60),
+    adminUsernames: list(env.ADMIN_USERNAMES),
     sessionIdleDays: int(env, 'SESSION_IDLE_DAYS', 30, 1),
     maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', LIMITS.maxGroupMembers, 2),
     editWindowMs: int(env, 'EDIT_WINDOW_MS', LIMITS.editWindowMs),

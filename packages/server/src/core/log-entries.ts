@@ -29,10 +29,14 @@ export type LogDraft = Traced &
         at: string;
       }
     | { type: 'reaction.updated'; conversationId: string; messageId: string; userId: string; emoji: string | null }
-    | { type: 'receipt.read'; conversationId: string; userId: string; seq: number }
-    | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number }
-    /** Membership or title changed; the store has already been written, this entry only orders fan-out. */
-    | { type: 'conversation.updated'; conversationId: string; userIds: string[] }
+    /** `ownOnly`: a member who has not accepted the chat; only their own devices hear of it. */
+    | { type: 'receipt.read'; conversationId: string; userId: string; seq: number; ownOnly?: boolean }
+    | { type: 'receipt.delivered'; conversationId: string; userId: string; seq: number; ownOnly?: boolean }
+    /**
+     * Membership, roles, settings or a request's state changed; the store has already been written,
+     * this entry only orders fan-out. `removedUserIds` were removed by an admin: told once, then no more.
+     */
+    | { type: 'conversation.updated'; conversationId: string; userIds: string[]; removedUserIds?: string[] }
   );
 
 export type LogEntryType = LogDraft['type'];

@@ -12,8 +12,9 @@ import { type AccountRouteDeps, registerAccountRoutes } from './account-routes.j
 import { identify } from './auth.js';
 import { parse } from './errors.js';
 import { registerPushRoutes } from './push-routes.js';
+import { registerSafetyRoutes, type SafetyRouteDeps } from './safety-routes.js';
 
-export interface RouteDeps extends AccountRouteDeps {
+export interface RouteDeps extends AccountRouteDeps, SafetyRouteDeps {
   users: Users;
   conversations: Conversations;
   messaging: Messaging;
@@ -57,7 +58,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   app.get('/v1/conversations', async (req) => {
     const user = await me(req);
     const q = parse(P.listConversationsQuery, req.query);
-    return conversations.list(user.id, q.limit, q.cursor ?? null);
+    return conversations.list(user.id, q.limit, q.cursor ?? null, q.requests === 'true');
   });
 
   app.get('/v1/conversations/:id', async (req) => {
@@ -161,6 +162,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   });
 
   registerPushRoutes(app, deps);
+  registerSafetyRoutes(app, deps);
 
   // Unknown /v1 paths answer in the contract's shape rather than Fastify's.
   app.all('/v1/*', async () => {

@@ -1,7 +1,7 @@
 // Fan-out worker: turns log records into socket events for every concerned device, one delivery
 // per gateway per batch. Records are planned in log order and each gateway receives a batch's events
 // in one message, in that order, so a conversation's events keep log order.
-import type { ServerEvent } from '@messenger/protocol';
+import type { Conversation, ServerEvent } from '@messenger/protocol';
 import type { LogRecord } from '../core/log-entries.js';
 import { AppError } from '../domain/errors.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
@@ -14,6 +14,8 @@ import { recordSpans } from '../observability/tracing.js';
 
 const MEMBER_CACHE_SIZE = 50_000;
 const DELETED_CACHE_SIZE = 50_000;
+/** Member-view reads of one batch in flight at once: a burst of new chats uses a few pool connections, not all. */
+const VIEW_READS = 8;
 
 export class FanoutWorker {
   private readonly log: EventLog;
@@ -78,6 +80,7 @@ export class FanoutWorker {
 
   private async fanOut(pending: LogRecord[]): Promise<void> {
     const planned: Outgoing[][] = [];
+    const views = this.readViews(pending);
     try {
       await this.members.prefetch(pending.map((r) => r.conversationId));
     } catch {
@@ -86,7 +89,7 @@ export class FanoutWorker {
     for (const record of pending) {
       this.metrics.fanoutRecords.inc({ type: record.type });
       try {
-        planned.push(await this.plan(record));
+        planned.push(await this.plan(record, views.get(record)));
       } catch (error) {
         this.failed(error, record);
         planned.push([]);
@@ -117,17 +120,51 @@ export class FanoutWorker {
     this.logger.error({ err: error, pos: record.pos, type: record.type }, 'fan-out failed');
   }
 
+  /**
+   * The member views of a batch's conversation.updated records, read together (VIEW_READS at a
+   * time) rather than one record after another: a burst of new chats is a batch of such records,
+   * and reading them in turn made each chat's members wait for every earlier chat's read. Reading
+   * ahead is safe: a view is the store's current state whenever it is read, as it was before.
+   */
+  private readViews(records: LogRecord[]): Map<LogRecord, Promise<Map<string, Conversation>>> {
+    const updates = records.filter((r) => r.type === 'conversation.updated');
+    const out = new Map<LogRecord, Promise<Map<string, Conversation>>>();
+    if (updates.length < 2) return out;
+    const waiting: (() => void)[] = [];
+    let free = VIEW_READS;
+    const acquire = () =>
+      free > 0 ? (free--, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve));
+    const release = () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    };
+    for (const r of updates) {
+      const read = acquire().then(() => this.store.conversationViews(r.conversationId, r.userIds).finally(release));
+      // Awaited in plan(); a batch abandoned before then must not leave an unhandled rejection.
+      read.catch(() => undefined);
+      out.set(r, read);
+    }
+    return out;
+  }
+
   /** The events a record becomes, and for whom. */
-  private async plan(r: LogRecord): Promise<Outgoing[]> {
+  private async plan(r: LogRecord, prefetched?: Promise<Map<string, Conversation>>): Promise<Outgoing[]> {
     if (r.type === 'conversation.updated') {
       this.members.forget(r.conversationId);
       // Each member sees their own view (unread count, mute), so this one is built per member: in
       // a few statements where the store can (a big group's change is many views at once).
       const out: Outgoing[] = [];
-      const views = await this.store.conversationViews(r.conversationId, r.userIds);
+      const views = await (prefetched ?? this.store.conversationViews(r.conversationId, r.userIds));
       for (const userId of r.userIds) {
         const conversation = views.get(userId);
         if (conversation) out.push({ userIds: [userId], event: { type: 'conversation.updated', conversation } });
+      }
+      // A removed member is no longer in the store's views: it gets the group as the others now see it.
+      const after = views.values().next().value;
+      if (r.removedUserIds && after) {
+        const conversation = { ...after, lastMessage: null, unreadCount: 0, muted: false, request: false };
+        out.push({ userIds: r.removedUserIds, event: { type: 'conversation.updated', conversation } });
       }
       return out;
     }
@@ -136,6 +173,9 @@ export class FanoutWorker {
       this.deleted.add(r.messageId);
     }
     if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return [];
+    if ((r.type === 'receipt.read' || r.type === 'receipt.delivered') && r.ownOnly) {
+      return [{ userIds: [r.userId], event: toEvent(r) }];
+    }
     if (r.type === 'message.deleted' && r.for === 'me') {
       return [
         {

@@ -3,6 +3,7 @@
 // before the batch counts as handled, so a restart neither loses nor repeats finished work; retries
 // (429, 5xx, network) wait in a small in-process queue so one slow push service cannot stall the
 // log, and are lost if the process stops first (the push itself is best-effort anyway).
+import { notifies } from '../domain/safety.js';
 import { createHash } from 'node:crypto';
 import type { PushMessagePayload } from '@messenger/protocol';
 import type { LogRecord } from '../core/log-entries.js';
@@ -193,7 +194,7 @@ export class NotifierWorker {
     for (const s of subs) byUser.set(s.userId, [...(byUser.get(s.userId) ?? []), s]);
     for (const [userId, userSubs] of byUser) {
       const membership = await this.store.membership(r.conversationId, userId);
-      if (!membership || membership.muted || membership.joinedSeq >= created.seq) continue;
+      if (!membership || !notifies(membership) || membership.joinedSeq >= created.seq) continue;
       const payload: PushMessagePayload = {
         type: 'message',
         conversationId: r.conversationId,

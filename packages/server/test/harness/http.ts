@@ -67,15 +67,29 @@ export function via(user: TestUser, baseUrl: string): TestUser {
   return { ...user, call: http(baseUrl, user.apiKey) };
 }
 
-export async function directChat(a: TestUser, b: TestUser): Promise<string> {
+/**
+ * The direct chat of two users who know each other: `b` accepts it (a chat opened by a stranger is
+ * a message request until then). `requestStays` leaves it a request.
+ */
+export async function directChat(a: TestUser, b: TestUser, opts: { requestStays?: boolean } = {}): Promise<string> {
   const res = await a.call('POST', '/v1/conversations', { memberIds: [b.id] });
-  return res.body.conversation.id;
+  const id = res.body.conversation.id;
+  if (!opts.requestStays) await accept(b, id);
+  return id;
 }
 
+/** A group whose members all accepted it (see directChat). */
 export async function createGroup(creator: TestUser, members: TestUser[], title = 'group'): Promise<string> {
   const res = await creator.call('POST', '/v1/conversations', { memberIds: members.map((m) => m.id), title });
   if (res.status !== 201) throw new Error(`group failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return res.body.conversation.id;
+  const id = res.body.conversation.id;
+  await Promise.all(members.map((m) => accept(m, id)));
+  return id;
+}
+
+async function accept(user: TestUser, conversationId: string): Promise<void> {
+  const res = await user.call('POST', `/v1/conversations/${conversationId}/accept`);
+  if (res.status !== 200) throw new Error(`accept failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 
 /** Sends over HTTP and returns the stored message; throws unless the answer is 201. */

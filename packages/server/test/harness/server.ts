@@ -32,7 +32,16 @@ export async function startTestServer(
   env: NodeJS.ProcessEnv = {},
 ): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
-  const base = { PORT: '0', RATE_LIMIT_MESSAGES: '0', RATE_LIMIT_SIGNUPS: '0', RATE_LIMIT_CONVERSATIONS: '0', RATE_LIMIT_SEARCHES: '0', LOG_LEVEL: 'warn', WEB_DIR: '', ...env };
+  const base = {
+    PORT: '0',
+    RATE_LIMIT_MESSAGES: '0',
+    RATE_LIMIT_SIGNUPS: '0',
+    RATE_LIMIT_CONVERSATIONS: '0',
+    RATE_LIMIT_SEARCHES: '0',
+    LOG_LEVEL: 'warn',
+    WEB_DIR: '',
+    ...env,
+  };
   if (CLUSTER) return startTestCluster(base, { ...overrides, dataDir });
   const config = loadConfig(base, { dataDir, ...overrides });
   const server = await startServer(config);

@@ -6,6 +6,7 @@ import type { Conversation, Member } from '@messenger/protocol';
 import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
 import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
+import type { MemberStanding, RequestState } from '../../core/conversations/member-standing.js';
 import { unavailable } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
 import { BATCHED_READS, isUnavailable, type PgDb } from './pool.js';
@@ -28,6 +29,8 @@ type ViewRow = Nullable<MessageRow> & {
   /** last_activity_at to the microsecond, for the cursor. */
   conv_cursor_at: string;
   conv_muted: boolean;
+  conv_request: RequestState;
+  conv_members_can_add: boolean;
   unread: number;
 };
 
@@ -38,6 +41,9 @@ interface MemberRow {
   display_name: string;
   read_seq: string;
   delivered_seq: string;
+  joined_seq: string;
+  role: 'admin' | 'member';
+  request_state: RequestState;
 }
 
 /**
@@ -47,7 +53,8 @@ interface MemberRow {
 const viewSql = (o: { page: string; viewer: string; order: string }) => `
   WITH page AS (${o.page})
   SELECT p.viewer AS conv_viewer, p.id AS conv_id, p.kind AS conv_kind, p.title AS conv_title, p.created_at AS conv_created_at,
-         p.last_seq AS conv_last_seq, p.muted AS conv_muted,
+         p.last_seq AS conv_last_seq, p.muted AS conv_muted, p.request_state AS conv_request,
+         p.members_can_add AS conv_members_can_add,
          to_char(p.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS conv_cursor_at,
          lm.*, unread.n AS unread
     FROM page p
@@ -70,19 +77,20 @@ const viewSql = (o: { page: string; viewer: string; order: string }) => `
    ${o.order}`;
 
 /** A viewer's chats, with the viewer's membership columns. */
-const CHATS = `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at,
-                      me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted
+const CHATS = `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at, c.members_can_add,
+                      me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted, me.request_state
                  FROM members me JOIN conversations c ON c.id = me.conversation_id`;
 
 /**
- * $1 viewer, $3 cursor time, $4 cursor id: the viewer's chats after the cursor (no cursor: all),
+ * $1 viewer, $3 cursor time, $4 cursor id, $5 request state (accepted: the chat list, pending: the
+ * requests): the viewer's chats after the cursor (no cursor: all),
  * through members_by_activity from the cursor's minute down. '' sorts below any id, so without a
  * cursor the bound is (t, id) < ('infinity', ''), true for every finite t.
  */
-const AFTER_CURSOR = `me.user_id = $1 AND me.active_minute <= COALESCE(messenger_minute($3::timestamptz), 2147483647)
+const AFTER_CURSOR = `me.user_id = $1 AND me.request_state = $5 AND me.active_minute <= COALESCE(messenger_minute($3::timestamptz), 2147483647)
    AND (c.last_activity_at, c.id) < (COALESCE($3::timestamptz, 'infinity'), COALESCE($4::text, ''))`;
 
-// $1 viewer, $2 limit, $3 cursor time or null, $4 cursor id or null. The $2-th chat after the cursor
+// $1 viewer, $2 limit, $3 cursor time or null, $4 cursor id or null, $5 request state. The $2-th chat after the cursor
 // in minute order gives the oldest minute the page can reach; the chats from there up are ordered by
 // their exact activity. So a page reads about $2 chats twice, whatever the viewer's number of chats.
 // The page is cut first, so the LATERALs run only for the chats shown.
@@ -113,7 +121,7 @@ const FOR_VIEWERS = viewSql({
   order: '',
 });
 
-export class PostgresConversations implements ConversationStore {
+export class PostgresConversations implements ConversationStore, MemberStanding {
   private readonly db: PgDb;
   private readonly reads: SendReads;
 
@@ -137,8 +145,13 @@ export class PostgresConversations implements ConversationStore {
         return { id: rows[0]!.id, created: false };
       }
       await client.query(
-        'INSERT INTO members (conversation_id, user_id, active_minute) SELECT $1, unnest($2::text[]), messenger_minute($3) ON CONFLICT DO NOTHING',
-        [conv.id, conv.memberIds, conv.createdAt],
+        `INSERT INTO members (conversation_id, user_id, active_minute, role, request_state, joined_at)
+         SELECT $1, u.id, messenger_minute($3),
+                CASE WHEN u.id = ANY($4::text[]) THEN 'admin' ELSE 'member' END,
+                CASE WHEN u.id = ANY($5::text[]) THEN 'pending' ELSE 'accepted' END, $3
+           FROM unnest($2::text[]) AS u(id)
+         ON CONFLICT DO NOTHING`,
+        [conv.id, conv.memberIds, conv.createdAt, conv.admins ?? [], conv.pending ?? []],
       );
       return { id: conv.id, created: true };
     });
@@ -150,17 +163,18 @@ export class PostgresConversations implements ConversationStore {
    * holds the conversation and reads its result; one that comes meanwhile waits for this insert,
    * then sees the new rows (PostgresMessages locks the chats before it writes).
    */
-  async addMembers(conversationId: string, userIds: string[]): Promise<string[]> {
+  async addMembers(conversationId: string, userIds: string[], pending: string[] = []): Promise<string[]> {
     if (userIds.length === 0) return [];
     const rows = await this.db.query<{ user_id: string }>(
       `WITH c AS (SELECT last_seq, messenger_minute(last_activity_at) AS active_minute FROM conversations WHERE id = $1 FOR SHARE)
-       INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, active_minute)
-       SELECT $1, u.id, s.last_seq, s.last_seq, s.last_seq, s.active_minute
+       INSERT INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, active_minute, request_state)
+       SELECT $1, u.id, s.last_seq, s.last_seq, s.last_seq, s.active_minute,
+              CASE WHEN u.id = ANY($3::text[]) THEN 'pending' ELSE 'accepted' END
          FROM unnest($2::text[]) AS u(id),
               (SELECT COALESCE((SELECT last_seq FROM c), 0) AS last_seq,
                       COALESCE((SELECT active_minute FROM c), 0) AS active_minute) s
        ON CONFLICT DO NOTHING RETURNING user_id`,
-      [conversationId, userIds],
+      [conversationId, userIds, pending],
     );
     const added = new Set(rows.map((r) => r.user_id));
     return userIds.filter((id) => added.delete(id));
@@ -255,6 +269,7 @@ export class PostgresConversations implements ConversationStore {
     viewerId: string,
     limit: number,
     cursor: string | null,
+    requests = false,
   ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
     let after: [string, string] | [null, null] = [null, null];
     if (cursor) {
@@ -262,7 +277,7 @@ export class PostgresConversations implements ConversationStore {
       if (parts && typeof parts[0] === 'string' && !Number.isNaN(Date.parse(parts[0])) && typeof parts[1] === 'string')
         after = [parts[0], parts[1]];
     }
-    const rows = await this.pageRows(viewerId, limit + 1, after);
+    const rows = await this.pageRows(viewerId, limit + 1, after, requests ? 'pending' : 'accepted');
     const more = rows.length > limit;
     const shown = more ? rows.slice(0, limit) : rows;
     const last = shown[shown.length - 1];
@@ -276,13 +291,18 @@ export class PostgresConversations implements ConversationStore {
    * The page query as a named statement: each connection plans it a few times, then keeps the
    * generic plan (planning the LATERALs over every partition costs more than running them).
    */
-  private async pageRows(viewerId: string, limit: number, after: [string, string] | [null, null]): Promise<ViewRow[]> {
+  private async pageRows(
+    viewerId: string,
+    limit: number,
+    after: [string, string] | [null, null],
+    state: RequestState,
+  ): Promise<ViewRow[]> {
     try {
       return (
         await this.db.pool.query<ViewRow>({
           name: 'messenger.chats.page',
           text: PAGE,
-          values: [viewerId, limit, after[0], after[1]],
+          values: [viewerId, limit, after[0], after[1], state],
         })
       ).rows;
     } catch (err) {
@@ -307,8 +327,10 @@ export class PostgresConversations implements ConversationStore {
     const rows = await this.db.query<{ viewer: string; user_id: string }>(
       `SELECT DISTINCT v.viewer, o.user_id
          FROM unnest($1::text[]) AS v(viewer)
-         CROSS JOIN LATERAL (SELECT m.conversation_id FROM members m WHERE m.user_id = v.viewer OFFSET 0) mc
-         CROSS JOIN LATERAL (SELECT x.user_id FROM members x WHERE x.conversation_id = mc.conversation_id AND x.user_id <> v.viewer OFFSET 0) o`,
+         CROSS JOIN LATERAL (SELECT m.conversation_id FROM members m
+                              WHERE m.user_id = v.viewer AND m.request_state = 'accepted' OFFSET 0) mc
+         CROSS JOIN LATERAL (SELECT x.user_id FROM members x WHERE x.conversation_id = mc.conversation_id
+                                AND x.user_id <> v.viewer AND x.request_state = 'accepted' OFFSET 0) o`,
       [userIds],
       'messenger.contacts',
     );
@@ -319,6 +341,31 @@ export class PostgresConversations implements ConversationStore {
 
   async contacts(userId: string): Promise<string[]> {
     return this.contactLists.load(userId);
+  }
+
+  async setRequestState(conversationId: string, userId: string, state: RequestState): Promise<void> {
+    this.lastKnown.delete(`${conversationId} ${userId}`);
+    await this.db.query('UPDATE members SET request_state = $1 WHERE conversation_id = $2 AND user_id = $3', [
+      state,
+      conversationId,
+      userId,
+    ]);
+  }
+
+  async setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<void> {
+    this.lastKnown.delete(`${conversationId} ${userId}`);
+    await this.db.query('UPDATE members SET role = $1 WHERE conversation_id = $2 AND user_id = $3', [
+      role,
+      conversationId,
+      userId,
+    ]);
+  }
+
+  async updateGroup(conversationId: string, changes: { title?: string; membersCanAdd?: boolean }): Promise<void> {
+    await this.db.query(
+      'UPDATE conversations SET title = COALESCE($2, title), members_can_add = COALESCE($3, members_can_add) WHERE id = $1',
+      [conversationId, changes.title ?? null, changes.membersCanAdd ?? null],
+    );
   }
 
   /** Adds the members of every chat in one query; a chat whose member list lacks the viewer is dropped. */
@@ -333,28 +380,35 @@ export class PostgresConversations implements ConversationStore {
     // Index probes per chat and per member (fenced LATERALs) whatever the statistics: without them
     // a join over = ANY was planned as a scan of every member and user row.
     const memberRows = await this.db.query<MemberRow>(
-      `SELECT m.conversation_id, m.user_id, u.username, u.display_name, m.read_seq, m.delivered_seq
+      `SELECT m.conversation_id, m.user_id, u.username, u.display_name, m.read_seq, m.delivered_seq, m.joined_seq,
+              m.role, m.request_state
          FROM unnest($1::text[]) AS q(id)
          CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.conversation_id = q.id OFFSET 0) m
          CROSS JOIN LATERAL (SELECT u.username, u.display_name FROM users u WHERE u.id = m.user_id OFFSET 0) u
-        ORDER BY m.conversation_id, m.joined_seq, m.user_id`,
+        ORDER BY m.conversation_id, m.joined_seq, m.joined_at, m.user_id`,
       [[...new Set(rows.map((r) => r.conv_id))]],
     );
-    const members = new Map<string, Member[]>();
+    const members = new Map<string, MemberRow[]>();
     for (const m of memberRows) {
       const list = members.get(m.conversation_id) ?? [];
-      list.push({
-        userId: m.user_id,
-        username: m.username,
-        displayName: m.display_name,
-        readSeq: Number(m.read_seq),
-        deliveredSeq: Number(m.delivered_seq),
-      });
+      list.push(m);
       members.set(m.conversation_id, list);
     }
     const views = rows.map((row): Conversation | null => {
-      const list = members.get(row.conv_id) ?? [];
-      if (!list.some((m) => m.userId === row.conv_viewer)) return null;
+      const memberList = members.get(row.conv_id) ?? [];
+      if (!memberList.some((m) => m.user_id === row.conv_viewer)) return null;
+      const list = memberList.map((m): Member => {
+        // The receipts of a member who has not accepted the chat stay theirs (the contract's requests).
+        const shown = m.user_id === row.conv_viewer || m.request_state === 'accepted';
+        return {
+          userId: m.user_id,
+          username: m.username,
+          displayName: m.display_name,
+          readSeq: Number(shown ? m.read_seq : m.joined_seq),
+          deliveredSeq: Number(shown ? m.delivered_seq : m.joined_seq),
+          role: m.role,
+        };
+      });
       return {
         id: row.conv_id,
         kind: row.conv_kind,
@@ -365,6 +419,8 @@ export class PostgresConversations implements ConversationStore {
         lastMessage: row.id === null ? null : toMessage(row as MessageRow),
         unreadCount: row.unread,
         muted: row.conv_muted,
+        request: row.conv_request !== 'accepted',
+        membersCanAdd: row.conv_members_can_add,
       };
     });
     return opts?.keepPlaces ? views : views.filter((v): v is Conversation => v !== null);

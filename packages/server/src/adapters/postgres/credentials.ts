@@ -84,9 +84,11 @@ export class PostgresCredentials implements CredentialStore {
     const rows = await this.db.query<Found>(
       `SELECT s.token_hash AS hash, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at, ${USER}
          FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)
        UNION ALL
        SELECT k.key_hash, 'key', k.id, k.last_used_at, NULL, ${USER}
-         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ANY($1::text[])`,
+         FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ANY($1::text[])
+          AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       [hashes],
       'messenger.credentials-by-hash',
     );

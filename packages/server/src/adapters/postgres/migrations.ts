@@ -235,6 +235,41 @@ export const MIGRATIONS: string[] = [
     updated_at timestamptz NOT NULL
   );
   `,
+  // Safety: members gain a role and whether they accepted the chat (a message request until then),
+  // groups whether members may add others; blocks, reports and suspensions get tables. The creator
+  // of an existing group was never recorded, so its founding members become its admins.
+  `
+  ALTER TABLE members ADD COLUMN role text NOT NULL DEFAULT 'member' CHECK (role IN ('admin', 'member'));
+  ALTER TABLE members ADD COLUMN request_state text NOT NULL DEFAULT 'accepted'
+    CHECK (request_state IN ('accepted', 'pending', 'declined'));
+  ALTER TABLE members ADD COLUMN joined_at timestamptz NOT NULL DEFAULT now();
+  ALTER TABLE conversations ADD COLUMN members_can_add boolean NOT NULL DEFAULT true;
+  UPDATE members SET role = 'admin'
+   WHERE joined_seq = 0 AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'group');
+  CREATE TABLE blocks (
+    blocker_id text COLLATE "C" NOT NULL,
+    blocked_id text COLLATE "C" NOT NULL,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+  );
+  CREATE INDEX blocks_by_blocked ON blocks (blocked_id, blocker_id);
+  CREATE TABLE reports (
+    id text COLLATE "C" PRIMARY KEY,
+    reporter_id text COLLATE "C" NOT NULL,
+    conversation_id text COLLATE "C" NOT NULL,
+    message_id text COLLATE "C",
+    user_id text COLLATE "C",
+    reason text NOT NULL,
+    message jsonb,
+    created_at timestamptz NOT NULL
+  );
+  CREATE INDEX reports_by_time ON reports (created_at, id);
+  CREATE TABLE suspensions (
+    user_id text COLLATE "C" PRIMARY KEY,
+    reason text NOT NULL,
+    created_at timestamptz NOT NULL
+  );
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

@@ -62,7 +62,7 @@ export class PostgresPushSubscriptions implements PushSubscriptions {
   async unreadTotal(userId: string): Promise<number> {
     const rows = await this.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id
-        WHERE mb.user_id = $1 AND m.seq > GREATEST(mb.read_seq, mb.joined_seq) AND m.sender_id <> $1 AND m.deleted_at IS NULL
+        WHERE mb.user_id = $1 AND mb.request_state = 'accepted' AND m.seq > GREATEST(mb.read_seq, mb.joined_seq) AND m.sender_id <> $1 AND m.deleted_at IS NULL
           AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = $1 AND h.conversation_id = m.conversation_id AND h.seq = m.seq)`,
       [userId],
     );

@@ -42,15 +42,18 @@ interface Row {
   read_seq: string | null;
   delivered_seq: string | null;
   muted: boolean | null;
+  role: 'admin' | 'member' | null;
+  request_state: 'accepted' | 'pending' | 'declined' | null;
   seq: string | null;
 }
 
 const SQL = `
-  SELECT 'member' AS kind, q.i, mb.user_id AS a, NULL::text AS b, mb.joined_seq, mb.read_seq, mb.delivered_seq, mb.muted, NULL::bigint AS seq
+  SELECT 'member' AS kind, q.i, mb.user_id AS a, NULL::text AS b, mb.joined_seq, mb.read_seq, mb.delivered_seq, mb.muted,
+         mb.role, mb.request_state, NULL::bigint AS seq
     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS q(conversation_id, user_id, i)
     CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.conversation_id = q.conversation_id AND m.user_id = q.user_id LIMIT 1) mb
   UNION ALL
-  SELECT 'key', q.i, k.conversation_id, k.message_id, NULL, NULL, NULL, NULL, k.seq
+  SELECT 'key', q.i, k.conversation_id, k.message_id, NULL, NULL, NULL, NULL, NULL, NULL, k.seq
     FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS q(sender_id, client_msg_id, i)
     CROSS JOIN LATERAL (SELECT * FROM message_keys x WHERE x.sender_id = q.sender_id AND x.client_msg_id = q.client_msg_id LIMIT 1) k`;
 
@@ -97,6 +100,8 @@ export class SendReads {
             readSeq: Number(row.read_seq),
             deliveredSeq: Number(row.delivered_seq),
             muted: row.muted!,
+            role: row.role!,
+            request: row.request_state!,
           };
         } else {
           out[keys[i]!.at] = { conversationId: row.a, seq: Number(row.seq), messageId: row.b };

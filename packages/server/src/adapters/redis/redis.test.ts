@@ -13,6 +13,8 @@ import { MemoryGatewayBus } from '../memory/gateway-bus.js';
 import { MemoryRoutes } from '../memory/routes.js';
 import { RedisPresence } from './presence.js';
 import { RedisRoutes } from './routes.js';
+import { MemoryBlocks } from '../memory/blocks.js';
+import { Reach } from '../../core/safety/reach.js';
 
 const URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const root = `test:${Math.random().toString(36).slice(2, 10)}:`;
@@ -188,6 +190,7 @@ describe('Redis adapters beyond the contract', () => {
       },
       deliverer: new Deliverer({ routes, bus }),
       conversations: {} as Conversations,
+      reach: new Reach({ blocks: new MemoryBlocks(), conversationStore: { contacts: async () => ['u_watcher'] } }),
       coalesceMs: 20,
     });
     await presence.setDevice('u_warm', 'd1', 'online', 1000);

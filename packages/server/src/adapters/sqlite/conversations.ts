@@ -1,6 +1,7 @@
 // Conversations and members in SQLite: creation, membership, the chat list (GetChats) and views.
 import type { Conversation, Member, Message } from '@messenger/protocol';
 import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
+import type { MemberStanding, RequestState } from '../../core/conversations/member-standing.js';
 import type { Db } from './db.js';
 import type { SqliteMessages } from './messages.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
@@ -13,6 +14,7 @@ interface ConversationRow {
   created_at: string;
   last_seq: number;
   last_activity_at: string;
+  members_can_add: number;
 }
 
 interface MemberRow {
@@ -21,9 +23,11 @@ interface MemberRow {
   read_seq: number;
   delivered_seq: number;
   muted: number;
+  role: 'admin' | 'member';
+  request_state: RequestState;
 }
 
-export class SqliteConversations implements ConversationStore {
+export class SqliteConversations implements ConversationStore, MemberStanding {
   private readonly db: Db;
   private readonly messages: SqliteMessages;
   private readonly s;
@@ -37,7 +41,8 @@ export class SqliteConversations implements ConversationStore {
       ),
       byDirectKey: db.prepare<[string], { id: string }>('SELECT id FROM conversations WHERE direct_key = ?'),
       addMember: db.prepare(
-        'INSERT OR IGNORE INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq) VALUES (?, ?, ?, ?, ?)',
+        `INSERT OR IGNORE INTO members (conversation_id, user_id, joined_seq, read_seq, delivered_seq, role, request_state, joined_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       removeMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?'),
       membership: db.prepare<[string, string], MemberRow>(
@@ -47,11 +52,11 @@ export class SqliteConversations implements ConversationStore {
       row: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
       members: db.prepare<[string], MemberRow & { conversation_id: string; username: string; display_name: string }>(
         `SELECT m.*, u.username, u.display_name FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.conversation_id IN (SELECT value FROM json_each(?)) ORDER BY m.conversation_id, m.joined_seq, m.user_id`,
+         WHERE m.conversation_id IN (SELECT value FROM json_each(?)) ORDER BY m.conversation_id, m.joined_seq, m.joined_at, m.user_id`,
       ),
-      page: db.prepare<[string, string, string, number], ConversationRow>(
+      page: db.prepare<[string, string, string, string, number], ConversationRow>(
         `SELECT c.* FROM members m JOIN conversations c ON c.id = m.conversation_id
-         WHERE m.user_id = ? AND (c.last_activity_at, c.id) < (?, ?)
+         WHERE m.user_id = ? AND m.request_state = ? AND (c.last_activity_at, c.id) < (?, ?)
          ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`,
       ),
       lastVisible: db.prepare<[string, number, string], MessageRow>(
@@ -66,8 +71,12 @@ export class SqliteConversations implements ConversationStore {
       setMuted: db.prepare('UPDATE members SET muted = ? WHERE conversation_id = ? AND user_id = ?'),
       contacts: db.prepare<[string, string], { user_id: string }>(
         `SELECT DISTINCT o.user_id FROM members m JOIN members o ON o.conversation_id = m.conversation_id
-         WHERE m.user_id = ? AND o.user_id != ?`,
+         WHERE m.user_id = ? AND m.request_state = 'accepted' AND o.user_id != ? AND o.request_state = 'accepted'`,
       ),
+      setRequestState: db.prepare('UPDATE members SET request_state = ? WHERE conversation_id = ? AND user_id = ?'),
+      setRole: db.prepare('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?'),
+      setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
+      setMembersCanAdd: db.prepare('UPDATE conversations SET members_can_add = ? WHERE id = ?'),
     };
   }
 
@@ -79,18 +88,42 @@ export class SqliteConversations implements ConversationStore {
           if (existing) return { id: existing.id, created: false };
         }
         this.s.insert.run(conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey, conv.createdAt);
-        for (const userId of conv.memberIds) this.s.addMember.run(conv.id, userId, 0, 0, 0);
+        const admins = new Set(conv.admins ?? []);
+        const pending = new Set(conv.pending ?? []);
+        for (const userId of conv.memberIds)
+          this.s.addMember.run(
+            conv.id,
+            userId,
+            0,
+            0,
+            0,
+            admins.has(userId) ? 'admin' : 'member',
+            pending.has(userId) ? 'pending' : 'accepted',
+            conv.createdAt,
+          );
         return { id: conv.id, created: true };
       })
       .immediate();
   }
 
-  async addMembers(conversationId: string, userIds: string[]): Promise<string[]> {
+  async addMembers(conversationId: string, userIds: string[], pending: string[] = []): Promise<string[]> {
+    const requests = new Set(pending);
+    const at = new Date().toISOString();
     return this.db
       .transaction(() => {
         const lastSeq = this.s.row.get(conversationId)?.last_seq ?? 0;
         return userIds.filter(
-          (userId) => this.s.addMember.run(conversationId, userId, lastSeq, lastSeq, lastSeq).changes > 0,
+          (userId) =>
+            this.s.addMember.run(
+              conversationId,
+              userId,
+              lastSeq,
+              lastSeq,
+              lastSeq,
+              'member',
+              requests.has(userId) ? 'pending' : 'accepted',
+              at,
+            ).changes > 0,
         );
       })
       .immediate();
@@ -109,6 +142,8 @@ export class SqliteConversations implements ConversationStore {
           readSeq: row.read_seq,
           deliveredSeq: row.delivered_seq,
           muted: row.muted === 1,
+          role: row.role,
+          request: row.request_state,
         }
       : null;
   }
@@ -148,13 +183,14 @@ export class SqliteConversations implements ConversationStore {
     viewerId: string,
     limit: number,
     cursor: string | null,
+    requests = false,
   ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
     let after: [string, string] = ['\uffff', '\uffff'];
     if (cursor) {
       const parts = decodeCursor(cursor);
       if (parts && typeof parts[0] === 'string' && typeof parts[1] === 'string') after = [parts[0], parts[1]];
     }
-    const rows = this.s.page.all(viewerId, after[0], after[1], limit + 1);
+    const rows = this.s.page.all(viewerId, requests ? 'pending' : 'accepted', after[0], after[1], limit + 1);
     const more = rows.length > limit;
     const shown = more ? rows.slice(0, limit) : rows;
     const last = shown[shown.length - 1];
@@ -170,6 +206,24 @@ export class SqliteConversations implements ConversationStore {
 
   async contacts(userId: string): Promise<string[]> {
     return this.s.contacts.all(userId, userId).map((r) => r.user_id);
+  }
+
+  async setRequestState(conversationId: string, userId: string, state: RequestState): Promise<void> {
+    this.s.setRequestState.run(state, conversationId, userId);
+  }
+
+  async setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<void> {
+    this.s.setRole.run(role, conversationId, userId);
+  }
+
+  async updateGroup(conversationId: string, changes: { title?: string; membersCanAdd?: boolean }): Promise<void> {
+    this.db
+      .transaction(() => {
+        if (changes.title !== undefined) this.s.setTitle.run(changes.title, conversationId);
+        if (changes.membersCanAdd !== undefined)
+          this.s.setMembersCanAdd.run(changes.membersCanAdd ? 1 : 0, conversationId);
+      })
+      .immediate();
   }
 
   /** Views of several conversations: one query for all their members, then two per conversation. */
@@ -191,13 +245,17 @@ export class SqliteConversations implements ConversationStore {
   ): Conversation | null {
     const me = memberRows.find((m) => m.user_id === viewerId);
     if (!me) return null;
-    const members: Member[] = memberRows.map((m) => ({
-      userId: m.user_id,
-      username: m.username,
-      displayName: m.display_name,
-      readSeq: m.read_seq,
-      deliveredSeq: m.delivered_seq,
-    }));
+    const members: Member[] = memberRows.map((m) => {
+      const shown = m.user_id === viewerId || m.request_state === 'accepted';
+      return {
+        userId: m.user_id,
+        username: m.username,
+        displayName: m.display_name,
+        readSeq: shown ? m.read_seq : m.joined_seq,
+        deliveredSeq: shown ? m.delivered_seq : m.joined_seq,
+        role: m.role,
+      };
+    });
     const lastRow = this.s.lastVisible.get(row.id, me.joined_seq, viewerId);
     const lastMessage: Message | null = lastRow ? this.messages.withReactions([lastRow])[0]! : null;
     const unreadCount = this.s.unread.get(row.id, Math.max(me.read_seq, me.joined_seq), viewerId, viewerId)?.n ?? 0;
@@ -211,6 +269,8 @@ export class SqliteConversations implements ConversationStore {
       lastMessage,
       unreadCount,
       muted: me.muted === 1,
+      request: me.request_state !== 'accepted',
+      membersCanAdd: row.members_can_add === 1,
     };
   }
 }

@@ -86,11 +86,13 @@ export class SqliteCredentials implements CredentialStore {
       passwordOf: db.prepare<[string], { hash: string }>('SELECT hash FROM passwords WHERE user_id = ?'),
       bySessionHash: db.prepare<[string, string], Found>(
         `SELECT ${USER}, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at
-           FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?`,
+           FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?
+             AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       ),
       byKeyHash: db.prepare<[string], Found>(
         `SELECT ${USER}, 'key' AS kind, k.id AS cred_id, k.last_used_at AS last_active_at, NULL AS expires_at
-           FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?`,
+           FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?
+             AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       ),
       sessions: db.prepare<[string, string], SessionRow>(
         'SELECT * FROM device_sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id DESC',

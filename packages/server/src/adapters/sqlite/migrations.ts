@@ -199,4 +199,38 @@ export const MIGRATIONS: Migration[] = [
     updated_at TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Safety: members gain a role and whether they accepted the chat (a message request until then),
+  // groups whether members may add others; blocks, reports and suspensions get tables. The creator
+  // of an existing group was never recorded, so its founding members become its admins.
+  `
+  ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+  ALTER TABLE members ADD COLUMN request_state TEXT NOT NULL DEFAULT 'accepted';
+  ALTER TABLE members ADD COLUMN joined_at TEXT NOT NULL DEFAULT '';
+  ALTER TABLE conversations ADD COLUMN members_can_add INTEGER NOT NULL DEFAULT 1;
+  UPDATE members SET role = 'admin'
+   WHERE joined_seq = 0 AND conversation_id IN (SELECT id FROM conversations WHERE kind = 'group');
+  CREATE TABLE blocks (
+    blocker_id TEXT NOT NULL,
+    blocked_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (blocker_id, blocked_id)
+  ) WITHOUT ROWID;
+  CREATE INDEX blocks_by_blocked ON blocks (blocked_id, blocker_id);
+  CREATE TABLE reports (
+    id TEXT PRIMARY KEY,
+    reporter_id TEXT NOT NULL,
+    conversation_id TEXT NOT NULL,
+    message_id TEXT,
+    user_id TEXT,
+    reason TEXT NOT NULL,
+    message TEXT,
+    created_at TEXT NOT NULL
+  );
+  CREATE INDEX reports_by_time ON reports (created_at, id);
+  CREATE TABLE suspensions (
+    user_id TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -36,7 +36,7 @@ export class SqlitePushSubscriptions implements PushSubscriptions {
       // The chat list's per-conversation unread rule (conversations.ts), summed over memberships.
       unreadTotal: db.prepare<[string, string, string], { n: number }>(
         `SELECT COUNT(*) AS n FROM members mb JOIN messages m ON m.conversation_id = mb.conversation_id
-         WHERE mb.user_id = ? AND m.seq > MAX(mb.read_seq, mb.joined_seq) AND m.sender_id != ? AND m.deleted_at IS NULL
+         WHERE mb.user_id = ? AND mb.request_state = 'accepted' AND m.seq > MAX(mb.read_seq, mb.joined_seq) AND m.sender_id != ? AND m.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM hidden h WHERE h.user_id = ? AND h.conversation_id = m.conversation_id AND h.seq = m.seq)`,
       ),
     };

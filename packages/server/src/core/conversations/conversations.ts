@@ -1,11 +1,16 @@
-// Direct chats and groups: create, list (GetChats), read one, add members, leave, mute.
+// Direct chats and groups: create, list (GetChats), read one, add members, leave, mute; message
+// requests (accept, decline) and group administration (settings, roles, removing members).
 import type { Conversation } from '@messenger/protocol';
 import { LIMITS } from '@messenger/protocol';
-import { invalid, notFound } from '../../domain/errors.js';
+import { AppError, invalid, notFound } from '../../domain/errors.js';
 import { directKey, newId } from '../../domain/ids.js';
+import { checkAdmin, checkCanAdd, successor } from '../../domain/safety.js';
 import type { EventLog } from '../messages/event-log.js';
+import type { RateLimiter } from '../rate-limit.js';
+import type { Reach } from '../safety/reach.js';
 import type { UserStore } from '../users/user-store.js';
 import type { ConversationStore, Membership } from './conversation-store.js';
+import type { MemberStanding } from './member-standing.js';
 
 type Chats = Pick<
   ConversationStore,
@@ -22,25 +27,35 @@ type Chats = Pick<
 
 export class Conversations {
   private readonly store: Chats;
+  private readonly standing: MemberStanding;
+  private readonly reach: Reach;
   private readonly users: Pick<UserStore, 'usersByIds'>;
   private readonly log: EventLog;
   private readonly maxGroupMembers: number;
+  private readonly creations: RateLimiter | undefined;
 
   /** Resolves once the store holds everything the log has (when it may trail it: a cluster). */
   private readonly storeCatchUp: ((conversationId: null) => Promise<unknown>) | undefined;
 
   constructor(deps: {
     conversationStore: Chats;
+    memberStanding: MemberStanding;
+    reach: Reach;
     userStore: Pick<UserStore, 'usersByIds'>;
     log: EventLog;
     maxGroupMembers: number;
+    /** Conversations created per user (RATE_LIMIT_CONVERSATIONS per hour). */
+    creations?: RateLimiter;
     storeCatchUp?: (conversationId: null) => Promise<unknown>;
   }) {
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.conversationStore;
+    this.standing = deps.memberStanding;
+    this.reach = deps.reach;
     this.users = deps.userStore;
     this.log = deps.log;
     this.maxGroupMembers = deps.maxGroupMembers;
+    this.creations = deps.creations;
   }
 
   /** The caller's membership, or 404 whether the conversation is missing or just not theirs. */
@@ -60,6 +75,9 @@ export class Conversations {
     const direct = others.length === 1 && input.title === undefined;
     if (!direct && others.length + 1 > this.maxGroupMembers)
       throw invalid(`a group has at most ${this.maxGroupMembers} members`);
+    await this.reach.checkCanReach(callerId, others);
+    const wait = this.creations?.take(callerId) ?? 0;
+    if (wait > 0) throw new AppError('rate_limited', 'creating conversations too fast', wait);
     const memberIds = [callerId, ...others];
     const { id, created } = await this.store.createConversation({
       id: newId('c'),
@@ -68,16 +86,24 @@ export class Conversations {
       createdAt: new Date().toISOString(),
       memberIds,
       directKey: direct ? directKey(callerId, others[0]!) : null,
+      admins: direct ? [] : [callerId],
+      pending: await this.reach.pendingFor(callerId, others),
     });
     if (created) await this.log.append({ type: 'conversation.updated', conversationId: id, userIds: memberIds });
     return { conversation: await this.view(id, callerId), created };
   }
 
-  async list(callerId: string, limit: number = LIMITS.defaultChatsLimit, cursor: string | null = null) {
+  /** The chat list, or with `requests` the caller's message requests. */
+  async list(
+    callerId: string,
+    limit: number = LIMITS.defaultChatsLimit,
+    cursor: string | null = null,
+    requests = false,
+  ) {
     // A reconnecting client plans its catch-up from this list (each chat's lastSeq): it must not
     // be older than the events the client may have missed, or a chat would look caught up.
     if (cursor === null && this.storeCatchUp) await this.storeCatchUp(null);
-    return this.store.conversations(callerId, limit, cursor);
+    return this.store.conversations(callerId, limit, cursor, requests);
   }
 
   async get(conversationId: string, callerId: string): Promise<Conversation> {
@@ -85,15 +111,17 @@ export class Conversations {
   }
 
   async addMembers(conversationId: string, callerId: string, userIds: string[]): Promise<Conversation> {
-    await this.requireMember(conversationId, callerId);
+    const me = await this.requireMember(conversationId, callerId);
     await this.requireGroup(conversationId);
+    checkCanAdd(me, (await this.view(conversationId, callerId)).membersCanAdd);
     const wanted = [...new Set(userIds)];
     await this.requireUsers(wanted);
     const current = await this.store.memberIds(conversationId);
     const fresh = wanted.filter((id) => !current.includes(id));
     if (current.length + fresh.length > this.maxGroupMembers)
       throw invalid(`a group has at most ${this.maxGroupMembers} members`);
-    const added = await this.store.addMembers(conversationId, fresh);
+    await this.reach.checkCanReach(callerId, fresh);
+    const added = await this.store.addMembers(conversationId, fresh, await this.reach.pendingFor(callerId, fresh));
     if (added.length > 0) {
       await this.log.append({ type: 'conversation.updated', conversationId, userIds: [...current, ...added] });
     }
@@ -104,14 +132,111 @@ export class Conversations {
     await this.requireMember(conversationId, callerId);
     await this.requireGroup(conversationId);
     await this.store.removeMember(conversationId, callerId);
-    const remaining = await this.store.memberIds(conversationId);
-    await this.log.append({ type: 'conversation.updated', conversationId, userIds: remaining });
+    await this.afterDeparture(conversationId, []);
+  }
+
+  /** Accepting a request: the caller's receipts, typing and presence reach the others from now on. */
+  async accept(conversationId: string, callerId: string): Promise<Conversation> {
+    const me = await this.requireMember(conversationId, callerId);
+    if (me.request !== 'accepted') await this.markAccepted(conversationId, callerId);
+    return this.view(conversationId, callerId);
+  }
+
+  /** The request is hidden from the caller; a group is left. */
+  async decline(conversationId: string, callerId: string): Promise<void> {
+    await this.requireMember(conversationId, callerId);
+    if ((await this.store.conversationKind(conversationId)) === 'group') return this.leave(conversationId, callerId);
+    await this.standing.setRequestState(conversationId, callerId, 'declined');
+    await this.log.append({ type: 'conversation.updated', conversationId, userIds: [callerId] });
+  }
+
+  /** A member who sent a message, or accepted, has accepted the chat: the others now see their signals. */
+  async markAccepted(conversationId: string, userId: string): Promise<void> {
+    await this.standing.setRequestState(conversationId, userId, 'accepted');
+    await this.log.append({
+      type: 'conversation.updated',
+      conversationId,
+      userIds: await this.store.memberIds(conversationId),
+    });
+  }
+
+  /** Admins only. `avatarUploadId` takes only null until media uploads exist. */
+  async update(
+    conversationId: string,
+    callerId: string,
+    changes: {
+      title?: string | undefined;
+      avatarUploadId?: string | null | undefined;
+      membersCanAdd?: boolean | undefined;
+    },
+  ): Promise<Conversation> {
+    const me = await this.requireMember(conversationId, callerId);
+    await this.requireGroup(conversationId);
+    checkAdmin(me, 'change the group');
+    if (changes.avatarUploadId) throw invalid('group avatars come with media uploads; only null is accepted');
+    await this.standing.updateGroup(conversationId, {
+      ...(changes.title !== undefined ? { title: changes.title } : {}),
+      ...(changes.membersCanAdd !== undefined ? { membersCanAdd: changes.membersCanAdd } : {}),
+    });
+    await this.announce(conversationId);
+    return this.view(conversationId, callerId);
+  }
+
+  async setRole(
+    conversationId: string,
+    callerId: string,
+    userId: string,
+    role: 'admin' | 'member',
+  ): Promise<Conversation> {
+    const me = await this.requireMember(conversationId, callerId);
+    await this.requireGroup(conversationId);
+    checkAdmin(me, 'change roles');
+    if (!(await this.store.membership(conversationId, userId))) throw notFound('member');
+    await this.standing.setRole(conversationId, userId, role);
+    // Demoting the last admin (oneself) hands the group to the longest-standing member.
+    await this.afterDeparture(conversationId, []);
+    return this.view(conversationId, callerId);
+  }
+
+  /** Admins only; removing oneself is leaving. The removed member is told once, then hears nothing more. */
+  async removeMember(conversationId: string, callerId: string, userId: string): Promise<void> {
+    if (userId === callerId) return this.leave(conversationId, callerId);
+    const me = await this.requireMember(conversationId, callerId);
+    await this.requireGroup(conversationId);
+    checkAdmin(me, 'remove members');
+    if (!(await this.store.membership(conversationId, userId))) throw notFound('member');
+    await this.store.removeMember(conversationId, userId);
+    await this.afterDeparture(conversationId, [userId]);
   }
 
   async setMuted(conversationId: string, callerId: string, muted: boolean): Promise<Conversation> {
     await this.requireMember(conversationId, callerId);
     await this.store.setMuted(conversationId, callerId, muted);
     return this.view(conversationId, callerId);
+  }
+
+  /** After a member left or lost a role: an admin remains (the longest-standing member if need be), and everyone is told. */
+  private async afterDeparture(conversationId: string, removed: string[]): Promise<void> {
+    const remaining = await this.store.memberIds(conversationId);
+    const viewer = remaining[0];
+    if (viewer) {
+      const heir = successor((await this.view(conversationId, viewer)).members);
+      if (heir) await this.standing.setRole(conversationId, heir, 'admin');
+    }
+    await this.log.append({
+      type: 'conversation.updated',
+      conversationId,
+      userIds: remaining,
+      ...(removed.length > 0 ? { removedUserIds: removed } : {}),
+    });
+  }
+
+  private async announce(conversationId: string): Promise<void> {
+    await this.log.append({
+      type: 'conversation.updated',
+      conversationId,
+      userIds: await this.store.memberIds(conversationId),
+    });
   }
 
   private async view(conversationId: string, callerId: string): Promise<Conversation> {
@@ -122,7 +247,7 @@ export class Conversations {
 
   private async requireGroup(conversationId: string): Promise<void> {
     if ((await this.store.conversationKind(conversationId)) !== 'group')
-      throw invalid('only a group has members to add or leave');
+      throw invalid('only a group has members, roles and settings to change');
   }
 
   private async requireUsers(ids: string[]): Promise<void> {

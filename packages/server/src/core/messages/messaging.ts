@@ -12,6 +12,7 @@ import {
   tombstone,
 } from '../../domain/rules.js';
 import type { Conversations } from '../conversations/conversations.js';
+import type { Reach } from '../safety/reach.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { ConversationStore } from '../conversations/conversation-store.js';
 import type { MessageSearch } from './message-search.js';
@@ -32,6 +33,8 @@ export class Messaging {
   private readonly log: EventLog;
   private readonly conversations: Conversations;
   private readonly sends: RateLimiter;
+  private readonly searches: RateLimiter | undefined;
+  private readonly reach: Reach;
   private readonly editWindowMs: number;
   private readonly now: () => number;
   /** Resolves once the store holds everything the log has for a conversation (when it may trail it). */
@@ -46,6 +49,9 @@ export class Messaging {
     log: EventLog;
     conversations: Conversations;
     sends: RateLimiter;
+    /** Search requests per user (RATE_LIMIT_SEARCHES per minute). */
+    searches?: RateLimiter;
+    reach: Reach;
     editWindowMs: number;
     now?: () => number;
     storeCatchUp?: (conversationId: string) => Promise<unknown>;
@@ -57,6 +63,8 @@ export class Messaging {
     this.log = deps.log;
     this.conversations = deps.conversations;
     this.sends = deps.sends;
+    this.searches = deps.searches;
+    this.reach = deps.reach;
     this.editWindowMs = deps.editWindowMs;
     this.now = deps.now ?? Date.now;
   }
@@ -92,6 +100,7 @@ export class Messaging {
   ): Promise<{ message: Message; created: boolean }> {
     checkMessageText(input.body);
     const membership = await this.conversations.requireMember(input.conversationId, senderId);
+    await this.reach.checkCanSend(senderId, input.conversationId);
     const wait = this.sends.take(senderId);
     if (wait > 0) {
       // A retry of a message already sent is answered, not limited: retries must stay safe.
@@ -116,6 +125,8 @@ export class Messaging {
       replyToId: input.replyToId ?? null,
       reactions: [],
     };
+    // Sending in a chat accepts it (a reply to a request is an answer).
+    if (membership.request !== 'accepted') await this.conversations.markAccepted(input.conversationId, senderId);
     if (previous) await previous;
     // The log orders appends by call, so the next send may go as soon as this one is handed over.
     const entry = { type: 'message.created' as const, conversationId: input.conversationId, message: draft };
@@ -188,6 +199,7 @@ export class Messaging {
       conversationId,
       userId,
       seq: next,
+      ...(this.reach.signalsShown(membership) ? {} : { ownOnly: true }),
     });
   }
 
@@ -208,8 +220,16 @@ export class Messaging {
     conversationId: string | undefined,
     limit: number = LIMITS.defaultSearchLimit,
   ): Promise<SearchResult[]> {
+    const wait = this.searches?.take(userId) ?? 0;
+    if (wait > 0) throw new AppError('rate_limited', 'searching too fast', wait);
     if (conversationId) await this.conversations.requireMember(conversationId, userId);
-    return this.messageSearch.search(userId, { q, conversationId, limit });
+    const results = await this.messageSearch.search(userId, { q, conversationId, limit });
+    if (conversationId) return results;
+    // Requests are not in the chat list, and their messages not in search, until accepted.
+    const shown = new Map<string, boolean>();
+    for (const id of new Set(results.map((r) => r.conversationId)))
+      shown.set(id, (await this.conversations.requireMember(id, userId).catch(() => null))?.request === 'accepted');
+    return results.filter((r) => shown.get(r.conversationId));
   }
 
   /** Messages from before the caller joined do not exist for them, even if their id leaked (say, through a reply). */

@@ -16,6 +16,8 @@ import { createMetrics } from '../../observability/metrics.js';
 import { PersisterWorker } from '../../workers/persist.js';
 import { Conversations } from '../conversations/conversations.js';
 import { RateLimiter } from '../rate-limit.js';
+import { MemoryBlocks } from '../../adapters/memory/blocks.js';
+import { Reach } from '../safety/reach.js';
 import { Messaging } from './messaging.js';
 
 const PG_URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
@@ -35,8 +37,11 @@ let conversations: Conversations;
 beforeAll(async () => {
   store = await PostgresStore.open({ connectionString: PG_URL, schema, maxConnections: 4 });
   log = await JetStreamEventLog.open({ servers: NATS_URL, streamPrefix: prefix, partitions: PARTITIONS, logger });
+  const reach = new Reach({ blocks: new MemoryBlocks(), conversationStore: store.conversations });
   conversations = new Conversations({
     conversationStore: store.conversations,
+    memberStanding: store.conversations,
+    reach,
     userStore: store.users,
     log,
     maxGroupMembers: 10,
@@ -47,6 +52,7 @@ beforeAll(async () => {
     conversationStore: store.conversations,
     log,
     conversations,
+    reach,
     sends: new RateLimiter({ capacity: 0, windowMs: 10_000 }),
     editWindowMs: 60_000,
     storeCatchUp: (conversationId) => log.caughtUp('persister', conversationId, 5_000),

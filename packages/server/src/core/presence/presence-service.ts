@@ -8,6 +8,7 @@ import type { Conversations } from '../conversations/conversations.js';
 import type { ConversationStore } from '../conversations/conversation-store.js';
 import type { DeviceEntry, Presence } from './presence.js';
 import type { PresenceVisibility } from './presence-visibility.js';
+import type { Reach } from '../safety/reach.js';
 
 /** Announcements delivered per event-loop turn (up to ANNOUNCE_SLICE × group size socket writes). */
 const ANNOUNCE_SLICE = 32;
@@ -18,6 +19,7 @@ export class PresenceService {
   private readonly store: Pick<ConversationStore, 'contacts' | 'memberIds'>;
   private readonly deliverer: Deliverer;
   private readonly conversations: Conversations;
+  private readonly reach: Reach;
   private readonly coalesceMs: number;
   private readonly batchWindowMs: number;
   /** Users whose presence changed, with the time their announcement is due, in due order. */
@@ -32,6 +34,7 @@ export class PresenceService {
     conversationStore: Pick<ConversationStore, 'contacts' | 'memberIds'>;
     deliverer: Deliverer;
     conversations: Conversations;
+    reach: Reach;
     coalesceMs: number;
     now?: () => number;
   }) {
@@ -40,6 +43,7 @@ export class PresenceService {
     this.store = deps.conversationStore;
     this.deliverer = deps.deliverer;
     this.conversations = deps.conversations;
+    this.reach = deps.reach;
     this.coalesceMs = deps.coalesceMs;
     this.batchWindowMs = Math.min(50, deps.coalesceMs);
     this.now = deps.now ?? Date.now;
@@ -66,11 +70,11 @@ export class PresenceService {
     for (const { userId } of devices) this.schedule(userId);
   }
 
-  /** GetStatus: only users who share a conversation with the caller; hidden users look offline. */
+  /** GetStatus: only the caller's contacts; hidden and blocked users (either way) look offline. */
   async status(callerId: string, userIds: string[]): Promise<Record<string, PresenceInfo>> {
-    const contacts = new Set(await this.store.contacts(callerId));
-    const visible = userIds.filter((id) => contacts.has(id));
+    const { contacts: visible, blocked } = await this.reach.presenceOf(callerId, userIds);
     const hidden = await this.visibility.hiddenPresence(visible);
+    for (const id of blocked) hidden.add(id);
     const infos = await this.presence.get(visible.filter((id) => !hidden.has(id)));
     const out: Record<string, PresenceInfo> = {};
     for (const id of visible)
@@ -94,9 +98,26 @@ export class PresenceService {
     }
   }
 
-  /** At most one typing event per user per conversation per 2 s; a throttled call is still a success. */
+  /**
+   * A block was set or lifted between two users: each sees the other offline from now on, or again
+   * as they are (when they are contacts).
+   */
+  async blockChanged(a: string, b: string, blocked: boolean): Promise<void> {
+    const offline = { status: 'offline' as const, lastSeenAt: null };
+    const [ofA, ofB] = blocked ? [offline, offline] : [(await this.status(b, [a]))[a], (await this.status(a, [b]))[b]];
+    const outgoing: Outgoing[] = [];
+    if (ofA) outgoing.push({ userIds: [b], event: { type: 'presence', userId: a, ...ofA } });
+    if (ofB) outgoing.push({ userIds: [a], event: { type: 'presence', userId: b, ...ofB } });
+    if (outgoing.length > 0) await this.deliverer.deliverMany(outgoing);
+  }
+
+  /**
+   * At most one typing event per user per conversation per 2 s; a throttled call is still a success.
+   * Nobody sees the typing of a member who has not accepted the chat, nor across a block.
+   */
   async typing(userId: string, conversationId: string): Promise<void> {
-    await this.conversations.requireMember(conversationId, userId);
+    const membership = await this.conversations.requireMember(conversationId, userId);
+    if (!this.reach.signalsShown(membership)) return;
     const key = `${userId}\u0000${conversationId}`;
     const now = this.now();
     if (now - (this.typingAt.get(key) ?? -Infinity) < LIMITS.typingIntervalMs) return;
@@ -104,7 +125,11 @@ export class PresenceService {
     if (this.typingAt.size > 50_000)
       for (const [k, at] of this.typingAt) if (now - at >= LIMITS.typingIntervalMs) this.typingAt.delete(k);
     const others = (await this.store.memberIds(conversationId)).filter((id) => id !== userId);
-    await this.deliverer.deliver(others, { type: 'typing', conversationId, userId });
+    await this.deliverer.deliver(await this.reach.unblocked(userId, others), {
+      type: 'typing',
+      conversationId,
+      userId,
+    });
   }
 
   close(): void {
@@ -159,7 +184,7 @@ export class PresenceService {
       [...claimed].map(async ([userId, info]): Promise<Outgoing | null> => {
         try {
           return {
-            userIds: await this.store.contacts(userId),
+            userIds: await this.reach.presenceAudience(userId),
             event: { type: 'presence', userId, status: info.status, lastSeenAt: info.lastSeenAt },
           };
         } catch {

@@ -20,6 +20,7 @@ import { type Authenticator, type Identity, tokenHash } from './authenticator.js
 import type { CredentialStore, StoredApiKey, StoredSession } from './credential-store.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { Revocations } from './revocations.js';
+import type { SuspensionStore } from '../safety/suspension-store.js';
 
 export interface AccountsDeps {
   credentials: CredentialStore;
@@ -28,6 +29,8 @@ export interface AccountsDeps {
   revocations: Revocations;
   /** Sign-ups per client IP. */
   signups: RateLimiter;
+  /** A suspended user's right password answers 403 (core/safety/moderation.ts). */
+  suspensions?: Pick<SuspensionStore, 'isSuspended'>;
   now?: () => number;
 }
 
@@ -97,6 +100,7 @@ export class Accounts {
     const found = await this.d.credentials.passwordByUsername(input.username);
     const ok = await verifyPassword(found?.passwordHash ?? null, input.password);
     if (!found || !ok) throw new AppError('unauthenticated', 'wrong username or password');
+    if (await this.d.suspensions?.isSuspended(found.user.id)) throw new AppError('forbidden', 'this account is suspended');
     await Promise.all([this.d.attempts.reset(userKey), this.d.attempts.refund(ipKey)]);
     const now = this.now();
     const { session, token } = this.newSession(found.user.id, input.deviceName ?? deviceName, now);
