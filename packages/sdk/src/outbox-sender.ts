@@ -135,8 +135,9 @@ export class OutboxSender {
       this.#outbox.defer(clientMsgId, Date.now() + (error.retryAfterMs ?? this.#deps.defaultRateLimitDelayMs ?? 1000));
     } else if (error.code === 'unavailable') {
       // Lost with the socket: the next ready re-sends it at once. Refused while connected: back off.
+      // A Retry-After (the server's store is catching up) is waited out first, then the jitter.
       if (this.#deps.canSend()) {
-        const delay = jitteredDelay(this.#outbox.attempts(clientMsgId), this.#retryBounds);
+        const delay = (error.retryAfterMs ?? 0) + jitteredDelay(this.#outbox.attempts(clientMsgId), this.#retryBounds);
         this.#outbox.defer(clientMsgId, Date.now() + delay);
       }
     } else {

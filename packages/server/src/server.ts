@@ -10,6 +10,7 @@ import type { Backend } from './backends/backend.js';
 import { Conversations } from './core/conversations/conversations.js';
 import { LogErasure } from './core/messages/log-erasure.js';
 import { Messaging } from './core/messages/messaging.js';
+import { StoreLag } from './core/messages/store-lag.js';
 import { Moderation } from './core/safety/moderation.js';
 import { Reach } from './core/safety/reach.js';
 import { PushRegistration } from './core/notifications/push-registration.js';
@@ -85,6 +86,19 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       : undefined;
   const blocks = timed(backend.blocks);
   const reach = new Reach({ blocks, conversationStore });
+  // Back-pressure: past its bound, the store's lag behind the log makes gateways refuse new sends
+  // (503, Retry-After) instead of acknowledging work the persister cannot absorb (store-lag.ts).
+  const { positions, partitionOf } = log;
+  const storeLag =
+    !backend.inlinePersister && positions && partitionOf
+      ? new StoreLag({
+          log: { positions: (c) => positions.call(log, c), partitionOf: (id) => partitionOf.call(log, id) },
+          consumer: 'persister',
+          boundMs: config.storeLagBoundMs,
+        })
+      : null;
+  storeLag?.start();
+  if (storeLag) metrics.storeLagSource.read = () => storeLag.lags();
   const conversations = new Conversations({
     conversationStore,
     memberStanding: timed(backend.memberStanding),
@@ -117,6 +131,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     reach,
     editWindowMs: config.editWindowMs,
     ...(storeCatchUp ? { storeCatchUp } : {}),
+    ...(storeLag ? { storeLag } : {}),
   });
   const deliverer = new Deliverer({ routes: backend.routes, bus: backend.bus });
   const presence = new PresenceService({
@@ -225,6 +240,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       metrics,
       logger,
       readiness: backend.readiness,
+      ...(storeLag ? { storeLag: () => storeLag.lags() } : {}),
       webDir: config.webDir ?? DEFAULT_WEB_DIR,
     });
     gateway = new Gateway({
@@ -244,7 +260,12 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     await gateway.start(app.server);
   } else {
     // A worker process still answers health, readiness and metrics for its operator.
-    app = buildOpsApp({ logger, metrics, readiness: backend.readiness });
+    app = buildOpsApp({
+      logger,
+      metrics,
+      readiness: backend.readiness,
+      ...(storeLag ? { storeLag: () => storeLag.lags() } : {}),
+    });
     await app.listen({ port: config.port, host: config.host, backlog: LISTEN_BACKLOG });
   }
   port = (app.server.address() as AddressInfo).port;
@@ -267,6 +288,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
         await fanout?.stop();
         await notifier?.stop();
         presence.close();
+        storeLag?.stop();
         await backend.log.close();
         await Promise.all([
           backend.presence.close(),

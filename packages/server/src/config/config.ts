@@ -43,6 +43,10 @@ export interface Config {
   /** Cluster: partitions of the JetStream log (fixed for the life of the data) and their replicas. */
   logPartitions: number;
   logReplicas: number;
+  /** Cluster: how long the log keeps a record (0: for ever); the store is the record after it. */
+  logMaxAgeMs: number;
+  /** Cluster: past this lag of the store behind a log partition, gateways refuse new sends (503); 0 = never. */
+  storeLagBoundMs: number;
   /** Cluster: lets several deployments share one PostgreSQL database, NATS and Redis (e.g. tests). */
   databaseSchema: string | null;
   logStreamPrefix: string;
@@ -108,6 +112,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.LOG_LEVEL || 'info',
     logPartitions: int(env, 'LOG_PARTITIONS', 4, 1),
     logReplicas: int(env, 'LOG_REPLICAS', 1, 1),
+    logMaxAgeMs: int(env, 'LOG_MAX_AGE_DAYS', 0) * 86_400_000,
+    storeLagBoundMs: int(env, 'STORE_LAG_BOUND_MS', 2_000),
     databaseSchema: env.DATABASE_SCHEMA || null,
     logStreamPrefix: env.LOG_STREAM_PREFIX || 'log',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? '',

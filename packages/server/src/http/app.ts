@@ -18,6 +18,8 @@ export interface OpsDeps {
   metrics: Metrics;
   /** Each backing service's readiness check; /readyz answers 200 only when all pass. */
   readiness: Record<string, () => Promise<void>>;
+  /** Where the store trails the log: per partition, the persister's lag (reported, never a readiness failure). */
+  storeLag?: () => { partition: number; entries: number; ms: number }[];
 }
 
 /** Fastify with the contract's errors, request ids, metrics, /healthz, /readyz and /metrics: what every process serves. */
@@ -59,11 +61,14 @@ export function buildOpsApp(deps: OpsDeps): FastifyInstance {
     const down = Object.entries(checks)
       .filter(([, v]) => v !== 'ok')
       .map(([k]) => k);
-    if (down.length === 0) return { status: 'ready', checks };
+    // A lagging store is not a reason to take a gateway out: it still serves, and refuses sends itself.
+    const lag = deps.storeLag ? { storeLag: deps.storeLag() } : {};
+    if (down.length === 0) return { status: 'ready', checks, ...lag };
     return reply.status(503).send({
       error: { code: 'unavailable', message: `not ready: ${down.join(', ')}` },
       status: 'unavailable',
       checks,
+      ...lag,
     });
   });
   app.get('/metrics', async (_req, reply) => {

@@ -6,6 +6,9 @@ export interface Metrics {
   logLag: client.Gauge<'consumer'>;
   /** Read when /metrics is scraped: entries each durable consumer of this process has not completed. */
   lagSource: { read: () => Promise<Record<string, number>> };
+  storeLag: client.Gauge<'partition'>;
+  /** Read when /metrics is scraped: per log partition, how long the persister needs to complete what the log holds. */
+  storeLagSource: { read: () => { partition: number; ms: number }[] };
   storeSeconds: client.Histogram<'op'>;
   fanoutRecords: client.Counter<'type'>;
   recordsQuarantined: client.Counter<'type'>;
@@ -25,9 +28,20 @@ export function createMetrics(): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
   const lagSource = { read: async (): Promise<Record<string, number>> => ({}) };
+  const storeLagSource = { read: (): { partition: number; ms: number }[] => [] };
   return {
     registry,
     lagSource,
+    storeLagSource,
+    storeLag: new client.Gauge({
+      name: 'messenger_store_lag_seconds',
+      help: 'Per log partition: how long the persister needs to complete what the log holds (sends are refused past STORE_LAG_BOUND_MS)',
+      labelNames: ['partition'],
+      registers: [registry],
+      collect() {
+        for (const { partition, ms } of storeLagSource.read()) this.set({ partition: String(partition) }, ms / 1000);
+      },
+    }),
     logLag: new client.Gauge({
       name: 'messenger_log_lag',
       help: 'Log entries a durable consumer of this process has not completed yet',

@@ -17,7 +17,13 @@ import { nanos, type NatsConnection } from '@nats-io/transport-node';
 import { AppError, unavailable } from '../../domain/errors.js';
 import { dedupKey, type LogDraft } from '../../core/log-entries.js';
 import { coalesce } from '../../core/messages/coalesce.js';
-import type { AppendResult, EventLog, LogHandler, Subscription } from '../../core/messages/event-log.js';
+import type {
+  AppendResult,
+  EventLog,
+  LogHandler,
+  PartitionPosition,
+  Subscription,
+} from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
 import { eraseMessages } from './erasure.js';
@@ -283,6 +289,20 @@ export class JetStreamEventLog implements EventLog {
     ).catch((error: unknown) => {
       throw toUnavailable(error);
     });
+  }
+
+  /** Per partition: what `consumer` has not completed and its ack floor (one consumer info request each). */
+  async positions(consumer: string): Promise<PartitionPosition[]> {
+    return Promise.all(
+      Array.from({ length: this.opts.partitions }, async (_, p) => {
+        const info = await this.jsm.consumers.info(logStream(this.opts.streamPrefix, p), token(consumer));
+        return { pending: info.num_pending + info.num_ack_pending, done: info.ack_floor.stream_seq };
+      }),
+    );
+  }
+
+  partitionOf(conversationId: string): number {
+    return partitionOf(conversationId, this.opts.partitions);
   }
 
   /** Per consumer, over every partition: pending + delivered-but-unacked; the whole stream if it never started. */

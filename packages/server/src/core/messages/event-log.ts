@@ -10,6 +10,14 @@ export type AppendResult =
    */
   | { duplicate: true; seq: number; messageId: string; logged?: Message };
 
+/** One partition of the log, as a durable consumer stands in it. */
+export interface PartitionPosition {
+  /** Entries appended that the consumer has not completed. */
+  pending: number;
+  /** The last position it completed (its ack floor). */
+  done: number;
+}
+
 export type LogHandler = (records: LogRecord[]) => Promise<void> | void;
 
 export interface Subscription {
@@ -50,6 +58,10 @@ export interface EventLog {
    * whose records are the store itself need not have it.
    */
   erase?(conversationId: string, messages: { id: string; seq: number }[]): Promise<void>;
+  /** Partitioned logs: where `consumer` stands in each partition, in partition order (for the store's lag). */
+  positions?(consumer: string): Promise<PartitionPosition[]>;
+  /** Partitioned logs: the partition that holds a conversation's entries. */
+  partitionOf?(conversationId: string): number;
   /** Entries each named durable consumer has not completed yet (for /metrics); 0 when caught up. */
   lag(consumers: string[]): Promise<Record<string, number>>;
   close(): Promise<void>;

@@ -18,6 +18,7 @@ import type { ConversationStore } from '../conversations/conversation-store.js';
 import type { MessageSearch } from './message-search.js';
 import type { HistoryQuery, MessageStore } from './message-store.js';
 import type { EventLog } from './event-log.js';
+import type { StoreLag } from './store-lag.js';
 
 export interface SendInput {
   conversationId: string;
@@ -39,6 +40,8 @@ export class Messaging {
   private readonly now: () => number;
   /** Resolves once the store holds everything the log has for a conversation (when it may trail it). */
   private readonly storeCatchUp: ((conversationId: string) => Promise<unknown>) | undefined;
+  /** Refuses new sends while the store trails the log past its bound (cluster back-pressure). */
+  private readonly storeLag: Pick<StoreLag, 'admit'> | undefined;
   /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
   private readonly sendTurns = new Map<string, Promise<void>>();
 
@@ -55,7 +58,9 @@ export class Messaging {
     editWindowMs: number;
     now?: () => number;
     storeCatchUp?: (conversationId: string) => Promise<unknown>;
+    storeLag?: Pick<StoreLag, 'admit'>;
   }) {
+    this.storeLag = deps.storeLag;
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.messageStore;
     this.messageSearch = deps.messageSearch;
@@ -127,6 +132,7 @@ export class Messaging {
     };
     // Sending in a chat accepts it (a reply to a request is an answer).
     if (membership.request !== 'accepted') await this.conversations.markAccepted(input.conversationId, senderId);
+    this.storeLag?.admit(input.conversationId);
     if (previous) await previous;
     // The log orders appends by call, so the next send may go as soon as this one is handed over.
     const entry = { type: 'message.created' as const, conversationId: input.conversationId, message: draft };
