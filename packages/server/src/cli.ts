@@ -1,15 +1,29 @@
 // Operator commands run from a shell on the server: `node dist/cli.js <command> ...`
-// (npm run backup -- DIR, npm run restore -- DIR [--force]). Settings come from the same
-// environment variables as the server (DATA_DIR above all).
-import { loadConfig } from './config/config.js';
+// (npm run backup -- DIR, npm run restore -- DIR [--force], npm run admin -- ...). Settings come
+// from the same environment variables as the server (DATA_DIR, DATABASE_URL, ...).
+import { ConfigError, loadConfig } from './config/config.js';
+import { AdminError, runAdmin } from './ops/admin.js';
 import { BackupError, backup, restore } from './ops/backup.js';
 
 const USAGE = `usage:
   npm run backup -- DIR            copy DATA_DIR (embedded mode) into the new directory DIR, while serving
-  npm run restore -- DIR [--force] put the backup in DIR into DATA_DIR (stop the server first)`;
+  npm run restore -- DIR [--force] put the backup in DIR into DATA_DIR (stop the server first)
+  npm run admin -- ...             users, stats, doctor (npm run admin for the list)`;
+
+/** What is piped to stdin, or '' from a terminal (a password is never an argument: shells keep history). */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
 
 async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'admin') {
+    const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
+    return runAdmin(loadConfig(), rest, io, readStdin);
+  }
   const force = rest.includes('--force');
   const args = rest.filter((a) => a !== '--force');
   if ((command !== 'backup' && command !== 'restore') || args.length !== 1) {
@@ -39,7 +53,11 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    console.error(error instanceof BackupError ? error.message : error);
+    console.error(
+      error instanceof BackupError || error instanceof AdminError || error instanceof ConfigError
+        ? error.message
+        : error,
+    );
     process.exit(1);
   },
 );
