@@ -1,6 +1,7 @@
 // Typed methods for the v1 HTTP endpoints: one method per endpoint, errors as MessengerError.
 import {
   LIMITS,
+  type AccountExport,
   type ApiKeyCreatedResponse,
   type ApiKeyInfo,
   type ApiKeysResponse,
@@ -144,6 +145,25 @@ export class HttpApi {
 
   async me(): Promise<User> {
     return (await this.#json<UserResponse>('GET', '/v1/me')).user;
+  }
+
+  /** Everyone who shares a conversation with the user gets `user.updated`. Only a null avatar for now. */
+  async updateProfile(body: { displayName?: string; avatarUploadId?: null }): Promise<User> {
+    return (await this.#json<UserResponse>('PATCH', '/v1/me', { body })).user;
+  }
+
+  /**
+   * Deletes the account for good: every session and key ends (this API's token too). `password` is
+   * required when the account has one (a wrong one rejects with `forbidden`); with `deleteMessages`
+   * every message the user sent is deleted for everyone.
+   */
+  async deleteAccount(body: { password?: string; deleteMessages?: boolean } = {}): Promise<void> {
+    await this.#call('DELETE', '/v1/me', { body });
+  }
+
+  /** The user's data: profile, sessions and keys (no secrets), conversations, messages they sent. */
+  async exportData(): Promise<AccountExport> {
+    return this.#json<AccountExport>('GET', '/v1/me/export');
   }
 
   async lookupUser(username: string): Promise<User> {

@@ -148,10 +148,11 @@ export class SeqTracker {
   }
 }
 
-/** The conversation an event belongs to; presence belongs to none. */
+/** The conversation an event belongs to; presence and a user's profile belong to none. */
 export function conversationOf(event: ServerEvent): string | undefined {
   switch (event.type) {
     case 'presence':
+    case 'user.updated':
       return undefined;
     case 'conversation.updated':
       return event.conversation.id;

@@ -1,7 +1,7 @@
 // The app's state for one signed-in user: conversations, loaded messages, outgoing sends, presence and typing.
 // It owns the SDK client, folds its events into one immutable snapshot and exposes the user's actions.
 import { LocalStorageOutboxStore, MessengerClient, type ResyncEvent } from '@messenger/sdk';
-import type { Conversation, Message, SearchResult, ServerEvent } from '@messenger/protocol';
+import type { Conversation, Message, SearchResult, ServerEvent, User } from '@messenger/protocol';
 import { Account } from './account.js';
 import { ChatHistory } from './chat-history.js';
 import { AppStateCell, type AppState } from './app-state.js';
@@ -319,6 +319,9 @@ export class AppStore {
           presence: { ...this.#cell.state.presence, [e.userId]: { status: e.status, lastSeenAt: e.lastSeenAt } },
         });
         break;
+      case 'user.updated':
+        this.applyUser(e.user);
+        break;
       case 'conversation.updated':
         if (e.conversation.members.some((m) => m.userId === this.session.userId)) {
           this.#cell.upsertConversation(e.conversation);
@@ -326,6 +329,23 @@ export class AppStore {
         } else this.#cell.removeConversation(e.conversation.id);
         break;
     }
+  }
+
+  /** A new name (or "Deleted account") shows wherever the user is a member, and as `me` for oneself. */
+  applyUser(user: User): void {
+    const rename = (c: Conversation): Conversation =>
+      c.members.some((m) => m.userId === user.id)
+        ? {
+            ...c,
+            members: c.members.map((m) =>
+              m.userId === user.id ? { ...m, username: user.username, displayName: user.displayName } : m,
+            ),
+          }
+        : c;
+    this.#cell.set({
+      conversations: this.#cell.state.conversations.map(rename),
+      ...(user.id === this.session.userId ? { me: user } : {}),
+    });
   }
 
   #onMessage(conversationId: string, message: Message): void {

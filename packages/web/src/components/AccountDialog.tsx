@@ -3,10 +3,12 @@ import type { User } from '@messenger/protocol';
 import { useId, useState, useSyncExternalStore } from 'react';
 import type { AppStore } from '../store.js';
 import { ChangePassword } from './ChangePassword.js';
+import { DeleteAccountForm } from './DeleteAccountDialog.js';
 import { Devices } from './Devices.js';
 import { Modal } from './Dialogs.js';
+import { ProfileForm } from './ProfileDialog.js';
 
-type View = 'menu' | 'devices' | 'password';
+type View = 'menu' | 'devices' | 'password' | 'profile' | 'delete';
 
 export function AccountDialog({
   store,
@@ -41,6 +43,27 @@ export function AccountDialog({
         <ChangePassword account={store.account} username={me?.username ?? ''} onDone={() => setView('menu')} />
       </Modal>
     );
+  if (view === 'profile')
+    return (
+      <Modal title="Edit profile" onClose={onClose}>
+        {back}
+        <ProfileForm
+          api={store.client.api}
+          me={me}
+          onDone={(user) => {
+            store.applyUser(user);
+            setView('menu');
+          }}
+        />
+      </Modal>
+    );
+  if (view === 'delete')
+    return (
+      <Modal title="Delete account" onClose={onClose}>
+        {back}
+        <DeleteAccountForm api={store.client.api} me={me} hasPassword={!legacy} onDeleted={onSignOut} />
+      </Modal>
+    );
   return (
     <Modal title="Account" onClose={onClose}>
       <div className="stack">
@@ -55,6 +78,9 @@ export function AccountDialog({
           </p>
         )}
         <nav aria-label="Account" className="account-menu">
+          <button type="button" className="secondary" onClick={() => setView('profile')}>
+            Edit profile
+          </button>
           <button type="button" className="secondary" onClick={() => setView('devices')}>
             Devices
           </button>
@@ -65,6 +91,9 @@ export function AccountDialog({
         <Settings store={store} />
         <button type="button" className="danger-button" onClick={onSignOut}>
           Sign out of this browser
+        </button>
+        <button type="button" className="link-button" onClick={() => setView('delete')}>
+          Delete account…
         </button>
       </div>
     </Modal>

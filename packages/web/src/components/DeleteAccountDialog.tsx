@@ -1,0 +1,101 @@
+// Delete account, behind a confirmation: the password (or, for an account without one, the
+// username typed out), and whether the messages sent go too. Afterwards the app signs out.
+import { ACCOUNT_LIMITS, type User } from '@messenger/protocol';
+import type { HttpApi } from '@messenger/sdk';
+import { useState, type FormEvent } from 'react';
+
+export function DeleteAccountForm({
+  api,
+  me,
+  hasPassword,
+  onDeleted,
+}: {
+  api: HttpApi;
+  me: User | null;
+  /** False for an account that signed in with an API key: it may have no password. */
+  hasPassword: boolean;
+  onDeleted(): void;
+}) {
+  const [confirm, setConfirm] = useState('');
+  const [deleteMessages, setDeleteMessages] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const username = me?.username ?? '';
+  const ready = hasPassword ? confirm.length > 0 : confirm.trim() === username;
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!ready) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api.deleteAccount({ ...(hasPassword ? { password: confirm } : {}), deleteMessages });
+      onDeleted();
+    } catch (err) {
+      const code = (err as { code?: string })?.code;
+      setError(
+        code === 'forbidden'
+          ? hasPassword
+            ? 'The password is wrong.'
+            : 'This account has a password: sign in with it to delete the account.'
+          : code === 'rate_limited'
+            ? 'Too many attempts. Try again later.'
+            : 'Could not delete the account. Try again.',
+      );
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form id="delete-account-form" onSubmit={submit} className="stack">
+      <p>
+        This deletes <strong>@{username}</strong> for good: every device is signed out, you leave every group, and
+        others see you as “Deleted account”. Your username becomes free for anyone.
+      </p>
+      {hasPassword ? (
+        <div className="field">
+          <label htmlFor="delete-password">Password</label>
+          <input
+            id="delete-password"
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+            required
+            maxLength={ACCOUNT_LIMITS.maxPasswordChars}
+          />
+        </div>
+      ) : (
+        <div className="field">
+          <label htmlFor="delete-username">Type your username ({username}) to confirm</label>
+          <input
+            id="delete-username"
+            name="confirm-username"
+            autoComplete="off"
+            value={confirm}
+            onChange={(e) => setConfirm(e.target.value)}
+            required
+          />
+        </div>
+      )}
+      <label className="switch-row">
+        <span>Also delete every message I sent, for everyone</span>
+        <input
+          id="delete-messages"
+          type="checkbox"
+          checked={deleteMessages}
+          onChange={(e) => setDeleteMessages(e.target.checked)}
+        />
+      </label>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="submit" className="danger-button" disabled={busy || !ready}>
+        {busy ? 'Deleting…' : 'Delete my account'}
+      </button>
+    </form>
+  );
+}
