@@ -6,6 +6,7 @@ import type { ConversationStore } from './conversations/conversation-store.js';
 import type { LogDraft, LogRecord } from './log-entries.js';
 import type { MessageSearch } from './messages/message-search.js';
 import type { MessageStore } from './messages/message-store.js';
+import type { UploadStore } from './media/upload-store.js';
 import type { RecordSink } from './messages/record-sink.js';
 import type { PresenceVisibility } from './presence/presence-visibility.js';
 import type { UserStore } from './users/user-store.js';
@@ -17,6 +18,7 @@ export interface StoreParts {
   messages: MessageStore;
   search: MessageSearch;
   records: RecordSink;
+  uploads: UploadStore;
   close(): Promise<void>;
 }
 

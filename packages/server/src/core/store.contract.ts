@@ -5,6 +5,7 @@ import { messageStoreContract } from './messages/message-store.contract.js';
 import { recordSinkContract } from './messages/record-sink.contract.js';
 import { presenceVisibilityContract } from './presence/presence-visibility.contract.js';
 import type { StoreHarness } from './store-harness.contract.js';
+import { uploadStoreContract } from './media/upload-store.contract.js';
 import { userStoreContract } from './users/user-store.contract.js';
 
 export function storeContract(name: string, harness: StoreHarness): void {
@@ -13,5 +14,6 @@ export function storeContract(name: string, harness: StoreHarness): void {
   conversationStoreContract(name, harness);
   messageStoreContract(name, harness);
   messageSearchContract(name, harness);
+  uploadStoreContract(name, harness);
   recordSinkContract(name, harness);
 }

@@ -270,6 +270,29 @@ export const MIGRATIONS: string[] = [
     created_at timestamptz NOT NULL
   );
   `,
+  // Media: what is known about each uploaded file; its bytes are in object storage, by key.
+  `
+  CREATE TABLE uploads (
+    id text COLLATE "C" PRIMARY KEY,
+    owner_id text COLLATE "C" NOT NULL,
+    name text NOT NULL,
+    content_type text NOT NULL,
+    size bigint NOT NULL,
+    sha256 text NOT NULL,
+    width integer,
+    height integer,
+    duration_ms integer,
+    blob_key text NOT NULL,
+    thumbnail_key text,
+    created_at timestamptz NOT NULL,
+    attached_at timestamptz,
+    conversation_id text COLLATE "C",
+    message_id text COLLATE "C"
+  );
+  CREATE INDEX uploads_by_owner ON uploads (owner_id, created_at);
+  CREATE INDEX uploads_unattached ON uploads (created_at) WHERE attached_at IS NULL;
+  CREATE INDEX uploads_by_message ON uploads (message_id) WHERE message_id IS NOT NULL;
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

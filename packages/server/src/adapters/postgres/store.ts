@@ -9,6 +9,7 @@ import { migrate } from './migrations.js';
 import { openPool, PgDb, type PostgresConnection } from './pool.js';
 import { PostgresSearch } from './search.js';
 import { SendReads } from './send-reads.js';
+import { PostgresUploads } from './uploads.js';
 import { PostgresUsers } from './users.js';
 
 export type PostgresStoreDeps = PostgresConnection;
@@ -19,6 +20,7 @@ export class PostgresStore {
   /** Also the log's lasting dedup (messageKey). */
   readonly messages: PostgresMessages;
   readonly search: PostgresSearch;
+  readonly uploads: PostgresUploads;
   /** The persister's write: the message adapter, which writes every table a record touches. */
   readonly records: RecordSink;
   private readonly db: PgDb;
@@ -36,6 +38,7 @@ export class PostgresStore {
     this.conversations = new PostgresConversations(this.db, reads);
     this.messages = new PostgresMessages(this.db, reads);
     this.search = new PostgresSearch(this.db);
+    this.uploads = new PostgresUploads({ pool });
     this.records = this.messages;
   }
 

@@ -233,4 +233,27 @@ export const MIGRATIONS: Migration[] = [
     created_at TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // Media: what is known about each uploaded file; its bytes are in the blob store, by key.
+  `
+  CREATE TABLE uploads (
+    id TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    duration_ms INTEGER,
+    blob_key TEXT NOT NULL,
+    thumbnail_key TEXT,
+    created_at TEXT NOT NULL,
+    attached_at TEXT,
+    conversation_id TEXT,
+    message_id TEXT
+  );
+  CREATE INDEX uploads_by_owner ON uploads (owner_id, created_at);
+  CREATE INDEX uploads_unattached ON uploads (created_at) WHERE attached_at IS NULL;
+  CREATE INDEX uploads_by_message ON uploads (message_id) WHERE message_id IS NOT NULL;
+  `,
 ];

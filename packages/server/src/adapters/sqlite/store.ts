@@ -5,6 +5,7 @@ import { SqliteConversations } from './conversations.js';
 import type { Db } from './db.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteSearch } from './search.js';
+import { SqliteUploads } from './uploads.js';
 import { SqliteUsers } from './users.js';
 
 export class SqliteStore {
@@ -12,6 +13,7 @@ export class SqliteStore {
   readonly conversations: SqliteConversations;
   readonly messages: SqliteMessages;
   readonly search: SqliteSearch;
+  readonly uploads: SqliteUploads;
   /**
    * The persister's write. Embedded mode has no persister (the log's commit writes the store), so
    * this serves tests and tools; its records land as the log's commit would write them.
@@ -27,6 +29,7 @@ export class SqliteStore {
     const messages = new SqliteMessages(this.db, this.search);
     this.messages = messages;
     this.conversations = new SqliteConversations(this.db, this.messages);
+    this.uploads = new SqliteUploads({ db: this.db });
     this.records = {
       apply: async (records) => messages.apply(records),
       quarantine: async (record, reason) => messages.quarantine(record, reason),
