@@ -15,6 +15,8 @@
 //   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20] [--backend=cluster]                 kill -9 + restart, SDK reconnect
 //   node bench/run.js soak [--minutes=30] [--rate=125] [--clients=200]                reconnect churn, RSS + p99 plot
 //   node bench/run.js bus [--deliveries=20] [--rounds=20000]   the gateway bus's cost per event (no network)
+//   node bench/run.js chats [--rates=100,500] [--duration=10] [--pairs=200]   cluster: chat creation -> member's conversation.updated
+//   node bench/run.js signin [--rate=2000] [--duration=10] [--burst=false] [--concurrency=8] [--accounts=40]   sign-ins/s during a message load
 //   node bench/run.js nats [--rates=2000,4000,8000,16000] [--consumers=0,3] [--duration=8] [--partitions=4]   JetStream appends alone
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
@@ -28,6 +30,8 @@ import { stormBench } from './storm.js';
 import { soakBench } from './soak.js';
 import { natsBench } from './nats.js';
 import { busBench } from './bus.js';
+import { chatsBench } from './chats.js';
+import { signinBench } from './signin.js';
 
 function parseArgs(argv) {
   const opts = {};
@@ -59,6 +63,8 @@ try {
   else if (cmd === 'soak') await soakBench(opts);
   else if (cmd === 'nats') await natsBench(opts);
   else if (cmd === 'bus') await busBench(opts);
+  else if (cmd === 'chats') await chatsBench(opts);
+  else if (cmd === 'signin') await signinBench(opts);
   else if (cmd === 'profile') summarizeProfile(positional[1], opts);
   else if (cmd === 'suite') {
     // Both modes: embedded (one process, SQLite), then cluster (PostgreSQL + NATS JetStream + Redis
@@ -75,7 +81,7 @@ try {
     await dataBench({ ...opts, backend: 'cluster', messages: opts.messages ?? 200_000 });
   } else {
     console.error(
-      `unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | bus | suite)`,
+      `unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | bus | chats | signin | suite)`,
     );
     process.exit(2);
   }

@@ -132,8 +132,10 @@ export class FanoutWorker {
     if (updates.length < 2) return out;
     const waiting: (() => void)[] = [];
     let free = VIEW_READS;
-    const acquire = () =>
-      free > 0 ? (free--, Promise.resolve()) : new Promise<void>((resolve) => waiting.push(resolve));
+    const acquire = async (): Promise<void> => {
+      if (free > 0) free--;
+      else await new Promise<void>((resolve) => waiting.push(resolve));
+    };
     const release = () => {
       const next = waiting.shift();
       if (next) next();
@@ -160,12 +162,6 @@ export class FanoutWorker {
         const conversation = views.get(userId);
         if (conversation) out.push({ userIds: [userId], event: { type: 'conversation.updated', conversation } });
       }
-      // A removed member is no longer in the store's views: it gets the group as the others now see it.
-      const after = views.values().next().value;
-      if (r.removedUserIds && after) {
-        const conversation = { ...after, lastMessage: null, unreadCount: 0, muted: false, request: false };
-        out.push({ userIds: r.removedUserIds, event: { type: 'conversation.updated', conversation } });
-      }
       return out;
     }
     if (r.type === 'message.deleted' && r.for === 'everyone') {
@@ -173,9 +169,6 @@ export class FanoutWorker {
       this.deleted.add(r.messageId);
     }
     if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return [];
-    if ((r.type === 'receipt.read' || r.type === 'receipt.delivered') && r.ownOnly) {
-      return [{ userIds: [r.userId], event: toEvent(r) }];
-    }
     if (r.type === 'message.deleted' && r.for === 'me') {
       return [
         {
