@@ -3,7 +3,7 @@
 // fan-out), NATS core (server-to-gateway push), Redis (presence and user -> gateway routes).
 // Loaded lazily by the composition root, so embedded mode never loads pg, nats or ioredis.
 import webpush from 'web-push';
-import type { Config } from '../config/config.js';
+import type { Config, Role } from '../config/config.js';
 import { JetStreamEventLog } from '../adapters/nats/event-log.js';
 import { connectNats } from '../adapters/nats/connection.js';
 import { NatsGatewayBus } from '../adapters/nats/gateway-bus.js';
@@ -24,6 +24,18 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Backend } from './backend.js';
 
+/**
+ * PostgreSQL connections per process when DATABASE_POOL_SIZE is not set, by role (the budget in
+ * docs/scaling.md): the persister's batched writes and the gateway's reads want a few each, the
+ * fan-out and the notifier fewer. A process with several roles gets their sum. PostgreSQL allows
+ * 100 connections by default; seven processes of 20 each would have asked for 140.
+ */
+const POOL_PER_ROLE: Record<Role, number> = { gateway: 5, persister: 8, fanout: 4, notifier: 3 };
+
+function defaultPoolSize(roles: readonly Role[]): number {
+  return roles.reduce((sum, role) => sum + POOL_PER_ROLE[role], 0);
+}
+
 export async function clusterBackend(deps: {
   config: Readonly<Config>;
   logger: Logger;
@@ -35,7 +47,7 @@ export async function clusterBackend(deps: {
   }
   const { pool, schema } = openPool({
     connectionString: config.databaseUrl,
-    maxConnections: 20,
+    maxConnections: config.databasePoolSize ?? defaultPoolSize(config.roles),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
   });
   await migrate(pool, schema);
@@ -73,6 +85,7 @@ export async function clusterBackend(deps: {
     name: 'cluster',
     userStore: store.users,
     presenceVisibility: store.users,
+    people: store.people,
     conversationStore: store.conversations,
     memberStanding: store.conversations,
     blocks: new PostgresBlocks({ pool }),

@@ -49,6 +49,8 @@ export interface Config {
   storeLagBoundMs: number;
   /** Cluster: lets several deployments share one PostgreSQL database, NATS and Redis (e.g. tests). */
   databaseSchema: string | null;
+  /** Cluster: connections this process's PostgreSQL pool may open; null: by role (docs/scaling.md). */
+  databasePoolSize: number | null;
   logStreamPrefix: string;
   redisKeyPrefix: string;
   webDir: string | null;
@@ -115,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logMaxAgeMs: int(env, 'LOG_MAX_AGE_DAYS', 0) * 86_400_000,
     storeLagBoundMs: int(env, 'STORE_LAG_BOUND_MS', 2_000),
     databaseSchema: env.DATABASE_SCHEMA || null,
+    databasePoolSize: env.DATABASE_POOL_SIZE ? int(env, 'DATABASE_POOL_SIZE', 1, 1) : null,
     logStreamPrefix: env.LOG_STREAM_PREFIX || 'log',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? '',
     webDir: env.WEB_DIR === undefined ? null : env.WEB_DIR,
