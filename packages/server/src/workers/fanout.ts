@@ -162,6 +162,12 @@ export class FanoutWorker {
         const conversation = views.get(userId);
         if (conversation) out.push({ userIds: [userId], event: { type: 'conversation.updated', conversation } });
       }
+      // A removed member is no longer in the store's views: it gets the group as the others now see it.
+      const after = views.values().next().value;
+      if (r.removedUserIds && after) {
+        const conversation = { ...after, lastMessage: null, unreadCount: 0, muted: false, request: false };
+        out.push({ userIds: r.removedUserIds, event: { type: 'conversation.updated', conversation } });
+      }
       return out;
     }
     if (r.type === 'message.deleted' && r.for === 'everyone') {
@@ -169,6 +175,9 @@ export class FanoutWorker {
       this.deleted.add(r.messageId);
     }
     if ((r.type === 'message.updated' || r.type === 'reaction.updated') && this.deleted.has(r.messageId)) return [];
+    if ((r.type === 'receipt.read' || r.type === 'receipt.delivered') && r.ownOnly) {
+      return [{ userIds: [r.userId], event: toEvent(r) }];
+    }
     if (r.type === 'message.deleted' && r.for === 'me') {
       return [
         {
