@@ -1,0 +1,32 @@
+// PostgresAccountStore against a real PostgreSQL: the AccountStore contract, each in a schema of
+// its own (dropped on close).
+import pg from 'pg';
+import { describe, it } from 'vitest';
+import { accountStoreContract } from '../../core/users/account-store.contract.js';
+import { PostgresAccountStore } from './account-store.js';
+import { PostgresCredentials } from './credentials.js';
+import { migrate } from './migrations.js';
+import { dropSchema, freshSchema, reachable, URL } from './test-db.js';
+
+if (!reachable) {
+  describe.skip(`PostgresAccountStore: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
+    it('contract', () => undefined);
+  });
+} else {
+  accountStoreContract('PostgresAccountStore', {
+    open: async () => {
+      const schema = freshSchema();
+      const pool = new pg.Pool({ connectionString: URL, max: 4, options: `-c search_path=${schema}` });
+      pool.on('error', () => undefined);
+      await migrate(pool, schema);
+      return {
+        accounts: new PostgresAccountStore({ pool }),
+        credentials: new PostgresCredentials({ pool }),
+        close: async () => {
+          await pool.end();
+          await dropSchema(schema);
+        },
+      };
+    },
+  });
+}
