@@ -72,10 +72,26 @@ export function traceparent(): string | undefined {
 }
 
 /**
- * One span per traced record of a consumer's batch (`name`: persist, fanout), each a child of the
- * request that wrote the record; `end` closes them all when the batch is done.
+ * Runs a consumer's batch handler inside one span per traced record (`name`: persist, fanout), each
+ * a child of the request that wrote the record, ended when the handler settles.
  */
-export function recordSpans(
+export async function withRecordSpans<R extends { trace?: string; type: string; conversationId: string; pos: number }>(
+  name: string,
+  records: readonly R[],
+  handle: () => Promise<void>,
+): Promise<void> {
+  if (!enabled) return handle();
+  const spans = recordSpans(name, records);
+  try {
+    await handle();
+    spans.end();
+  } catch (error) {
+    spans.end(error);
+    throw error;
+  }
+}
+
+function recordSpans(
   name: string,
   records: readonly { trace?: string; type: string; conversationId: string; pos: number }[],
 ): { end(error?: unknown): void } {

@@ -10,7 +10,7 @@ import type { ConversationStore } from '../core/conversations/conversation-store
 import type { Logger } from '../observability/logger.js';
 import { MemberCache } from './member-cache.js';
 import type { Metrics } from '../observability/metrics.js';
-import { recordSpans } from '../observability/tracing.js';
+import { withRecordSpans } from '../observability/tracing.js';
 
 const MEMBER_CACHE_SIZE = 50_000;
 const DELETED_CACHE_SIZE = 50_000;
@@ -68,14 +68,7 @@ export class FanoutWorker {
   async handle(records: LogRecord[]): Promise<void> {
     const pending = records.filter((r) => !this.fannedOut.has(r));
     if (pending.length === 0) return;
-    const spans = recordSpans('fanout', pending);
-    try {
-      await this.fanOut(pending);
-      spans.end();
-    } catch (error) {
-      spans.end(error);
-      throw error;
-    }
+    await withRecordSpans('fanout', pending, () => this.fanOut(pending));
   }
 
   private async fanOut(pending: LogRecord[]): Promise<void> {

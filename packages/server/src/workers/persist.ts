@@ -19,7 +19,7 @@ import { RecordRefused, type RecordSink } from '../core/messages/record-sink.js'
 import type { LogErasure } from '../core/messages/log-erasure.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { recordSpans } from '../observability/tracing.js';
+import { withRecordSpans } from '../observability/tracing.js';
 
 export class PersisterWorker {
   private readonly log: EventLog;
@@ -58,14 +58,7 @@ export class PersisterWorker {
   }
 
   async handle(records: LogRecord[]): Promise<void> {
-    const spans = recordSpans('persist', records);
-    try {
-      await this.persist(records);
-      spans.end();
-    } catch (error) {
-      spans.end(error);
-      throw error;
-    }
+    await withRecordSpans('persist', records, () => this.persist(records));
   }
 
   private async persist(records: LogRecord[]): Promise<void> {
