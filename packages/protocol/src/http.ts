@@ -72,8 +72,6 @@ export const readBody = z.object({ seq: seqNumber });
 
 export const conversationSettingsBody = z.object({ muted: z.boolean() });
 
-export const meSettingsBody = z.object({ presenceVisible: z.boolean() });
-
 export const presenceQuery = z.object({
   userIds: z
     .string()

@@ -7,3 +7,4 @@ export * from './accounts.js';
 export * from './profile.js';
 export * from './ws.js';
 export * from './safety.js';
+export * from './people.js';

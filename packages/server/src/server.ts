@@ -109,7 +109,11 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     creations: new RateLimiter({ capacity: config.rateLimitConversations, windowMs: 3_600_000 }),
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
-  const users = new Users({ userStore });
+  const users = new Users({
+    userStore,
+    people: timed(backend.people),
+    searches: new RateLimiter({ capacity: config.rateLimitSearches, windowMs: 60_000 }),
+  });
   const credentials = timed(backend.credentials);
   const authenticator = new Authenticator({ credentials, sessionIdleMs: config.sessionIdleDays * 86_400_000 });
   const accounts = new Accounts({

@@ -16,6 +16,7 @@ import type { Routes } from '../core/routing/routes.js';
 import type { AccountStore } from '../core/users/account-store.js';
 import type { AttemptLimiter } from '../core/users/attempt-limiter.js';
 import type { CredentialStore } from '../core/users/credential-store.js';
+import type { PeopleDirectory } from '../core/users/people-directory.js';
 import type { Revocations } from '../core/users/revocations.js';
 import type { UserStore } from '../core/users/user-store.js';
 
@@ -27,6 +28,7 @@ export interface VapidKeys {
 export interface Backend {
   name: 'embedded' | 'cluster';
   userStore: UserStore;
+  people: PeopleDirectory;
   presenceVisibility: PresenceVisibility;
   conversationStore: ConversationStore;
   memberStanding: MemberStanding;

@@ -28,6 +28,7 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     name: 'embedded',
     userStore: store.users,
     presenceVisibility: store.users,
+    people: store.people,
     conversationStore: store.conversations,
     memberStanding: store.conversations,
     blocks: new SqliteBlocks({ db }),

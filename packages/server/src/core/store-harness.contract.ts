@@ -9,6 +9,9 @@ import type { MessageStore } from './messages/message-store.js';
 import type { UploadStore } from './media/upload-store.js';
 import type { RecordSink } from './messages/record-sink.js';
 import type { PresenceVisibility } from './presence/presence-visibility.js';
+import type { BlockStore } from './safety/block-store.js';
+import type { SuspensionStore } from './safety/suspension-store.js';
+import type { PeopleDirectory } from './users/people-directory.js';
 import type { UserStore } from './users/user-store.js';
 
 /** Every store port of one backend, over the same database. */
@@ -19,6 +22,9 @@ export interface StoreParts {
   search: MessageSearch;
   records: RecordSink;
   uploads: UploadStore;
+  people: PeopleDirectory;
+  blocks: BlockStore;
+  suspensions: SuspensionStore;
   close(): Promise<void>;
 }
 

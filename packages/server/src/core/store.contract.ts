@@ -6,6 +6,7 @@ import { recordSinkContract } from './messages/record-sink.contract.js';
 import { presenceVisibilityContract } from './presence/presence-visibility.contract.js';
 import type { StoreHarness } from './store-harness.contract.js';
 import { uploadStoreContract } from './media/upload-store.contract.js';
+import { peopleDirectoryContract } from './users/people-directory.contract.js';
 import { userStoreContract } from './users/user-store.contract.js';
 
 export function storeContract(name: string, harness: StoreHarness): void {
@@ -16,4 +17,5 @@ export function storeContract(name: string, harness: StoreHarness): void {
   messageSearchContract(name, harness);
   uploadStoreContract(name, harness);
   recordSinkContract(name, harness);
+  peopleDirectoryContract(name, harness);
 }

@@ -34,7 +34,16 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   registerAccountRoutes(app, deps);
 
-  app.get('/v1/me', async (req) => ({ user: await me(req) }));
+  app.get('/v1/me', async (req): Promise<P.MeResponse> => {
+    const user = await me(req);
+    return { user, operator: deps.moderation.isOperator(user) };
+  });
+
+  app.get('/v1/users/search', async (req): Promise<P.PeopleSearchResponse> => {
+    const user = await me(req);
+    const { q, limit } = parse(P.peopleSearchQuery, req.query);
+    return { users: await users.search(user.id, q, limit) };
+  });
 
   app.get('/v1/users', async (req) => {
     await me(req);
@@ -44,9 +53,10 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
 
   app.put('/v1/me/settings', async (req) => {
     const user = await me(req);
-    const { presenceVisible } = parse(P.meSettingsBody, req.body);
-    await presence.setVisible(user.id, presenceVisible);
-    return { settings: { presenceVisible } };
+    const settings = parse(P.meSettingsBody, req.body);
+    if (settings.presenceVisible !== undefined) await presence.setVisible(user.id, settings.presenceVisible);
+    if (settings.discoverable !== undefined) await users.setDiscoverable(user.id, settings.discoverable);
+    return { settings } satisfies P.MeSettingsResponse;
   });
 
   app.post('/v1/conversations', async (req, reply) => {

@@ -293,6 +293,13 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX uploads_unattached ON uploads (created_at) WHERE attached_at IS NULL;
   CREATE INDEX uploads_by_message ON uploads (message_id) WHERE message_id IS NOT NULL;
   `,
+  // People search: whether a user can be found by others, and the indexes its prefix ranges walk
+  // (code-point order, so a range is one index scan whatever the database's collation).
+  `
+  ALTER TABLE users ADD COLUMN discoverable boolean NOT NULL DEFAULT true;
+  CREATE INDEX users_by_lower_username ON users ((lower(username) COLLATE "C"));
+  CREATE INDEX users_by_lower_display_name ON users ((lower(display_name) COLLATE "C"));
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

@@ -6,7 +6,9 @@ import type { RecordSink } from '../../core/messages/record-sink.js';
 import { PostgresConversations } from './conversations.js';
 import { PostgresMessages } from './messages.js';
 import { migrate } from './migrations.js';
+import { PostgresPeople } from './people.js';
 import { openPool, PgDb, type PostgresConnection } from './pool.js';
+import { PostgresBlocks, PostgresSuspensions } from './safety.js';
 import { PostgresSearch } from './search.js';
 import { SendReads } from './send-reads.js';
 import { PostgresUploads } from './uploads.js';
@@ -21,6 +23,9 @@ export class PostgresStore {
   readonly messages: PostgresMessages;
   readonly search: PostgresSearch;
   readonly uploads: PostgresUploads;
+  readonly people: PostgresPeople;
+  readonly blocks: PostgresBlocks;
+  readonly suspensions: PostgresSuspensions;
   /** The persister's write: the message adapter, which writes every table a record touches. */
   readonly records: RecordSink;
   private readonly db: PgDb;
@@ -34,6 +39,9 @@ export class PostgresStore {
     this.owned = owned;
     this.schema = schema;
     this.users = new PostgresUsers(this.db);
+    this.people = new PostgresPeople(this.db);
+    this.blocks = new PostgresBlocks({ pool });
+    this.suspensions = new PostgresSuspensions({ pool });
     const reads = new SendReads(this.db);
     this.conversations = new PostgresConversations(this.db, reads);
     this.messages = new PostgresMessages(this.db, reads);

@@ -256,4 +256,10 @@ export const MIGRATIONS: Migration[] = [
   CREATE INDEX uploads_unattached ON uploads (created_at) WHERE attached_at IS NULL;
   CREATE INDEX uploads_by_message ON uploads (message_id) WHERE message_id IS NOT NULL;
   `,
+  // People search: whether a user can be found by others, and the indexes its prefix ranges walk.
+  `
+  ALTER TABLE users ADD COLUMN discoverable INTEGER NOT NULL DEFAULT 1;
+  CREATE INDEX users_by_lower_username ON users (lower(username));
+  CREATE INDEX users_by_lower_display_name ON users (lower(display_name));
+  `,
 ];

@@ -4,6 +4,8 @@ import type { RecordSink } from '../../core/messages/record-sink.js';
 import { SqliteConversations } from './conversations.js';
 import type { Db } from './db.js';
 import { SqliteMessages } from './messages.js';
+import { SqlitePeople } from './people.js';
+import { SqliteBlocks, SqliteSuspensions } from './safety.js';
 import { SqliteSearch } from './search.js';
 import { SqliteUploads } from './uploads.js';
 import { SqliteUsers } from './users.js';
@@ -14,6 +16,9 @@ export class SqliteStore {
   readonly messages: SqliteMessages;
   readonly search: SqliteSearch;
   readonly uploads: SqliteUploads;
+  readonly people: SqlitePeople;
+  readonly blocks: SqliteBlocks;
+  readonly suspensions: SqliteSuspensions;
   /**
    * The persister's write. Embedded mode has no persister (the log's commit writes the store), so
    * this serves tests and tools; its records land as the log's commit would write them.
@@ -24,6 +29,9 @@ export class SqliteStore {
   constructor(deps: { db: Db }) {
     this.db = deps.db;
     this.users = new SqliteUsers(this.db);
+    this.people = new SqlitePeople({ db: this.db });
+    this.blocks = new SqliteBlocks({ db: this.db });
+    this.suspensions = new SqliteSuspensions({ db: this.db });
     // One search object is both the index the message writes keep and the reader of it.
     this.search = new SqliteSearch(this.db, (rows) => this.messages.withReactions(rows));
     const messages = new SqliteMessages(this.db, this.search);
