@@ -6,8 +6,8 @@
 // rather than acknowledging work the store cannot take.
 //
 // The lag of a partition is the time the persister needs to complete what the log holds now: its
-// pending entries at the rate it completed that partition's entries while it had some pending (its
-// capacity, not the arrival rate), and at least the time since it last completed one (a stalled
+// pending entries at the rate it completed that partition's entries over the last seconds of a
+// backlog (its capacity, not the arrival rate), and at least the time since it last completed one (a stalled
 // persister's lag grows by itself). Between samples, what this gateway admitted since counts too,
 // and admission closes one sampling interval before the bound, so what was admitted (here and at
 // the other gateways meanwhile) drains within about the bound.
@@ -29,13 +29,23 @@ interface Track {
   movedAt: number;
   /** Entries completed per ms while some were pending; 0 until seen. */
   rate: number;
+  /** The samples of the current busy stretch within RATE_WINDOW_MS, oldest first. */
+  busy: { at: number; done: number }[];
   /** Sends this gateway admitted to the partition since the sample. */
   admitted: number;
   lag: PartitionLag;
 }
 
-/** Weight of the newest busy interval in the rate's moving average. */
-const RATE_WEIGHT = 0.3;
+/**
+ * The rate is measured over this much of the latest busy stretch: the persister completes a
+ * partition in steps (one per store transaction, up to a second apart when the store is slow), so
+ * one sampling interval says little.
+ */
+const RATE_WINDOW_MS = 3_000;
+/** Pending entries from which the persister is taken to be working at capacity (its batches are full). */
+const SATURATED = 100;
+/** A Retry-After longer than this would idle clients long after the store caught up. */
+const MAX_RETRY_AFTER_S = 10;
 
 export class StoreLag {
   private readonly log: Required<Pick<EventLog, 'positions' | 'partitionOf'>>;
@@ -103,7 +113,7 @@ export class StoreLag {
       track.admitted += 1;
       return;
     }
-    const retryAfterSeconds = Math.max(1, Math.ceil((ms - threshold) / 1000));
+    const retryAfterSeconds = Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil((ms - threshold) / 1000)));
     throw new AppError(
       'unavailable',
       'the store is behind the log; retry with the same clientMsgId',
@@ -122,11 +132,15 @@ export class StoreLag {
       const before = this.tracks[partition];
       const track: Track = before
         ? { ...before, done: p.done, at, admitted: 0 }
-        : { done: p.done, at, movedAt: at, rate: 0, admitted: 0, lag: { partition, entries: 0, ms: 0 } };
-      // Busy through the whole interval: what it completed is its capacity, not what arrived.
-      if (before && before.lag.entries > 0 && p.pending > 0 && at > before.at) {
-        const rate = Math.max(0, p.done - before.done) / (at - before.at);
-        track.rate = before.rate === 0 ? rate : before.rate * (1 - RATE_WEIGHT) + rate * RATE_WEIGHT;
+        : { done: p.done, at, movedAt: at, rate: 0, busy: [], admitted: 0, lag: { partition, entries: 0, ms: 0 } };
+      // Saturated (a backlog of full batches) since the stretch began: what it completed is its
+      // capacity, not what arrived. A trickle keeps a few entries pending and says nothing of it.
+      if (p.pending >= SATURATED) {
+        track.busy = [...track.busy.filter((b) => at - b.at <= RATE_WINDOW_MS), { at, done: p.done }];
+        const first = track.busy[0]!;
+        if (at > first.at && p.done > first.done) track.rate = (p.done - first.done) / (at - first.at);
+      } else {
+        track.busy = [];
       }
       if (!before || p.done !== before.done || p.pending === 0) track.movedAt = at;
       const drainMs = p.pending === 0 ? 0 : track.rate > 0 ? p.pending / track.rate : 0;
