@@ -117,6 +117,8 @@ export async function socketBench(opts) {
       `setup: ${users.length} sign-ups in ${signupMs.toFixed(0)} ms, ${pairs.length} direct chats in ${chatsMs.toFixed(0)} ms`,
     );
     report.setup = { signupMs, chatsMs };
+    // A side load run during each phase (signin.js): prepared once, its figures added to the phase.
+    await opts.during?.prepare(server.url);
 
     // 2. Worker threads, each owning whole pairs, connecting over several 127.0.0.x sources.
     const localAddresses = Array.from({ length: sources }, (_, i) => `127.0.0.${i + 1}`);
@@ -183,6 +185,7 @@ export async function socketBench(opts) {
         t.progress = (m) => onProgress({ ...m, worker: w });
         t.handlers.add(t.progress);
       });
+      const side = opts.during?.run(server.url, startAt, durationMs);
       const results = await Promise.all(
         threads.map((t) =>
           request(
@@ -292,6 +295,7 @@ export async function socketBench(opts) {
             (cpuGen.user + cpuGen.system) / 1e6,
         ),
       };
+      if (side) phase.during = await side;
       phase.pass =
         phase.lost === 0 &&
         phase.unacked === 0 &&
