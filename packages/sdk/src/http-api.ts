@@ -10,9 +10,11 @@ import {
   type ConversationsResponse,
   type CreateUserResponse,
   type DeviceSession,
+  type MeResponse,
   type Message,
   type MessageResponse,
   type MessagesResponse,
+  type PeopleSearchResponse,
   type PresenceInfo,
   type PresenceResponse,
   type PushSubscriptionBody,
@@ -25,6 +27,7 @@ import {
   type VapidKeyResponse,
 } from '@messenger/protocol';
 import { MessengerError, errorFromBody, parseRetryAfter } from './errors.js';
+import { SafetyApi } from './safety-api.js';
 
 export type FetchLike = typeof fetch;
 
@@ -74,6 +77,8 @@ export class HttpApi {
   readonly #credential: string;
   readonly #fetch: FetchLike;
   readonly #onUnauthenticated: ((error: MessengerError) => void) | undefined;
+  /** Message requests, group administration, blocks, reports and the operators' routes. */
+  readonly safety: SafetyApi;
 
   constructor(opts: HttpApiOptions) {
     this.#base = opts.baseUrl.replace(/\/+$/, '');
@@ -81,6 +86,10 @@ export class HttpApi {
     this.#onUnauthenticated = opts.onUnauthenticated;
     // Browsers throw "Illegal invocation" when fetch is called with another `this`.
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.safety = new SafetyApi({
+      json: (method, path, o) => this.#json(method, path, o),
+      call: (method, path, o) => this.#call(method, path, o),
+    });
   }
 
   /** Sign-up needs no key, so it is usable before a client exists. */
@@ -147,6 +156,11 @@ export class HttpApi {
     return (await this.#json<UserResponse>('GET', '/v1/me')).user;
   }
 
+  /** The caller and whether it is an operator (named in the server's ADMIN_USERNAMES). */
+  async whoAmI(): Promise<MeResponse> {
+    return this.#json<MeResponse>('GET', '/v1/me');
+  }
+
   /** Everyone who shares a conversation with the user gets `user.updated`. Only a null avatar for now. */
   async updateProfile(body: { displayName?: string; avatarUploadId?: null }): Promise<User> {
     return (await this.#json<UserResponse>('PATCH', '/v1/me', { body })).user;
@@ -164,6 +178,19 @@ export class HttpApi {
   /** The user's data: profile, sessions and keys (no secrets), conversations, messages they sent. */
   async exportData(): Promise<AccountExport> {
     return this.#json<AccountExport>('GET', '/v1/me/export');
+  }
+
+  /**
+   * People whose username or display name starts with `q`: one page, at most 20 (no cursor).
+   * Rate-limited per user (`rate_limited`).
+   */
+  async searchPeople(q: string, limit?: number): Promise<User[]> {
+    return (await this.#json<PeopleSearchResponse>('GET', '/v1/users/search', { query: { q, limit } })).users;
+  }
+
+  /** Off: the caller is left out of everyone's people search (the exact username lookup still finds it). */
+  async setDiscoverable(discoverable: boolean): Promise<void> {
+    await this.#call('PUT', '/v1/me/settings', { body: { discoverable } });
   }
 
   async lookupUser(username: string): Promise<User> {

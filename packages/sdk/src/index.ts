@@ -14,6 +14,7 @@ export {
   type SignUpBody,
 } from './http-api.js';
 export { MessengerError } from './errors.js';
+export { SafetyApi, type SafetyTransport } from './safety-api.js';
 export type { WebSocketCtor, WebSocketLike, RequestFields } from './connection.js';
 export { MemoryOutboxStore, type OutboxItem, type OutboxStore } from './outbox-store.js';
 export { LocalStorageOutboxStore, type KeyValueStorage } from './outbox-store-local-storage.js';
