@@ -24,6 +24,7 @@ describe('sign-up', () => {
       username,
       displayName: 'Ann Example',
       createdAt: expect.any(String),
+      avatarUrl: null,
     });
     expect(new Date(res.body.user.createdAt).toISOString()).toBe(res.body.user.createdAt);
     expect(res.body.apiKey).toMatch(/^\S{20,}$/);
@@ -67,7 +68,13 @@ describe('me and lookup', () => {
     const res = await ann.call('GET', '/v1/me');
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      user: { id: ann.id, username: ann.username, displayName: 'Me Myself', createdAt: expect.any(String) },
+      user: {
+        id: ann.id,
+        username: ann.username,
+        displayName: 'Me Myself',
+        createdAt: expect.any(String),
+        avatarUrl: null,
+      },
     });
   });
 
