@@ -1,14 +1,18 @@
 // A non-member can neither read nor write a conversation, nor learn that it exists: 404 everywhere.
+// A blocked user, a member who is no admin and a user who is no operator each get 403 on what the
+// safety rules keep from them; another user's sessions and keys are 404, as if missing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createGroup,
   directChat,
   expectError,
+  http,
   RawSocket,
   sendHttp,
   signUp,
   startTestServer,
   type TestUser,
+  uniqueName,
 } from './harness.js';
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -48,6 +52,13 @@ function routes(conv: string, msg: string): [string, string, unknown?][] {
     ['POST', `/v1/conversations/${conv}/read`, { seq: 1 }],
     ['POST', `/v1/conversations/${conv}/typing`],
     ['GET', `/v1/search?q=secret&conversationId=${conv}`],
+    ['POST', `/v1/conversations/${conv}/accept`],
+    ['POST', `/v1/conversations/${conv}/decline`],
+    ['PATCH', `/v1/conversations/${conv}`, { title: 'taken over' }],
+    ['PUT', `/v1/conversations/${conv}/members/${bob.id}`, { role: 'admin' }],
+    ['DELETE', `/v1/conversations/${conv}/members/${bob.id}`],
+    ['POST', '/v1/reports', { conversationId: conv, reason: 'nosy' }],
+    ['POST', '/v1/reports', { conversationId: conv, messageId: msg, reason: 'nosy' }],
   ];
 }
 
@@ -129,5 +140,116 @@ describe('non-member over WS', () => {
     expect(annWs.events().filter((e) => e.userId === eve.id || e.message?.senderId === eve.id)).toEqual([]);
     ws.close();
     annWs.close();
+  });
+});
+
+/** Asserts each [method, url, body, status, code] of `rows` as `user`, naming the route that failed. */
+async function expectAnswers(user: TestUser, rows: [string, string, unknown, number, string][]): Promise<void> {
+  for (const [method, url, body, status, code] of rows) {
+    const res = await user.call(method, url, body);
+    try {
+      expectError(res, status, code);
+    } catch (error) {
+      throw new Error(`${method} ${url}: ${(error as Error).message}`);
+    }
+  }
+}
+
+describe('a blocked user', () => {
+  it('gets 403 on sends, adds and new chats with the blocker, over HTTP and WS; unblocking restores them', async () => {
+    const [kim, lee, max] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const chat = await directChat(kim, lee);
+    const leesGroup = await createGroup(lee, [max], 'lee');
+    expect((await kim.call('PUT', `/v1/blocks/${lee.id}`)).status).toBe(204);
+    await expectAnswers(lee, [
+      ['POST', `/v1/conversations/${chat}/messages`, { clientMsgId: uniqueName('c'), body: 'hi' }, 403, 'forbidden'],
+      ['POST', '/v1/conversations', { memberIds: [kim.id] }, 403, 'forbidden'],
+      ['POST', '/v1/conversations', { memberIds: [kim.id, max.id], title: 'with kim' }, 403, 'forbidden'],
+      ['POST', `/v1/conversations/${leesGroup}/members`, { userIds: [kim.id] }, 403, 'forbidden'],
+    ]);
+    // The blocker cannot open a chat or add the one they blocked either: the block stands between them.
+    await expectAnswers(kim, [['POST', '/v1/conversations', { memberIds: [lee.id] }, 403, 'forbidden']]);
+    const ws = await RawSocket.open(server.url, lee.apiKey);
+    const reply = await ws.request('send', { conversationId: chat, clientMsgId: uniqueName('c'), body: 'hi' });
+    expect(reply).toMatchObject({ type: 'reply', ok: false, error: { code: 'forbidden' } });
+    ws.close();
+    // Blocks are the caller's own list: another user's is not reachable, and a missing user is 404.
+    expect((await lee.call('GET', '/v1/blocks')).body.users).toEqual([]);
+    expectError(await lee.call('PUT', '/v1/blocks/u_doesnotexist'), 404, 'not_found');
+    expect((await kim.call('DELETE', `/v1/blocks/${lee.id}`)).status).toBe(204);
+    await sendHttp(lee, chat, 'after the unblock');
+  });
+});
+
+describe('a member who is not an admin', () => {
+  it('gets 403 on renaming, settings, roles and removing members; adds only while membersCanAdd', async () => {
+    const [owner, member, other, outsider] = [
+      await signUp(server.url),
+      await signUp(server.url),
+      await signUp(server.url),
+      await signUp(server.url),
+    ];
+    const team = await createGroup(owner, [member, other], 'team');
+    await expectAnswers(member, [
+      ['PATCH', `/v1/conversations/${team}`, { title: 'mine now' }, 403, 'forbidden'],
+      ['PATCH', `/v1/conversations/${team}`, { membersCanAdd: false }, 403, 'forbidden'],
+      ['PUT', `/v1/conversations/${team}/members/${member.id}`, { role: 'admin' }, 403, 'forbidden'],
+      ['PUT', `/v1/conversations/${team}/members/${owner.id}`, { role: 'member' }, 403, 'forbidden'],
+      ['DELETE', `/v1/conversations/${team}/members/${owner.id}`, undefined, 403, 'forbidden'],
+      ['DELETE', `/v1/conversations/${team}/members/${other.id}`, undefined, 403, 'forbidden'],
+    ]);
+    expect((await owner.call('PATCH', `/v1/conversations/${team}`, { membersCanAdd: false })).status).toBe(200);
+    await expectAnswers(member, [
+      ['POST', `/v1/conversations/${team}/members`, { userIds: [outsider.id] }, 403, 'forbidden'],
+    ]);
+    const view = (await owner.call('GET', `/v1/conversations/${team}`)).body.conversation;
+    expect(view).toMatchObject({ title: 'team', membersCanAdd: false });
+    expect(Object.fromEntries(view.members.map((m: any) => [m.userId, m.role]))).toEqual({
+      [owner.id]: 'admin',
+      [member.id]: 'member',
+      [other.id]: 'member',
+    });
+    // A direct chat has no roles or settings: 400 for either member, not a 403 that hints at an admin.
+    const pair = await directChat(member, other);
+    await expectAnswers(member, [
+      ['DELETE', `/v1/conversations/${pair}/members/${other.id}`, undefined, 400, 'invalid_request'],
+      ['PATCH', `/v1/conversations/${pair}`, { title: 'ours' }, 400, 'invalid_request'],
+    ]);
+  });
+});
+
+describe('a user who is not an operator', () => {
+  it('gets 403 on every admin route, whether or not the target exists', async () => {
+    for (const target of [bob.id, 'u_doesnotexist']) {
+      await expectAnswers(ann, [
+        ['GET', '/v1/admin/reports', undefined, 403, 'forbidden'],
+        ['POST', `/v1/admin/users/${target}/suspend`, { reason: 'spam' }, 403, 'forbidden'],
+        ['DELETE', `/v1/admin/users/${target}/suspend`, undefined, 403, 'forbidden'],
+      ]);
+    }
+    expect((await bob.call('GET', '/v1/me')).status).toBe(200);
+  });
+});
+
+describe("another user's sessions and API keys", () => {
+  it('are 404 to end or revoke, as if missing, and keep working', async () => {
+    const password = 'correct horse battery';
+    const signedUp = await http(server.url)('POST', '/v1/users', { username: uniqueName('acct'), password });
+    expect(signedUp.status).toBe(201);
+    const owner = http(server.url, signedUp.body.token);
+    const [sessionId] = (await owner('GET', '/v1/sessions')).body.sessions.map((s: any) => s.id);
+    const key = await owner('POST', '/v1/me/api-keys', { name: 'bot' });
+    expect(key.status).toBe(201);
+    const keyId = (await owner('GET', '/v1/me/api-keys')).body.apiKeys[0].id;
+    expect(sessionId).toBeTruthy();
+    await expectAnswers(eve, [
+      ['DELETE', `/v1/sessions/${sessionId}`, undefined, 404, 'not_found'],
+      ['DELETE', `/v1/me/api-keys/${keyId}`, undefined, 404, 'not_found'],
+      ['DELETE', `/v1/me/api-keys/${sessionId}`, undefined, 404, 'not_found'],
+      ['DELETE', `/v1/sessions/${keyId}`, undefined, 404, 'not_found'],
+    ]);
+    expect((await owner('GET', '/v1/me')).status).toBe(200);
+    expect((await owner('GET', '/v1/me/api-keys')).body.apiKeys).toHaveLength(1);
+    expect((await owner('GET', '/v1/sessions')).body.sessions).toHaveLength(1);
   });
 });
