@@ -3,6 +3,7 @@
 import { afterEach } from 'vitest';
 import type { Message } from '@messenger/protocol';
 import type { ConversationStore } from './conversations/conversation-store.js';
+import type { MemberStanding } from './conversations/member-standing.js';
 import type { LogDraft, LogRecord } from './log-entries.js';
 import type { MessageSearch } from './messages/message-search.js';
 import type { MessageStore } from './messages/message-store.js';
@@ -10,6 +11,7 @@ import type { UploadStore } from './media/upload-store.js';
 import type { RecordSink } from './messages/record-sink.js';
 import type { PresenceVisibility } from './presence/presence-visibility.js';
 import type { BlockStore } from './safety/block-store.js';
+import type { ReportStore } from './safety/report-store.js';
 import type { SuspensionStore } from './safety/suspension-store.js';
 import type { PeopleDirectory } from './users/people-directory.js';
 import type { UserStore } from './users/user-store.js';
@@ -17,7 +19,7 @@ import type { UserStore } from './users/user-store.js';
 /** Every store port of one backend, over the same database. */
 export interface StoreParts {
   users: UserStore & PresenceVisibility;
-  conversations: ConversationStore;
+  conversations: ConversationStore & MemberStanding;
   messages: MessageStore;
   search: MessageSearch;
   records: RecordSink;
@@ -25,6 +27,7 @@ export interface StoreParts {
   people: PeopleDirectory;
   blocks: BlockStore;
   suspensions: SuspensionStore;
+  reports: ReportStore;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@ import { PostgresMessages } from './messages.js';
 import { migrate } from './migrations.js';
 import { PostgresPeople } from './people.js';
 import { openPool, PgDb, type PostgresConnection } from './pool.js';
-import { PostgresBlocks, PostgresSuspensions } from './safety.js';
+import { PostgresBlocks, PostgresReports, PostgresSuspensions } from './safety.js';
 import { PostgresSearch } from './search.js';
 import { SendReads } from './send-reads.js';
 import { PostgresUploads } from './uploads.js';
@@ -26,6 +26,7 @@ export class PostgresStore {
   readonly people: PostgresPeople;
   readonly blocks: PostgresBlocks;
   readonly suspensions: PostgresSuspensions;
+  readonly reports: PostgresReports;
   /** The persister's write: the message adapter, which writes every table a record touches. */
   readonly records: RecordSink;
   private readonly db: PgDb;
@@ -42,6 +43,7 @@ export class PostgresStore {
     this.people = new PostgresPeople(this.db);
     this.blocks = new PostgresBlocks({ pool });
     this.suspensions = new PostgresSuspensions({ pool });
+    this.reports = new PostgresReports({ pool });
     const reads = new SendReads(this.db);
     this.conversations = new PostgresConversations(this.db, reads);
     this.messages = new PostgresMessages(this.db, reads);

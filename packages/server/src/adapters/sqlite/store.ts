@@ -5,7 +5,7 @@ import { SqliteConversations } from './conversations.js';
 import type { Db } from './db.js';
 import { SqliteMessages } from './messages.js';
 import { SqlitePeople } from './people.js';
-import { SqliteBlocks, SqliteSuspensions } from './safety.js';
+import { SqliteBlocks, SqliteReports, SqliteSuspensions } from './safety.js';
 import { SqliteSearch } from './search.js';
 import { SqliteUploads } from './uploads.js';
 import { SqliteUsers } from './users.js';
@@ -19,6 +19,7 @@ export class SqliteStore {
   readonly people: SqlitePeople;
   readonly blocks: SqliteBlocks;
   readonly suspensions: SqliteSuspensions;
+  readonly reports: SqliteReports;
   /**
    * The persister's write. Embedded mode has no persister (the log's commit writes the store), so
    * this serves tests and tools; its records land as the log's commit would write them.
@@ -32,6 +33,7 @@ export class SqliteStore {
     this.people = new SqlitePeople({ db: this.db });
     this.blocks = new SqliteBlocks({ db: this.db });
     this.suspensions = new SqliteSuspensions({ db: this.db });
+    this.reports = new SqliteReports({ db: this.db });
     // One search object is both the index the message writes keep and the reader of it.
     this.search = new SqliteSearch(this.db, (rows) => this.messages.withReactions(rows));
     const messages = new SqliteMessages(this.db, this.search);

@@ -1,0 +1,91 @@
+// The BlockStore contract: memory, SQLite and PostgreSQL run this suite unchanged. A harness gives
+// the blocks and a way to make a direct chat or a group they can see (a SQL store's own tables).
+import { afterEach, describe, expect, it } from 'vitest';
+import { now, type StoreHarness, type StoreParts } from '../store-harness.contract.js';
+import type { BlockStore } from './block-store.js';
+
+export interface BlockHarness {
+  open(): Promise<{
+    blocks: BlockStore;
+    chat(kind: 'direct' | 'group', memberIds: string[]): Promise<string>;
+    close(): Promise<void>;
+  }>;
+}
+
+let chats = 0;
+
+/** The BlockStore of a whole store, its chats made through its ConversationStore. */
+export function storeBlocks(harness: StoreHarness): BlockHarness {
+  return {
+    async open() {
+      const store: StoreParts = await harness.open();
+      return {
+        blocks: store.blocks,
+        async chat(kind, memberIds) {
+          const id = `c_blk_${++chats}_${Math.random().toString(36).slice(2, 8)}`;
+          const directKey = kind === 'direct' ? [...memberIds].sort().join(':') : null;
+          await store.conversations.createConversation({
+            id,
+            kind,
+            title: kind === 'group' ? 'g' : null,
+            createdAt: now(),
+            memberIds,
+            directKey,
+          });
+          return id;
+        },
+        close: () => store.close(),
+      };
+    },
+  };
+}
+
+export function blockStoreContract(name: string, harness: BlockHarness): void {
+  describe(`BlockStore contract: ${name}`, () => {
+    const open: Awaited<ReturnType<BlockHarness['open']>>[] = [];
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((s) => s.close()));
+    });
+    const world = async () => {
+      const s = await harness.open();
+      open.push(s);
+      const tag = Math.random().toString(36).slice(2, 8);
+      return { ...s, a: `u_a_${tag}`, b: `u_b_${tag}`, c: `u_c_${tag}` };
+    };
+
+    it('blocks once, lists the most recent first, and unblocks', async () => {
+      const { blocks, a, b, c } = await world();
+      await blocks.block(a, b, '2026-01-01T00:00:00.000Z');
+      await blocks.block(a, c, '2026-01-02T00:00:00.000Z');
+      await blocks.block(a, b, '2026-01-03T00:00:00.000Z');
+      expect(await blocks.blockedBy(a)).toEqual([c, b]);
+      expect(await blocks.blockedBy(b)).toEqual([]);
+      await blocks.unblock(a, c);
+      await blocks.unblock(a, c);
+      expect(await blocks.blockedBy(a)).toEqual([b]);
+    });
+
+    it('finds a block whichever way it goes, among the users asked about only', async () => {
+      const { blocks, a, b, c } = await world();
+      await blocks.block(b, a, now());
+      expect(await blocks.blockedEither(a, [b, c])).toEqual(new Set([b]));
+      expect(await blocks.blockedEither(b, [a])).toEqual(new Set([a]));
+      expect(await blocks.blockedEither(c, [a, b])).toEqual(new Set());
+      expect(await blocks.blockedEither(a, [])).toEqual(new Set());
+    });
+
+    it('refuses a send in a direct chat whose other member blocked the sender, not in a group', async () => {
+      const { blocks, chat, a, b, c } = await world();
+      const direct = await chat('direct', [a, b]);
+      const group = await chat('group', [a, b, c]);
+      await blocks.block(a, b, now());
+      expect(await blocks.blockedInDirectChat(direct, b)).toBe(true);
+      // The blocker may still write to the one they blocked.
+      expect(await blocks.blockedInDirectChat(direct, a)).toBe(false);
+      expect(await blocks.blockedInDirectChat(group, b)).toBe(false);
+      expect(await blocks.blockedInDirectChat('c_missing', b)).toBe(false);
+      await blocks.unblock(a, b);
+      expect(await blocks.blockedInDirectChat(direct, b)).toBe(false);
+    });
+  });
+}
