@@ -13,7 +13,9 @@ accountStoreContract('SqliteAccountStore', {
     return {
       accounts: new SqliteAccountStore({ db, withReactions: () => [] }),
       credentials: new SqliteCredentials({ db }),
-      close: async () => db.close(),
+      close: async () => {
+        db.close();
+      },
     };
   },
 });
