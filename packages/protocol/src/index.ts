@@ -7,4 +7,5 @@ export * from './accounts.js';
 export * from './profile.js';
 export * from './ws.js';
 export * from './safety.js';
+export * from './media.js';
 export * from './people.js';

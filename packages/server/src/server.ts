@@ -1,4 +1,5 @@
 // Composition root: config -> backend preset -> use cases -> roles. The only place that wires.
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -19,6 +20,10 @@ import { RateLimiter } from './core/rate-limit.js';
 import { Deliverer } from './core/routing/delivery.js';
 import { Accounts } from './core/users/accounts.js';
 import { Authenticator } from './core/users/authenticator.js';
+import { Media } from './core/media/media.js';
+import { UrlSigner } from './core/media/signed-urls.js';
+import { MediaSweeper } from './core/media/sweeper.js';
+import { clearSpool } from './core/media/spool.js';
 import { Profiles } from './core/users/profiles.js';
 import { Users } from './core/users/users.js';
 import { newId } from './domain/ids.js';
@@ -39,6 +44,8 @@ export interface RunningServer {
   metrics: Metrics;
   backend: Backend;
   gateway: Gateway | null;
+  /** Uploads: deleteUpload / deleteUploadsOf for the features that delete files. */
+  media: Media;
   /** Drains sockets (clients are told to reconnect), stops workers, closes the backend. */
   close(): Promise<void>;
 }
@@ -147,6 +154,18 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     reach,
     coalesceMs: config.presenceCoalesceMs,
   });
+  const media = new Media({
+    uploads: timed(backend.uploads),
+    blobs: backend.blobs,
+    signer: new UrlSigner({ secret: await backend.mediaSecret() }),
+    spoolDir: path.join(config.dataDir, 'spool'),
+    maxUploadBytes: config.maxUploadBytes,
+    isMember: async (conversationId, userId) => (await conversationStore.membership(conversationId, userId)) !== null,
+  });
+  clearSpool(path.join(config.dataDir, 'spool'));
+  // Deletes never-attached uploads; in the persister role's process, of which a deployment runs one.
+  const sweeper = config.roles.includes('persister') ? new MediaSweeper({ media, logger, intervalMs: 600_000 }) : null;
+  sweeper?.start();
   const moderation = new Moderation({
     blocks,
     reports: timed(backend.reports),
@@ -245,6 +264,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       logger,
       readiness: backend.readiness,
       ...(storeLag ? { storeLag: () => storeLag.lags() } : {}),
+      media,
+      maxUploadBytes: config.maxUploadBytes,
       webDir: config.webDir ?? DEFAULT_WEB_DIR,
     });
     gateway = new Gateway({
@@ -284,12 +305,14 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     metrics,
     backend,
     gateway,
+    media,
     close: () =>
       (closing ??= (async () => {
         await gateway?.drain();
         if (app) await closeHttp(app);
         await persister?.stop();
         await fanout?.stop();
+        await sweeper?.stop();
         await notifier?.stop();
         presence.close();
         storeLag?.stop();
@@ -302,6 +325,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
           backend.credentials.close(),
           backend.attempts.close(),
           backend.revocations.close(),
+          backend.blobs.close(),
         ]);
         await backend.close();
       })()),

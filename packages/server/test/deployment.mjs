@@ -11,16 +11,29 @@ export const CLUSTER = process.env.MESSENGER_TEST_BACKEND === 'cluster';
 export const PG_URL = process.env.PG_TEST_URL ?? `postgres://${os.userInfo().username}@127.0.0.1:5432/test`;
 export const NATS_URL = process.env.NATS_TEST_URL ?? 'nats://127.0.0.1:4222';
 export const REDIS_URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
+/** An S3 endpoint (the test services start s3rver for cluster runs); unset keeps uploads on disk. */
+export const S3_ENDPOINT = process.env.S3_TEST_ENDPOINT ?? '';
 
-/** @param {string} dataDir @returns {{ schema: string; streamPrefix: string; keyPrefix: string }} */
+/** @param {string} dataDir @returns {{ schema: string; streamPrefix: string; keyPrefix: string; bucket: string }} */
 export function deploymentOf(dataDir) {
   const id = `mt_${createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16)}`;
-  return { schema: id, streamPrefix: id, keyPrefix: `${id}:` };
+  // Bucket names allow lowercase letters, digits and hyphens only.
+  return { schema: id, streamPrefix: id, keyPrefix: `${id}:`, bucket: id.replace('_', '-') };
 }
 
 /** The server's environment for the deployment of `dataDir`. @param {string} dataDir @returns {Record<string, string>} */
 export function deploymentEnv(dataDir) {
-  const { schema, streamPrefix, keyPrefix } = deploymentOf(dataDir);
+  const { schema, streamPrefix, keyPrefix, bucket } = deploymentOf(dataDir);
+  /** @type {Record<string, string>} */
+  const s3 = S3_ENDPOINT
+    ? {
+        S3_ENDPOINT,
+        S3_BUCKET: bucket,
+        S3_REGION: 'us-east-1',
+        S3_ACCESS_KEY_ID: 'S3RVER',
+        S3_SECRET_ACCESS_KEY: 'S3RVER',
+      }
+    : {};
   return {
     DATABASE_URL: PG_URL,
     DATABASE_SCHEMA: schema,
@@ -28,6 +41,7 @@ export function deploymentEnv(dataDir) {
     LOG_STREAM_PREFIX: streamPrefix,
     REDIS_URL,
     REDIS_KEY_PREFIX: keyPrefix,
+    ...s3,
   };
 }
 

@@ -1,5 +1,7 @@
 // What a backend preset hands to the composition root: one implementation of every port.
 import type { ConversationStore } from '../core/conversations/conversation-store.js';
+import type { BlobStore } from '../core/media/blob-store.js';
+import type { UploadStore } from '../core/media/upload-store.js';
 import type { MemberStanding } from '../core/conversations/member-standing.js';
 import type { BlockStore } from '../core/safety/block-store.js';
 import type { ReportStore } from '../core/safety/report-store.js';
@@ -49,6 +51,11 @@ export interface Backend {
   /** Sign-in attempts; shared by every gateway of the deployment. */
   attempts: AttemptLimiter;
   revocations: Revocations;
+  /** Uploaded files' bytes: on disk (embedded) or in S3-compatible storage (cluster). */
+  blobs: BlobStore;
+  uploads: UploadStore;
+  /** The key that signs download URLs, the same in every process. */
+  mediaSecret(): Promise<string>;
   readiness: Record<string, () => Promise<void>>;
   /** True when the log's commit already writes the store (no persister role to run). */
   inlinePersister: boolean;

@@ -3,7 +3,10 @@
 // fan-out), NATS core (server-to-gateway push), Redis (presence and user -> gateway routes).
 // Loaded lazily by the composition root, so embedded mode never loads pg, nats or ioredis.
 import webpush from 'web-push';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { Config, Role } from '../config/config.js';
+import { DiskBlobStore } from '../adapters/disk/blob-store.js';
 import { JetStreamEventLog } from '../adapters/nats/event-log.js';
 import { connectNats } from '../adapters/nats/connection.js';
 import { NatsGatewayBus } from '../adapters/nats/gateway-bus.js';
@@ -20,6 +23,7 @@ import { RedisAttemptLimiter } from '../adapters/redis/attempt-limiter.js';
 import { closeRedis, connectRedis } from '../adapters/redis/client.js';
 import { RedisPresence } from '../adapters/redis/presence.js';
 import { RedisRoutes } from '../adapters/redis/routes.js';
+import { S3BlobStore } from '../adapters/s3/blob-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Backend } from './backend.js';
@@ -80,6 +84,11 @@ export async function clusterBackend(deps: {
   const routes = new RedisRoutes({ url: config.redisUrl, client: redis.redis, keyPrefix: config.redisKeyPrefix });
   const settings = new PostgresSettings({ pool });
   const vapid = await settings.getOrCreate('vapid', () => webpush.generateVAPIDKeys());
+  const mediaSecret = await settings.getOrCreate('media-url-secret', () => randomBytes(32).toString('base64url'));
+  if (!config.s3) logger.warn('S3_BUCKET is not set: uploads stay on this disk, and other gateways cannot serve them');
+  const blobs = config.s3
+    ? await S3BlobStore.open(config.s3)
+    : new DiskBlobStore({ dir: path.join(config.dataDir, 'uploads') });
 
   return {
     name: 'cluster',
@@ -107,6 +116,9 @@ export async function clusterBackend(deps: {
       logger: logger.child({ component: 'revocations' }),
       scope: config.logStreamPrefix,
     }),
+    blobs,
+    uploads: store.uploads,
+    mediaSecret: async () => mediaSecret,
     vapidKeys: async () => vapid,
     readiness: {
       postgres: () => store.ping(),
@@ -117,6 +129,7 @@ export async function clusterBackend(deps: {
       redis: async () => {
         await presence.get(['readiness-probe']);
       },
+      blobs: () => blobs.ping(),
     },
     inlinePersister: false,
     fanoutFrom: 'durable',

@@ -2,6 +2,8 @@
 // commit), presence, routes and the gateway bus live in this process.
 import path from 'node:path';
 import type { Config } from '../config/config.js';
+import { DiskBlobStore } from '../adapters/disk/blob-store.js';
+import { loadOrCreateMediaSecret } from '../adapters/disk/media-secret.js';
 import { MemoryAttemptLimiter } from '../adapters/memory/attempt-limiter.js';
 import { MemoryGatewayBus } from '../adapters/memory/gateway-bus.js';
 import { MemoryPresence } from '../adapters/memory/presence.js';
@@ -46,6 +48,9 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     accountStore: new SqliteAccountStore({ db, withReactions: (rows) => store.messages.withReactions(rows) }),
     attempts: new MemoryAttemptLimiter(),
     revocations: new MemoryRevocations(),
+    blobs: new DiskBlobStore({ dir: path.join(deps.config.dataDir, 'uploads') }),
+    uploads: store.uploads,
+    mediaSecret: async () => loadOrCreateMediaSecret(deps.config.dataDir),
     readiness: { sqlite: () => store.ping() },
     /** The store is written inside the log's commit, so there is no separate persister here. */
     inlinePersister: true,

@@ -53,6 +53,16 @@ export interface Config {
   databasePoolSize: number | null;
   logStreamPrefix: string;
   redisKeyPrefix: string;
+  /** Largest upload accepted (POST /v1/uploads); the JSON body limit does not apply there. */
+  maxUploadBytes: number;
+  /** Cluster: S3-compatible object storage for uploads (S3_BUCKET set); null keeps them on disk. */
+  s3: {
+    endpoint: string | null;
+    bucket: string;
+    region: string;
+    accessKeyId: string | null;
+    secretAccessKey: string | null;
+  } | null;
   webDir: string | null;
 }
 
@@ -120,6 +130,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databasePoolSize: env.DATABASE_POOL_SIZE ? int(env, 'DATABASE_POOL_SIZE', 1, 1) : null,
     logStreamPrefix: env.LOG_STREAM_PREFIX || 'log',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? '',
+    maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 100 * 1024 * 1024, 1),
+    s3: env.S3_BUCKET
+      ? {
+          endpoint: env.S3_ENDPOINT || null,
+          bucket: env.S3_BUCKET,
+          region: env.S3_REGION || 'us-east-1',
+          accessKeyId: env.S3_ACCESS_KEY_ID || null,
+          secretAccessKey: env.S3_SECRET_ACCESS_KEY || null,
+        }
+      : null,
     webDir: env.WEB_DIR === undefined ? null : env.WEB_DIR,
     ...overrides,
   };

@@ -1,8 +1,8 @@
 // Opaque ids: a kind prefix, a time part (so ids sort roughly by creation) and randomness.
 import { randomBytes, createHash } from 'node:crypto';
 
-/** User, conversation, message, socket session, device session, API key, report. */
-export type IdKind = 'u' | 'c' | 'm' | 's' | 'd' | 'k' | 'r';
+/** User, conversation, message, socket session, device session, API key, report, uploaded file. */
+export type IdKind = 'u' | 'c' | 'm' | 's' | 'd' | 'k' | 'r' | 'f';
 
 // Random bytes are drawn from a pool refilled 4 KiB at a time: one syscall per 512 ids, not per id.
 let pool = Buffer.alloc(0);

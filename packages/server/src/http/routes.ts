@@ -12,9 +12,10 @@ import { type AccountRouteDeps, registerAccountRoutes } from './account-routes.j
 import { identify } from './auth.js';
 import { parse } from './errors.js';
 import { registerPushRoutes } from './push-routes.js';
+import { registerUploadRoutes, type UploadRouteDeps } from './upload-routes.js';
 import { registerSafetyRoutes, type SafetyRouteDeps } from './safety-routes.js';
 
-export interface RouteDeps extends AccountRouteDeps, SafetyRouteDeps {
+export interface RouteDeps extends AccountRouteDeps, SafetyRouteDeps, UploadRouteDeps {
   users: Users;
   conversations: Conversations;
   messaging: Messaging;
@@ -33,6 +34,7 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const noContent = (reply: FastifyReply) => reply.status(204).send();
 
   registerAccountRoutes(app, deps);
+  registerUploadRoutes(app, deps);
 
   app.get('/v1/me', async (req): Promise<P.MeResponse> => {
     const user = await me(req);

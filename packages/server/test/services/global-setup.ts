@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { natsInfo, redisPong } from './probes.js';
 
-type Name = 'postgres' | 'redis' | 'nats';
+type Name = 'postgres' | 'redis' | 'nats' | 's3';
 
 interface Service {
   variable: string;
@@ -76,6 +76,14 @@ const SERVICES: Record<Name, Service> = {
       return { url: nats.url, stop: () => nats.kill9() };
     },
   },
+  // Object storage for cluster-mode uploads: there is no shared one, so a cluster run always gets
+  // its own s3rver (in this process; each deployment makes a bucket of its own in it).
+  s3: {
+    variable: 'S3_TEST_ENDPOINT',
+    fallback: '',
+    answers: async () => process.env.MESSENGER_TEST_BACKEND !== 'cluster',
+    start: async (dir) => (await import('./s3.js')).startS3rver(dir),
+  },
 };
 
 function forced(): Set<Name> {
@@ -113,7 +121,9 @@ export default async function setup(): Promise<() => Promise<void>> {
         const started = await service.start(dir);
         running.push({ name, stop: started.stop });
         process.env[service.variable] = started.url;
-        const why = force.has(name) ? 'TEST_FORCE_PRIVATE_SERVICES' : `nothing answered at ${service.fallback}`;
+        const why = force.has(name)
+          ? 'TEST_FORCE_PRIVATE_SERVICES'
+          : `nothing answered at ${service.fallback || 'no default'}`;
         console.log(`[test services] private ${name} at ${started.url} (${why})`);
       }),
     );

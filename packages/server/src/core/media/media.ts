@@ -1,0 +1,206 @@
+// Media: uploads in (streamed, sniffed, images cleaned), signed or authenticated downloads out,
+// and deletion (of one upload, of a user's, of those never attached after a day).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import type { Upload } from '@messenger/protocol';
+import { AppError, notFound } from '../../domain/errors.js';
+import { newId } from '../../domain/ids.js';
+import type { BlobStore, ByteRange } from './blob-store.js';
+import { IMAGE_TYPES, probeDuration, processImage, sniffType } from './inspect.js';
+import type { UrlSigner, Variant } from './signed-urls.js';
+import { spool } from './spool.js';
+import type { UploadRecord, UploadStore } from './upload-store.js';
+
+/** Uploads never attached to a message are deleted after this long. */
+export const UNATTACHED_TTL_MS = 24 * 3_600_000;
+
+export interface MediaDeps {
+  uploads: UploadStore;
+  blobs: BlobStore;
+  signer: UrlSigner;
+  /** A private directory for bodies on their way in (cleared at start). */
+  spoolDir: string;
+  maxUploadBytes: number;
+  /** Whether the user is a member of the conversation (downloads of attached files). */
+  isMember(conversationId: string, userId: string): Promise<boolean>;
+}
+
+/** Who asks for a file: the holder of a signed URL, or an authenticated user. */
+export type Access = { exp: string; sig: string } | { userId: string };
+
+export interface StoredFile {
+  key: string;
+  contentType: string;
+  name: string;
+  size: number;
+}
+
+export class Media {
+  private readonly deps: MediaDeps;
+
+  constructor(deps: MediaDeps) {
+    this.deps = deps;
+  }
+
+  /** Takes the body as a stream; 413 past the limit, 400 for an image that cannot be decoded. */
+  async upload(ownerId: string, body: Readable, meta: { declaredType?: string; filename?: string }): Promise<Upload> {
+    const { uploads, blobs } = this.deps;
+    const spooled = await spool(body, this.deps.spoolDir, this.deps.maxUploadBytes);
+    const cleaned = `${spooled.file}.clean`;
+    const id = newId('f');
+    const blobKey = `u/${id}`;
+    let thumbnailKey: string | null = null;
+    try {
+      const contentType = await sniffType(spooled.file, spooled.head, meta.declaredType);
+      let width: number | null = null;
+      let height: number | null = null;
+      let durationMs: number | null = null;
+      let stored = { file: spooled.file, size: spooled.size, sha256: spooled.sha256 };
+      if (IMAGE_TYPES.has(contentType)) {
+        const image = await processImage(spooled.file, contentType, cleaned);
+        ({ width, height } = image);
+        thumbnailKey = `t/${id}`;
+        await blobs.put(thumbnailKey, Readable.from([image.thumbnail]));
+        stored = { file: cleaned, ...(await putHashed(blobs, blobKey, cleaned)) };
+      } else {
+        if (contentType.startsWith('audio/') || contentType.startsWith('video/'))
+          durationMs = await probeDuration(spooled.file);
+        await blobs.put(blobKey, fs.createReadStream(spooled.file));
+      }
+      const record: UploadRecord = {
+        id,
+        ownerId,
+        name: cleanName(meta.filename),
+        contentType,
+        size: stored.size,
+        sha256: stored.sha256,
+        width,
+        height,
+        durationMs,
+        blobKey,
+        thumbnailKey,
+        createdAt: new Date().toISOString(),
+        attachedAt: null,
+        conversationId: null,
+        messageId: null,
+      };
+      await uploads.create(record);
+      return this.view(record);
+    } catch (error) {
+      await Promise.all([blobs.delete(blobKey), thumbnailKey ? blobs.delete(thumbnailKey) : null]).catch(
+        () => undefined,
+      );
+      throw error;
+    } finally {
+      await Promise.all([fs.promises.rm(spooled.file, { force: true }), fs.promises.rm(cleaned, { force: true })]);
+    }
+  }
+
+  /** The upload as clients see it, with freshly signed URLs. */
+  view(record: UploadRecord, now = Date.now()): Upload {
+    const { signer } = this.deps;
+    return {
+      id: record.id,
+      name: record.name,
+      contentType: record.contentType,
+      size: record.size,
+      sha256: record.sha256,
+      width: record.width,
+      height: record.height,
+      durationMs: record.durationMs,
+      url: signer.url(record.id, 'content', now),
+      thumbnailUrl: record.thumbnailKey ? signer.url(record.id, 'thumbnail', now) : null,
+      createdAt: record.createdAt,
+    };
+  }
+
+  /**
+   * The file a download asks for. A signed URL that is tampered with or expired: 403. A user who
+   * neither uploaded it nor is a member of a conversation it is attached to: 404, as for no file.
+   */
+  async file(id: string, variant: Variant, access: Access): Promise<StoredFile> {
+    if ('sig' in access && !this.deps.signer.verify(id, variant, access.exp, access.sig))
+      throw new AppError('forbidden', 'the link is not valid or has expired');
+    const record = await this.deps.uploads.get(id);
+    if (!record) throw notFound('file');
+    if ('userId' in access && !(await this.mayRead(record, access.userId))) throw notFound('file');
+    if (variant === 'thumbnail') {
+      if (!record.thumbnailKey) throw notFound('thumbnail');
+      const stat = await this.deps.blobs.stat(record.thumbnailKey);
+      if (!stat) throw notFound('file');
+      return { key: record.thumbnailKey, contentType: 'image/webp', name: `${record.name}.webp`, size: stat.size };
+    }
+    return { key: record.blobKey, contentType: record.contentType, name: record.name, size: record.size };
+  }
+
+  async open(file: StoredFile, range?: ByteRange): Promise<Readable> {
+    const stream = await this.deps.blobs.get(file.key, range);
+    if (!stream) throw notFound('file');
+    return stream;
+  }
+
+  private async mayRead(record: UploadRecord, userId: string): Promise<boolean> {
+    if (record.ownerId === userId) return true;
+    return record.conversationId !== null && this.deps.isMember(record.conversationId, userId);
+  }
+
+  /** Deletes the upload's files, then its record; true when it existed. Idempotent. */
+  async deleteUpload(id: string): Promise<boolean> {
+    const record = await this.deps.uploads.get(id);
+    if (!record) return false;
+    await this.deleteRecord(record);
+    return true;
+  }
+
+  /** Every upload of the user (account deletion); answers how many. */
+  async deleteUploadsOf(userId: string): Promise<number> {
+    const records = await this.deps.uploads.ofOwner(userId);
+    for (const record of records) await this.deleteRecord(record);
+    return records.length;
+  }
+
+  /** Deletes uploads never attached within UNATTACHED_TTL_MS; answers how many. */
+  async sweep(now = Date.now()): Promise<number> {
+    const before = new Date(now - UNATTACHED_TTL_MS).toISOString();
+    let deleted = 0;
+    for (;;) {
+      const due = await this.deps.uploads.unattachedBefore(before, 100);
+      for (const record of due) await this.deleteRecord(record);
+      deleted += due.length;
+      if (due.length < 100) return deleted;
+    }
+  }
+
+  // Files first: a failure leaves the record, so a retry (or the sweeper) finds it again.
+  private async deleteRecord(record: UploadRecord): Promise<void> {
+    await this.deps.blobs.delete(record.blobKey);
+    if (record.thumbnailKey) await this.deps.blobs.delete(record.thumbnailKey);
+    await this.deps.uploads.remove(record.id);
+  }
+}
+
+/** Puts the file under `key` and answers the size and SHA-256 of exactly what was stored. */
+async function putHashed(blobs: BlobStore, key: string, file: string): Promise<{ size: number; sha256: string }> {
+  const hash = createHash('sha256');
+  const hashing = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  const source = fs.createReadStream(file);
+  source.on('error', (error) => hashing.destroy(error));
+  const { size } = await blobs.put(key, source.pipe(hashing));
+  return { size, sha256: hash.digest('hex') };
+}
+
+/** A display name: no path, no control characters, at most 255 characters; `file` when empty. */
+export function cleanName(raw: string | undefined): string {
+  const name = (raw ?? '')
+    .replace(/\p{Cc}/gu, '')
+    .replace(/[/\\]/g, '_')
+    .trim()
+    .slice(0, 255);
+  return name === '' || name === '.' || name === '..' ? 'file' : name;
+}
