@@ -29,12 +29,17 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_STATUS, value);
 }
 
-/** WebSocket close codes. 4xxx codes below 4500 mean "do not reconnect with the same credentials". */
+/** WebSocket close codes. Only 4401 means "do not reconnect with the same credentials" (shouldReconnect). */
 export const CLOSE_CODES = {
   /** Wrong token or no auth frame within the deadline. Do not reconnect until the key changes. */
   unauthenticated: 4401,
   /** The socket fell behind its bounded send buffer. Reconnect and catch up. */
   slowConsumer: 4408,
+  /**
+   * Over a limit: too many sockets for the user or the address, or frames far past the per-socket
+   * rate. Reconnect, but only after a backoff of several seconds: at once would meet the same limit.
+   */
+  rateLimited: 4429,
   /** The gateway is draining (shutdown, deploy). Reconnect, possibly elsewhere. */
   goingAway: 4503,
   /** The socket stopped answering pings. */
@@ -45,3 +50,6 @@ export const CLOSE_CODES = {
 export function shouldReconnect(code: number): boolean {
   return code !== CLOSE_CODES.unauthenticated;
 }
+
+/** After a 4429 close a client waits at least this long before it reconnects. */
+export const RATE_LIMITED_RECONNECT_MS = 5_000;

@@ -1,5 +1,7 @@
 // The messenger client: one object that keeps a socket up, catches up after outages, sends through the outbox and emits typed events.
 import {
+  CLOSE_CODES,
+  RATE_LIMITED_RECONNECT_MS,
   shouldReconnect,
   type ClientRequestType,
   type Conversation,
@@ -363,10 +365,17 @@ export class MessengerClient {
       return;
     }
     this.#setState(this.#everOpen ? 'reconnecting' : 'connecting');
-    this.#reconnectTimer = setTimeout(() => {
-      this.#reconnectTimer = undefined;
-      this.#openSocket();
-    }, this.#backoff.next());
+    // Closed for a limit (too many sockets, a flood of frames): the backoff may have been reset by
+    // a stable connection, and a quick retry meets the same limit, so wait at least a few seconds.
+    const delay = this.#backoff.next();
+    const floor = code === CLOSE_CODES.rateLimited ? Math.min(RATE_LIMITED_RECONNECT_MS, this.#backoff.maxDelayMs) : 0;
+    this.#reconnectTimer = setTimeout(
+      () => {
+        this.#reconnectTimer = undefined;
+        this.#openSocket();
+      },
+      Math.max(delay, floor + delay / 2),
+    );
   }
 
   /** 4401 on the socket or 401 over HTTP: retrying with the same credential cannot help. */
