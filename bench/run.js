@@ -8,6 +8,7 @@
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
 //   node bench/run.js commit --backend=cluster [--entries=5000] [--batches=1,10,100]   the persister's PostgreSQL write
+//   node bench/run.js persist [--entries=20000] [--batches=100,500] [--partitions=4]   the persister alone: JetStream to PostgreSQL
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
 //   node bench/run.js sockets [--count=100000] [--sources=64] [--gens=N] [--hold=60] [--backend=cluster [--split=false] [--seed=http] [--keep]]   idle sockets per gateway
@@ -23,6 +24,7 @@ import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';
 import { commitCluster } from './commit-cluster.js';
 import { commitMicro } from './commit-micro.js';
+import { persistCluster } from './persist-cluster.js';
 import { searchExplain } from './search-explain.js';
 import { socketsBench } from './sockets.js';
 import { bigGroupBench } from './biggroup.js';
@@ -56,6 +58,7 @@ try {
   if (cmd === 'socket') await socketBench(opts);
   else if (cmd === 'data') await dataBench(opts);
   else if (cmd === 'commit') await (opts.backend === 'cluster' ? commitCluster(opts) : commitMicro(opts));
+  else if (cmd === 'persist') await persistCluster(opts);
   else if (cmd === 'explain') await searchExplain(opts);
   else if (cmd === 'sockets') await socketsBench(opts);
   else if (cmd === 'biggroup') await bigGroupBench(opts);

@@ -28,6 +28,7 @@ export class PersisterWorker {
   private readonly metrics: Metrics;
   private readonly maxQuarantinedPerMinute: number;
   private readonly erasure: Pick<LogErasure, 'eraseMessages'> | undefined;
+  private readonly batchSize: number;
   /** When the recent quarantines happened (ms), oldest first. */
   private readonly recent: number[] = [];
   private subscription: Subscription | null = null;
@@ -40,8 +41,11 @@ export class PersisterWorker {
     maxQuarantinedPerMinute?: number;
     /** Where the log keeps records after they are stored: erases deleted messages' text from it. */
     erasure?: Pick<LogErasure, 'eraseMessages'>;
+    /** Records of one partition per store transaction at most (benchmarks vary it). */
+    batchSize?: number;
   }) {
     this.erasure = deps.erasure;
+    this.batchSize = deps.batchSize ?? PERSIST_BATCH;
     this.log = deps.log;
     this.store = deps.recordSink;
     this.logger = deps.logger;
@@ -50,7 +54,9 @@ export class PersisterWorker {
   }
 
   async start(): Promise<void> {
-    this.subscription = await this.log.subscribe('persister', (records) => this.handle(records));
+    this.subscription = await this.log.subscribe('persister', (records) => this.handle(records), {
+      batchSize: this.batchSize,
+    });
   }
 
   async stop(): Promise<void> {
@@ -116,6 +122,14 @@ export class PersisterWorker {
     for (const [conversationId, ids] of deleted) await this.erasure.eraseMessages(conversationId, ids);
   }
 }
+
+/**
+ * Records of one partition per store transaction at most (the log's readers hand over what is
+ * buffered, so this only matters under a backlog): a multi-row write costs less per message the
+ * more it holds (bench/run.js commit --backend=cluster: 98 µs of PostgreSQL CPU per message at
+ * 100, 70 at 1,000), and a backlog drains sooner.
+ */
+const PERSIST_BATCH = 500;
 
 /** Quarantines per minute past which refusals are retried instead (see the top of this file). */
 const MAX_QUARANTINED_PER_MINUTE = 20;

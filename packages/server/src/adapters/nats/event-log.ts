@@ -158,7 +158,7 @@ export class JetStreamEventLog implements EventLog {
   async subscribe(
     consumer: string,
     handler: LogHandler,
-    opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' } = {},
+    opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail'; batchSize?: number } = {},
   ): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
     // Partitions are read in parallel (different conversations); the handler runs one call at a
@@ -171,7 +171,7 @@ export class JetStreamEventLog implements EventLog {
       jsm: this.jsm,
       handler: gate,
       logger: this.opts.logger,
-      batchSize: this.opts.batchSize,
+      batchSize: opts.batchSize ?? this.opts.batchSize,
     };
     const readers: PartitionReader[] = streams.map((stream) =>
       opts.from === 'now'

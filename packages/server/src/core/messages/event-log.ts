@@ -39,11 +39,12 @@ export interface EventLog {
    * tail and keeps no position (live fan-out to sockets, whose clients catch up on reconnect).
    * `startAt` places a durable consumer that has no position yet: at the log's beginning (default;
    * the persister must see everything) or at its tail (notifications about old messages are noise).
+   * `batchSize` caps the records of one partition handed over at once, where the log batches.
    */
   subscribe(
     consumer: string,
     handler: LogHandler,
-    opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail' },
+    opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail'; batchSize?: number },
   ): Promise<Subscription>;
   /**
    * Where a durable consumer (not the log's own commit) writes the store: resolves true once
