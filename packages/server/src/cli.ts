@@ -4,11 +4,13 @@
 import { ConfigError, loadConfig } from './config/config.js';
 import { AdminError, runAdmin } from './ops/admin.js';
 import { BackupError, backup, restore } from './ops/backup.js';
+import { MigrateError, runMigrate } from './ops/migrate/migrate.js';
 
 const USAGE = `usage:
   npm run backup -- DIR            copy DATA_DIR (embedded mode) into the new directory DIR, while serving
   npm run restore -- DIR [--force] put the backup in DIR into DATA_DIR (stop the server first)
-  npm run admin -- ...             users, stats, doctor (npm run admin for the list)`;
+  npm run admin -- ...             users, stats, doctor (npm run admin for the list)
+  npm run migrate -- --from DIR    copy the embedded deployment in DIR into the cluster (DATABASE_URL, NATS_URL, S3_*)`;
 
 /** What is piped to stdin, or '' from a terminal (a password is never an argument: shells keep history). */
 async function readStdin(): Promise<string> {
@@ -23,6 +25,10 @@ async function run(argv: string[]): Promise<number> {
   if (command === 'admin') {
     const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
     return runAdmin(loadConfig(), rest, io, readStdin);
+  }
+  if (command === 'migrate') {
+    const io = { out: (l: string) => console.log(l), err: (l: string) => console.error(l) };
+    return runMigrate(loadConfig(), rest, io);
   }
   const force = rest.includes('--force');
   const args = rest.filter((a) => a !== '--force');
@@ -54,7 +60,10 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     console.error(
-      error instanceof BackupError || error instanceof AdminError || error instanceof ConfigError
+      error instanceof BackupError ||
+        error instanceof AdminError ||
+        error instanceof MigrateError ||
+        error instanceof ConfigError
         ? error.message
         : error,
     );

@@ -8,7 +8,7 @@ import type { ApplyDialect, Deleted, Edited, Reacted, Receipt, Sent } from '../s
 import { searchVector } from './rows.js';
 
 /** What the search index sees of a body; lowercased here so folding never depends on the server's locale. */
-const searchText = (body: string) => indexText(body).toLowerCase();
+export const searchText = (body: string) => indexText(body).toLowerCase();
 
 /**
  * PostgreSQL's text cannot hold U+0000, and a record the store refuses would stop the persister on
