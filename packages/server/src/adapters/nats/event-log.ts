@@ -257,7 +257,13 @@ export class JetStreamEventLog implements EventLog {
     for (;;) {
       const floors = await Promise.all(
         waiting.map((t) =>
-          persist(async () => (await this.jsm.consumers.info(t.stream, token(consumer))).ack_floor.stream_seq),
+          persist(async () => {
+            const info = await this.jsm.consumers.info(t.stream, token(consumer));
+            // Nothing left to deliver or acknowledge is everything done, even with an ack floor
+            // below the stream's start (a stream that begins past 1, as a migrated one does, and
+            // a consumer that has not acknowledged anything yet report floor 0).
+            return info.num_pending + info.num_ack_pending === 0 ? Number.POSITIVE_INFINITY : info.ack_floor.stream_seq;
+          }),
         ),
       );
       if (floors.some((f) => f === undefined)) return false;
