@@ -306,8 +306,12 @@ export const MIGRATIONS: string[] = [
 const MIGRATION_LOCK = 0x6d736772; // "msgr"
 
 /**
- * Applies the pending migrations. Safe to run from many processes at once: a session advisory lock
- * serializes them and each version commits together with its schema_migrations row.
+ * Applies the pending migrations. Safe to run from many processes at once, directly or through a
+ * transaction pooler: each version commits in a transaction of its own together with its
+ * schema_migrations row, under a transaction-level advisory lock (a session-level one would stay
+ * held by whichever pooled connection took it). Each of these transactions sets its search_path,
+ * so the schema is created and migrated whatever the connection's settings; the store's own
+ * connections must then find their tables in it, which is checked last.
  */
 export async function migrate(pool: Pool, schema: string | null = null): Promise<void> {
   let client: PoolClient;
@@ -318,33 +322,57 @@ export async function migrate(pool: Pool, schema: string | null = null): Promise
   }
   let broken: Error | undefined;
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    try {
-      if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS ${checkSchemaName(schema)}`);
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
-      );
-      const { rows } = await client.query<{ version: number | null }>(
-        'SELECT max(version) AS version FROM schema_migrations',
-      );
-      for (let version = rows[0]?.version ?? 0; version < MIGRATIONS.length; version++) {
-        await client.query('BEGIN');
-        try {
-          await client.query(MIGRATIONS[version]!);
-          await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version + 1]);
-          await client.query('COMMIT');
-        } catch (err) {
-          await client.query('ROLLBACK');
-          throw err;
-        }
-      }
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
-    }
+    while (await migrateOne(client, schema === null ? null : checkSchemaName(schema)));
+    if (schema !== null) await checkSearchPath(client, schema);
   } catch (err) {
     broken = err instanceof Error ? err : new Error(String(err));
     throw isUnavailable(err) ? unavailable() : err;
   } finally {
     client.release(broken);
   }
+}
+
+/** Applies the next pending version, if any; says whether one was applied. */
+async function migrateOne(client: PoolClient, schema: string | null): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    if (schema) {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+      await client.query(`SET LOCAL search_path = ${schema}`);
+    }
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const { rows } = await client.query<{ version: number | null }>(
+      'SELECT max(version) AS version FROM schema_migrations',
+    );
+    const version = rows[0]?.version ?? 0;
+    const pending = version < MIGRATIONS.length;
+    if (pending) {
+      await client.query(MIGRATIONS[version]!);
+      await client.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version + 1]);
+    }
+    await client.query('COMMIT');
+    return pending;
+  } catch (err) {
+    // The error that matters is the migration's; a failed rollback leaves the client broken anyway.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The pool's connections must resolve tables in `schema`: their startup options say so without a
+ * pooler; behind one, only the role's (or database's) search_path setting can.
+ */
+async function checkSearchPath(client: PoolClient, schema: string): Promise<void> {
+  const { rows } = await client.query<{ found: string | null; role: string }>(
+    'SELECT current_schema() AS found, current_user AS role',
+  );
+  const { found, role } = rows[0]!;
+  if (found !== schema)
+    throw new Error(
+      `the database connections find tables in schema ${found ?? '(none)'}, not ${schema}: behind a pooler, set it for the role (ALTER ROLE ${role} SET search_path = ${schema})`,
+    );
 }

@@ -9,7 +9,17 @@ export type PostgresConnection =
   /** A pool the caller owns (and ends); its search_path decides the schema. */
   | { pool: Pool }
   /** The store opens (and ends) its own pool; `schema` (created by migrate) becomes its search_path. */
-  | { connectionString: string; schema?: string; maxConnections?: number };
+  | { connectionString: string; schema?: string; maxConnections?: number; pooler?: Pooler };
+
+/**
+ * A pooler between the server and PostgreSQL that hands each transaction (or autocommit statement)
+ * to whichever server connection is free: PgBouncer in transaction mode. Nothing may then outlive a
+ * transaction on the connection: no named prepared statements (PgBouncer before 1.21 does not track
+ * them, and the next transaction may run on a connection that never prepared the name), no startup
+ * options (PgBouncer refuses `options`). The schema and jit=off come from the role's settings
+ * instead (docs/scaling.md), which PostgreSQL applies whenever the pooler opens a connection.
+ */
+export type Pooler = 'pgbouncer';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -34,12 +44,34 @@ export function openPool(conn: PostgresConnection): { pool: Pool; owned: boolean
     connectionString: withDefaultUser(conn.connectionString),
     max: conn.maxConnections ?? 10,
     connectionTimeoutMillis: 5_000,
-    options: [...(schema ? [`-c search_path=${schema}`] : []), ...SESSION_SETTINGS].join(' '),
+    ...(conn.pooler
+      ? { Client: UnnamedStatementClient }
+      : { options: [...(schema ? [`-c search_path=${schema}`] : []), ...SESSION_SETTINGS].join(' ') }),
   });
   // An idle client dying (server restart, network blip) is not fatal: the next query reconnects or
   // fails with 'unavailable'. Without a listener the pool's 'error' event would crash the process.
   pool.on('error', () => undefined);
   return { pool, owned: true, schema };
+}
+
+const clientQuery = pg.Client.prototype.query as (this: pg.Client, ...args: unknown[]) => unknown;
+
+/**
+ * A client that sends every statement unnamed, so the adapters keep naming the statements that are
+ * worth preparing without a pooler and run unchanged behind one: an unnamed statement is parsed,
+ * bound and executed in one round trip and forgotten, on whichever connection ran it.
+ */
+class UnnamedStatementClient extends pg.Client {
+  override query(config: unknown, ...rest: unknown[]): never {
+    return clientQuery.call(this, withoutName(config), ...rest) as never;
+  }
+}
+
+function withoutName(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null || !('name' in config)) return config;
+  if (typeof (config as { submit?: unknown }).submit === 'function') return config;
+  const { name: _unused, ...rest } = config as Record<string, unknown>;
+  return rest;
 }
 
 /** A URL without a user means the OS user, as psql does (pg itself reads only $USER, often unset). */
@@ -91,7 +123,7 @@ export class PgDb {
 
   /**
    * `name` makes it a prepared statement (parsed and planned once per connection): for the
-   * statements every send or delivery runs.
+   * statements every send or delivery runs. Behind a pooler the name is dropped (UnnamedStatementClient).
    */
   async query<R extends QueryResultRow>(sql: string, params: unknown[] = [], name?: string): Promise<R[]> {
     try {
