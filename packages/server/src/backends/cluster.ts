@@ -53,6 +53,7 @@ export async function clusterBackend(deps: {
     connectionString: config.databaseUrl,
     maxConnections: config.databasePoolSize ?? defaultPoolSize(config.roles),
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    ...(config.databasePooler ? { pooler: config.databasePooler } : {}),
   });
   await migrate(pool, schema);
   const store = await PostgresStore.open({ pool });

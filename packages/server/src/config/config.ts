@@ -51,6 +51,8 @@ export interface Config {
   databaseSchema: string | null;
   /** Cluster: connections this process's PostgreSQL pool may open; null: by role (docs/scaling.md). */
   databasePoolSize: number | null;
+  /** Cluster: a transaction pooler (PgBouncer) sits in front of PostgreSQL; no session state is kept. */
+  databasePooler: 'pgbouncer' | null;
   logStreamPrefix: string;
   redisKeyPrefix: string;
   /** Largest upload accepted (POST /v1/uploads); the JSON body limit does not apply there. */
@@ -92,6 +94,12 @@ function list(raw: string | undefined): string[] {
     .filter((s) => s.length > 0);
 }
 
+function pooler(raw: string | undefined): 'pgbouncer' | null {
+  if (!raw) return null;
+  if (raw !== 'pgbouncer') throw new ConfigError(`DATABASE_POOLER: unknown pooler "${raw}" (known: pgbouncer)`);
+  return raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
   const roles = env.ROLES ? list(env.ROLES) : ALL_ROLES;
   for (const role of roles) {
@@ -128,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     storeLagBoundMs: int(env, 'STORE_LAG_BOUND_MS', 2_000),
     databaseSchema: env.DATABASE_SCHEMA || null,
     databasePoolSize: env.DATABASE_POOL_SIZE ? int(env, 'DATABASE_POOL_SIZE', 1, 1) : null,
+    databasePooler: pooler(env.DATABASE_POOLER),
     logStreamPrefix: env.LOG_STREAM_PREFIX || 'log',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? '',
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 100 * 1024 * 1024, 1),

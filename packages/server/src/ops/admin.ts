@@ -121,6 +121,7 @@ async function openAdmin(config: Readonly<Config>): Promise<Admin> {
     connectionString: config.databaseUrl,
     maxConnections: 2,
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
+    ...(config.databasePooler ? { pooler: config.databasePooler } : {}),
   });
   await migrate(pool, schema);
   let stopNats = async () => {};
