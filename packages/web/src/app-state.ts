@@ -34,6 +34,10 @@ export interface AppState {
   typing: Record<string, Record<string, number>>;
   /** "Show my online status"; the server does not report it back, so the last choice made here is kept. */
   presenceVisible: boolean;
+  /** Whether the server names the user an operator (its ADMIN_USERNAMES): the operator page shows. */
+  operator: boolean;
+  /** Ids of the users this user blocked. */
+  blocked: string[];
 }
 
 export class AppStateCell {

@@ -15,6 +15,7 @@ import {
 } from './lib/conversations.js';
 import { readPresenceVisible, writePresenceVisible } from './lib/preferences.js';
 import { Notifications } from './notifications.js';
+import { SafetyActions } from './safety-actions.js';
 import { credentialOf, type Session } from './session.js';
 
 export type { Session } from './session.js';
@@ -34,6 +35,8 @@ export class AppStore {
   readonly session: Session;
   readonly notifications: Notifications;
   readonly account: Account;
+  /** Requests, blocks, group administration, reports, people search and the operator's actions. */
+  readonly safety: SafetyActions;
   readonly #cell: AppStateCell;
   readonly #history: ChatHistory;
   readonly #unsubscribe: Array<() => void> = [];
@@ -63,8 +66,11 @@ export class AppStore {
       presence: {},
       typing: {},
       presenceVisible: readPresenceVisible(session.userId),
+      operator: false,
+      blocked: [],
     });
     this.#history = new ChatHistory({ api: this.client.api, cell: this.#cell });
+    this.safety = new SafetyActions({ api: this.client.api, cell: this.#cell });
   }
 
   get state(): AppState {
@@ -91,8 +97,9 @@ export class AppStore {
     this.#cell.set({ connection: c.state });
     const connected = c.connect();
     connected.catch(() => {});
-    const me = await c.api.me();
-    this.#cell.set({ me });
+    const { user: me, operator } = await c.api.whoAmI();
+    this.#cell.set({ me, operator });
+    void this.safety.refreshBlocked();
     // The list is shown before the socket is up; the SDK's resync keeps it fresh from then on.
     await this.refreshList();
     await connected;
@@ -119,7 +126,9 @@ export class AppStore {
 
   /** At sign-in: the list and presence (later the SDK's `resync` event brings the list). */
   async refreshList(): Promise<void> {
-    const conversations = await this.client.api.listAllConversations();
+    // Message requests stay out of the server's chat list; here they are one list, split on `request`.
+    const [accepted, requests] = await Promise.all([this.client.api.listAllConversations(), this.safety.allRequests()]);
+    const conversations = [...accepted, ...requests];
     for (const c of conversations) this.client.trackConversation(c.id, c.lastSeq);
     const byId = new Map(this.#cell.state.conversations.map((c) => [c.id, c]));
     this.#cell.set({

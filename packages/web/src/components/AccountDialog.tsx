@@ -7,8 +7,9 @@ import { DeleteAccountForm } from './DeleteAccountDialog.js';
 import { Devices } from './Devices.js';
 import { Modal } from './Dialogs.js';
 import { ProfileForm } from './ProfileDialog.js';
+import { BlockedUsers, OperatorPanel } from './SafetyDialogs.js';
 
-type View = 'menu' | 'devices' | 'password' | 'profile' | 'delete';
+type View = 'menu' | 'devices' | 'password' | 'profile' | 'delete' | 'blocked' | 'operator';
 
 export function AccountDialog({
   store,
@@ -57,6 +58,20 @@ export function AccountDialog({
         />
       </Modal>
     );
+  if (view === 'blocked')
+    return (
+      <Modal title="Blocked users" onClose={onClose}>
+        {back}
+        <BlockedUsers store={store} />
+      </Modal>
+    );
+  if (view === 'operator')
+    return (
+      <Modal title="Operator" onClose={onClose}>
+        {back}
+        <OperatorPanel store={store} />
+      </Modal>
+    );
   if (view === 'delete')
     return (
       <Modal title="Delete account" onClose={onClose}>
@@ -87,6 +102,14 @@ export function AccountDialog({
           <button type="button" className="secondary" onClick={() => setView('password')}>
             {passwordTitle}
           </button>
+          <button type="button" className="secondary" onClick={() => setView('blocked')}>
+            Blocked users
+          </button>
+          {store.state.operator && (
+            <button type="button" className="secondary" onClick={() => setView('operator')}>
+              Operator: reports
+            </button>
+          )}
         </nav>
         <Settings store={store} />
         <button type="button" className="danger-button" onClick={onSignOut}>

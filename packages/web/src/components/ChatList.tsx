@@ -29,9 +29,11 @@ export function ChatList({
   activeId: string | null;
   onNewChat(): void;
 }) {
+  // Message requests are listed apart (Requests.tsx) until accepted.
+  const chats = state.conversations.filter((c) => !c.request);
   return (
     <nav aria-label="Chats" className="chat-list">
-      {state.listLoaded && state.conversations.length === 0 && (
+      {state.listLoaded && chats.length === 0 && (
         <div className="list-empty">
           <p>No chats yet.</p>
           <button type="button" className="secondary" onClick={onNewChat}>
@@ -40,7 +42,7 @@ export function ChatList({
         </div>
       )}
       <ul>
-        {state.conversations.map((c) => {
+        {chats.map((c) => {
           const name = conversationName(c, meId);
           const other = otherMember(c, meId);
           const presence = other ? state.presence[other.userId]?.status : undefined;

@@ -8,6 +8,7 @@ import { dayKey, dayLabel, lastSeen } from '../lib/time.js';
 import { Avatar } from './Avatar.js';
 import { Composer } from './Composer.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
+import { RequestActions } from './Requests.js';
 
 /** Within this distance of the bottom, the newest message counts as visible and new ones keep it in view. */
 const BOTTOM_SLACK_PX = 80;
@@ -19,9 +20,11 @@ interface Props {
   conversation: Conversation;
   focusMessageId: string | null;
   onAddMembers(): void;
+  onGroupInfo(): void;
+  onReport(message: Message): void;
 }
 
-export function ChatView({ store, state, conversation, focusMessageId, onAddMembers }: Props) {
+export function ChatView({ store, state, conversation, focusMessageId, onAddMembers, onGroupInfo, onReport }: Props) {
   const meId = store.session.userId;
   const id = conversation.id;
   const chat = state.chats[id];
@@ -144,6 +147,14 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
     }
   };
 
+  const blocked = other ? state.blocked.includes(other.userId) : false;
+  const toggleBlock = () => {
+    if (!other) return;
+    (blocked ? store.safety.unblock(other.userId) : store.safety.block(other.userId)).catch(() =>
+      setError(blocked ? 'Could not unblock.' : 'Could not block.'),
+    );
+  };
+
   const jumpTo = (messageId: string) => {
     const el = document.getElementById(`msg-${messageId}`);
     if (!el) return;
@@ -199,8 +210,35 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
               </svg>
             )}
           </button>
+          {conversation.kind === 'direct' && other && (
+            <button
+              type="button"
+              className="icon-button"
+              aria-label={blocked ? `Unblock ${name}` : `Block ${name}`}
+              title={blocked ? 'Unblock: let them message you again' : 'Block: they can no longer message you'}
+              aria-pressed={blocked}
+              onClick={toggleBlock}
+            >
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <circle cx="12" cy="12" r="8" />
+                <path d="M6.5 6.5l11 11" />
+              </svg>
+            </button>
+          )}
           {conversation.kind === 'group' && (
             <>
+              <button
+                type="button"
+                className="icon-button"
+                aria-label="Group info"
+                title="Group info"
+                onClick={onGroupInfo}
+              >
+                <svg viewBox="0 0 24 24" aria-hidden="true">
+                  <circle cx="12" cy="12" r="8" />
+                  <path d="M12 11v5M12 8h.01" />
+                </svg>
+              </button>
               <button
                 type="button"
                 className="icon-button"
@@ -294,6 +332,7 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
                   setEditing(m);
                 }}
                 onJump={jumpTo}
+                onReport={() => onReport(m)}
                 onError={setError}
               />
             </Fragment>
@@ -311,6 +350,16 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
         ))}
         <TypingBubble names={typingNames} />
       </div>
+      {conversation.request && (
+        <div className="request-banner" role="region" aria-label="Message request">
+          <p>
+            {conversation.kind === 'group'
+              ? `You were added to ${name}.`
+              : `${name} wants to message you. They see no read receipts until you accept.`}
+          </p>
+          <RequestActions store={store} conversation={conversation} />
+        </div>
+      )}
       <Composer
         key={id}
         store={store}

@@ -3,6 +3,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { chatHref, navigate } from '../hooks.js';
+import { PeopleSuggestions } from './PeopleSuggestions.js';
 
 export function Modal({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -48,10 +49,15 @@ function splitUsernames(text: string): string[] {
   ];
 }
 
+/** The name being typed: what follows the last separator. */
+const lastName = (text: string): string => text.split(/[\s,;]+/).pop() ?? '';
+const withoutLastName = (text: string): string => text.slice(0, text.length - lastName(text).length);
+
 function explain(error: unknown, what: string): string {
   const code = (error as { code?: string })?.code;
   if (code === 'not_found') return `${what}: no such user.`;
   if (code === 'invalid_request') return `${what}: check the usernames.`;
+  if (code === 'forbidden') return `${what}: a block or the group's settings stop it.`;
   return `${what}: something went wrong. Try again.`;
 }
 
@@ -95,9 +101,10 @@ export function NewChatDialog({ store, onClose }: { store: AppStore; onClose(): 
             value={username}
             onChange={(e) => setUsername(e.target.value)}
             required
-            placeholder="their username"
+            placeholder="their username or name"
           />
         </label>
+        <PeopleSuggestions store={store} text={username} onPick={(u) => setUsername(u.username)} />
         {error && (
           <p className="form-error" role="alert">
             {error}
@@ -147,6 +154,11 @@ export function NewGroupDialog({ store, onClose }: { store: AppStore; onClose():
             placeholder="usernames, separated by commas"
           />
         </label>
+        <PeopleSuggestions
+          store={store}
+          text={lastName(members)}
+          onPick={(u) => setMembers(`${withoutLastName(members)}${u.username}, `)}
+        />
         {error && (
           <p className="form-error" role="alert">
             {error}

@@ -69,6 +69,7 @@ interface Props {
   onReply(): void;
   onEdit(): void;
   onJump(id: string): void;
+  onReport(): void;
   onError(text: string): void;
 }
 
@@ -183,6 +184,18 @@ export function MessageItem(p: Props) {
                   <button type="button" role="menuitem" onClick={() => remove('me')}>
                     Delete for me
                   </button>
+                  {!own && !deleted && (
+                    <button
+                      type="button"
+                      role="menuitem"
+                      onClick={() => {
+                        setMenu(false);
+                        p.onReport();
+                      }}
+                    >
+                      Report
+                    </button>
+                  )}
                   {own && !deleted && (
                     <button type="button" role="menuitem" className="danger" onClick={() => remove('everyone')}>
                       Delete for everyone

@@ -1,4 +1,5 @@
 // The signed-in screen: sidebar (list, search, new chat) and the open chat; one pane at a time on a phone.
+import type { Message } from '@messenger/protocol';
 import { useEffect, useState } from 'react';
 import type { AppStore } from '../store.js';
 import { navigate, usePageVisible, useAppState, useRoute } from '../hooks.js';
@@ -8,9 +9,12 @@ import { ChatView } from './ChatView.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
 import { AccountDialog } from './AccountDialog.js';
 import { AddMembersDialog, NewChatDialog, NewGroupDialog } from './Dialogs.js';
+import { GroupInfoDialog } from './GroupInfoDialog.js';
+import { RequestsSection } from './Requests.js';
+import { ReportDialog } from './SafetyDialogs.js';
 import { SearchResults } from './SearchResults.js';
 
-type OpenDialog = 'chat' | 'group' | 'account' | 'members' | null;
+type OpenDialog = 'chat' | 'group' | 'account' | 'members' | 'info' | null;
 
 export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): void }) {
   const state = useAppState(store);
@@ -18,6 +22,7 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
   const visible = usePageVisible();
   const [dialog, setDialog] = useState<OpenDialog>(null);
   const [query, setQuery] = useState('');
+  const [reporting, setReporting] = useState<Message | null>(null);
 
   const unread = state.conversations.reduce((n, c) => n + (c.muted ? 0 : c.unreadCount), 0);
   useEffect(() => {
@@ -97,12 +102,15 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
         {query.trim() ? (
           <SearchResults store={store} state={state} query={query.trim()} onOpen={() => setQuery('')} />
         ) : (
-          <ChatList
-            state={state}
-            meId={store.session.userId}
-            activeId={route.chatId}
-            onNewChat={() => setDialog('chat')}
-          />
+          <>
+            <RequestsSection store={store} requests={state.conversations.filter((c) => c.request)} />
+            <ChatList
+              state={state}
+              meId={store.session.userId}
+              activeId={route.chatId}
+              onNewChat={() => setDialog('chat')}
+            />
+          </>
         )}
       </aside>
       <main className="main-pane">
@@ -114,6 +122,8 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
             conversation={active}
             focusMessageId={route.messageId}
             onAddMembers={() => setDialog('members')}
+            onGroupInfo={() => setDialog('info')}
+            onReport={setReporting}
           />
         ) : (
           <div className="empty-pane">
@@ -129,6 +139,12 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
       {dialog === 'group' && <NewGroupDialog store={store} onClose={() => setDialog(null)} />}
       {dialog === 'members' && active && (
         <AddMembersDialog store={store} conversation={active} onClose={() => setDialog(null)} />
+      )}
+      {dialog === 'info' && active && (
+        <GroupInfoDialog store={store} conversation={active} onClose={() => setDialog(null)} />
+      )}
+      {reporting && active && (
+        <ReportDialog store={store} conversationId={active.id} message={reporting} onClose={() => setReporting(null)} />
       )}
       {dialog === 'account' && (
         <AccountDialog store={store} me={me} onSignOut={onSignOut} onClose={() => setDialog(null)} />

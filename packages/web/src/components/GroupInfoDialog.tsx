@@ -1,0 +1,117 @@
+// Group info: members and their roles; admins rename the group, choose whether members may add
+// others, promote or demote, and remove members.
+import { type FormEvent, useState } from 'react';
+import type { Conversation } from '@messenger/protocol';
+import type { AppStore } from '../store.js';
+import { Modal } from './Dialogs.js';
+
+export function GroupInfoDialog({
+  store,
+  conversation,
+  onClose,
+}: {
+  store: AppStore;
+  conversation: Conversation;
+  onClose(): void;
+}) {
+  const meId = store.session.userId;
+  const admin = conversation.members.find((m) => m.userId === meId)?.role === 'admin';
+  const [title, setTitle] = useState(conversation.title ?? '');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const run = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      const code = (err as { code?: string })?.code;
+      setError(code === 'forbidden' ? 'Only admins can do that.' : 'That did not work. Try again.');
+    } finally {
+      setBusy(false);
+    }
+  };
+  const rename = (e: FormEvent) => {
+    e.preventDefault();
+    if (title.trim() && title.trim() !== conversation.title)
+      void run(() => store.safety.updateGroup(conversation.id, { title: title.trim() }));
+  };
+  return (
+    <Modal title="Group info" onClose={onClose}>
+      <div className="stack">
+        {admin ? (
+          <form onSubmit={rename} className="inline-form">
+            <label className="field">
+              <span>Group name</span>
+              <input value={title} maxLength={128} required onChange={(e) => setTitle(e.target.value)} />
+            </label>
+            <button type="submit" className="secondary" disabled={busy || !title.trim()}>
+              Rename
+            </button>
+          </form>
+        ) : (
+          <p>
+            <strong>{conversation.title}</strong>
+          </p>
+        )}
+        <label className="switch-row">
+          <span>Members can add others</span>
+          <input
+            type="checkbox"
+            role="switch"
+            checked={conversation.membersCanAdd}
+            aria-checked={conversation.membersCanAdd}
+            disabled={!admin || busy}
+            onChange={(e) => {
+              const membersCanAdd = e.target.checked;
+              void run(() => store.safety.updateGroup(conversation.id, { membersCanAdd }));
+            }}
+          />
+        </label>
+        <h3>Members ({conversation.members.length})</h3>
+        <ul className="member-list" aria-label="Members">
+          {conversation.members.map((m) => (
+            <li key={m.userId} className="member-row">
+              <span className="member-name">
+                {m.displayName} <span className="muted">@{m.username}</span>
+                {m.userId === meId && <span className="muted"> (you)</span>}
+              </span>
+              {m.role === 'admin' && <span className="role-tag">Admin</span>}
+              {admin && m.userId !== meId && (
+                <span className="member-actions">
+                  <button
+                    type="button"
+                    className="link-button"
+                    disabled={busy}
+                    aria-label={`${m.role === 'admin' ? 'Remove admin role from' : 'Make admin:'} ${m.displayName}`}
+                    onClick={() =>
+                      void run(() =>
+                        store.safety.setRole(conversation.id, m.userId, m.role === 'admin' ? 'member' : 'admin'),
+                      )
+                    }
+                  >
+                    {m.role === 'admin' ? 'Dismiss as admin' : 'Make admin'}
+                  </button>
+                  <button
+                    type="button"
+                    className="link-button danger"
+                    disabled={busy}
+                    aria-label={`Remove ${m.displayName} from the group`}
+                    onClick={() => void run(() => store.safety.removeMember(conversation.id, m.userId))}
+                  >
+                    Remove
+                  </button>
+                </span>
+              )}
+            </li>
+          ))}
+        </ul>
+        {error && (
+          <p className="form-error" role="alert">
+            {error}
+          </p>
+        )}
+      </div>
+    </Modal>
+  );
+}

@@ -1,0 +1,87 @@
+// What the safety screens do: accept or decline message requests, block, administer a group,
+// report, find people, and the operator's reports and suspensions. Each keeps the app state in step.
+import type { HttpApi } from '@messenger/sdk';
+import type { Conversation, MemberRole, Report, User } from '@messenger/protocol';
+import type { AppStateCell } from './app-state.js';
+
+export class SafetyActions {
+  readonly #api: HttpApi;
+  readonly #cell: AppStateCell;
+
+  constructor(deps: { api: HttpApi; cell: AppStateCell }) {
+    this.#api = deps.api;
+    this.#cell = deps.cell;
+  }
+
+  async allRequests(): Promise<Conversation[]> {
+    const all: Conversation[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#api.safety.listRequests({ limit: 200, ...(cursor ? { cursor } : {}) });
+      all.push(...page.conversations);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return all;
+  }
+
+  async accept(conversationId: string): Promise<void> {
+    this.#cell.upsertConversation(await this.#api.safety.acceptRequest(conversationId));
+  }
+
+  async decline(conversationId: string): Promise<void> {
+    await this.#api.safety.declineRequest(conversationId);
+    this.#cell.removeConversation(conversationId);
+  }
+
+  async refreshBlocked(): Promise<User[]> {
+    const users = await this.#api.safety.listBlocked().catch(() => null);
+    if (users) this.#cell.set({ blocked: users.map((u) => u.id) });
+    return users ?? [];
+  }
+
+  async block(userId: string): Promise<void> {
+    await this.#api.safety.block(userId);
+    this.#cell.set({ blocked: [...new Set([userId, ...this.#cell.state.blocked])] });
+  }
+
+  async unblock(userId: string): Promise<void> {
+    await this.#api.safety.unblock(userId);
+    this.#cell.set({ blocked: this.#cell.state.blocked.filter((id) => id !== userId) });
+  }
+
+  async updateGroup(conversationId: string, body: { title?: string; membersCanAdd?: boolean }): Promise<void> {
+    this.#cell.upsertConversation(await this.#api.safety.updateConversation(conversationId, body));
+  }
+
+  async setRole(conversationId: string, userId: string, role: MemberRole): Promise<void> {
+    this.#cell.upsertConversation(await this.#api.safety.setMemberRole(conversationId, userId, role));
+  }
+
+  async removeMember(conversationId: string, userId: string): Promise<void> {
+    await this.#api.safety.removeMember(conversationId, userId);
+    this.#cell.patchConversation(conversationId, (c) => ({
+      ...c,
+      members: c.members.filter((m) => m.userId !== userId),
+    }));
+  }
+
+  report(input: { conversationId: string; messageId?: string; userId?: string; reason: string }): Promise<Report> {
+    return this.#api.safety.report(input);
+  }
+
+  searchPeople(q: string): Promise<User[]> {
+    return this.#api.searchPeople(q, 8);
+  }
+
+  reports(): Promise<Report[]> {
+    return this.#api.safety.adminReports();
+  }
+
+  suspend(userId: string, reason: string): Promise<void> {
+    return this.#api.safety.suspendUser(userId, reason);
+  }
+
+  unsuspend(userId: string): Promise<void> {
+    return this.#api.safety.unsuspendUser(userId);
+  }
+}
