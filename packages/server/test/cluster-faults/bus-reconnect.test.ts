@@ -29,8 +29,8 @@ describe('cluster: the gateway bus across a NATS restart', () => {
     await nats.start();
     const logger = pino({ level: 'silent' });
     // The fan-out's side (it asks for the resync when its connection was interrupted) and a gateway's.
-    const fanout = await NatsGatewayBus.open({ servers: nats.url, logger, scope: 'bus-test' });
-    const gateway = await NatsGatewayBus.open({ servers: nats.url, logger, scope: 'bus-test' });
+    const fanout = await NatsGatewayBus.open({ servers: nats.urlAs('worker'), logger, scope: 'bus-test' });
+    const gateway = await NatsGatewayBus.open({ servers: nats.urlAs('gateway'), logger, scope: 'bus-test' });
     const seen: string[] = [];
     const fanoutSide: string[] = [];
     fanout.onInterrupted(() => {

@@ -1,6 +1,8 @@
 // A private cluster for one fault-test file: nats-server(s), redis-server and PostgreSQL on free
 // ports in its own temp directory (see ../services/), two gateways and one worker, so the test can
-// kill any of them; the machine's shared services (4222, 6379, 5432) are never touched.
+// kill any of them; the machine's shared services (4222, 6379, 5432) are never touched. NATS and
+// Redis run the production users and permissions (deploy/nats, deploy/redis): each messenger logs
+// in as its role, so a right the code needs and the shipped files lack fails these tests.
 //
 // What these tests cover and what they do not: kill -9 (and SIGSTOP) of processes. The OS page cache
 // survives a killed process, so even with `sync_interval: always` nothing here shows what a power
@@ -11,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { waitFor, sleep } from '../harness/wait.js';
 import { freePort, MessengerProcess } from '../process.js';
-import { NatsService } from '../services/nats.js';
+import { NatsService, natsUrlAs } from '../services/nats.js';
 import { PostgresService } from '../services/postgres.js';
 import type { Proc } from '../services/proc.js';
 import { RedisService } from '../services/redis.js';
@@ -85,7 +87,7 @@ export class Cluster {
   get env(): NodeJS.ProcessEnv {
     return {
       DATABASE_URL: this.postgres.url(this.database),
-      NATS_URL: this.natsNodes.map((n) => n.url).join(','),
+      NATS_URL: this.natsUrlAs('gateway'),
       ...(this.natsCount > 1 ? { LOG_REPLICAS: String(this.natsCount) } : {}),
       REDIS_URL: this.redis.url,
       PING_INTERVAL_MS: '1000',
@@ -94,13 +96,21 @@ export class Cluster {
     };
   }
 
+  /** NATS_URL listing every node, logged in as `user` (the workers log in as `worker`). */
+  natsUrlAs(user: 'gateway' | 'worker'): string {
+    return natsUrlAs(
+      user,
+      this.natsNodes.map((n) => n.url),
+    );
+  }
+
   async start(): Promise<void> {
     const sub = (name: string) => {
       const d = path.join(this.dir, name);
       fs.mkdirSync(d);
       return d;
     };
-    this.redis = new RedisService(await freePort(), sub('redis'));
+    this.redis = new RedisService(await freePort(), sub('redis'), { keyPrefix: '' });
     this.postgres = new PostgresService(await freePort(), sub('postgres'));
     await this.postgres.init();
     await Promise.all([this.startNats(sub), this.redis.start(), this.postgres.start()]);
@@ -109,7 +119,7 @@ export class Cluster {
     this.worker = new MessengerProcess(
       'worker',
       await freePort(),
-      { ...this.env, ROLES: 'persister,fanout,notifier', DATA_DIR: sub('worker') },
+      { ...this.env, NATS_URL: this.natsUrlAs('worker'), ROLES: 'persister,fanout,notifier', DATA_DIR: sub('worker') },
       path.join(this.dir, 'worker.log'),
     );
     await this.worker.start();

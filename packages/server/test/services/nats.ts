@@ -119,9 +119,33 @@ export function natsConfig(template: string, node: NatsNodeSettings): string {
   } else {
     conf = conf.replace(block, '# (cluster block dropped: a single node)');
   }
+  // TLS is dropped: the tests' processes talk over 127.0.0.1, and certificates would have to be made
+  // for each run. Authentication and permissions stay: the messengers log in as the production roles.
+  replace('client tls block', /^tls\s*\{[\s\S]*?^\}\n/mu, '');
+  if (node.cluster) replace('route tls block', /^(\s+)tls\s*\{[\s\S]*?^\1\}\n/mu, '');
+  if (!/^accounts\s*\{/mu.test(conf) || !/\$NATS_GATEWAY_PASSWORD/u.test(conf))
+    throw new Error(`${NATS_CONF} no longer has the accounts with password variables that natsEnv fills in`);
   if (!/^\s+sync_interval:\s*always\s*$/mu.test(conf))
     throw new Error(`${NATS_CONF} no longer sets sync_interval: always; the crash tests are meant to run with it`);
   return conf;
+}
+
+/** The passwords of deploy/nats/nats-server.conf's users, as the test servers get them (their environment). */
+export const NATS_PASSWORDS = { gateway: 'test-gateway-pw', worker: 'test-worker-pw', admin: 'test-admin-pw' } as const;
+
+/** The environment a test nats-server runs (and is checked) with: the production file reads its passwords from it. */
+export function natsEnv(): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NATS_GATEWAY_PASSWORD: NATS_PASSWORDS.gateway,
+    NATS_WORKER_PASSWORD: NATS_PASSWORDS.worker,
+    NATS_ADMIN_PASSWORD: NATS_PASSWORDS.admin,
+  };
+}
+
+/** A NATS_URL list logged in as `user` (nats://user:password@host:port,...). */
+export function natsUrlAs(user: keyof typeof NATS_PASSWORDS, urls: string[]): string {
+  return urls.map((u) => u.replace('nats://', `nats://${user}:${NATS_PASSWORDS[user]}@`)).join(',');
 }
 
 const validatedConfigs = new Set<string>();
@@ -129,7 +153,7 @@ const validatedConfigs = new Set<string>();
 /** `nats-server -t -c <file>`: a configuration the server would refuse fails here, with its message. */
 export function validateNatsConfig(file: string): void {
   if (validatedConfigs.has(file)) return;
-  const res = spawnSync(natsServerBin(), ['-t', '-c', file], { encoding: 'utf8' });
+  const res = spawnSync(natsServerBin(), ['-t', '-c', file], { encoding: 'utf8', env: natsEnv() });
   if (res.status !== 0)
     throw new Error(
       `nats-server -t -c ${file} failed (${res.status}):\n${res.stdout}${res.stderr}\n--- ${file}:\n${fs.readFileSync(file, 'utf8')}`,
@@ -166,6 +190,11 @@ export class NatsService extends Proc {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The URL logged in as one of the production users (the server refuses clients without one). */
+  urlAs(user: keyof typeof NATS_PASSWORDS): string {
+    return natsUrlAs(user, [this.url]);
+  }
+
   get monitorUrl(): string {
     return `http://127.0.0.1:${this.monitorPort}`;
   }
@@ -182,7 +211,7 @@ export class NatsService extends Proc {
    * node is current), and the running server confirms it fsyncs every write (sync_always).
    */
   async start(timeoutMs = 20_000): Promise<void> {
-    this.spawn(natsServerBin(), ['-c', this.configFile]);
+    this.spawn(natsServerBin(), ['-c', this.configFile], { env: natsEnv() });
     await waitFor(
       `${this.serverName} healthz`,
       async () => {
