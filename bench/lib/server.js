@@ -41,6 +41,9 @@ export async function startServer(opts) {
     DATA_DIR: opts.dataDir,
     RATE_LIMIT_MESSAGES: '0',
     RATE_LIMIT_SIGNUPS: '0',
+    MAX_UNAUTHENTICATED_SOCKETS_PER_IP: '0',
+    MAX_SOCKETS_PER_USER: '0',
+    RATE_LIMIT_FRAMES: '0',
     LOG_LEVEL: 'warn',
     ...opts.env,
   };

@@ -68,6 +68,8 @@ export const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../web/dist', import.me
 export async function startServer(config: Readonly<Config> = loadConfig()): Promise<RunningServer> {
   const logger = createLogger(config.logLevel);
   const metrics = createMetrics();
+  const limiter = (limit: string, capacity: number, windowMs: number) =>
+    new RateLimiter({ capacity, windowMs, onRefused: () => metrics.limitRefusals.inc({ limit }) });
   const backend = await selectBackend(config, logger, metrics);
   const { log } = backend;
   // Every store call is timed by operation (the method's name), whichever part it is on.
@@ -113,13 +115,13 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     userStore,
     log,
     maxGroupMembers: config.maxGroupMembers,
-    creations: new RateLimiter({ capacity: config.rateLimitConversations, windowMs: 3_600_000 }),
+    creations: limiter('conversations', config.rateLimitConversations, 3_600_000),
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
   const users = new Users({
     userStore,
     people: timed(backend.people),
-    searches: new RateLimiter({ capacity: config.rateLimitSearches, windowMs: 60_000 }),
+    searches: limiter('searches', config.rateLimitSearches, 60_000),
   });
   const credentials = timed(backend.credentials);
   const authenticator = new Authenticator({ credentials, sessionIdleMs: config.sessionIdleDays * 86_400_000 });
@@ -128,7 +130,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     authenticator,
     attempts: backend.attempts,
     revocations: backend.revocations,
-    signups: new RateLimiter({ capacity: config.rateLimitSignups, windowMs: 60_000 }),
+    signups: limiter('signups', config.rateLimitSignups, 60_000),
     suspensions: timed(backend.suspensions),
   });
   const messaging = new Messaging({
@@ -137,8 +139,8 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     conversationStore,
     log,
     conversations,
-    sends: new RateLimiter({ capacity: config.rateLimitMessages, windowMs: 10_000 }),
-    searches: new RateLimiter({ capacity: config.rateLimitSearches, windowMs: 60_000 }),
+    sends: limiter('messages', config.rateLimitMessages, 10_000),
+    searches: limiter('searches', config.rateLimitSearches, 60_000),
     reach,
     editWindowMs: config.editWindowMs,
     ...(storeCatchUp ? { storeCatchUp } : {}),

@@ -70,6 +70,9 @@ describe.runIf(CLUSTER)('mass disconnect (cluster)', () => {
         WEB_DIR: '',
         RATE_LIMIT_MESSAGES: '0',
         RATE_LIMIT_SIGNUPS: '0',
+        MAX_UNAUTHENTICATED_SOCKETS_PER_IP: '0',
+        MAX_SOCKETS_PER_USER: '0',
+        RATE_LIMIT_FRAMES: '0',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

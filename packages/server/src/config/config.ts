@@ -26,6 +26,12 @@ export interface Config {
   rateLimitConversations: number;
   /** Search requests per user per minute; 0 = unlimited. */
   rateLimitSearches: number;
+  /** Sockets one address may hold open before they authenticate, per gateway; 0 = unlimited. */
+  maxUnauthenticatedSocketsPerIp: number;
+  /** Sockets one user may hold open, per gateway; 0 = unlimited. */
+  maxSocketsPerUser: number;
+  /** Frames per second a socket may send on average, `send` aside (bursts of 10 s); 0 = unlimited. */
+  rateLimitFrames: number;
   /** Operators: usernames that may read reports and suspend users. */
   adminUsernames: string[];
   /** A device session ends after this many days without use. */
@@ -121,6 +127,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     roles: roles as Role[],
     rateLimitConversations: int(env, 'RATE_LIMIT_CONVERSATIONS', 100),
     rateLimitSearches: int(env, 'RATE_LIMIT_SEARCHES', 60),
+    maxUnauthenticatedSocketsPerIp: int(env, 'MAX_UNAUTHENTICATED_SOCKETS_PER_IP', 50),
+    maxSocketsPerUser: int(env, 'MAX_SOCKETS_PER_USER', 20),
+    rateLimitFrames: int(env, 'RATE_LIMIT_FRAMES', 20),
     adminUsernames: list(env.ADMIN_USERNAMES),
     sessionIdleDays: int(env, 'SESSION_IDLE_DAYS', 30, 1),
     maxGroupMembers: int(env, 'MAX_GROUP_MEMBERS', LIMITS.maxGroupMembers, 2),

@@ -4,11 +4,14 @@ export class RateLimiter {
   private readonly capacity: number;
   private readonly windowMs: number;
   private readonly now: () => number;
+  private readonly onRefused: () => void;
 
-  constructor(deps: { capacity: number; windowMs: number; now?: () => number }) {
+  /** `onRefused` is told of each refusal (metrics). */
+  constructor(deps: { capacity: number; windowMs: number; now?: () => number; onRefused?: () => void }) {
     this.capacity = deps.capacity;
     this.windowMs = deps.windowMs;
     this.now = deps.now ?? Date.now;
+    this.onRefused = deps.onRefused ?? (() => undefined);
   }
 
   /** 0 when allowed (a token is taken), else the seconds to wait before retrying. */
@@ -26,6 +29,7 @@ export class RateLimiter {
       return 0;
     }
     this.buckets.set(key, bucket);
+    this.onRefused();
     return Math.max(1, Math.ceil((1 - bucket.tokens) / rate / 1000));
   }
 

@@ -17,6 +17,7 @@ import { CredentialSweep, type LiveCredentials } from './credential-sweep.js';
 import { DetachQueue } from './detach-queue.js';
 import { CorkBatch } from './frames.js';
 import { Hub } from './hub.js';
+import { SocketCounts } from './limits.js';
 import type { GatewayServices } from './services.js';
 import { Session } from './session.js';
 
@@ -46,6 +47,11 @@ export class Gateway {
   private readonly detached: DetachQueue;
   private readonly sweep: CredentialSweep;
   private readonly ttlMs: number;
+  /** Per gateway: sockets not yet authenticated by address, and authenticated ones by user. */
+  private readonly anonymous: SocketCounts;
+  private readonly perUser: SocketCounts;
+  /** The sessions `perUser` counts (those it refused are not). */
+  private readonly counted = new WeakSet<Session>();
   private pingTimer: NodeJS.Timeout | null = null;
   private busSubscription: { stop(): Promise<void> } | null = null;
   private revocationSubscription: { stop(): Promise<void> } | null = null;
@@ -56,6 +62,8 @@ export class Gateway {
     this.hub = new Hub({ metrics: deps.metrics });
     // A device counts as gone after it missed about two heartbeats.
     this.ttlMs = deps.config.pingIntervalMs * 2 + 5000;
+    this.anonymous = new SocketCounts(deps.config.maxUnauthenticatedSocketsPerIp);
+    this.perUser = new SocketCounts(deps.config.maxSocketsPerUser);
     this.detached = new DetachQueue({
       gatewayId: deps.gatewayId,
       ttlMs: this.ttlMs,
@@ -127,12 +135,29 @@ export class Gateway {
       socket.write('HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return void socket.destroy();
     }
+    // The address of the connection itself: behind a proxy, the proxy's, unless the limit is off.
+    const address = req.socket.remoteAddress ?? '';
+    if (!this.anonymous.take(address)) {
+      this.deps.metrics.limitRefusals.inc({ limit: 'unauthenticated_sockets_per_ip' });
+      socket.write(
+        'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 5\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+      );
+      return void socket.destroy();
+    }
+    let anonymous = true;
+    const authenticated = () => {
+      if (anonymous) this.anonymous.release(address);
+      anonymous = false;
+    };
+    // Released once: when the socket authenticates, or when the connection ends (a failed upgrade too).
+    socket.once('close', authenticated);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const session = new Session({
         socket: ws,
         services: this.services,
         logger: this.deps.logger,
         authTimeoutMs: this.deps.config.authTimeoutMs,
+        onAuthenticated: authenticated,
       });
       this.sessions.add(session);
       ws.once('close', () => this.sessions.delete(session));
@@ -152,6 +177,12 @@ export class Gateway {
   }
 
   private async attach(session: Session, registered: () => void): Promise<void> {
+    if (!this.perUser.take(session.userId)) {
+      this.deps.metrics.limitRefusals.inc({ limit: 'sockets_per_user' });
+      session.close(CLOSE_CODES.rateLimited, 'too many sockets for this user; close another first');
+      return;
+    }
+    this.counted.add(session);
     // The route exists before the socket can receive, so fan-out elsewhere finds this gateway. If
     // the registry is down the socket is still served; the heartbeat registers it once it is back.
     // The device is registered in the same turn (with Redis: the same write); if the socket closes
@@ -174,6 +205,9 @@ export class Gateway {
 
   /** Queued: the closes of a mass disconnect leave the registry in a few batched calls. */
   private async detach(session: Session): Promise<void> {
+    if (!this.counted.has(session)) return;
+    this.counted.delete(session);
+    this.perUser.release(session.userId);
     this.hub.remove(session);
     await this.detached.enqueue({ userId: session.userId, deviceId: session.sessionId });
   }

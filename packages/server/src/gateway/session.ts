@@ -14,6 +14,7 @@ import { newId } from '../domain/ids.js';
 import type { Logger } from '../observability/logger.js';
 import { openSocketOf, textFrame } from './frames.js';
 import type { HubSession } from './hub.js';
+import { FrameBudget } from './limits.js';
 import type { GatewayServices } from './services.js';
 
 export class Session implements HubSession {
@@ -26,6 +27,8 @@ export class Session implements HubSession {
   private readonly services: GatewayServices;
   private readonly logger: Logger;
   private readonly authTimer: NodeJS.Timeout;
+  private readonly frames: FrameBudget;
+  private readonly onAuthenticated: () => void;
   private state: 'auth' | 'authenticating' | 'ready' | 'closed' = 'auth';
   private status: 'online' | 'away' = 'online';
   /** Set once a close is under way: nothing more is queued on a socket being closed. */
@@ -33,10 +36,19 @@ export class Session implements HubSession {
   /** The socket corked in this turn, uncorked by the gateway's CorkBatch in the next check phase. */
   private corkedSocket: Socket | null = null;
 
-  constructor(deps: { socket: WebSocket; services: GatewayServices; logger: Logger; authTimeoutMs: number }) {
+  /** `onAuthenticated`: once, when the credential is accepted (the socket stops counting as anonymous). */
+  constructor(deps: {
+    socket: WebSocket;
+    services: GatewayServices;
+    logger: Logger;
+    authTimeoutMs: number;
+    onAuthenticated?: () => void;
+  }) {
     this.socket = deps.socket;
     this.services = deps.services;
     this.logger = deps.logger;
+    this.frames = new FrameBudget(deps.services.config.rateLimitFrames);
+    this.onAuthenticated = deps.onAuthenticated ?? (() => undefined);
     this.authTimer = setTimeout(
       () => this.close(CLOSE_CODES.unauthenticated, 'no auth frame in time'),
       deps.authTimeoutMs,
@@ -137,6 +149,7 @@ export class Session implements HubSession {
     }
     if (this.state === 'auth') return this.onAuth(frame);
     const id = requestIdOf(frame);
+    if (!this.withinBudget(frame, id)) return;
     if (this.state === 'authenticating')
       return this.fail(id, new AppError('invalid_request', 'wait for the ready frame'));
     if (this.state !== 'ready') return;
@@ -170,6 +183,7 @@ export class Session implements HubSession {
       this.userId = user.id;
       this.credentialId = credentialId;
       this.state = 'ready';
+      this.onAuthenticated();
       // `ready` leaves in the same turn the socket joins the hub: no event can come before it.
       await this.services.attach(this, () => this.send({ type: 'ready', userId: user.id, sessionId: this.sessionId }));
     } catch (error) {
@@ -178,6 +192,20 @@ export class Session implements HubSession {
       this.logger.error({ err: error }, 'auth failed');
       this.close(1011, 'server error');
     }
+  }
+
+  /**
+   * Sends have their own limit per user (RATE_LIMIT_MESSAGES) and an outbox replays all of its
+   * queue at once after an outage, so they are not counted; every other frame is.
+   */
+  private withinBudget(frame: unknown, id: RequestId | null): boolean {
+    if ((frame as { type?: unknown } | null)?.type === 'send') return true;
+    const verdict = this.frames.take();
+    if (verdict === 'ok') return true;
+    this.services.metrics.limitRefusals.inc({ limit: 'frames' });
+    if (verdict === 'close') this.close(CLOSE_CODES.rateLimited, 'too many frames; reconnect later');
+    else this.fail(id, new AppError('rate_limited', 'too many frames; slow down', this.frames.retryAfterSeconds));
+    return false;
   }
 
   private async handle(req: ClientRequest): Promise<unknown> {

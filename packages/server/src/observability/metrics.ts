@@ -18,6 +18,8 @@ export interface Metrics {
   sendAckSeconds: client.Histogram<'transport'>;
   eventsDelivered: client.Counter;
   slowConsumerCloses: client.Counter;
+  /** Requests and sockets refused for a limit, by the limit's name (see docs/api.md, Configuration). */
+  limitRefusals: client.Counter<'limit'>;
   httpRequests: client.Counter<'method' | 'route' | 'status'>;
   logBatchSize: client.Histogram;
   logCommitSeconds: client.Histogram;
@@ -101,6 +103,12 @@ export function createMetrics(): Metrics {
     slowConsumerCloses: new client.Counter({
       name: 'messenger_slow_consumer_closes_total',
       help: 'Sockets closed for exceeding their send buffer',
+      registers: [registry],
+    }),
+    limitRefusals: new client.Counter({
+      name: 'messenger_limit_refusals_total',
+      help: 'Requests answered 429, frames answered rate_limited and sockets refused or closed (4429), by limit',
+      labelNames: ['limit'],
       registers: [registry],
     }),
     httpRequests: new client.Counter({
