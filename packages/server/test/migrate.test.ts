@@ -115,6 +115,15 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     expect((await carl.call('POST', `/v1/conversations/${group}/read`, { seq: 1 })).status).toBe(204);
     expect((await carl.call('PUT', `/v1/blocks/${dave.id}`)).status).toBe(204);
 
+    const file = Buffer.from('minutes of the migration meeting\n'.repeat(50));
+    const uploaded = await fetch(`${url}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ann.apiKey}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' },
+      body: file,
+    });
+    expect(uploaded.status).toBe(201);
+    const upload = ((await uploaded.json()) as { upload: { id: string } }).upload;
+
     const words = ['zebrafish', 'quokka', 'numbat2', 'talk'];
     const users = [ann, bob, carl, dave];
     const before = await Promise.all(users.map((u) => view(u, words)));
@@ -124,24 +133,30 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     const target = tempDir('messenger-migrate-dst-');
     const env = { ...clusterProcessEnv(target), DATA_DIR: target, LOG_LEVEL: 'warn' };
     const first = await migrate(env, source);
-    expect(first.stderr).toBe('');
     expect(first.stdout).toMatch(/^migrated: every count and checksum matches$/m);
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^copy +messages +10 rows, 10 new$/m);
+    expect(first.stdout).toMatch(/^ok +files: 1 objects, 1 copied now/m);
 
     // Run again as after an interruption: nothing new, the same checksums, the log not moved.
     const second = await migrate(env, source);
-    expect(second.code).toBe(0);
+    expect(second.code, second.stderr).toBe(0);
     const copies = second.stdout.split('\n').filter((l) => l.startsWith('copy '));
     expect(copies.length).toBeGreaterThan(10);
     for (const line of copies) expect(line).toMatch(/ 0 new$/);
     expect(second.stdout).not.toMatch(/\(raised\)/);
+    expect(second.stdout).toMatch(/^ok +files: 1 objects, 0 copied now/m);
     const sums = (out: string) => out.split('\n').filter((l) => / sha256 /.test(l));
     expect(sums(second.stdout)).toEqual(sums(first.stdout));
 
     const cluster = await serve({ ...env, DATA_DIR: path.join(target, 'node') });
     const after = await Promise.all(users.map((u) => view(at(u, cluster.url), words)));
     expect(after).toEqual(before);
+    const downloaded = await fetch(`${cluster.url}/v1/uploads/${upload.id}/content`, {
+      headers: { authorization: `Bearer ${ann.apiKey}` },
+    });
+    expect(downloaded.status).toBe(200);
+    expect(Buffer.from(await downloaded.arrayBuffer())).toEqual(file);
     expect(before[2]!.conversations.find((c) => c.id === group)).toMatchObject({ unreadCount: 1 });
 
     // The password signs in on the cluster, and a message sent there gets the next seq.

@@ -1,7 +1,7 @@
 // The bytes of uploaded files, for `npm run migrate`: embedded mode keeps them under
 // DATA_DIR/uploads (DiskBlobStore), cluster mode in object storage. Each key of the uploads table
 // (file and thumbnail) is copied unless the target already has an object of the same size, so a
-// second run copies nothing. The target BlobStore comes from the cluster's S3 settings.
+// second run copies nothing. The target is the cluster's object storage (S3_*), or its disk.
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DiskBlobStore } from '../../adapters/disk/blob-store.js';
@@ -12,8 +12,14 @@ export interface FilesResult {
   copied: number;
   /** Keys whose bytes the embedded directory does not have (an upload interrupted before it was whole). */
   missing: string[];
-  /** Set when the bytes were not copied at all, and why. */
-  notCopied: string | null;
+  /** What the operator should know about where the files now are. */
+  note: string | null;
+}
+
+/** Where the files go; `store` null: they are there already (the cluster reads the same directory). */
+export interface FilesTarget {
+  store: BlobStore | null;
+  note: string | null;
 }
 
 function blobKeys(db: Database.Database): string[] {
@@ -29,13 +35,14 @@ function blobKeys(db: Database.Database): string[] {
 export async function copyFiles(
   db: Database.Database,
   dataDir: string,
-  openTarget: () => Promise<BlobStore | null>,
+  openTarget: () => Promise<FilesTarget>,
 ): Promise<FilesResult> {
   const keys = blobKeys(db);
-  const result: FilesResult = { keys: keys.length, copied: 0, missing: [], notCopied: null };
+  const result: FilesResult = { keys: keys.length, copied: 0, missing: [], note: null };
   if (keys.length === 0) return result;
-  const target = await openTarget();
-  if (!target) return { ...result, notCopied: 'no object storage is configured for the cluster (S3_* settings)' };
+  const { store: target, note } = await openTarget();
+  result.note = note;
+  if (!target) return result;
   const source = new DiskBlobStore({ dir: path.join(dataDir, 'uploads') });
   try {
     for (const key of keys) {

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../config/config.js';
+import { DiskBlobStore } from '../../adapters/disk/blob-store.js';
 import { openDatabase } from '../../adapters/sqlite/db.js';
 import { createLogger } from '../../observability/logger.js';
 import { checksumTarget, copyTable, resolveTable, type TableResult } from './copy.js';
@@ -85,9 +86,14 @@ export async function runMigrate(config: Readonly<Config>, args: string[], io: O
     }
     const settings = await copySettings(dataDir, pool);
     const files = await copyFiles(db, dataDir, async () => {
-      if (!config.s3) return null;
-      const { S3BlobStore } = await import('../../adapters/s3/blob-store.js');
-      return S3BlobStore.open(config.s3);
+      if (config.s3) {
+        const { S3BlobStore } = await import('../../adapters/s3/blob-store.js');
+        return { store: await S3BlobStore.open(config.s3), note: null };
+      }
+      // Without S3 the cluster keeps files on each process's disk under its DATA_DIR, as here.
+      const note = 'S3_BUCKET is not set: only processes with this DATA_DIR can serve them';
+      if (path.resolve(config.dataDir) === dataDir) return { store: null, note };
+      return { store: new DiskBlobStore({ dir: path.join(config.dataDir, 'uploads') }), note };
     });
     db.exec('COMMIT');
     return summary(io, results, streams, settings, files);
@@ -98,29 +104,52 @@ export async function runMigrate(config: Readonly<Config>, args: string[], io: O
   }
 }
 
-/** The VAPID key pair: browsers' push subscriptions were made for it, so the cluster must sign with it. */
-async function copySettings(dataDir: string, pool: import('pg').Pool): Promise<string> {
-  const file = path.join(dataDir, 'vapid.json');
-  if (!fs.existsSync(file)) return 'no vapid.json: the cluster keeps (or makes) its own push keys';
-  const keys = JSON.parse(fs.readFileSync(file, 'utf8')) as { publicKey: string; privateKey: string };
-  const value = JSON.stringify({ publicKey: keys.publicKey, privateKey: keys.privateKey });
-  const { rowCount } = await pool.query(
-    `INSERT INTO server_settings (key, value) VALUES ('vapid', $1::jsonb)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE server_settings.value IS DISTINCT FROM excluded.value`,
-    [value],
-  );
-  const { rows } = await pool.query<{ value: { publicKey: string } }>(
-    "SELECT value FROM server_settings WHERE key = 'vapid'",
-  );
-  if (rows[0]?.value.publicKey !== keys.publicKey) throw new MigrateError('the VAPID keys did not reach PostgreSQL');
-  return rowCount ? 'VAPID keys copied (restart cluster processes already running)' : 'VAPID keys already there';
+/**
+ * Settings every cluster process shares (server_settings) that embedded mode keeps in files: the
+ * VAPID key pair browsers' push subscriptions were made for, and the key of signed download links.
+ */
+const SETTINGS = [
+  {
+    file: 'vapid.json',
+    key: 'vapid',
+    value: (json: { publicKey: string; privateKey: string }) => ({
+      publicKey: json.publicKey,
+      privateKey: json.privateKey,
+    }),
+  },
+  { file: 'media-secret.json', key: 'media-url-secret', value: (json: { secret: string }) => json.secret },
+] as const;
+
+async function copySettings(dataDir: string, pool: import('pg').Pool): Promise<string[]> {
+  const lines: string[] = [];
+  for (const setting of SETTINGS) {
+    const file = path.join(dataDir, setting.file);
+    if (!fs.existsSync(file)) {
+      lines.push(`${setting.key}: no ${setting.file}, the cluster makes its own`);
+      continue;
+    }
+    const value = JSON.stringify(setting.value(JSON.parse(fs.readFileSync(file, 'utf8'))));
+    // The embedded value wins over one a cluster process made meanwhile: it is what clients hold.
+    const { rowCount } = await pool.query(
+      `INSERT INTO server_settings (key, value) VALUES ($1, $2::jsonb)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE server_settings.value IS DISTINCT FROM excluded.value`,
+      [setting.key, value],
+    );
+    const { rows } = await pool.query<{ same: boolean }>(
+      'SELECT value = $2::jsonb AS same FROM server_settings WHERE key = $1',
+      [setting.key, value],
+    );
+    if (!rows[0]?.same) throw new MigrateError(`${setting.key} did not reach PostgreSQL`);
+    lines.push(`${setting.key}: ${rowCount ? 'copied (restart cluster processes already running)' : 'already there'}`);
+  }
+  return lines;
 }
 
 function summary(
   io: Output,
   results: TableResult[],
   streams: StreamResult[],
-  settings: string,
+  settings: string[],
   files: FilesResult,
 ): number {
   let bad = 0;
@@ -137,12 +166,9 @@ function summary(
     bad++;
     io.out(`FAIL     ${s.stream}: at ${s.last}, below the migrated ${s.needed}`);
   }
-  io.out(`ok       settings: ${settings}`);
-  if (files.notCopied) {
-    bad++;
-    io.out(`FAIL     files: ${files.keys} objects not copied: ${files.notCopied}`);
-  } else if (files.keys > 0) {
-    io.out(`ok       files: ${files.keys} objects, ${files.copied} copied now`);
+  for (const line of settings) io.out(`ok       setting ${line}`);
+  if (files.keys > 0) {
+    io.out(`ok       files: ${files.keys} objects, ${files.copied} copied now${files.note ? `; ${files.note}` : ''}`);
     if (files.missing.length > 0)
       io.out(`warn     files: ${files.missing.length} not in the embedded directory (e.g. ${files.missing[0]})`);
   }
