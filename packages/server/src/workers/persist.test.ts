@@ -122,4 +122,38 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
       await persister.stop();
     }
   });
+
+  it('hands a backlog to the store in transactions of up to 500 records of a partition', async () => {
+    const appends = [];
+    for (let i = 0; i < 600; i++)
+      appends.push(
+        log.append({
+          type: 'message.created',
+          conversationId: 'c_bulk',
+          message: draftMessage('c_bulk', 'u_a', `b${i}`),
+        }),
+      );
+    await Promise.all(appends);
+    const sizes: number[] = [];
+    const persister = new PersisterWorker({
+      log,
+      recordSink: {
+        apply: async (records) => {
+          sizes.push(records.length);
+          await store.records.apply(records);
+        },
+        quarantine: (record, reason) => store.records.quarantine(record, reason),
+      },
+      logger,
+      metrics: createMetrics(),
+    });
+    await persister.start();
+    try {
+      expect(await log.caughtUp('persister', 'c_bulk', 20_000)).toBe(true);
+      expect(Math.max(...sizes)).toBeGreaterThan(100);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(500);
+    } finally {
+      await persister.stop();
+    }
+  });
 });
