@@ -1,10 +1,12 @@
 // npm run migrate: an embedded data directory, filled by a real embedded server, moved into a fresh
 // cluster deployment, then served by a real cluster process: history, search, unread counts,
 // blocks and sign-in match what the embedded server answered, a new message continues the seqs, and
-// a second run writes nothing.
+// a run after an interruption writes only what is missing, a complete one writes nothing, and a
+// row that differs fails the run.
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
@@ -21,6 +23,7 @@ import {
   type TestUser,
   uniqueName,
 } from './harness.js';
+import { deploymentOf, PG_URL } from './deployment.mjs';
 import { freePort, ServerProcess } from './process.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -85,7 +88,7 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     return server;
   }
 
-  it('copies everything, continues the seqs, and a second run changes nothing', async () => {
+  it('copies everything, resumes after an interruption, reports a difference, continues the seqs', async () => {
     const source = tempDir('messenger-migrate-src-');
     const embedded = await serve({ DATA_DIR: source });
     const url = embedded.url;
@@ -138,16 +141,41 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     expect(first.stdout).toMatch(/^copy +messages +10 rows, 10 new$/m);
     expect(first.stdout).toMatch(/^ok +files: 1 objects, 1 copied now/m);
 
-    // Run again as after an interruption: nothing new, the same checksums, the log not moved.
-    const second = await migrate(env, source);
-    expect(second.code, second.stderr).toBe(0);
-    const copies = second.stdout.split('\n').filter((l) => l.startsWith('copy '));
-    expect(copies.length).toBeGreaterThan(10);
-    for (const line of copies) expect(line).toMatch(/ 0 new$/);
-    expect(second.stdout).not.toMatch(/\(raised\)/);
-    expect(second.stdout).toMatch(/^ok +files: 1 objects, 0 copied now/m);
-    const sums = (out: string) => out.split('\n').filter((l) => / sha256 /.test(l));
-    expect(sums(second.stdout)).toEqual(sums(first.stdout));
+    // As if the first run had stopped midway: later tables empty, part of the messages missing.
+    const { schema } = deploymentOf(target);
+    const db = new pg.Client({ connectionString: PG_URL });
+    await db.connect();
+    try {
+      await db.query(`DELETE FROM ${schema}.reactions; DELETE FROM ${schema}.hidden; DELETE FROM ${schema}.blocks`);
+      await db.query(`DELETE FROM ${schema}.messages WHERE conversation_id = $1`, [group]);
+      const resumed = await migrate(env, source);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stdout).toMatch(/^copy +messages +10 rows, 4 new$/m);
+      expect(resumed.stdout).toMatch(/^copy +reactions +1 rows, 1 new$/m);
+      expect(resumed.stdout).toMatch(/^copy +blocks +1 rows, 1 new$/m);
+      expect(resumed.stdout).not.toMatch(/\(raised\)/);
+
+      // Once complete, a run writes nothing: the same checksums, the log not moved, no file again.
+      const again = await migrate(env, source);
+      expect(again.code, again.stderr).toBe(0);
+      const copies = again.stdout.split('\n').filter((l) => l.startsWith('copy '));
+      expect(copies.length).toBeGreaterThan(10);
+      for (const line of copies) expect(line).toMatch(/ 0 new$/);
+      expect(again.stdout).not.toMatch(/\(raised\)/);
+      expect(again.stdout).toMatch(/^ok +files: 1 objects, 0 copied now/m);
+      const sums = (out: string) => out.split('\n').filter((l) => / sha256 /.test(l));
+      expect(sums(again.stdout)).toEqual(sums(first.stdout));
+
+      // A row that differs is reported, and the run fails.
+      const edited = sent[3].id;
+      await db.query(`UPDATE ${schema}.messages SET body = 'tampered' WHERE id = $1`, [edited]);
+      const tampered = await migrate(env, source);
+      expect(tampered.code).toBe(1);
+      expect(tampered.stdout).toMatch(/^FAIL +messages +checksums differ$/m);
+      await db.query(`UPDATE ${schema}.messages SET body = $2 WHERE id = $1`, [edited, sent[3].body]);
+    } finally {
+      await db.end();
+    }
 
     const cluster = await serve({ ...env, DATA_DIR: path.join(target, 'node') });
     const after = await Promise.all(users.map((u) => view(at(u, cluster.url), words)));
