@@ -40,7 +40,12 @@ export async function eraseMessages(
     try {
       await deps.jsm.streams.deleteMessage(stream, seq, true);
     } catch (error) {
-      if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) continue;
+      // Gone already (erased by an earlier try, or aged out): JetStream answers "no message found".
+      if (
+        error instanceof JetStreamApiError &&
+        (error.code === JetStreamApiCodes.NoMessageFound || /no message found/u.test(error.message))
+      )
+        continue;
       if (error instanceof Error && /not permitted/u.test(error.message)) {
         deps.refusedStreams.add(stream);
         deps.logger.warn(
