@@ -14,7 +14,7 @@ import { NatsRevocations } from '../adapters/nats/revocations.js';
 import { PostgresAccountStore } from '../adapters/postgres/account-store.js';
 import { PostgresCredentials } from '../adapters/postgres/credentials.js';
 import { openPool } from '../adapters/postgres/pool.js';
-import { migrate } from '../adapters/postgres/migrations.js';
+import { migrateAtStart } from '../adapters/postgres/schema-version.js';
 import { PostgresPushSubscriptions } from '../adapters/postgres/push-subscriptions.js';
 import { PostgresSettings } from '../adapters/postgres/settings.js';
 import { PostgresStore } from '../adapters/postgres/store.js';
@@ -55,8 +55,8 @@ export async function clusterBackend(deps: {
     ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
     ...(config.databasePooler ? { pooler: config.databasePooler } : {}),
   });
-  await migrate(pool, schema);
-  const store = await PostgresStore.open({ pool });
+  await migrateAtStart({ pool, schema, migrationUrl: config.databaseMigrationUrl });
+  const store = new PostgresStore({ pool });
   const nc = await connectNats(config.natsUrl, `messenger-${config.roles.join('+')}`);
   const log = await JetStreamEventLog.open({
     servers: config.natsUrl,

@@ -10,6 +10,8 @@ export interface Config {
   host: string;
   dataDir: string;
   databaseUrl: string | null;
+  /** Cluster: the role that may run DDL, for pending migrations; null: DATABASE_URL's (deploy/postgres/roles.sql). */
+  databaseMigrationUrl: string | null;
   natsUrl: string | null;
   redisUrl: string | null;
   /** Extra browser origins allowed to open the WebSocket; the server's own origin is always allowed. */
@@ -117,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     host: env.HOST || '127.0.0.1',
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || null,
+    databaseMigrationUrl: env.DATABASE_MIGRATION_URL || null,
     natsUrl: env.NATS_URL || null,
     redisUrl: env.REDIS_URL || null,
     allowedOrigins: list(env.ALLOWED_ORIGINS),
