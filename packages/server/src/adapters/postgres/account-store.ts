@@ -55,7 +55,9 @@ export class PostgresAccountStore implements AccountStore {
     if (ids.length === 0) return new Set();
     const rows = await this.db.query<{ id: string }>(
       `SELECT id FROM device_sessions WHERE id = ANY($1::text[]) AND expires_at > $2
-       UNION ALL SELECT id FROM api_keys WHERE id = ANY($1::text[])`,
+         AND user_id NOT IN (SELECT user_id FROM suspensions)
+       UNION ALL SELECT id FROM api_keys WHERE id = ANY($1::text[])
+         AND user_id NOT IN (SELECT user_id FROM suspensions)`,
       [ids, now],
     );
     return new Set(rows.map((r) => r.id));

@@ -34,10 +34,12 @@ export class SqliteAccountStore implements AccountStore {
          ORDER BY client_msg_id LIMIT ?`,
       ),
       liveSessions: db.prepare<[string, string], { id: string }>(
-        'SELECT id FROM device_sessions WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?',
+        `SELECT id FROM device_sessions WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?
+           AND user_id NOT IN (SELECT user_id FROM suspensions)`,
       ),
       liveKeys: db.prepare<[string], { id: string }>(
-        'SELECT id FROM api_keys WHERE id IN (SELECT value FROM json_each(?))',
+        `SELECT id FROM api_keys WHERE id IN (SELECT value FROM json_each(?))
+           AND user_id NOT IN (SELECT user_id FROM suspensions)`,
       ),
     };
   }

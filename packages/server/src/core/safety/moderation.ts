@@ -24,7 +24,7 @@ export interface ModerationDeps {
   suspensions: SuspensionStore;
   users: Pick<UserStore, 'usersByIds' | 'userByUsername'>;
   messages: Pick<MessageStore, 'message'>;
-  conversations: Conversations;
+  conversations: Pick<Conversations, 'requireMember'>;
   presence: Pick<PresenceService, 'blockChanged'>;
   credentials: Pick<CredentialStore, 'sessions' | 'apiKeys'>;
   authenticator: Pick<Authenticator, 'forget'>;

@@ -17,6 +17,6 @@ export interface AccountStore {
    * (null: from the first), at most `limit`: a cursor that holds while some of them are deleted.
    */
   sentMessages(senderId: string, afterClientMsgId: string | null, limit: number): Promise<Message[]>;
-  /** Which of these credential ids (sessions, API keys) still hold at `now`: not ended, not expired. */
+  /** Which of these credential ids (sessions, API keys) still hold at `now`: not ended, not expired, not of a suspended user. */
   liveCredentials(ids: string[], now: string): Promise<Set<string>>;
 }
