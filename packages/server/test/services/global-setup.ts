@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { natsInfo, redisPong } from './probes.js';
 
-type Name = 'postgres' | 'redis' | 'nats' | 's3';
+type Name = 'postgres' | 'redis' | 'nats' | 's3' | 'pgbouncer';
 
 interface Service {
   variable: string;
@@ -84,6 +84,23 @@ const SERVICES: Record<Name, Service> = {
     answers: async () => process.env.MESSENGER_TEST_BACKEND !== 'cluster',
     start: async (dir) => (await import('./s3.js')).startS3rver(dir),
   },
+  // MESSENGER_TEST_PGBOUNCER=1: a PgBouncer in transaction mode for the deployments to go through
+  // (deployment.mjs), in front of the PostgreSQL above; so it starts after the others.
+  pgbouncer: {
+    variable: 'PGBOUNCER_TEST_URL',
+    fallback: '',
+    answers: async () => process.env.MESSENGER_TEST_PGBOUNCER !== '1',
+    start: async (dir) => {
+      const [{ freePort }, { PgBouncerService }] = await Promise.all([
+        import('../process.js'),
+        import('./pgbouncer.js'),
+      ]);
+      const postgres = process.env.PG_TEST_URL ?? SERVICES.postgres.fallback;
+      const pgbouncer = new PgBouncerService(await freePort(), dir, postgres);
+      await pgbouncer.start();
+      return { url: pgbouncer.url(), stop: () => pgbouncer.kill9() };
+    },
+  },
 };
 
 function forced(): Set<Name> {
@@ -112,9 +129,9 @@ export default async function setup(): Promise<() => Promise<void>> {
     await Promise.all(running.map((r) => r.stop().catch(() => {})));
     fs.rmSync(root, { recursive: true, force: true });
   };
-  try {
-    await Promise.all(
-      names.map(async (name) => {
+  const startEach = (some: Name[]) =>
+    Promise.all(
+      some.map(async (name) => {
         const dir = path.join(root, name);
         fs.mkdirSync(dir);
         const service = SERVICES[name];
@@ -127,6 +144,9 @@ export default async function setup(): Promise<() => Promise<void>> {
         console.log(`[test services] private ${name} at ${started.url} (${why})`);
       }),
     );
+  try {
+    await startEach(names.filter((n) => n !== 'pgbouncer'));
+    if (names.includes('pgbouncer')) await startEach(['pgbouncer']);
   } catch (error) {
     // A missing binary or a failed start: the run goes on, and the tests that need it say so.
     console.warn(`[test services] could not start a private service: ${(error as Error).message}`);
