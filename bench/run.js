@@ -19,6 +19,7 @@
 //   node bench/run.js chats [--rates=100,500] [--duration=10] [--pairs=200]   cluster: chat creation -> member's conversation.updated
 //   node bench/run.js signin [--rate=2000] [--duration=10] [--burst=false] [--concurrency=8] [--accounts=40]   sign-ins/s during a message load
 //   node bench/run.js nats [--rates=2000,4000,8000,16000] [--consumers=0,3] [--duration=8] [--partitions=4]   JetStream appends alone
+//   node bench/run.js uploads [--rate=2000] [--duration=25] [--count=10] [--size-mib=100] [--uploads=false]   10 x 100 MiB uploads during a message load
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';
@@ -34,6 +35,7 @@ import { natsBench } from './nats.js';
 import { busBench } from './bus.js';
 import { chatsBench } from './chats.js';
 import { signinBench } from './signin.js';
+import { uploadsBench } from './uploads.js';
 
 function parseArgs(argv) {
   const opts = {};
@@ -68,6 +70,7 @@ try {
   else if (cmd === 'bus') await busBench(opts);
   else if (cmd === 'chats') await chatsBench(opts);
   else if (cmd === 'signin') await signinBench(opts);
+  else if (cmd === 'uploads') await uploadsBench(opts);
   else if (cmd === 'profile') summarizeProfile(positional[1], opts);
   else if (cmd === 'suite') {
     // Both modes: embedded (one process, SQLite), then cluster (PostgreSQL + NATS JetStream + Redis

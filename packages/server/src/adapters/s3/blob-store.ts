@@ -2,6 +2,7 @@
 // v3: what cluster mode uses, so a file uploaded through one gateway downloads through any other.
 // Large bodies go up as a multipart upload (@aws-sdk/lib-storage) that is aborted when the stream
 // fails, so an object appears whole or not at all.
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
@@ -82,6 +83,14 @@ export class S3BlobStore implements BlobStore {
       throw error;
     }
     return { size };
+  }
+
+  async putFile(key: string, file: string): Promise<{ size: number }> {
+    try {
+      return await this.put(key, fs.createReadStream(file));
+    } finally {
+      await fs.promises.rm(file, { force: true });
+    }
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable | null> {

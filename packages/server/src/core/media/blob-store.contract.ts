@@ -1,5 +1,8 @@
 // The BlobStore contract, run against every implementation (disk, S3).
 import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,6 +58,16 @@ export function blobStoreContract(name: string, harness: BlobStoreHarness): void
       expect(await bytes(await store.get('u/a1', { start: 10, end: 19 }))).toEqual(data.subarray(10, 20));
       const last = data.length - 1;
       expect(await bytes(await store.get('u/a1', { start: last, end: last }))).toEqual(data.subarray(last));
+    });
+
+    it('takes over a local file, which is gone afterwards', async () => {
+      const store = await open();
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'putfile-')), 'upload');
+      const data = randomBytes(100_000);
+      fs.writeFileSync(file, data);
+      expect(await store.putFile('u/from-file', file)).toEqual({ size: data.length });
+      expect(fs.existsSync(file)).toBe(false);
+      expect(await bytes(await store.get('u/from-file'))).toEqual(data);
     });
 
     it('answers null for a key it does not hold', async () => {

@@ -17,6 +17,11 @@ export interface BlobStore {
    * replaces its object in the same way. Keys are [A-Za-z0-9._/-], chosen by the caller.
    */
   put(key: string, body: Readable): Promise<{ size: number }>;
+  /**
+   * As put, from a local file that the store may take over: the file is gone afterwards (a disk
+   * store renames it into place instead of copying its bytes).
+   */
+  putFile(key: string, file: string): Promise<{ size: number }>;
   /** The object's bytes (only `range`'s when given); null when there is no such key. */
   get(key: string, range?: ByteRange): Promise<Readable | null>;
   /** The object's size, or null when there is no such key. */

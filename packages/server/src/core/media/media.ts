@@ -66,7 +66,7 @@ export class Media {
       } else {
         if (contentType.startsWith('audio/') || contentType.startsWith('video/'))
           durationMs = await probeDuration(spooled.file);
-        await blobs.put(blobKey, fs.createReadStream(spooled.file));
+        await blobs.putFile(blobKey, spooled.file);
       }
       const record: UploadRecord = {
         id,
