@@ -117,4 +117,14 @@ describe('npm run admin', () => {
     expect((await admin(server, ['users', 'create', username], '')).code).not.toBe(0); // taken
     expect((await admin(server, ['nonsense'])).code).toBe(64);
   });
+
+  it('suspends and restores a user from the shell, and lists reports', async () => {
+    const eve = await signUp(server.url);
+    const suspended = await admin(server, ['users', 'suspend', eve.username, '--reason', 'spam']);
+    expect(suspended.code).toBe(0);
+    await waitFor('the suspended key to fail', async () => (await eve.call('GET', '/v1/me')).status === 401, 6000);
+    expect((await admin(server, ['users', 'unsuspend', eve.username])).code).toBe(0);
+    await waitFor('the key to work again', async () => (await eve.call('GET', '/v1/me')).status === 200, 6000);
+    expect((await admin(server, ['reports'])).code).toBe(0);
+  });
 });

@@ -69,7 +69,7 @@ describe('model: the app sees exactly what was sent, once, in order', () => {
     server = new ServerProcess(await freePort(), { DATA_DIR: dir, ...(CLUSTER ? clusterProcessEnv(dir) : {}) });
     await server.start();
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> };
-    expect(Object.keys(ready.checks).sort()).toEqual(CLUSTER ? ['nats', 'postgres', 'redis'] : ['sqlite']);
+    expect(Object.keys(ready.checks).sort()).toEqual(CLUSTER ? ['blobs', 'nats', 'postgres', 'redis'] : ['sqlite']);
   });
   afterAll(async () => {
     await server.stop();

@@ -65,7 +65,7 @@ describe('unknown routes', () => {
       ['GET', '/v1/nope'],
       ['POST', '/v1/conversations/c_x/unknown'],
       ['GET', '/v1/conversations/c_x/messages/m_x/extra'],
-      ['PATCH', '/v1/me'],
+      ['PATCH', '/v1/me/nothing'],
       ['GET', '/v1'],
       ['GET', '/v1/'],
       ['GET', '/nothing-here'],

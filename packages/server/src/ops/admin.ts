@@ -28,6 +28,9 @@ interface Admin {
 const USAGE = `usage: npm run admin -- <command>
   users create USERNAME [--display-name NAME]   a new account; prints its API key; a password is read from stdin if one is piped
   users reset-password USERNAME                 reads the new password from stdin; ends every session of the user
+  users suspend USERNAME --reason TEXT          ends the user's sessions, keys and sockets; sign-in answers 403
+  users unsuspend USERNAME                      lifts a suspension
+  reports [--limit N]                           the newest reports, with the reported message's copy
   stats [--url URL ...]                          users, conversations, messages; live sockets and store lag from each process
   doctor [--url URL ...]                         settings, services, migrations, file descriptors, clocks (URL: a running process, default this PORT)`;
 
@@ -36,6 +39,10 @@ export async function runAdmin(config: Readonly<Config>, args: string[], io: Out
   const urls = optionValues(args, '--url');
   if (command === 'doctor') return doctor(config, urls.length ? urls : [localUrl(config)], io);
   if (command === 'stats') return stats(config, urls.length ? urls : [localUrl(config)], io);
+  if (command === 'reports' || (command === 'users' && (sub === 'suspend' || sub === 'unsuspend'))) {
+    const { runModeration } = await import('./moderation-cli.js');
+    return runModeration(config, args, io);
+  }
   if (command === 'users' && (sub === 'create' || sub === 'reset-password') && rest[0]) {
     const admin = await openAdmin(config);
     try {
