@@ -7,8 +7,8 @@ import { MessengerClient, type WebSocketCtor } from '@messenger/sdk';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { migrate } from '../src/adapters/postgres/migrations.js';
 import { openPool } from '../src/adapters/postgres/pool.js';
+import { migrateAtStart } from '../src/adapters/postgres/schema-version.js';
 import { deploymentEnv, deploymentOf, PG_URL } from './deployment.mjs';
 import {
   CLUSTER,
@@ -144,7 +144,7 @@ describe.runIf(CLUSTER)('cluster: through PgBouncer in transaction mode', () => 
     }
   });
 
-  it('migrate names the setting to make when the role does not find its tables in the schema', async () => {
+  it('the start names the setting to make when the role does not find its tables in the schema', async () => {
     const other = `${role}_elsewhere`;
     const { pool, schema } = openPool({
       connectionString: bouncer.url(role),
@@ -153,7 +153,9 @@ describe.runIf(CLUSTER)('cluster: through PgBouncer in transaction mode', () => 
       pooler: 'pgbouncer',
     });
     try {
-      await expect(migrate(pool, schema)).rejects.toThrow(`ALTER ROLE ${role} SET search_path = ${other}`);
+      await expect(migrateAtStart({ pool, schema, migrationUrl: null })).rejects.toThrow(
+        `ALTER ROLE ${role} SET search_path = ${other}`,
+      );
     } finally {
       await pool.end();
       const db = new pg.Client({ connectionString: PG_URL });

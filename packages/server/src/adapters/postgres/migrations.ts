@@ -310,8 +310,8 @@ const MIGRATION_LOCK = 0x6d736772; // "msgr"
  * transaction pooler: each version commits in a transaction of its own together with its
  * schema_migrations row, under a transaction-level advisory lock (a session-level one would stay
  * held by whichever pooled connection took it). Each of these transactions sets its search_path,
- * so the schema is created and migrated whatever the connection's settings; the store's own
- * connections must then find their tables in it, which is checked last.
+ * so the schema is created and migrated whatever the connection's settings (checkSearchPath then
+ * tells whether the store's connections find their tables in it).
  */
 export async function migrate(pool: Pool, schema: string | null = null): Promise<void> {
   let client: PoolClient;
@@ -323,7 +323,6 @@ export async function migrate(pool: Pool, schema: string | null = null): Promise
   let broken: Error | undefined;
   try {
     while (await migrateOne(client, schema === null ? null : checkSchemaName(schema)));
-    if (schema !== null) await checkSearchPath(client, schema);
   } catch (err) {
     broken = err instanceof Error ? err : new Error(String(err));
     throw isUnavailable(err) ? unavailable() : err;
@@ -360,19 +359,4 @@ async function migrateOne(client: PoolClient, schema: string | null): Promise<bo
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   }
-}
-
-/**
- * The pool's connections must resolve tables in `schema`: their startup options say so without a
- * pooler; behind one, only the role's (or database's) search_path setting can.
- */
-async function checkSearchPath(client: PoolClient, schema: string): Promise<void> {
-  const { rows } = await client.query<{ found: string | null; role: string }>(
-    'SELECT current_schema() AS found, current_user AS role',
-  );
-  const { found, role } = rows[0]!;
-  if (found !== schema)
-    throw new Error(
-      `the database connections find tables in schema ${found ?? '(none)'}, not ${schema}: behind a pooler, set it for the role (ALTER ROLE ${role} SET search_path = ${schema})`,
-    );
 }

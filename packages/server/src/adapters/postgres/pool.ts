@@ -74,6 +74,27 @@ function withoutName(config: unknown): unknown {
   return rest;
 }
 
+/**
+ * Throws unless the pool's connections resolve tables in `schema` (once it exists): their startup
+ * options say so without a pooler; behind one, only the role's (or database's) search_path can.
+ */
+export async function checkSearchPath(pool: Pool, schema: string): Promise<void> {
+  let found: string | null;
+  let role: string;
+  try {
+    const { rows } = await pool.query<{ found: string | null; role: string }>(
+      'SELECT current_schema() AS found, current_user AS role',
+    );
+    ({ found, role } = rows[0]!);
+  } catch (err) {
+    throw toAppError(err);
+  }
+  if (found !== schema)
+    throw new Error(
+      `the database connections find tables in schema ${found ?? '(none)'}, not ${schema}: behind a pooler, set it for the role (ALTER ROLE ${role} SET search_path = ${schema})`,
+    );
+}
+
 /** A URL without a user means the OS user, as psql does (pg itself reads only $USER, often unset). */
 function withDefaultUser(connectionString: string): string {
   try {

@@ -3,7 +3,7 @@
 // recognised by a read alone, and pending migrations run as DATABASE_MIGRATION_URL's role if given.
 import type { Pool } from 'pg';
 import { MIGRATIONS, migrate } from './migrations.js';
-import { openPool } from './pool.js';
+import { checkSearchPath, openPool } from './pool.js';
 
 /** True unless schema_migrations (in the pool's search_path) has every version this build knows. */
 export async function migrationsPending(pool: Pool): Promise<boolean> {
@@ -22,12 +22,20 @@ export async function migrationsPending(pool: Pool): Promise<boolean> {
   }
 }
 
-/** Applies pending migrations: on `pool`, or as the owner role of `migrationUrl` when given. */
+/**
+ * Applies pending migrations: on `pool`, or as the owner role of `migrationUrl` when given; then
+ * checks that `pool` finds its tables in `schema` (behind a pooler its role's search_path decides).
+ */
 export async function migrateAtStart(deps: {
   pool: Pool;
   schema: string | null;
   migrationUrl: string | null;
 }): Promise<void> {
+  await migratePending(deps);
+  if (deps.schema) await checkSearchPath(deps.pool, deps.schema);
+}
+
+async function migratePending(deps: { pool: Pool; schema: string | null; migrationUrl: string | null }) {
   const { pool, schema, migrationUrl } = deps;
   if (!(await migrationsPending(pool))) return;
   if (!migrationUrl) {
