@@ -80,7 +80,7 @@ const SERVICES: Record<Name, Service> = {
   // its own s3rver (in this process; each deployment makes a bucket of its own in it).
   s3: {
     variable: 'S3_TEST_ENDPOINT',
-    fallback: '',
+    fallback: '(no shared S3 endpoint)',
     answers: async () => process.env.MESSENGER_TEST_BACKEND !== 'cluster',
     start: async (dir) => (await import('./s3.js')).startS3rver(dir),
   },
@@ -138,9 +138,7 @@ export default async function setup(): Promise<() => Promise<void>> {
         const started = await service.start(dir);
         running.push({ name, stop: started.stop });
         process.env[service.variable] = started.url;
-        const why = force.has(name)
-          ? 'TEST_FORCE_PRIVATE_SERVICES'
-          : `nothing answered at ${service.fallback || 'no default'}`;
+        const why = force.has(name) ? 'TEST_FORCE_PRIVATE_SERVICES' : `nothing answered at ${service.fallback}`;
         console.log(`[test services] private ${name} at ${started.url} (${why})`);
       }),
     );
