@@ -1,44 +1,11 @@
 // UploadStore in PostgreSQL.
 import type { Pool } from 'pg';
 import type { UploadRecord, UploadStore } from '../../core/media/upload-store.js';
+import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
 import { PgDb } from './pool.js';
 
-interface UploadRow {
-  id: string;
-  owner_id: string;
-  name: string;
-  content_type: string;
-  size: string;
-  sha256: string;
-  width: number | null;
-  height: number | null;
-  duration_ms: number | null;
-  blob_key: string;
-  thumbnail_key: string | null;
-  created_at: Date;
-  attached_at: Date | null;
-  conversation_id: string | null;
-  message_id: string | null;
-}
-
-const toRecord = (r: UploadRow): UploadRecord => ({
-  id: r.id,
-  ownerId: r.owner_id,
-  name: r.name,
-  contentType: r.content_type,
-  // bigint arrives as a string; uploads stay far below 2^53 bytes.
-  size: Number(r.size),
-  sha256: r.sha256,
-  width: r.width,
-  height: r.height,
-  durationMs: r.duration_ms,
-  blobKey: r.blob_key,
-  thumbnailKey: r.thumbnail_key,
-  createdAt: r.created_at.toISOString(),
-  attachedAt: r.attached_at ? r.attached_at.toISOString() : null,
-  conversationId: r.conversation_id,
-  messageId: r.message_id,
-});
+type Row = UploadRow<Date, string>;
+const toRecord = (r: Row): UploadRecord => uploadFromRow(r, (t) => t.toISOString());
 
 export class PostgresUploads implements UploadStore {
   private readonly db: PgDb;
@@ -48,32 +15,12 @@ export class PostgresUploads implements UploadStore {
   }
 
   async create(u: UploadRecord): Promise<void> {
-    await this.db.query(
-      `INSERT INTO uploads (id, owner_id, name, content_type, size, sha256, width, height, duration_ms, blob_key,
-         thumbnail_key, created_at, attached_at, conversation_id, message_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [
-        u.id,
-        u.ownerId,
-        u.name,
-        u.contentType,
-        u.size,
-        u.sha256,
-        u.width,
-        u.height,
-        u.durationMs,
-        u.blobKey,
-        u.thumbnailKey,
-        u.createdAt,
-        u.attachedAt,
-        u.conversationId,
-        u.messageId,
-      ],
-    );
+    const params = Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(', ');
+    await this.db.query(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${params})`, uploadValues(u));
   }
 
   async get(id: string): Promise<UploadRecord | null> {
-    const rows = await this.db.query<UploadRow>('SELECT * FROM uploads WHERE id = $1', [id]);
+    const rows = await this.db.query<Row>('SELECT * FROM uploads WHERE id = $1', [id]);
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
@@ -92,7 +39,7 @@ export class PostgresUploads implements UploadStore {
   }
 
   async unattachedBefore(before: string, limit: number): Promise<UploadRecord[]> {
-    const rows = await this.db.query<UploadRow>(
+    const rows = await this.db.query<Row>(
       'SELECT * FROM uploads WHERE attached_at IS NULL AND created_at < $1 ORDER BY created_at, id LIMIT $2',
       [before, limit],
     );
@@ -100,17 +47,16 @@ export class PostgresUploads implements UploadStore {
   }
 
   async ofOwner(ownerId: string): Promise<UploadRecord[]> {
-    const rows = await this.db.query<UploadRow>('SELECT * FROM uploads WHERE owner_id = $1 ORDER BY created_at, id', [
+    const rows = await this.db.query<Row>('SELECT * FROM uploads WHERE owner_id = $1 ORDER BY created_at, id', [
       ownerId,
     ]);
     return rows.map(toRecord);
   }
 
   async ofMessage(messageId: string): Promise<UploadRecord[]> {
-    const rows = await this.db.query<UploadRow>(
-      'SELECT * FROM uploads WHERE message_id = $1 ORDER BY attached_at, id',
-      [messageId],
-    );
+    const rows = await this.db.query<Row>('SELECT * FROM uploads WHERE message_id = $1 ORDER BY attached_at, id', [
+      messageId,
+    ]);
     return rows.map(toRecord);
   }
 

@@ -1,42 +1,10 @@
 // UploadStore in SQLite.
 import type { UploadRecord, UploadStore } from '../../core/media/upload-store.js';
+import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
 import type { Db } from './db.js';
 
-interface UploadRow {
-  id: string;
-  owner_id: string;
-  name: string;
-  content_type: string;
-  size: number;
-  sha256: string;
-  width: number | null;
-  height: number | null;
-  duration_ms: number | null;
-  blob_key: string;
-  thumbnail_key: string | null;
-  created_at: string;
-  attached_at: string | null;
-  conversation_id: string | null;
-  message_id: string | null;
-}
-
-const toRecord = (r: UploadRow): UploadRecord => ({
-  id: r.id,
-  ownerId: r.owner_id,
-  name: r.name,
-  contentType: r.content_type,
-  size: r.size,
-  sha256: r.sha256,
-  width: r.width,
-  height: r.height,
-  durationMs: r.duration_ms,
-  blobKey: r.blob_key,
-  thumbnailKey: r.thumbnail_key,
-  createdAt: r.created_at,
-  attachedAt: r.attached_at,
-  conversationId: r.conversation_id,
-  messageId: r.message_id,
-});
+type Row = UploadRow<string, number>;
+const toRecord = (r: Row): UploadRecord => uploadFromRow(r, (t) => t);
 
 export class SqliteUploads implements UploadStore {
   private readonly s;
@@ -44,28 +12,23 @@ export class SqliteUploads implements UploadStore {
   constructor(deps: { db: Db }) {
     const db = deps.db;
     this.s = {
-      insert: db.prepare(
-        `INSERT INTO uploads (id, owner_id, name, content_type, size, sha256, width, height, duration_ms, blob_key,
-           thumbnail_key, created_at, attached_at, conversation_id, message_id)
-         VALUES (@id, @ownerId, @name, @contentType, @size, @sha256, @width, @height, @durationMs, @blobKey,
-           @thumbnailKey, @createdAt, @attachedAt, @conversationId, @messageId)`,
-      ),
-      get: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+      insert: db.prepare(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${Array(15).fill('?').join(', ')})`),
+      get: db.prepare<[string], Row>('SELECT * FROM uploads WHERE id = ?'),
       claim: db.prepare(
         `UPDATE uploads SET attached_at = ?, conversation_id = ?, message_id = ?
           WHERE id = ? AND owner_id = ? AND attached_at IS NULL`,
       ),
-      due: db.prepare<[string, number], UploadRow>(
+      due: db.prepare<[string, number], Row>(
         'SELECT * FROM uploads WHERE attached_at IS NULL AND created_at < ? ORDER BY created_at, id LIMIT ?',
       ),
-      ofOwner: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE owner_id = ? ORDER BY created_at, id'),
-      ofMessage: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE message_id = ? ORDER BY attached_at, id'),
+      ofOwner: db.prepare<[string], Row>('SELECT * FROM uploads WHERE owner_id = ? ORDER BY created_at, id'),
+      ofMessage: db.prepare<[string], Row>('SELECT * FROM uploads WHERE message_id = ? ORDER BY attached_at, id'),
       remove: db.prepare('DELETE FROM uploads WHERE id = ?'),
     };
   }
 
   async create(upload: UploadRecord): Promise<void> {
-    this.s.insert.run(upload);
+    this.s.insert.run(...uploadValues(upload));
   }
 
   async get(id: string): Promise<UploadRecord | null> {
