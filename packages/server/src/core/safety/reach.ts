@@ -1,13 +1,22 @@
 // Who can reach whom: the one place the message-request and block rules are decided. Use cases ask
 // it before a send, an add or a new direct chat, and before a receipt, typing or presence reaches
 // anyone; the chat list and the notifier read the request state it leaves on each membership.
-import { forbidden } from '../../domain/errors.js';
+import { AppError, forbidden } from '../../domain/errors.js';
 import { signalsShown } from '../../domain/safety.js';
 import type { ConversationStore, Membership } from '../conversations/conversation-store.js';
 import type { BlockStore } from './block-store.js';
 
+/** Last-known block answers kept for store outages; old ones go first past this many. */
+const LAST_KNOWN = 100_000;
+
 export class Reach {
   private readonly blocks: BlockStore;
+  /**
+   * The last answer read per (direct chat, sender): while the store is unavailable a send is judged
+   * on it, as membership is (the log takes sends through a PostgreSQL outage); every send that can
+   * read the store reads it afresh, so a new block holds at once.
+   */
+  private readonly lastKnown = new Map<string, boolean>();
   private readonly store: Pick<ConversationStore, 'contacts'>;
 
   constructor(deps: { blocks: BlockStore; conversationStore: Pick<ConversationStore, 'contacts'> }) {
@@ -23,8 +32,19 @@ export class Reach {
 
   /** 403 when the other member of a direct chat blocked the sender. */
   async checkCanSend(senderId: string, conversationId: string): Promise<void> {
-    if (await this.blocks.blockedInDirectChat(conversationId, senderId))
-      throw forbidden('this user does not accept your messages');
+    const key = `${conversationId}\u0000${senderId}`;
+    let blocked: boolean;
+    try {
+      blocked = await this.blocks.blockedInDirectChat(conversationId, senderId);
+    } catch (error) {
+      const known = this.lastKnown.get(key);
+      if (known === undefined || !(error instanceof AppError && error.code === 'unavailable')) throw error;
+      blocked = known;
+    }
+    this.lastKnown.delete(key);
+    this.lastKnown.set(key, blocked);
+    if (this.lastKnown.size > LAST_KNOWN) this.lastKnown.delete(this.lastKnown.keys().next().value!);
+    if (blocked) throw forbidden('this user does not accept your messages');
   }
 
   /**
