@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UrlSigner } from '../src/core/media/signed-urls.js';
 import { CLUSTER } from './deployment.mjs';
-import { expectError, signUp, startTestServer, type TestUser } from './harness.js';
+import { directChat, expectError, signUp, startTestServer, type TestUser } from './harness.js';
 
 const MAX = 2 * 1024 * 1024;
 let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -250,6 +250,17 @@ describe('uploads', () => {
     expect(own.headers.get('content-disposition')).toMatch(/^attachment;/);
     expect((await download(plain, { authorization: `Bearer ${bob.apiKey}` })).status).toBe(404);
     expect((await download(plain)).status).toBe(401);
+    // Attached to a message of a chat: its members may read it with their credential, others not.
+    const chat = await directChat(ann, bob);
+    await server.backend.uploads.claim(
+      up.id,
+      ann.id,
+      { conversationId: chat, messageId: 'm_x' },
+      new Date().toISOString(),
+    );
+    expect((await download(plain, { authorization: `Bearer ${bob.apiKey}` })).status).toBe(200);
+    const carol = await signUp(first);
+    expect((await download(plain, { authorization: `Bearer ${carol.apiKey}` })).status).toBe(404);
     expect((await download(`/v1/uploads/${up.id}/thumbnail`, { authorization: `Bearer ${ann.apiKey}` })).status).toBe(
       404,
     );
