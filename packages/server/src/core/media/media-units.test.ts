@@ -5,7 +5,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { MAX_IMAGE_PIXELS, processImage, sniffType } from './inspect.js';
-import { cleanName } from './media.js';
+import { cleanName, Slots } from './media.js';
 import { parseRange } from './ranges.js';
 import { URL_LIFETIME_MS, UrlSigner } from './signed-urls.js';
 
@@ -66,6 +66,28 @@ describe('cleanName', () => {
     expect(cleanName('')).toBe('file');
     expect(cleanName('..')).toBe('file');
     expect(cleanName('x'.repeat(400))).toHaveLength(255);
+  });
+});
+
+describe('Slots', () => {
+  it('runs at most its size at once, the rest in order, also after failures', async () => {
+    const slots = new Slots(2);
+    let running = 0;
+    let peak = 0;
+    const order: number[] = [];
+    const task = (i: number) => async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      order.push(i);
+      if (i === 1) throw new Error('boom');
+      return i;
+    };
+    const results = await Promise.allSettled([0, 1, 2, 3, 4].map((i) => slots.run(task(i))));
+    expect(peak).toBe(2);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(order.slice(2).sort()).toEqual([2, 3, 4]);
   });
 });
 

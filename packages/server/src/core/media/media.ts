@@ -36,8 +36,15 @@ export interface StoredFile {
   size: number;
 }
 
+/**
+ * Images decoded at once per process: a 100-megapixel photo is 400 MB once decoded (rotating it
+ * needs all of it), so ten at a time could exhaust memory where two cannot.
+ */
+const IMAGE_SLOTS = 2;
+
 export class Media {
   private readonly deps: MediaDeps;
+  private readonly imageSlots = new Slots(IMAGE_SLOTS);
 
   constructor(deps: MediaDeps) {
     this.deps = deps;
@@ -58,7 +65,7 @@ export class Media {
       let durationMs: number | null = null;
       let stored = { file: spooled.file, size: spooled.size, sha256: spooled.sha256 };
       if (IMAGE_TYPES.has(contentType)) {
-        const image = await processImage(spooled.file, contentType, cleaned);
+        const image = await this.imageSlots.run(() => processImage(spooled.file, contentType, cleaned));
         ({ width, height } = image);
         thumbnailKey = `t/${id}`;
         await blobs.put(thumbnailKey, Readable.from([image.thumbnail]));
@@ -177,6 +184,28 @@ export class Media {
     await this.deps.blobs.delete(record.blobKey);
     if (record.thumbnailKey) await this.deps.blobs.delete(record.thumbnailKey);
     await this.deps.uploads.remove(record.id);
+  }
+}
+
+/** At most `size` tasks at once; the others wait their turn, first come first served. */
+export class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
   }
 }
 
