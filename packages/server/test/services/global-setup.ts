@@ -4,11 +4,12 @@
 // :6379, :4222 with JetStream). For each variable left unset whose default does not answer, this
 // starts a private instance on a free port in a temp directory, sets the variable (the test workers
 // inherit this process's environment) and stops the instance when the run ends. When every default
-// answers it costs three local probes.
+// answers it costs three local probes. A cluster run (MESSENGER_TEST_BACKEND=cluster) also gets an
+// S3 endpoint, S3_TEST_ENDPOINT: an s3rver in this process, as no shared object storage exists.
 //
 // The modules that start services are loaded only when one is needed: the probes alone are cheap.
 //
-// TEST_FORCE_PRIVATE_SERVICES=postgres,redis,nats (any of them, or `all`) starts private instances
+// TEST_FORCE_PRIVATE_SERVICES=postgres,redis,nats,s3 (any of them, or `all`) starts private instances
 // even so, overriding the variables: the way to test this file, or to keep a run off the shared ones.
 import fs from 'node:fs';
 import os from 'node:os';
