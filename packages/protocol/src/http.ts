@@ -18,6 +18,10 @@ export const id = z
   .regex(/^[A-Za-z0-9_-]+$/, 'bad id');
 /** A message text; its byte cap (413) is checked apart from this schema, so that the status is right. */
 export const messageBody = z.string().min(1, 'body must not be empty').refine(nulFree, NUL_MESSAGE);
+/** A send's text: empty only with attachments, which the server checks (400 otherwise). */
+export const sendBody = z.string().refine(nulFree, NUL_MESSAGE).default('');
+/** v1.1: upload ids, each the sender's own and not attached before. */
+export const attachmentIds = z.array(id).max(LIMITS.maxAttachments, `at most ${LIMITS.maxAttachments} attachments`);
 export const clientMsgId = z.string().min(1).max(LIMITS.maxClientMsgIdChars).refine(nulFree, NUL_MESSAGE);
 const seqNumber = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const queryInt = (max: number) =>
@@ -52,8 +56,9 @@ export const addMembersBody = z.object({ userIds: z.array(id).min(1).max(1024) }
 
 export const sendMessageBody = z.object({
   clientMsgId,
-  body: messageBody,
+  body: sendBody,
   replyToId: id.optional().nullable(),
+  attachments: attachmentIds.optional(),
 });
 
 export const historyQuery = z.object({

@@ -5,6 +5,8 @@ export const LIMITS = {
   maxRequestBytes: 64 * 1024,
   /** A message text, in UTF-8 bytes. */
   maxMessageBytes: 4096,
+  /** Uploads one message may carry. */
+  maxAttachments: 10,
   usernamePattern: /^[a-z0-9_.]{3,32}$/,
   maxDisplayNameChars: 64,
   maxClientMsgIdChars: 128,

@@ -22,3 +22,32 @@ export interface Upload {
 export interface UploadResponse {
   upload: Upload;
 }
+
+/** A file as a message carries it: `url` and `thumbnailUrl` are signed each time it is served. */
+export interface Attachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  url: string;
+  /** Images only. */
+  thumbnailUrl: string | null;
+}
+
+/** What a chat list or a push says for a message without text. */
+export function describeAttachments(list: readonly Pick<Attachment, 'name' | 'contentType'>[]): string {
+  const first = list[0];
+  if (!first) return '';
+  const kind = first.contentType;
+  const label = kind.startsWith('image/')
+    ? 'Photo'
+    : kind.startsWith('audio/')
+      ? 'Voice message'
+      : kind.startsWith('video/')
+        ? 'Video'
+        : first.name;
+  return list.length > 1 ? `${label} (+${list.length - 1})` : label;
+}

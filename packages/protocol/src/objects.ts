@@ -1,4 +1,5 @@
 // The objects the API returns.
+import type { Attachment } from './media.js';
 
 export interface User {
   id: string;
@@ -26,6 +27,8 @@ export interface Message {
   deletedAt: string | null;
   replyToId: string | null;
   reactions: Reaction[];
+  /** v1.1: the files sent with it, in the order given; `[]` when none (and once deleted). */
+  attachments: Attachment[];
 }
 
 export interface Member {

@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ErrorBody } from './errors.js';
 import type { Conversation, Message, PresenceStatus, User } from './objects.js';
-import { clientMsgId, id, messageBody } from './http.js';
+import { attachmentIds, clientMsgId, id, sendBody } from './http.js';
 
 export const requestId = z.union([z.string().min(1).max(64), z.number().int().safe()]);
 const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -15,8 +15,9 @@ export const clientRequest = z.discriminatedUnion('type', [
     id: requestId,
     conversationId: id,
     clientMsgId,
-    body: messageBody,
+    body: sendBody,
     replyToId: id.optional().nullable(),
+    attachments: attachmentIds.optional(),
   }),
   z.object({ type: z.literal('read'), id: requestId, conversationId: id, seq }),
   z.object({ type: z.literal('delivered'), id: requestId, conversationId: id, seq }),

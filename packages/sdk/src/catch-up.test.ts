@@ -16,6 +16,7 @@ function msg(conversationId: string, seq: number): Message {
     deletedAt: null,
     replyToId: null,
     reactions: [],
+    attachments: [],
   };
 }
 

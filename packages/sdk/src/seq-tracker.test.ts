@@ -15,6 +15,7 @@ function msg(conversationId: string, seq: number, senderId = 'u2'): Message {
     deletedAt: null,
     replyToId: null,
     reactions: [],
+    attachments: [],
   };
 }
 

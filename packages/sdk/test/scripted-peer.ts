@@ -89,6 +89,7 @@ export class ScriptedPeer {
       deletedAt: null,
       replyToId: null,
       reactions: [],
+      attachments: [],
     };
     list.push(message);
     this.history.set(conversationId, list);

@@ -20,6 +20,7 @@ import { RateLimiter } from './core/rate-limit.js';
 import { Deliverer } from './core/routing/delivery.js';
 import { Accounts } from './core/users/accounts.js';
 import { Authenticator } from './core/users/authenticator.js';
+import { Attachments } from './core/media/attachments.js';
 import { Media } from './core/media/media.js';
 import { UrlSigner } from './core/media/signed-urls.js';
 import { MediaSweeper } from './core/media/sweeper.js';
@@ -133,7 +134,13 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     signups: limiter('signups', config.rateLimitSignups, 60_000),
     suspensions: timed(backend.suspensions),
   });
+  const uploads = timed(backend.uploads);
+  const signer = new UrlSigner({ secret: await backend.mediaSecret() });
+  const attachments = new Attachments({ uploads, blobs: backend.blobs, signer });
+  // Signed URLs are added where answers and events are encoded; stores and the log keep plain paths.
+  const present = <T>(answer: T): T => attachments.signAnswer(answer);
   const messaging = new Messaging({
+    attachments,
     messageStore,
     messageSearch,
     conversationStore,
@@ -157,9 +164,9 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     coalesceMs: config.presenceCoalesceMs,
   });
   const media = new Media({
-    uploads: timed(backend.uploads),
+    uploads,
     blobs: backend.blobs,
-    signer: new UrlSigner({ secret: await backend.mediaSecret() }),
+    signer,
     spoolDir: path.join(config.dataDir, 'spool'),
     maxUploadBytes: config.maxUploadBytes,
     isMember: async (conversationId, userId) => (await conversationStore.membership(conversationId, userId)) !== null,
@@ -204,7 +211,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       : null;
   await persister?.start();
   const fanout = config.roles.includes('fanout')
-    ? new FanoutWorker({ log, conversationStore, deliverer, logger, metrics, from: backend.fanoutFrom })
+    ? new FanoutWorker({ log, conversationStore, deliverer, logger, metrics, from: backend.fanoutFrom, present })
     : null;
   // Fan-out publishes on an at-most-once bus: if its connection broke, what it published just before
   // may never have reached the gateways, so every gateway has its clients catch up.
@@ -267,6 +274,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       readiness: backend.readiness,
       ...(storeLag ? { storeLag: () => storeLag.lags() } : {}),
       media,
+      present,
       maxUploadBytes: config.maxUploadBytes,
       webDir: config.webDir ?? DEFAULT_WEB_DIR,
     });
@@ -279,6 +287,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       revocations: backend.revocations,
       liveCredentials: timed(backend.accountStore),
       messaging,
+      present,
       presence,
       routes: backend.routes,
       bus: backend.bus,

@@ -55,6 +55,7 @@ export function message(conversationId: string, senderId: string, seq: number, b
     deletedAt: null,
     replyToId: null,
     reactions: [],
+    attachments: [],
   };
 }
 

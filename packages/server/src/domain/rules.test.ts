@@ -14,6 +14,7 @@ const msg = (over: Partial<Message> = {}): Message => ({
   deletedAt: null,
   replyToId: null,
   reactions: [{ userId: 'u_b', emoji: '👍' }],
+  attachments: [],
   ...over,
 });
 

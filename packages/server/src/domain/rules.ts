@@ -2,8 +2,9 @@
 import { LIMITS, utf8Length, type Message } from '@messenger/protocol';
 import { AppError, forbidden, invalid } from './errors.js';
 
-export function checkMessageText(body: string, maxBytes: number = LIMITS.maxMessageBytes): void {
-  if (body.trim().length === 0) throw invalid('body must contain text');
+/** `attachments`: how many files go with the text; with one or more, the text may be empty. */
+export function checkMessageText(body: string, maxBytes: number = LIMITS.maxMessageBytes, attachments = 0): void {
+  if (body.trim().length === 0 && attachments === 0) throw invalid('body must contain text');
   if (utf8Length(body) > maxBytes)
     throw new AppError('message_too_big', `message text is over ${maxBytes} UTF-8 bytes`);
 }
@@ -25,5 +26,5 @@ export function nextReceiptSeq(current: number, requested: number, lastSeq: numb
 
 /** The message as members see it once it is deleted for everyone. */
 export function tombstone(message: Message, deletedAt: string): Message {
-  return { ...message, body: '', reactions: [], deletedAt };
+  return { ...message, body: '', reactions: [], attachments: [], deletedAt };
 }

@@ -33,6 +33,8 @@ export interface GatewayDeps {
   /** How often; CREDENTIAL_CHECK_MS by default. */
   credentialCheckMs?: number;
   messaging: Messaging;
+  /** Adds what a reply serves per read (signed attachment URLs); identity when absent. */
+  present?: <T>(answer: T) => T;
   presence: PresenceService;
   routes: Routes;
   bus: GatewayBus;
@@ -85,6 +87,7 @@ export class Gateway {
       metrics: deps.metrics,
       authenticator: deps.authenticator,
       messaging: deps.messaging,
+      present: deps.present ?? ((answer) => answer),
       presence: deps.presence,
       presenceTtlMs: this.ttlMs,
       corks: new CorkBatch(),

@@ -12,6 +12,8 @@ export interface GatewayServices {
   metrics: Metrics;
   authenticator: Authenticator;
   messaging: Messaging;
+  /** Adds what a reply serves per read: signed attachment URLs. */
+  present<T>(answer: T): T;
   presence: PresenceService;
   presenceTtlMs: number;
   /** Uncorks, once per turn, every socket written to in that turn. */

@@ -121,7 +121,7 @@ export class Session implements HubSession {
   }
 
   private reply(id: RequestId | null, result: unknown): void {
-    this.send({ type: 'reply', id, ok: true, result });
+    this.send({ type: 'reply', id, ok: true, result: this.services.present(result) });
   }
 
   private fail(id: RequestId | null, error: unknown): void {

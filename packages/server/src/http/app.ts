@@ -11,6 +11,8 @@ import { registerRoutes, type RouteDeps } from './routes.js';
 
 export interface AppDeps extends RouteDeps, OpsDeps {
   webDir: string | null;
+  /** Adds what an answer serves per read (signed attachment URLs), just before it is encoded. */
+  present?: <T>(answer: T) => T;
 }
 
 export interface OpsDeps {
@@ -102,6 +104,8 @@ export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = buildOpsApp(deps);
   registerRoutes(app, deps);
+  const present = deps.present;
+  if (present) app.addHook('preSerialization', async (_request, _reply, payload) => present(payload));
   app.addHook('onSend', async (_request, reply) => {
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && type.startsWith('text/html')) reply.headers(HTML_SECURITY_HEADERS);

@@ -35,6 +35,8 @@ export class FanoutWorker {
   private readonly fannedOut = new WeakSet<LogRecord>();
 
   private readonly metrics: Metrics;
+  /** Adds what an event serves per read (signed attachment URLs): once per event, not per member. */
+  private readonly present: <T>(event: T) => T;
 
   constructor(deps: {
     log: EventLog;
@@ -43,7 +45,9 @@ export class FanoutWorker {
     logger: Logger;
     metrics: Metrics;
     from?: 'now' | 'durable';
+    present?: <T>(event: T) => T;
   }) {
+    this.present = deps.present ?? ((event) => event);
     this.from = deps.from ?? 'now';
     this.metrics = deps.metrics;
     this.log = deps.log;
@@ -153,7 +157,8 @@ export class FanoutWorker {
       const views = await (prefetched ?? this.store.conversationViews(r.conversationId, r.userIds));
       for (const userId of r.userIds) {
         const conversation = views.get(userId);
-        if (conversation) out.push({ userIds: [userId], event: { type: 'conversation.updated', conversation } });
+        if (conversation)
+          out.push({ userIds: [userId], event: this.present({ type: 'conversation.updated', conversation }) });
       }
       // A removed member is no longer in the store's views: it gets the group as the others now see it.
       const after = views.values().next().value;
@@ -171,6 +176,8 @@ export class FanoutWorker {
     if ((r.type === 'receipt.read' || r.type === 'receipt.delivered') && r.ownOnly) {
       return [{ userIds: [r.userId], event: toEvent(r) }];
     }
+    if (r.type === 'message.created' || r.type === 'message.updated')
+      return [{ userIds: await this.members.get(r.conversationId), event: this.present(toEvent(r)) }];
     if (r.type === 'message.deleted' && r.for === 'me') {
       return [
         {

@@ -5,7 +5,7 @@
 // log, and are lost if the process stops first (the push itself is best-effort anyway).
 import { notifies } from '../domain/safety.js';
 import { createHash } from 'node:crypto';
-import type { PushMessagePayload } from '@messenger/protocol';
+import { describeAttachments, type PushMessagePayload } from '@messenger/protocol';
 import type { LogRecord } from '../core/log-entries.js';
 import type { EventLog, Subscription } from '../core/messages/event-log.js';
 import type { PushOptions, PushResult, PushSender } from '../core/notifications/push-sender.js';
@@ -200,7 +200,9 @@ export class NotifierWorker {
         conversationId: r.conversationId,
         messageId: created.id,
         senderName: sender?.displayName ?? 'Someone',
-        ...(current.deletedAt === null ? { preview: preview(current.body) } : {}),
+        ...(current.deletedAt === null
+          ? { preview: preview(current.body.trim() || describeAttachments(current.attachments ?? [])) }
+          : {}),
         unreadTotal: await this.subscriptions.unreadTotal(userId),
       };
       const body = JSON.stringify(payload);

@@ -3,7 +3,7 @@
 // statement whatever its length. Message data is addressed by (conversation_id, ...) so every
 // statement prunes to one hash partition.
 import type { PoolClient } from 'pg';
-import { indexText } from '../../core/search/text.js';
+import { indexText, searchableText } from '../../core/search/text.js';
 import type { ApplyDialect, Deleted, Edited, Reacted, Receipt, Sent } from '../sql/apply.js';
 import { searchVector } from './rows.js';
 
@@ -24,15 +24,15 @@ export const storableText = (text: string): string =>
 // final SELECT ignores them, but cannot see each other's writes: hence the follow-up for orphan keys.
 const CREATE = `
   WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[])
-      WITH ORDINALITY AS t(conversation_id, seq, id, sender_id, client_msg_id, body, created_at, reply_to_id, search_text, ord)
+    SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::text[], $9::text[], $10::jsonb[])
+      WITH ORDINALITY AS t(conversation_id, seq, id, sender_id, client_msg_id, body, created_at, reply_to_id, search_text, attachments, ord)
   ), k AS (
     INSERT INTO message_keys (sender_id, client_msg_id, conversation_id, seq, message_id)
     SELECT sender_id, client_msg_id, conversation_id, seq, id FROM input ORDER BY ord
     ON CONFLICT DO NOTHING RETURNING sender_id, client_msg_id, conversation_id, seq, message_id
   ), m AS (
-    INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, created_at, reply_to_id, search)
-    SELECT i.conversation_id, i.seq, i.id, i.sender_id, i.client_msg_id, i.body, i.created_at, i.reply_to_id, ${searchVector('i.search_text')}
+    INSERT INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, created_at, reply_to_id, search, attachments)
+    SELECT i.conversation_id, i.seq, i.id, i.sender_id, i.client_msg_id, i.body, i.created_at, i.reply_to_id, ${searchVector('i.search_text')}, i.attachments
       FROM input i JOIN k ON k.sender_id = i.sender_id AND k.client_msg_id = i.client_msg_id
                          AND k.conversation_id = i.conversation_id AND k.seq = i.seq AND k.message_id = i.id
      ORDER BY i.ord
@@ -78,7 +78,7 @@ const EDIT = `UPDATE messages SET body = $3, edited_at = $4, search = ${searchVe
 
 const TOMBSTONE = `
   WITH t AS (
-    UPDATE messages SET body = '', deleted_at = $3, search = NULL
+    UPDATE messages SET body = '', attachments = NULL, deleted_at = $3, search = NULL
      WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING 1
   )
   DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2
@@ -123,7 +123,7 @@ export class PostgresApply implements ApplyDialect<Promise<void>> {
       text: LOCK_CHATS,
       values: [[...new Set(run.map((r) => r.conversationId))]],
     });
-    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
     for (const { message: m } of run) {
       const body = storableText(m.body);
       const row = [
@@ -135,7 +135,8 @@ export class PostgresApply implements ApplyDialect<Promise<void>> {
         body,
         m.createdAt,
         m.replyToId,
-        searchText(body),
+        searchText(searchableText(body, m.attachments)),
+        m.attachments?.length ? JSON.stringify(m.attachments) : null,
       ];
       for (let i = 0; i < row.length; i++) cols[i]!.push(row[i]);
     }
@@ -155,7 +156,13 @@ export class PostgresApply implements ApplyDialect<Promise<void>> {
 
   async edit(r: Edited): Promise<void> {
     const body = storableText(r.body);
-    const values = [r.conversationId, r.messageId, body, r.editedAt, searchText(body)];
+    const values = [
+      r.conversationId,
+      r.messageId,
+      body,
+      r.editedAt,
+      searchText(searchableText(body, r.message.attachments)),
+    ];
     await this.withForgottenWords(r.conversationId, r.messageId, EDIT, values);
   }
 

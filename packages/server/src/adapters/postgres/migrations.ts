@@ -300,6 +300,12 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX users_by_lower_username ON users ((lower(username) COLLATE "C"));
   CREATE INDEX users_by_lower_display_name ON users ((lower(display_name) COLLATE "C"));
   `,
+  // Media: a message's attachments (with unsigned paths; NULL for none), users' and groups' avatars.
+  `
+  ALTER TABLE messages ADD COLUMN attachments jsonb;
+  ALTER TABLE users ADD COLUMN avatar_upload_id text COLLATE "C";
+  ALTER TABLE conversations ADD COLUMN avatar_upload_id text COLLATE "C";
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

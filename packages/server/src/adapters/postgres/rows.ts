@@ -1,6 +1,6 @@
 // Row shapes and SQL fragments shared by the PostgreSQL store modules, and their mapping to API
 // objects. bigint columns arrive as strings and timestamptz as Date (node-postgres defaults).
-import type { Message, Reaction, User } from '@messenger/protocol';
+import type { Attachment, Message, Reaction, User } from '@messenger/protocol';
 
 export interface MessageRow {
   conversation_id: string;
@@ -14,11 +14,12 @@ export interface MessageRow {
   deleted_at: Date | null;
   reply_to_id: string | null;
   reactions: Reaction[];
+  attachments: Attachment[] | null;
 }
 
 /** The message columns of alias `m` plus its reactions (one user each, by user id), never the tsvector. */
 export const MESSAGE_COLUMNS = `m.conversation_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.body, m.created_at,
-  m.edited_at, m.deleted_at, m.reply_to_id,
+  m.edited_at, m.deleted_at, m.reply_to_id, m.attachments,
   (SELECT coalesce(json_agg(json_build_object('userId', r.user_id, 'emoji', r.emoji) ORDER BY r.user_id), '[]')
      FROM reactions r WHERE r.conversation_id = m.conversation_id AND r.message_id = m.id) AS reactions`;
 
@@ -44,6 +45,7 @@ export function toMessage(row: MessageRow): Message {
     deletedAt: iso(row.deleted_at),
     replyToId: row.reply_to_id,
     reactions: row.deleted_at ? [] : row.reactions,
+    attachments: row.deleted_at ? [] : (row.attachments ?? []),
   };
 }
 

@@ -2,7 +2,7 @@
 // indexText(body)))), written with the body and GIN-indexed. Queries go through the same
 // queryTerms() as SQLite: each word a prefix (:*), each CJK run a phrase of adjacent bigrams (<->).
 import type { SearchResult } from '@messenger/protocol';
-import { makeSnippet, queryTerms } from '../../core/search/text.js';
+import { makeSnippet, queryTerms, searchableText } from '../../core/search/text.js';
 import type { MessageSearch, SearchQuery } from '../../core/messages/message-search.js';
 import type { PoolClient } from 'pg';
 import type { PgDb } from './pool.js';
@@ -221,7 +221,7 @@ export class PostgresSearch implements MessageSearch {
     });
     return rows.map((row) => {
       const message = toMessage(row);
-      const { snippet, highlights } = makeSnippet(message.body, query.q);
+      const { snippet, highlights } = makeSnippet(searchableText(message.body, message.attachments), query.q);
       return { conversationId: message.conversationId, message, snippet, highlights };
     });
   }

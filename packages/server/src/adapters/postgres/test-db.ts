@@ -109,6 +109,7 @@ export function sent(
       deletedAt: null,
       replyToId: null,
       reactions: [],
+      attachments: [],
     },
   };
 }

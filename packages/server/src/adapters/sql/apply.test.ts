@@ -18,6 +18,7 @@ const sent = (pos: number): LogRecord => ({
     deletedAt: null,
     replyToId: null,
     reactions: [],
+    attachments: [],
   },
 });
 const records: LogRecord[] = [

@@ -11,7 +11,8 @@ import {
   type Sent,
 } from '../sql/apply.js';
 import type { Db } from './db.js';
-import type { MessageRow } from './rows.js';
+import { searchableText } from '../../core/search/text.js';
+import { type MessageRow, toMessage } from './rows.js';
 
 /** Hook for secondary indexes (search) that must change in the same transaction as the message. */
 export interface MessageIndex {
@@ -32,8 +33,8 @@ export class SqliteApply implements ApplyDialect<void> {
     this.index = index;
     this.s = {
       insert: db.prepare(
-        `INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, created_at, edited_at, deleted_at, reply_to_id)
-         VALUES (@conversationId, @seq, @id, @senderId, @clientMsgId, @body, @createdAt, NULL, NULL, @replyToId)`,
+        `INSERT OR IGNORE INTO messages (conversation_id, seq, id, sender_id, client_msg_id, body, created_at, edited_at, deleted_at, reply_to_id, attachments)
+         VALUES (@conversationId, @seq, @id, @senderId, @clientMsgId, @body, @createdAt, NULL, NULL, @replyToId, @attachments)`,
       ),
       bumpConversation: db.prepare(
         'UPDATE conversations SET last_seq = MAX(last_seq, ?), last_activity_at = MAX(last_activity_at, ?) WHERE id = ?',
@@ -43,7 +44,9 @@ export class SqliteApply implements ApplyDialect<void> {
       ),
       byId: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       edit: db.prepare('UPDATE messages SET body = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL'),
-      tombstone: db.prepare("UPDATE messages SET body = '', deleted_at = ? WHERE id = ? AND deleted_at IS NULL"),
+      tombstone: db.prepare(
+        "UPDATE messages SET body = '', attachments = NULL, deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+      ),
       dropReactions: db.prepare('DELETE FROM reactions WHERE message_id = ?'),
       hide: db.prepare('INSERT OR IGNORE INTO hidden (user_id, conversation_id, seq, message_id) VALUES (?, ?, ?, ?)'),
       react: db.prepare(
@@ -65,11 +68,12 @@ export class SqliteApply implements ApplyDialect<void> {
 
   insert(run: Sent[]): void {
     for (const { message: m } of run) {
-      const info = this.s.insert.run({ ...m, replyToId: m.replyToId });
+      const attachments = m.attachments?.length ? JSON.stringify(m.attachments) : null;
+      const info = this.s.insert.run({ ...m, replyToId: m.replyToId, attachments });
       if (info.changes === 0) continue;
       this.s.bumpConversation.run(m.seq, m.createdAt, m.conversationId);
       this.s.senderRead.run(m.seq, m.seq, m.conversationId, m.senderId);
-      this.index?.add(Number(info.lastInsertRowid), m.body, m.conversationId);
+      this.index?.add(Number(info.lastInsertRowid), searchableText(m.body, m.attachments), m.conversationId);
     }
   }
 
@@ -77,7 +81,9 @@ export class SqliteApply implements ApplyDialect<void> {
     const before = this.s.byId.get(r.messageId);
     if (this.s.edit.run(r.body, r.editedAt, r.messageId).changes === 0) return;
     const row = this.s.byId.get(r.messageId);
-    if (row) this.index?.put({ conversationId: row.conversation_id, seq: row.seq, body: row.body }, before?.body);
+    if (!row) return;
+    const text = (m: MessageRow) => searchableText(m.body, toMessage(m).attachments);
+    this.index?.put({ conversationId: row.conversation_id, seq: row.seq, body: text(row) }, before && text(before));
   }
 
   erase(r: Deleted): void {
@@ -85,7 +91,7 @@ export class SqliteApply implements ApplyDialect<void> {
     if (!row) return;
     this.s.tombstone.run(r.at, r.messageId);
     this.s.dropReactions.run(r.messageId);
-    this.index?.remove(row.conversation_id, row.seq, row.body);
+    this.index?.remove(row.conversation_id, row.seq, searchableText(row.body, toMessage(row).attachments));
   }
 
   hide(r: Deleted): void {

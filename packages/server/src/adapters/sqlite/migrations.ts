@@ -262,4 +262,10 @@ export const MIGRATIONS: Migration[] = [
   CREATE INDEX users_by_lower_username ON users (lower(username));
   CREATE INDEX users_by_lower_display_name ON users (lower(display_name));
   `,
+  // Media: a message's attachments (JSON, with unsigned paths; NULL for none), users' and groups' avatars.
+  `
+  ALTER TABLE messages ADD COLUMN attachments TEXT;
+  ALTER TABLE users ADD COLUMN avatar_upload_id TEXT;
+  ALTER TABLE conversations ADD COLUMN avatar_upload_id TEXT;
+  `,
 ];

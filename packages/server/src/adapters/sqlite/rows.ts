@@ -1,5 +1,5 @@
 // Row shapes and their mapping to API objects, shared by the SQLite store modules.
-import type { Message, Reaction } from '@messenger/protocol';
+import type { Attachment, Message, Reaction } from '@messenger/protocol';
 
 export interface MessageRow {
   conversation_id: string;
@@ -12,6 +12,8 @@ export interface MessageRow {
   edited_at: string | null;
   deleted_at: string | null;
   reply_to_id: string | null;
+  /** JSON of the Attachment list; NULL for none. */
+  attachments: string | null;
 }
 
 export function toMessage(row: MessageRow, reactions: Reaction[] = []): Message {
@@ -27,5 +29,6 @@ export function toMessage(row: MessageRow, reactions: Reaction[] = []): Message 
     deletedAt: row.deleted_at,
     replyToId: row.reply_to_id,
     reactions: row.deleted_at ? [] : reactions,
+    attachments: row.deleted_at || !row.attachments ? [] : (JSON.parse(row.attachments) as Attachment[]),
   };
 }

@@ -24,6 +24,7 @@ const created = (seq: number, body: string): LogRecord => {
     deletedAt: null,
     replyToId: null,
     reactions: [],
+    attachments: [],
   };
   return { type: 'message.created', conversationId: 'c_1', message, pos: seq };
 };

@@ -9,7 +9,7 @@
 // computed here (bm25.ts) from the word counts kept in search_words / search_stats, not by FTS5's
 // bm25(), which would count every match of every query word in the whole index first.
 import type { Message, SearchResult } from '@messenger/protocol';
-import { conversationToken, indexText, makeSnippet, queryTerms } from '../../core/search/text.js';
+import { conversationToken, indexText, makeSnippet, queryTerms, searchableText } from '../../core/search/text.js';
 import { bm25, bodyWords, foldWord, type IndexStats, type Phrase } from './bm25.js';
 import type { MessageSearch, SearchQuery } from '../../core/messages/message-search.js';
 import type { Db } from './db.js';
@@ -207,12 +207,17 @@ export class SqliteSearch implements MessageIndex, MessageSearch {
       .filter((h) => !query.conversationId || h.conversation_id === query.conversationId);
     const stats = this.s.stats.get() ?? { docs: 0, words: 0 };
     const ranked = hits
-      .map((hit) => ({ hit, score: bm25(bodyWords(hit.body), plan.phrases, stats) }))
+      .map((hit) => ({ hit, score: bm25(bodyWords(searchableText(hit.body, names(hit))), plan.phrases, stats) }))
       // Best match first; ties go to the newer message.
       .sort((a, b) => b.score - a.score || b.hit.rid - a.hit.rid);
     return hydrate(ranked.slice(0, query.limit).map((r) => r.hit)).map((message) => {
-      const { snippet, highlights } = makeSnippet(message.body, query.q);
+      const { snippet, highlights } = makeSnippet(searchableText(message.body, message.attachments), query.q);
       return { conversationId: message.conversationId, message, snippet, highlights };
     });
   }
+}
+
+/** The file names of a hit, for ranking (its attachments column holds JSON). */
+function names(hit: MessageRow): { name: string }[] | null {
+  return hit.attachments ? (JSON.parse(hit.attachments) as { name: string }[]) : null;
 }

@@ -24,6 +24,7 @@ export function draftMessage(conversationId: string, senderId: string, clientMsg
     deletedAt: null,
     replyToId: null,
     reactions: [],
+    attachments: [],
   };
 }
 

@@ -19,12 +19,15 @@ import type { MessageSearch } from './message-search.js';
 import type { HistoryQuery, MessageStore } from './message-store.js';
 import type { EventLog } from './event-log.js';
 import type { StoreLag } from './store-lag.js';
+import { type Attachments, sentMessageId } from '../media/attachments.js';
 
 export interface SendInput {
   conversationId: string;
   clientMsgId: string;
   body: string;
   replyToId?: string | null | undefined;
+  /** Upload ids (at most LIMITS.maxAttachments), each the sender's own and not attached before. */
+  attachments?: readonly string[] | undefined;
 }
 
 export class Messaging {
@@ -44,6 +47,7 @@ export class Messaging {
   private readonly storeLag: Pick<StoreLag, 'admit'> | undefined;
   /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
   private readonly sendTurns = new Map<string, Promise<void>>();
+  private readonly attachments: Pick<Attachments, 'claim' | 'deleteOf'> | undefined;
 
   constructor(deps: {
     messageStore: MessageStore;
@@ -59,7 +63,10 @@ export class Messaging {
     now?: () => number;
     storeCatchUp?: (conversationId: string) => Promise<unknown>;
     storeLag?: Pick<StoreLag, 'admit'>;
+    /** Without it, sends with attachments are refused. */
+    attachments?: Pick<Attachments, 'claim' | 'deleteOf'>;
   }) {
+    this.attachments = deps.attachments;
     this.storeLag = deps.storeLag;
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.messageStore;
@@ -103,7 +110,9 @@ export class Messaging {
     previous: Promise<void> | undefined,
     done: () => void,
   ): Promise<{ message: Message; created: boolean }> {
-    checkMessageText(input.body);
+    const uploadIds = input.attachments ?? [];
+    if (uploadIds.length > LIMITS.maxAttachments) throw invalid(`at most ${LIMITS.maxAttachments} attachments`);
+    checkMessageText(input.body, LIMITS.maxMessageBytes, uploadIds.length);
     const membership = await this.conversations.requireMember(input.conversationId, senderId);
     await this.reach.checkCanSend(senderId, input.conversationId);
     const wait = this.sends.take(senderId);
@@ -117,18 +126,26 @@ export class Messaging {
     if (input.replyToId && !(await this.visibleMessage(input.conversationId, input.replyToId, membership.joinedSeq))) {
       throw invalid('replyToId does not name a message of this conversation');
     }
+    const id = uploadIds.length > 0 ? sentMessageId(senderId, input.clientMsgId) : newId('m');
+    const createdAt = new Date(this.now()).toISOString();
+    const attachments =
+      uploadIds.length > 0
+        ? await this.claimUploads(senderId, input, { conversationId: input.conversationId, id }, createdAt)
+        : [];
+    if (!Array.isArray(attachments)) return attachments;
     const draft: Message = {
-      id: newId('m'),
+      id,
       conversationId: input.conversationId,
       seq: 0,
       senderId,
       clientMsgId: input.clientMsgId,
       body: input.body,
-      createdAt: new Date(this.now()).toISOString(),
+      createdAt,
       editedAt: null,
       deletedAt: null,
       replyToId: input.replyToId ?? null,
       reactions: [],
+      attachments,
     };
     // Sending in a chat accepts it (a reply to a request is an answer).
     if (membership.request !== 'accepted') await this.conversations.markAccepted(input.conversationId, senderId);
@@ -155,6 +172,28 @@ export class Messaging {
     }
   }
 
+  /**
+   * The attachments of a send, claimed; or, for a retry whose message is already stored, that
+   * message (claiming first would find the uploads taken by it, which is no error for a retry).
+   */
+  private async claimUploads(
+    senderId: string,
+    input: SendInput,
+    to: { conversationId: string; id: string },
+    at: string,
+  ): Promise<Message['attachments'] | { message: Message; created: boolean }> {
+    if (!this.attachments) throw invalid('this server does not take attachments');
+    const original = await this.store.messageByClientId(senderId, input.clientMsgId);
+    if (original)
+      return { message: original.deletedAt ? tombstone(original, original.deletedAt) : original, created: false };
+    return this.attachments.claim(
+      senderId,
+      input.attachments ?? [],
+      { conversationId: to.conversationId, messageId: to.id },
+      at,
+    );
+  }
+
   async edit(userId: string, conversationId: string, messageId: string, body: string): Promise<Message> {
     const membership = await this.conversations.requireMember(conversationId, userId);
     const message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
@@ -171,10 +210,12 @@ export class Messaging {
     const message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
     if (scope === 'everyone') {
       checkCanDeleteForEveryone(message, userId);
-      if (message.deletedAt) return;
+      // A repeated delete completes what a failed one left: the files go after the record is logged.
+      if (message.deletedAt) return this.attachments?.deleteOf(messageId);
     }
     const at = new Date(this.now()).toISOString();
     await this.log.append({ type: 'message.deleted', conversationId, messageId, for: scope, userId, at });
+    if (scope === 'everyone') await this.attachments?.deleteOf(messageId);
   }
 
   async react(userId: string, conversationId: string, messageId: string, emoji: string | null): Promise<Message> {

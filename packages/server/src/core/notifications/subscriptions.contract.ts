@@ -122,6 +122,7 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
           deletedAt: null,
           replyToId: null,
           reactions: [],
+          attachments: [],
         };
         await store.records.apply([record({ type: 'message.created', conversationId, message })]);
         return message;

@@ -61,6 +61,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
         deletedAt: null,
         replyToId: null,
         reactions: [],
+        attachments: [],
       };
       const sent: Delivery[] = [
         { userIds: ['u_1', 'u_2', 'u_3'], event: { type: 'message.created', conversationId: 'c_1', message } },

@@ -20,6 +20,12 @@ export function indexText(body: string): string {
   return body.replace(CJK_RUN, (run) => ` ${bigrams(run).join(' ')} `);
 }
 
+/** What search sees of a message: its text, then the names of its files (so a file is found by name). */
+export function searchableText(body: string, attachments?: readonly { name: string }[] | null): string {
+  if (!attachments || attachments.length === 0) return body;
+  return [body, ...attachments.map((a) => a.name)].join('\n');
+}
+
 /** The one index token naming a conversation (ids lowercased to letters and digits). */
 export function conversationToken(conversationId: string): string {
   return `cv${conversationId.replace(/[^A-Za-z0-9]/g, '').toLowerCase()}`;

@@ -27,6 +27,7 @@ const message = (id: string, conversationId: string): Message => ({
   deletedAt: null,
   replyToId: null,
   reactions: [],
+  attachments: [],
 });
 const chat = (id: string, kind: 'direct' | 'group'): Conversation =>
   ({ id, kind, members: [{ userId: ann.id }, { userId: 'u_bob' }] }) as unknown as Conversation;

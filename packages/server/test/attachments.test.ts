@@ -1,0 +1,163 @@
+// Messages with attachments over the real wire, both modes: sent by HTTP and WebSocket, durable and
+// idempotent like text, signed URLs on every read (history, events, chat list, search), who may
+// attach and download, and files deleted with the message. In cluster mode uploads go through one
+// gateway and downloads through the other.
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER } from './deployment.mjs';
+import {
+  directChat,
+  expectError,
+  RawSocket,
+  signUp,
+  startTestServer,
+  type TestUser,
+  uniqueName,
+  waitFor,
+} from './harness.js';
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let ann: TestUser;
+let bob: TestUser;
+let eve: TestUser;
+let first: string;
+let last: string;
+let chat: string;
+beforeAll(async () => {
+  server = await startTestServer();
+  [first, last] = [server.urls[0]!, server.urls.at(-1)!];
+  [ann, bob, eve] = [await signUp(first), await signUp(first), await signUp(first)];
+  chat = await directChat(ann, bob);
+});
+afterAll(async () => {
+  await server.close();
+});
+
+async function upload(user: TestUser, body: Uint8Array | string, type: string, name: string) {
+  const res = await fetch(`${first}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': type, 'x-filename': encodeURIComponent(name) },
+    body,
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as any).upload;
+}
+
+const photo = () =>
+  sharp({ create: { width: 64, height: 48, channels: 3, background: '#36c' } })
+    .png()
+    .toBuffer();
+
+async function download(url: string, headers: Record<string, string> = {}) {
+  const res = await fetch(`${last}${url}`, { headers });
+  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+const send = (user: TestUser, body: Record<string, unknown>) =>
+  user.call('POST', `/v1/conversations/${chat}/messages`, { clientMsgId: uniqueName('c'), body: '', ...body });
+
+describe('messages with attachments', () => {
+  it('carry their files, signed, in the answer, the event, history, the chat list and search', async () => {
+    const bobSocket = await RawSocket.open(last, bob.apiKey);
+    const image = await upload(ann, await photo(), 'image/png', 'beach.png');
+    const doc = await upload(ann, 'quarterly numbers', 'text/plain', 'report-q3.txt');
+    const res = await send(ann, { attachments: [image.id, doc.id] });
+    expect(res.status).toBe(201);
+    const message = res.body.message;
+    expect(message.body).toBe('');
+    expect(message.attachments.map((a: any) => [a.id, a.name, a.contentType, a.width])).toEqual([
+      [image.id, 'beach.png', 'image/png', 64],
+      [doc.id, 'report-q3.txt', 'text/plain', null],
+    ]);
+    expect(message.attachments[0].url).toMatch(/\?exp=\d+&sig=/);
+    expect(message.attachments[0].thumbnailUrl).toMatch(/\/thumbnail\?exp=\d+&sig=/);
+    expect(message.attachments[1].thumbnailUrl).toBeNull();
+
+    const event = await bobSocket.waitForEvent('message.created', (e) => e.message.id === message.id, 10_000);
+    expect(event.message.attachments[0].url).toMatch(/sig=/);
+    const thumb = await download(event.message.attachments[0].thumbnailUrl);
+    expect(thumb.status).toBe(200);
+    expect((await sharp(thumb.bytes).metadata()).width).toBeLessThanOrEqual(320);
+    expect((await download(event.message.attachments[1].url)).bytes.toString()).toBe('quarterly numbers');
+    bobSocket.close();
+
+    const history = await bob.call('GET', `/v1/conversations/${chat}/messages`);
+    const stored = history.body.messages.find((m: any) => m.id === message.id);
+    expect(stored.attachments.map((a: any) => a.id)).toEqual([image.id, doc.id]);
+    expect(stored.attachments[0].url).toMatch(/sig=/);
+    expect((await download(stored.attachments[0].url)).status).toBe(200);
+
+    const list = await bob.call('GET', '/v1/conversations');
+    const last_ = list.body.conversations.find((c: any) => c.id === chat).lastMessage;
+    expect(last_.attachments[1].url).toMatch(/sig=/);
+
+    const found = await waitFor(async () => {
+      const r = await bob.call('GET', `/v1/search?q=${encodeURIComponent('report')}`);
+      return r.body.results.find((x: any) => x.message.id === message.id);
+    });
+    expect(found.message.attachments[1].url).toMatch(/sig=/);
+    expect(found.snippet).toContain('report-q3.txt');
+
+    const text = await send(ann, { body: 'plain' });
+    expect(text.body.message.attachments).toEqual([]);
+  });
+
+  it('a retried send attaches nothing twice; a used or foreign upload is refused', async () => {
+    const file = await upload(ann, 'draft', 'text/plain', 'draft.txt');
+    const clientMsgId = uniqueName('c');
+    const one = await send(ann, { clientMsgId, body: 'see attached', attachments: [file.id] });
+    const again = await send(ann, { clientMsgId, body: 'see attached', attachments: [file.id] });
+    expect([one.status, again.status]).toEqual([201, 200]);
+    expect(again.body.message.id).toBe(one.body.message.id);
+    expect(again.body.message.attachments.map((a: any) => a.id)).toEqual([file.id]);
+
+    expectError(await send(ann, { attachments: [file.id] }), 409, 'conflict');
+    const bobs = await upload(bob, 'mine', 'text/plain', 'mine.txt');
+    expectError(await send(ann, { attachments: [bobs.id] }), 404, 'not_found');
+    expectError(await send(ann, { attachments: ['f_nothing'] }), 404, 'not_found');
+    const many = await Promise.all(
+      Array.from({ length: 11 }, (_, i) => upload(ann, `n${i}`, 'text/plain', `${i}.txt`)),
+    );
+    expectError(await send(ann, { attachments: many.map((u) => u.id) }), 400, 'invalid_request');
+    expectError(await send(ann, { body: '  ' }), 400, 'invalid_request');
+    // The eleven are unused still: ten of them go in one message.
+    expect((await send(ann, { attachments: many.slice(0, 10).map((u) => u.id) })).status).toBe(201);
+  });
+
+  it('a WebSocket send with attachments, retried, answers the same message', async () => {
+    const socket = await RawSocket.open(first, ann.apiKey);
+    const file = await upload(ann, 'over the socket', 'text/plain', 'ws.txt');
+    const frame = { conversationId: chat, clientMsgId: uniqueName('c'), body: '', attachments: [file.id] };
+    const one = (await socket.request('send', frame)) as any;
+    const two = (await socket.request('send', frame)) as any;
+    expect(one.ok).toBe(true);
+    expect(two.result.message.id).toBe(one.result.message.id);
+    expect(one.result.message.attachments[0].url).toMatch(/sig=/);
+    socket.close();
+  });
+
+  it('members download with their credential; anyone else gets 404', async () => {
+    const file = await upload(ann, 'members only', 'text/plain', 'secret.txt');
+    const { message } = (await send(ann, { attachments: [file.id] })).body;
+    const plain = `/v1/uploads/${file.id}/content`;
+    expect((await download(plain, { authorization: `Bearer ${bob.apiKey}` })).status).toBe(200);
+    expect((await download(plain, { authorization: `Bearer ${eve.apiKey}` })).status).toBe(404);
+    expect((await download(message.attachments[0].url)).status).toBe(200);
+  });
+
+  it('delete for everyone deletes the files, from storage too', async () => {
+    const image = await upload(ann, await photo(), 'image/png', 'gone.png');
+    const { message } = (await send(ann, { body: 'soon gone', attachments: [image.id] })).body;
+    const record = (await server.backend.uploads.get(image.id))!;
+    expect(await server.backend.blobs.stat(record.blobKey)).not.toBeNull();
+    const del = await ann.call('DELETE', `/v1/conversations/${chat}/messages/${message.id}?for=everyone`);
+    expect(del.status).toBe(204);
+    expect((await download(message.attachments[0].url)).status).toBe(404);
+    expect(await server.backend.blobs.stat(record.blobKey)).toBeNull();
+    expect(await server.backend.blobs.stat(record.thumbnailKey!)).toBeNull();
+    expect(await server.backend.uploads.get(image.id)).toBeNull();
+    const history = await bob.call('GET', `/v1/conversations/${chat}/messages`);
+    expect(history.body.messages.find((m: any) => m.id === message.id).attachments).toEqual([]);
+    if (CLUSTER) expect(server.backend.blobs.constructor.name).toBe('S3BlobStore');
+  });
+});
