@@ -42,6 +42,30 @@ type Found = UserRow & {
 const USER = 'u.id, u.username, u.display_name, u.created_at';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+interface Touch {
+  id: string;
+  at: string;
+  until: string | null;
+}
+
+/** Long enough to gather a connect wave's touches, short enough that a listing soon shows the use. */
+const TOUCH_WINDOW_MS = 50;
+const TOUCHES = {
+  cache: false,
+  maxBatchSize: 1000,
+  batchScheduleFn: (run: () => void) => void setTimeout(run, TOUCH_WINDOW_MS),
+} as const;
+
+/** One touch per credential (the latest): UPDATE ... FROM picks an arbitrary row among duplicates. */
+function latestById(touches: readonly Touch[]): Touch[] {
+  const latest = new Map<string, Touch>();
+  for (const t of touches) {
+    const seen = latest.get(t.id);
+    if (!seen || seen.at <= t.at) latest.set(t.id, t);
+  }
+  return [...latest.values()];
+}
+
 export class PostgresCredentials implements CredentialStore {
   private readonly db: PgDb;
 
@@ -155,12 +179,35 @@ export class PostgresCredentials implements CredentialStore {
     }));
   }
 
+  /**
+   * A connect wave authenticates thousands of credentials unused for a minute or more: touched one
+   * UPDATE (and one commit) each, they cost the gateway and PostgreSQL more than the rest of the
+   * accept. The touches of TOUCH_WINDOW_MS share one statement per table.
+   */
+  private readonly sessionTouches = new DataLoader<Touch, void>(async (touches) => {
+    const latest = latestById(touches);
+    await this.db.query(
+      `UPDATE device_sessions s SET last_active_at = t.at, expires_at = t.until
+         FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[]) AS t(id, at, until) WHERE s.id = t.id`,
+      [latest.map((t) => t.id), latest.map((t) => t.at), latest.map((t) => t.until)],
+      'messenger.touch-sessions',
+    );
+    return touches.map(() => undefined);
+  }, TOUCHES);
+
+  private readonly keyTouches = new DataLoader<Touch, void>(async (touches) => {
+    const latest = latestById(touches);
+    await this.db.query(
+      `UPDATE api_keys k SET last_used_at = t.at
+         FROM unnest($1::text[], $2::timestamptz[]) AS t(id, at) WHERE k.id = t.id`,
+      [latest.map((t) => t.id), latest.map((t) => t.at)],
+      'messenger.touch-keys',
+    );
+    return touches.map(() => undefined);
+  }, TOUCHES);
+
   async touchSession(id: string, lastActiveAt: string, expiresAt: string): Promise<void> {
-    await this.db.query('UPDATE device_sessions SET last_active_at = $1, expires_at = $2 WHERE id = $3', [
-      lastActiveAt,
-      expiresAt,
-      id,
-    ]);
+    await this.sessionTouches.load({ id, at: lastActiveAt, until: expiresAt });
   }
 
   async deleteSession(userId: string, id: string): Promise<boolean> {
@@ -190,7 +237,7 @@ export class PostgresCredentials implements CredentialStore {
   }
 
   async touchApiKey(id: string, lastUsedAt: string): Promise<void> {
-    await this.db.query('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [lastUsedAt, id]);
+    await this.keyTouches.load({ id, at: lastUsedAt, until: null });
   }
 
   async deleteApiKey(userId: string, id: string): Promise<boolean> {
