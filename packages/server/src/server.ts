@@ -202,6 +202,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     pushSubscriptions: backend.pushSubscriptions,
     log,
     deliverer,
+    files: attachments,
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
 

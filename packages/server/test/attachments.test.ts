@@ -160,4 +160,22 @@ describe('messages with attachments', () => {
     expect(history.body.messages.find((m: any) => m.id === message.id).attachments).toEqual([]);
     if (CLUSTER) expect(server.backend.blobs.constructor.name).toBe('S3BlobStore');
   });
+
+  it('deleting the account deletes every file the user uploaded', async () => {
+    const dan = await signUp(first);
+    const danChat = await directChat(dan, bob);
+    const sent = await upload(dan, 'attached', 'text/plain', 'a.txt');
+    const loose = await upload(dan, 'never sent', 'text/plain', 'b.txt');
+    const res = await dan.call('POST', `/v1/conversations/${danChat}/messages`, {
+      clientMsgId: uniqueName('c'),
+      body: '',
+      attachments: [sent.id],
+    });
+    expect(res.status).toBe(201);
+    const keys = await Promise.all([sent, loose].map(async (u) => (await server.backend.uploads.get(u.id))!.blobKey));
+    expect((await dan.call('DELETE', '/v1/me', {})).status).toBe(204);
+    for (const key of keys) expect(await server.backend.blobs.stat(key)).toBeNull();
+    expect((await download(res.body.message.attachments[0].url)).status).toBe(404);
+    expect((await download(loose.url)).status).toBe(404);
+  });
 });

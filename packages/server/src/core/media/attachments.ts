@@ -53,11 +53,19 @@ export class Attachments {
 
   /** Deletes the files of a message deleted for everyone, then their records. Idempotent. */
   async deleteOf(messageId: string): Promise<void> {
-    for (const record of await this.deps.uploads.ofMessage(messageId)) {
-      await this.deps.blobs.delete(record.blobKey);
-      if (record.thumbnailKey) await this.deps.blobs.delete(record.thumbnailKey);
-      await this.deps.uploads.remove(record.id);
-    }
+    for (const record of await this.deps.uploads.ofMessage(messageId)) await this.remove(record);
+  }
+
+  /** Deletes every file a user uploaded (account deletion), attached or not. Idempotent. */
+  async deleteOfOwner(userId: string): Promise<void> {
+    for (const record of await this.deps.uploads.ofOwner(userId)) await this.remove(record);
+  }
+
+  // Files first: a failure leaves the record, so a retry finds it again.
+  private async remove(record: UploadRecord): Promise<void> {
+    await this.deps.blobs.delete(record.blobKey);
+    if (record.thumbnailKey) await this.deps.blobs.delete(record.thumbnailKey);
+    await this.deps.uploads.remove(record.id);
   }
 
   /** The message with signed URLs; the same object when it has no attachments. */

@@ -1,7 +1,7 @@
 // One's own account as a whole: editing the profile (everyone who shares a conversation hears of
 // it), deleting the account for good, and exporting one's data.
 //
-// Deleting runs in steps that can each run again: messages, groups, push subscriptions, and last,
+// Deleting runs in steps that can each run again: messages, groups, files, push subscriptions, and last,
 // in one transaction, the credentials and the name. A failure before that last step leaves the
 // account signed in, and the client's retry finishes the job; after it nothing is left to retry.
 import {
@@ -41,6 +41,8 @@ export interface ProfilesDeps {
   pushSubscriptions: Pick<PushSubscriptions, 'forUsers' | 'remove'>;
   log: Pick<EventLog, 'append'>;
   deliverer: Pick<Deliverer, 'deliver'>;
+  /** The user's uploaded files, deleted with the account. */
+  files?: { deleteOfOwner(userId: string): Promise<void> };
   /** Cluster: waits until the store holds what the log held (the messages just sent), or 503. */
   storeCatchUp?: (conversationId: null) => Promise<unknown>;
   now?: () => number;
@@ -92,6 +94,7 @@ export class Profiles {
     // A direct chat keeps its deleted member, shown as "Deleted account", so the other person
     // keeps the conversation and its history; a group is left as any member leaves it.
     for (const conversationId of groups) await this.d.conversations.leave(conversationId, userId);
+    await this.d.files?.deleteOfOwner(userId);
     for (const s of await this.d.pushSubscriptions.forUsers([userId])) {
       if (s.userId === userId) await this.d.pushSubscriptions.remove(userId, s.endpoint);
     }
