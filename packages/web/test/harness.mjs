@@ -84,12 +84,11 @@ export class ServerProcess {
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}:\n${this.#log}`);
-      try {
-        const res = await fetch(`${this.url}/healthz`);
-        if (res.ok) return await this.#checkBackend();
-      } catch {
-        // not listening yet
-      }
+      const healthy = await fetch(`${this.url}/healthz`).then(
+        (res) => res.ok,
+        () => false, // not listening yet
+      );
+      if (healthy) return await this.#checkBackend();
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`server did not become healthy within 20 s:\n${this.#log}`);
@@ -98,7 +97,7 @@ export class ServerProcess {
   /** The backend under test is the one asked for: /readyz names the services it runs on. */
   async #checkBackend() {
     const { checks } = await (await fetch(`${this.url}/readyz`)).json();
-    const expected = CLUSTER ? 'nats,postgres,redis' : 'sqlite';
+    const expected = CLUSTER ? 'blobs,nats,postgres,redis' : 'sqlite';
     if (Object.keys(checks).sort().join(',') !== expected)
       throw new Error(`expected a server on ${expected}, got ${JSON.stringify(checks)}`);
   }
