@@ -329,14 +329,24 @@ export class MessengerClient {
     if (this.#delivered.pending()) this.#scheduleDelivered();
   }
 
+  /**
+   * Delivery receipts owed for `conversations` the app listed itself: catch-up acknowledges those of
+   * the chat list, but not message requests, which that list leaves out. Sent once connected.
+   */
+  acknowledgeDelivered(conversations: Conversation[]): void {
+    if (this.#userId) this.#noteOwedDelivered(this.#userId, conversations);
+  }
+
+  #noteOwedDelivered(userId: string, conversations: Conversation[]): void {
+    if (this.#opts.autoDelivered === false) return;
+    let owed = false;
+    for (const r of owedDelivered(conversations, userId)) owed = this.#delivered.note(r.conversationId, r.seq) || owed;
+    if (owed) this.#scheduleDelivered();
+  }
+
   #afterCatchUp(userId: string, conversations: Conversation[], added: Conversation[]): void {
     // Messages that came while no device of ours was online were never events here: acknowledge them from the list.
-    if (this.#opts.autoDelivered !== false) {
-      let owed = false;
-      for (const r of owedDelivered(conversations, userId))
-        owed = this.#delivered.note(r.conversationId, r.seq) || owed;
-      if (owed) this.#scheduleDelivered();
-    }
+    this.#noteOwedDelivered(userId, conversations);
     const reconnect = this.#everCaughtUp;
     this.#everCaughtUp = true;
     this.#emitter.emit('resync', { conversations, added, reconnect });

@@ -286,14 +286,23 @@ export class AppStore {
    * refetched for edits, reactions and deletions, which are not replayed as events.
    */
   async #onResync(e: ResyncEvent): Promise<void> {
+    // The SDK's list is the server's chat list, without message requests: those are fetched beside
+    // it, or kept as held when that fails, so the Requests section does not empty on a reconnect.
+    const requests = await this.safety
+      .allRequests()
+      .catch(() => this.#cell.state.conversations.filter((c) => c.request));
+    const listed = new Set(e.conversations.map((c) => c.id));
     const byId = new Map(this.#cell.state.conversations.map((c) => [c.id, c]));
+    const conversations = [...e.conversations, ...requests.filter((c) => !listed.has(c.id))];
     this.#cell.set({
-      conversations: sortByActivity(e.conversations.map((c) => mergeListed(c, byId.get(c.id)))),
+      conversations: sortByActivity(conversations.map((c) => mergeListed(c, byId.get(c.id)))),
       listLoaded: true,
     });
+    // Their messages reached this device too: delivered (the server shows it once accepted).
+    this.client.acknowledgeDelivered(requests);
     void this.#refreshPresence();
     if (!e.reconnect) return;
-    await this.#history.refetchRecent(new Set(e.conversations.map((c) => c.id)));
+    await this.#history.refetchRecent(new Set(conversations.map((c) => c.id)));
     if (this.#reading) this.markRead(this.#reading);
   }
 

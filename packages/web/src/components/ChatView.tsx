@@ -357,7 +357,7 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
               ? `You were added to ${name}.`
               : `${name} wants to message you. They see no read receipts until you accept.`}
           </p>
-          <RequestActions store={store} conversation={conversation} />
+          <RequestActions store={store} conversation={conversation} inChat />
         </div>
       )}
       <Composer

@@ -3,19 +3,34 @@
 import { useState } from 'react';
 import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
-import { chatHref } from '../hooks.js';
+import { chatHref, navigate } from '../hooks.js';
 import { conversationName, otherMember } from '../lib/receipts.js';
 import { Avatar } from './Avatar.js';
 import { preview } from './ChatList.js';
 
-export function RequestActions({ store, conversation }: { store: AppStore; conversation: Conversation }) {
+/**
+ * Accepting moves the chat into the chat list, unread messages and all, wherever the user is;
+ * declining the chat that is open (`inChat`, the banner's buttons) closes it.
+ */
+export function RequestActions({
+  store,
+  conversation,
+  inChat = false,
+}: {
+  store: AppStore;
+  conversation: Conversation;
+  inChat?: boolean;
+}) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const run = (action: () => Promise<void>) => {
+  const run = (action: () => Promise<void>, after?: () => void) => {
     setBusy(true);
     setError(null);
     action().then(
-      () => setBusy(false),
+      () => {
+        setBusy(false);
+        after?.();
+      },
       () => {
         setBusy(false);
         setError('That did not work. Try again.');
@@ -30,12 +45,7 @@ export function RequestActions({ store, conversation }: { store: AppStore; conve
         className="primary small"
         aria-label={`Accept request from ${name}`}
         disabled={busy}
-        onClick={() =>
-          run(
-            () => store.safety.accept(conversation.id),
-            () => navigate(chatHref(conversation.id)),
-          )
-        }
+        onClick={() => run(() => store.safety.accept(conversation.id))}
       >
         Accept
       </button>
@@ -44,12 +54,7 @@ export function RequestActions({ store, conversation }: { store: AppStore; conve
         className="secondary small"
         aria-label={`Decline request from ${name}`}
         disabled={busy}
-        onClick={() =>
-          run(
-            () => store.safety.decline(conversation.id),
-            () => navigate(''),
-          )
-        }
+        onClick={() => run(() => store.safety.decline(conversation.id), inChat ? () => navigate('') : undefined)}
       >
         Decline
       </button>
