@@ -73,6 +73,8 @@ describe('web client', () => {
     await mine.getByText('Sent', { exact: true }).waitFor(WAIT);
 
     await bob.goto('/');
+    // A stranger's chat is a message request: Bob accepts it, and then it is in his chat list.
+    await bob.getByRole('button', { name: 'Accept request from Alice Liddell' }).click();
     const link = chatLink(bob, 'Alice Liddell');
     await link.filter({ hasText: 'Hello Bob, how are you?' }).waitFor(WAIT);
     await expect.poll(() => link.locator('.badge').textContent(), WAIT).toBe('1');
@@ -179,8 +181,10 @@ describe('web client', () => {
     await openChat(bob, 'Weekend trip');
     await own.getByText('Seen by 1', { exact: true }).waitFor(WAIT);
 
-    const { conversations } = await server.api('GET', '/v1/conversations', carol.apiKey);
+    // Carol shares no chat with Alice: the group is her message request until she accepts it.
+    const { conversations } = await server.api('GET', '/v1/conversations?requests=true', carol.apiKey);
     const group = conversations.find((c: { title: string }) => c.title === 'Weekend trip')!;
+    await server.api('POST', `/v1/conversations/${group.id}/accept`, carol.apiKey);
     await server.api('POST', `/v1/conversations/${group.id}/read`, carol.apiKey, { seq: group.lastSeq });
     await own.getByText('Seen by 2', { exact: true }).waitFor(WAIT);
 
