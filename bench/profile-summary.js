@@ -36,8 +36,85 @@ export function summarizeProfile(file, opts = {}) {
   console.log(`\nTop ${top} functions by self time:`);
   for (const [k, us] of [...fnAgg].sort((a, b) => b[1] - a[1]).slice(0, top))
     console.log(`  ${pct(us)}  ${(us / 1000).toFixed(0).padStart(7)} ms  ${k}`);
+  if (opts.stages) printStages(prof, byId, selfUs, total, opts.messages);
   console.log('\nSelf time by area:');
   for (const [k, us] of [...fileAgg].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`  ${pct(us)}  ${k}`);
+}
+
+// Stages of the embedded send path, for `--stages`: each sample goes to the stage of the nearest frame
+// (leaf first) that one of these names, so a socket write under the fan-out counts as a socket write.
+const STAGES = [
+  ['GC', (f) => f.functionName === '(garbage collector)'],
+  ['idle (waiting for I/O)', (f) => f.functionName === '(idle)'],
+  ['V8/native outside JS', (f) => f.functionName === '(program)'],
+  [
+    'socket writes (write, cork/uncork, writev)',
+    (f, u) =>
+      /^(writev|writeBuffer|writevGeneric|writeGeneric|createWriteWrap|uncork|cork|clearBuffer|onwrite|afterWriteDispatched)$/.test(
+        f.functionName,
+      ) ||
+      /streams\/writable|stream_base_commons/.test(u) ||
+      (/node:net/.test(u) && /write/i.test(f.functionName)),
+  ],
+  ['metrics (prom-client)', (_, u) => /prom-client|observability\//.test(u)],
+  ['validation (zod)', (_, u) => /\/zod\//.test(u)],
+  [
+    'frame read and parse (ws receiver, TCP read)',
+    (f, u) => /ws\/lib\/(receiver|websocket)|streams\/readable|node:net/.test(u) || f.functionName === 'onStreamRead',
+  ],
+  ['pings (ws sender, heartbeat)', (_, u) => /ws\/lib\/sender/.test(u)],
+  ['event encoding and framing (hub)', (_, u) => /gateway\/(hub|frames)\.js|internal\/encoding|node:buffer/.test(u)],
+  ['JSON.parse of the frame, dispatch, reply encoding (session)', (_, u) => /gateway\/session\.js/.test(u)],
+  ['membership check', (f, u) => /sqlite\/conversations\.js/.test(u) && f.functionName === 'membership'],
+  [
+    'membership check',
+    (f, u) => /core\/conversations\/conversations\.js/.test(u) && f.functionName === 'requireMember',
+  ],
+  ['block check (safety)', (_, u) => /sqlite\/safety\.js|core\/safety\//.test(u)],
+  ['rate limit', (_, u) => /core\/rate-limit\.js/.test(u)],
+  [
+    'hand-off to the writer thread and back',
+    (f, u) => /writer-channel|internal\/worker|messageport|event_target/.test(u) || f.functionName === 'postMessage',
+  ],
+  ['event log: batching, resolving appends, notify', (_, u) => /sqlite\/event-log\.js/.test(u)],
+  ['notifier worker', (_, u) => /workers\/notify\.js/.test(u)],
+  [
+    'fan-out: plan, members, routes, bus',
+    (_, u) => /workers\/(fanout|member-cache)|routing\/|memory\/(routes|gateway-bus)/.test(u),
+  ],
+  ['attachment presenting (media)', (_, u) => /core\/media\/|server\/dist\/server\.js/.test(u)],
+  ['send use case (messaging.ts, ids, rules)', (_, u) => /core\/messages\/|domain\//.test(u)],
+  ['SQLite commit (writer thread)', (f, u) => /better-sqlite3/.test(u) && f.functionName === 'sqliteTransaction'],
+  [
+    'SQLite rows: log, message, chat (writer thread)',
+    (_, u) => /sqlite\/(log-writer|apply|messages|writer-worker)\.js|sql\/apply/.test(u),
+  ],
+  ['search index (writer thread)', (_, u) => /sqlite\/search\.js|core\/search\//.test(u)],
+  ['other SQLite reads (conversation views)', (_, u) => /adapters\/sqlite\//.test(u)],
+  ['promise machinery', (f) => /^(runMicrotasks|processTicksAndRejections)$/.test(f.functionName)],
+];
+
+function printStages(prof, byId, selfUs, total, messages) {
+  const parent = new Map();
+  for (const n of prof.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const stageOf = (id) => {
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur).callFrame;
+      const url = f.url ?? '';
+      for (const [name, test] of STAGES) if (test(f, url)) return name;
+    }
+    return 'other (node core, unattributed)';
+  };
+  const agg = new Map();
+  for (const [id, us] of selfUs) {
+    const stage = stageOf(id);
+    agg.set(stage, (agg.get(stage) ?? 0) + us);
+  }
+  console.log(`\nBy stage${messages ? ` (µs per message over ${messages} messages)` : ''}:`);
+  for (const [k, us] of [...agg].sort((a, b) => b[1] - a[1]))
+    console.log(
+      `  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(7)} ms${messages ? `  ${(us / messages).toFixed(1).padStart(6)} µs` : ''}  ${k}`,
+    );
 }
 
 function shortUrl(url) {

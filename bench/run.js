@@ -10,7 +10,7 @@
 //   node bench/run.js commit --backend=cluster [--entries=5000] [--batches=1,10,100]   the persister's PostgreSQL write
 //   node bench/run.js persist [--entries=20000] [--batches=100,500] [--partitions=4]   the persister alone: JetStream to PostgreSQL
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
-//   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S]
+//   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S] [--stages [--messages=N]]
 //   node bench/run.js sockets [--count=100000] [--sources=64] [--gens=N] [--hold=60] [--backend=cluster [--split=false] [--seed=http] [--keep]]   idle sockets per gateway
 //   node bench/run.js biggroup [--members=1000] [--rate=5] [--duration=20] [--backend=cluster [--split]]   fan-out to one big group
 //   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20] [--backend=cluster]                 kill -9 + restart, SDK reconnect

@@ -18,6 +18,8 @@ import {
   serviceCpu,
   startServer,
   systemStats,
+  threadCpu,
+  threadSplit,
 } from './lib/server.js';
 
 const log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
@@ -154,6 +156,7 @@ export async function socketBench(opts) {
       const startAt = performance.timeOrigin + performance.now() + 200;
       const m0 = await scrape(server.url);
       const before = procStats(server.pid);
+      const threads0 = threadCpu(server.pid);
       const workerBefore = worker ? procStats(worker.pid) : null;
       const sys0 = systemStats();
       const svc0 = cluster ? serviceCpu() : null;
@@ -205,6 +208,7 @@ export async function socketBench(opts) {
       );
       threads.forEach((t) => t.handlers.delete(t.progress));
       const after = procStats(server.pid);
+      const threadShare = threadSplit(server.pid, threads0, threadCpu(server.pid));
       const workerAfter = worker ? procStats(worker.pid) : null;
       const m1 = await scrape(server.url);
       const cpuGen = process.cpuUsage(cpu0);
@@ -249,6 +253,12 @@ export async function socketBench(opts) {
           cpuUsPerAck: before && after ? ((after.cpuSec - before.cpuSec) * 1e6) / Math.max(1, sum('acked')) : NaN,
           rssMiB: after?.rssMiB,
           peakRssMiB: after?.hwmMiB,
+          threadsUsPerAck: Object.fromEntries(
+            Object.entries(threadShare).map(([k, sec]) => [k, Math.round((sec * 1e6) / Math.max(1, sum('acked')))]),
+          ),
+          threadsCores: Object.fromEntries(
+            Object.entries(threadShare).map(([k, sec]) => [k, +(sec / wall).toFixed(2)]),
+          ),
         },
         worker:
           workerBefore && workerAfter
@@ -406,6 +416,7 @@ function printPhase(p) {
     `  end-to-end (due time -> delivery at peer): p50 ${fmt(p.e2e.p50)}  p95 ${fmt(p.e2e.p95)}  p99 ${fmt(p.e2e.p99)}  max ${fmt(p.e2e.max)} ms`,
     `  send -> ack: p50 ${fmt(p.ack.p50)}  p99 ${fmt(p.ack.p99)}  max ${fmt(p.ack.max)} ms`,
     `  server: cpu ${p.server.cpuPct.toFixed(0)}% (${p.server.cpuUsPerAck.toFixed(0)} µs of server CPU per acked message)  rss ${p.server.rssMiB?.toFixed(0)} MiB (peak ${p.server.peakRssMiB?.toFixed(0)})`,
+    `  server threads, µs per acked message: event loop ${p.server.threadsUsPerAck.main} (${p.server.threadsCores.main} cores), busiest other thread (SQLite writer) ${p.server.threadsUsPerAck.busiest} (${p.server.threadsCores.busiest} cores), rest ${p.server.threadsUsPerAck.rest}`,
     `  generator: cpu ${p.generatorCpuPct.toFixed(0)}% (all threads), worker ELU ${p.generatorElu.join('/')}, max schedule lag ${fmt(p.generatorMaxLagMs)} ms; drain ${p.drainSeconds.toFixed(1)} s`,
     `  server log commits: ${p.serverMetrics.batches} batches, mean ${p.serverMetrics.meanBatch.toFixed(1)} entries, mean commit ${fmt(p.serverMetrics.meanCommitMs)} ms, ${p.serverMetrics.commitSharePct.toFixed(0)}% of wall time inside commits; server-side send->ack mean ${fmt(p.serverMetrics.meanServerAckMs)} ms`,
     `  machine (2 cores shared): busy ${p.machine.busyCores} cores, other processes ${p.machine.otherProcessesCores} cores, hypervisor steal ${p.machine.stealCores} cores, idle ${p.machine.idleCores}, load ${p.machine.loadAvg1}; ` +

@@ -122,6 +122,37 @@ export function procStats(pid) {
   }
 }
 
+/** CPU seconds per thread of a process, by thread id (the main thread's id is the pid). */
+export function threadCpu(pid) {
+  const out = new Map();
+  try {
+    for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / CLK_TCK);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {}
+  return out;
+}
+
+/**
+ * Where a process's CPU went between two threadCpu samples: the main thread (the event loop), the
+ * busiest other thread (in the embedded server, the SQLite writer thread) and all the rest (GC
+ * helpers, libuv pool), in CPU seconds. Threads share the name "node", so the writer is told by load.
+ */
+export function threadSplit(pid, a, b) {
+  const deltas = [...b].map(([tid, sec]) => [tid, sec - (a.get(tid) ?? 0)]);
+  const main = deltas.find(([tid]) => tid === pid)?.[1] ?? 0;
+  const others = deltas.filter(([tid]) => tid !== pid).sort((x, y) => y[1] - x[1]);
+  const busiest = others[0]?.[1] ?? 0;
+  const rest = others.slice(1).reduce((sum, [, sec]) => sum + sec, 0);
+  return { main, busiest, rest };
+}
+
 /** CPU% between two procStats samples (100% = one core). */
 export function cpuPercent(a, b) {
   if (!a || !b || b.at <= a.at) return NaN;
