@@ -17,6 +17,16 @@ export interface CommitOutcome {
   records: LogRecord[];
 }
 
+/**
+ * The record a committed draft becomes: the draft, its message's seq set for a message.created, and
+ * its position. The writer thread answers with positions and seqs only, and the event loop rebuilds
+ * the records from the drafts it holds with this same function.
+ */
+export function committedRecord(draft: LogDraft, seq: number | null, pos: number): LogRecord {
+  if (draft.type === 'message.created' && seq !== null) return { ...draft, message: { ...draft.message, seq }, pos };
+  return { ...draft, pos } as LogRecord;
+}
+
 export class SqliteLogWriter {
   private readonly db: Db;
   private readonly messages: SqliteMessages | null;
@@ -126,7 +136,7 @@ export class SqliteLogWriter {
             key,
             JSON.stringify(entry),
           );
-          const record = { ...entry, pos: Number(info.lastInsertRowid) } as LogRecord;
+          const record = committedRecord(draft, seq, Number(info.lastInsertRowid));
           records.push(record);
           outcomes.push({ ok: true, result: { duplicate: false, record } });
         }

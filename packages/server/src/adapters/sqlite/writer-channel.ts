@@ -1,17 +1,48 @@
 // How SqliteEventLog reaches its writer: a worker thread (the server) or a direct call on the
 // same thread (tests and tools that open the log on ':memory:' or want no thread).
 import { Worker } from 'node:worker_threads';
-import type { LogDraft } from '../../core/log-entries.js';
+import type { LogDraft, LogRecord } from '../../core/log-entries.js';
+import type { AppendResult } from '../../core/messages/event-log.js';
 import type { Db } from './db.js';
-import { SqliteLogWriter, type CommitOutcome } from './log-writer.js';
+import { committedRecord, SqliteLogWriter, type CommitOutcome, type DraftOutcome } from './log-writer.js';
 
 export type WriterRequest =
   | { type: 'commit'; id: number; drafts: LogDraft[]; offsets: [string, number][] }
   | { type: 'close' };
+/**
+ * Per draft, what the event loop cannot know without the commit: a committed draft's position and
+ * seq (its record is rebuilt from the draft, so records do not cross the thread boundary twice),
+ * a duplicate's original, or the refusal.
+ */
+export type SlimOutcome =
+  | { pos: number; seq: number | null }
+  | { ok: true; result: Extract<AppendResult, { duplicate: true }> }
+  | Extract<DraftOutcome, { ok: false }>;
 export type WriterReply =
-  | ({ type: 'committed'; id: number; seconds: number } & CommitOutcome)
+  | { type: 'committed'; id: number; seconds: number; outcomes: SlimOutcome[] }
   | { type: 'failed'; id: number; message: string }
   | { type: 'closed' };
+
+/** The writer thread's side: a commit's outcome without its records. */
+export function slim(outcome: CommitOutcome): SlimOutcome[] {
+  return outcome.outcomes.map((o) => {
+    if (!o.ok || o.result.duplicate) return o as SlimOutcome;
+    const record = o.result.record;
+    return { pos: record.pos, seq: record.type === 'message.created' ? record.message.seq : null };
+  });
+}
+
+/** The event loop's side: the outcome and records `SqliteLogWriter.commit` returned on the writer thread. */
+export function expand(drafts: LogDraft[], outcomes: SlimOutcome[]): CommitOutcome {
+  const records: LogRecord[] = [];
+  const full = outcomes.map((o, i): DraftOutcome => {
+    if (!('pos' in o)) return o;
+    const record = committedRecord(drafts[i]!, o.seq, o.pos);
+    records.push(record);
+    return { ok: true, result: { duplicate: false, record } };
+  });
+  return { outcomes: full, records };
+}
 
 export interface WriterChannel {
   /** One transaction; rejects when it could not be committed at all. */
@@ -47,7 +78,7 @@ export class ThreadWriter implements WriterChannel {
   private readonly worker: Worker;
   private readonly waiting = new Map<
     number,
-    { resolve: (o: CommitOutcome & { seconds: number }) => void; reject: (e: Error) => void }
+    { drafts: LogDraft[]; resolve: (o: CommitOutcome & { seconds: number }) => void; reject: (e: Error) => void }
   >();
   private nextId = 1;
   private closed: Promise<void> | null = null;
@@ -59,8 +90,10 @@ export class ThreadWriter implements WriterChannel {
       if (reply.type === 'closed') return;
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
-      if (reply.type === 'committed') waiter?.resolve(reply);
-      else waiter?.reject(new Error(reply.message));
+      if (!waiter) return;
+      if (reply.type === 'committed')
+        waiter.resolve({ ...expand(waiter.drafts, reply.outcomes), seconds: reply.seconds });
+      else waiter.reject(new Error(reply.message));
     });
     const fail = (error: Error) => {
       this.failure = error;
@@ -75,7 +108,7 @@ export class ThreadWriter implements WriterChannel {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise<CommitOutcome & { seconds: number }>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
+      this.waiting.set(id, { drafts, resolve, reject });
       this.worker.postMessage({ type: 'commit', id, drafts, offsets } satisfies WriterRequest);
     });
   }

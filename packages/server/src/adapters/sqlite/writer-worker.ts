@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from './db.js';
 import { SqliteLogWriter } from './log-writer.js';
-import type { WriterReply, WriterRequest } from './writer-channel.js';
+import { slim, type WriterReply, type WriterRequest } from './writer-channel.js';
 
 const { file, writeStore } = workerData as { file: string; writeStore: boolean };
 const db = openDatabase(file);
@@ -22,7 +22,7 @@ parentPort!.on('message', (request: WriterRequest) => {
     parentPort!.postMessage({
       type: 'committed',
       id: request.id,
-      ...outcome,
+      outcomes: slim(outcome),
       seconds: (performance.now() - started) / 1000,
     } satisfies WriterReply);
   } catch (error) {
