@@ -45,8 +45,10 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       removeMember: db.prepare('DELETE FROM members WHERE conversation_id = ? AND user_id = ?'),
+      // Read on every send: only the columns a Membership has (no copies of the ids and dates it leaves out).
       membership: db.prepare<[string, string], MemberRow>(
-        'SELECT * FROM members WHERE conversation_id = ? AND user_id = ?',
+        `SELECT user_id, joined_seq, read_seq, delivered_seq, muted, role, request_state
+         FROM members WHERE conversation_id = ? AND user_id = ?`,
       ),
       memberIds: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conversation_id = ?'),
       row: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
