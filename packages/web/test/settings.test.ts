@@ -140,6 +140,9 @@ describe('web client settings and notifications', () => {
     groupId = (
       await server.api('POST', '/v1/conversations', bob.apiKey, { memberIds: [alice.user.id], title: 'Book club' })
     ).conversation.id;
+    // Bob is a stranger to Alice, so both chats start as her message requests; they are not what
+    // these tests are about: she accepts them (requests get no push and show no presence).
+    for (const id of [directId, groupId]) await server.api('POST', `/v1/conversations/${id}/accept`, alice.apiKey);
     await post(bob, directId, 'Hi Alice');
     await post(bob, groupId, 'Welcome to the club');
     ({ context: aliceContext, page: alicePage } = await signedIn(alice, { notifications: true }));
