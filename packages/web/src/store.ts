@@ -384,6 +384,8 @@ export class AppStore {
       !message.deletedAt &&
       message.seq > before.lastSeq &&
       !before.muted &&
+      // Like the server's push, none for a message request.
+      !before.request &&
       document.visibilityState === 'hidden'
     ) {
       const sender = before.members.find((m) => m.userId === message.senderId)?.displayName ?? 'New message';
