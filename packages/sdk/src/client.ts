@@ -11,6 +11,7 @@ import {
   type ServerEvent,
   type ServerEventType,
   type SessionCreatedResponse,
+  type Upload,
   type User,
 } from '@messenger/protocol';
 import { Backoff, jitteredDelay } from './backoff.js';
@@ -31,6 +32,7 @@ import { Outbox } from './outbox.js';
 import { OutboxSender } from './outbox-sender.js';
 import { MemoryOutboxStore, type OutboxItem } from './outbox-store.js';
 import { SeqTracker } from './seq-tracker.js';
+import type { UploadOptions } from './upload.js';
 
 export type { ClientState, MessengerClientOptions, ResyncEvent, UnauthenticatedEvent } from './client-types.js';
 export { webSocketUrl } from './connection.js';
@@ -91,9 +93,11 @@ export class MessengerClient {
           clientMsgId: item.clientMsgId,
           body: item.body,
           ...(item.replyToId ? { replyToId: item.replyToId } : {}),
+          ...(item.attachments?.length ? { attachments: item.attachments.map((a) => a.uploadId ?? '') } : {}),
         };
         return (await this.request('send', fields)).message;
       },
+      upload: (file, opts) => this.api.upload(file, opts),
     });
   }
 
@@ -191,13 +195,22 @@ export class MessengerClient {
     return conn.request(type, fields, opts.timeoutMs ?? this.#requestTimeoutMs);
   }
 
-  /** Queues the message in the outbox; resolves with the stored message once the server has it durably. */
+  /**
+   * Queues the message in the outbox; resolves with the stored message once the server has it
+   * durably. `files` are uploaded first (progress in the outbox items), the body may then be empty;
+   * after a reconnect or a retry only the files not uploaded yet go again.
+   */
   send(
     conversationId: string,
     body: string,
-    opts: { replyToId?: string; clientMsgId?: string } = {},
+    opts: { replyToId?: string; clientMsgId?: string; files?: Blob[] } = {},
   ): Promise<Message> {
     return this.#sender.enqueue(conversationId, body, opts);
+  }
+
+  /** Streams one file to the server (POST /v1/uploads), outside the outbox. */
+  upload(file: Blob, opts: UploadOptions = {}): Promise<Upload> {
+    return this.api.upload(file, opts);
   }
 
   pending(): OutboxItem[] {

@@ -22,12 +22,14 @@ import {
   type SearchResult,
   type SessionCreatedResponse,
   type SessionsResponse,
+  type Upload,
   type User,
   type UserResponse,
   type VapidKeyResponse,
 } from '@messenger/protocol';
 import { MessengerError, errorFromBody, parseRetryAfter } from './errors.js';
 import { SafetyApi } from './safety-api.js';
+import { type UploadOptions, uploadFile } from './upload.js';
 
 export type FetchLike = typeof fetch;
 
@@ -162,7 +164,7 @@ export class HttpApi {
   }
 
   /** Everyone who shares a conversation with the user gets `user.updated`. Only a null avatar for now. */
-  async updateProfile(body: { displayName?: string; avatarUploadId?: null }): Promise<User> {
+  async updateProfile(body: { displayName?: string; avatarUploadId?: string | null }): Promise<User> {
     return (await this.#json<UserResponse>('PATCH', '/v1/me', { body })).user;
   }
 
@@ -245,10 +247,15 @@ export class HttpApi {
 
   async sendMessage(
     conversationId: string,
-    body: { clientMsgId: string; body: string; replyToId?: string | null },
+    body: { clientMsgId: string; body: string; replyToId?: string | null; attachments?: string[] },
   ): Promise<Message> {
     return (await this.#json<MessageResponse>('POST', `/v1/conversations/${enc(conversationId)}/messages`, { body }))
       .message;
+  }
+
+  /** Streams the file to POST /v1/uploads; attach the answer's id to a send (`attachments`). */
+  upload(file: Blob, opts: UploadOptions = {}): Promise<Upload> {
+    return uploadFile({ url: `${this.#base}/v1/uploads`, token: this.#credential, fetch: this.#fetch }, file, opts);
   }
 
   async getMessages(

@@ -16,7 +16,8 @@ export {
 export { MessengerError } from './errors.js';
 export { SafetyApi, type SafetyTransport } from './safety-api.js';
 export type { WebSocketCtor, WebSocketLike, RequestFields } from './connection.js';
-export { MemoryOutboxStore, type OutboxItem, type OutboxStore } from './outbox-store.js';
+export { MemoryOutboxStore, type OutboxAttachment, type OutboxItem, type OutboxStore } from './outbox-store.js';
+export type { UploadOptions } from './upload.js';
 export { LocalStorageOutboxStore, type KeyValueStorage } from './outbox-store-local-storage.js';
 export { Backoff, type BackoffOptions } from './backoff.js';
 export { SeqTracker } from './seq-tracker.js';

@@ -1,9 +1,10 @@
 // Drives the outbox over the socket: sends due items, retries what may succeed later, settles send() promises.
-import { LIMITS, utf8Length, type Message } from '@messenger/protocol';
+import { LIMITS, type Message, type Upload, utf8Length } from '@messenger/protocol';
 import { jitteredDelay } from './backoff.js';
 import { MessengerError } from './errors.js';
 import type { Outbox } from './outbox.js';
-import type { OutboxItem } from './outbox-store.js';
+import type { OutboxAttachment, OutboxItem } from './outbox-store.js';
+import type { UploadOptions } from './upload.js';
 
 export interface OutboxSenderDeps {
   outbox: Outbox;
@@ -16,6 +17,8 @@ export interface OutboxSenderDeps {
   /** Used when a rate-limit reply names no delay. */
   defaultRateLimitDelayMs?: number;
   newClientMsgId?: () => string;
+  /** POST /v1/uploads, for the files of a send; without it, sends with files fail. */
+  upload?: (file: Blob, opts: UploadOptions) => Promise<Upload>;
 }
 
 interface Waiter {
@@ -31,6 +34,12 @@ export class OutboxSender {
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #retryBounds: { minDelayMs: number; maxDelayMs: number };
   #wakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * The files of queued sends, in the order of their attachments, in memory only (a store keeps
+   * text): after a reload an item whose files were not all uploaded fails, to be attached again.
+   */
+  readonly #files = new Map<string, Blob[]>();
+  readonly #uploading = new Map<string, AbortController>();
 
   constructor(deps: OutboxSenderDeps) {
     this.#deps = deps;
@@ -41,7 +50,7 @@ export class OutboxSender {
   enqueue(
     conversationId: string,
     body: string,
-    opts: { replyToId?: string; clientMsgId?: string } = {},
+    opts: { replyToId?: string; clientMsgId?: string; files?: Blob[] } = {},
   ): Promise<Message> {
     const clientMsgId = opts.clientMsgId ?? (this.#deps.newClientMsgId ?? newClientMsgId)();
     const promise = new Promise<Message>((resolve, reject) => {
@@ -60,12 +69,14 @@ export class OutboxSender {
       conversationId,
       body,
       replyToId: opts.replyToId ?? null,
+      ...(opts.files?.length ? { attachments: opts.files.map(pendingAttachment) } : {}),
       state: 'pending',
       createdAt: new Date().toISOString(),
     };
+    if (opts.files?.length) this.#files.set(clientMsgId, opts.files);
     this.#outbox.add(item);
     // Refuse here what the server would refuse, but through the same failed state, so the UI has one path.
-    const refusal = localRefusal(body);
+    const refusal = localRefusal(body, opts.files?.length ?? 0);
     if (refusal) this.#fail(clientMsgId, refusal);
     else this.pump();
     return promise;
@@ -78,6 +89,8 @@ export class OutboxSender {
   /** A discarded item may already be on the wire; the server may still store it. */
   discard(clientMsgId: string): void {
     this.#outbox.remove(clientMsgId);
+    this.#uploading.get(clientMsgId)?.abort();
+    this.#files.delete(clientMsgId);
     this.#settle(clientMsgId, (w) => w.reject(new DOMException('discarded from the outbox', 'AbortError')));
     this.pump();
   }
@@ -97,6 +110,7 @@ export class OutboxSender {
     const item = this.#outbox.get(message.clientMsgId);
     if (!item || item.conversationId !== message.conversationId) return;
     this.#outbox.remove(message.clientMsgId);
+    this.#files.delete(message.clientMsgId);
     this.#settle(message.clientMsgId, (w) => w.resolve(message));
     this.pump();
   }
@@ -111,22 +125,63 @@ export class OutboxSender {
   #sendOne(item: OutboxItem): void {
     const id = item.clientMsgId;
     this.#inFlight.add(id);
-    this.#deps.send(item).then(
-      (message) => {
-        this.#inFlight.delete(id);
-        this.#outbox.remove(id);
-        this.#settle(id, (w) => w.resolve(message));
-        this.pump();
-      },
-      (error: unknown) => {
-        this.#inFlight.delete(id);
-        this.#onError(
-          id,
-          error instanceof MessengerError ? error : new MessengerError('unavailable', String(error), { cause: error }),
-        );
-        this.pump();
-      },
-    );
+    this.#uploaded(item)
+      .then((ready) => this.#deps.send(ready))
+      .then(
+        (message) => {
+          this.#inFlight.delete(id);
+          this.#outbox.remove(id);
+          this.#files.delete(id);
+          this.#settle(id, (w) => w.resolve(message));
+          this.pump();
+        },
+        (error: unknown) => {
+          this.#inFlight.delete(id);
+          this.#onError(
+            id,
+            error instanceof MessengerError
+              ? error
+              : new MessengerError('unavailable', String(error), { cause: error }),
+          );
+          this.pump();
+        },
+      );
+  }
+
+  /** The item once each of its files is uploaded (those uploaded before are not sent again). */
+  async #uploaded(item: OutboxItem): Promise<OutboxItem> {
+    const id = item.clientMsgId;
+    const list = item.attachments;
+    if (!list || list.every((a) => a.uploadId !== null)) return item;
+    const upload = this.#deps.upload;
+    if (!upload) throw new MessengerError('invalid_request', 'this client cannot upload files');
+    const current = list.map((a) => ({ ...a }));
+    const files = this.#files.get(id);
+    const controller = new AbortController();
+    this.#uploading.set(id, controller);
+    try {
+      for (let i = 0; i < current.length; i++) {
+        const a = current[i]!;
+        if (a.uploadId !== null) continue;
+        const file = files?.[i];
+        if (!file)
+          throw new MessengerError('invalid_request', `${a.name}: the file is gone (page reloaded); attach it again`);
+        let shown = a.progress;
+        const onProgress = (fraction: number) => {
+          // A save per 5 %, not per chunk: the store may be localStorage.
+          if (fraction - shown < 0.05 && fraction < 1) return;
+          shown = fraction;
+          current[i] = { ...current[i]!, progress: fraction };
+          this.#outbox.setAttachments(id, current.slice());
+        };
+        const done = await upload(file, { name: a.name, signal: controller.signal, onProgress });
+        current[i] = { ...current[i]!, uploadId: done.id, progress: 1 };
+        this.#outbox.setAttachments(id, current.slice());
+      }
+    } finally {
+      this.#uploading.delete(id);
+    }
+    return { ...item, attachments: current };
   }
 
   #onError(clientMsgId: string, error: MessengerError): void {
@@ -171,8 +226,15 @@ export class OutboxSender {
   }
 }
 
-function localRefusal(body: string): MessengerError | undefined {
-  if (body.length === 0) return new MessengerError('invalid_request', 'body must not be empty');
+function pendingAttachment(file: Blob): OutboxAttachment {
+  const name = (file as Blob & { name?: string }).name || 'file';
+  return { uploadId: null, name, contentType: file.type, size: file.size, progress: 0 };
+}
+
+function localRefusal(body: string, files: number): MessengerError | undefined {
+  if (files > LIMITS.maxAttachments)
+    return new MessengerError('invalid_request', `at most ${LIMITS.maxAttachments} attachments`);
+  if (body.length === 0 && files === 0) return new MessengerError('invalid_request', 'body must not be empty');
   if (body.includes('\u0000'))
     return new MessengerError('invalid_request', 'body must not contain NUL (U+0000) characters');
   if (utf8Length(body) > LIMITS.maxMessageBytes) {

@@ -1,12 +1,25 @@
 // Where unsent messages are kept between sends, reconnects and (with a persistent store) page reloads.
 import type { ErrorCode } from '@messenger/protocol';
 
+/** A file of an unsent message: uploaded before the send names it (a retry uploads only what is missing). */
+export interface OutboxAttachment {
+  /** Set once uploaded. */
+  uploadId: string | null;
+  name: string;
+  contentType: string;
+  size: number;
+  /** The share uploaded, 0..1. */
+  progress: number;
+}
+
 export interface OutboxItem {
   /** Re-sent unchanged after every reconnect, so the server stores the message once. */
   clientMsgId: string;
   conversationId: string;
   body: string;
   replyToId: string | null;
+  /** Files to send with the text; absent when none. */
+  attachments?: OutboxAttachment[];
   /** `failed`: the server refused it for good; it waits for retry() or discard(). */
   state: 'pending' | 'failed';
   error?: { code: ErrorCode; message: string };
@@ -46,6 +59,7 @@ export function isOutboxItem(value: unknown): value is OutboxItem {
     typeof v.conversationId === 'string' &&
     typeof v.body === 'string' &&
     (v.replyToId === null || typeof v.replyToId === 'string') &&
+    (v.attachments === undefined || Array.isArray(v.attachments)) &&
     (v.state === 'pending' || v.state === 'failed') &&
     typeof v.createdAt === 'string'
   );

@@ -62,6 +62,11 @@ export class Outbox {
     }));
   }
 
+  /** The item's files as they stand (an upload finished, or moved on). */
+  setAttachments(clientMsgId: string, attachments: OutboxItem['attachments']): boolean {
+    return this.#update(clientMsgId, (item) => ({ ...item, ...(attachments ? { attachments } : {}) }));
+  }
+
   /** Back to pending and due at once, whether it had failed or was waiting out a delay. */
   retry(clientMsgId: string): boolean {
     this.#forget(clientMsgId);
