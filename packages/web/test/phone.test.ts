@@ -39,6 +39,8 @@ describe('web client on a phone', () => {
     ann = await server.api('POST', '/v1/users', null, { username: 'ann', displayName: 'Ann Lee' });
     ben = await server.api('POST', '/v1/users', null, { username: 'ben', displayName: 'Ben Okafor' });
     const { conversation } = await server.api('POST', '/v1/conversations', ben.apiKey, { memberIds: [ann.user.id] });
+    // A stranger's chat is a request, shown apart and without presence: Ann accepts it first.
+    await server.api('POST', `/v1/conversations/${conversation.id}/accept`, ann.apiKey);
     for (let i = 1; i <= HISTORY; i++) {
       const body = `History message #${String(i).padStart(3, '0')}`;
       await server.api('POST', `/v1/conversations/${conversation.id}/messages`, ben.apiKey, {
