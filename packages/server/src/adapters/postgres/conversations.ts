@@ -130,31 +130,46 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
     this.reads = reads;
   }
 
+  /**
+   * One statement (atomic on its own: no transaction's four round trips): the conversation, then
+   * its members only when the conversation row was inserted, or the direct chat that already holds
+   * the pair. A direct chat being created concurrently is waited for by ON CONFLICT but is not in
+   * this statement's snapshot: then a second read, in a snapshot of its own, finds it.
+   */
   async createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }> {
-    return this.db.tx(async (client) => {
-      const inserted = await client.query(
-        `INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at)
-         VALUES ($1, $2, $3, $4, $5, 0, $4) ON CONFLICT (direct_key) DO NOTHING`,
-        [conv.id, conv.kind, conv.title, conv.createdAt, conv.directKey],
-      );
-      if (inserted.rowCount === 0) {
-        // A direct chat for this pair exists (or was created concurrently and is now committed).
-        const { rows } = await client.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [
-          conv.directKey,
-        ]);
-        return { id: rows[0]!.id, created: false };
-      }
-      await client.query(
-        `INSERT INTO members (conversation_id, user_id, active_minute, role, request_state, joined_at)
-         SELECT $1, u.id, messenger_minute($3),
-                CASE WHEN u.id = ANY($4::text[]) THEN 'admin' ELSE 'member' END,
-                CASE WHEN u.id = ANY($5::text[]) THEN 'pending' ELSE 'accepted' END, $3
-           FROM unnest($2::text[]) AS u(id)
-         ON CONFLICT DO NOTHING`,
-        [conv.id, conv.memberIds, conv.createdAt, conv.admins ?? [], conv.pending ?? []],
-      );
-      return { id: conv.id, created: true };
-    });
+    const [row] = await this.db.query<{ id: string; created: boolean }>(
+      `WITH c AS (
+         INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at)
+         VALUES ($1, $2, $3, $4, $5, 0, $4) ON CONFLICT (direct_key) DO NOTHING RETURNING id
+       ), m AS (
+         INSERT INTO members (conversation_id, user_id, active_minute, role, request_state, joined_at)
+         SELECT c.id, u.id, messenger_minute($4),
+                CASE WHEN u.id = ANY($7::text[]) THEN 'admin' ELSE 'member' END,
+                CASE WHEN u.id = ANY($8::text[]) THEN 'pending' ELSE 'accepted' END, $4
+           FROM c CROSS JOIN unnest($6::text[]) AS u(id)
+         ON CONFLICT DO NOTHING
+       )
+       SELECT id, true AS created FROM c
+       UNION ALL
+       SELECT id, false FROM conversations WHERE direct_key = $5 AND NOT EXISTS (SELECT 1 FROM c)`,
+      [
+        conv.id,
+        conv.kind,
+        conv.title,
+        conv.createdAt,
+        conv.directKey,
+        conv.memberIds,
+        conv.admins ?? [],
+        conv.pending ?? [],
+      ],
+      'messenger.create-conversation',
+    );
+    if (row) return { id: row.id, created: row.created };
+    const [existing] = await this.db.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [
+      conv.directKey,
+    ]);
+    if (!existing) throw new Error('a direct chat conflicted on its key, yet none holds it');
+    return { id: existing.id, created: false };
   }
 
   /**

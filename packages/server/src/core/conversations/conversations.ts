@@ -71,11 +71,19 @@ export class Conversations {
   ): Promise<{ conversation: Conversation; created: boolean }> {
     const others = [...new Set(input.memberIds)].filter((id) => id !== callerId);
     if (others.length === 0) throw invalid('memberIds must name at least one other user');
-    await this.requireUsers(others);
+    // The three reads are independent: sent together (a round trip instead of three), then judged
+    // in this order, so the answer is the one the checks one after another would give.
+    const [users, reach, pending] = await Promise.allSettled([
+      this.requireUsers(others),
+      this.reach.checkCanReach(callerId, others),
+      this.reach.pendingFor(callerId, others),
+    ]);
+    if (users.status === 'rejected') throw users.reason;
     const direct = others.length === 1 && input.title === undefined;
     if (!direct && others.length + 1 > this.maxGroupMembers)
       throw invalid(`a group has at most ${this.maxGroupMembers} members`);
-    await this.reach.checkCanReach(callerId, others);
+    if (reach.status === 'rejected') throw reach.reason;
+    if (pending.status === 'rejected') throw pending.reason;
     const wait = this.creations?.take(callerId) ?? 0;
     if (wait > 0) throw new AppError('rate_limited', 'creating conversations too fast', wait);
     const memberIds = [callerId, ...others];
@@ -87,7 +95,7 @@ export class Conversations {
       memberIds,
       directKey: direct ? directKey(callerId, others[0]!) : null,
       admins: direct ? [] : [callerId],
-      pending: await this.reach.pendingFor(callerId, others),
+      pending: pending.value,
     });
     if (created) await this.log.append({ type: 'conversation.updated', conversationId: id, userIds: memberIds });
     return { conversation: await this.view(id, callerId), created };
