@@ -75,6 +75,8 @@ describe('me and lookup', () => {
         createdAt: expect.any(String),
         avatarUrl: null,
       },
+      // Not named in ADMIN_USERNAMES.
+      operator: false,
     });
   });
 
