@@ -271,7 +271,9 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
   /** Two statements whatever the number of viewers (not one view, and one member list, per viewer). */
   async conversationViews(conversationId: string, viewerIds: string[]): Promise<Map<string, Conversation>> {
     if (viewerIds.length === 0) return new Map();
-    const rows = await this.db.query<ViewRow>(FOR_VIEWERS, [conversationId, viewerIds]);
+    // Named, so that each connection soon keeps a generic plan: planning the LATERALs over every
+    // partition took 2-3 ms, against 0.5 ms for the whole statement with the plan kept.
+    const rows = await this.db.query<ViewRow>(FOR_VIEWERS, [conversationId, viewerIds], 'messenger.chats.for-viewers');
     const views = await this.toViews(rows, { keepPlaces: true });
     const out = new Map<string, Conversation>();
     views.forEach((view, i) => {
@@ -402,6 +404,7 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
          CROSS JOIN LATERAL (SELECT u.username, u.display_name FROM users u WHERE u.id = m.user_id OFFSET 0) u
         ORDER BY m.conversation_id, m.joined_seq, m.joined_at, m.user_id`,
       [[...new Set(rows.map((r) => r.conv_id))]],
+      'messenger.chats.members',
     );
     const members = new Map<string, MemberRow[]>();
     for (const m of memberRows) {
