@@ -76,6 +76,13 @@ try {
   await leo.goto(`/#/c/${direct.id}`);
   await maya.getByRole('textbox', { name: 'Message' }).waitFor();
   await leo.getByRole('textbox', { name: 'Message' }).waitFor();
+  // Maya's chat opens as a request for Leo: he accepts it from the banner, as a person would.
+  const banner = leo.getByRole('region', { name: 'Message request' });
+  await banner.getByRole('button', { name: 'Accept request from Maya Chen' }).click();
+  await banner.waitFor({ state: 'detached' });
+  // The group, a request for him too (he shared no chat with Maya when she added him), he accepts
+  // off screen. Priya's chat stays a request, for the Requests screenshot.
+  await api('POST', `/v1/conversations/${hike.id}/accept`, leoKey);
   const say = async (page, text) => {
     await sendMessage(page, text);
     const other = page === maya ? leo : maya;
@@ -174,12 +181,18 @@ try {
     .getByRole('navigation', { name: 'Chats' })
     .getByRole('link', { name: /Leo Martins/ })
     .click();
-  await phone.getByRole('button', { name: 'Send' }).waitFor();
+  await phone.getByRole('textbox', { name: 'Message' }).waitFor();
   await phone.getByRole('article').filter({ hasText: '12:30' }).waitFor();
   for (const scheme of /** @type {const} */ (['light', 'dark'])) {
     await phone.emulateMedia({ colorScheme: scheme });
     await shot(phone, `phone-chat-${scheme}`);
   }
+  // Leo's list: Priya's chat waits in Requests until he accepts or declines it.
+  await leo.goto('/');
+  await leo.getByRole('list', { name: 'Message requests' }).getByText('Are you joining on Saturday?').waitFor();
+  await leo.mouse.move(0, 0);
+  await shot(leo, 'desktop-requests-light');
+
   // Devices: Maya is signed in on the desktop and, since a moment ago, on a second browser.
   const { page: second } = await newUserPage(browser, server.url, DESKTOP);
   await signIn(second, 'maya');
