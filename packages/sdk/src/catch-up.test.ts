@@ -43,6 +43,8 @@ class History {
       lastMessage: list.at(-1) ?? null,
       unreadCount: 0,
       muted: false,
+      request: false,
+      membersCanAdd: true,
     }));
   }
 

@@ -67,6 +67,8 @@ describe('SeqTracker live events', () => {
       lastMessage: null,
       unreadCount: 0,
       muted: false,
+      request: false,
+      membersCanAdd: true,
     };
     t.accept({ type: 'conversation.updated', conversation });
     expect(t.handed('n')).toBe(0);

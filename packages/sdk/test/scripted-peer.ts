@@ -186,12 +186,21 @@ export class ScriptedPeer {
         createdAt: '',
         lastSeq: list.length,
         members: [
-          { userId: 'u1', username: 'u1', displayName: 'U1', readSeq: 0, deliveredSeq: this.deliveredSeq.get(id) ?? 0 },
-          { userId: 'u2', username: 'u2', displayName: 'U2', readSeq: 0, deliveredSeq: list.length },
+          {
+            userId: 'u1',
+            username: 'u1',
+            displayName: 'U1',
+            readSeq: 0,
+            deliveredSeq: this.deliveredSeq.get(id) ?? 0,
+            role: 'member',
+          },
+          { userId: 'u2', username: 'u2', displayName: 'U2', readSeq: 0, deliveredSeq: list.length, role: 'member' },
         ],
         lastMessage: list.at(-1) ?? null,
         unreadCount: 0,
         muted: false,
+        request: false,
+        membersCanAdd: true,
       }));
       return json(200, { conversations, nextCursor: null });
     }

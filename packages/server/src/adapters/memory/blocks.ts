@@ -35,7 +35,7 @@ export class MemoryBlocks implements BlockStore {
 
   async blockedInDirectChat(conversationId: string, senderId: string): Promise<boolean> {
     const pair = this.directs.get(conversationId);
-    if (!pair || !pair.includes(senderId)) return false;
+    if (!pair?.includes(senderId)) return false;
     const other = pair[0] === senderId ? pair[1] : pair[0];
     return this.byBlocker.get(other)?.has(senderId) ?? false;
   }

@@ -100,7 +100,8 @@ export class Accounts {
     const found = await this.d.credentials.passwordByUsername(input.username);
     const ok = await verifyPassword(found?.passwordHash ?? null, input.password);
     if (!found || !ok) throw new AppError('unauthenticated', 'wrong username or password');
-    if (await this.d.suspensions?.isSuspended(found.user.id)) throw new AppError('forbidden', 'this account is suspended');
+    if (await this.d.suspensions?.isSuspended(found.user.id))
+      throw new AppError('forbidden', 'this account is suspended');
     await Promise.all([this.d.attempts.reset(userKey), this.d.attempts.refund(ipKey)]);
     const now = this.now();
     const { session, token } = this.newSession(found.user.id, input.deviceName ?? deviceName, now);
