@@ -177,8 +177,9 @@ export class AppStore {
 
   // ---- writing -------------------------------------------------------------------------------
 
-  send(conversationId: string, body: string, replyToId?: string): void {
-    this.client.send(conversationId, body, replyToId ? { replyToId } : {}).then(
+  send(conversationId: string, body: string, replyToId?: string, files: File[] = []): void {
+    const opts = { ...(replyToId ? { replyToId } : {}), ...(files.length > 0 ? { files } : {}) };
+    this.client.send(conversationId, body, opts).then(
       (message) => this.#cell.addMessages(conversationId, [message]),
       () => {}, // failures show as the outbox item's failed state
     );

@@ -1,5 +1,5 @@
 // The chat list: one link per conversation with avatar, name, preview, time, unread badge and presence.
-import type { Conversation, Message } from '@messenger/protocol';
+import { type Conversation, describeAttachments, type Message } from '@messenger/protocol';
 import type { AppState } from '../store.js';
 import { chatHref } from '../hooks.js';
 import { conversationName, otherMember } from '../lib/receipts.js';
@@ -9,7 +9,9 @@ import { Avatar } from './Avatar.js';
 export function preview(c: Conversation, meId: string): string {
   const m: Message | null = c.lastMessage;
   if (!m) return c.kind === 'group' ? 'Group created' : 'Say hello 👋';
-  const text = m.deletedAt ? 'This message was deleted' : m.body.replace(/\s+/g, ' ');
+  const text = m.deletedAt
+    ? 'This message was deleted'
+    : m.body.replace(/\s+/g, ' ').trim() || describeAttachments(m.attachments ?? []);
   if (m.senderId === meId) return `You: ${text}`;
   if (c.kind === 'group') {
     const sender = c.members.find((x) => x.userId === m.senderId);

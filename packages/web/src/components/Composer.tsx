@@ -1,7 +1,9 @@
 // The message box: Enter sends, Shift+Enter adds a line; shows the message being replied to or edited.
-import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+// Files come by the attach button, a paste or a drop, and wait in a tray; the mic records a voice message.
+import { useEffect, useRef, useState, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { LIMITS, utf8Length, type Message } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
+import { AttachButton, FileTray, filesOf, useVoiceRecorder } from './ComposerFiles.js';
 
 interface Props {
   store: AppStore;
@@ -16,6 +18,15 @@ interface Props {
 
 export function Composer({ store, conversationId, replyTo, editing, memberName, onCancel, onSent, onError }: Props) {
   const [text, setText] = useState('');
+  const [files, setFiles] = useState<File[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const addFiles = (more: File[]) => {
+    if (more.length > 0 && !editing) setFiles((f) => [...f, ...more]);
+  };
+  const voice = useVoiceRecorder(
+    (file) => store.send(conversationId, '', replyTo?.id, [file]),
+    (message) => onError(message),
+  );
   const draftBeforeEdit = useRef('');
   const input = useRef<HTMLTextAreaElement>(null);
   const lastTyping = useRef(0);
@@ -43,10 +54,12 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
 
   const tooBig = utf8Length(text) > LIMITS.maxMessageBytes;
 
+  const tooMany = files.length > LIMITS.maxAttachments;
+
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
     const body = text.trim();
-    if (!body || tooBig) return;
+    if ((!body && (editing || files.length === 0)) || tooBig || tooMany) return;
     if (editing) {
       if (body !== editing.body)
         store
@@ -54,8 +67,9 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
           .catch(() => onError('Could not edit the message (edits are allowed for 15 minutes).'));
       setText(draftBeforeEdit.current);
     } else {
-      store.send(conversationId, body, replyTo?.id);
+      store.send(conversationId, body, replyTo?.id, files);
       setText('');
+      setFiles([]);
     }
     onSent();
   };
@@ -85,9 +99,27 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
     }
   };
 
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    addFiles(filesOf(e.dataTransfer));
+  };
+
   const context = editing ?? replyTo;
+  const canSend = (text.trim() !== '' || (files.length > 0 && !editing)) && !tooBig && !tooMany;
   return (
-    <form className="composer" onSubmit={submit}>
+    <form
+      className={`composer${dragging ? ' dragging' : ''}`}
+      onSubmit={submit}
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) {
+          e.preventDefault();
+          setDragging(true);
+        }
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={onDrop}
+    >
       {context && (
         <div className="composer-context">
           <div>
@@ -106,7 +138,9 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
           </button>
         </div>
       )}
+      {!editing && <FileTray files={files} onRemove={(i) => setFiles((f) => f.filter((_, j) => j !== i))} />}
       <div className="composer-row">
+        {!editing && <AttachButton onFiles={addFiles} />}
         <textarea
           ref={input}
           aria-label="Message"
@@ -115,18 +149,54 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
           value={text}
           onChange={(e) => onChange(e.target.value)}
           onKeyDown={onKeyDown}
+          onPaste={(e) => {
+            const pasted = filesOf(e.clipboardData);
+            if (pasted.length > 0) {
+              e.preventDefault();
+              addFiles(pasted);
+            }
+          }}
           aria-invalid={tooBig || undefined}
         />
-        <button
-          type="submit"
-          className="send-button"
-          aria-label={editing ? 'Save' : 'Send'}
-          disabled={!text.trim() || tooBig}
-        >
-          <svg viewBox="0 0 24 24" aria-hidden="true">
-            <path d="M4 12l16-8-6 16-2.5-6.5z" />
-          </svg>
-        </button>
+        {voice.recording ? (
+          <>
+            <span className="recording" role="status">
+              Recording…
+            </span>
+            <button type="button" className="link-button" onClick={() => voice.stop(false)}>
+              Cancel
+            </button>
+            <button
+              type="button"
+              className="send-button"
+              aria-label="Send voice message"
+              onClick={() => voice.stop(true)}
+            >
+              <svg viewBox="0 0 24 24" aria-hidden="true">
+                <path d="M4 12l16-8-6 16-2.5-6.5z" />
+              </svg>
+            </button>
+          </>
+        ) : !editing && !canSend ? (
+          <button
+            type="button"
+            className="send-button"
+            aria-label="Record voice message"
+            title="Record voice message"
+            onClick={() => void voice.start()}
+          >
+            <svg viewBox="0 0 24 24" aria-hidden="true">
+              <path d="M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z" />
+              <path d="M5 11a7 7 0 0 0 14 0M12 18v3" />
+            </svg>
+          </button>
+        ) : (
+          <button type="submit" className="send-button" aria-label={editing ? 'Save' : 'Send'} disabled={!canSend}>
+            <svg viewBox="0 0 24 24" aria-hidden="true">
+              <path d="M4 12l16-8-6 16-2.5-6.5z" />
+            </svg>
+          </button>
+        )}
       </div>
       {tooBig && (
         <p className="composer-hint" role="alert">

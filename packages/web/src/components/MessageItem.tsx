@@ -6,6 +6,7 @@ import type { AppStore } from '../store.js';
 import { messageStatus } from '../lib/receipts.js';
 import { linkify } from '../lib/text.js';
 import { clockTime } from '../lib/time.js';
+import { Attachments, formatSize } from './Attachments.js';
 import { Avatar } from './Avatar.js';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
@@ -122,7 +123,10 @@ export function MessageItem(p: Props) {
           {/* Focusable by tap, so touch screens (no hover) can reveal the actions beside it. */}
           <div className={`bubble${deleted ? ' deleted' : ''}`} tabIndex={-1}>
             {!deleted && m.replyToId && <ReplyQuote replied={p.replied} memberName={p.memberName} onJump={p.onJump} />}
-            <div className="message-text">{deleted ? 'This message was deleted' : <MessageText body={m.body} />}</div>
+            {!deleted && <Attachments list={m.attachments ?? []} />}
+            {(deleted || m.body !== '') && (
+              <div className="message-text">{deleted ? 'This message was deleted' : <MessageText body={m.body} />}</div>
+            )}
             <div className="message-meta">
               {m.editedAt && !deleted && <span className="edited">edited · </span>}
               <time dateTime={m.createdAt}>{clockTime(m.createdAt)}</time>
@@ -309,18 +313,40 @@ export function PendingItem({
         <div className="message-row">
           <div className="bubble">
             {item.replyToId && <ReplyQuote replied={replied} memberName={memberName} />}
-            <div className="message-text">
-              <MessageText body={item.body} />
-            </div>
+            {item.attachments?.map((a, i) => (
+              <div key={i} className="pending-file">
+                <span className="file-name">{a.name}</span>
+                <span className="file-size">{formatSize(a.size)}</span>
+                <progress aria-label={`Uploading ${a.name}`} max={1} value={a.progress} />
+              </div>
+            ))}
+            {item.body !== '' && (
+              <div className="message-text">
+                <MessageText body={item.body} />
+              </div>
+            )}
             <div className="message-meta">
               <time dateTime={item.createdAt}>{clockTime(item.createdAt)}</time>
               <span className="status">{failed ? 'Not sent' : 'Sending…'}</span>
             </div>
           </div>
         </div>
+        {!failed && item.attachments?.some((a) => a.uploadId === null) && (
+          <div className="failed-actions">
+            <button type="button" className="link-button" onClick={onDiscard}>
+              Cancel
+            </button>
+          </div>
+        )}
         {failed && (
           <div className="failed-actions">
-            <span>{item.error?.code === 'message_too_big' ? 'Too long to send.' : 'Failed to send.'}</span>
+            <span>
+              {item.error?.code === 'message_too_big'
+                ? item.attachments?.length
+                  ? 'A file is too big to send.'
+                  : 'Too long to send.'
+                : 'Failed to send.'}
+            </span>
             <button type="button" className="link-button" onClick={onRetry}>
               Retry
             </button>

@@ -19,10 +19,24 @@ const DECLARABLE_TEXT = /^(text\/[a-z0-9.+-]+|application\/(json|xml)|image\/svg
 /** The type to store and serve: the sniffed one; for text the declared one when it is text; else octet-stream. */
 export async function sniffType(file: string, head: Buffer, declared: string | undefined): Promise<string> {
   const found = await fileTypeFromFile(file).catch(() => undefined);
-  if (found) return found.mime;
+  if (found) return narrowedToAudio(found.mime, declared) ?? found.mime;
   if (!looksLikeText(head)) return 'application/octet-stream';
   const type = (declared ?? '').split(';')[0]!.trim().toLowerCase();
   return DECLARABLE_TEXT.test(type) ? type : 'text/plain';
+}
+
+/**
+ * WebM, Matroska and MP4 hold audio or video, and their magic says video: a recording the client
+ * calls audio (a voice message from MediaRecorder) is served as audio. Both are served inline.
+ */
+function narrowedToAudio(sniffed: string, declared: string | undefined): string | null {
+  const want = (declared ?? '').split(';')[0]!.trim().toLowerCase();
+  const pairs: Record<string, string[]> = {
+    'video/webm': ['audio/webm'],
+    'video/x-matroska': ['audio/webm', 'audio/x-matroska'],
+    'video/mp4': ['audio/mp4', 'audio/x-m4a'],
+  };
+  return pairs[sniffed]?.includes(want) ? want : null;
 }
 
 function looksLikeText(head: Buffer): boolean {
