@@ -53,7 +53,7 @@ const STAGES = [
       /^(writev|writeBuffer|writevGeneric|writeGeneric|createWriteWrap|uncork|cork|clearBuffer|onwrite|afterWriteDispatched)$/.test(
         f.functionName,
       ) ||
-      /streams\/writable|stream_base_commons/.test(u) ||
+      (/streams\/writable|stream_base_commons/.test(u) && f.functionName !== 'onStreamRead') ||
       (/node:net/.test(u) && /write/i.test(f.functionName)),
   ],
   ['metrics (prom-client)', (_, u) => /prom-client|observability\//.test(u)],
@@ -63,7 +63,7 @@ const STAGES = [
     (f, u) => /ws\/lib\/(receiver|websocket)|streams\/readable|node:net/.test(u) || f.functionName === 'onStreamRead',
   ],
   ['pings (ws sender, heartbeat)', (_, u) => /ws\/lib\/sender/.test(u)],
-  ['event encoding and framing (hub)', (_, u) => /gateway\/(hub|frames)\.js|internal\/encoding|node:buffer/.test(u)],
+  ['event encoding and framing (hub)', (_, u) => /gateway\/(hub|frames)\.js|internal\/encoding/.test(u)],
   ['JSON.parse of the frame, dispatch, reply encoding (session)', (_, u) => /gateway\/session\.js/.test(u)],
   ['membership check', (f, u) => /sqlite\/conversations\.js/.test(u) && f.functionName === 'membership'],
   [
@@ -86,7 +86,7 @@ const STAGES = [
   ['send use case (messaging.ts, ids, rules)', (_, u) => /core\/messages\/|domain\//.test(u)],
   ['SQLite commit (writer thread)', (f, u) => /better-sqlite3/.test(u) && f.functionName === 'sqliteTransaction'],
   [
-    'SQLite rows: log, message, chat (writer thread)',
+    'SQLite rows: log, message, chat (writer thread; on the event loop, rebuilding records)',
     (_, u) => /sqlite\/(log-writer|apply|messages|writer-worker)\.js|sql\/apply/.test(u),
   ],
   ['search index (writer thread)', (_, u) => /sqlite\/search\.js|core\/search\//.test(u)],
