@@ -7,6 +7,11 @@ import type { AppStateCell } from './app-state.js';
 export class SafetyActions {
   readonly #api: HttpApi;
   readonly #cell: AppStateCell;
+  /**
+   * Requests declined on this device. The server still sends their events (the decline's own
+   * conversation.updated among them) with `request: true`, which would bring them back.
+   */
+  readonly #declined = new Set<string>();
 
   constructor(deps: { api: HttpApi; cell: AppStateCell }) {
     this.#api = deps.api;
@@ -29,8 +34,19 @@ export class SafetyActions {
   }
 
   async decline(conversationId: string): Promise<void> {
-    await this.#api.safety.declineRequest(conversationId);
+    this.#declined.add(conversationId);
+    try {
+      await this.#api.safety.declineRequest(conversationId);
+    } catch (error) {
+      this.#declined.delete(conversationId);
+      throw error;
+    }
     this.#cell.removeConversation(conversationId);
+  }
+
+  /** Whether a request was declined here: its events should not show it again. */
+  declined(conversationId: string): boolean {
+    return this.#declined.has(conversationId);
   }
 
   async refreshBlocked(): Promise<User[]> {

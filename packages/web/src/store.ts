@@ -342,6 +342,7 @@ export class AppStore {
         this.applyUser(e.user);
         break;
       case 'conversation.updated':
+        if (e.conversation.request && this.safety.declined(e.conversation.id)) break;
         if (e.conversation.members.some((m) => m.userId === this.session.userId)) {
           this.#cell.upsertConversation(e.conversation);
           void this.#refreshPresence();
@@ -369,6 +370,7 @@ export class AppStore {
 
   #onMessage(conversationId: string, message: Message): void {
     const meId = this.session.userId;
+    if (this.safety.declined(conversationId)) return;
     if (!this.#cell.conversation(conversationId)) {
       // A conversation we were just added to: its event may come after its first message.
       this.client.api.getConversation(conversationId).then(

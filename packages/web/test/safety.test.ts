@@ -58,6 +58,30 @@ describe('web client: safety', () => {
     expect(conversations.map((c: { id: string }) => c.id)).toContain(direct);
   });
 
+  it('declines a request from the open chat’s banner: it is gone and stays gone', async () => {
+    const { user } = await server.api('GET', '/v1/users?username=bob', carol.apiKey);
+    const {
+      conversation: { id },
+    } = await server.api('POST', '/v1/conversations', carol.apiKey, { memberIds: [user.id] });
+    await server.api('POST', `/v1/conversations/${id}/messages`, carol.apiKey, { clientMsgId: 'd1', body: 'Buy now' });
+    const requests = bob.getByRole('list', { name: 'Message requests' });
+    await requests.getByRole('link', { name: /Carol Danvers/ }).click();
+    await bob.getByRole('heading', { name: 'Carol Danvers', exact: true }).waitFor(WAIT);
+    const banner = bob.getByRole('region', { name: 'Message request' });
+    await banner.getByRole('button', { name: 'Decline request from Carol Danvers' }).click();
+    await bob.getByRole('heading', { name: 'Carol Danvers', exact: true }).waitFor({ state: 'detached', ...WAIT });
+    await requests.waitFor({ state: 'detached', ...WAIT });
+    // The server's word, and a fresh load: not a request, not a chat.
+    const bobKey = await apiKeyOf(bob);
+    for (const q of ['', '?requests=true']) {
+      const { conversations } = await server.api('GET', `/v1/conversations${q}`, bobKey);
+      expect(conversations.map((c: { id: string }) => c.id)).not.toContain(id);
+    }
+    await bob.reload();
+    await bob.getByRole('navigation', { name: 'Chats' }).waitFor(WAIT);
+    expect(await bob.getByRole('list', { name: 'Message requests' }).count()).toBe(0);
+  });
+
   it('blocks from the chat’s header and unblocks from the blocked-users list', async () => {
     await chatLink(alice, 'Carol Danvers').click();
     await alice.getByRole('heading', { name: 'Carol Danvers', exact: true }).waitFor(WAIT);
