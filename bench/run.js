@@ -7,6 +7,7 @@
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
+//   node bench/run.js reply [--batch=480] [--rounds=40]   the writer thread's commit reply: whole records vs positions
 //   node bench/run.js commit --backend=cluster [--entries=5000] [--batches=1,10,100]   the persister's PostgreSQL write
 //   node bench/run.js persist [--entries=20000] [--batches=100,500] [--partitions=4]   the persister alone: JetStream to PostgreSQL
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
@@ -25,6 +26,7 @@ import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';
 import { commitCluster } from './commit-cluster.js';
 import { commitMicro } from './commit-micro.js';
+import { writerReplyBench } from './writer-reply.js';
 import { persistCluster } from './persist-cluster.js';
 import { searchExplain } from './search-explain.js';
 import { socketsBench } from './sockets.js';
@@ -61,6 +63,7 @@ try {
   else if (cmd === 'data') await dataBench(opts);
   else if (cmd === 'commit') await (opts.backend === 'cluster' ? commitCluster(opts) : commitMicro(opts));
   else if (cmd === 'persist') await persistCluster(opts);
+  else if (cmd === 'reply') await writerReplyBench(opts);
   else if (cmd === 'explain') await searchExplain(opts);
   else if (cmd === 'sockets') await socketsBench(opts);
   else if (cmd === 'biggroup') await bigGroupBench(opts);
@@ -87,7 +90,7 @@ try {
     await dataBench({ ...opts, backend: 'cluster', messages: opts.messages ?? 200_000 });
   } else {
     console.error(
-      `unknown command "${cmd}" (socket | data | commit | explain | profile | sockets | biggroup | storm | soak | nats | bus | chats | signin | suite)`,
+      `unknown command "${cmd}" (socket | data | commit | reply | explain | profile | sockets | biggroup | storm | soak | nats | bus | chats | signin | suite)`,
     );
     process.exit(2);
   }
