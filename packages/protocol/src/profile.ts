@@ -18,7 +18,7 @@ export const updateProfileBody = z
       .max(LIMITS.maxDisplayNameChars)
       .refine(nulFree, { message: 'must not contain NUL (U+0000) characters' })
       .optional(),
-    /** Until media uploads exist only `null` (no avatar) is accepted. */
+    /** An image the caller uploaded (POST /v1/uploads), or `null` for no avatar. */
     avatarUploadId: z.string().min(1).max(64).nullable().optional(),
   })
   .strict();

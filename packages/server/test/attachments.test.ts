@@ -178,4 +178,33 @@ describe('messages with attachments', () => {
     expect((await download(res.body.message.attachments[0].url)).status).toBe(404);
     expect((await download(loose.url)).status).toBe(404);
   });
+
+  it('avatars: set from an own image, signed when served, replaced ones deleted, null removes', async () => {
+    const bobSocket = await RawSocket.open(last, bob.apiKey);
+    const first_ = await upload(ann, await photo(), 'image/png', 'me.png');
+    const set = await ann.call('PATCH', '/v1/me', { avatarUploadId: first_.id });
+    expect(set.status).toBe(200);
+    expect(set.body.user.avatarUrl).toMatch(new RegExp(`/v1/uploads/${first_.id}/thumbnail\\?exp=\\d+&sig=`));
+    expect((await download(set.body.user.avatarUrl)).status).toBe(200);
+    const me = await ann.call('GET', '/v1/me');
+    expect(me.body.user.avatarUrl).toMatch(/sig=/);
+    const told = await bobSocket.waitForEvent('user.updated', (e) => e.user.id === ann.id, 10_000);
+    expect(told.user.avatarUrl).toMatch(/sig=/);
+    bobSocket.close();
+    expect((await ann.call('PATCH', '/v1/me', { avatarUploadId: first_.id })).status).toBe(200);
+
+    const second = await upload(ann, await photo(), 'image/png', 'me2.png');
+    expect((await ann.call('PATCH', '/v1/me', { avatarUploadId: second.id })).status).toBe(200);
+    expect(await server.backend.uploads.get(first_.id)).toBeNull();
+    expectError(await send(ann, { attachments: [second.id] }), 409, 'conflict');
+
+    const text = await upload(ann, 'not a picture', 'text/plain', 'a.txt');
+    expectError(await ann.call('PATCH', '/v1/me', { avatarUploadId: text.id }), 400, 'invalid_request');
+    const bobs = await upload(bob, await photo(), 'image/png', 'bob.png');
+    expectError(await ann.call('PATCH', '/v1/me', { avatarUploadId: bobs.id }), 404, 'not_found');
+
+    const cleared = await ann.call('PATCH', '/v1/me', { avatarUploadId: null });
+    expect(cleared.body.user.avatarUrl).toBeNull();
+    expect(await server.backend.uploads.get(second.id)).toBeNull();
+  });
 });

@@ -17,10 +17,21 @@ export class PostgresAccountStore implements AccountStore {
 
   async setDisplayName(userId: string, displayName: string): Promise<User | null> {
     const rows = await this.db.query<UserRow>(
-      'UPDATE users SET display_name = $2 WHERE id = $1 RETURNING id, username, display_name, created_at',
+      'UPDATE users SET display_name = $2 WHERE id = $1 RETURNING id, username, display_name, created_at, avatar_upload_id',
       [userId, displayName],
     );
     return rows[0] ? toUser(rows[0]) : null;
+  }
+
+  async setAvatar(userId: string, uploadId: string | null): Promise<{ user: User | null; previous: string | null }> {
+    // The old value comes from a row lock taken by the same statement, so two changes cannot both see it.
+    const rows = await this.db.query<UserRow & { previous: string | null }>(
+      `UPDATE users u SET avatar_upload_id = $2 FROM (SELECT id, avatar_upload_id AS previous FROM users WHERE id = $1 FOR UPDATE) o
+        WHERE u.id = o.id RETURNING u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id, o.previous`,
+      [userId, uploadId],
+    );
+    const row = rows[0];
+    return { user: row ? toUser(row) : null, previous: row?.previous ?? null };
   }
 
   async closeAccount(userId: string, tombstone: { username: string; displayName: string }): Promise<string[]> {

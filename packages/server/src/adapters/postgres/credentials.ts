@@ -39,7 +39,7 @@ type Found = UserRow & {
   expires_at: Date | null;
 };
 
-const USER = 'u.id, u.username, u.display_name, u.created_at';
+const USER = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 interface Touch {

@@ -21,7 +21,7 @@ export class PostgresPeople implements PeopleDirectory {
 
   async searchPeople(viewerId: string, prefix: string, limit: number): Promise<User[]> {
     const rows = await this.db.query<UserRow>(
-      `SELECT u.id, u.username, u.display_name, u.created_at FROM users u
+      `SELECT u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id FROM users u
         WHERE ((${USERNAME} >= $2 AND ${USERNAME} < $3) OR (${DISPLAY_NAME} >= $2 AND ${DISPLAY_NAME} < $3))
           AND u.discoverable AND u.id != $1 AND NOT starts_with(u.username, $4)
           AND NOT EXISTS (SELECT 1 FROM suspensions s WHERE s.user_id = u.id)

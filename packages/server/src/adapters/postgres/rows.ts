@@ -1,6 +1,7 @@
 // Row shapes and SQL fragments shared by the PostgreSQL store modules, and their mapping to API
 // objects. bigint columns arrive as strings and timestamptz as Date (node-postgres defaults).
 import type { Attachment, Message, Reaction, User } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 
 export interface MessageRow {
   conversation_id: string;
@@ -54,6 +55,7 @@ export interface UserRow {
   username: string;
   display_name: string;
   created_at: Date;
+  avatar_upload_id?: string | null;
 }
 
 export const toUser = (row: UserRow): User => ({
@@ -61,5 +63,5 @@ export const toUser = (row: UserRow): User => ({
   username: row.username,
   displayName: row.display_name,
   createdAt: row.created_at.toISOString(),
-  avatarUrl: null,
+  avatarUrl: avatarPath(row.avatar_upload_id),
 });

@@ -7,7 +7,7 @@ import type { NewUser, UserStore } from '../../core/users/user-store.js';
 import { BATCHED_READS, type PgDb } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
-const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at';
+const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
 
 export class PostgresUsers implements UserStore, PresenceVisibility {
   private readonly db: PgDb;

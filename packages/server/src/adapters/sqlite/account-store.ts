@@ -1,6 +1,7 @@
 // The account-wide writes and reads in SQLite: profile, closing an account, a sender's messages,
 // and which credentials still hold (the gateways' periodic re-check).
 import type { Message, User } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 import type { AccountStore } from '../../core/users/account-store.js';
 import type { Db } from './db.js';
 import type { MessageRow } from './rows.js';
@@ -10,6 +11,7 @@ interface UserRow {
   username: string;
   display_name: string;
   created_at: string;
+  avatar_upload_id: string | null;
 }
 
 export class SqliteAccountStore implements AccountStore {
@@ -22,7 +24,10 @@ export class SqliteAccountStore implements AccountStore {
     this.withReactions = deps.withReactions;
     this.s = {
       rename: db.prepare('UPDATE users SET display_name = ? WHERE id = ?'),
-      user: db.prepare<[string], UserRow>('SELECT id, username, display_name, created_at FROM users WHERE id = ?'),
+      setAvatar: db.prepare('UPDATE users SET avatar_upload_id = ? WHERE id = ?'),
+      user: db.prepare<[string], UserRow>(
+        'SELECT id, username, display_name, created_at, avatar_upload_id FROM users WHERE id = ?',
+      ),
       sessionIds: db.prepare<[string], { id: string }>('SELECT id FROM device_sessions WHERE user_id = ?'),
       keyIds: db.prepare<[string], { id: string }>('SELECT id FROM api_keys WHERE user_id = ?'),
       dropSessions: db.prepare('DELETE FROM device_sessions WHERE user_id = ?'),
@@ -46,6 +51,16 @@ export class SqliteAccountStore implements AccountStore {
 
   async setDisplayName(userId: string, displayName: string): Promise<User | null> {
     this.s.rename.run(displayName, userId);
+    return this.user(userId);
+  }
+
+  async setAvatar(userId: string, uploadId: string | null): Promise<{ user: User | null; previous: string | null }> {
+    const previous = this.s.user.get(userId)?.avatar_upload_id ?? null;
+    this.s.setAvatar.run(uploadId, userId);
+    return { user: this.user(userId), previous };
+  }
+
+  private user(userId: string): User | null {
     const row = this.s.user.get(userId);
     return row
       ? {
@@ -53,7 +68,7 @@ export class SqliteAccountStore implements AccountStore {
           username: row.username,
           displayName: row.display_name,
           createdAt: row.created_at,
-          avatarUrl: null,
+          avatarUrl: avatarPath(row.avatar_upload_id),
         }
       : null;
   }

@@ -1,5 +1,6 @@
 // SqliteCredentials: password hashes, device sessions and API keys in the embedded database.
 import type { User } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 import { AppError } from '../../domain/errors.js';
 import type {
   CredentialRecord,
@@ -18,6 +19,7 @@ interface UserRow {
   username: string;
   display_name: string;
   created_at: string;
+  avatar_upload_id: string | null;
 }
 interface SessionRow {
   id: string;
@@ -46,7 +48,7 @@ const toUser = (row: UserRow): User => ({
   username: row.username,
   displayName: row.display_name,
   createdAt: row.created_at,
-  avatarUrl: null,
+  avatarUrl: avatarPath(row.avatar_upload_id),
 });
 const toSession = (r: SessionRow): StoredSession => ({
   id: r.id,
@@ -64,7 +66,7 @@ const toKey = (r: KeyRow): StoredApiKey => ({
   lastUsedAt: r.last_used_at,
 });
 
-const USER = 'u.id, u.username, u.display_name, u.created_at';
+const USER = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
 
 export class SqliteCredentials implements CredentialStore {
   private readonly db: Db;

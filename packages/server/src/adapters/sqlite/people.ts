@@ -1,6 +1,7 @@
 // The people directory in SQLite: prefix ranges over the lower(username) and lower(display_name)
 // indexes. SQLite's lower() folds ASCII only, so a non-ASCII capital in a name matches only as typed.
 import type { User } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 import { DELETED_USERNAME_PREFIX, type PeopleDirectory, prefixEnd } from '../../core/users/people-directory.js';
 import type { Db } from './db.js';
 
@@ -9,6 +10,7 @@ interface UserRow {
   username: string;
   display_name: string;
   created_at: string;
+  avatar_upload_id: string | null;
 }
 
 export class SqlitePeople implements PeopleDirectory {
@@ -19,7 +21,7 @@ export class SqlitePeople implements PeopleDirectory {
     this.s = {
       setDiscoverable: db.prepare('UPDATE users SET discoverable = ? WHERE id = ?'),
       search: db.prepare<{ viewer: string; from: string; to: string; deleted: string; limit: number }, UserRow>(
-        `SELECT u.id, u.username, u.display_name, u.created_at FROM users u
+        `SELECT u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id FROM users u
           WHERE ((lower(u.username) >= :from AND lower(u.username) < :to)
                  OR (lower(u.display_name) >= :from AND lower(u.display_name) < :to))
             AND u.discoverable = 1 AND u.id != :viewer AND substr(u.username, 1, length(:deleted)) != :deleted
@@ -47,7 +49,7 @@ export class SqlitePeople implements PeopleDirectory {
       username: row.username,
       displayName: row.display_name,
       createdAt: row.created_at,
-      avatarUrl: null,
+      avatarUrl: avatarPath(row.avatar_upload_id),
     }));
   }
 }

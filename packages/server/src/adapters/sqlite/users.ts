@@ -1,5 +1,6 @@
 // Users and API keys in SQLite. Keys are stored only as SHA-256 hashes.
 import type { User } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 import { AppError } from '../../domain/errors.js';
 import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
 import type { NewUser, UserStore } from '../../core/users/user-store.js';
@@ -11,6 +12,7 @@ interface UserRow {
   display_name: string;
   created_at: string;
   presence_visible: number;
+  avatar_upload_id: string | null;
 }
 
 const toUser = (row: UserRow): User => ({
@@ -18,7 +20,7 @@ const toUser = (row: UserRow): User => ({
   username: row.username,
   displayName: row.display_name,
   createdAt: row.created_at,
-  avatarUrl: null,
+  avatarUrl: avatarPath(row.avatar_upload_id),
 });
 
 export class SqliteUsers implements UserStore, PresenceVisibility {

@@ -2,8 +2,8 @@
 // signed URLs added each time a message is served. The log and the stores keep each attachment with
 // unsigned paths (which work with a member's Bearer credential); clients get signed ones.
 import { createHash } from 'node:crypto';
-import type { Attachment, Conversation, Message } from '@messenger/protocol';
-import { AppError, notFound } from '../../domain/errors.js';
+import type { Attachment, Conversation, Message, User } from '@messenger/protocol';
+import { AppError, invalid, notFound } from '../../domain/errors.js';
 import type { BlobStore } from './blob-store.js';
 import type { UrlSigner } from './signed-urls.js';
 import type { UploadRecord, UploadStore } from './upload-store.js';
@@ -51,6 +51,36 @@ export class Attachments {
     return records.map(stored);
   }
 
+  /**
+   * Claims an image the user uploaded as the avatar of `of` (the user, or a group): 404 when it is
+   * not theirs, 400 when it is no image, 409 when it is attached elsewhere. Setting it again is no
+   * conflict. A group's avatar counts as attached to the group, so its members may open it.
+   */
+  async claimAvatar(
+    userId: string,
+    uploadId: string,
+    of: { userId: string } | { conversationId: string },
+  ): Promise<void> {
+    const record = await this.deps.uploads.get(uploadId);
+    if (!record || record.ownerId !== userId) throw notFound('upload');
+    if (!record.thumbnailKey) throw invalid('an avatar must be a JPEG, PNG, WebP or GIF image');
+    const to =
+      'userId' in of
+        ? { conversationId: `avatar:${of.userId}`, messageId: `avatar:${of.userId}` }
+        : { conversationId: of.conversationId, messageId: `avatar:${of.conversationId}` };
+    if (record.messageId === to.messageId) return;
+    if (record.messageId === null && (await this.deps.uploads.claim(uploadId, userId, to, new Date().toISOString())))
+      return;
+    if ((await this.deps.uploads.get(uploadId))?.messageId !== to.messageId)
+      throw new AppError('conflict', 'the upload is attached to something else');
+  }
+
+  /** Deletes one upload (a replaced avatar): files, then the record. Idempotent. */
+  async deleteUpload(uploadId: string): Promise<void> {
+    const record = await this.deps.uploads.get(uploadId);
+    if (record) await this.remove(record);
+  }
+
   /** Deletes the files of a message deleted for everyone, then their records. Idempotent. */
   async deleteOf(messageId: string): Promise<void> {
     for (const record of await this.deps.uploads.ofMessage(messageId)) await this.remove(record);
@@ -80,6 +110,14 @@ export class Attachments {
     const last = conversation.lastMessage;
     if (!last || last.attachments?.length === 0) return conversation;
     return { ...conversation, lastMessage: this.sign(last, now) };
+  }
+
+  /** A user whose avatar URL is signed (stores keep the plain path of its thumbnail). */
+  signUser(user: User, now = Date.now()): User {
+    const url = user.avatarUrl;
+    if (!url || url.includes('?')) return user;
+    const id = decodeURIComponent(url.split('/')[3] ?? '');
+    return { ...user, avatarUrl: this.deps.signer.url(id, 'thumbnail', now) };
   }
 
   /**
@@ -113,6 +151,12 @@ export class Attachments {
         mapIfChanged(a.conversations, (c) => this.signConversation(c as Conversation, now)),
       );
     if (a.result && typeof a.result === 'object') set('result', this.signAnswer(a.result, now));
+    if (isUser(a.user)) set('user', this.signUser(a.user, now));
+    if (Array.isArray(a.users))
+      set(
+        'users',
+        mapIfChanged(a.users, (u) => (isUser(u) ? this.signUser(u, now) : u)),
+      );
     return (out ?? answer) as T;
   }
 
@@ -142,6 +186,11 @@ export function stored(record: UploadRecord): Attachment {
   };
 }
 
+/** A user's or a group's avatar as stored: the plain path of its thumbnail (signed when served). */
+export function avatarPath(uploadId: string | null | undefined): string | null {
+  return uploadId ? `/v1/uploads/${encodeURIComponent(uploadId)}/thumbnail` : null;
+}
+
 /**
  * The id of a message sent with attachments, derived from its sender and clientMsgId: a retry
  * claims its uploads for the same id as the first try did, even when that try's append was lost.
@@ -153,6 +202,10 @@ export function sentMessageId(senderId: string, clientMsgId: string): string {
 
 function isMessage(value: unknown): value is Message {
   return !!value && typeof value === 'object' && 'clientMsgId' in value;
+}
+
+function isUser(value: unknown): value is User {
+  return !!value && typeof value === 'object' && 'avatarUrl' in value;
 }
 
 function isConversation(value: unknown): value is Conversation {

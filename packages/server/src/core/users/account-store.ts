@@ -6,6 +6,8 @@ import type { Message, User } from '@messenger/protocol';
 export interface AccountStore {
   /** The user as it is now; null when there is no such user. */
   setDisplayName(userId: string, displayName: string): Promise<User | null>;
+  /** Sets (or with null removes) the avatar; answers the user and the upload it replaced. */
+  setAvatar(userId: string, uploadId: string | null): Promise<{ user: User | null; previous: string | null }>;
   /**
    * In one transaction: every session, API key and the password of the user end, and the user
    * becomes a tombstone named `tombstone.username` (which frees the old username). Returns the ids

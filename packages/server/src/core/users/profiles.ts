@@ -16,6 +16,7 @@ import {
 import { AppError, forbidden, invalid, notFound } from '../../domain/errors.js';
 import type { ConversationStore } from '../conversations/conversation-store.js';
 import type { Conversations } from '../conversations/conversations.js';
+import type { Attachments } from '../media/attachments.js';
 import type { EventLog } from '../messages/event-log.js';
 import type { PushSubscriptions } from '../notifications/subscriptions.js';
 import type { Deliverer } from '../routing/delivery.js';
@@ -41,8 +42,8 @@ export interface ProfilesDeps {
   pushSubscriptions: Pick<PushSubscriptions, 'forUsers' | 'remove'>;
   log: Pick<EventLog, 'append'>;
   deliverer: Pick<Deliverer, 'deliver'>;
-  /** The user's uploaded files, deleted with the account. */
-  files?: { deleteOfOwner(userId: string): Promise<void> };
+  /** The user's uploaded files: avatars, and all of them deleted with the account. */
+  files?: Pick<Attachments, 'deleteOfOwner' | 'claimAvatar' | 'deleteUpload' | 'signAnswer'>;
   /** Cluster: waits until the store holds what the log held (the messages just sent), or 503. */
   storeCatchUp?: (conversationId: null) => Promise<unknown>;
   now?: () => number;
@@ -61,13 +62,21 @@ export class Profiles {
     this.now = deps.now ?? Date.now;
   }
 
-  /** `avatarUploadId` takes only null (no avatar) until media uploads exist. */
+  /** `avatarUploadId`: an image the caller uploaded, or null for none; a replaced one is deleted. */
   async update(
     caller: Identity,
     changes: { displayName?: string | undefined; avatarUploadId?: string | null | undefined },
   ): Promise<User> {
-    if (changes.avatarUploadId) throw invalid('avatars arrive with media uploads; only null is accepted');
     const userId = caller.user.id;
+    let avatarChanged = false;
+    if (changes.avatarUploadId !== undefined) {
+      const files = this.d.files;
+      if (!files) throw invalid('this server does not take avatars');
+      if (changes.avatarUploadId) await files.claimAvatar(userId, changes.avatarUploadId, { userId });
+      const { previous } = await this.d.accountStore.setAvatar(userId, changes.avatarUploadId);
+      avatarChanged = previous !== changes.avatarUploadId;
+      if (previous && avatarChanged) await files.deleteUpload(previous);
+    }
     const user =
       changes.displayName !== undefined
         ? await this.d.accountStore.setDisplayName(userId, changes.displayName)
@@ -75,7 +84,7 @@ export class Profiles {
     if (!user) throw notFound('user');
     // This gateway answers with the new name at once; the others within their cache's age.
     this.d.authenticator.forget([caller.credentialId]);
-    if (changes.displayName !== undefined && changes.displayName !== caller.user.displayName) {
+    if (avatarChanged || (changes.displayName !== undefined && changes.displayName !== caller.user.displayName)) {
       const { peers } = await this.reach(userId);
       await this.tell([...peers, userId], user);
     }
@@ -95,6 +104,7 @@ export class Profiles {
     // keeps the conversation and its history; a group is left as any member leaves it.
     for (const conversationId of groups) await this.d.conversations.leave(conversationId, userId);
     await this.d.files?.deleteOfOwner(userId);
+    if (this.d.files) await this.d.accountStore.setAvatar(userId, null);
     for (const s of await this.d.pushSubscriptions.forUsers([userId])) {
       if (s.userId === userId) await this.d.pushSubscriptions.remove(userId, s.endpoint);
     }
@@ -198,6 +208,7 @@ export class Profiles {
   }
 
   private async tell(userIds: string[], user: User): Promise<void> {
-    if (userIds.length > 0) await this.d.deliverer.deliver(userIds, { type: 'user.updated', user });
+    const shown = this.d.files?.signAnswer({ user }).user ?? user;
+    if (userIds.length > 0) await this.d.deliverer.deliver(userIds, { type: 'user.updated', user: shown });
   }
 }
