@@ -57,6 +57,8 @@ export interface Conversation {
   request: boolean;
   /** v1.1: whether members who are not admins may add members (groups; always true for a direct chat). */
   membersCanAdd: boolean;
+  /** v1.1: a group's picture (signed, its thumbnail); null for none and for direct chats. */
+  avatarUrl: string | null;
 }
 
 export type PresenceStatus = 'online' | 'away' | 'offline';

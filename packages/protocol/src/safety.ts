@@ -14,7 +14,7 @@ const reasonText = (max: number) => z.string().trim().min(1).max(max).refine(nul
 
 export type MemberRole = 'admin' | 'member';
 
-/** `avatarUploadId` takes only `null` until media uploads exist; a group avatar comes with them. */
+/** `avatarUploadId`: an image the admin uploaded (POST /v1/uploads), or `null` for none. */
 export const updateConversationBody = z
   .object({
     title: z.string().trim().min(1).max(128).refine(nulFree, NUL_MESSAGE).optional(),

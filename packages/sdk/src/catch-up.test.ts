@@ -45,6 +45,7 @@ class History {
       muted: false,
       request: false,
       membersCanAdd: true,
+      avatarUrl: null,
     }));
   }
 

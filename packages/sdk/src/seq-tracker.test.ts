@@ -69,6 +69,7 @@ describe('SeqTracker live events', () => {
       muted: false,
       request: false,
       membersCanAdd: true,
+      avatarUrl: null,
     };
     t.accept({ type: 'conversation.updated', conversation });
     expect(t.handed('n')).toBe(0);

@@ -201,6 +201,7 @@ export class ScriptedPeer {
         muted: false,
         request: false,
         membersCanAdd: true,
+        avatarUrl: null,
       }));
       return json(200, { conversations, nextCursor: null });
     }

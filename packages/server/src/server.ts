@@ -109,6 +109,11 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
       : null;
   storeLag?.start();
   if (storeLag) metrics.storeLagSource.read = () => storeLag.lags();
+  const uploads = timed(backend.uploads);
+  const signer = new UrlSigner({ secret: await backend.mediaSecret() });
+  const attachments = new Attachments({ uploads, blobs: backend.blobs, signer });
+  // Signed URLs are added where answers and events are encoded; stores and the log keep plain paths.
+  const present = <T>(answer: T): T => attachments.signAnswer(answer);
   const conversations = new Conversations({
     conversationStore,
     memberStanding: timed(backend.memberStanding),
@@ -117,6 +122,7 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     log,
     maxGroupMembers: config.maxGroupMembers,
     creations: limiter('conversations', config.rateLimitConversations, 3_600_000),
+    avatars: attachments,
     ...(storeCatchUp ? { storeCatchUp } : {}),
   });
   const users = new Users({
@@ -134,11 +140,6 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     signups: limiter('signups', config.rateLimitSignups, 60_000),
     suspensions: timed(backend.suspensions),
   });
-  const uploads = timed(backend.uploads);
-  const signer = new UrlSigner({ secret: await backend.mediaSecret() });
-  const attachments = new Attachments({ uploads, blobs: backend.blobs, signer });
-  // Signed URLs are added where answers and events are encoded; stores and the log keep plain paths.
-  const present = <T>(answer: T): T => attachments.signAnswer(answer);
   const messaging = new Messaging({
     attachments,
     messageStore,

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER } from './deployment.mjs';
 import {
+  createGroup,
   directChat,
   expectError,
   RawSocket,
@@ -206,5 +207,29 @@ describe('messages with attachments', () => {
     const cleared = await ann.call('PATCH', '/v1/me', { avatarUploadId: null });
     expect(cleared.body.user.avatarUrl).toBeNull();
     expect(await server.backend.uploads.get(second.id)).toBeNull();
+  });
+
+  it('group avatars: admins set one, members see it signed in the chat list, non-admins are refused', async () => {
+    const group = await createGroup(ann, [bob, eve], 'Hikers');
+    const picture = await upload(ann, await photo(), 'image/png', 'group.png');
+    const set = await ann.call('PATCH', `/v1/conversations/${group}`, { avatarUploadId: picture.id });
+    expect(set.status).toBe(200);
+    expect(set.body.conversation.avatarUrl).toMatch(new RegExp(`/v1/uploads/${picture.id}/thumbnail\\?exp=`));
+    const list = await bob.call('GET', '/v1/conversations');
+    const seen = list.body.conversations.find((c: any) => c.id === group);
+    expect((await download(seen.avatarUrl)).status).toBe(200);
+    const plain = `/v1/uploads/${picture.id}/thumbnail`;
+    expect((await download(plain, { authorization: `Bearer ${bob.apiKey}` })).status).toBe(200);
+
+    const bobs = await upload(bob, await photo(), 'image/png', 'mine.png');
+    expectError(await bob.call('PATCH', `/v1/conversations/${group}`, { avatarUploadId: bobs.id }), 403, 'forbidden');
+    const next = await upload(ann, await photo(), 'image/png', 'group2.png');
+    expect((await ann.call('PATCH', `/v1/conversations/${group}`, { avatarUploadId: next.id })).status).toBe(200);
+    expect(await server.backend.uploads.get(picture.id)).toBeNull();
+    const cleared = await ann.call('PATCH', `/v1/conversations/${group}`, { avatarUploadId: null });
+    expect(cleared.body.conversation.avatarUrl).toBeNull();
+    expect(await server.backend.uploads.get(next.id)).toBeNull();
+    const direct = await bob.call('GET', `/v1/conversations/${chat}`);
+    expect(direct.body.conversation.avatarUrl).toBeNull();
   });
 });

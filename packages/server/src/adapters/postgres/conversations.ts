@@ -3,6 +3,7 @@
 // and unread count (LATERAL), then the members of all its chats. The page itself is a range of
 // members_by_activity: each member row carries the minute of its chat's last activity (migration 7).
 import type { Conversation, Member } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
 import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
@@ -31,6 +32,7 @@ type ViewRow = Nullable<MessageRow> & {
   conv_muted: boolean;
   conv_request: RequestState;
   conv_members_can_add: boolean;
+  conv_avatar_upload_id: string | null;
   unread: number;
 };
 
@@ -54,7 +56,7 @@ const viewSql = (o: { page: string; viewer: string; order: string }) => `
   WITH page AS (${o.page})
   SELECT p.viewer AS conv_viewer, p.id AS conv_id, p.kind AS conv_kind, p.title AS conv_title, p.created_at AS conv_created_at,
          p.last_seq AS conv_last_seq, p.muted AS conv_muted, p.request_state AS conv_request,
-         p.members_can_add AS conv_members_can_add,
+         p.members_can_add AS conv_members_can_add, p.avatar_upload_id AS conv_avatar_upload_id,
          to_char(p.last_activity_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS conv_cursor_at,
          lm.*, unread.n AS unread
     FROM page p
@@ -77,7 +79,7 @@ const viewSql = (o: { page: string; viewer: string; order: string }) => `
    ${o.order}`;
 
 /** A viewer's chats, with the viewer's membership columns. */
-const CHATS = `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at, c.members_can_add,
+const CHATS = `SELECT c.id, c.kind, c.title, c.created_at, c.last_seq, c.last_activity_at, c.members_can_add, c.avatar_upload_id,
                       me.user_id AS viewer, me.joined_seq, me.read_seq, me.muted, me.request_state
                  FROM members me JOIN conversations c ON c.id = me.conversation_id`;
 
@@ -378,10 +380,22 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
     ]);
   }
 
-  async updateGroup(conversationId: string, changes: { title?: string; membersCanAdd?: boolean }): Promise<void> {
+  async updateGroup(
+    conversationId: string,
+    changes: { title?: string; membersCanAdd?: boolean; avatarUploadId?: string | null },
+  ): Promise<void> {
+    // $4 says whether the avatar changes at all, since null is a value for it (no avatar).
     await this.db.query(
-      'UPDATE conversations SET title = COALESCE($2, title), members_can_add = COALESCE($3, members_can_add) WHERE id = $1',
-      [conversationId, changes.title ?? null, changes.membersCanAdd ?? null],
+      `UPDATE conversations SET title = COALESCE($2, title), members_can_add = COALESCE($3, members_can_add),
+              avatar_upload_id = CASE WHEN $4::boolean THEN $5::text ELSE avatar_upload_id END
+        WHERE id = $1`,
+      [
+        conversationId,
+        changes.title ?? null,
+        changes.membersCanAdd ?? null,
+        changes.avatarUploadId !== undefined,
+        changes.avatarUploadId ?? null,
+      ],
     );
   }
 
@@ -439,6 +453,7 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
         muted: row.conv_muted,
         request: row.conv_request !== 'accepted',
         membersCanAdd: row.conv_members_can_add,
+        avatarUrl: avatarPath(row.conv_avatar_upload_id),
       };
     });
     return opts?.keepPlaces ? views : views.filter((v): v is Conversation => v !== null);

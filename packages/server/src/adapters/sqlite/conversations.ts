@@ -1,5 +1,6 @@
 // Conversations and members in SQLite: creation, membership, the chat list (GetChats) and views.
 import type { Conversation, Member, Message } from '@messenger/protocol';
+import { avatarPath } from '../../core/media/attachments.js';
 import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
 import type { MemberStanding, RequestState } from '../../core/conversations/member-standing.js';
 import type { Db } from './db.js';
@@ -15,6 +16,7 @@ interface ConversationRow {
   last_seq: number;
   last_activity_at: string;
   members_can_add: number;
+  avatar_upload_id: string | null;
 }
 
 interface MemberRow {
@@ -79,6 +81,7 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
       setRole: db.prepare('UPDATE members SET role = ? WHERE conversation_id = ? AND user_id = ?'),
       setTitle: db.prepare('UPDATE conversations SET title = ? WHERE id = ?'),
       setMembersCanAdd: db.prepare('UPDATE conversations SET members_can_add = ? WHERE id = ?'),
+      setAvatar: db.prepare('UPDATE conversations SET avatar_upload_id = ? WHERE id = ?'),
     };
   }
 
@@ -218,10 +221,14 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
     this.s.setRole.run(role, conversationId, userId);
   }
 
-  async updateGroup(conversationId: string, changes: { title?: string; membersCanAdd?: boolean }): Promise<void> {
+  async updateGroup(
+    conversationId: string,
+    changes: { title?: string; membersCanAdd?: boolean; avatarUploadId?: string | null },
+  ): Promise<void> {
     this.db
       .transaction(() => {
         if (changes.title !== undefined) this.s.setTitle.run(changes.title, conversationId);
+        if (changes.avatarUploadId !== undefined) this.s.setAvatar.run(changes.avatarUploadId, conversationId);
         if (changes.membersCanAdd !== undefined)
           this.s.setMembersCanAdd.run(changes.membersCanAdd ? 1 : 0, conversationId);
       })
@@ -273,6 +280,7 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
       muted: me.muted === 1,
       request: me.request_state !== 'accepted',
       membersCanAdd: row.members_can_add === 1,
+      avatarUrl: avatarPath(row.avatar_upload_id),
     };
   }
 }

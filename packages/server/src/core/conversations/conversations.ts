@@ -5,6 +5,7 @@ import { LIMITS } from '@messenger/protocol';
 import { AppError, invalid, notFound } from '../../domain/errors.js';
 import { directKey, newId } from '../../domain/ids.js';
 import { checkAdmin, checkCanAdd, successor } from '../../domain/safety.js';
+import { type Attachments, avatarUploadIdOf } from '../media/attachments.js';
 import type { EventLog } from '../messages/event-log.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Reach } from '../safety/reach.js';
@@ -36,6 +37,7 @@ export class Conversations {
 
   /** Resolves once the store holds everything the log has (when it may trail it: a cluster). */
   private readonly storeCatchUp: ((conversationId: null) => Promise<unknown>) | undefined;
+  private readonly avatars: Pick<Attachments, 'claimAvatar' | 'deleteUpload'> | undefined;
 
   constructor(deps: {
     conversationStore: Chats;
@@ -47,7 +49,10 @@ export class Conversations {
     /** Conversations created per user (RATE_LIMIT_CONVERSATIONS per hour). */
     creations?: RateLimiter;
     storeCatchUp?: (conversationId: null) => Promise<unknown>;
+    /** Group avatars; without it, setting one is refused. */
+    avatars?: Pick<Attachments, 'claimAvatar' | 'deleteUpload'>;
   }) {
+    this.avatars = deps.avatars;
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.conversationStore;
     this.standing = deps.memberStanding;
@@ -168,7 +173,7 @@ export class Conversations {
     });
   }
 
-  /** Admins only. `avatarUploadId` takes only null until media uploads exist. */
+  /** Admins only. `avatarUploadId`: an image the admin uploaded, or null; a replaced one is deleted. */
   async update(
     conversationId: string,
     callerId: string,
@@ -181,11 +186,19 @@ export class Conversations {
     const me = await this.requireMember(conversationId, callerId);
     await this.requireGroup(conversationId);
     checkAdmin(me, 'change the group');
-    if (changes.avatarUploadId) throw invalid('group avatars come with media uploads; only null is accepted');
+    let replaced: string | null = null;
+    if (changes.avatarUploadId !== undefined) {
+      if (!this.avatars) throw invalid('this server does not take avatars');
+      if (changes.avatarUploadId) await this.avatars.claimAvatar(callerId, changes.avatarUploadId, { conversationId });
+      replaced = avatarUploadIdOf((await this.view(conversationId, callerId)).avatarUrl);
+      if (replaced === changes.avatarUploadId) replaced = null;
+    }
     await this.standing.updateGroup(conversationId, {
       ...(changes.title !== undefined ? { title: changes.title } : {}),
       ...(changes.membersCanAdd !== undefined ? { membersCanAdd: changes.membersCanAdd } : {}),
+      ...(changes.avatarUploadId !== undefined ? { avatarUploadId: changes.avatarUploadId } : {}),
     });
+    if (replaced) await this.avatars?.deleteUpload(replaced);
     await this.announce(conversationId);
     return this.view(conversationId, callerId);
   }

@@ -8,5 +8,8 @@ export interface MemberStanding {
   setRequestState(conversationId: string, userId: string, state: RequestState): Promise<void>;
   setRole(conversationId: string, userId: string, role: 'admin' | 'member'): Promise<void>;
   /** Only the fields given change. */
-  updateGroup(conversationId: string, changes: { title?: string; membersCanAdd?: boolean }): Promise<void>;
+  updateGroup(
+    conversationId: string,
+    changes: { title?: string; membersCanAdd?: boolean; avatarUploadId?: string | null },
+  ): Promise<void>;
 }

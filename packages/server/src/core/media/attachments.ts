@@ -108,16 +108,22 @@ export class Attachments {
   /** A conversation whose last message is signed. */
   signConversation(conversation: Conversation, now = Date.now()): Conversation {
     const last = conversation.lastMessage;
-    if (!last || last.attachments?.length === 0) return conversation;
-    return { ...conversation, lastMessage: this.sign(last, now) };
+    const lastMessage = last && last.attachments?.length !== 0 ? this.sign(last, now) : last;
+    const avatarUrl = this.signAvatar(conversation.avatarUrl, now);
+    if (lastMessage === last && avatarUrl === conversation.avatarUrl) return conversation;
+    return { ...conversation, lastMessage, avatarUrl };
   }
 
   /** A user whose avatar URL is signed (stores keep the plain path of its thumbnail). */
   signUser(user: User, now = Date.now()): User {
-    const url = user.avatarUrl;
-    if (!url || url.includes('?')) return user;
-    const id = decodeURIComponent(url.split('/')[3] ?? '');
-    return { ...user, avatarUrl: this.deps.signer.url(id, 'thumbnail', now) };
+    const avatarUrl = this.signAvatar(user.avatarUrl, now);
+    return avatarUrl === user.avatarUrl ? user : { ...user, avatarUrl };
+  }
+
+  private signAvatar(url: string | null | undefined, now: number): string | null {
+    if (!url || url.includes('?')) return url ?? null;
+    const id = avatarUploadIdOf(url);
+    return id ? this.deps.signer.url(id, 'thumbnail', now) : url;
   }
 
   /**
@@ -189,6 +195,12 @@ export function stored(record: UploadRecord): Attachment {
 /** A user's or a group's avatar as stored: the plain path of its thumbnail (signed when served). */
 export function avatarPath(uploadId: string | null | undefined): string | null {
   return uploadId ? `/v1/uploads/${encodeURIComponent(uploadId)}/thumbnail` : null;
+}
+
+/** The upload id of an avatar path (signed or not), or null. */
+export function avatarUploadIdOf(url: string | null | undefined): string | null {
+  const match = url?.match(/^\/v1\/uploads\/([^/?]+)\/thumbnail/);
+  return match ? decodeURIComponent(match[1]!) : null;
 }
 
 /**

@@ -45,6 +45,7 @@ function world(failOnce: 'close' | 'leave' | null) {
   let failing = failOnce;
   const accountStore: AccountStore = {
     setDisplayName: async () => ann,
+    setAvatar: async () => ({ user: ann, previous: null }),
     closeAccount: async () => {
       if (failing === 'close') {
         failing = null;
