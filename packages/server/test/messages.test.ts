@@ -27,6 +27,7 @@ afterAll(async () => {
 });
 
 const MESSAGE_KEYS = [
+  'attachments',
   'body',
   'clientMsgId',
   'conversationId',
