@@ -39,6 +39,8 @@ export interface Member {
   deliveredSeq: number;
   /** v1.1: group admins may rename, set who adds, change roles and remove members. */
   role: 'admin' | 'member';
+  /** v1.1: the member's avatar, as User.avatarUrl. */
+  avatarUrl?: string | null;
 }
 
 export type ConversationKind = 'direct' | 'group';

@@ -34,6 +34,7 @@ describe('direct chats', () => {
         readSeq: 0,
         deliveredSeq: 0,
         role: 'member',
+        avatarUrl: null,
       });
     const again = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
     expect(again.status).toBe(200);

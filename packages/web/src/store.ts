@@ -358,7 +358,9 @@ export class AppStore {
         ? {
             ...c,
             members: c.members.map((m) =>
-              m.userId === user.id ? { ...m, username: user.username, displayName: user.displayName } : m,
+              m.userId === user.id
+                ? { ...m, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl }
+                : m,
             ),
           }
         : c;

@@ -134,6 +134,25 @@ describe('web client media', () => {
     const src = await voice.locator('audio').getAttribute('src');
     const type = await bob.evaluate(async (href) => (await fetch(href!)).headers.get('content-type'), src);
     expect(type).toMatch(/^audio\//);
+  });
+
+  it('sets a profile photo, which the other side sees in the chat list and on the chat', async () => {
+    await alice.getByRole('button', { name: 'Account' }).click();
+    await alice.getByRole('dialog', { name: 'Account' }).getByRole('button', { name: 'Edit profile' }).click();
+    const edit = alice.getByRole('dialog', { name: 'Edit profile' });
+    await edit
+      .getByLabel('Choose a photo')
+      .setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: await png('#fa0') });
+    await edit.getByRole('button', { name: 'Change photo' }).waitFor(WAIT);
+    await alice.keyboard.press('Escape');
+    const own = alice.locator('.account-button img.avatar-img');
+    await expect.poll(() => own.evaluate((img: HTMLImageElement) => img.naturalWidth), WAIT).toBeGreaterThan(0);
+    const inList = bob
+      .getByRole('navigation', { name: 'Chats' })
+      .getByRole('link', { name: /Alice Liddell/ })
+      .locator('img.avatar-img');
+    await expect.poll(() => inList.evaluate((img: HTMLImageElement) => img.naturalWidth), WAIT).toBeGreaterThan(0);
+    expect(await inList.getAttribute('src')).toMatch(/\/thumbnail\?exp=\d+&sig=/);
     expect(refused).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

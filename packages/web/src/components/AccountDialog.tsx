@@ -55,6 +55,7 @@ export function AccountDialog({
             store.applyUser(user);
             setView('menu');
           }}
+          onChanged={(user) => store.applyUser(user)}
         />
       </Modal>
     );

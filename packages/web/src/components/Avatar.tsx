@@ -1,4 +1,5 @@
-// A round initials avatar with a stable colour per name, and an optional presence dot.
+// A round avatar: the picture when there is one, else initials in a stable colour per name; an
+// optional presence dot.
 import type { PresenceStatus } from '@messenger/protocol';
 import { initials } from '../lib/text.js';
 
@@ -15,15 +16,18 @@ export function Avatar({
   seed,
   size = 'md',
   presence,
+  url,
 }: {
   name: string;
   seed: string;
   size?: 'sm' | 'md' | 'lg';
   presence?: PresenceStatus | undefined;
+  /** The signed avatar URL (User, Member or Conversation avatarUrl). */
+  url?: string | null | undefined;
 }) {
   return (
     <span className={`avatar avatar-${size}`} style={{ '--hue': hue(seed) } as React.CSSProperties} aria-hidden="true">
-      {initials(name)}
+      {url ? <img className="avatar-img" src={url} alt="" /> : initials(name)}
       {presence && presence !== 'offline' && <span className={`presence-dot ${presence}`} />}
     </span>
   );

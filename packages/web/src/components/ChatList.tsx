@@ -56,7 +56,12 @@ export function ChatList({
                 className={`chat-item${c.id === activeId ? ' active' : ''}${c.unreadCount > 0 ? ' unread' : ''}${c.muted ? ' muted' : ''}`}
                 aria-current={c.id === activeId ? 'page' : undefined}
               >
-                <Avatar name={name} seed={other?.userId ?? c.id} presence={presence} />
+                <Avatar
+                  name={name}
+                  seed={other?.userId ?? c.id}
+                  presence={presence}
+                  url={c.kind === 'group' ? c.avatarUrl : other?.avatarUrl}
+                />
                 <span className="chat-item-body">
                   <span className="chat-item-top">
                     <span className="chat-item-name">{name}</span>

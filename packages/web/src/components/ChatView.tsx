@@ -179,7 +179,12 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
             <path d="M15 5l-7 7 7 7" />
           </svg>
         </a>
-        <Avatar name={name} seed={other?.userId ?? id} presence={presence?.status} />
+        <Avatar
+          name={name}
+          seed={other?.userId ?? id}
+          presence={presence?.status}
+          url={conversation.kind === 'group' ? conversation.avatarUrl : other?.avatarUrl}
+        />
         <div className="chat-title">
           <h2>{name}</h2>
           <p className={typingNames.length > 0 ? 'chat-subtitle typing-text' : 'chat-subtitle'} aria-live="polite">

@@ -114,7 +114,14 @@ export function MessageItem(p: Props) {
     <article id={`msg-${m.id}`} className={classes} aria-label={own ? 'You' : p.senderName} data-seq={m.seq}>
       {conversation.kind === 'group' && !own && (
         <span className="message-avatar">
-          {p.showAvatar && <Avatar name={p.senderName} seed={m.senderId} size="sm" />}
+          {p.showAvatar && (
+            <Avatar
+              name={p.senderName}
+              seed={m.senderId}
+              size="sm"
+              url={conversation.members.find((x) => x.userId === m.senderId)?.avatarUrl}
+            />
+          )}
         </span>
       )}
       <div className="message-column">

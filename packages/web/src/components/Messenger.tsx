@@ -51,7 +51,7 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
             aria-label="Account"
             onClick={() => setDialog('account')}
           >
-            <Avatar name={me?.displayName ?? '?'} seed={me?.id ?? ''} size="sm" />
+            <Avatar name={me?.displayName ?? '?'} seed={me?.id ?? ''} size="sm" url={me?.avatarUrl} />
           </button>
           <h1>Chats</h1>
           <div className="header-actions">

@@ -1,9 +1,21 @@
-// Edit profile: the display name everyone who shares a conversation sees (they hear of it live).
+// Edit profile: the display name and photo everyone who shares a conversation sees (they hear of it live).
 import { LIMITS, type User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
-import { useState, type FormEvent } from 'react';
+import { useRef, useState, type FormEvent } from 'react';
+import { Avatar } from './Avatar.js';
 
-export function ProfileForm({ api, me, onDone }: { api: HttpApi; me: User | null; onDone(user: User): void }) {
+export function ProfileForm({
+  api,
+  me,
+  onDone,
+  onChanged,
+}: {
+  api: HttpApi;
+  me: User | null;
+  onDone(user: User): void;
+  /** A new photo was saved (the form stays open). */
+  onChanged?(user: User): void;
+}) {
   const [displayName, setDisplayName] = useState(me?.displayName ?? '');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -26,8 +38,48 @@ export function ProfileForm({ api, me, onDone }: { api: HttpApi; me: User | null
     }
   };
 
+  const [avatarUrl, setAvatarUrl] = useState(me?.avatarUrl ?? null);
+  const picker = useRef<HTMLInputElement>(null);
+  const setPhoto = async (file: File | null) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const upload = file ? await api.upload(file) : null;
+      const user = await api.updateProfile({ avatarUploadId: upload?.id ?? null });
+      setAvatarUrl(user.avatarUrl);
+      onChanged?.(user);
+    } catch {
+      setError('Could not save the photo: it must be a JPEG, PNG, WebP or GIF image.');
+    } finally {
+      setBusy(false);
+    }
+  };
+
   return (
     <form id="profile-form" onSubmit={submit} className="stack">
+      <div className="avatar-edit">
+        <Avatar name={displayName || '?'} seed={me?.id ?? ''} size="lg" url={avatarUrl} />
+        <button type="button" disabled={busy} onClick={() => picker.current?.click()}>
+          {avatarUrl ? 'Change photo' : 'Add photo'}
+        </button>
+        {avatarUrl && (
+          <button type="button" className="link-button" disabled={busy} onClick={() => void setPhoto(null)}>
+            Remove photo
+          </button>
+        )}
+        <input
+          ref={picker}
+          type="file"
+          accept="image/jpeg,image/png,image/webp,image/gif"
+          hidden
+          aria-label="Choose a photo"
+          onChange={(e) => {
+            const file = e.target.files?.[0] ?? null;
+            e.target.value = '';
+            if (file) void setPhoto(file);
+          }}
+        />
+      </div>
       <div className="field">
         <label htmlFor="profile-display-name">Display name</label>
         <input

@@ -81,7 +81,11 @@ export function RequestsSection({ store, requests }: { store: AppStore; requests
           return (
             <li key={c.id} className="request-item">
               <a href={chatHref(c.id)} className="chat-item">
-                <Avatar name={name} seed={otherMember(c, meId)?.userId ?? c.id} />
+                <Avatar
+                  name={name}
+                  seed={otherMember(c, meId)?.userId ?? c.id}
+                  url={c.kind === 'group' ? c.avatarUrl : otherMember(c, meId)?.avatarUrl}
+                />
                 <span className="chat-item-body">
                   <span className="chat-item-name">{name}</span>
                   <span className="chat-item-preview">{preview(c, meId)}</span>

@@ -41,6 +41,7 @@ interface MemberRow {
   user_id: string;
   username: string;
   display_name: string;
+  avatar_upload_id: string | null;
   read_seq: string;
   delivered_seq: string;
   joined_seq: string;
@@ -411,11 +412,11 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
     // Index probes per chat and per member (fenced LATERALs) whatever the statistics: without them
     // a join over = ANY was planned as a scan of every member and user row.
     const memberRows = await this.db.query<MemberRow>(
-      `SELECT m.conversation_id, m.user_id, u.username, u.display_name, m.read_seq, m.delivered_seq, m.joined_seq,
+      `SELECT m.conversation_id, m.user_id, u.username, u.display_name, u.avatar_upload_id, m.read_seq, m.delivered_seq, m.joined_seq,
               m.role, m.request_state
          FROM unnest($1::text[]) AS q(id)
          CROSS JOIN LATERAL (SELECT * FROM members m WHERE m.conversation_id = q.id OFFSET 0) m
-         CROSS JOIN LATERAL (SELECT u.username, u.display_name FROM users u WHERE u.id = m.user_id OFFSET 0) u
+         CROSS JOIN LATERAL (SELECT u.username, u.display_name, u.avatar_upload_id FROM users u WHERE u.id = m.user_id OFFSET 0) u
         ORDER BY m.conversation_id, m.joined_seq, m.joined_at, m.user_id`,
       [[...new Set(rows.map((r) => r.conv_id))]],
       'messenger.chats.members',
@@ -436,6 +437,7 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
           userId: m.user_id,
           username: m.username,
           displayName: m.display_name,
+          avatarUrl: avatarPath(m.avatar_upload_id),
           readSeq: Number(shown ? m.read_seq : m.joined_seq),
           deliveredSeq: Number(shown ? m.delivered_seq : m.joined_seq),
           role: m.role,

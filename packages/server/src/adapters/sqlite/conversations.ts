@@ -54,8 +54,11 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
       ),
       memberIds: db.prepare<[string], { user_id: string }>('SELECT user_id FROM members WHERE conversation_id = ?'),
       row: db.prepare<[string], ConversationRow>('SELECT * FROM conversations WHERE id = ?'),
-      members: db.prepare<[string], MemberRow & { conversation_id: string; username: string; display_name: string }>(
-        `SELECT m.*, u.username, u.display_name FROM members m JOIN users u ON u.id = m.user_id
+      members: db.prepare<
+        [string],
+        MemberRow & { conversation_id: string; username: string; display_name: string; avatar_upload_id: string | null }
+      >(
+        `SELECT m.*, u.username, u.display_name, u.avatar_upload_id FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.conversation_id IN (SELECT value FROM json_each(?)) ORDER BY m.conversation_id, m.joined_seq, m.joined_at, m.user_id`,
       ),
       page: db.prepare<[string, string, string, string, number], ConversationRow>(
@@ -238,7 +241,10 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
   /** Views of several conversations: one query for all their members, then two per conversation. */
   private toViews(rows: ConversationRow[], viewerId: string): Conversation[] {
     if (rows.length === 0) return [];
-    const members = new Map<string, (MemberRow & { username: string; display_name: string })[]>();
+    const members = new Map<
+      string,
+      (MemberRow & { username: string; display_name: string; avatar_upload_id: string | null })[]
+    >();
     for (const m of this.s.members.all(JSON.stringify(rows.map((r) => r.id)))) {
       let list = members.get(m.conversation_id);
       if (!list) members.set(m.conversation_id, (list = []));
@@ -249,7 +255,7 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
 
   private toView(
     row: ConversationRow,
-    memberRows: (MemberRow & { username: string; display_name: string })[],
+    memberRows: (MemberRow & { username: string; display_name: string; avatar_upload_id: string | null })[],
     viewerId: string,
   ): Conversation | null {
     const me = memberRows.find((m) => m.user_id === viewerId);
@@ -260,6 +266,7 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
         userId: m.user_id,
         username: m.username,
         displayName: m.display_name,
+        avatarUrl: avatarPath(m.avatar_upload_id),
         readSeq: shown ? m.read_seq : m.joined_seq,
         deliveredSeq: shown ? m.delivered_seq : m.joined_seq,
         role: m.role,

@@ -110,8 +110,13 @@ export class Attachments {
     const last = conversation.lastMessage;
     const lastMessage = last && last.attachments?.length !== 0 ? this.sign(last, now) : last;
     const avatarUrl = this.signAvatar(conversation.avatarUrl, now);
-    if (lastMessage === last && avatarUrl === conversation.avatarUrl) return conversation;
-    return { ...conversation, lastMessage, avatarUrl };
+    const members = mapIfChanged(conversation.members, (m) => {
+      const url = this.signAvatar(m.avatarUrl, now);
+      return url === (m.avatarUrl ?? null) ? m : { ...m, avatarUrl: url };
+    });
+    if (lastMessage === last && avatarUrl === conversation.avatarUrl && members === conversation.members)
+      return conversation;
+    return { ...conversation, lastMessage, avatarUrl, members };
   }
 
   /** A user whose avatar URL is signed (stores keep the plain path of its thumbnail). */
