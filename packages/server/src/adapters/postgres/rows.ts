@@ -1,7 +1,7 @@
 // Row shapes and SQL fragments shared by the PostgreSQL store modules, and their mapping to API
 // objects. bigint columns arrive as strings and timestamptz as Date (node-postgres defaults).
 import type { Attachment, Message, Reaction, User } from '@messenger/protocol';
-import { avatarPath } from '../../core/media/attachments.js';
+import { type UserRow as SqlUserRow, userFromRow } from '../sql/user-rows.js';
 
 export interface MessageRow {
   conversation_id: string;
@@ -50,18 +50,6 @@ export function toMessage(row: MessageRow): Message {
   };
 }
 
-export interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  created_at: Date;
-  avatar_upload_id?: string | null;
-}
+export type UserRow = SqlUserRow<Date>;
 
-export const toUser = (row: UserRow): User => ({
-  id: row.id,
-  username: row.username,
-  displayName: row.display_name,
-  createdAt: row.created_at.toISOString(),
-  avatarUrl: avatarPath(row.avatar_upload_id),
-});
+export const toUser = (row: UserRow): User => userFromRow(row, (d) => d.toISOString());

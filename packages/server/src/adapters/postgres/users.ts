@@ -4,6 +4,7 @@ import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
 import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
 import type { NewUser, UserStore } from '../../core/users/user-store.js';
+import { newUser } from '../sql/user-rows.js';
 import { BATCHED_READS, type PgDb } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
@@ -28,13 +29,7 @@ export class PostgresUsers implements UserStore, PresenceVisibility {
         user.id,
         user.createdAt,
       ]);
-      return {
-        id: user.id,
-        username: user.username,
-        displayName: user.displayName,
-        createdAt: user.createdAt,
-        avatarUrl: null,
-      };
+      return newUser(user);
     });
   }
 

@@ -1,18 +1,9 @@
 // The account-wide writes and reads in SQLite: profile, closing an account, a sender's messages,
 // and which credentials still hold (the gateways' periodic re-check).
 import type { Message, User } from '@messenger/protocol';
-import { avatarPath } from '../../core/media/attachments.js';
 import type { AccountStore } from '../../core/users/account-store.js';
 import type { Db } from './db.js';
-import type { MessageRow } from './rows.js';
-
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  created_at: string;
-  avatar_upload_id: string | null;
-}
+import { type MessageRow, toUser, type UserRow } from './rows.js';
 
 export class SqliteAccountStore implements AccountStore {
   private readonly db: Db;
@@ -62,15 +53,7 @@ export class SqliteAccountStore implements AccountStore {
 
   private user(userId: string): User | null {
     const row = this.s.user.get(userId);
-    return row
-      ? {
-          id: row.id,
-          username: row.username,
-          displayName: row.display_name,
-          createdAt: row.created_at,
-          avatarUrl: avatarPath(row.avatar_upload_id),
-        }
-      : null;
+    return row ? toUser(row) : null;
   }
 
   async closeAccount(userId: string, tombstone: { username: string; displayName: string }): Promise<string[]> {

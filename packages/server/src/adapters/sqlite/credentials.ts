@@ -1,6 +1,5 @@
 // SqliteCredentials: password hashes, device sessions and API keys in the embedded database.
 import type { User } from '@messenger/protocol';
-import { avatarPath } from '../../core/media/attachments.js';
 import { AppError } from '../../domain/errors.js';
 import type {
   CredentialRecord,
@@ -12,15 +11,10 @@ import type {
   StoredApiKey,
   StoredSession,
 } from '../../core/users/credential-store.js';
+import { newUser } from '../sql/user-rows.js';
 import type { Db } from './db.js';
+import { toUser, type UserRow } from './rows.js';
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  created_at: string;
-  avatar_upload_id: string | null;
-}
 interface SessionRow {
   id: string;
   user_id: string;
@@ -43,13 +37,6 @@ type Found = UserRow & {
   expires_at: string | null;
 };
 
-const toUser = (row: UserRow): User => ({
-  id: row.id,
-  username: row.username,
-  displayName: row.display_name,
-  createdAt: row.created_at,
-  avatarUrl: avatarPath(row.avatar_upload_id),
-});
 const toSession = (r: SessionRow): StoredSession => ({
   id: r.id,
   userId: r.user_id,
@@ -123,13 +110,7 @@ export class SqliteCredentials implements CredentialStore {
           this.s.upsertPassword.run(user.id, first.passwordHash, user.createdAt);
           this.insertSession(first.session);
         }
-        return {
-          id: user.id,
-          username: user.username,
-          displayName: user.displayName,
-          createdAt: user.createdAt,
-          avatarUrl: null,
-        };
+        return newUser(user);
       })
       .immediate();
   }

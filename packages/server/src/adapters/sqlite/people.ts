@@ -1,17 +1,9 @@
 // The people directory in SQLite: prefix ranges over the lower(username) and lower(display_name)
 // indexes. SQLite's lower() folds ASCII only, so a non-ASCII capital in a name matches only as typed.
 import type { User } from '@messenger/protocol';
-import { avatarPath } from '../../core/media/attachments.js';
 import { DELETED_USERNAME_PREFIX, type PeopleDirectory, prefixEnd } from '../../core/users/people-directory.js';
 import type { Db } from './db.js';
-
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  created_at: string;
-  avatar_upload_id: string | null;
-}
+import { toUser, type UserRow } from './rows.js';
 
 export class SqlitePeople implements PeopleDirectory {
   private readonly s;
@@ -44,12 +36,6 @@ export class SqlitePeople implements PeopleDirectory {
       deleted: DELETED_USERNAME_PREFIX,
       limit,
     });
-    return rows.map((row) => ({
-      id: row.id,
-      username: row.username,
-      displayName: row.display_name,
-      createdAt: row.created_at,
-      avatarUrl: avatarPath(row.avatar_upload_id),
-    }));
+    return rows.map(toUser);
   }
 }

@@ -1,5 +1,6 @@
 // Row shapes and their mapping to API objects, shared by the SQLite store modules.
-import type { Attachment, Message, Reaction } from '@messenger/protocol';
+import type { Attachment, Message, Reaction, User } from '@messenger/protocol';
+import { type UserRow as SqlUserRow, userFromRow } from '../sql/user-rows.js';
 
 export interface MessageRow {
   conversation_id: string;
@@ -32,3 +33,7 @@ export function toMessage(row: MessageRow, reactions: Reaction[] = []): Message 
     attachments: row.deleted_at || !row.attachments ? [] : (JSON.parse(row.attachments) as Attachment[]),
   };
 }
+
+export type UserRow = SqlUserRow<string>;
+
+export const toUser = (row: UserRow): User => userFromRow(row, (t) => t);

@@ -1,27 +1,13 @@
 // Users and API keys in SQLite. Keys are stored only as SHA-256 hashes.
 import type { User } from '@messenger/protocol';
-import { avatarPath } from '../../core/media/attachments.js';
 import { AppError } from '../../domain/errors.js';
 import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
 import type { NewUser, UserStore } from '../../core/users/user-store.js';
+import { newUser } from '../sql/user-rows.js';
 import type { Db } from './db.js';
+import { toUser, type UserRow as BaseUserRow } from './rows.js';
 
-interface UserRow {
-  id: string;
-  username: string;
-  display_name: string;
-  created_at: string;
-  presence_visible: number;
-  avatar_upload_id: string | null;
-}
-
-const toUser = (row: UserRow): User => ({
-  id: row.id,
-  username: row.username,
-  displayName: row.display_name,
-  createdAt: row.created_at,
-  avatarUrl: avatarPath(row.avatar_upload_id),
-});
+type UserRow = BaseUserRow & { presence_visible: number };
 
 export class SqliteUsers implements UserStore, PresenceVisibility {
   private readonly db: Db;
@@ -47,13 +33,7 @@ export class SqliteUsers implements UserStore, PresenceVisibility {
         if (this.s.byUsername.get(user.username)) throw new AppError('conflict', 'username is taken');
         this.s.insert.run(user.id, user.username, user.displayName, user.createdAt);
         this.s.insertKey.run(user.apiKeyHash, user.id, user.createdAt);
-        return {
-          id: user.id,
-          username: user.username,
-          displayName: user.displayName,
-          createdAt: user.createdAt,
-          avatarUrl: null,
-        };
+        return newUser(user);
       })
       .immediate();
   }
