@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import type { BlockStore } from '../../core/safety/block-store.js';
 import type { ReportStore } from '../../core/safety/report-store.js';
 import type { SuspensionStore } from '../../core/safety/suspension-store.js';
+import { REPORT_COLUMNS, type ReportRow, reportFromRow, reportValues } from '../sql/report-rows.js';
 import { PgDb } from './pool.js';
 
 export class PostgresBlocks implements BlockStore {
@@ -55,17 +56,6 @@ export class PostgresBlocks implements BlockStore {
   }
 }
 
-interface ReportRow {
-  id: string;
-  reporter_id: string;
-  conversation_id: string;
-  message_id: string | null;
-  user_id: string | null;
-  reason: string;
-  message: Message | null;
-  created_at: Date;
-}
-
 export class PostgresReports implements ReportStore {
   private readonly db: PgDb;
 
@@ -75,35 +65,17 @@ export class PostgresReports implements ReportStore {
 
   async createReport(r: Report): Promise<void> {
     await this.db.query(
-      `INSERT INTO reports (id, reporter_id, conversation_id, message_id, user_id, reason, message, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        r.id,
-        r.reporterId,
-        r.conversationId,
-        r.messageId,
-        r.userId,
-        r.reason,
-        r.message ? JSON.stringify(r.message) : null,
-        r.createdAt,
-      ],
+      `INSERT INTO reports (${REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      reportValues(r),
     );
   }
 
   async reports(limit: number): Promise<Report[]> {
-    const rows = await this.db.query<ReportRow>('SELECT * FROM reports ORDER BY created_at DESC, id DESC LIMIT $1', [
-      limit,
-    ]);
-    return rows.map((row) => ({
-      id: row.id,
-      reporterId: row.reporter_id,
-      conversationId: row.conversation_id,
-      messageId: row.message_id,
-      userId: row.user_id,
-      reason: row.reason,
-      message: row.message,
-      createdAt: row.created_at.toISOString(),
-    }));
+    const rows = await this.db.query<ReportRow<Message, Date>>(
+      'SELECT * FROM reports ORDER BY created_at DESC, id DESC LIMIT $1',
+      [limit],
+    );
+    return rows.map((row) => reportFromRow(row, { message: (m) => m, iso: (d) => d.toISOString() }));
   }
 }
 

@@ -3,6 +3,7 @@ import type { Report } from '@messenger/protocol';
 import type { BlockStore } from '../../core/safety/block-store.js';
 import type { ReportStore } from '../../core/safety/report-store.js';
 import type { SuspensionStore } from '../../core/safety/suspension-store.js';
+import { REPORT_COLUMNS, type ReportRow, reportFromRow, reportValues } from '../sql/report-rows.js';
 import type { Db } from './db.js';
 
 export class SqliteBlocks implements BlockStore {
@@ -51,55 +52,25 @@ export class SqliteBlocks implements BlockStore {
   }
 }
 
-interface ReportRow {
-  id: string;
-  reporter_id: string;
-  conversation_id: string;
-  message_id: string | null;
-  user_id: string | null;
-  reason: string;
-  message: string | null;
-  created_at: string;
-}
-
 export class SqliteReports implements ReportStore {
   private readonly s;
 
   constructor(deps: { db: Db }) {
     const db = deps.db;
     this.s = {
-      insert: db.prepare(
-        `INSERT INTO reports (id, reporter_id, conversation_id, message_id, user_id, reason, message, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      insert: db.prepare(`INSERT INTO reports (${REPORT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+      page: db.prepare<[number], ReportRow<string, string>>(
+        'SELECT * FROM reports ORDER BY created_at DESC, id DESC LIMIT ?',
       ),
-      page: db.prepare<[number], ReportRow>('SELECT * FROM reports ORDER BY created_at DESC, id DESC LIMIT ?'),
     };
   }
 
   async createReport(r: Report): Promise<void> {
-    this.s.insert.run(
-      r.id,
-      r.reporterId,
-      r.conversationId,
-      r.messageId,
-      r.userId,
-      r.reason,
-      r.message ? JSON.stringify(r.message) : null,
-      r.createdAt,
-    );
+    this.s.insert.run(...reportValues(r));
   }
 
   async reports(limit: number): Promise<Report[]> {
-    return this.s.page.all(limit).map((row) => ({
-      id: row.id,
-      reporterId: row.reporter_id,
-      conversationId: row.conversation_id,
-      messageId: row.message_id,
-      userId: row.user_id,
-      reason: row.reason,
-      message: row.message ? JSON.parse(row.message) : null,
-      createdAt: row.created_at,
-    }));
+    return this.s.page.all(limit).map((row) => reportFromRow(row, { message: (m) => JSON.parse(m), iso: (t) => t }));
   }
 }
 
