@@ -29,6 +29,17 @@ export interface Message {
   reactions: Reaction[];
   /** v1.1: the files sent with it, in the order given; `[]` when none (and once deleted). */
   attachments: Attachment[];
+  /** v1.1: the first link's page, added by a later message.updated; absent or null until then. */
+  linkPreview?: LinkPreview | null;
+}
+
+/** What the server read of a page a message links to. */
+export interface LinkPreview {
+  url: string;
+  title: string | null;
+  description: string | null;
+  /** Absolute http(s) URL on the linked site (not fetched by the server). */
+  imageUrl: string | null;
 }
 
 export interface Member {

@@ -21,6 +21,8 @@ import { Deliverer } from './core/routing/delivery.js';
 import { Accounts } from './core/users/accounts.js';
 import { Authenticator } from './core/users/authenticator.js';
 import { Attachments } from './core/media/attachments.js';
+import { LinkPreviews } from './core/media/link-previews.js';
+import { GuardedPageFetcher } from './adapters/webfetch/page-fetcher.js';
 import { Media } from './core/media/media.js';
 import { UrlSigner } from './core/media/signed-urls.js';
 import { MediaSweeper } from './core/media/sweeper.js';
@@ -140,8 +142,16 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
     signups: limiter('signups', config.rateLimitSignups, 60_000),
     suspensions: timed(backend.suspensions),
   });
+  const previews = config.linkPreviews
+    ? new LinkPreviews({
+        fetcher: new GuardedPageFetcher({ allowedHosts: config.linkPreviewAllowedHosts }),
+        log,
+        logger,
+      })
+    : undefined;
   const messaging = new Messaging({
     attachments,
+    ...(previews ? { previews } : {}),
     messageStore,
     messageSearch,
     conversationStore,

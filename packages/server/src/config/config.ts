@@ -65,6 +65,10 @@ export interface Config {
   redisKeyPrefix: string;
   /** Largest upload accepted (POST /v1/uploads); the JSON body limit does not apply there. */
   maxUploadBytes: number;
+  /** LINK_PREVIEWS=off: the server never fetches the pages messages link to. */
+  linkPreviews: boolean;
+  /** Hosts whose link previews may be fetched although they resolve to private addresses (tests). */
+  linkPreviewAllowedHosts: string[];
   /** Cluster: S3-compatible object storage for uploads (S3_BUCKET set); null keeps them on disk. */
   s3: {
     endpoint: string | null;
@@ -152,6 +156,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logStreamPrefix: env.LOG_STREAM_PREFIX || 'log',
     redisKeyPrefix: env.REDIS_KEY_PREFIX ?? '',
     maxUploadBytes: int(env, 'MAX_UPLOAD_BYTES', 100 * 1024 * 1024, 1),
+    linkPreviews: env.LINK_PREVIEWS !== 'off',
+    linkPreviewAllowedHosts: env.LINK_PREVIEW_ALLOWED_HOSTS ? list(env.LINK_PREVIEW_ALLOWED_HOSTS) : [],
     s3: env.S3_BUCKET
       ? {
           endpoint: env.S3_ENDPOINT || null,

@@ -1,6 +1,6 @@
 // The one catalog of entries written to the event log. Every consumer (persister, fan-out, notifier)
 // reads these; the log assigns `pos` (and, for message.created, the message's seq).
-import type { Message } from '@messenger/protocol';
+import type { LinkPreview, Message } from '@messenger/protocol';
 
 /** The W3C traceparent of the request that wrote an entry, when tracing is on (observability/tracing.ts). */
 interface Traced {
@@ -11,14 +11,19 @@ export type LogDraft = Traced &
   /** `message.seq` is 0 in a draft; the log assigns it. */
   (
     | { type: 'message.created'; conversationId: string; message: Message }
-    /** `message` is the edited message as the editor saw it, for fan-out; the persister writes body and editedAt. */
+    /**
+     * `message` is the edited message as the editor saw it, for fan-out; the persister writes body
+     * and editedAt. With `linkPreview` it is the server adding a preview: only that is written (body
+     * and editedAt are the message's as read then, and an edit since keeps its text).
+     */
     | {
         type: 'message.updated';
         conversationId: string;
         messageId: string;
         body: string;
-        editedAt: string;
+        editedAt: string | null;
         message: Message;
+        linkPreview?: LinkPreview;
       }
     | {
         type: 'message.deleted';

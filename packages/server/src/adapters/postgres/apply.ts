@@ -76,9 +76,11 @@ const LOCK_CHATS = 'SELECT 1 FROM conversations WHERE id = ANY($1::text[]) ORDER
 const EDIT = `UPDATE messages SET body = $3, edited_at = $4, search = ${searchVector('$5::text')}
   WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL`;
 
+const PREVIEW = 'UPDATE messages SET link_preview = $3 WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL';
+
 const TOMBSTONE = `
   WITH t AS (
-    UPDATE messages SET body = '', attachments = NULL, deleted_at = $3, search = NULL
+    UPDATE messages SET body = '', attachments = NULL, link_preview = NULL, deleted_at = $3, search = NULL
      WHERE conversation_id = $1 AND id = $2 AND deleted_at IS NULL RETURNING 1
   )
   DELETE FROM reactions WHERE conversation_id = $1 AND message_id = $2
@@ -155,6 +157,10 @@ export class PostgresApply implements ApplyDialect<Promise<void>> {
   }
 
   async edit(r: Edited): Promise<void> {
+    if (r.linkPreview) {
+      await this.client.query(PREVIEW, [r.conversationId, r.messageId, JSON.stringify(r.linkPreview)]);
+      return;
+    }
     const body = storableText(r.body);
     const values = [
       r.conversationId,

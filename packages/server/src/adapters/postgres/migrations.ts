@@ -306,6 +306,10 @@ export const MIGRATIONS: string[] = [
   ALTER TABLE users ADD COLUMN avatar_upload_id text COLLATE "C";
   ALTER TABLE conversations ADD COLUMN avatar_upload_id text COLLATE "C";
   `,
+  // Link previews: what the server read of the page a message's first link points to.
+  `
+  ALTER TABLE messages ADD COLUMN link_preview jsonb;
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

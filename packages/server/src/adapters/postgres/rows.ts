@@ -16,11 +16,12 @@ export interface MessageRow {
   reply_to_id: string | null;
   reactions: Reaction[];
   attachments: Attachment[] | null;
+  link_preview?: Message['linkPreview'];
 }
 
 /** The message columns of alias `m` plus its reactions (one user each, by user id), never the tsvector. */
 export const MESSAGE_COLUMNS = `m.conversation_id, m.seq, m.id, m.sender_id, m.client_msg_id, m.body, m.created_at,
-  m.edited_at, m.deleted_at, m.reply_to_id, m.attachments,
+  m.edited_at, m.deleted_at, m.reply_to_id, m.attachments, m.link_preview,
   (SELECT coalesce(json_agg(json_build_object('userId', r.user_id, 'emoji', r.emoji) ORDER BY r.user_id), '[]')
      FROM reactions r WHERE r.conversation_id = m.conversation_id AND r.message_id = m.id) AS reactions`;
 
@@ -47,6 +48,7 @@ export function toMessage(row: MessageRow): Message {
     replyToId: row.reply_to_id,
     reactions: row.deleted_at ? [] : row.reactions,
     attachments: row.deleted_at ? [] : (row.attachments ?? []),
+    ...(row.link_preview && !row.deleted_at ? { linkPreview: row.link_preview } : {}),
   };
 }
 

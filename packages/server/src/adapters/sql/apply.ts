@@ -21,7 +21,10 @@ export interface ApplyDialect<R> {
    * also raises the conversation's last seq and activity and the sender's read and delivered seqs.
    */
   insert(run: Sent[]): R;
-  /** New text, and its words in the search index, unless the message is gone or deleted. */
+  /**
+   * New text, and its words in the search index, unless the message is gone or deleted; a record
+   * with a linkPreview sets only that.
+   */
   edit(record: Edited): R;
   /** Deleted for everyone: the text erased (a tombstone), its reactions and search words dropped. */
   erase(record: Deleted): R;

@@ -44,8 +44,9 @@ export class SqliteApply implements ApplyDialect<void> {
       ),
       byId: db.prepare<[string], MessageRow>('SELECT * FROM messages WHERE id = ?'),
       edit: db.prepare('UPDATE messages SET body = ?, edited_at = ? WHERE id = ? AND deleted_at IS NULL'),
+      preview: db.prepare('UPDATE messages SET link_preview = ? WHERE id = ? AND deleted_at IS NULL'),
       tombstone: db.prepare(
-        "UPDATE messages SET body = '', attachments = NULL, deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+        "UPDATE messages SET body = '', attachments = NULL, link_preview = NULL, deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
       ),
       dropReactions: db.prepare('DELETE FROM reactions WHERE message_id = ?'),
       hide: db.prepare('INSERT OR IGNORE INTO hidden (user_id, conversation_id, seq, message_id) VALUES (?, ?, ?, ?)'),
@@ -78,6 +79,10 @@ export class SqliteApply implements ApplyDialect<void> {
   }
 
   edit(r: Edited): void {
+    if (r.linkPreview) {
+      this.s.preview.run(JSON.stringify(r.linkPreview), r.messageId);
+      return;
+    }
     const before = this.s.byId.get(r.messageId);
     if (this.s.edit.run(r.body, r.editedAt, r.messageId).changes === 0) return;
     const row = this.s.byId.get(r.messageId);

@@ -268,4 +268,8 @@ export const MIGRATIONS: Migration[] = [
   ALTER TABLE users ADD COLUMN avatar_upload_id TEXT;
   ALTER TABLE conversations ADD COLUMN avatar_upload_id TEXT;
   `,
+  // Link previews: what the server read of the page a message's first link points to (JSON).
+  `
+  ALTER TABLE messages ADD COLUMN link_preview TEXT;
+  `,
 ];

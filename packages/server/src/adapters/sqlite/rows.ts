@@ -15,6 +15,8 @@ export interface MessageRow {
   reply_to_id: string | null;
   /** JSON of the Attachment list; NULL for none. */
   attachments: string | null;
+  /** JSON of the LinkPreview; NULL until one is fetched. */
+  link_preview?: string | null;
 }
 
 export function toMessage(row: MessageRow, reactions: Reaction[] = []): Message {
@@ -31,6 +33,9 @@ export function toMessage(row: MessageRow, reactions: Reaction[] = []): Message 
     replyToId: row.reply_to_id,
     reactions: row.deleted_at ? [] : reactions,
     attachments: row.deleted_at || !row.attachments ? [] : (JSON.parse(row.attachments) as Attachment[]),
+    ...(row.link_preview && !row.deleted_at
+      ? { linkPreview: JSON.parse(row.link_preview) as Message['linkPreview'] }
+      : {}),
   };
 }
 

@@ -48,6 +48,7 @@ export class Messaging {
   /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
   private readonly sendTurns = new Map<string, Promise<void>>();
   private readonly attachments: Pick<Attachments, 'claim' | 'deleteOf'> | undefined;
+  private readonly previews: { onSent(message: Message): void } | undefined;
 
   constructor(deps: {
     messageStore: MessageStore;
@@ -65,8 +66,11 @@ export class Messaging {
     storeLag?: Pick<StoreLag, 'admit'>;
     /** Without it, sends with attachments are refused. */
     attachments?: Pick<Attachments, 'claim' | 'deleteOf'>;
+    /** Told of each new message, after it is durable (link previews). */
+    previews?: { onSent(message: Message): void };
   }) {
     this.attachments = deps.attachments;
+    this.previews = deps.previews;
     this.storeLag = deps.storeLag;
     this.storeCatchUp = deps.storeCatchUp;
     this.store = deps.messageStore;
@@ -160,6 +164,7 @@ export class Messaging {
     const result = await appended;
     if (!result.duplicate) {
       if (result.record.type !== 'message.created') throw unavailable('the log returned a different entry');
+      this.previews?.onSent(result.record.message);
       return { message: result.record.message, created: true };
     }
     try {

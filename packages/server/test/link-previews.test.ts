@@ -1,0 +1,106 @@
+// Link previews over the real wire: a message's first link is read (pages served from 127.0.0.1,
+// allowed by LINK_PREVIEW_ALLOWED_HOSTS) and the preview arrives with a message.updated and in
+// history. Without the allowance, and on a redirect to another private host, nothing is fetched.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GuardedPageFetcher, isPublicAddress } from '../src/adapters/webfetch/page-fetcher.js';
+import { firstLink, parsePreview } from '../src/core/media/link-previews.js';
+import { directChat, RawSocket, signUp, startTestServer, type TestUser, uniqueName, waitFor } from './harness.js';
+
+let pages: http.Server;
+let origin: string;
+let hits: string[] = [];
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let ann: TestUser;
+let bob: TestUser;
+let chat: string;
+
+const PAGE = `<!doctype html><html><head><title>Ignored title</title>
+<meta property="og:title" content="Trail guide &amp; maps">
+<meta name="description" content="Where to walk this weekend">
+<meta property="og:image" content="/cover.jpg"></head><body>hello</body></html>`;
+
+beforeAll(async () => {
+  pages = http.createServer((req, res) => {
+    hits.push(req.url ?? '');
+    if (req.url === '/to-private') {
+      const port = (pages.address() as AddressInfo).port;
+      res.writeHead(302, { location: `http://localhost:${port}/page` }).end();
+    } else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+  });
+  await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
+  server = await startTestServer({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
+  [ann, bob] = [await signUp(server.urls[0]!), await signUp(server.urls[0]!)];
+  chat = await directChat(ann, bob);
+});
+afterAll(async () => {
+  await server.close();
+  await new Promise((resolve) => pages.close(resolve));
+});
+
+describe('link previews', () => {
+  it('reads the first link of a message and adds the preview with message.updated', async () => {
+    const socket = await RawSocket.open(server.urls.at(-1)!, bob.apiKey);
+    const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
+      clientMsgId: uniqueName('c'),
+      body: `Route for Saturday: ${origin}/page.`,
+    });
+    expect(sent.status).toBe(201);
+    const updated = await socket.waitForEvent(
+      'message.updated',
+      (e) => e.message.id === sent.body.message.id && e.message.linkPreview,
+      10_000,
+    );
+    expect(updated.message.linkPreview).toEqual({
+      url: `${origin}/page`,
+      title: 'Trail guide & maps',
+      description: 'Where to walk this weekend',
+      imageUrl: `${origin}/cover.jpg`,
+    });
+    expect(updated.message.editedAt).toBeNull();
+    socket.close();
+    const stored = await waitFor(async () => {
+      const h = await bob.call('GET', `/v1/conversations/${chat}/messages`);
+      return h.body.messages.find((m: any) => m.id === sent.body.message.id && m.linkPreview);
+    });
+    expect(stored.linkPreview.title).toBe('Trail guide & maps');
+    expect(stored.editedAt).toBeNull();
+  });
+
+  it('refuses private addresses unless allowed, after DNS and on redirects', async () => {
+    hits = [];
+    const strict = new GuardedPageFetcher();
+    await expect(strict.fetch(`${origin}/page`)).rejects.toThrow(/private/);
+    const port = (pages.address() as AddressInfo).port;
+    await expect(strict.fetch(`http://localhost:${port}/page`)).rejects.toThrow(/private/);
+    await expect(strict.fetch(`http://[::1]:${port}/page`)).rejects.toThrow(/private/);
+    expect(hits).toEqual([]);
+    const allowed = new GuardedPageFetcher({ allowedHosts: ['127.0.0.1'] });
+    await expect(allowed.fetch(`${origin}/to-private`)).rejects.toThrow(/private/);
+    expect(hits).toEqual(['/to-private']);
+    expect((await allowed.fetch(`${origin}/page`)).html).toContain('og:title');
+    for (const address of [
+      '10.1.2.3',
+      '127.0.0.1',
+      '169.254.169.254',
+      '192.168.1.1',
+      '::1',
+      'fd00::1',
+      '::ffff:10.0.0.1',
+    ])
+      expect(isPublicAddress(address)).toBe(false);
+    for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700:4700::1111']) expect(isPublicAddress(address)).toBe(true);
+  });
+
+  it('finds the first link and reads titles without markup', () => {
+    expect(firstLink('see (https://example.org/a?b=1), then http://x.test')).toBe('https://example.org/a?b=1');
+    expect(firstLink('no link here')).toBeNull();
+    const p = parsePreview('https://e.test/', {
+      url: 'https://e.test/x/',
+      html: "<title>A &lt;b&gt; &#x263A;</title><meta content='Desc' name='description'><meta property=og:image content=javascript:alert(1)>",
+    });
+    expect(p).toEqual({ url: 'https://e.test/', title: 'A <b> ☺', description: 'Desc', imageUrl: null });
+  });
+});
