@@ -261,7 +261,7 @@ describe('Web Push notifications', () => {
     server = await ServerProcess.start(env);
     // The mode under test is the one the process runs (its readiness lists its backing services).
     const ready = (await (await fetch(`${server.url}/readyz`)).json()) as { checks: Record<string, string> };
-    expect(Object.keys(ready.checks).sort()).toEqual(CLUSTER ? ['nats', 'postgres', 'redis'] : ['sqlite']);
+    expect(Object.keys(ready.checks).sort()).toEqual(CLUSTER ? ['blobs', 'nats', 'postgres', 'redis'] : ['sqlite']);
     alice = await signUp(server.url, undefined, 'Alice Liddell');
     publicKey = (await alice.call('GET', '/v1/push/vapid-public-key')).body.publicKey;
   });
