@@ -1,6 +1,8 @@
 // End to end: photos, files and voice messages in the built web client against the real server.
 // Alice attaches by the file picker and by paste, records with Chromium's fake microphone; Bob
 // sees thumbnails, opens the lightbox, downloads, plays. The steps share one chat, in order.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
@@ -22,6 +24,8 @@ let browser: Browser;
 let alice: Page;
 let bob: Page;
 let refused: string[] = [];
+let pages: http.Server;
+let pageUrl: string;
 const pageErrors: string[] = [];
 
 function article(page: Page, text: string) {
@@ -36,7 +40,17 @@ const png = (color: string) =>
 describe('web client media', () => {
   beforeAll(async () => {
     assertBuilt();
+    pages = http.createServer((_req, res) =>
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<title>Trail map</title><meta name="description" content="Loops around the lake">'),
+    );
+    await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
+    pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/map`;
+    // The server process inherits the environment: its link previews may read this test's page.
+    process.env.LINK_PREVIEW_ALLOWED_HOSTS = '127.0.0.1';
     server = await ServerProcess.start();
+    delete process.env.LINK_PREVIEW_ALLOWED_HOSTS;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -62,6 +76,7 @@ describe('web client media', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.dispose();
+    await new Promise((resolve) => pages?.close(resolve));
   });
 
   it('attaches a photo by the file picker; the other side gets a thumbnail and opens the lightbox', async () => {
@@ -134,6 +149,13 @@ describe('web client media', () => {
     const src = await voice.locator('audio').getAttribute('src');
     const type = await bob.evaluate(async (href) => (await fetch(href!)).headers.get('content-type'), src);
     expect(type).toMatch(/^audio\//);
+  });
+
+  it('shows a preview of the first link once the server has read the page', async () => {
+    await sendMessage(alice, `The map: ${pageUrl}`);
+    const card = article(bob, 'The map').getByRole('link', { name: /Trail map/ });
+    await card.waitFor(WAIT);
+    expect(await card.textContent()).toContain('Loops around the lake');
   });
 
   it('sets a profile photo, which the other side sees in the chat list and on the chat', async () => {

@@ -1,7 +1,7 @@
 // A message's files: photos in a grid (thumbnails, a lightbox on click), voice and other audio
 // with a player, anything else as a card with its name, size and a download link.
 import { useEffect, useRef, useState } from 'react';
-import type { Attachment } from '@messenger/protocol';
+import type { Attachment, LinkPreview } from '@messenger/protocol';
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -59,6 +59,24 @@ export function Attachments({ list }: { list: Attachment[] }) {
       ))}
       {open && <Lightbox attachment={open} onClose={() => setOpen(null)} />}
     </div>
+  );
+}
+
+/** The page a message links to, as the server read it. Its image is the site's: the page's CSP keeps it out. */
+export function LinkCard({ preview }: { preview: LinkPreview }) {
+  const host = (() => {
+    try {
+      return new URL(preview.url).host;
+    } catch {
+      return preview.url;
+    }
+  })();
+  return (
+    <a className="link-card" href={preview.url} target="_blank" rel="noopener noreferrer">
+      <span className="link-host">{host}</span>
+      {preview.title && <span className="link-title">{preview.title}</span>}
+      {preview.description && <span className="link-description">{preview.description}</span>}
+    </a>
   );
 }
 

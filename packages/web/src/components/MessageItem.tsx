@@ -6,7 +6,7 @@ import type { AppStore } from '../store.js';
 import { messageStatus } from '../lib/receipts.js';
 import { linkify } from '../lib/text.js';
 import { clockTime } from '../lib/time.js';
-import { Attachments, formatSize } from './Attachments.js';
+import { Attachments, formatSize, LinkCard } from './Attachments.js';
 import { Avatar } from './Avatar.js';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
@@ -134,6 +134,7 @@ export function MessageItem(p: Props) {
             {(deleted || m.body !== '') && (
               <div className="message-text">{deleted ? 'This message was deleted' : <MessageText body={m.body} />}</div>
             )}
+            {!deleted && m.linkPreview && <LinkCard preview={m.linkPreview} />}
             <div className="message-meta">
               {m.editedAt && !deleted && <span className="edited">edited · </span>}
               <time dateTime={m.createdAt}>{clockTime(m.createdAt)}</time>
