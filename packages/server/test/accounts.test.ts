@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLOSE_CODES } from '@messenger/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CLUSTER,
   expectError,
@@ -13,18 +13,12 @@ import {
   RawSocket,
   signUp,
   sleep,
-  startTestServer,
+  serverForFile,
   storedRows,
   uniqueName,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 const PASSWORD = 'correct horse battery staple';
 

@@ -1,6 +1,6 @@
 // Blocks: the blocked user cannot send to the direct chat, add the blocker or open a new chat with
 // them; neither sees the other's typing or presence. Unblocking restores all of it. Both modes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createGroup,
   directChat,
@@ -9,17 +9,11 @@ import {
   sendHttp,
   signUp,
   sleep,
-  startTestServer,
+  serverForFile,
   type TestUser,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer({ presenceCoalesceMs: 50 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile({ presenceCoalesceMs: 50 });
 
 const presenceOf = async (viewer: TestUser, user: TestUser) =>
   (await viewer.call('GET', `/v1/presence?userIds=${user.id}`)).body.presence[user.id];

@@ -1,14 +1,8 @@
 // Conversations: direct chats, groups and their cap, members, leaving, GetChats order and paging, detail, mute.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, expectError, sendHttp, signUp, sleep, startTestServer, type TestUser } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createGroup, expectError, sendHttp, signUp, sleep, serverForFile, type TestUser } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer({ maxGroupMembers: 3 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile({ maxGroupMembers: 3 });
 
 describe('direct chats', () => {
   it('are idempotent: 201 then 200, the same id whoever asks', async () => {

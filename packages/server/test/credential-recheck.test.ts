@@ -3,16 +3,10 @@
 // credentials of its open sockets every few seconds. Here the store is written directly, so no
 // broadcast is ever sent.
 import { CLOSE_CODES } from '@messenger/protocol';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { http, RawSocket, startTestServer, uniqueName } from './harness.js';
+import { expect, it } from 'vitest';
+import { http, RawSocket, serverForFile, uniqueName } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 it('closes the sockets of a session ended behind the broadcast within 5 s; others stay', async () => {
   const username = uniqueName('rc');

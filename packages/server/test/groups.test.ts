@@ -1,15 +1,9 @@
 // Group life: conversation.updated on create/add/leave, leavers cut off, late joiners see only what
 // came after they joined, and every member's readSeq is visible to all.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, expectError, RawSocket, sendHttp, signUp, startTestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { createGroup, expectError, RawSocket, sendHttp, signUp, serverForFile } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 const ids = (c: any) => c.members.map((m: any) => m.userId).sort();
 

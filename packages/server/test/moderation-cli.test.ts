@@ -3,17 +3,11 @@
 // within the running server's credential re-check. runModeration is called with the test server's
 // own settings, as `npm run admin -- ...` would be. Both modes.
 import { CLOSE_CODES } from '@messenger/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runModeration } from '../src/ops/moderation-cli.js';
-import { directChat, expectError, http, RawSocket, sendHttp, signUp, startTestServer, uniqueName } from './harness.js';
+import { directChat, expectError, http, RawSocket, sendHttp, signUp, serverForFile, uniqueName } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 async function moderation(...args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];

@@ -1,14 +1,8 @@
 // Operations endpoints and the catch-all: health, readiness, Prometheus metrics, unknown routes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, expectError, http, metricsText, RawSocket, sendHttp, signUp, startTestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { directChat, expectError, http, metricsText, RawSocket, sendHttp, signUp, serverForFile } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 const metricValue = (text: string, line: RegExp): number | null => {
   const found = text.split('\n').find((l) => line.test(l));

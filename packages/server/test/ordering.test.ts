@@ -1,14 +1,8 @@
 // Order under concurrency: many senders on many sockets into one conversation.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, RawSocket, signUp, startTestServer, type TestUser } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { createGroup, RawSocket, signUp, serverForFile, type TestUser } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 describe('concurrent sends', () => {
   it('get unique, increasing seqs; every socket sees them in seq order; history equals the acknowledged set', async () => {

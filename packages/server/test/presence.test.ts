@@ -1,5 +1,5 @@
 // Presence (GetStatus, events, hiding, dead-connection detection) and typing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createGroup,
   directChat,
@@ -7,17 +7,11 @@ import {
   RawSocket,
   signUp,
   sleep,
-  startTestServer,
+  serverForFile,
   type TestUser,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer({ presenceCoalesceMs: 50, pingIntervalMs: 200 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile({ presenceCoalesceMs: 50, pingIntervalMs: 200 });
 
 const presenceOf = async (viewer: TestUser, ...users: TestUser[]) => {
   const res = await viewer.call('GET', `/v1/presence?userIds=${users.map((u) => u.id).join(',')}`);

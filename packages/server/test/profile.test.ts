@@ -3,7 +3,7 @@
 // sockets close, the username is free, others see "Deleted account", and with deleteMessages the
 // text leaves history and search), exporting one's data, and bad input.
 import { CLOSE_CODES, DELETED_DISPLAY_NAME } from '@messenger/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createGroup,
   directChat,
@@ -14,18 +14,12 @@ import {
   RawSocket,
   sendHttp,
   signUp,
-  startTestServer,
+  serverForFile,
   uniqueName,
   via,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 const PASSWORD = 'correct horse battery staple';
 

@@ -1,15 +1,9 @@
 // Read and delivered receipts over HTTP and WS, their events, unreadCount; events reach every
 // device of every member, the sender's other devices included.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, RawSocket, sendHttp, signUp, startTestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { createGroup, directChat, expectError, RawSocket, sendHttp, signUp, serverForFile } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 const memberOf = (conversation: any, userId: string) => conversation.members.find((m: any) => m.userId === userId);
 

@@ -1,17 +1,11 @@
 // Reports and operators: a report keeps a copy of the message; operators (ADMIN_USERNAMES) read
 // reports and suspend users, whose credentials answer 401 at once, whose sockets close on every
 // gateway, and who cannot sign in (403) until the suspension is lifted. Both modes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, expectError, http, RawSocket, sendHttp, signUp, startTestServer, uniqueName } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { directChat, expectError, http, RawSocket, sendHttp, signUp, serverForFile, uniqueName } from './harness.js';
 
 const OPERATOR = uniqueName('op');
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer({ adminUsernames: [OPERATOR] });
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile({ adminUsernames: [OPERATOR] });
 
 describe('reports and operators', () => {
   it('a report keeps the message as it was; only operators read reports', async () => {

@@ -1,24 +1,18 @@
 // Message requests: a chat opened by a stranger lands in Requests until accepted or answered;
 // until then the stranger sees no receipts, typing or presence of the recipient. Both modes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   directChat,
   RawSocket,
   sendHttp,
   signUp,
   sleep,
-  startTestServer,
+  serverForFile,
   storeCaughtUp,
   type TestUser,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer({ presenceCoalesceMs: 50 });
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile({ presenceCoalesceMs: 50 });
 
 const ids = (res: { body: any }) => res.body.conversations.map((c: any) => c.id);
 const presenceOf = async (viewer: TestUser, user: TestUser) =>

@@ -2,16 +2,19 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, expectError, http, signUp, startTestServer, storedRows, uniqueName } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import {
+  CLUSTER,
+  expectError,
+  http,
+  serverForFile,
+  signUp,
+  startTestServer,
+  storedRows,
+  uniqueName,
+} from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
-beforeAll(async () => {
-  server = await startTestServer();
-});
-afterAll(async () => {
-  await server.close();
-});
+const server = serverForFile();
 
 describe('sign-up', () => {
   it('answers 201 with the user and a one-time API key', async () => {

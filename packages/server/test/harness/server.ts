@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { CLUSTER, deploymentEnv, deploymentOf, dropDeployment, PG_URL } from '../deployment.mjs';
@@ -49,6 +49,26 @@ export async function startTestServer(
   const config = loadConfig(base, { dataDir, ...overrides });
   const server = await startServer(config);
   return Object.assign(server, { dataDir, urls: [server.url], processUrls: [server.url] });
+}
+
+/**
+ * The one server of a test file: started before its first test, closed after its last. The handle
+ * reads through to that server, so the tests use it as the server itself.
+ */
+export function serverForFile(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): TestServer {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(overrides, env);
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  return new Proxy({} as TestServer, {
+    get(_, key) {
+      if (!running) throw new Error("the test file's server starts in beforeAll");
+      return Reflect.get(running, key, running);
+    },
+  });
 }
 
 const deployments = new Set<string>();
