@@ -119,6 +119,26 @@ describe('catchUp', () => {
     expect(seqsOf(emitted, 'a')).toEqual([2, 3, 4, 5]);
   });
 
+  it('catches up message requests too, and leaves them out of the chat list it returns', async () => {
+    const chats = new History();
+    chats.add('a', 1);
+    const requests = new History();
+    requests.add('r', 1, 2);
+    const tracker = new SeqTracker();
+    tracker.track('r', 1);
+    tracker.beginCatchUp();
+    const emitted: ServerEvent[] = [];
+    const api = {
+      listAllConversations: () => chats.listAllConversations(),
+      listAllRequests: () => requests.listAllConversations(),
+      getMessages: (id: string, opts: { afterSeq?: number; limit?: number }) =>
+        (id === 'r' ? requests : chats).getMessages(id, opts),
+    };
+    const result = await catchUp({ api, tracker, emit: (e) => emitted.push(e), isCurrent: () => true });
+    expect(seqsOf(emitted, 'r')).toEqual([2]);
+    expect(result?.conversations.map((c) => c.id)).toEqual(['a']);
+  });
+
   it('stops touching the tracker once its socket is gone', async () => {
     const history = new History();
     history.add('a', 1, 2, 3);

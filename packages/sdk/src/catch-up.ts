@@ -5,6 +5,8 @@ import type { CatchUpTarget, SeqTracker } from './seq-tracker.js';
 export interface CatchUpDeps {
   api: {
     listAllConversations(): Promise<Conversation[]>;
+    /** Message requests: the chat list leaves them out, yet their messages reach the member too. */
+    listAllRequests?(): Promise<Conversation[]>;
     getMessages(conversationId: string, opts: { afterSeq?: number; limit?: number }): Promise<Message[]>;
   };
   tracker: SeqTracker;
@@ -30,10 +32,16 @@ export interface CatchUpResult {
  * conversation is caught up, or `undefined` when the run went stale.
  */
 export async function catchUp(deps: CatchUpDeps): Promise<CatchUpResult | undefined> {
-  const conversations = await deps.api.listAllConversations();
+  const [conversations, requests] = await Promise.all([
+    deps.api.listAllConversations(),
+    deps.api.listAllRequests?.() ?? [],
+  ]);
   if (!deps.isCurrent()) return undefined;
   const added = conversations.filter((c) => !deps.tracker.isKnown(c.id));
-  const plan = deps.tracker.plan(conversations);
+  // Requests are caught up like any chat (a kill -9 or a reconnect must not lose their messages),
+  // but the result, which apps take for their chat list, stays the chat list.
+  const listed = new Set(conversations.map((c) => c.id));
+  const plan = deps.tracker.plan([...conversations, ...requests.filter((r) => !listed.has(r.id))]);
   for (const event of plan.ready) deps.emit(event);
 
   const queue = [...plan.targets];

@@ -215,11 +215,22 @@ export class HttpApi {
   }
 
   async listAllConversations(): Promise<Conversation[]> {
+    return this.#listAll((query) => this.listConversations(query));
+  }
+
+  /** Every message request of the caller (`GET /v1/conversations?requests=true`, all pages). */
+  async listAllRequests(): Promise<Conversation[]> {
+    return this.#listAll((query) => this.safety.listRequests(query));
+  }
+
+  async #listAll(
+    list: (query: { limit: number; cursor?: string }) => Promise<ConversationsResponse>,
+  ): Promise<Conversation[]> {
     const all: Conversation[] = [];
     const seen = new Set<string>();
     let cursor: string | undefined;
     do {
-      const page = await this.listConversations({ limit: LIMITS.maxChatsLimit, ...(cursor ? { cursor } : {}) });
+      const page = await list({ limit: LIMITS.maxChatsLimit, ...(cursor ? { cursor } : {}) });
       // Activity reorders the list while we page; keep the first sighting of each conversation.
       for (const c of page.conversations) {
         if (seen.has(c.id)) continue;

@@ -174,6 +174,9 @@ export class ScriptedPeer {
       res.writeHead(204).end();
       return;
     }
+    // This peer holds no message requests; that listing never counts among the scripted failures.
+    if (url.pathname === '/v1/conversations' && url.searchParams.get('requests') === 'true')
+      return json(200, { conversations: [], nextCursor: null });
     if (this.httpFailures > 0) {
       this.httpFailures--;
       return json(503, { error: { code: 'unavailable', message: 'the store is catching up' } });
