@@ -8,6 +8,7 @@ import { Devices } from './Devices.js';
 import { Modal } from './Dialogs.js';
 import { ProfileForm } from './ProfileDialog.js';
 import { BlockedUsers, OperatorPanel } from './SafetyDialogs.js';
+import { FormError } from './FormError.js';
 
 type View = 'menu' | 'devices' | 'password' | 'profile' | 'delete' | 'blocked' | 'operator';
 
@@ -173,11 +174,7 @@ function Settings({ store }: { store: AppStore }) {
           ? 'Others see when you are online and when you were last seen.'
           : 'Others see you as offline, with no last seen time.'}
       </p>
-      {presenceError && (
-        <p className="form-error" role="alert">
-          {presenceError}
-        </p>
-      )}
+      <FormError error={presenceError} />
     </section>
   );
 }

@@ -4,6 +4,7 @@ import { LIMITS, ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
 import { signIn, signUp } from '../account.js';
 import type { Session } from '../session.js';
+import { FormError } from './FormError.js';
 
 type Mode = 'signup' | 'signin';
 
@@ -81,11 +82,7 @@ export function AuthScreen({
         </div>
         <h1>Messenger</h1>
         <p className="muted">{signingUp ? 'Create an account to start chatting.' : 'Sign in to your account.'}</p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <form
           key={mode}
           id={signingUp ? 'signup-form' : 'signin-form'}

@@ -2,6 +2,7 @@
 import { ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
 import type { Account } from '../account.js';
+import { FormError } from './FormError.js';
 
 export function ChangePassword({ account, username, onDone }: { account: Account; username: string; onDone(): void }) {
   const legacy = account.usesApiKey;
@@ -80,11 +81,7 @@ export function ChangePassword({ account, username, onDone }: { account: Account
           At least {ACCOUNT_LIMITS.minPasswordChars} characters. Your other devices will be signed out.
         </span>
       </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <button type="submit" className="primary" disabled={busy}>
         Save password
       </button>

@@ -3,6 +3,7 @@
 import { ACCOUNT_LIMITS, type User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
 import { useState, type FormEvent } from 'react';
+import { FormError } from './FormError.js';
 
 export function DeleteAccountForm({
   api,
@@ -88,11 +89,7 @@ export function DeleteAccountForm({
           onChange={(e) => setDeleteMessages(e.target.checked)}
         />
       </label>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <button type="submit" className="danger-button" disabled={busy || !ready}>
         {busy ? 'Deleting…' : 'Delete my account'}
       </button>

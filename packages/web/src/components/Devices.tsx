@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { deviceName, type Account } from '../account.js';
 import { useNow } from '../hooks.js';
 import { lastSeen } from '../lib/time.js';
+import { FormError } from './FormError.js';
 
 /** A session named by the server after the raw User-Agent (sign-up takes no device name) gets the short form. */
 function label(s: DeviceSession): string {
@@ -43,11 +44,7 @@ export function Devices({ account }: { account: Account }) {
   return (
     <div className="stack">
       <p className="hint muted">Where your account is signed in. Signing a device out ends its session at once.</p>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       {sessions === null && !error && <p className="muted">Loading…</p>}
       {sessions && (
         <ul className="device-list" aria-label="Signed-in devices">

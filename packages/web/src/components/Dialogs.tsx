@@ -4,6 +4,7 @@ import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { chatHref, navigate } from '../hooks.js';
 import { PeopleSuggestions } from './PeopleSuggestions.js';
+import { FormError } from './FormError.js';
 
 export function Modal({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -105,11 +106,7 @@ export function NewChatDialog({ store, onClose }: { store: AppStore; onClose(): 
           />
         </label>
         <PeopleSuggestions store={store} text={username} onPick={(u) => setUsername(u.username)} />
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="primary" disabled={busy || !username.trim()}>
           Start chat
         </button>
@@ -159,11 +156,7 @@ export function NewGroupDialog({ store, onClose }: { store: AppStore; onClose():
           text={lastName(members)}
           onPick={(u) => setMembers(`${withoutLastName(members)}${u.username}, `)}
         />
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button
           type="submit"
           className="primary"
@@ -207,11 +200,7 @@ export function AddMembersDialog({
           />
         </label>
         <p className="muted small">Now in the group: {conversation.members.map((m) => m.displayName).join(', ')}</p>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
         <button type="submit" className="primary" disabled={busy || splitUsernames(members).length === 0}>
           Add
         </button>

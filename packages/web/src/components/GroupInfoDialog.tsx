@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { Modal } from './Dialogs.js';
+import { FormError } from './FormError.js';
 
 export function GroupInfoDialog({
   store,
@@ -106,11 +107,7 @@ export function GroupInfoDialog({
             </li>
           ))}
         </ul>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError error={error} />
       </div>
     </Modal>
   );

@@ -3,6 +3,7 @@ import { LIMITS, type User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
 import { useRef, useState, type FormEvent } from 'react';
 import { Avatar } from './Avatar.js';
+import { FormError } from './FormError.js';
 
 export function ProfileForm({
   api,
@@ -96,11 +97,7 @@ export function ProfileForm({
           Shown to everyone you share a conversation with. Your username @{me?.username} stays.
         </span>
       </div>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? 'Saving…' : 'Save'}
       </button>

@@ -7,6 +7,7 @@ import { chatHref, navigate } from '../hooks.js';
 import { conversationName, otherMember } from '../lib/receipts.js';
 import { Avatar } from './Avatar.js';
 import { preview } from './ChatList.js';
+import { FormError } from './FormError.js';
 
 /**
  * Accepting moves the chat into the chat list, unread messages and all, wherever the user is;
@@ -58,11 +59,7 @@ export function RequestActions({
       >
         Decline
       </button>
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </div>
   );
 }

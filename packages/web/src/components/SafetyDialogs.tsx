@@ -4,6 +4,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import type { Message, Report, User } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { Modal } from './Dialogs.js';
+import { FormError } from './FormError.js';
 
 export function ReportDialog({
   store,
@@ -90,11 +91,7 @@ export function BlockedUsers({ store }: { store: AppStore }) {
           ))}
         </ul>
       )}
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError error={error} />
     </div>
   );
 }
