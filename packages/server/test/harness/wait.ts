@@ -7,19 +7,20 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Polls `probe` every `everyMs` until it returns a truthy value, and returns that; throws after
  * `timeoutMs`, naming `what` and the probe's last error. `what` may be left out.
  */
+/** What a probe answers: a value when the wait is over, or nothing yet (sync or async). */
+type Falsy<T> = T | undefined | null | false;
+
 export function waitFor<T>(
   what: string,
-  probe: () => Promise<T | undefined | null | false>,
+  probe: () => Falsy<T> | Promise<Falsy<T>>,
   timeoutMs: number,
   everyMs?: number,
 ): Promise<T>;
-export function waitFor<T>(probe: () => Promise<T | undefined | null | false>, timeoutMs?: number): Promise<T>;
+export function waitFor<T>(probe: () => Falsy<T> | Promise<Falsy<T>>, timeoutMs?: number): Promise<T>;
 export async function waitFor<T>(
-  ...args:
-    | [string, () => Promise<T | undefined | null | false>, number, number?]
-    | [() => Promise<T | undefined | null | false>, number?]
+  ...args: [string, () => Falsy<T> | Promise<Falsy<T>>, number, number?] | [() => Falsy<T> | Promise<Falsy<T>>, number?]
 ): Promise<T> {
-  type Probe = () => Promise<T | undefined | null | false>;
+  type Probe = () => Falsy<T> | Promise<Falsy<T>>;
   const named = typeof args[0] === 'string';
   const what = named ? (args[0] as string) : 'a condition';
   const probe = (named ? args[1] : args[0]) as Probe;

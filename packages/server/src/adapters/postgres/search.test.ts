@@ -2,7 +2,7 @@
 // against a reference that reads every visible match. Same results whatever windows it took.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { tsQuery, windowProbes } from './search.js';
 import { PostgresStore } from './store.js';
@@ -46,6 +46,12 @@ if (!reachable) {
     let store: PostgresStore;
     let ref: pg.Pool;
     const viewer = 'u_viewer';
+    // Which windows a search takes depends on the time of day and on where today falls in the 16-day
+    // spans, so the clock is fixed: the same paths every run, whatever the date.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-28T12:00:00Z') });
+    afterAll(() => {
+      vi.useRealTimers();
+    });
     const now = Date.now();
 
     beforeAll(async () => {

@@ -257,9 +257,25 @@ if (!reachable) {
           counted.messages.messageKey('u_a', 'cm_1'),
         ]);
         expect(queries()).toBe(1);
-        expect(memberA).toEqual({ userId: 'u_a', joinedSeq: 0, readSeq: 1, deliveredSeq: 1, muted: false });
+        expect(memberA).toEqual({
+          userId: 'u_a',
+          joinedSeq: 0,
+          readSeq: 1,
+          deliveredSeq: 1,
+          muted: false,
+          role: 'member',
+          request: 'accepted',
+        });
         expect(memberC).toBeNull();
-        expect(memberB).toEqual({ userId: 'u_b', joinedSeq: 0, readSeq: 2, deliveredSeq: 2, muted: false });
+        expect(memberB).toEqual({
+          userId: 'u_b',
+          joinedSeq: 0,
+          readSeq: 2,
+          deliveredSeq: 2,
+          muted: false,
+          role: 'member',
+          request: 'accepted',
+        });
         expect(sent1).toEqual({ conversationId: 'c_ab', seq: 1, messageId: 'm_c_ab_1' });
         expect(unsent).toBeNull();
         expect(sent2).toEqual({ conversationId: 'c_ab', seq: 2, messageId: 'm_c_ab_2' });

@@ -93,7 +93,7 @@ describe('Slots', () => {
 
 describe('images', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'media-units-'));
-  const write = async (name: string, image: sharp.Sharp) => {
+  const write = async (name: string, image: ReturnType<typeof sharp>) => {
     const file = path.join(dir, name);
     await image.toFile(file);
     return file;
