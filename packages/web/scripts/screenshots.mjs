@@ -3,6 +3,7 @@
 // Run after `npm run build`:  node packages/web/scripts/screenshots.mjs
 import fs from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import {
   ROOT,
   ServerProcess,
@@ -155,6 +156,31 @@ try {
   await shot(maya, 'desktop-search-light');
   await maya.getByRole('searchbox', { name: 'Search messages' }).fill('');
 
+  // Media: a photo, a file and a voice message arrive in the group, uploaded over the HTTP API.
+  const upload = async (key, name, contentType, bytes) => {
+    const res = await fetch(`${server.url}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': contentType, 'x-filename': encodeURIComponent(name) },
+      body: bytes,
+    });
+    if (!res.ok) throw new Error(`upload ${name}: ${res.status} ${await res.text()}`);
+    return (await res.json()).upload.id;
+  };
+  const photo = await upload(sam.apiKey, 'ridge.jpg', 'image/jpeg', await ridgePhoto());
+  await post(sam.apiKey, hike.id, 'The view from the ridge last spring', { attachments: [photo] });
+  const map = await upload(priya.apiKey, 'ridge-trail-map.pdf', 'application/pdf', trailMapPdf());
+  await post(priya.apiKey, hike.id, 'Trail map, in case there is no signal up there', { attachments: [map] });
+  const voice = await upload(sam.apiKey, 'Voice message.wav', 'audio/wav', voiceWav(7));
+  await post(sam.apiKey, hike.id, '', { attachments: [voice] });
+  await maya.getByRole('button', { name: 'Play voice message' }).waitFor();
+  await imagesLoaded(maya);
+  await maya.mouse.move(0, 0);
+  for (const scheme of /** @type {const} */ (['light', 'dark'])) {
+    await maya.emulateMedia({ colorScheme: scheme });
+    await shot(maya, `desktop-media-${scheme}`);
+  }
+  await maya.emulateMedia({ colorScheme: 'light' });
+
   // Phone: list and chat as separate screens.
   await leo.getByRole('textbox', { name: 'Message' }).fill('');
   const phoneCtx = await browser.newContext({
@@ -187,6 +213,11 @@ try {
     await phone.emulateMedia({ colorScheme: scheme });
     await shot(phone, `phone-chat-${scheme}`);
   }
+  await phone.goto(`/#/c/${hike.id}`);
+  await phone.getByRole('button', { name: 'Play voice message' }).waitFor();
+  await imagesLoaded(phone);
+  await phone.emulateMedia({ colorScheme: 'light' });
+  await shot(phone, 'phone-media-light');
   // Leo's list: Priya's chat waits in Requests until he accepts or declines it.
   await leo.goto('/');
   await leo.getByRole('list', { name: 'Message requests' }).getByText('Are you joining on Saturday?').waitFor();
@@ -218,4 +249,71 @@ async function shot(page, name) {
   // Let transitions and the typing dots settle on a stable frame.
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.screenshot({ path: path.join(OUT, `${name}.png`), animations: 'disabled' });
+}
+
+/** @param {import('playwright-core').Page} page */
+async function imagesLoaded(page) {
+  await page.waitForFunction(() => [...document.images].every((img) => img.complete && img.naturalWidth > 0));
+}
+
+/** A small landscape (sky, sun, two ridges) as a JPEG, drawn from SVG. */
+function ridgePhoto() {
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="640">
+    <defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
+      <stop offset="0" stop-color="#5b8fd6"/><stop offset="1" stop-color="#f4c68a"/></linearGradient></defs>
+    <rect width="960" height="640" fill="url(#sky)"/>
+    <circle cx="700" cy="250" r="60" fill="#fff3c4"/>
+    <path d="M0 430 L180 270 L300 360 L470 210 L640 380 L780 300 L960 410 V640 H0Z" fill="#5d6f8c"/>
+    <path d="M0 520 L220 400 L380 470 L560 360 L760 480 L960 430 V640 H0Z" fill="#2f4a3a"/>
+    <path d="M0 600 L300 540 L600 590 L960 540 V640 H0Z" fill="#1f3328"/>
+  </svg>`;
+  return sharp(Buffer.from(svg)).jpeg({ quality: 80 }).toBuffer();
+}
+
+/** A one-page PDF; the app shows it as a file card, so its content only has to be a valid file. */
+function trailMapPdf() {
+  const text = 'BT /F1 24 Tf 72 720 Td (Ridge trail map) Tj ET';
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let pdf = '%PDF-1.4\n';
+  const offsets = objects.map((body, i) => {
+    const at = pdf.length;
+    pdf += `${i + 1} 0 obj\n${body}\nendobj\n`;
+    return at;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const at of offsets) pdf += `${String(at).padStart(10, '0')} 00000 n \n`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, 'latin1');
+}
+
+/** `seconds` of a soft, wavering tone as 8 kHz 16-bit mono WAV: a stand-in for a recorded voice. */
+function voiceWav(seconds) {
+  const rate = 8000;
+  const samples = rate * seconds;
+  const wav = Buffer.alloc(44 + samples * 2);
+  wav.write('RIFF', 0);
+  wav.writeUInt32LE(36 + samples * 2, 4);
+  wav.write('WAVEfmt ', 8);
+  wav.writeUInt32LE(16, 16);
+  wav.writeUInt16LE(1, 20); // PCM
+  wav.writeUInt16LE(1, 22); // mono
+  wav.writeUInt32LE(rate, 24);
+  wav.writeUInt32LE(rate * 2, 28);
+  wav.writeUInt16LE(2, 32);
+  wav.writeUInt16LE(16, 34);
+  wav.write('data', 36);
+  wav.writeUInt32LE(samples * 2, 40);
+  for (let i = 0; i < samples; i++) {
+    const t = i / rate;
+    const level = 0.3 * Math.abs(Math.sin(Math.PI * t * 1.7));
+    wav.writeInt16LE(Math.round(level * 32767 * Math.sin(2 * Math.PI * (180 + 40 * Math.sin(t * 3)) * t)), 44 + i * 2);
+  }
+  return wav;
 }
