@@ -56,6 +56,13 @@ const TOUCHES = {
   batchScheduleFn: (run: () => void) => void setTimeout(run, TOUCH_WINDOW_MS),
 } as const;
 
+/**
+ * A connect wave's event-loop turns each carry a socket or two: the reads of LOOKUP_WINDOW_MS share
+ * one query instead, for a few milliseconds more on an uncached authentication.
+ */
+const LOOKUP_WINDOW_MS = 5;
+const LOOKUPS = { ...BATCHED_READS, batchScheduleFn: (run: () => void) => void setTimeout(run, LOOKUP_WINDOW_MS) };
+
 /** One touch per credential (the latest): UPDATE ... FROM picks an arbitrary row among duplicates. */
 function latestById(touches: readonly Touch[]): Touch[] {
   const latest = new Map<string, Touch>();
@@ -118,7 +125,7 @@ export class PostgresCredentials implements CredentialStore {
     );
     const byHash = new Map(rows.map((row) => [row.hash, row]));
     return hashes.map((hash) => byHash.get(hash) ?? null);
-  }, BATCHED_READS);
+  }, LOOKUPS);
 
   async byHash(hash: string, now: string): Promise<CredentialRecord | null> {
     const row = await this.found.load(hash);
