@@ -458,7 +458,10 @@ describe('Web Push notifications', () => {
     // deleted message's push carries no text.
     await server.stop();
     server = await ServerProcess.start(env);
-    const pushes = (await service.waitFor(pending.browser.path, 3)).slice(1);
+    // In cluster mode the deleted message's record is erased from JetStream once the store applied
+    // the deletion, so the resumed notifier never sees it and sends it no push at all.
+    const erased = CLUSTER ? 1 : 0;
+    const pushes = (await service.waitFor(pending.browser.path, 3 - erased)).slice(1);
     for (const push of pushes) checkVapid(push, publicKey, service.origin);
     const payloads = pushes.map((p) => pending.browser.decrypt(p));
     expect(payloads.find((p) => p.messageId === missed.id)).toMatchObject({
@@ -466,16 +469,19 @@ describe('Web Push notifications', () => {
       unreadTotal: 2,
     });
     const withoutText = payloads.find((p) => p.messageId === deleted.id);
-    expect(withoutText).toMatchObject({ unreadTotal: 2, senderName: 'Alice Liddell' });
-    expect(withoutText).not.toHaveProperty('preview');
+    if (CLUSTER) expect(withoutText).toBeUndefined();
+    else {
+      expect(withoutText).toMatchObject({ unreadTotal: 2, senderName: 'Alice Liddell' });
+      expect(withoutText).not.toHaveProperty('preview');
+    }
     await sleep(1000);
-    expect(service.requests.length).toBe(before + 2);
+    expect(service.requests.length).toBe(before + 2 - erased);
     expect((await alice.call('GET', '/v1/push/vapid-public-key')).body.publicKey).toBe(publicKey);
 
     await sendHttp(alice, pending.conversationId, 'after restart');
-    const after = (await service.waitFor(pending.browser.path, 4))[3]!;
+    const after = (await service.waitFor(pending.browser.path, 4 - erased))[3 - erased]!;
     expect(pending.browser.decrypt(after)).toMatchObject({ preview: 'after restart', unreadTotal: 3 });
     await sleep(300);
-    expect(service.requests.length).toBe(before + 3);
+    expect(service.requests.length).toBe(before + 3 - erased);
   });
 });
