@@ -26,13 +26,14 @@ describe('StoreLag', () => {
     const { lag, at } = gate(2_000);
     at(0, [0, 0], [0, 0]);
     at(200, [1_000, 0], [0, 0]);
-    // 500 completed in 200 ms while busy throughout: 2.5 entries per ms; 1,000 left is 400 ms.
-    at(400, [1_000, 500], [0, 0]);
-    expect(lag.lags()[0]).toEqual({ partition: 0, entries: 1_000, ms: 400 });
+    // 2,500 completed in one step of a second while busy: 2.5 entries per ms. The newest of the 1,000
+    // left waits 400 ms for the backlog and one step more for the batch that takes it.
+    at(1_200, [1_000, 2_500], [0, 0]);
+    expect(lag.lags()[0]).toEqual({ partition: 0, entries: 1_000, ms: 1_400 });
     expect(lag.lags()[1]).toEqual({ partition: 1, entries: 0, ms: 0 });
     lag.admit('c0');
     // The backlog grows past what the persister completes in the bound: sends there are refused.
-    at(600, [10_000, 1_000], [0, 0]);
+    at(1_400, [10_000, 3_000], [0, 0]);
     expect(lag.lags()[0]!.ms).toBeGreaterThan(2_000);
     let refused: unknown;
     try {
@@ -45,6 +46,29 @@ describe('StoreLag', () => {
     expect((refused as AppError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
     // Another partition's conversations are not held back.
     lag.admit('c1');
+  });
+
+  it('admits no more than a small backlog until it has seen the rate of a busy persister', () => {
+    const { lag, at } = gate(2_000);
+    at(0, [0, 0]);
+    at(200, [60, 0]);
+    for (let i = 0; i < 40; i++) lag.admit('c0');
+    expect(() => lag.admit('c0')).toThrow(AppError);
+    // Busy and completing for a second: the rate is known (2 entries per ms), and 1,000 pending (500 ms) admit.
+    at(400, [1_000, 0]);
+    at(1_400, [1_000, 2_000]);
+    lag.admit('c0');
+  });
+
+  it('closes admission two sampling intervals before the bound', () => {
+    const { lag, at } = gate(2_000);
+    at(0, [1_000, 0]);
+    at(1_000, [1_000, 1_000]);
+    // 1 entry per ms in steps of 600 ms: 900 pending is 1,500 ms; 100 more admitted reach 1,600 ms
+    // (the bound less two 200 ms intervals), and the next is refused.
+    at(1_200, [900, 1_200]);
+    for (let i = 0; i <= 100; i++) lag.admit('c0');
+    expect(() => lag.admit('c0')).toThrow(AppError);
   });
 
   it('grows by itself while the persister completes nothing, and a stale sample admits', () => {

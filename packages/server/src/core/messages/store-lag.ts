@@ -5,12 +5,15 @@
 // with 503 and Retry-After (clients' outboxes retry them; sends are deduplicated on clientMsgId)
 // rather than acknowledging work the store cannot take.
 //
-// The lag of a partition is the time the persister needs to complete what the log holds now: its
-// pending entries at the rate it completed that partition's entries over the last seconds of a
-// backlog (its capacity, not the arrival rate), and at least the time since it last completed one (a stalled
-// persister's lag grows by itself). Between samples, what this gateway admitted since counts too,
-// and admission closes one sampling interval before the bound, so what was admitted (here and at
-// the other gateways meanwhile) drains within about the bound.
+// The lag of a partition is the time the persister needs to complete what the log holds now. It
+// completes in steps (one store transaction each, taking what is pending when it begins), so the
+// newest entry waits for the backlog at the persister's rate, measured over the last seconds it was
+// busy (its capacity, not the arrival rate), and for one step more: the one that takes it. And at
+// least the time since it last completed anything (a stalled persister's lag grows by itself).
+// Between samples, what this gateway admitted since counts too, and admission closes two sampling
+// intervals before the bound (at half of it at most), so what was admitted here and at the other
+// gateways meanwhile drains within about the bound. Until a gateway has seen the persister busy it
+// does not know its rate, and admits a backlog of at most SATURATED entries.
 import { AppError } from '../../domain/errors.js';
 import type { EventLog, PartitionPosition } from './event-log.js';
 
@@ -29,19 +32,26 @@ interface Track {
   movedAt: number;
   /** Entries completed per ms while some were pending; 0 until seen. */
   rate: number;
-  /** The samples of the current busy stretch within RATE_WINDOW_MS, oldest first. */
-  busy: { at: number; done: number }[];
+  /** How long one of the persister's steps (a store transaction) takes while busy. */
+  stepMs: number;
+  /** Pending entries at the last sample. */
+  pending: number;
+  /** The busy sampling intervals within RATE_WINDOW_MS (ending `at`), oldest first. */
+  busy: { at: number; ms: number; completed: number }[];
   /** Sends this gateway admitted to the partition since the sample. */
   admitted: number;
   lag: PartitionLag;
 }
 
 /**
- * The rate is measured over this much of the latest busy stretch: the persister completes a
+ * The rate is measured over the busy intervals of this much time: the persister completes a
  * partition in steps (one per store transaction, up to a second apart when the store is slow), so
- * one sampling interval says little.
+ * one sampling interval says little. An interval is busy when it began with a backlog of full
+ * batches and ended with some left: what it completed then is the capacity, not what arrived.
  */
 const RATE_WINDOW_MS = 3_000;
+/** Busy time needed before a rate is taken: less than one step says nothing. */
+const RATE_MIN_MS = 1_000;
 /** Pending entries from which the persister is taken to be working at capacity (its batches are full). */
 const SATURATED = 100;
 /** A Retry-After longer than this would idle clients long after the store caught up. */
@@ -107,13 +117,16 @@ export class StoreLag {
     if (this.boundMs <= 0 || this.now() - this.sampledAt > 5 * this.intervalMs + 1_000) return;
     const track = this.tracks[this.log.partitionOf(conversationId)];
     if (!track) return;
+    const threshold = Math.max(this.boundMs / 2, this.boundMs - 2 * this.intervalMs);
+    const unknownRate = track.rate === 0 && track.lag.entries + track.admitted >= SATURATED;
     const ms = track.lag.ms + (track.rate > 0 ? track.admitted / track.rate : 0);
-    const threshold = Math.max(this.boundMs / 2, this.boundMs - this.intervalMs);
-    if (ms <= threshold) {
+    if (ms <= threshold && !unknownRate) {
       track.admitted += 1;
       return;
     }
-    const retryAfterSeconds = Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil((ms - threshold) / 1000)));
+    const retryAfterSeconds = unknownRate
+      ? 1
+      : Math.min(MAX_RETRY_AFTER_S, Math.max(1, Math.ceil((ms - threshold) / 1000)));
     throw new AppError(
       'unavailable',
       'the store is behind the log; retry with the same clientMsgId',
@@ -131,19 +144,32 @@ export class StoreLag {
     this.tracks = positions.map((p, partition) => {
       const before = this.tracks[partition];
       const track: Track = before
-        ? { ...before, done: p.done, at, admitted: 0 }
-        : { done: p.done, at, movedAt: at, rate: 0, busy: [], admitted: 0, lag: { partition, entries: 0, ms: 0 } };
-      // Saturated (a backlog of full batches) since the stretch began: what it completed is its
-      // capacity, not what arrived. A trickle keeps a few entries pending and says nothing of it.
-      if (p.pending >= SATURATED) {
-        track.busy = [...track.busy.filter((b) => at - b.at <= RATE_WINDOW_MS), { at, done: p.done }];
-        const first = track.busy[0]!;
-        if (at > first.at && p.done > first.done) track.rate = (p.done - first.done) / (at - first.at);
-      } else {
-        track.busy = [];
+        ? { ...before, done: p.done, pending: p.pending, at, admitted: 0 }
+        : {
+            done: p.done,
+            pending: p.pending,
+            at,
+            movedAt: at,
+            rate: 0,
+            stepMs: 0,
+            busy: [],
+            admitted: 0,
+            lag: { partition, entries: 0, ms: 0 },
+          };
+      track.busy = track.busy.filter((b) => at - b.at <= RATE_WINDOW_MS);
+      if (before && before.pending >= SATURATED && p.pending > 0 && at > before.at) {
+        track.busy.push({ at, ms: at - before.at, completed: p.done - before.done });
+      }
+      const busyMs = track.busy.reduce((sum, b) => sum + b.ms, 0);
+      const completed = track.busy.reduce((sum, b) => sum + b.completed, 0);
+      if (busyMs >= RATE_MIN_MS && completed > 0) {
+        track.rate = completed / busyMs;
+        track.stepMs = busyMs / track.busy.filter((b) => b.completed > 0).length;
       }
       if (!before || p.done !== before.done || p.pending === 0) track.movedAt = at;
-      const drainMs = p.pending === 0 ? 0 : track.rate > 0 ? p.pending / track.rate : 0;
+      // The newest entry waits for the step in progress, then for the one that takes it: steps take
+      // what is pending when they begin, so its own step is about as long as the rest of the backlog.
+      const drainMs = p.pending === 0 || track.rate === 0 ? 0 : p.pending / track.rate + track.stepMs;
       track.lag = { partition, entries: p.pending, ms: Math.round(Math.max(drainMs, at - track.movedAt)) };
       return track;
     });
