@@ -8,6 +8,7 @@
 // clients: run it on a quiet machine) and this process's CPU per append.
 import { createRequire } from 'node:module';
 import { Histogram } from './lib/hist.js';
+import { startPrivateNats } from './lib/private-nats.js';
 import { serviceCpu } from './lib/server.js';
 import { writeReport } from './socket.js';
 
@@ -20,7 +21,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export async function natsBench(opts = {}) {
   const { JetStreamEventLog } = await import(dist('adapters/nats/event-log.js'));
   const { createLogger } = await import(dist('observability/logger.js'));
-  const servers = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+  // --nats-sync=always: a private nats-server fsyncing every write (lib/private-nats.js).
+  const privateNats = opts.natsSync ? await startPrivateNats({ sync: String(opts.natsSync) }) : null;
+  const servers = privateNats?.url ?? process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
   const rates = String(opts.rates ?? opts.rate ?? '2000,4000,8000,16000')
     .split(',')
     .map(Number);
@@ -51,7 +54,11 @@ export async function natsBench(opts = {}) {
       }
     }
   }
-  writeReport({ kind: 'nats', at: new Date().toISOString(), servers, partitions, seconds, rows }, 'nats');
+  await privateNats?.stop();
+  writeReport(
+    { kind: 'nats', at: new Date().toISOString(), servers, syncInterval: privateNats?.sync, partitions, seconds, rows },
+    'nats',
+  );
   return rows;
 }
 

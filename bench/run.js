@@ -4,6 +4,7 @@
 //                                          and data on 200k messages (SQLite, PostgreSQL)
 //   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster] [--split]
 //                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000] [--worker-roles=persister,fanout,notifier]
+//                            [--nats-sync=always]   cluster: a private nats-server (>= 2.10) fsyncing every write, not the shared one
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]
 //   node bench/run.js commit [--entries=20000] [--batches=1,10,100,1000]   write path without sockets
@@ -19,7 +20,7 @@
 //   node bench/run.js bus [--deliveries=20] [--rounds=20000]   the gateway bus's cost per event (no network)
 //   node bench/run.js chats [--rates=100,500] [--duration=10] [--pairs=200] [--cpu-prof] [--keep]   cluster: chat creation -> member's conversation.updated
 //   node bench/run.js signin [--rate=2000] [--duration=10] [--burst=false] [--concurrency=8] [--accounts=40]   sign-ins/s during a message load
-//   node bench/run.js nats [--rates=2000,4000,8000,16000] [--consumers=0,3] [--duration=8] [--partitions=4]   JetStream appends alone
+//   node bench/run.js nats [--rates=2000,4000,8000,16000] [--consumers=0,3] [--duration=8] [--partitions=4] [--nats-sync=always]   JetStream appends alone
 //   node bench/run.js uploads [--rate=2000] [--duration=25] [--count=10] [--size-mib=100] [--uploads=false]   10 x 100 MiB uploads during a message load
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';

@@ -7,6 +7,7 @@ import { Histogram, fmt } from './lib/hist.js';
 import { client, pool } from './lib/http.js';
 import { dropCluster } from './data.js';
 import { pgBackendCpu } from './lib/pg-cpu.js';
+import { startPrivateNats } from './lib/private-nats.js';
 import {
   clusterEnv,
   cpuPercent,
@@ -39,6 +40,10 @@ export async function socketBench(opts) {
   // JetStream and Redis, isolated by a fresh schema, stream prefix and key prefix.
   const cluster = opts.backend === 'cluster';
   const env = cluster ? clusterEnv(dataDir) : {};
+  // --nats-sync=always (cluster): a private nats-server with the production JetStream durability
+  // (fsync before every PubAck) instead of the machine's shared one, stopped at the end.
+  const privateNats = cluster && opts.natsSync ? await startPrivateNats({ sync: String(opts.natsSync) }) : null;
+  if (privateNats) env.NATS_URL = privateNats.url;
   // --split (cluster): the workers (persister, fan-out, notifier) in a second process, the gateway
   // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
   const split = cluster && opts.split === true;
@@ -85,6 +90,7 @@ export async function socketBench(opts) {
     machine,
     command: process.argv.slice(2).join(' '),
     backend: cluster ? 'cluster' : 'embedded',
+    nats: privateNats ? { private: true, version: privateNats.version, syncInterval: privateNats.sync } : undefined,
     connections,
     workers,
     sources,
@@ -158,6 +164,7 @@ export async function socketBench(opts) {
       const before = procStats(server.pid);
       const threads0 = threadCpu(server.pid);
       const workerBefore = worker ? procStats(worker.pid) : null;
+      const natsBefore = privateNats ? procStats(privateNats.pid) : null;
       const sys0 = systemStats();
       const svc0 = cluster ? serviceCpu() : null;
       const pg0 = await samplePg();
@@ -210,6 +217,7 @@ export async function socketBench(opts) {
       const after = procStats(server.pid);
       const threadShare = threadSplit(server.pid, threads0, threadCpu(server.pid));
       const workerAfter = worker ? procStats(worker.pid) : null;
+      const natsAfter = privateNats ? procStats(privateNats.pid) : null;
       const m1 = await scrape(server.url);
       const cpuGen = process.cpuUsage(cpu0);
       const sys1 = systemStats();
@@ -266,6 +274,14 @@ export async function socketBench(opts) {
                 cpuPct: cpuPercent(workerBefore, workerAfter),
                 cpuUsPerAck: ((workerAfter.cpuSec - workerBefore.cpuSec) * 1e6) / Math.max(1, sum('acked')),
                 rssMiB: workerAfter.rssMiB,
+              }
+            : undefined,
+        natsSync: privateNats?.sync,
+        privateNats:
+          natsBefore && natsAfter
+            ? {
+                cores: +((natsAfter.cpuSec - natsBefore.cpuSec) / wall).toFixed(2),
+                usPerAck: Math.round(((natsAfter.cpuSec - natsBefore.cpuSec) * 1e6) / Math.max(1, sum('acked'))),
               }
             : undefined,
         drainSeconds: Math.max(...r.map((x) => x.drainSeconds)),
@@ -367,6 +383,7 @@ export async function socketBench(opts) {
     const exit = await server.stop();
     report.serverExit = exit;
     if (worker) report.workerExit = await worker.stop();
+    if (privateNats) await privateNats.stop();
     if (opts.cpuProf) log(`cpu profile written under ${path.join(DATA_ROOT, 'profiles')}`);
     if (!opts.keepData) {
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -431,6 +448,11 @@ function printPhase(p) {
           `  backing services (all their clients): ${Object.entries(p.services)
             .map(([k, v]) => `${k} ${v.cores} cores (${v.usPerAck} µs per acked message)`)
             .join(', ')}`,
+        ]
+      : []),
+    ...(p.privateNats
+      ? [
+          `  private nats-server (sync_interval ${p.natsSync}): ${p.privateNats.cores} cores (${p.privateNats.usPerAck} µs per acked message)`,
         ]
       : []),
     ...(p.postgresByClient
