@@ -1,7 +1,7 @@
 // BlobStore on the local disk, under DATA_DIR/uploads: the embedded default. Every object is
 // written to a temporary file, fsync'd, then renamed into place (and its directory fsync'd), so a
 // crash leaves either the old state or the whole new file, never half of one. A file already on
-// disk (an upload's spool file, on the same file system) is fsync'd and renamed, not copied.
+// disk (an upload's spool file, on the same file system) is fsync'd and hard-linked, not copied.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,21 +49,24 @@ export class DiskBlobStore implements BlobStore {
 
   async putFile(key: string, file: string): Promise<{ size: number }> {
     const target = this.file(key);
+    const tmp = path.join(this.tmp, `${randomBytes(9).toString('hex')}.link`);
     try {
       await syncPath(file, 'r+');
       const { size } = await fs.promises.stat(file);
       await fs.promises.mkdir(path.dirname(target), { recursive: true });
       try {
-        await fs.promises.rename(file, target);
+        // A second name for the same inode, renamed over the target: the caller keeps its file.
+        await fs.promises.link(file, tmp);
       } catch (error) {
         // Another file system: copy it through a temporary file as put does.
         if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
         return await this.put(key, fs.createReadStream(file));
       }
+      await fs.promises.rename(tmp, target);
       await syncPath(path.dirname(target), 'r');
       return { size };
     } finally {
-      await fs.promises.rm(file, { force: true });
+      await fs.promises.rm(tmp, { force: true });
     }
   }
 

@@ -310,6 +310,12 @@ export const MIGRATIONS: string[] = [
   `
   ALTER TABLE messages ADD COLUMN link_preview jsonb;
   `,
+  // Content-addressed blobs: uploads of the same bytes share a key, and deleting one counts the
+  // others that refer to it (as file or thumbnail) before its object may go.
+  `
+  CREATE INDEX uploads_by_blob_key ON uploads (blob_key);
+  CREATE INDEX uploads_by_thumbnail_key ON uploads (thumbnail_key) WHERE thumbnail_key IS NOT NULL;
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

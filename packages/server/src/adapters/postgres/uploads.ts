@@ -1,11 +1,17 @@
 // UploadStore in PostgreSQL.
-import type { Pool } from 'pg';
-import type { UploadRecord, UploadStore } from '../../core/media/upload-store.js';
+import type { Pool, PoolClient } from 'pg';
+import { type Drop, type Ensure, keysOf, type UploadRecord, type UploadStore } from '../../core/media/upload-store.js';
 import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
 import { PgDb } from './pool.js';
 
 type Row = UploadRow<Date, string>;
 const toRecord = (r: Row): UploadRecord => uploadFromRow(r, (t) => t.toISOString());
+
+/** The advisory lock class of blob keys (two-int form, apart from the migrations' one-bigint key). */
+const BLOB_LOCK = 0x626c6f62; // "blob"
+
+const OTHERS = `SELECT (SELECT count(*) FROM uploads WHERE blob_key = $1 AND id <> $2)
+                     + (SELECT count(*) FROM uploads WHERE thumbnail_key = $1 AND id <> $2) AS n`;
 
 export class PostgresUploads implements UploadStore {
   private readonly db: PgDb;
@@ -14,9 +20,14 @@ export class PostgresUploads implements UploadStore {
     this.db = new PgDb(deps.pool);
   }
 
-  async create(u: UploadRecord): Promise<void> {
+  async create(u: UploadRecord, ensure: Ensure): Promise<void> {
     const params = Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(', ');
-    await this.db.query(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${params})`, uploadValues(u));
+    const keys = keysOf(u);
+    await this.db.tx(async (client) => {
+      await lock(client, keys);
+      await ensure(keys);
+      await client.query(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${params})`, uploadValues(u));
+    });
   }
 
   async get(id: string): Promise<UploadRecord | null> {
@@ -60,7 +71,45 @@ export class PostgresUploads implements UploadStore {
     return rows.map(toRecord);
   }
 
-  async remove(id: string): Promise<boolean> {
-    return (await this.db.query('DELETE FROM uploads WHERE id = $1 RETURNING 1', [id])).length === 1;
+  async remove(id: string, drop: Drop): Promise<boolean> {
+    const found = await this.get(id);
+    if (!found) return false;
+    const keys = keysOf(found);
+    return this.db.tx(async (client) => {
+      await lock(client, keys);
+      // Objects, then the row, all under the keys' lock (held to commit): no upload of the same
+      // bytes is recorded between the count and the delete, and create re-writes what a drop removed.
+      await drop(await unreferenced(client, keys, id));
+      return (await client.query('DELETE FROM uploads WHERE id = $1', [id])).rowCount === 1;
+    });
   }
+
+  async release(keys: readonly string[], drop: Drop): Promise<void> {
+    await this.db.tx(async (client) => {
+      await lock(client, keys);
+      await drop(await unreferenced(client, keys, ''));
+    });
+  }
+
+  async references(key: string): Promise<number> {
+    return Number((await this.db.query<{ n: string }>(OTHERS, [key, '']))[0]?.n ?? 0);
+  }
+}
+
+/** Takes the keys' locks until the transaction ends, in the order of their hashes so that no two callers deadlock. */
+async function lock(client: PoolClient, keys: readonly string[]): Promise<void> {
+  await client.query(
+    `SELECT pg_advisory_xact_lock($1, h)
+       FROM (SELECT DISTINCT hashtext(k) AS h FROM unnest($2::text[]) AS k ORDER BY h) AS hashes`,
+    [BLOB_LOCK, [...keys]],
+  );
+}
+
+async function unreferenced(client: PoolClient, keys: readonly string[], id: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of keys) {
+    const { rows } = await client.query<{ n: string }>(OTHERS, [key, id]);
+    if (Number(rows[0]?.n ?? 0) === 0) out.push(key);
+  }
+  return out;
 }

@@ -86,11 +86,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async putFile(key: string, file: string): Promise<{ size: number }> {
-    try {
-      return await this.put(key, fs.createReadStream(file));
-    } finally {
-      await fs.promises.rm(file, { force: true });
-    }
+    return this.put(key, fs.createReadStream(file));
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable | null> {

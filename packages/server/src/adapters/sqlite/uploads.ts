@@ -1,5 +1,6 @@
 // UploadStore in SQLite.
-import type { UploadRecord, UploadStore } from '../../core/media/upload-store.js';
+import { KeyLocks } from '../../core/media/key-locks.js';
+import { type Drop, type Ensure, keysOf, type UploadRecord, type UploadStore } from '../../core/media/upload-store.js';
 import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
 import type { Db } from './db.js';
 
@@ -8,6 +9,8 @@ const toRecord = (r: Row): UploadRecord => uploadFromRow(r, (t) => t);
 
 export class SqliteUploads implements UploadStore {
   private readonly s;
+  // In-process locks suffice: one process owns the embedded database.
+  private readonly locks = new KeyLocks();
 
   constructor(deps: { db: Db }) {
     const db = deps.db;
@@ -24,11 +27,19 @@ export class SqliteUploads implements UploadStore {
       ofOwner: db.prepare<[string], Row>('SELECT * FROM uploads WHERE owner_id = ? ORDER BY created_at, id'),
       ofMessage: db.prepare<[string], Row>('SELECT * FROM uploads WHERE message_id = ? ORDER BY attached_at, id'),
       remove: db.prepare('DELETE FROM uploads WHERE id = ?'),
+      others: db.prepare<{ key: string; id: string }, { n: number }>(
+        `SELECT (SELECT count(*) FROM uploads WHERE blob_key = @key AND id <> @id)
+              + (SELECT count(*) FROM uploads WHERE thumbnail_key = @key AND id <> @id) AS n`,
+      ),
     };
   }
 
-  async create(upload: UploadRecord): Promise<void> {
-    this.s.insert.run(...uploadValues(upload));
+  async create(upload: UploadRecord, ensure: Ensure): Promise<void> {
+    const keys = keysOf(upload);
+    await this.locks.run(keys, async () => {
+      await ensure(keys);
+      this.s.insert.run(...uploadValues(upload));
+    });
   }
 
   async get(id: string): Promise<UploadRecord | null> {
@@ -57,7 +68,27 @@ export class SqliteUploads implements UploadStore {
     return this.s.ofMessage.all(messageId).map(toRecord);
   }
 
-  async remove(id: string): Promise<boolean> {
-    return this.s.remove.run(id).changes === 1;
+  async remove(id: string, drop: Drop): Promise<boolean> {
+    const row = this.s.get.get(id);
+    if (!row) return false;
+    const keys = keysOf(toRecord(row));
+    return this.locks.run(keys, async () => {
+      // Objects, then the row, all under the keys' lock: no upload of the same bytes is recorded
+      // between the count and the delete, and create re-writes what a drop before it removed.
+      await drop(keys.filter((key) => this.others(key, id) === 0));
+      return this.s.remove.run(id).changes === 1;
+    });
+  }
+
+  async release(keys: readonly string[], drop: Drop): Promise<void> {
+    await this.locks.run(keys, () => drop(keys.filter((key) => this.others(key, '') === 0)));
+  }
+
+  async references(key: string): Promise<number> {
+    return this.others(key, '');
+  }
+
+  private others(key: string, id: string): number {
+    return this.s.others.get({ key, id })?.n ?? 0;
   }
 }

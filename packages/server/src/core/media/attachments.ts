@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Attachment, Conversation, Message, User } from '@messenger/protocol';
 import { AppError, invalid, notFound } from '../../domain/errors.js';
-import type { BlobStore } from './blob-store.js';
+import { type BlobStore, dropper } from './blob-store.js';
 import type { UrlSigner } from './signed-urls.js';
 import type { UploadRecord, UploadStore } from './upload-store.js';
 
@@ -91,11 +91,9 @@ export class Attachments {
     for (const record of await this.deps.uploads.ofOwner(userId)) await this.remove(record);
   }
 
-  // Files first: a failure leaves the record, so a retry finds it again.
+  // Files no other upload shares, then the record: a failure leaves the record for a retry.
   private async remove(record: UploadRecord): Promise<void> {
-    await this.deps.blobs.delete(record.blobKey);
-    if (record.thumbnailKey) await this.deps.blobs.delete(record.thumbnailKey);
-    await this.deps.uploads.remove(record.id);
+    await this.deps.uploads.remove(record.id, dropper(this.deps.blobs));
   }
 
   /** The message with signed URLs; the same object when it has no attachments. */

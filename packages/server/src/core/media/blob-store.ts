@@ -18,8 +18,8 @@ export interface BlobStore {
    */
   put(key: string, body: Readable): Promise<{ size: number }>;
   /**
-   * As put, from a local file that the store may take over: the file is gone afterwards (a disk
-   * store renames it into place instead of copying its bytes).
+   * As put, from a local file, which stays where it is for the caller to remove (a disk store links
+   * it into place instead of copying its bytes): an upload may need to write it again.
    */
   putFile(key: string, file: string): Promise<{ size: number }>;
   /** The object's bytes (only `range`'s when given); null when there is no such key. */
@@ -39,4 +39,20 @@ const KEY = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 export function checkBlobKey(key: string): void {
   if (!KEY.test(key) || key.split('/').some((part) => part === '.' || part === '..') || key.length > 512)
     throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+}
+
+/**
+ * The key of bytes whose hex SHA-256 is `sha256`: every upload of the same bytes shares one object.
+ * Rows keep their key, so files stored before (under `u/<id>` and `t/<id>`) keep theirs.
+ */
+export function contentKey(sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error(`not a hex SHA-256: ${JSON.stringify(sha256)}`);
+  return `sha256/${sha256.slice(0, 2)}/${sha256.slice(2)}`;
+}
+
+/** Deletes each of `keys` (what UploadStore.remove and release hand over once nothing refers to them). */
+export function dropper(blobs: BlobStore): (keys: string[]) => Promise<void> {
+  return async (keys) => {
+    for (const key of keys) await blobs.delete(key);
+  };
 }

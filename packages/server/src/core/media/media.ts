@@ -2,11 +2,11 @@
 // and deletion (of one upload, of a user's, of those never attached after a day).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { Upload } from '@messenger/protocol';
 import { AppError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import type { BlobStore, ByteRange } from './blob-store.js';
+import { type BlobStore, type ByteRange, contentKey, dropper } from './blob-store.js';
 import { IMAGE_TYPES, probeDuration, processImage, sniffType } from './inspect.js';
 import type { UrlSigner, Variant } from './signed-urls.js';
 import { spool } from './spool.js';
@@ -56,25 +56,30 @@ export class Media {
     const spooled = await spool(body, this.deps.spoolDir, this.deps.maxUploadBytes);
     const cleaned = `${spooled.file}.clean`;
     const id = newId('f');
-    const blobKey = `u/${id}`;
-    let thumbnailKey: string | null = null;
+    /** Each blob written, by key, with how to write it again. */
+    const writes = new Map<string, () => Promise<unknown>>();
     try {
       const contentType = await sniffType(spooled.file, spooled.head, meta.declaredType);
       let width: number | null = null;
       let height: number | null = null;
       let durationMs: number | null = null;
       let stored = { file: spooled.file, size: spooled.size, sha256: spooled.sha256 };
+      let thumbnailKey: string | null = null;
       if (IMAGE_TYPES.has(contentType)) {
         const image = await this.imageSlots.run(() => processImage(spooled.file, contentType, cleaned));
         ({ width, height } = image);
-        thumbnailKey = `t/${id}`;
-        await blobs.put(thumbnailKey, Readable.from([image.thumbnail]));
-        stored = { file: cleaned, ...(await putHashed(blobs, blobKey, cleaned)) };
-      } else {
-        if (contentType.startsWith('audio/') || contentType.startsWith('video/'))
-          durationMs = await probeDuration(spooled.file);
-        await blobs.putFile(blobKey, spooled.file);
+        // The key is that of the bytes stored, without metadata: hashed before it is chosen.
+        stored = { file: cleaned, ...(await hashFile(cleaned)) };
+        thumbnailKey = contentKey(createHash('sha256').update(image.thumbnail).digest('hex'));
+        writes.set(thumbnailKey, () => blobs.put(thumbnailKey!, Readable.from([image.thumbnail])));
+      } else if (contentType.startsWith('audio/') || contentType.startsWith('video/')) {
+        durationMs = await probeDuration(spooled.file);
       }
+      const blobKey = contentKey(stored.sha256);
+      writes.set(blobKey, () => blobs.putFile(blobKey, stored.file));
+      // Written again even when another upload has the same object: idempotent, and it leaves the
+      // lock (taken by create) for the rare object a removal deleted meanwhile.
+      for (const write of writes.values()) await write();
       const record: UploadRecord = {
         id,
         ownerId,
@@ -92,12 +97,13 @@ export class Media {
         conversationId: null,
         messageId: null,
       };
-      await uploads.create(record);
+      await uploads.create(record, async (keys) => {
+        for (const key of keys) if (!(await blobs.stat(key))) await writes.get(key)?.();
+      });
       return this.view(record);
     } catch (error) {
-      await Promise.all([blobs.delete(blobKey), thumbnailKey ? blobs.delete(thumbnailKey) : null]).catch(
-        () => undefined,
-      );
+      // Other uploads may share these objects: only those nothing refers to are deleted.
+      await uploads.release([...writes.keys()], dropper(blobs)).catch(() => undefined);
       throw error;
     } finally {
       await Promise.all([fs.promises.rm(spooled.file, { force: true }), fs.promises.rm(cleaned, { force: true })]);
@@ -179,11 +185,9 @@ export class Media {
     }
   }
 
-  // Files first: a failure leaves the record, so a retry (or the sweeper) finds it again.
+  // Files no other upload shares, then the record: a failure leaves the record for a retry (or the sweeper).
   private async deleteRecord(record: UploadRecord): Promise<void> {
-    await this.deps.blobs.delete(record.blobKey);
-    if (record.thumbnailKey) await this.deps.blobs.delete(record.thumbnailKey);
-    await this.deps.uploads.remove(record.id);
+    await this.deps.uploads.remove(record.id, dropper(this.deps.blobs));
   }
 }
 
@@ -209,18 +213,14 @@ export class Slots {
   }
 }
 
-/** Puts the file under `key` and answers the size and SHA-256 of exactly what was stored. */
-async function putHashed(blobs: BlobStore, key: string, file: string): Promise<{ size: number; sha256: string }> {
+/** The size and SHA-256 of a file. */
+async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
-  const hashing = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      hash.update(chunk);
-      done(null, chunk);
-    },
-  });
-  const source = fs.createReadStream(file);
-  source.on('error', (error) => hashing.destroy(error));
-  const { size } = await blobs.put(key, source.pipe(hashing));
+  let size = 0;
+  for await (const chunk of fs.createReadStream(file) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
   return { size, sha256: hash.digest('hex') };
 }
 
