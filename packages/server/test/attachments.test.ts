@@ -2,8 +2,11 @@
 // idempotent like text, signed URLs on every read (history, events, chat list, search), who may
 // attach and download, and files deleted with the message. In cluster mode uploads go through one
 // gateway and downloads through the other.
+import fs from 'node:fs';
+import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentKey } from '../src/core/media/blob-store.js';
 import { CLUSTER } from './deployment.mjs';
 import {
   createGroup,
@@ -44,8 +47,9 @@ async function upload(user: TestUser, body: Uint8Array | string, type: string, n
   return ((await res.json()) as any).upload;
 }
 
-const photo = () =>
-  sharp({ create: { width: 64, height: 48, channels: 3, background: '#36c' } })
+// Uploads of the same bytes share one object: a test that sees an object go uses a colour of its own.
+const photo = (background = '#36c') =>
+  sharp({ create: { width: 64, height: 48, channels: 3, background } })
     .png()
     .toBuffer();
 
@@ -147,7 +151,7 @@ describe('messages with attachments', () => {
   });
 
   it('delete for everyone deletes the files, from storage too', async () => {
-    const image = await upload(ann, await photo(), 'image/png', 'gone.png');
+    const image = await upload(ann, await photo('#a51'), 'image/png', 'gone.png');
     const { message } = (await send(ann, { body: 'soon gone', attachments: [image.id] })).body;
     const record = (await server.backend.uploads.get(image.id))!;
     expect(await server.backend.blobs.stat(record.blobKey)).not.toBeNull();
@@ -160,6 +164,38 @@ describe('messages with attachments', () => {
     const history = await bob.call('GET', `/v1/conversations/${chat}/messages`);
     expect(history.body.messages.find((m: any) => m.id === message.id).attachments).toEqual([]);
     if (CLUSTER) expect(server.backend.blobs.constructor.name).toBe('S3BlobStore');
+  });
+
+  it('uploads of the same bytes share one object, which goes with the last message that has it', async () => {
+    const bytes = await photo('#5a3');
+    const mine = await upload(ann, bytes, 'image/png', 'same.png');
+    const theirs = await upload(bob, bytes, 'image/png', 'same too.png');
+    const [a, b] = await Promise.all([mine, theirs].map(async (u) => (await server.backend.uploads.get(u.id))!));
+    expect(a!.blobKey).toBe(contentKey(mine.sha256));
+    expect(a!.blobKey).toMatch(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/);
+    expect([b!.blobKey, b!.thumbnailKey]).toEqual([a!.blobKey, a!.thumbnailKey]);
+    expect(a!.thumbnailKey).not.toBe(a!.blobKey);
+    const sent = await send(ann, { attachments: [mine.id] });
+    const kept = await send(bob, { attachments: [theirs.id] });
+    const stored = (key: string) =>
+      CLUSTER ? server.backend.blobs.stat(key) : fs.existsSync(path.join(server.dataDir, 'uploads', key));
+    if (CLUSTER) expect(server.backend.blobs.constructor.name).toBe('S3BlobStore');
+
+    const del = (id: string) => ann.call('DELETE', `/v1/conversations/${chat}/messages/${id}?for=everyone`);
+    expect((await del(sent.body.message.id)).status).toBe(204);
+    expect((await download(sent.body.message.attachments[0].url)).status).toBe(404);
+    const still = await download(kept.body.message.attachments[0].url);
+    expect(still.status).toBe(200);
+    expect(still.bytes.length).toBe(theirs.size);
+    expect((await download(kept.body.message.attachments[0].thumbnailUrl)).status).toBe(200);
+    expect(await stored(a!.blobKey)).toBeTruthy();
+
+    const delBob = await bob.call('DELETE', `/v1/conversations/${chat}/messages/${kept.body.message.id}?for=everyone`);
+    expect(delBob.status).toBe(204);
+    expect((await download(kept.body.message.attachments[0].url)).status).toBe(404);
+    expect(await stored(a!.blobKey)).toBeFalsy();
+    expect(await stored(a!.thumbnailKey!)).toBeFalsy();
+    expect(await server.backend.uploads.references(a!.blobKey)).toBe(0);
   });
 
   it('deleting the account deletes every file the user uploaded', async () => {

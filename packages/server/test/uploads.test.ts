@@ -8,7 +8,10 @@ import { createHash } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { contentKey } from '../src/core/media/blob-store.js';
 import { UrlSigner } from '../src/core/media/signed-urls.js';
+import { newId } from '../src/domain/ids.js';
 import { CLUSTER } from './deployment.mjs';
 import { directChat, expectError, signUp, startTestServer, type TestUser } from './harness.js';
 
@@ -312,5 +315,29 @@ describe('uploads', () => {
     expect(await server.media.deleteUploadsOf(carol.id)).toBe(1);
     expect((await download(kept.url)).status).toBe(404);
     expect(await server.media.deleteUpload(kept.id)).toBe(false);
+  });
+
+  it('files stored under per-upload keys before content addressing still download and delete', async () => {
+    const dan = await signUp(first);
+    const id = newId('f');
+    const bytes = Buffer.from(`stored before content addressing ${id}`);
+    await server.backend.blobs.put(`u/${id}`, Readable.from([bytes]));
+    const at = new Date().toISOString();
+    await server.backend.uploads.create(
+      {
+        ...{ id, ownerId: dan.id, name: 'old.txt', contentType: 'text/plain', size: bytes.length, sha256: sha(bytes) },
+        ...{ width: null, height: null, durationMs: null, blobKey: `u/${id}`, thumbnailKey: null, createdAt: at },
+        ...{ attachedAt: null, conversationId: null, messageId: null },
+      },
+      async () => undefined,
+    );
+    const old = await download(`/v1/uploads/${id}/content`, { authorization: `Bearer ${dan.apiKey}` });
+    expect([old.status, old.bytes.toString()]).toEqual([200, bytes.toString()]);
+    // The same bytes uploaded now get their content key, and the old object is left as it is.
+    const { upload: fresh } = (await upload(bytes, 'text/plain', 'new.txt', dan.apiKey)).body;
+    expect((await server.backend.uploads.get(fresh.id))!.blobKey).toBe(contentKey(sha(bytes)));
+    expect(await server.media.deleteUpload(id)).toBe(true);
+    expect(await server.backend.blobs.stat(`u/${id}`)).toBeNull();
+    expect((await download(fresh.url)).status).toBe(200);
   });
 });
