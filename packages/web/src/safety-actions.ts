@@ -69,6 +69,13 @@ export class SafetyActions {
     this.#cell.upsertConversation(await this.#api.safety.updateConversation(conversationId, body));
   }
 
+  /** Uploads the photo, then makes it the group's avatar; `null` removes it. Admins only (403). */
+  async setGroupAvatar(conversationId: string, file: Blob | null): Promise<void> {
+    const upload = file ? await this.#api.upload(file) : null;
+    const updated = await this.#api.safety.updateConversation(conversationId, { avatarUploadId: upload?.id ?? null });
+    this.#cell.upsertConversation(updated);
+  }
+
   async setRole(conversationId: string, userId: string, role: MemberRole): Promise<void> {
     this.#cell.upsertConversation(await this.#api.safety.setMemberRole(conversationId, userId, role));
   }

@@ -1,10 +1,11 @@
-// Group info: members and their roles; admins rename the group, choose whether members may add
-// others, promote or demote, and remove members.
+// Group info: the group's photo, members and their roles; admins rename the group, set or remove
+// its photo, choose whether members may add others, promote or demote, and remove members.
 import { type FormEvent, useState } from 'react';
 import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { Modal } from './Dialogs.js';
 import { FormError } from './FormError.js';
+import { GroupAvatarEdit } from './GroupAvatarEdit.js';
 
 export function GroupInfoDialog({
   store,
@@ -27,7 +28,13 @@ export function GroupInfoDialog({
       await action();
     } catch (err) {
       const code = (err as { code?: string })?.code;
-      setError(code === 'forbidden' ? 'Only admins can do that.' : 'That did not work. Try again.');
+      setError(
+        code === 'forbidden'
+          ? 'Only admins can do that.'
+          : code === 'invalid_request'
+            ? 'The photo must be a JPEG, PNG, WebP or GIF image.'
+            : 'That did not work. Try again.',
+      );
     } finally {
       setBusy(false);
     }
@@ -40,6 +47,12 @@ export function GroupInfoDialog({
   return (
     <Modal title="Group info" onClose={onClose}>
       <div className="stack">
+        <GroupAvatarEdit
+          conversation={conversation}
+          admin={admin}
+          busy={busy}
+          onChange={(file) => void run(() => store.safety.setGroupAvatar(conversation.id, file))}
+        />
         {admin ? (
           <form onSubmit={rename} className="inline-form">
             <label className="field">
