@@ -210,8 +210,16 @@ describe('messages with attachments', () => {
     });
     expect(res.status).toBe(201);
     const keys = await Promise.all([sent, loose].map(async (u) => (await server.backend.uploads.get(u.id))!.blobKey));
+    // Bytes Ann uploaded too: their object stays for her.
+    const twin = `also Ann's ${dan.id}`;
+    const [dans, anns] = [
+      await upload(dan, twin, 'text/plain', 'c.txt'),
+      await upload(ann, twin, 'text/plain', 'c.txt'),
+    ];
     expect((await dan.call('DELETE', '/v1/me', {})).status).toBe(204);
     for (const key of keys) expect(await server.backend.blobs.stat(key)).toBeNull();
+    expect((await download(dans.url)).status).toBe(404);
+    expect((await download(anns.url)).bytes.toString()).toBe(twin);
     expect((await download(res.body.message.attachments[0].url)).status).toBe(404);
     expect((await download(loose.url)).status).toBe(404);
   });

@@ -317,6 +317,21 @@ describe('uploads', () => {
     expect(await server.media.deleteUpload(kept.id)).toBe(false);
   });
 
+  it('the sweeper keeps an object that an attached upload of the same bytes still needs', async () => {
+    const dan = await signUp(first);
+    const bytes = `swept once, kept once ${dan.id}`;
+    const { upload: loose } = (await upload(bytes, 'text/plain', 'loose.txt', dan.apiKey)).body;
+    const { upload: sent } = (await upload(bytes, 'text/plain', 'sent.txt', dan.apiKey)).body;
+    const key = (await server.backend.uploads.get(sent.id))!.blobKey;
+    const to = { conversationId: 'c_x', messageId: `m_${dan.id}` };
+    expect(await server.backend.uploads.claim(sent.id, dan.id, to, new Date().toISOString())).toBe(true);
+    await server.media.sweep(Date.now() + 25 * 3_600_000);
+    expect(await server.backend.uploads.get(loose.id)).toBeNull();
+    expect((await download(sent.url)).bytes.toString()).toBe(bytes);
+    expect(await server.media.deleteUploadsOf(dan.id)).toBe(1);
+    expect(await server.backend.blobs.stat(key)).toBeNull();
+  });
+
   it('files stored under per-upload keys before content addressing still download and delete', async () => {
     const dan = await signUp(first);
     const id = newId('f');
