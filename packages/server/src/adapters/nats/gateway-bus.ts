@@ -88,6 +88,10 @@ export class NatsGatewayBus implements GatewayBus {
       if (status.type === 'disconnect') this.down = true;
       if (status.type !== 'reconnect') continue;
       this.logger.warn({ server: status.server }, 'gateway bus reconnected; deliveries may have been lost meanwhile');
+      // nats.js re-sends this connection's subscriptions on reconnect, but another connection's
+      // publish can reach the server first: a round trip makes the server hold them before the
+      // listeners resync anyone and deliveries resume (one sent sooner would find no interest).
+      await this.nc.flush().catch(() => {});
       // The listeners resync this process's clients: gaps from before are covered.
       for (const counters of this.heard) counters.clear();
       for (const listener of this.interrupted) {
