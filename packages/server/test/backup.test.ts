@@ -68,6 +68,15 @@ describe.skipIf(CLUSTER)('backup and restore (embedded)', () => {
         }
       }),
     );
+    // Two uploads of the same bytes: one content-addressed object under uploads/sha256/.
+    const file = Buffer.from(`backed up with the database ${ann.id}`);
+    const uploads = await Promise.all(
+      [ann, ann].map(async (u) => {
+        const res = await u.call('POST', '/v1/uploads', file.toString(), { 'content-type': 'text/plain' });
+        expect(res.status).toBe(201);
+        return res.body.upload as { id: string };
+      }),
+    );
     while (acked.length < 300) await new Promise((r) => setTimeout(r, 10));
     const before = [...acked];
     const backupDir = path.join(tempDir(), 'backup');
@@ -83,6 +92,14 @@ describe.skipIf(CLUSTER)('backup and restore (embedded)', () => {
     expect((await cli(restored, 'restore', backupDir)).stdout).toContain('restored');
     const second = await serve(restored);
     const history = await fullHistory(via(bob, second.url), conv);
+    const manifest = JSON.parse(fs.readFileSync(path.join(backupDir, 'backup.json'), 'utf8'));
+    expect(manifest.files.filter((f: { path: string }) => f.path.startsWith('uploads/sha256/'))).toHaveLength(1);
+    for (const u of uploads) {
+      const res = await fetch(`${second.url}/v1/uploads/${u.id}/content`, {
+        headers: { authorization: `Bearer ${ann.apiKey}` },
+      });
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(file);
+    }
     const bySeq = new Map(history.map((m) => [m.seq, m]));
     for (const m of before) expect(bySeq.get(m.seq)).toMatchObject({ id: m.id, body: m.body, senderId: ann.id });
     // A new message continues the conversation after everything restored.

@@ -126,6 +126,14 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     });
     expect(uploaded.status).toBe(201);
     const upload = ((await uploaded.json()) as { upload: { id: string } }).upload;
+    // The same bytes uploaded again share the content-addressed object: one object to copy.
+    const twin = await fetch(`${url}/v1/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bob.apiKey}`, 'content-type': 'text/plain', 'x-filename': 'copy.txt' },
+      body: file,
+    });
+    expect(twin.status).toBe(201);
+    const twinUpload = ((await twin.json()) as { upload: { id: string } }).upload;
 
     const words = ['zebrafish', 'quokka', 'numbat2', 'talk'];
     const users = [ann, bob, carl, dave];
@@ -185,6 +193,10 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     });
     expect(downloaded.status).toBe(200);
     expect(Buffer.from(await downloaded.arrayBuffer())).toEqual(file);
+    const twinDownloaded = await fetch(`${cluster.url}/v1/uploads/${twinUpload.id}/content`, {
+      headers: { authorization: `Bearer ${bob.apiKey}` },
+    });
+    expect(Buffer.from(await twinDownloaded.arrayBuffer())).toEqual(file);
     expect(before[2]!.conversations.find((c) => c.id === group)).toMatchObject({ unreadCount: 1 });
 
     // The password signs in on the cluster, and a message sent there gets the next seq.

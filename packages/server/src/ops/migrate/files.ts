@@ -1,7 +1,8 @@
 // The bytes of uploaded files, for `npm run migrate`: embedded mode keeps them under
 // DATA_DIR/uploads (DiskBlobStore), cluster mode in object storage. Each key of the uploads table
-// (file and thumbnail) is copied unless the target already has an object of the same size, so a
-// second run copies nothing. The target is the cluster's object storage (S3_*), or its disk.
+// (file and thumbnail: u/<id> before content addressing, sha256/... since) is copied once unless the
+// target already has an object of the same size, so a second run copies nothing. The target is the
+// cluster's object storage (S3_*), or its disk.
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { DiskBlobStore } from '../../adapters/disk/blob-store.js';
@@ -29,7 +30,8 @@ function blobKeys(db: Database.Database): string[] {
     blob_key: string;
     thumbnail_key: string | null;
   }[];
-  return rows.flatMap((r) => (r.thumbnail_key ? [r.blob_key, r.thumbnail_key] : [r.blob_key]));
+  // Content-addressed keys are shared by every upload of the same bytes: each object is copied once.
+  return [...new Set(rows.flatMap((r) => (r.thumbnail_key ? [r.blob_key, r.thumbnail_key] : [r.blob_key])))];
 }
 
 export async function copyFiles(
