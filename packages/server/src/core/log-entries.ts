@@ -1,6 +1,6 @@
 // The one catalog of entries written to the event log. Every consumer (persister, fan-out, notifier)
 // reads these; the log assigns `pos` (and, for message.created, the message's seq).
-import type { LinkPreview, Message } from '@messenger/protocol';
+import type { Conversation, LinkPreview, Message } from '@messenger/protocol';
 
 /** The W3C traceparent of the request that wrote an entry, when tracing is on (observability/tracing.ts). */
 interface Traced {
@@ -14,7 +14,8 @@ export type LogDraft = Traced &
     /**
      * `message` is the edited message as the editor saw it, for fan-out; the persister writes body
      * and editedAt. With `linkPreview` it is the server adding a preview: only that is written (body
-     * and editedAt are the message's as read then, and an edit since keeps its text).
+     * and editedAt are the message's as read then, and an edit since keeps its text); with
+     * `linkPreview: null` it is the sender removing the preview.
      */
     | {
         type: 'message.updated';
@@ -23,7 +24,7 @@ export type LogDraft = Traced &
         body: string;
         editedAt: string | null;
         message: Message;
-        linkPreview?: LinkPreview;
+        linkPreview?: LinkPreview | null;
       }
     | {
         type: 'message.deleted';
@@ -40,8 +41,16 @@ export type LogDraft = Traced &
     /**
      * Membership, roles, settings or a request's state changed; the store has already been written,
      * this entry only orders fan-out. `removedUserIds` were removed by an admin: told once, then no more.
+     * `created`: the entry of a new chat (not too big) carries it as its creator sees it and who
+     * starts with it as a message request, so the fan-out need not read each member's view back.
      */
-    | { type: 'conversation.updated'; conversationId: string; userIds: string[]; removedUserIds?: string[] }
+    | {
+        type: 'conversation.updated';
+        conversationId: string;
+        userIds: string[];
+        removedUserIds?: string[];
+        created?: { conversation: Conversation; pending: string[] };
+      }
   );
 
 export type LogEntryType = LogDraft['type'];

@@ -78,8 +78,12 @@ export class FanoutWorker {
   private async fanOut(pending: LogRecord[]): Promise<void> {
     const planned: Outgoing[][] = [];
     const views = this.readViews(pending);
+    // A new chat's members are in its record (plan() remembers them): nothing to read for it.
+    const fresh = new Set(
+      pending.flatMap((r) => (r.type === 'conversation.updated' && r.created ? [r.conversationId] : [])),
+    );
     try {
-      await this.members.prefetch(pending.map((r) => r.conversationId));
+      await this.members.prefetch(pending.map((r) => r.conversationId).filter((id) => !fresh.has(id)));
     } catch {
       // Each record asks again below, and fails or not on its own.
     }
@@ -124,7 +128,9 @@ export class FanoutWorker {
    * ahead is safe: a view is the store's current state whenever it is read, as it was before.
    */
   private readViews(records: LogRecord[]): Map<LogRecord, Promise<Map<string, Conversation>>> {
-    const updates = records.filter((r) => r.type === 'conversation.updated');
+    const updates = records.filter(
+      (r): r is Extract<LogRecord, { type: 'conversation.updated' }> => r.type === 'conversation.updated' && !r.created,
+    );
     const out = new Map<LogRecord, Promise<Map<string, Conversation>>>();
     if (updates.length < 2) return out;
     const waiting: (() => void)[] = [];
@@ -149,6 +155,19 @@ export class FanoutWorker {
 
   /** The events a record becomes, and for whom. */
   private async plan(r: LogRecord, prefetched?: Promise<Map<string, Conversation>>): Promise<Outgoing[]> {
+    if (r.type === 'conversation.updated' && r.created) {
+      // A new chat: its members and their views are what the gateway inserted, carried in the record.
+      // A change since then is a later record of the same conversation, fanned out after this one.
+      this.members.remember(r.conversationId, r.userIds);
+      const { conversation, pending } = r.created;
+      return r.userIds.map((userId) => ({
+        userIds: [userId],
+        event: this.present({
+          type: 'conversation.updated',
+          conversation: { ...conversation, request: pending.includes(userId) },
+        }),
+      }));
+    }
     if (r.type === 'conversation.updated') {
       this.members.forget(r.conversationId);
       // Each member sees their own view (unread count, mute), so this one is built per member: in

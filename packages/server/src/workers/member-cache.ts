@@ -26,6 +26,13 @@ export class MemberCache {
     await Promise.all(missing.map((id) => this.get(id)));
   }
 
+  /** The members as a record of the log says they are (a new chat's), read from it instead of the store. */
+  remember(conversationId: string, ids: string[]): void {
+    this.entries.delete(conversationId);
+    if (this.entries.size >= this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(conversationId, ids);
+  }
+
   forget(conversationId: string): void {
     this.entries.delete(conversationId);
   }

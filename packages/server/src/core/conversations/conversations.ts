@@ -1,6 +1,6 @@
 // Direct chats and groups: create, list (GetChats), read one, add members, leave, mute; message
 // requests (accept, decline) and group administration (settings, roles, removing members).
-import type { Conversation } from '@messenger/protocol';
+import type { Conversation, User } from '@messenger/protocol';
 import { LIMITS } from '@messenger/protocol';
 import { AppError, invalid, notFound } from '../../domain/errors.js';
 import { directKey, newId } from '../../domain/ids.js';
@@ -10,8 +10,15 @@ import type { EventLog } from '../messages/event-log.js';
 import type { RateLimiter } from '../rate-limit.js';
 import type { Reach } from '../safety/reach.js';
 import type { UserStore } from '../users/user-store.js';
-import type { ConversationStore, Membership } from './conversation-store.js';
+import type { ConversationStore, Membership, NewConversation } from './conversation-store.js';
 import type { MemberStanding } from './member-standing.js';
+import { newConversationView } from './new-view.js';
+
+/**
+ * A new chat of at most this many members travels in its log record, so that the fan-out sends
+ * each member their view without reading it back; a bigger group's record stays small and its views are read.
+ */
+const CREATED_IN_RECORD = 64;
 
 type Chats = Pick<
   ConversationStore,
@@ -78,8 +85,9 @@ export class Conversations {
     if (others.length === 0) throw invalid('memberIds must name at least one other user');
     // The three reads are independent: sent together (a round trip instead of three), then judged
     // in this order, so the answer is the one the checks one after another would give.
+    // The caller's own user row comes with the others': the reply's member list needs it.
     const [users, reach, pending] = await Promise.allSettled([
-      this.requireUsers(others),
+      this.requireUsers(others, callerId),
       this.reach.checkCanReach(callerId, others),
       this.reach.pendingFor(callerId, others),
     ]);
@@ -92,7 +100,7 @@ export class Conversations {
     const wait = this.creations?.take(callerId) ?? 0;
     if (wait > 0) throw new AppError('rate_limited', 'creating conversations too fast', wait);
     const memberIds = [callerId, ...others];
-    const { id, created } = await this.store.createConversation({
+    const conv: NewConversation = {
       id: newId('c'),
       kind: direct ? 'direct' : 'group',
       title: direct ? null : (input.title ?? null),
@@ -101,9 +109,18 @@ export class Conversations {
       directKey: direct ? directKey(callerId, others[0]!) : null,
       admins: direct ? [] : [callerId],
       pending: pending.value,
+    };
+    const { id, created } = await this.store.createConversation(conv);
+    // An existing direct chat is read as it is now; a new one is what was just inserted.
+    if (!created) return { conversation: await this.view(id, callerId), created };
+    const conversation = newConversationView(conv, users.value, callerId);
+    await this.log.append({
+      type: 'conversation.updated',
+      conversationId: id,
+      userIds: memberIds,
+      ...(memberIds.length <= CREATED_IN_RECORD ? { created: { conversation, pending: conv.pending ?? [] } } : {}),
     });
-    if (created) await this.log.append({ type: 'conversation.updated', conversationId: id, userIds: memberIds });
-    return { conversation: await this.view(id, callerId), created };
+    return { conversation, created };
   }
 
   /** The chat list, or with `requests` the caller's message requests. */
@@ -271,11 +288,12 @@ export class Conversations {
       throw invalid('only a group has members, roles and settings to change');
   }
 
-  private async requireUsers(ids: string[]): Promise<void> {
-    const found = await this.users.usersByIds(ids);
-    if (found.length !== ids.length) {
-      const known = new Set(found.map((u) => u.id));
-      throw invalid(`unknown user id: ${ids.find((id) => !known.has(id))}`);
-    }
+  /** The users of `ids` (and of `also`, read in the same call, not required), or 400 naming an unknown one. */
+  private async requireUsers(ids: string[], also?: string): Promise<User[]> {
+    const found = await this.users.usersByIds(also === undefined ? ids : [...ids, also]);
+    const known = new Set(found.map((u) => u.id));
+    const unknown = ids.find((id) => !known.has(id));
+    if (unknown !== undefined) throw invalid(`unknown user id: ${unknown}`);
+    return found;
   }
 }
