@@ -38,8 +38,14 @@ export interface LinkPreview {
   url: string;
   title: string | null;
   description: string | null;
-  /** Absolute http(s) URL on the linked site (not fetched by the server). */
+  /** Absolute http(s) URL on the linked site, as the page names it; clients show thumbnailUrl instead. */
   imageUrl: string | null;
+  /**
+   * v1.1: the server's own copy of that image (fetched by the server, longest side at most 320 px,
+   * WebP), a signed URL like an attachment's thumbnailUrl; null or absent when it had none or
+   * the image could not be read.
+   */
+  thumbnailUrl?: string | null;
 }
 
 export interface Member {

@@ -22,6 +22,7 @@ import { Accounts } from './core/users/accounts.js';
 import { Authenticator } from './core/users/authenticator.js';
 import { Attachments } from './core/media/attachments.js';
 import { LinkPreviews } from './core/media/link-previews.js';
+import { PreviewImages } from './core/media/preview-images.js';
 import { GuardedPageFetcher } from './adapters/webfetch/page-fetcher.js';
 import { Media } from './core/media/media.js';
 import { UrlSigner } from './core/media/signed-urls.js';
@@ -147,6 +148,12 @@ export async function startServer(config: Readonly<Config> = loadConfig()): Prom
         fetcher: new GuardedPageFetcher({ allowedHosts: config.linkPreviewAllowedHosts }),
         log,
         logger,
+        images: new PreviewImages({ uploads, blobs: backend.blobs }),
+        deleted: async (conversationId, messageId) => {
+          await storeCatchUp?.(conversationId).catch(() => undefined);
+          return !!(await messageStore.message(conversationId, messageId))?.deletedAt;
+        },
+        discard: (uploadId) => attachments.deleteUpload(uploadId),
       })
     : undefined;
   const messaging = new Messaging({

@@ -58,6 +58,8 @@ describe('link previews', () => {
       title: 'Trail guide & maps',
       description: 'Where to walk this weekend',
       imageUrl: `${origin}/cover.jpg`,
+      // The page answers /cover.jpg with HTML: no image, so no thumbnail (link-preview-images.test.ts).
+      thumbnailUrl: null,
     });
     expect(updated.message.editedAt).toBeNull();
     socket.close();

@@ -2,6 +2,7 @@
 // public addresses only, checked on the address the socket connects to (after DNS, so a name
 // that resolves to 10.x or rebinds between check and use is refused), on every redirect, with
 // limits on time, redirects and bytes. Hosts in `allowedHosts` skip the address check (tests).
+// A preview's image comes the same way, so the reader's browser never asks the linked site.
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
@@ -51,38 +52,57 @@ export interface PageFetcherDeps {
   allowedHosts?: readonly string[];
   timeoutMs?: number;
   maxBytes?: number;
+  /** An image larger than this is refused (not cut short: half an image is no image). */
+  maxImageBytes?: number;
   maxRedirects?: number;
 }
+
+/** The image types a preview may show; anything else is refused before its body is read. */
+const IMAGE_TYPE = /^image\/(jpeg|png|webp|gif)\b/i;
+
+type Kind = 'page' | 'image';
 
 export class GuardedPageFetcher implements PageFetcher {
   private readonly allowed: Set<string>;
   private readonly timeoutMs: number;
   private readonly maxBytes: number;
+  private readonly maxImageBytes: number;
   private readonly maxRedirects: number;
 
   constructor(deps: PageFetcherDeps = {}) {
     this.allowed = new Set((deps.allowedHosts ?? []).map((h) => h.toLowerCase()));
     this.timeoutMs = deps.timeoutMs ?? 5_000;
     this.maxBytes = deps.maxBytes ?? 512 * 1024;
+    this.maxImageBytes = deps.maxImageBytes ?? this.maxBytes;
     this.maxRedirects = deps.maxRedirects ?? 3;
   }
 
   /** The HTML at `url` after redirects; rejects for a private address, a non-HTML answer or a limit passed. */
   async fetch(url: string): Promise<FetchedPage> {
+    const { url: at, body } = await this.follow(url, 'page');
+    return { url: at, html: body.toString('utf8') };
+  }
+
+  /** The bytes of the image at `url`, by the same rules; rejects for a non-image type or one over maxImageBytes. */
+  async fetchImage(url: string): Promise<Buffer> {
+    return (await this.follow(url, 'image')).body;
+  }
+
+  private async follow(url: string, kind: Kind): Promise<{ url: string; body: Buffer }> {
     const deadline = Date.now() + this.timeoutMs;
     let current = new URL(url);
     for (let hop = 0; ; hop++) {
-      const answer = await this.once(current, deadline);
+      const answer = await this.once(current, deadline, kind);
       if ('location' in answer) {
         if (hop >= this.maxRedirects) throw new Error('too many redirects');
         current = new URL(answer.location, current);
         continue;
       }
-      return { url: current.toString(), html: answer.html };
+      return { url: current.toString(), body: answer.body };
     }
   }
 
-  private once(url: URL, deadline: number): Promise<{ location: string } | { html: string }> {
+  private once(url: URL, deadline: number, kind: Kind): Promise<{ location: string } | { body: Buffer }> {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new Error('not http(s)'));
     const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
     const trusted = this.allowed.has(host);
@@ -102,12 +122,15 @@ export class GuardedPageFetcher implements PageFetcher {
     if (net.isIP(host) && !trusted && !isPublicAddress(host))
       return Promise.reject(new Error(`${host} is a private address`));
     const get = url.protocol === 'https:' ? https.get : http.get;
+    const image = kind === 'image';
+    const limit = image ? this.maxImageBytes : this.maxBytes;
+    const accept = image ? 'image/webp,image/png,image/jpeg,image/gif' : 'text/html';
     return new Promise((resolve, reject) => {
       const left = deadline - Date.now();
       if (left <= 0) return reject(new Error('timed out'));
       const req = get(
         url,
-        { lookup, timeout: left, headers: { accept: 'text/html', 'user-agent': 'MessengerLinkPreview/1.0' } },
+        { lookup, timeout: left, headers: { accept, 'user-agent': 'MessengerLinkPreview/1.0' } },
         (res) => {
           const status = res.statusCode ?? 0;
           if (status >= 300 && status < 400 && res.headers.location) {
@@ -115,23 +138,29 @@ export class GuardedPageFetcher implements PageFetcher {
             return resolve({ location: res.headers.location });
           }
           const type = String(res.headers['content-type'] ?? '');
-          if (status !== 200 || !/^text\/html|^application\/xhtml\+xml/i.test(type)) {
+          const wanted = image ? IMAGE_TYPE.test(type) : /^text\/html|^application\/xhtml\+xml/i.test(type);
+          if (status !== 200 || !wanted) {
             res.resume();
-            return reject(new Error(`not an HTML page (${status} ${type})`));
+            return reject(new Error(`not ${image ? 'an image' : 'an HTML page'} (${status} ${type})`));
+          }
+          if (image && Number(res.headers['content-length'] ?? 0) > limit) {
+            res.destroy();
+            return reject(new Error(`the image is over ${limit} bytes`));
           }
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            // The head of a page is enough: stop reading past the limit rather than refusing.
-            if (size > this.maxBytes) {
-              chunks.push(chunk.subarray(0, chunk.length - (size - this.maxBytes)));
+            if (size > limit) {
               res.destroy();
-              return resolve({ html: Buffer.concat(chunks).toString('utf8') });
+              if (image) return reject(new Error(`the image is over ${limit} bytes`));
+              // The head of a page is enough: stop reading past the limit rather than refusing.
+              chunks.push(chunk.subarray(0, chunk.length - (size - limit)));
+              return resolve({ body: Buffer.concat(chunks) });
             }
             chunks.push(chunk);
           });
-          res.on('end', () => resolve({ html: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () => resolve({ body: Buffer.concat(chunks) }));
           res.on('error', reject);
         },
       );

@@ -96,17 +96,22 @@ export class Attachments {
     await this.deps.uploads.remove(record.id, dropper(this.deps.blobs));
   }
 
-  /** The message with signed URLs; the same object when it has no attachments. */
+  /** The message with signed URLs (attachments, a link preview's image); the same object when it has none. */
   sign(message: Message, now = Date.now()): Message {
     const list = message.attachments;
-    if (!list || list.length === 0) return message.attachments ? message : { ...message, attachments: [] };
-    return { ...message, attachments: list.map((a) => this.signOne(a, now)) };
+    const preview = message.linkPreview;
+    let out = message;
+    if (!list || list.length !== 0)
+      out = { ...message, attachments: list ? list.map((a) => this.signOne(a, now)) : [] };
+    if (preview?.thumbnailUrl && !preview.thumbnailUrl.includes('?'))
+      out = { ...out, linkPreview: { ...preview, thumbnailUrl: this.signAvatar(preview.thumbnailUrl, now) } };
+    return out;
   }
 
   /** A conversation whose last message is signed. */
   signConversation(conversation: Conversation, now = Date.now()): Conversation {
     const last = conversation.lastMessage;
-    const lastMessage = last && last.attachments?.length !== 0 ? this.sign(last, now) : last;
+    const lastMessage = last ? this.sign(last, now) : last;
     const avatarUrl = this.signAvatar(conversation.avatarUrl, now);
     const members = mapIfChanged(conversation.members, (m) => {
       const url = this.signAvatar(m.avatarUrl, now);

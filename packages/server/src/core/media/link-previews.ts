@@ -1,9 +1,13 @@
 // Link previews: after a message with a link is sent, the server reads the first link's page
 // (title, description, image) and adds it to the message with a message.updated. Best effort:
 // a page that cannot be read adds nothing. Pages are cached by URL for an hour, per process.
+// The page's image is fetched by the server too (the reader's browser never asks the linked site)
+// and kept as a thumbnail per message; an image that cannot be read leaves a preview without one.
 import type { LinkPreview, Message } from '@messenger/protocol';
 import type { Logger } from '../../observability/logger.js';
 import type { EventLog } from '../messages/event-log.js';
+import { avatarUploadIdOf } from './attachments.js';
+import type { PreviewThumbnail } from './preview-images.js';
 
 export interface FetchedPage {
   /** After redirects. */
@@ -14,6 +18,38 @@ export interface FetchedPage {
 /** Reads a page for a preview; rejects for anything it may not or cannot read (SSRF guard). */
 export interface PageFetcher {
   fetch(url: string): Promise<FetchedPage>;
+  /** An image's bytes, by the same rules and limits; without it previews carry no image. */
+  fetchImage?(url: string): Promise<Buffer>;
+}
+
+/** Makes and keeps preview images (PreviewImages). */
+export interface PreviewImageStore {
+  thumbnail(bytes: Buffer): Promise<PreviewThumbnail>;
+  /** A copy for one message; answers the plain thumbnail path. */
+  store(
+    thumbnail: PreviewThumbnail,
+    of: { senderId: string; conversationId: string; messageId: string },
+  ): Promise<string>;
+}
+
+interface LinkPreviewsDeps {
+  fetcher: PageFetcher;
+  log: Pick<EventLog, 'append'>;
+  logger: Logger;
+  images?: PreviewImageStore;
+  /**
+   * Whether the message was deleted for everyone (its files deleted) while its page was read:
+   * the image stored for it since is deleted then, or nothing would.
+   */
+  deleted?(conversationId: string, messageId: string): Promise<boolean>;
+  /** Deletes an upload (a preview image stored for a message deleted meanwhile). */
+  discard?(uploadId: string): Promise<void>;
+}
+
+interface Cached {
+  at: number;
+  preview: LinkPreview | null;
+  thumbnail: PreviewThumbnail | null;
 }
 
 const CACHE_TTL_MS = 3_600_000;
@@ -33,10 +69,11 @@ export function firstLink(body: string): string | null {
 }
 
 export class LinkPreviews {
-  private readonly deps: { fetcher: PageFetcher; log: Pick<EventLog, 'append'>; logger: Logger };
-  private readonly cache = new Map<string, { at: number; preview: LinkPreview | null }>();
+  private readonly deps: LinkPreviewsDeps;
+  // Thumbnails are at most 320 px WebP (tens of KB), so a full cache stays within tens of MB.
+  private readonly cache = new Map<string, Cached>();
 
-  constructor(deps: { fetcher: PageFetcher; log: Pick<EventLog, 'append'>; logger: Logger }) {
+  constructor(deps: LinkPreviewsDeps) {
     this.deps = deps;
   }
 
@@ -51,32 +88,57 @@ export class LinkPreviews {
 
   /** Resolves once the preview is logged (or known to be none); for tests. */
   async add(message: Message, url: string): Promise<LinkPreview | null> {
-    const preview = await this.preview(url);
-    if (!preview) return null;
-    await this.deps.log.append({
-      type: 'message.updated',
-      conversationId: message.conversationId,
-      messageId: message.id,
-      body: message.body,
-      editedAt: message.editedAt,
-      message: { ...message, linkPreview: preview },
-      linkPreview: preview,
-    });
+    const page = await this.preview(url);
+    if (!page.preview) return null;
+    let preview: LinkPreview = { ...page.preview, thumbnailUrl: null };
+    if (page.thumbnail && this.deps.images) {
+      const of = { senderId: message.senderId, conversationId: message.conversationId, messageId: message.id };
+      preview = { ...preview, thumbnailUrl: await this.deps.images.store(page.thumbnail, of) };
+    }
+    const image = preview.thumbnailUrl ? avatarUploadIdOf(preview.thumbnailUrl) : null;
+    try {
+      await this.deps.log.append({
+        type: 'message.updated',
+        conversationId: message.conversationId,
+        messageId: message.id,
+        body: message.body,
+        editedAt: message.editedAt,
+        message: { ...message, linkPreview: preview },
+        linkPreview: preview,
+      });
+    } finally {
+      // A delete for everyone deleted the files it found; one stored after that would stay behind.
+      if (image && (await this.deps.deleted?.(message.conversationId, message.id))) await this.deps.discard?.(image);
+    }
     return preview;
   }
 
-  private async preview(url: string): Promise<LinkPreview | null> {
+  private async preview(url: string): Promise<Cached> {
     const hit = this.cache.get(url);
-    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit.preview;
-    let preview: LinkPreview | null = null;
+    if (hit && Date.now() - hit.at < CACHE_TTL_MS) return hit;
+    const entry: Cached = { at: Date.now(), preview: null, thumbnail: null };
     try {
       const page = await this.deps.fetcher.fetch(url);
-      preview = parsePreview(url, page);
+      entry.preview = parsePreview(url, page);
+      if (entry.preview?.imageUrl) entry.thumbnail = await this.image(entry.preview.imageUrl);
     } finally {
+      entry.at = Date.now();
       if (this.cache.size >= CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(url, { at: Date.now(), preview });
+      this.cache.set(url, entry);
     }
-    return preview;
+    return entry;
+  }
+
+  /** The thumbnail of a page's image; null when it cannot be fetched or is no image (the preview stays). */
+  private async image(imageUrl: string): Promise<PreviewThumbnail | null> {
+    const { fetcher, images } = this.deps;
+    if (!fetcher.fetchImage || !images) return null;
+    try {
+      return await images.thumbnail(await fetcher.fetchImage(imageUrl));
+    } catch (err) {
+      this.deps.logger.debug({ err, imageUrl }, 'link preview without its image');
+      return null;
+    }
   }
 }
 
