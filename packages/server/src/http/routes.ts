@@ -134,6 +134,12 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return noContent(reply);
   });
 
+  app.delete('/v1/conversations/:id/messages/:messageId/link-preview', async (req, reply) => {
+    const user = await me(req);
+    await messaging.removePreview(user.id, convId(req), msgId(req));
+    return noContent(reply);
+  });
+
   app.put('/v1/conversations/:id/messages/:messageId/reaction', async (req) => {
     const user = await me(req);
     const [conversationId, messageId] = [convId(req), msgId(req)];

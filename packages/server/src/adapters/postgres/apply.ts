@@ -157,8 +157,9 @@ export class PostgresApply implements ApplyDialect<Promise<void>> {
   }
 
   async edit(r: Edited): Promise<void> {
-    if (r.linkPreview) {
-      await this.client.query(PREVIEW, [r.conversationId, r.messageId, JSON.stringify(r.linkPreview)]);
+    if (r.linkPreview !== undefined) {
+      const preview = r.linkPreview ? JSON.stringify(r.linkPreview) : null;
+      await this.client.query(PREVIEW, [r.conversationId, r.messageId, preview]);
       return;
     }
     const body = storableText(r.body);

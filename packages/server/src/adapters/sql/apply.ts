@@ -23,7 +23,7 @@ export interface ApplyDialect<R> {
   insert(run: Sent[]): R;
   /**
    * New text, and its words in the search index, unless the message is gone or deleted; a record
-   * with a linkPreview sets only that.
+   * with a linkPreview (or linkPreview null) sets only that.
    */
   edit(record: Edited): R;
   /** Deleted for everyone: the text erased (a tombstone), its reactions and search words dropped. */

@@ -79,8 +79,8 @@ export class SqliteApply implements ApplyDialect<void> {
   }
 
   edit(r: Edited): void {
-    if (r.linkPreview) {
-      this.s.preview.run(JSON.stringify(r.linkPreview), r.messageId);
+    if (r.linkPreview !== undefined) {
+      this.s.preview.run(r.linkPreview ? JSON.stringify(r.linkPreview) : null, r.messageId);
       return;
     }
     const before = this.s.byId.get(r.messageId);

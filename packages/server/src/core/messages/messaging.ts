@@ -19,7 +19,7 @@ import type { MessageSearch } from './message-search.js';
 import type { HistoryQuery, MessageStore } from './message-store.js';
 import type { EventLog } from './event-log.js';
 import type { StoreLag } from './store-lag.js';
-import { type Attachments, sentMessageId } from '../media/attachments.js';
+import { type Attachments, avatarUploadIdOf, sentMessageId } from '../media/attachments.js';
 
 export interface SendInput {
   conversationId: string;
@@ -47,7 +47,7 @@ export class Messaging {
   private readonly storeLag: Pick<StoreLag, 'admit'> | undefined;
   /** Per sender, the turn of its latest send: appends leave in the order the sends came in. */
   private readonly sendTurns = new Map<string, Promise<void>>();
-  private readonly attachments: Pick<Attachments, 'claim' | 'deleteOf'> | undefined;
+  private readonly attachments: Pick<Attachments, 'claim' | 'deleteOf' | 'deleteUpload'> | undefined;
   private readonly previews: { onSent(message: Message): void } | undefined;
 
   constructor(deps: {
@@ -65,7 +65,7 @@ export class Messaging {
     storeCatchUp?: (conversationId: string) => Promise<unknown>;
     storeLag?: Pick<StoreLag, 'admit'>;
     /** Without it, sends with attachments are refused. */
-    attachments?: Pick<Attachments, 'claim' | 'deleteOf'>;
+    attachments?: Pick<Attachments, 'claim' | 'deleteOf' | 'deleteUpload'>;
     /** Told of each new message, after it is durable (link previews). */
     previews?: { onSent(message: Message): void };
   }) {
@@ -208,6 +208,35 @@ export class Messaging {
     const edited: Message = { ...message, body, editedAt };
     await this.log.append({ type: 'message.updated', conversationId, messageId, body, editedAt, message: edited });
     return edited;
+  }
+
+  /**
+   * The sender removes the link preview: it is logged away (a message.updated with linkPreview
+   * null) and its image file deleted. Others: 403. Idempotent.
+   */
+  async removePreview(userId: string, conversationId: string, messageId: string): Promise<void> {
+    const membership = await this.conversations.requireMember(conversationId, userId);
+    let message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
+    if (message.senderId !== userId) throw new AppError('forbidden', 'only the sender can remove the preview');
+    // The sender saw the preview in an event; a store that trails the log may not hold it yet.
+    if (!message.linkPreview && this.storeCatchUp) {
+      await this.storeCatchUp(conversationId);
+      message = await this.requireMessage(conversationId, messageId, membership.joinedSeq);
+    }
+    if (message.deletedAt || !message.linkPreview) return;
+    const { body, editedAt } = message;
+    const removed: Message = { ...message, linkPreview: null };
+    await this.log.append({
+      type: 'message.updated',
+      conversationId,
+      messageId,
+      body,
+      editedAt,
+      message: removed,
+      linkPreview: null,
+    });
+    const image = avatarUploadIdOf(message.linkPreview.thumbnailUrl);
+    if (image) await this.attachments?.deleteUpload(image);
   }
 
   async delete(userId: string, conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
