@@ -287,6 +287,11 @@ export class HttpApi {
     await this.#call('DELETE', messagePath(conversationId, messageId), { query: { for: scope } });
   }
 
+  /** The sender removes the message's link preview (and the server's copy of its image). */
+  async removeLinkPreview(conversationId: string, messageId: string): Promise<void> {
+    await this.#call('DELETE', `${messagePath(conversationId, messageId)}/link-preview`);
+  }
+
   async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
     return (
       await this.#json<MessageResponse>('PUT', `${messagePath(conversationId, messageId)}/reaction`, {

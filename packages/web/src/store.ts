@@ -204,6 +204,11 @@ export class AppStore {
     this.#applyDelete(conversationId, messageId, scope);
   }
 
+  async removeLinkPreview(conversationId: string, message: Message): Promise<void> {
+    await this.client.api.removeLinkPreview(conversationId, message.id);
+    this.#cell.replaceMessage(conversationId, { ...message, linkPreview: null });
+  }
+
   /** Same emoji again removes the reaction; another one replaces it. */
   async toggleReaction(conversationId: string, message: Message, emoji: string): Promise<void> {
     const meId = this.session.userId;

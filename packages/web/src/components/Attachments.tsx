@@ -73,6 +73,8 @@ export function LinkCard({ preview }: { preview: LinkPreview }) {
   })();
   return (
     <a className="link-card" href={preview.url} target="_blank" rel="noopener noreferrer">
+      {/* The server's own copy (a signed URL on this origin): the reader's browser never asks the linked site. */}
+      {preview.thumbnailUrl && <img className="link-image" src={preview.thumbnailUrl} alt="" loading="lazy" />}
       <span className="link-host">{host}</span>
       {preview.title && <span className="link-title">{preview.title}</span>}
       {preview.description && <span className="link-description">{preview.description}</span>}

@@ -208,6 +208,20 @@ export function MessageItem(p: Props) {
                       Report
                     </button>
                   )}
+                  {own && !deleted && m.linkPreview && (
+                    <button
+                      type="button"
+                      role="menuitem"
+                      onClick={() => {
+                        setMenu(false);
+                        p.store
+                          .removeLinkPreview(conversation.id, m)
+                          .catch(() => p.onError('Could not remove the link preview.'));
+                      }}
+                    >
+                      Remove link preview
+                    </button>
+                  )}
                   {own && !deleted && (
                     <button type="button" role="menuitem" className="danger" onClick={() => remove('everyone')}>
                       Delete for everyone
