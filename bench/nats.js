@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { Histogram } from './lib/hist.js';
 import { startPrivateNats } from './lib/private-nats.js';
-import { serviceCpu } from './lib/server.js';
+import { procStats, serviceCpu } from './lib/server.js';
 import { writeReport } from './socket.js';
 
 const dist = (p) => new URL(`../packages/server/dist/${p}`, import.meta.url).href;
@@ -47,7 +47,9 @@ export async function natsBench(opts = {}) {
         partitions,
       });
       try {
-        rows.push(await phase(eventLog, { rate, seconds, consumers, conversations, partitions }));
+        rows.push(
+          await phase(eventLog, { rate, seconds, consumers, conversations, partitions, natsPid: privateNats?.pid }),
+        );
       } finally {
         await eventLog.close();
         await dropStreams(servers, prefix);
@@ -62,7 +64,10 @@ export async function natsBench(opts = {}) {
   return rows;
 }
 
-async function phase(eventLog, { rate, seconds, consumers, conversations, partitions }) {
+// With a private server its own CPU is read (the shared one serves other clients too).
+const natsCpu = (pid) => (pid ? procStats(pid).cpuSec : serviceCpu()['nats-server']);
+
+async function phase(eventLog, { rate, seconds, consumers, conversations, partitions, natsPid }) {
   const total = rate * seconds;
   let handled = 0;
   for (let c = 0; c < consumers; c++) {
@@ -76,7 +81,7 @@ async function phase(eventLog, { rate, seconds, consumers, conversations, partit
   let acked = 0;
   let failed = 0;
   let aborted = false;
-  const nats0 = serviceCpu()['nats-server'];
+  const nats0 = natsCpu(natsPid);
   const own0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((resolve) => {
@@ -127,7 +132,7 @@ async function phase(eventLog, { rate, seconds, consumers, conversations, partit
   const drainDeadline = performance.now() + 30_000;
   while (handled < acked * consumers && performance.now() < drainDeadline) await sleep(20);
   const drainMs = performance.now() - t0 - publishMs;
-  const natsUs = (serviceCpu()['nats-server'] - nats0) * 1e6;
+  const natsUs = (natsCpu(natsPid) - nats0) * 1e6;
   const own = process.cpuUsage(own0);
   const row = {
     rate,

@@ -4,6 +4,7 @@
 //                                          and data on 200k messages (SQLite, PostgreSQL)
 //   node bench/run.js socket [--connections=1000] [--rate=5000[,12000]] [--duration=20] [--mode=fixed|ramp] [--backend=embedded|cluster] [--split]
 //                            [--workers=2] [--sources=4] [--step=2000] [--cpu-prof] [--drain-ms=5000] [--worker-roles=persister,fanout,notifier]
+//                            [--warmup=S [--warmup-rate=500]]   an unjudged phase before the first
 //                            [--nats-sync=always]   cluster: a private nats-server (>= 2.10) fsyncing every write, not the shared one
 //   node bench/run.js data [--messages=1000000] [--heavy-conversations=1000] [--samples=300] [--keep]
 //                          [--backend=embedded|cluster] [--data-dir=<seeded dir> [--drop]] [--batch=N] [--seed-only]

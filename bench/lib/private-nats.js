@@ -67,13 +67,16 @@ export async function startPrivateNats({ sync = 'always' } = {}) {
       `  store_dir: ${JSON.stringify(storeDir)}`,
       '  max_memory_store: 1GB',
       '  max_file_store: 50GB',
-      `  sync_interval: ${sync}`,
+      `  sync_interval: ${sync === 'always' ? sync : JSON.stringify(sync)}`,
       '}',
       '',
     ].join('\n'),
   );
   const check = spawnSync(bin, ['-t', '-c', conf], { encoding: 'utf8' });
-  if (check.status !== 0) throw new Error(`nats-server -t -c ${conf}: ${check.stdout}${check.stderr}`);
+  if (check.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`nats-server -t -c ${conf}: ${check.stdout}${check.stderr}`);
+  }
   const logFile = path.join(dir, 'nats.log');
   const out = fs.openSync(logFile, 'a');
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', out, out] });
