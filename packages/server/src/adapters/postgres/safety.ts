@@ -5,7 +5,8 @@ import type { BlockStore } from '../../core/safety/block-store.js';
 import type { ReportStore } from '../../core/safety/report-store.js';
 import type { SuspensionStore } from '../../core/safety/suspension-store.js';
 import { REPORT_COLUMNS, type ReportRow, reportFromRow, reportValues } from '../sql/report-rows.js';
-import { PgDb } from './pool.js';
+import DataLoader from 'dataloader';
+import { BATCHED_READS, PgDb } from './pool.js';
 
 export class PostgresBlocks implements BlockStore {
   private readonly db: PgDb;
@@ -44,15 +45,36 @@ export class PostgresBlocks implements BlockStore {
     return rows.length > 0;
   }
 
+  /**
+   * Every new chat, add and typing frame asks this: the asks of one event-loop turn share one query,
+   * each (user, other) pair two primary-key probes (one per direction).
+   */
+  private readonly blockedPairs = new DataLoader<{ userId: string; others: string[] }, Set<string>>(async (asks) => {
+    const ask: number[] = [];
+    const users: string[] = [];
+    const others: string[] = [];
+    asks.forEach((a, i) => {
+      for (const other of a.others) {
+        ask.push(i);
+        users.push(a.userId);
+        others.push(other);
+      }
+    });
+    const rows = await this.db.query<{ i: number; other: string }>(
+      `SELECT q.i, q.o AS other FROM unnest($1::int[], $2::text[], $3::text[]) AS q(i, u, o)
+        WHERE EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = q.u AND b.blocked_id = q.o)
+           OR EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = q.o AND b.blocked_id = q.u)`,
+      [ask, users, others],
+      'messenger.blocked-pairs',
+    );
+    const found = asks.map(() => new Set<string>());
+    for (const row of rows) found[row.i]!.add(row.other);
+    return found;
+  }, BATCHED_READS);
+
   async blockedEither(userId: string, others: string[]): Promise<Set<string>> {
     if (others.length === 0) return new Set();
-    const rows = await this.db.query<{ id: string }>(
-      `SELECT blocked_id AS id FROM blocks WHERE blocker_id = $1 AND blocked_id = ANY($2::text[])
-       UNION SELECT blocker_id FROM blocks WHERE blocked_id = $1 AND blocker_id = ANY($2::text[])`,
-      [userId, others],
-      'messenger.blocked-either',
-    );
-    return new Set(rows.map((r) => r.id));
+    return this.blockedPairs.load({ userId, others });
   }
 }
 

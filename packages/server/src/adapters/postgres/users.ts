@@ -57,14 +57,22 @@ export class PostgresUsers implements UserStore, PresenceVisibility {
     return row ? toUser(row) : null;
   }
 
+  /** The asks of one event-loop turn share one query (a burst of new chats asks once per chat). */
+  private readonly byId = new DataLoader<string, User | null>(async (ids) => {
+    const rows = await this.db.query<UserRow>(
+      `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`,
+      [ids],
+      'messenger.users-by-id',
+    );
+    const found = new Map(rows.map((row) => [row.id, toUser(row)]));
+    return ids.map((id) => found.get(id) ?? null);
+  }, BATCHED_READS);
+
   /** In the order asked, skipping unknown ids. */
   async usersByIds(ids: string[]): Promise<User[]> {
     if (ids.length === 0) return [];
-    const rows = await this.db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`, [
-      ids,
-    ]);
-    const byId = new Map(rows.map((row) => [row.id, toUser(row)]));
-    return ids.flatMap((id) => byId.get(id) ?? []);
+    const users = await Promise.all(ids.map((id) => this.byId.load(id)));
+    return users.filter((u): u is User => u !== null);
   }
 
   async setPresenceVisible(userId: string, visible: boolean): Promise<void> {

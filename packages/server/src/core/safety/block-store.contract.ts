@@ -72,6 +72,17 @@ export function blockStoreContract(name: string, harness: BlockHarness): void {
       expect(await blocks.blockedEither(b, [a])).toEqual(new Set([a]));
       expect(await blocks.blockedEither(c, [a, b])).toEqual(new Set());
       expect(await blocks.blockedEither(a, [])).toEqual(new Set());
+      // Asked at once (a store may answer them in one query), each ask gets its own answer.
+      await blocks.block(c, b, now());
+      expect(
+        await Promise.all([
+          blocks.blockedEither(a, [b, c]),
+          blocks.blockedEither(b, [a, c]),
+          blocks.blockedEither(c, [a]),
+          blocks.blockedEither(a, []),
+          blocks.blockedEither(c, [b, b]),
+        ]),
+      ).toEqual([new Set([b]), new Set([a, c]), new Set(), new Set(), new Set([b])]);
     });
 
     it('refuses a send in a direct chat whose other member blocked the sender, not in a group', async () => {

@@ -21,5 +21,18 @@ export function userStoreContract(name: string, harness: StoreHarness): void {
         }),
       ).rejects.toMatchObject({ code: 'conflict' });
     });
+
+    it('reads users by id in the order asked, skipping unknown ones, asks at once each with its answer', async () => {
+      const { store, alice, bob, carol } = await world();
+      expect(await store.users.usersByIds([carol.id, 'u_nobody', alice.id])).toEqual([carol, alice]);
+      expect(
+        await Promise.all([
+          store.users.usersByIds([bob.id, alice.id]),
+          store.users.usersByIds(['u_nobody']),
+          store.users.usersByIds([]),
+          store.users.usersByIds([alice.id, alice.id]),
+        ]),
+      ).toEqual([[bob, alice], [], [], [alice, alice]]);
+    });
   });
 }
