@@ -45,43 +45,44 @@ end
 return 1`;
 
 /**
- * Reads a user's combined presence (as get() does) and claims it as announced, atomically: KEYS
- * devices, status, seen, announced; ARGV now (ms), keep (ms). Returns nil when the status was the
- * one announced last, else {status, last seen (ms, 0 if none)}. One command per user instead of
- * the five of a read and a claim.
+ * Reads users' combined presence (as get() does) and claims it as announced, atomically per user:
+ * KEYS devices, status, seen and announced of each user in turn; ARGV now (ms), keep (ms). Returns
+ * per user a status and a last seen (ms, 0 if none), the status false when it was the one
+ * announced last. One command for a whole batch of announcements, not five (or one) per user.
  */
-const CLAIM_ANNOUNCEMENT = `
-local live = redis.call('ZRANGE', KEYS[1], '(' .. ARGV[1], '+inf', 'BYSCORE')
-local status = 'offline'
-local seen = 0
-if #live > 0 then
-  status = 'away'
-  for _, device in ipairs(live) do
-    if redis.call('HGET', KEYS[2], device) == 'online' then
-      status = 'online'
-      break
+const CLAIM_ANNOUNCEMENTS = `
+local out = {}
+for i = 1, #KEYS, 4 do
+  local live = redis.call('ZRANGE', KEYS[i], '(' .. ARGV[1], '+inf', 'BYSCORE')
+  local status = 'offline'
+  local seen = 0
+  if #live > 0 then
+    status = 'away'
+    for _, device in ipairs(live) do
+      if redis.call('HGET', KEYS[i + 1], device) == 'online' then
+        status = 'online'
+        break
+      end
     end
+  else
+    local last = redis.call('ZRANGE', KEYS[i], ARGV[1], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
+    if last[2] then seen = tonumber(last[2]) end
+    local recorded = tonumber(redis.call('GET', KEYS[i + 2]) or '0')
+    if recorded > seen then seen = recorded end
   end
-else
-  local last = redis.call('ZRANGE', KEYS[1], ARGV[1], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, 1, 'WITHSCORES')
-  if last[2] then seen = tonumber(last[2]) end
-  local recorded = tonumber(redis.call('GET', KEYS[3]) or '0')
-  if recorded > seen then seen = recorded end
+  if redis.call('SET', KEYS[i + 3], status, 'PX', ARGV[2], 'GET') == status then status = false end
+  out[#out + 1] = status
+  out[#out + 1] = seen
 end
-if redis.call('SET', KEYS[4], status, 'PX', ARGV[2], 'GET') == status then return nil end
-return {status, seen}`;
+return out`;
+
+/** Users per claim call: bounds how long one call keeps Redis busy (a connect wave's announcements). */
+const CLAIM_SLICE = 500;
 
 type ScriptedRedis = {
   messengerSetDevices(...args: (string | number)[]): Promise<unknown>;
   messengerRemoveDevices(...args: (string | number)[]): Promise<unknown>;
-  messengerClaimAnnouncement(
-    devices: string,
-    status: string,
-    seen: string,
-    announced: string,
-    now: number,
-    keepMs: number,
-  ): Promise<[PresenceInfo['status'], number] | null>;
+  messengerClaimAnnouncements(...args: (string | number)[]): Promise<(PresenceInfo['status'] | number | null)[]>;
 };
 
 const DAY_MS = 86_400_000;
@@ -101,7 +102,7 @@ export class RedisPresence implements Presence {
     // No fixed key count: the first argument is the number of keys.
     this.redis.defineCommand('messengerSetDevices', { lua: SET_DEVICES });
     this.redis.defineCommand('messengerRemoveDevices', { lua: REMOVE_DEVICES });
-    this.redis.defineCommand('messengerClaimAnnouncement', { numberOfKeys: 4, lua: CLAIM_ANNOUNCEMENT });
+    this.redis.defineCommand('messengerClaimAnnouncements', { lua: CLAIM_ANNOUNCEMENTS });
   }
 
   async setDevice(userId: string, deviceId: string, status: 'online' | 'away', ttlMs: number): Promise<void> {
@@ -195,30 +196,25 @@ export class RedisPresence implements Presence {
   async claimAnnouncements(userIds: string[]): Promise<Map<string, PresenceInfo>> {
     const now = this.now();
     const redis = this.redis as unknown as ScriptedRedis;
-    // One script call per user, all issued in this turn: auto-pipelining sends them as one write.
-    const replies = await guarded(() =>
-      Promise.all(
-        userIds.map((userId) => {
-          const base = this.base(userId);
-          return redis.messengerClaimAnnouncement(
-            `${base}:devices`,
-            `${base}:status`,
-            `${base}:seen`,
-            `${base}:announced`,
-            now,
-            this.retentionMs,
-          );
-        }),
-      ),
-    );
+    // One script call per slice, all issued in this turn: auto-pipelining sends them as one write.
+    const slices: Promise<(PresenceInfo['status'] | number | null)[]>[] = [];
+    for (let i = 0; i < userIds.length; i += CLAIM_SLICE) {
+      const keys: string[] = [];
+      for (const userId of userIds.slice(i, i + CLAIM_SLICE)) {
+        const base = this.base(userId);
+        keys.push(`${base}:devices`, `${base}:status`, `${base}:seen`, `${base}:announced`);
+      }
+      slices.push(redis.messengerClaimAnnouncements(keys.length, ...keys, now, this.retentionMs));
+    }
+    const replies = (await guarded(() => Promise.all(slices))).flat();
     const claimed = new Map<string, PresenceInfo>();
     userIds.forEach((userId, i) => {
-      const reply = replies[i];
-      if (!reply) return;
-      const [status, seen] = reply;
+      const status = replies[i * 2] as PresenceInfo['status'] | null;
+      if (!status) return;
+      const seen = Number(replies[i * 2 + 1]);
       claimed.set(userId, {
         status,
-        lastSeenAt: status === 'offline' && Number(seen) > 0 ? new Date(Number(seen)).toISOString() : null,
+        lastSeenAt: status === 'offline' && seen > 0 ? new Date(seen).toISOString() : null,
       });
     });
     return claimed;

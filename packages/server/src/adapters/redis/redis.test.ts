@@ -164,7 +164,7 @@ describe('Redis adapters beyond the contract', () => {
     await redis.quit();
   });
 
-  it('announces a connect wave with one command per user for the device and one for the status read and claim', async () => {
+  it('announces a connect wave with one command per user for the device and one for all the status reads and claims', async () => {
     const prefix = keyPrefix();
     const redis = new Redis(URL, { enableAutoPipelining: true });
     const presence = new RedisPresence({ url: URL, client: redis, keyPrefix: prefix });
@@ -203,8 +203,9 @@ describe('Redis adapters beyond the contract', () => {
       await new Promise((r) => setTimeout(r, 20));
     expect(events()).toHaveLength(199);
     expect(events().every((e) => e.status === 'online' && e.lastSeenAt === null)).toBe(true);
-    // Was 6 per user: the device, then 4 status reads and a claim.
-    expect(sent.total()).toBe(2 * 199 + 1);
+    // Was 6 per user (the device, then 4 status reads and a claim), then 2 (the device, then one
+    // script for the read and the claim); now the 200 announcements are claimed in one call.
+    expect(sent.total()).toBe(200 + 1);
     // A second device of the same user changes nothing to announce.
     await service.deviceUp('u_0', 'd2', 'online', 30_000);
     await new Promise((r) => setTimeout(r, 150));
