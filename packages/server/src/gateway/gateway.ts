@@ -13,6 +13,7 @@ import type { Authenticator } from '../core/users/authenticator.js';
 import type { Revocations } from '../core/users/revocations.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { AttachBatch } from './attach-batch.js';
 import { CredentialSweep, type LiveCredentials } from './credential-sweep.js';
 import { DetachQueue } from './detach-queue.js';
 import { CorkBatch } from './frames.js';
@@ -46,6 +47,9 @@ export class Gateway {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly services: GatewayServices;
+  private readonly attaching: AttachBatch;
+  /** Sessions whose registration is under way: their clean-up waits for it, so it reaches Redis after it. */
+  private readonly registering = new WeakMap<Session, Promise<void>>();
   private readonly detached: DetachQueue;
   private readonly sweep: CredentialSweep;
   private readonly ttlMs: number;
@@ -66,6 +70,14 @@ export class Gateway {
     this.ttlMs = deps.config.pingIntervalMs * 2 + 5000;
     this.anonymous = new SocketCounts(deps.config.maxUnauthenticatedSocketsPerIp);
     this.perUser = new SocketCounts(deps.config.maxSocketsPerUser);
+    this.attaching = new AttachBatch({
+      gatewayId: deps.gatewayId,
+      ttlMs: this.ttlMs,
+      routes: deps.routes,
+      presence: deps.presence,
+      holds: (userId) => this.hub.has(userId),
+      logger: deps.logger,
+    });
     this.detached = new DetachQueue({
       gatewayId: deps.gatewayId,
       ttlMs: this.ttlMs,
@@ -188,22 +200,14 @@ export class Gateway {
     this.counted.add(session);
     // The route exists before the socket can receive, so fan-out elsewhere finds this gateway. If
     // the registry is down the socket is still served; the heartbeat registers it once it is back.
-    // The device is registered in the same turn (with Redis: the same write); if the socket closes
-    // meanwhile, its close removes the device again (same connection, so after this).
-    const route = this.hub.has(session.userId)
-      ? undefined
-      : this.deps.routes
-          .add(session.userId, this.deps.gatewayId, this.ttlMs)
-          .catch((err: unknown) => this.deps.logger.warn({ err }, 'route registration failed; the heartbeat retries'));
-    const device = this.deps.presence
-      .deviceUp(session.userId, session.sessionId, 'online', this.ttlMs)
-      .catch((err: unknown) => this.deps.logger.warn({ err }, 'presence update failed'));
-    await route;
-    if (!session.isClosed) {
+    // The sessions authenticated in one turn register together, routes and devices in one write.
+    const registration = this.attaching.add(session, () => {
       this.hub.add(session);
       registered();
-    }
-    await device;
+    });
+    this.registering.set(session, registration);
+    await registration;
+    this.registering.delete(session);
   }
 
   /** Queued: the closes of a mass disconnect leave the registry in a few batched calls. */
@@ -212,6 +216,7 @@ export class Gateway {
     this.counted.delete(session);
     this.perUser.release(session.userId);
     this.hub.remove(session);
+    await this.registering.get(session);
     await this.detached.enqueue({ userId: session.userId, deviceId: session.sessionId });
   }
 

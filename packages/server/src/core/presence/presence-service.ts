@@ -54,6 +54,13 @@ export class PresenceService {
     this.schedule(userId);
   }
 
+  /** `deviceUp` for many devices in one presence call: the sockets a gateway accepted in one turn. */
+  async devicesUp(devices: DeviceEntry[], ttlMs: number): Promise<void> {
+    if (devices.length === 0) return;
+    await this.presence.setDevices(devices, ttlMs);
+    for (const { userId } of devices) this.schedule(userId);
+  }
+
   /** Heartbeat: keeps devices' entries alive without announcing anything (one call per slice of sockets). */
   async refresh(devices: DeviceEntry[], ttlMs: number): Promise<void> {
     await this.presence.setDevices(devices, ttlMs);
