@@ -2,7 +2,8 @@
 // itself would have put on the wire, at every payload-length boundary of RFC 6455 §5.2.
 import { describe, expect, it } from 'vitest';
 import * as ws from 'ws';
-import { CorkBatch, eventFrame, textFrame } from './frames.js';
+import { authFrame } from '@messenger/protocol';
+import { authTokenOf, CorkBatch, eventFrame, textFrame } from './frames.js';
 
 interface FrameOptions {
   fin: boolean;
@@ -54,5 +55,28 @@ describe('CorkBatch', () => {
     batch.add({ uncork: () => calls.push('c') });
     await new Promise((r) => setImmediate(r));
     expect(calls).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('authTokenOf', () => {
+  it('accepts and refuses exactly what the protocol schema does', () => {
+    const frames: unknown[] = [
+      { type: 'auth', token: 'k_1' },
+      { type: 'auth', token: 'x'.repeat(256), extra: 1 },
+      { type: 'auth', token: 'x'.repeat(257) },
+      { type: 'auth', token: '' },
+      { type: 'auth', token: 7 },
+      { type: 'auth' },
+      { type: 'ping', token: 'k_1' },
+      ['auth', 'k_1'],
+      Object.assign(['x'], { type: 'auth', token: 'k_1' }),
+      'auth',
+      null,
+      undefined,
+    ];
+    for (const frame of frames) {
+      const parsed = authFrame.safeParse(frame);
+      expect(authTokenOf(frame)).toBe(parsed.success ? parsed.data.token : null);
+    }
   });
 });

@@ -1,18 +1,11 @@
 // One WebSocket: the auth handshake, then frame -> use case -> exactly one reply per request.
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import {
-  authFrame,
-  clientRequest,
-  CLOSE_CODES,
-  type ClientRequest,
-  type RequestId,
-  type ServerFrame,
-} from '@messenger/protocol';
+import { clientRequest, CLOSE_CODES, type ClientRequest, type RequestId, type ServerFrame } from '@messenger/protocol';
 import { AppError } from '../domain/errors.js';
 import { newId } from '../domain/ids.js';
 import type { Logger } from '../observability/logger.js';
-import { openSocketOf, textFrame } from './frames.js';
+import { authTokenOf, openSocketOf, textFrame } from './frames.js';
 import type { HubSession } from './hub.js';
 import { FrameBudget } from './limits.js';
 import type { GatewayServices } from './services.js';
@@ -172,12 +165,12 @@ export class Session implements HubSession {
   }
 
   private async onAuth(frame: unknown): Promise<void> {
-    const parsed = authFrame.safeParse(frame);
-    if (!parsed.success)
+    const token = authTokenOf(frame);
+    if (token === null)
       return this.close(CLOSE_CODES.unauthenticated, 'the first frame must be {"type":"auth","token":...}');
     this.state = 'authenticating';
     try {
-      const { user, credentialId } = await this.services.authenticator.authenticate(parsed.data.token);
+      const { user, credentialId } = await this.services.authenticator.authenticate(token);
       clearTimeout(this.authTimer);
       if (this.state !== 'authenticating') return;
       this.userId = user.id;
