@@ -37,7 +37,13 @@ export function embeddedBackend(deps: { config: Readonly<Config>; logger: Logger
     reports: new SqliteReports({ db }),
     suspensions: new SqliteSuspensions({ db }),
     messageStore: store.messages,
-    messageSearch: store.search,
+    // The writer thread indexes after its commits: a search first lets the index catch up.
+    messageSearch: {
+      search: async (viewerId, query) => {
+        await log.searchIndexed();
+        return store.search.search(viewerId, query);
+      },
+    },
     recordSink: store.records,
     log,
     presence: new MemoryPresence(),

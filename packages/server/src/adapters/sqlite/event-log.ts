@@ -117,6 +117,15 @@ export class SqliteEventLog implements EventLog {
     );
   }
 
+  /**
+   * Resolves once the search index has every message acknowledged before the call: the writer
+   * thread indexes after its commits (deferred-index.ts), and a search must find what was sent.
+   */
+  async searchIndexed(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.indexed();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     while (this.inFlight || this.pending.length > 0) {

@@ -6,6 +6,7 @@ import { AppError, forbidden, invalid } from '../../domain/errors.js';
 import { dedupKey, type LogDraft, type LogRecord } from '../../core/log-entries.js';
 import type { AppendResult } from '../../core/messages/event-log.js';
 import type { Db } from './db.js';
+import { DeferredIndex } from './deferred-index.js';
 import { SqliteMessages } from './messages.js';
 import { SqliteSearch } from './search.js';
 
@@ -30,12 +31,17 @@ export function committedRecord(draft: LogDraft, seq: number | null, pos: number
 export class SqliteLogWriter {
   private readonly db: Db;
   private readonly messages: SqliteMessages | null;
+  /** With `deferIndex`: search is indexed after the commit (deferred-index.ts), by `indexNow`. */
+  private readonly index: DeferredIndex | null;
   private readonly lastSeqs = new Map<string, number>();
   private readonly stmt;
 
-  constructor(deps: { db: Db; writeStore: boolean }) {
+  constructor(deps: { db: Db; writeStore: boolean; deferIndex?: boolean }) {
     this.db = deps.db;
-    this.messages = deps.writeStore ? new SqliteMessages(this.db, new SqliteSearch(this.db)) : null;
+    const search = deps.writeStore ? new SqliteSearch(this.db) : null;
+    this.index = search && deps.deferIndex ? new DeferredIndex(this.db, search) : null;
+    this.messages = search ? new SqliteMessages(this.db, this.index ?? search) : null;
+    this.index?.recover();
     this.stmt = {
       insert: this.db.prepare(
         'INSERT INTO log (conversation_id, type, seq, message_id, dedup_key, payload) VALUES (?, ?, ?, ?, ?, ?)',
@@ -86,7 +92,29 @@ export class SqliteLogWriter {
     }
   }
 
+  /** Messages committed whose search index is still to come (deferIndex only). */
+  get unindexed(): number {
+    return this.index?.pending ?? 0;
+  }
+
+  /** Indexes what the commits left for the search index, in a transaction of its own. */
+  indexNow(): void {
+    this.index?.indexNow();
+  }
+
   private commitAll(drafts: LogDraft[], offsets: [string, number][]): CommitOutcome {
+    this.index?.begin();
+    try {
+      const outcome = this.commitTransaction(drafts, offsets);
+      this.index?.end(true);
+      return outcome;
+    } catch (error) {
+      this.index?.end(false);
+      throw error;
+    }
+  }
+
+  private commitTransaction(drafts: LogDraft[], offsets: [string, number][]): CommitOutcome {
     const heads = new Map<string, number>();
     const seen = new Map<string, { seq: number; messageId: string }>();
     const outcomes: DraftOutcome[] = [];

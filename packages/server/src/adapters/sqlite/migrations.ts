@@ -272,4 +272,10 @@ export const MIGRATIONS: Migration[] = [
   `
   ALTER TABLE messages ADD COLUMN link_preview TEXT;
   `,
+  // Search indexed after the commit (deferred-index.ts): the last message rowid the index covers.
+  // Until now every message was indexed in its own commit.
+  `
+  CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_rowid INTEGER NOT NULL);
+  INSERT INTO search_progress (id, indexed_rowid) SELECT 1, coalesce(max(rowid), 0) FROM messages;
+  `,
 ];

@@ -1,6 +1,6 @@
 // Full-text search in SQLite: one contentless FTS5 index (unicode61, diacritics removed) over
 // indexText() (CJK as bigrams) plus a `conv` token per message, kept in the same transaction as
-// the message it indexes.
+// the message it indexes, or, on the log's writer thread, in a later one (deferred-index.ts).
 //
 // Cost is bounded by what the viewer can see, not by the corpus: a viewer in a few conversations
 // has the query limited to them inside the index; a viewer in many walks the matches newest first

@@ -8,6 +8,7 @@ import { committedRecord, SqliteLogWriter, type CommitOutcome, type DraftOutcome
 
 export type WriterRequest =
   | { type: 'commit'; id: number; drafts: LogDraft[]; offsets: [string, number][] }
+  | { type: 'index'; id: number }
   | { type: 'close' };
 /**
  * Per draft, what the event loop cannot know without the commit: a committed draft's position and
@@ -20,6 +21,7 @@ export type SlimOutcome =
   | Extract<DraftOutcome, { ok: false }>;
 export type WriterReply =
   | { type: 'committed'; id: number; seconds: number; outcomes: SlimOutcome[] }
+  | { type: 'indexed'; id: number }
   | { type: 'failed'; id: number; message: string }
   | { type: 'closed' };
 
@@ -47,6 +49,8 @@ export function expand(drafts: LogDraft[], outcomes: SlimOutcome[]): CommitOutco
 export interface WriterChannel {
   /** One transaction; rejects when it could not be committed at all. */
   commit(drafts: LogDraft[], offsets: [string, number][]): Promise<CommitOutcome & { seconds: number }>;
+  /** Resolves once the search index has every message committed before the call. */
+  indexed(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -60,6 +64,8 @@ export class InThreadWriter implements WriterChannel {
     const outcome = this.writer.commit(drafts, offsets);
     return { ...outcome, seconds: (performance.now() - started) / 1000 };
   }
+  /** This writer indexes inside each commit. */
+  async indexed(): Promise<void> {}
   async close(): Promise<void> {}
 }
 
@@ -80,6 +86,7 @@ export class ThreadWriter implements WriterChannel {
     number,
     { drafts: LogDraft[]; resolve: (o: CommitOutcome & { seconds: number }) => void; reject: (e: Error) => void }
   >();
+  private readonly indexWaits = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closed: Promise<void> | null = null;
   private failure: Error | null = null;
@@ -88,9 +95,17 @@ export class ThreadWriter implements WriterChannel {
     this.worker = new Worker(workerUrl(), { workerData: { file: deps.file, writeStore: deps.writeStore } });
     this.worker.on('message', (reply: WriterReply) => {
       if (reply.type === 'closed') return;
+      const indexWait = this.indexWaits.get(reply.id);
+      if (indexWait) {
+        this.indexWaits.delete(reply.id);
+        if (reply.type === 'failed') indexWait.reject(new Error(reply.message));
+        else indexWait.resolve();
+        return;
+      }
       const waiter = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
       if (!waiter) return;
+      if (reply.type === 'indexed') return;
       if (reply.type === 'committed')
         waiter.resolve({ ...expand(waiter.drafts, reply.outcomes), seconds: reply.seconds });
       else waiter.reject(new Error(reply.message));
@@ -99,6 +114,8 @@ export class ThreadWriter implements WriterChannel {
       this.failure = error;
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
+      for (const wait of this.indexWaits.values()) wait.reject(error);
+      this.indexWaits.clear();
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`log writer thread exited (${code})`)));
@@ -110,6 +127,15 @@ export class ThreadWriter implements WriterChannel {
     return new Promise<CommitOutcome & { seconds: number }>((resolve, reject) => {
       this.waiting.set(id, { drafts, resolve, reject });
       this.worker.postMessage({ type: 'commit', id, drafts, offsets } satisfies WriterRequest);
+    });
+  }
+
+  indexed(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.indexWaits.set(id, { resolve, reject });
+      this.worker.postMessage({ type: 'index', id } satisfies WriterRequest);
     });
   }
 

@@ -1,5 +1,6 @@
-// MessageSearch: full-text search over the messages a viewer can see. Indexed in the same write as
-// the message itself, so it is exactly as fresh as MessageStore.
+// MessageSearch: full-text search over the messages a viewer can see, as fresh as MessageStore: the
+// cluster indexes in the message's own write; embedded mode indexes after the commit and lets the
+// index catch up before each search (adapters/sqlite/deferred-index.ts).
 import type { SearchResult } from '@messenger/protocol';
 
 export interface SearchQuery {
