@@ -131,6 +131,25 @@ describe.skipIf(CLUSTER)('crash safety', () => {
       }
       return stored;
     };
+    // Search is indexed after the commit: what the last acknowledgements before a kill -9 left
+    // unindexed must be indexed by the restarted server (the clientMsgId's parts are its words).
+    const searchFinds = async (keys: string[]) => {
+      for (const key of keys) {
+        const words = key
+          .slice(key.indexOf(':') + 1)
+          .split('-')
+          .join(' ');
+        const res = await http(url, users[0]!.apiKey)(
+          'GET',
+          `/v1/search?q=${encodeURIComponent(words)}&conversationId=${conv}&limit=100`,
+        );
+        expect(res.status).toBe(200);
+        expect(
+          res.body.results.map((r: any) => r.message.id),
+          `search misses ${key}`,
+        ).toContain(acked.get(key)!.id);
+      }
+    };
 
     try {
       for (let kill = 0; kill < 3; kill++) {
@@ -145,6 +164,7 @@ describe.skipIf(CLUSTER)('crash safety', () => {
         expect(acked.size).toBeGreaterThan(0);
         child = await startChild(port, dataDir);
         await checkAcked();
+        await searchFinds([...acked.keys()].filter((k) => k.includes(`:k${kill}-`)).slice(-12));
       }
       expect(attempted.length).toBeGreaterThan(acked.size);
 
