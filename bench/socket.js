@@ -326,6 +326,7 @@ export async function socketBench(opts) {
         ),
       };
       if (side) phase.during = await side;
+      phase.p99Target = opts.p99Target ?? 250;
       phase.pass =
         phase.lost === 0 &&
         phase.unacked === 0 &&
@@ -437,6 +438,18 @@ async function settle(pid) {
   }
 }
 
+/** Why a phase failed the criterion: a ramp's step can fail on refusals (503s) at a good p99. */
+function failReasons(p) {
+  const out = [];
+  if (p.lost) out.push(`${p.lost} lost`);
+  if (p.unacked) out.push(`${p.unacked} unacked`);
+  if (p.errors) out.push(`${p.errors} errors ${JSON.stringify(p.errorCodes)}`);
+  if (p.aborted) out.push('aborted');
+  if (!(p.e2e.p99 <= p.p99Target)) out.push(`p99 ${fmt(p.e2e.p99)} ms`);
+  if (p.sendRate < p.targetRate * 0.97) out.push(`generator sent ${p.sendRate.toFixed(0)}/s`);
+  return out;
+}
+
 function printPhase(p) {
   const lines = [
     `\n== ${p.label} for ${p.durationS}s ==`,
@@ -475,7 +488,7 @@ function printPhase(p) {
         ]
       : []),
     ...(p.profileWindow ? [`  cpu profile window of this phase (seconds since server spawn): ${p.profileWindow}`] : []),
-    `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : 'FAIL'}`,
+    `  verdict (p99<=250ms, no loss): ${p.pass ? 'PASS' : `FAIL (${failReasons(p).join(', ')})`}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
