@@ -10,7 +10,7 @@ import type { ConversationStore, Membership, NewConversation } from '../../core/
 import type { MemberStanding, RequestState } from '../../core/conversations/member-standing.js';
 import { unavailable } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
-import { BATCHED_READS, isUnavailable, type PgDb } from './pool.js';
+import { BATCHED_READS, isUnavailable, type PgDb, WINDOWED_READS } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
 import type { SendReads } from './send-reads.js';
 
@@ -339,8 +339,8 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
   }
 
   /**
-   * Asked for each socket that comes online (its presence announcement): one query per event-loop
-   * turn. Index probes per user and per conversation (fenced LATERAL subqueries), whatever the
+   * Asked for each socket that comes online (its presence announcement) and each new chat: one query
+   * per few milliseconds (WINDOWED_READS). Index probes per user and per conversation (fenced LATERAL subqueries), whatever the
    * statistics: a join let a plan made on empty tables scan every member row on each call.
    */
   private readonly contactLists = new DataLoader<string, string[]>(async (userIds) => {
@@ -357,7 +357,7 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
     const found = new Map<string, string[]>(userIds.map((id) => [id, []]));
     for (const row of rows) found.get(row.viewer)!.push(row.user_id);
     return userIds.map((id) => found.get(id)!);
-  }, BATCHED_READS);
+  }, WINDOWED_READS);
 
   async contacts(userId: string): Promise<string[]> {
     return this.contactLists.load(userId);

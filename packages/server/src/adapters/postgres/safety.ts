@@ -6,7 +6,7 @@ import type { ReportStore } from '../../core/safety/report-store.js';
 import type { SuspensionStore } from '../../core/safety/suspension-store.js';
 import { REPORT_COLUMNS, type ReportRow, reportFromRow, reportValues } from '../sql/report-rows.js';
 import DataLoader from 'dataloader';
-import { BATCHED_READS, PgDb } from './pool.js';
+import { PgDb, WINDOWED_READS } from './pool.js';
 
 export class PostgresBlocks implements BlockStore {
   private readonly db: PgDb;
@@ -46,7 +46,7 @@ export class PostgresBlocks implements BlockStore {
   }
 
   /**
-   * Every new chat, add and typing frame asks this: the asks of one event-loop turn share one query,
+   * Every new chat, add and typing frame asks this: the asks of a few milliseconds share one query,
    * each (user, other) pair two primary-key probes (one per direction).
    */
   private readonly blockedPairs = new DataLoader<{ userId: string; others: string[] }, Set<string>>(async (asks) => {
@@ -70,7 +70,7 @@ export class PostgresBlocks implements BlockStore {
     const found = asks.map(() => new Set<string>());
     for (const row of rows) found[row.i]!.add(row.other);
     return found;
-  }, BATCHED_READS);
+  }, WINDOWED_READS);
 
   async blockedEither(userId: string, others: string[]): Promise<Set<string>> {
     if (others.length === 0) return new Set();

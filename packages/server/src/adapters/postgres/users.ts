@@ -5,7 +5,7 @@ import { AppError } from '../../domain/errors.js';
 import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
 import type { NewUser, UserStore } from '../../core/users/user-store.js';
 import { newUser } from '../sql/user-rows.js';
-import { BATCHED_READS, type PgDb } from './pool.js';
+import { BATCHED_READS, type PgDb, WINDOWED_READS } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
 const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
@@ -57,7 +57,7 @@ export class PostgresUsers implements UserStore, PresenceVisibility {
     return row ? toUser(row) : null;
   }
 
-  /** The asks of one event-loop turn share one query (a burst of new chats asks once per chat). */
+  /** The asks of a few milliseconds share one query (a burst of new chats asks once per chat). */
   private readonly byId = new DataLoader<string, User | null>(async (ids) => {
     const rows = await this.db.query<UserRow>(
       `SELECT ${USER_COLUMNS} FROM users u WHERE u.id = ANY($1::text[])`,
@@ -66,7 +66,7 @@ export class PostgresUsers implements UserStore, PresenceVisibility {
     );
     const found = new Map(rows.map((row) => [row.id, toUser(row)]));
     return ids.map((id) => found.get(id) ?? null);
-  }, BATCHED_READS);
+  }, WINDOWED_READS);
 
   /** In the order asked, skipping unknown ids. */
   async usersByIds(ids: string[]): Promise<User[]> {
