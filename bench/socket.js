@@ -42,7 +42,8 @@ export async function socketBench(opts) {
   const env = cluster ? clusterEnv(dataDir) : {};
   // --nats-sync=always (cluster): a private nats-server with the production JetStream durability
   // (fsync before every PubAck) instead of the machine's shared one, stopped at the end.
-  const privateNats = cluster && opts.natsSync ? await startPrivateNats({ sync: String(opts.natsSync) }) : null;
+  if (opts.natsSync && !cluster) throw new Error('--nats-sync needs --backend=cluster (embedded mode has no NATS)');
+  const privateNats = opts.natsSync ? await startPrivateNats({ sync: String(opts.natsSync) }) : null;
   if (privateNats) env.NATS_URL = privateNats.url;
   // --split (cluster): the workers (persister, fan-out, notifier) in a second process, the gateway
   // alone in the first, as `npm run cluster` deploys them; each process's CPU is reported.
