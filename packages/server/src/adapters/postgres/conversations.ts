@@ -10,6 +10,7 @@ import type { ConversationStore, Membership, NewConversation } from '../../core/
 import type { MemberStanding, RequestState } from '../../core/conversations/member-standing.js';
 import { unavailable } from '../../domain/errors.js';
 import { decodeCursor, encodeCursor } from '../sql/cursor.js';
+import { PostgresCreates } from './creates.js';
 import { BATCHED_READS, isUnavailable, type PgDb, WINDOWED_READS } from './pool.js';
 import { MESSAGE_COLUMNS, notHiddenFor, toMessage, type MessageRow } from './rows.js';
 import type { SendReads } from './send-reads.js';
@@ -128,51 +129,17 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
   private readonly db: PgDb;
   private readonly reads: SendReads;
 
+  private readonly creates: PostgresCreates;
+
   constructor(db: PgDb, reads: SendReads) {
     this.db = db;
     this.reads = reads;
+    this.creates = new PostgresCreates(db);
   }
 
-  /**
-   * One statement (atomic on its own: no transaction's four round trips): the conversation, then
-   * its members only when the conversation row was inserted, or the direct chat that already holds
-   * the pair. A direct chat being created concurrently is waited for by ON CONFLICT but is not in
-   * this statement's snapshot: then a second read, in a snapshot of its own, finds it.
-   */
+  /** See PostgresCreates: the creates of a few milliseconds share one statement. */
   async createConversation(conv: NewConversation): Promise<{ id: string; created: boolean }> {
-    const [row] = await this.db.query<{ id: string; created: boolean }>(
-      `WITH c AS (
-         INSERT INTO conversations (id, kind, title, created_at, direct_key, last_seq, last_activity_at)
-         VALUES ($1, $2, $3, $4, $5, 0, $4) ON CONFLICT (direct_key) DO NOTHING RETURNING id
-       ), m AS (
-         INSERT INTO members (conversation_id, user_id, active_minute, role, request_state, joined_at)
-         SELECT c.id, u.id, messenger_minute($4),
-                CASE WHEN u.id = ANY($7::text[]) THEN 'admin' ELSE 'member' END,
-                CASE WHEN u.id = ANY($8::text[]) THEN 'pending' ELSE 'accepted' END, $4
-           FROM c CROSS JOIN unnest($6::text[]) AS u(id)
-         ON CONFLICT DO NOTHING
-       )
-       SELECT id, true AS created FROM c
-       UNION ALL
-       SELECT id, false FROM conversations WHERE direct_key = $5 AND NOT EXISTS (SELECT 1 FROM c)`,
-      [
-        conv.id,
-        conv.kind,
-        conv.title,
-        conv.createdAt,
-        conv.directKey,
-        conv.memberIds,
-        conv.admins ?? [],
-        conv.pending ?? [],
-      ],
-      'messenger.create-conversation',
-    );
-    if (row) return { id: row.id, created: row.created };
-    const [existing] = await this.db.query<{ id: string }>('SELECT id FROM conversations WHERE direct_key = $1', [
-      conv.directKey,
-    ]);
-    if (!existing) throw new Error('a direct chat conflicted on its key, yet none holds it');
-    return { id: existing.id, created: false };
+    return this.creates.create(conv);
   }
 
   /**
