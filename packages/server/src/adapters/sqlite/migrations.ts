@@ -278,4 +278,10 @@ export const MIGRATIONS: Migration[] = [
   CREATE TABLE search_progress (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_rowid INTEGER NOT NULL);
   INSERT INTO search_progress (id, indexed_rowid) SELECT 1, coalesce(max(rowid), 0) FROM messages;
   `,
+  // Content-addressed blobs: uploads of the same bytes share a key, and deleting one counts the
+  // others that refer to it (as file or thumbnail) before its object may go.
+  `
+  CREATE INDEX uploads_by_blob_key ON uploads (blob_key);
+  CREATE INDEX uploads_by_thumbnail_key ON uploads (thumbnail_key) WHERE thumbnail_key IS NOT NULL;
+  `,
 ];
