@@ -93,7 +93,14 @@ export class Gateway {
       logger: deps.logger,
       ...(deps.credentialCheckMs !== undefined ? { everyMs: deps.credentialCheckMs } : {}),
     });
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: LIMITS.maxRequestBytes, perMessageDeflate: false });
+    // No client tracking: `sessions` already holds every socket, and ws's own set cost a set entry
+    // and a close listener per accepted socket.
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: LIMITS.maxRequestBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
     this.services = {
       config: deps.config,
       metrics: deps.metrics,
