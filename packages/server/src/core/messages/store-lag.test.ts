@@ -26,10 +26,11 @@ describe('StoreLag', () => {
     const { lag, at } = gate(2_000);
     at(0, [0, 0], [0, 0]);
     at(200, [1_000, 0], [0, 0]);
-    // 2,500 completed in one step of a second while busy: 2.5 entries per ms. The newest of the 1,000
+    // 2,500 completed in two steps of 500 ms while busy: 2.5 entries per ms. The newest of the 1,000
     // left waits 400 ms for the backlog and one step more for the batch that takes it.
+    at(700, [1_000, 1_250], [0, 0]);
     at(1_200, [1_000, 2_500], [0, 0]);
-    expect(lag.lags()[0]).toEqual({ partition: 0, entries: 1_000, ms: 1_400 });
+    expect(lag.lags()[0]).toEqual({ partition: 0, entries: 1_000, ms: 900 });
     expect(lag.lags()[1]).toEqual({ partition: 1, entries: 0, ms: 0 });
     lag.admit('c0');
     // The backlog grows past what the persister completes in the bound: sends there are refused.
@@ -54,19 +55,30 @@ describe('StoreLag', () => {
     at(200, [60, 0]);
     for (let i = 0; i < 40; i++) lag.admit('c0');
     expect(() => lag.admit('c0')).toThrow(AppError);
-    // Busy and completing for a second: the rate is known (2 entries per ms), and 1,000 pending (500 ms) admit.
+    // Busy and completing for a second in steps of 500 ms: the rate is known (2 entries per ms), and
+    // 1,000 pending (500 ms and a step) admit.
     at(400, [1_000, 0]);
+    at(900, [1_000, 1_000]);
     at(1_400, [1_000, 2_000]);
     lag.admit('c0');
   });
 
-  it('closes admission two sampling intervals before the bound', () => {
+  it('admits a persister that keeps up by the rate it completes what arrives, before it was ever busy', () => {
+    const { lag, at } = gate(2_000);
+    at(0, [50, 0]);
+    // 200 completed in 200 ms while keeping up: at least 1 entry per ms, so 150 pending is 150 ms.
+    at(200, [150, 200]);
+    expect(lag.lags()[0]!.ms).toBe(150);
+    for (let i = 0; i < 500; i++) lag.admit('c0');
+  });
+
+  it('closes admission at half the bound', () => {
     const { lag, at } = gate(2_000);
     at(0, [1_000, 0]);
     at(1_000, [1_000, 1_000]);
-    // 1 entry per ms in steps of 600 ms: 900 pending is 1,500 ms; 100 more admitted reach 1,600 ms
-    // (the bound less two 200 ms intervals), and the next is refused.
-    at(1_200, [900, 1_200]);
+    // 1 entry per ms in steps of 600 ms: 300 pending is 900 ms; 100 more admitted reach 1,000 ms
+    // (half the bound), and the next is refused.
+    at(1_200, [300, 1_200]);
     for (let i = 0; i <= 100; i++) lag.admit('c0');
     expect(() => lag.admit('c0')).toThrow(AppError);
   });

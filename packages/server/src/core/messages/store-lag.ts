@@ -10,10 +10,11 @@
 // newest entry waits for the backlog at the persister's rate, measured over the last seconds it was
 // busy (its capacity, not the arrival rate), and for one step more: the one that takes it. And at
 // least the time since it last completed anything (a stalled persister's lag grows by itself).
-// Between samples, what this gateway admitted since counts too, and admission closes two sampling
-// intervals before the bound (at half of it at most), so what was admitted here and at the other
-// gateways meanwhile drains within about the bound. Until a gateway has seen the persister busy it
-// does not know its rate, and admits a backlog of at most SATURATED entries.
+// Between samples, what this gateway admitted since counts too, and admission closes at half the
+// bound: the rate swings between samples, the store may slow down after admitting, and the other
+// gateways admit meanwhile, so the other half is the margin that keeps the lag within the bound. Until a gateway has seen the persister busy it
+// knows only the rate at which it completes what arrives, a floor of its capacity, and with none
+// (nothing completed yet) admits a backlog of at most SATURATED entries.
 import { AppError } from '../../domain/errors.js';
 import type { EventLog, PartitionPosition } from './event-log.js';
 
@@ -36,8 +37,13 @@ interface Track {
   stepMs: number;
   /** Pending entries at the last sample. */
   pending: number;
-  /** The busy sampling intervals within RATE_WINDOW_MS (ending `at`), oldest first. */
-  busy: { at: number; ms: number; completed: number }[];
+  /** The sampling intervals within RATE_WINDOW_MS (ending `at`) that began with entries pending. */
+  busy: { at: number; ms: number; completed: number; saturated: boolean }[];
+  /**
+   * Entries completed per ms over those intervals, saturated or not: a floor of the capacity, used
+   * until `rate` is known (it is the arrival rate while the persister keeps up).
+   */
+  floor: number;
   /** Sends this gateway admitted to the partition since the sample. */
   admitted: number;
   lag: PartitionLag;
@@ -117,9 +123,10 @@ export class StoreLag {
     if (this.boundMs <= 0 || this.now() - this.sampledAt > 5 * this.intervalMs + 1_000) return;
     const track = this.tracks[this.log.partitionOf(conversationId)];
     if (!track) return;
-    const threshold = Math.max(this.boundMs / 2, this.boundMs - 2 * this.intervalMs);
-    const unknownRate = track.rate === 0 && track.lag.entries + track.admitted >= SATURATED;
-    const ms = track.lag.ms + (track.rate > 0 ? track.admitted / track.rate : 0);
+    const threshold = this.boundMs / 2;
+    const rate = track.rate || track.floor;
+    const unknownRate = rate === 0 && track.lag.entries + track.admitted >= SATURATED;
+    const ms = track.lag.ms + (rate > 0 ? track.admitted / rate : 0);
     if (ms <= threshold && !unknownRate) {
       track.admitted += 1;
       return;
@@ -153,23 +160,38 @@ export class StoreLag {
             rate: 0,
             stepMs: 0,
             busy: [],
+            floor: 0,
             admitted: 0,
             lag: { partition, entries: 0, ms: 0 },
           };
       track.busy = track.busy.filter((b) => at - b.at <= RATE_WINDOW_MS);
-      if (before && before.pending >= SATURATED && p.pending > 0 && at > before.at) {
-        track.busy.push({ at, ms: at - before.at, completed: p.done - before.done });
+      if (before && before.pending > 0 && at > before.at) {
+        const saturated = before.pending >= SATURATED && p.pending > 0;
+        track.busy.push({ at, ms: at - before.at, completed: p.done - before.done, saturated });
       }
-      const busyMs = track.busy.reduce((sum, b) => sum + b.ms, 0);
-      const completed = track.busy.reduce((sum, b) => sum + b.completed, 0);
-      if (busyMs >= RATE_MIN_MS && completed > 0) {
-        track.rate = completed / busyMs;
-        track.stepMs = busyMs / track.busy.filter((b) => b.completed > 0).length;
+      const sum = (intervals: Track['busy']) => ({
+        ms: intervals.reduce((total, b) => total + b.ms, 0),
+        completed: intervals.reduce((total, b) => total + b.completed, 0),
+        steps: intervals.filter((b) => b.completed > 0).length,
+      });
+      const all = sum(track.busy);
+      track.floor = all.ms > 0 ? all.completed / all.ms : 0;
+      const busy = sum(track.busy.filter((b) => b.saturated));
+      if (busy.ms >= RATE_MIN_MS && busy.completed > 0) {
+        track.rate = busy.completed / busy.ms;
+        track.stepMs = busy.ms / busy.steps;
       }
       if (!before || p.done !== before.done || p.pending === 0) track.movedAt = at;
       // The newest entry waits for the step in progress, then for the one that takes it: steps take
       // what is pending when they begin, so its own step is about as long as the rest of the backlog.
-      const drainMs = p.pending === 0 || track.rate === 0 ? 0 : p.pending / track.rate + track.stepMs;
+      const drainMs =
+        p.pending === 0
+          ? 0
+          : track.rate > 0
+            ? p.pending / track.rate + track.stepMs
+            : track.floor > 0
+              ? p.pending / track.floor
+              : 0;
       track.lag = { partition, entries: p.pending, ms: Math.round(Math.max(drainMs, at - track.movedAt)) };
       return track;
     });
