@@ -48,7 +48,8 @@ return 1`;
  * Reads users' combined presence (as get() does) and claims it as announced, atomically per user:
  * KEYS devices, status, seen and announced of each user in turn; ARGV now (ms), keep (ms). Returns
  * per user a status and a last seen (ms, 0 if none), the status false when it was the one
- * announced last. One command for a whole batch of announcements, not five (or one) per user.
+ * announced last. One command for a whole batch of announcements, not five (or one) per user; its
+ * keys span many users' hash slots, as SET_DEVICES's do.
  */
 const CLAIM_ANNOUNCEMENTS = `
 local out = {}
