@@ -101,8 +101,7 @@ export class Attachments {
     const list = message.attachments;
     const preview = message.linkPreview;
     let out = message;
-    if (list?.length !== 0)
-      out = { ...message, attachments: list ? list.map((a) => this.signOne(a, now)) : [] };
+    if (list?.length !== 0) out = { ...message, attachments: list ? list.map((a) => this.signOne(a, now)) : [] };
     if (preview?.thumbnailUrl && !preview.thumbnailUrl.includes('?'))
       out = { ...out, linkPreview: { ...preview, thumbnailUrl: this.signAvatar(preview.thumbnailUrl, now) } };
     return out;
