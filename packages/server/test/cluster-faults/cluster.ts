@@ -28,6 +28,11 @@ export interface ClusterOptions {
    * all of them and LOG_REPLICAS=3, so every log stream is an R3 Raft group.
    */
   natsNodes?: 1 | 3;
+  /**
+   * NATS keeps deploy/nats/nats-server.conf's tls blocks, with the certificates of this directory
+   * (../services/certificates.ts). The messengers then need its CA: pass NODE_EXTRA_CA_CERTS in `env`.
+   */
+  natsTls?: { dir: string };
 }
 
 /**
@@ -72,12 +77,14 @@ export class Cluster {
   readonly database = 'messenger';
   private readonly extraEnv: NodeJS.ProcessEnv;
   private readonly natsCount: number;
+  private readonly natsTls: { dir: string } | undefined;
 
   constructor(opts: ClusterOptions) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `cf-${opts.name}-`));
     fs.chmodSync(this.dir, 0o755);
     this.extraEnv = opts.env ?? {};
     this.natsCount = opts.natsNodes ?? 1;
+    this.natsTls = opts.natsTls;
   }
 
   get nats(): NatsService {
@@ -154,6 +161,7 @@ export class Cluster {
             dir(i),
             `nats-${i + 1}`,
             this.natsCount > 1 ? { port: p.route, routes: natsPorts.map((q) => q.route) } : undefined,
+            this.natsTls,
           ),
       );
       try {

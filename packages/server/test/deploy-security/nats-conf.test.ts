@@ -8,34 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { natsServers } from '../../src/adapters/nats/connection.js';
 import { tempDir } from '../harness.js';
 import { freePort } from '../process.js';
+import { certificates } from '../services/certificates.js';
 import { NATS_CONF, NatsService, natsEnv, natsServerBin } from '../services/nats.js';
-
-/** A CA and one certificate for 127.0.0.1, usable by servers and routes (both key usages). */
-function certificates(dir: string): void {
-  const run = (args: string[]) => {
-    const res = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-    if (res.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${res.stderr}`);
-  };
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  run(['req', '-x509', ...ec, '-keyout', 'ca-key.pem', '-out', 'ca.pem', '-days', '1', '-subj', '/CN=test-ca']);
-  run(['req', ...ec, '-keyout', 'server-key.pem', '-out', 'server.csr', '-subj', '/CN=nats']);
-  fs.writeFileSync(
-    path.join(dir, 'ext.cnf'),
-    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n',
-  );
-  run(
-    ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial'].concat([
-      '-out',
-      'server.pem',
-      '-days',
-      '1',
-      '-extfile',
-      'ext.cnf',
-    ]),
-  );
-  fs.copyFileSync(path.join(dir, 'server.pem'), path.join(dir, 'route.pem'));
-  fs.copyFileSync(path.join(dir, 'server-key.pem'), path.join(dir, 'route-key.pem'));
-}
 
 function check(file: string, env: NodeJS.ProcessEnv): { ok: boolean; out: string } {
   const res = spawnSync(natsServerBin(), ['-t', '-c', file], { encoding: 'utf8', env });

@@ -71,6 +71,11 @@ export interface NatsNodeSettings {
   storeDir: string;
   /** Absent: a single node, the cluster block is dropped. Present: this node's route port and every node's. */
   cluster?: { port: number; routes: number[] };
+  /**
+   * Absent: the tls blocks are dropped. Present: they are kept, their /etc/nats/tls/ files read from
+   * `dir` instead (see ./certificates.ts), so clients must speak TLS and trust its CA.
+   */
+  tls?: { dir: string };
 }
 
 /**
@@ -119,10 +124,21 @@ export function natsConfig(template: string, node: NatsNodeSettings): string {
   } else {
     conf = conf.replace(block, '# (cluster block dropped: a single node)');
   }
-  // TLS is dropped: the tests' processes talk over 127.0.0.1, and certificates would have to be made
-  // for each run. Authentication and permissions stay: the messengers log in as the production roles.
-  replace('client tls block', /^tls\s*\{[\s\S]*?^\}\n/mu, '');
-  if (node.cluster) replace('route tls block', /^(\s+)tls\s*\{[\s\S]*?^\1\}\n/mu, '');
+  // TLS is dropped unless asked for: the tests' processes talk over 127.0.0.1, and certificates have
+  // to be made for each run. Authentication and permissions stay: the messengers log in as the
+  // production roles. With node.tls the blocks stay as shipped, only their files move to its dir.
+  const clientTls = /^tls\s*\{[\s\S]*?^\}\n/mu;
+  const routeTls = /^(\s+)tls\s*\{[\s\S]*?^\1\}\n/mu;
+  if (node.tls) {
+    const { dir } = node.tls;
+    replace('client tls block', clientTls, (block) => block.replaceAll('/etc/nats/tls/', `${dir}/`));
+    if (node.cluster) replace('route tls block', routeTls, (block) => block.replaceAll('/etc/nats/tls/', `${dir}/`));
+    if (conf.includes('/etc/nats/tls/'))
+      throw new Error(`${NATS_CONF} names /etc/nats/tls/ outside its tls blocks; natsConfig must follow the file`);
+  } else {
+    replace('client tls block', clientTls, '');
+    if (node.cluster) replace('route tls block', routeTls, '');
+  }
   if (!/^accounts\s*\{/mu.test(conf) || !/\$NATS_GATEWAY_PASSWORD/u.test(conf))
     throw new Error(`${NATS_CONF} no longer has the accounts with password variables that natsEnv fills in`);
   if (!/^\s+sync_interval:\s*always\s*$/mu.test(conf))
@@ -171,6 +187,8 @@ export class NatsService extends Proc {
     readonly serverName = 'nats-1',
     /** This node's route port and every node's, for a multi-node cluster. */
     readonly cluster?: { port: number; routes: number[] },
+    /** Keep the production file's tls blocks, with the certificates in this directory (NatsNodeSettings.tls). */
+    readonly tls?: { dir: string },
   ) {
     super(serverName, path.join(dir, 'nats.log'));
     this.storeDir = path.join(dir, 'jetstream');
@@ -181,6 +199,7 @@ export class NatsService extends Proc {
       monitorPort,
       storeDir: this.storeDir,
       ...(cluster ? { cluster } : {}),
+      ...(tls ? { tls } : {}),
     };
     fs.writeFileSync(this.configFile, natsConfig(fs.readFileSync(NATS_CONF, 'utf8'), settings));
     validateNatsConfig(this.configFile);
