@@ -15,6 +15,8 @@
 //   node bench/run.js explain --data-dir=<seeded dir>      search SQL: match counts, plan, timings
 //   node bench/run.js profile <file.cpuprofile> [--top=25] [--from=S --to=S] [--stages [--messages=N]]
 //   node bench/run.js sockets [--count=100000] [--sources=64] [--gens=N] [--hold=60] [--backend=cluster [--split=false] [--seed=http] [--keep]]   idle sockets per gateway
+//                             [--gateways=N]   cluster: N gateway processes (default 1), the sockets split evenly, figures per gateway
+//                             [--sample=1000 [--sample-rate=200]]   then a message to each of a sample (on by default with --gateways > 1)
 //   node bench/run.js biggroup [--members=1000] [--rate=5] [--duration=20] [--backend=cluster [--split]]   fan-out to one big group
 //   node bench/run.js storm [--clients=10000] [--procs=4] [--rate=20] [--backend=cluster]                 kill -9 + restart, SDK reconnect
 //   node bench/run.js soak [--minutes=30] [--rate=125] [--clients=200]                reconnect churn, RSS + p99 plot

@@ -3,7 +3,7 @@
 // bench/lib/raw-ws.js by default (a few times cheaper per connection than the `ws` client, see
 // there); `client: 'ws'` in init uses the `ws` package instead. Both answer the server's pings;
 // pings are counted per socket to prove heartbeat rounds happened.
-// For biggroup, message.created events are timed against the due time in the body
+// For biggroup (and the sockets bench's delivery sample), message.created events are timed against the due time in the body
 // ("<epoch ms> <index> ...") and counted per (member, message) to find losses and duplicates.
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
@@ -139,7 +139,8 @@ process.on('message', async (m) => {
         ws: null,
         ready: false,
         pings: 0,
-        counts: expectMsgs ? new Uint8Array(expectMsgs) : null,
+        // A user's own expectMsgs (sockets' delivery sample: only the sampled recipients) over init's.
+        counts: (u.expectMsgs ?? expectMsgs) ? new Uint8Array(u.expectMsgs ?? expectMsgs) : null,
       }));
       send({ type: 'inited' });
     } else if (m.type === 'connect') {

@@ -93,14 +93,26 @@ export async function seedOverHttp(url, opts) {
     for (const [g, members] of (opts.groups ?? []).entries()) {
       wanted.push({ members, body: { memberIds: members.slice(1).map((i) => users[i].id), title: `Big group ${g}` } });
     }
-    const convs = await pool(wanted.length, 32, async (k) => {
+    return { users, convs: await createConversationsOverHttp(url, users, wanted) };
+  } finally {
+    http.close();
+  }
+}
+
+/**
+ * Conversations created over HTTP on a running server, each by its first member:
+ * wanted = [{ members: [userIndex...], body: POST /v1/conversations body }]. Returns [{id, members}].
+ */
+export async function createConversationsOverHttp(url, users, wanted) {
+  const http = client(url, { maxSockets: 32 });
+  try {
+    return await pool(wanted.length, 32, async (k) => {
       const { members, body } = wanted[k];
       const r = await http.request('POST', '/v1/conversations', { body, token: users[members[0]].apiKey });
       if (r.status !== 201 && r.status !== 200)
         throw new Error(`create conversation failed: ${r.status} ${JSON.stringify(r.json)}`);
       return { id: r.json.conversation.id, members };
     });
-    return { users, convs };
   } finally {
     http.close();
   }
