@@ -258,7 +258,7 @@ export async function socketsBench(opts) {
     let prevAuthed = 0;
     let peakRate = 0;
     let maxAcceptQueue = 0;
-    const queues = () => Math.max(...gateways.map((g) => acceptQueue(g.port)));
+    const queues = () => acceptQueue(...gateways.map((g) => g.port));
     const ticker = (async () => {
       let prev = gatewayStats();
       while (ticking) {

@@ -236,18 +236,44 @@ export function tcpExt() {
   }
 }
 
-/** Accept queue of a listening TCP port from /proc/net/tcp: { queued (rx_queue), backlog? } (rx_queue of a LISTEN socket = connections waiting for accept()). */
-export function acceptQueue(port) {
+/**
+ * Accept queue of listening TCP ports from /proc/net/tcp: the largest rx_queue of their LISTEN
+ * sockets (rx_queue of a LISTEN socket = connections waiting for accept()); NaN when none is found.
+ * The kernel lists listening sockets first, so reading stops at the first other one: with 100,000
+ * local connections the whole file is 200,000 lines.
+ */
+export function acceptQueue(...ports) {
+  const hexes = new Set(ports.map((port) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`));
+  let max = NaN;
+  let fd = null;
   try {
-    const hex = port.toString(16).toUpperCase().padStart(4, '0');
-    for (const line of fs.readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length < 5 || f[3] !== '0A' || !f[1].endsWith(`:${hex}`)) continue;
-      const [, rx] = f[4].split(':');
-      return parseInt(rx, 16);
+    fd = fs.openSync('/proc/net/tcp', 'r');
+    const buf = Buffer.alloc(65536);
+    let rest = '';
+    let header = true;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const lines = (rest + buf.toString('latin1', 0, n)).split('\n');
+      rest = lines.pop();
+      for (const line of lines) {
+        if (header) {
+          header = false;
+          continue;
+        }
+        const f = line.trim().split(/\s+/);
+        if (f.length < 5) continue;
+        if (f[3] !== '0A') return max;
+        if (!hexes.has(f[1].slice(f[1].lastIndexOf(':')))) continue;
+        const queued = parseInt(f[4].split(':')[1], 16);
+        if (!(queued <= max)) max = queued;
+      }
     }
-  } catch {}
-  return NaN;
+  } catch {
+  } finally {
+    if (fd !== null) fs.closeSync(fd);
+  }
+  return max;
 }
 
 /**
