@@ -22,7 +22,7 @@ export function client(baseUrl, { maxSockets = 64 } = {}) {
           try {
             json = text ? JSON.parse(text) : null;
           } catch {}
-          resolve({ status: res.statusCode, json, bytes: text.length });
+          resolve({ status: res.statusCode, json, bytes: text.length, headers: res.headers });
         });
         res.on('error', reject);
       });
