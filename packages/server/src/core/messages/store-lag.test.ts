@@ -63,13 +63,23 @@ describe('StoreLag', () => {
     lag.admit('c0');
   });
 
-  it('admits a persister that keeps up by the rate it completes what arrives, before it was ever busy', () => {
+  it('admits a persister that keeps up what arrives at its rate in half the bound, before it was ever busy', () => {
     const { lag, at } = gate(2_000);
     at(0, [50, 0]);
-    // 200 completed in 200 ms while keeping up: at least 1 entry per ms, so 150 pending is 150 ms.
+    // 200 completed in 200 ms while keeping up: at least 1 entry per ms, so up to 1,000 entries (half
+    // the bound at that rate) are admitted, 150 of them pending already. The lag is not guessed from it.
     at(200, [150, 200]);
-    expect(lag.lags()[0]!.ms).toBe(150);
-    for (let i = 0; i < 500; i++) lag.admit('c0');
+    expect(lag.lags()[0]).toMatchObject({ entries: 150, ms: 0 });
+    for (let i = 0; i < 850; i++) lag.admit('c0');
+    expect(() => lag.admit('c0')).toThrow(AppError);
+  });
+
+  it('admits a burst into a quiet partition: at least a small backlog, however few arrived before', () => {
+    const { lag, at } = gate(2_000);
+    at(0, [2, 0]);
+    at(200, [0, 2]);
+    for (let i = 0; i < 100; i++) lag.admit('c0');
+    expect(() => lag.admit('c0')).toThrow(AppError);
   });
 
   it('closes admission at half the bound', () => {

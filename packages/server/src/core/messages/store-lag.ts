@@ -12,9 +12,10 @@
 // least the time since it last completed anything (a stalled persister's lag grows by itself).
 // Between samples, what this gateway admitted since counts too, and admission closes at half the
 // bound: the rate swings between samples, the store may slow down after admitting, and the other
-// gateways admit meanwhile, so the other half is the margin that keeps the lag within the bound. Until a gateway has seen the persister busy it
-// knows only the rate at which it completes what arrives, a floor of its capacity, and with none
-// (nothing completed yet) admits a backlog of at most SATURATED entries.
+// gateways admit meanwhile, so the other half is the margin that keeps the lag within the bound.
+// Until a gateway has seen the persister busy it knows only the rate at which it completes what
+// arrives (a floor of its capacity), and admits a backlog of SATURATED entries or of what arrives
+// at that rate in half the bound, whichever is larger.
 import { AppError } from '../../domain/errors.js';
 import type { EventLog, PartitionPosition } from './event-log.js';
 
@@ -124,9 +125,12 @@ export class StoreLag {
     const track = this.tracks[this.log.partitionOf(conversationId)];
     if (!track) return;
     const threshold = this.boundMs / 2;
-    const rate = track.rate || track.floor;
-    const unknownRate = rate === 0 && track.lag.entries + track.admitted >= SATURATED;
-    const ms = track.lag.ms + (rate > 0 ? track.admitted / rate : 0);
+    // Until the capacity is known, a backlog of SATURATED entries, or of what arrives in half the
+    // bound while the persister keeps up (the floor), whichever is larger: a burst into a quiet
+    // partition is not refused because the arrivals before it were few.
+    const unknownRate =
+      track.rate === 0 && track.lag.entries + track.admitted >= Math.max(SATURATED, track.floor * threshold);
+    const ms = track.lag.ms + (track.rate > 0 ? track.admitted / track.rate : 0);
     if (ms <= threshold && !unknownRate) {
       track.admitted += 1;
       return;
@@ -184,14 +188,9 @@ export class StoreLag {
       if (!before || p.done !== before.done || p.pending === 0) track.movedAt = at;
       // The newest entry waits for the step in progress, then for the one that takes it: steps take
       // what is pending when they begin, so its own step is about as long as the rest of the backlog.
-      const drainMs =
-        p.pending === 0
-          ? 0
-          : track.rate > 0
-            ? p.pending / track.rate + track.stepMs
-            : track.floor > 0
-              ? p.pending / track.floor
-              : 0;
+      // Until the capacity is known the backlog is bounded in entries (admit), not in time: the floor
+      // is the arrival rate, and the pending entries over it would overstate a burst's lag.
+      const drainMs = p.pending === 0 || track.rate === 0 ? 0 : p.pending / track.rate + track.stepMs;
       track.lag = { partition, entries: p.pending, ms: Math.round(Math.max(drainMs, at - track.movedAt)) };
       return track;
     });
