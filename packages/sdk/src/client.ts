@@ -177,11 +177,10 @@ export class MessengerClient {
    * closes the client. It is closed even when the server cannot be reached; then this rejects.
    */
   async signOut(): Promise<void> {
-    try {
-      await this.api.signOut();
-    } finally {
-      await this.close();
-    }
+    // Closed first: the server closes the session's sockets (4401) as it ends it, which this client
+    // would otherwise report as its credential refused.
+    await this.close();
+    await this.api.signOut();
   }
 
   /** A request on the socket. Rejects with `unavailable` when not connected or after the timeout. */

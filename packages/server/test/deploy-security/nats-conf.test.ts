@@ -84,4 +84,17 @@ describe('the roles of deploy/nats/nats-server.conf on a running server', () => 
     expect(await refused('gateway', 'sub', 'log.>')).toBe(true);
     expect(await refused('gateway', 'pub', '$JS.API.CONSUMER.DELETE.LOG_0.persister')).toBe(true);
   }, 60_000);
+
+  it("lets a gateway answer another gateway's revocation request (allow_responses)", async () => {
+    const [asker, answerer] = await Promise.all([as('gateway'), as('gateway')]);
+    answerer.subscribe('revoked.t', {
+      callback: (_err, msg) => {
+        msg.respond();
+      },
+    });
+    await answerer.flush();
+    const answer = await asker.request('revoked.t', JSON.stringify({ credentialIds: ['k_1'] }), { timeout: 3_000 });
+    expect(answer.data).toHaveLength(0);
+    await Promise.all([asker.close(), answerer.close()]);
+  }, 30_000);
 });

@@ -44,4 +44,15 @@ describe('NatsRevocations beyond the contract', () => {
     expect(heard).toEqual([['d_x']]);
     expect(heardOther).toEqual([]);
   });
+
+  it('resolves a publish once the other processes have handled it, and with nobody subscribed', async () => {
+    const [a, b] = await pair();
+    const heardByB: string[][] = [];
+    await b.subscribe((ids) => heardByB.push(ids));
+    await a.publish(['k_1']);
+    // No wait: the other process answered after its handler ran, before publish resolved.
+    expect(heardByB).toEqual([['k_1']]);
+    const [lonely] = await pair();
+    await lonely.publish(['k_2']);
+  });
 });

@@ -6,6 +6,11 @@ import { unavailable } from '../../domain/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import { revocationSubject } from './subjects.js';
 
+/** How long a revocation waits for more gateways' answers after the last one came. */
+const CONFIRM_STALL_MS = 100;
+/** How long it waits for the first answer (its own gateway's, normally). */
+const CONFIRM_MAX_MS = 1_000;
+
 export class NatsRevocations implements Revocations {
   private readonly nc: NatsConnection;
   private readonly logger: Logger;
@@ -19,12 +24,31 @@ export class NatsRevocations implements Revocations {
     this.subject = revocationSubject(deps.scope);
   }
 
+  /**
+   * Sent as a request that every subscribed gateway answers once it has forgotten the credentials,
+   * and resolved when no answer came for CONFIRM_STALL_MS after the last (CONFIRM_MAX_MS at most):
+   * so the caller's 204 leaves after the other gateways stopped trusting them, not merely after
+   * the broadcast left ("the key answers 401 at once", on any gateway). A gateway slower than that
+   * still forgets them when the message reaches it; answers are not counted, so one that is down
+   * delays nobody past the bound.
+   */
   async publish(credentialIds: string[]): Promise<void> {
     if (credentialIds.length === 0) return;
+    let answers: AsyncIterable<unknown>;
     try {
-      this.nc.publish(this.subject, JSON.stringify({ credentialIds }));
+      answers = await this.nc.requestMany(this.subject, JSON.stringify({ credentialIds }), {
+        strategy: 'stall',
+        stall: CONFIRM_STALL_MS,
+        maxWait: CONFIRM_MAX_MS,
+      });
     } catch (error) {
       throw Object.assign(unavailable('the revocation bus is down'), { cause: error });
+    }
+    try {
+      for await (const _ of answers);
+    } catch (error) {
+      // No subscriber (503) or a timeout: the broadcast itself went out.
+      this.logger.debug({ err: error }, 'revocation not confirmed by every gateway');
     }
   }
 
@@ -45,6 +69,7 @@ export class NatsRevocations implements Revocations {
         } catch (err) {
           this.logger.error({ err }, 'revocation handler failed');
         }
+        if (msg.reply) msg.respond();
       },
     });
     this.subscriptions.add(sub);
