@@ -48,6 +48,13 @@ export class NatsGatewayBus implements GatewayBus {
    * pauses the fan-out (it retries the batch) until the resync has gone out.
    */
   private down = false;
+  /**
+   * False from a disconnect until the listeners have asked for the resync: what arrives meanwhile
+   * is dropped, not handed to clients (the resync's catch-up covers it, as it covers what the broken
+   * connection lost), since a client handed a newer event before its socket closes would start its
+   * catch-up past a lost one.
+   */
+  private receiving = true;
   /** This bus's name as a sender, and its last number per gateway (see bus-codec.ts). */
   private readonly sender = randomBytes(6).toString('hex');
   private readonly numbered = new Counters();
@@ -85,13 +92,21 @@ export class NatsGatewayBus implements GatewayBus {
   /** Core NATS drops what was in flight on a connection that broke: listeners learn when it is back. */
   private async watch(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect') this.down = true;
+      if (status.type === 'disconnect') {
+        this.down = true;
+        this.receiving = false;
+      }
       if (status.type !== 'reconnect') continue;
       this.logger.warn({ server: status.server }, 'gateway bus reconnected; deliveries may have been lost meanwhile');
       // nats.js re-sends this connection's subscriptions on reconnect, but another connection's
       // publish can reach the server first: a round trip makes the server hold them before the
       // listeners resync anyone and deliveries resume (one sent sooner would find no interest).
       await this.nc.flush().catch(() => {});
+      // The round trip covers this node only. The other nodes of a NATS cluster learn of the interest
+      // over their routes a little later, and drop what their clients (the fan-out) publish to it
+      // until then; lost after the resync, with nothing later from that sender to show the gap, those
+      // deliveries would never reach the clients. So the resync waits for the interest to spread.
+      await new Promise((resolve) => setTimeout(resolve, INTEREST_SPREAD_MS));
       // The listeners resync this process's clients: gaps from before are covered.
       for (const counters of this.heard) counters.clear();
       for (const listener of this.interrupted) {
@@ -102,6 +117,7 @@ export class NatsGatewayBus implements GatewayBus {
         }
       }
       this.down = false;
+      this.receiving = true;
     }
   }
 
@@ -144,6 +160,7 @@ export class NatsGatewayBus implements GatewayBus {
     const sub = this.nc.subscribe(gatewaySubject(gatewayId), {
       callback: (error, msg) => {
         if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus subscription failed');
+        if (!this.receiving) return;
         let deliveries: Delivery[];
         try {
           const decoded = decodeBusMessage(msg.data);
@@ -199,6 +216,9 @@ export class NatsGatewayBus implements GatewayBus {
     if (this.ownsConnection && !this.nc.isClosed()) await this.nc.drain().catch(() => this.nc.close());
   }
 }
+
+/** How long a reconnected bus waits for its interest to reach every node of a NATS cluster. */
+const INTEREST_SPREAD_MS = 1_000;
 
 /** Why `onResync` runs when a sender's numbering skipped (see bus-codec.ts). */
 export const BUS_GAP = 'gateway bus messages were lost in transit';
