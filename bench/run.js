@@ -24,7 +24,7 @@
 //   node bench/run.js chats [--rates=100,500] [--duration=10] [--pairs=200] [--cpu-prof] [--keep]   cluster: chat creation -> member's conversation.updated
 //   node bench/run.js signin [--rate=2000] [--duration=10] [--burst=false] [--concurrency=8] [--accounts=40]   sign-ins/s during a message load
 //   node bench/run.js nats [--rates=2000,4000,8000,16000] [--consumers=0,3] [--duration=8] [--partitions=4] [--nats-sync=always]   JetStream appends alone
-//   node bench/run.js uploads [--rate=2000] [--duration=25] [--count=10] [--size-mib=100] [--uploads=false]   10 x 100 MiB uploads during a message load
+//   node bench/run.js uploads [--rate=2000] [--duration=25] [--count=10] [--size-mib=100] [--uploads=false] [--warmup=S]   10 x 100 MiB uploads during a message load
 import { socketBench } from './socket.js';
 import { dataBench } from './data.js';
 import { summarizeProfile } from './profile-summary.js';

@@ -200,7 +200,8 @@ export async function socketBench(opts) {
         t.progress = (m) => onProgress({ ...m, worker: w });
         t.handlers.add(t.progress);
       });
-      const side = opts.during?.run(server.url, startAt, durationMs);
+      // The side load belongs to the judged phases, not to the warm-up.
+      const side = label === 'warm-up' ? undefined : opts.during?.run(server.url, startAt, durationMs);
       const results = await Promise.all(
         threads.map((t) =>
           request(
