@@ -5,7 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { MAX_IMAGE_PIXELS, processImage, sniffType } from './inspect.js';
-import { cleanName, Slots } from './media.js';
+import { Slots } from '../../domain/slots.js';
+import { cleanName } from './media.js';
 import { parseRange } from './ranges.js';
 import { URL_LIFETIME_MS, UrlSigner } from './signed-urls.js';
 

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { Upload } from '@messenger/protocol';
 import { AppError, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
+import { Slots } from '../../domain/slots.js';
 import { type BlobStore, type ByteRange, contentKey, dropper } from './blob-store.js';
 import { IMAGE_TYPES, probeDuration, processImage, sniffType } from './inspect.js';
 import type { UrlSigner, Variant } from './signed-urls.js';
@@ -188,28 +189,6 @@ export class Media {
   // Files no other upload shares, then the record: a failure leaves the record for a retry (or the sweeper).
   private async deleteRecord(record: UploadRecord): Promise<void> {
     await this.deps.uploads.remove(record.id, dropper(this.deps.blobs));
-  }
-}
-
-/** At most `size` tasks at once; the others wait their turn, first come first served. */
-export class Slots {
-  private free: number;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(size: number) {
-    this.free = size;
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
   }
 }
 

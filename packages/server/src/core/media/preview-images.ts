@@ -9,7 +9,7 @@ import { newId } from '../../domain/ids.js';
 import { avatarPath } from './attachments.js';
 import { type BlobStore, contentKey, dropper } from './blob-store.js';
 import { THUMBNAIL_MAX_SIDE } from './inspect.js';
-import { Slots } from './media.js';
+import { Slots } from '../../domain/slots.js';
 import type { UploadStore } from './upload-store.js';
 
 /** A preview image is a few hundred KB at most: far fewer pixels than a photo may have. */
