@@ -48,13 +48,6 @@ export class NatsGatewayBus implements GatewayBus {
    * pauses the fan-out (it retries the batch) until the resync has gone out.
    */
   private down = false;
-  /**
-   * False from a disconnect until the listeners have asked for the resync: what arrives meanwhile
-   * is dropped, not handed to clients (the resync's catch-up covers it, as it covers what the broken
-   * connection lost), since a client handed a newer event before its socket closes would start its
-   * catch-up past a lost one.
-   */
-  private receiving = true;
   /** This bus's name as a sender, and its last number per gateway (see bus-codec.ts). */
   private readonly sender = randomBytes(6).toString('hex');
   private readonly numbered = new Counters();
@@ -94,7 +87,6 @@ export class NatsGatewayBus implements GatewayBus {
     for await (const status of this.nc.status()) {
       if (status.type === 'disconnect') {
         this.down = true;
-        this.receiving = false;
       }
       if (status.type !== 'reconnect') continue;
       this.logger.warn({ server: status.server }, 'gateway bus reconnected; deliveries may have been lost meanwhile');
@@ -117,7 +109,6 @@ export class NatsGatewayBus implements GatewayBus {
         }
       }
       this.down = false;
-      this.receiving = true;
     }
   }
 
@@ -160,7 +151,9 @@ export class NatsGatewayBus implements GatewayBus {
     const sub = this.nc.subscribe(gatewaySubject(gatewayId), {
       callback: (error, msg) => {
         if (error) return this.logger.error({ err: error, gatewayId }, 'gateway bus subscription failed');
-        if (!this.receiving) return;
+        // Dropped, not handed to clients, until the listeners asked for the resync: its catch-up
+        // covers them, and a client handed a newer event first would catch up past a lost one.
+        if (this.down) return;
         let deliveries: Delivery[];
         try {
           const decoded = decodeBusMessage(msg.data);
