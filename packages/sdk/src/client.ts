@@ -1,7 +1,5 @@
 // The messenger client: one object that keeps a socket up, catches up after outages, sends through the outbox and emits typed events.
 import {
-  CLOSE_CODES,
-  RATE_LIMITED_RECONNECT_MS,
   shouldReconnect,
   type ClientRequestType,
   type Conversation,
@@ -14,8 +12,9 @@ import {
   type Upload,
   type User,
 } from '@messenger/protocol';
-import { Backoff, jitteredDelay } from './backoff.js';
-import { catchUp } from './catch-up.js';
+import { Backoff } from './backoff.js';
+import { CatchUpRetries } from './catch-up-retries.js';
+import { ConnectWaiters, reconnectDelay, socketTarget } from './client-connect.js';
 import type {
   ClientEvents,
   ClientState,
@@ -23,8 +22,8 @@ import type {
   ResyncEvent,
   UnauthenticatedEvent,
 } from './client-types.js';
-import { Connection, webSocketUrl, type RequestFields, type WebSocketCtor } from './connection.js';
-import { DeliveredCoalescer, owedDelivered } from './delivered.js';
+import { Connection, type RequestFields } from './connection.js';
+import { DeliveredSender } from './delivered-sender.js';
 import { Emitter } from './emitter.js';
 import { MessengerError } from './errors.js';
 import { HttpApi, type FetchLike, type SignInBody, type SignUpBody } from './http-api.js';
@@ -39,15 +38,14 @@ export { webSocketUrl } from './connection.js';
 
 /** Not a server code, so that logs tell the client's own reasons apart. */
 const CLIENT_GAVE_UP = 4000;
-/** Retryable catch-up failures tried again on the same socket (backoff ceilings 1, 2, 4, 8, 16, 30 s by default) before it is dropped. */
-const CATCH_UP_RETRIES = 6;
 
 export class MessengerClient {
   readonly api: HttpApi;
   readonly #opts: MessengerClientOptions;
   readonly #emitter = new Emitter<ClientEvents>();
   readonly #tracker = new SeqTracker();
-  readonly #delivered = new DeliveredCoalescer();
+  readonly #delivered: DeliveredSender;
+  readonly #catchUp = new CatchUpRetries();
   readonly #outbox: Outbox;
   readonly #sender: OutboxSender;
   readonly #backoff: Backoff;
@@ -64,12 +62,9 @@ export class MessengerClient {
   #presence: 'online' | 'away' | undefined;
   /** The server refused the credential: the client stays closed, and says so once. */
   #refused = false;
-  #connectWaiters: Array<{ resolve(): void; reject(e: unknown): void }> = [];
+  readonly #connectWaiters = new ConnectWaiters();
   #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The next try of a catch-up that failed with a retryable error, on the same socket. */
-  #catchUpTimer: ReturnType<typeof setTimeout> | undefined;
-  #deliveredTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(opts: MessengerClientOptions) {
     this.#opts = opts;
@@ -80,6 +75,12 @@ export class MessengerClient {
       onUnauthenticated: (error) => this.#credentialRefused('http', error),
     });
     this.#backoff = new Backoff(opts.reconnect);
+    this.#delivered = new DeliveredSender({
+      enabled: () => this.#opts.autoDelivered !== false,
+      delayMs: () => this.#opts.deliveredDelayMs ?? 200,
+      ready: () => this.#conn?.ready === true,
+      send: (receipt) => this.request('delivered', receipt),
+    });
     this.#outbox = new Outbox({
       store: opts.outboxStore ?? new MemoryOutboxStore(),
       onChange: (items) => this.#emitter.emit('outbox', items),
@@ -147,7 +148,7 @@ export class MessengerClient {
     if (this.#state === 'open') return Promise.resolve();
     if (this.#refused)
       return Promise.reject(new MessengerError('unauthenticated', 'the server refused the credential'));
-    const promise = new Promise<void>((resolve, reject) => this.#connectWaiters.push({ resolve, reject }));
+    const promise = this.#connectWaiters.add();
     if (this.#state === 'idle' || this.#state === 'closed') {
       this.#everOpen = false;
       this.#backoff.reset();
@@ -164,7 +165,7 @@ export class MessengerClient {
     this.#clearTimers();
     this.#setState('closed');
     const reason = new MessengerError('unavailable', 'client closed');
-    this.#settleConnect(reason);
+    this.#connectWaiters.settle(reason);
     this.#sender.stop(reason);
     if (conn) {
       conn.close(1000, 'client closed');
@@ -265,28 +266,17 @@ export class MessengerClient {
   }
 
   #openSocket(): void {
-    const WebSocketImpl = this.#opts.WebSocket ?? (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
-    if (!WebSocketImpl) {
+    const target = socketTarget(this.#opts);
+    if ('error' in target) {
       this.#setState('closed');
-      this.#settleConnect(
-        new Error('no WebSocket implementation: pass the `WebSocket` option (on Node 20, the `ws` package)'),
-      );
-      return;
-    }
-    let url: string;
-    try {
-      url = webSocketUrl(this.#opts.baseUrl);
-    } catch (error) {
-      // A malformed baseUrl will not get better by retrying.
-      this.#setState('closed');
-      this.#settleConnect(error);
+      this.#connectWaiters.settle(target.error);
       return;
     }
     const generation = ++this.#generation;
     const current = () => generation === this.#generation;
     this.#conn = new Connection({
-      WebSocket: WebSocketImpl,
-      url,
+      WebSocket: target.WebSocket,
+      url: target.url,
       apiKey: this.#credential,
       requestTimeoutMs: this.#requestTimeoutMs,
       pingIntervalMs: this.#opts.keepalive?.pingIntervalMs ?? 25_000,
@@ -304,41 +294,24 @@ export class MessengerClient {
     // Before any event of this socket is handled: hold back live events until catch-up places them.
     this.#tracker.beginCatchUp();
     this.#setState('open');
-    this.#settleConnect();
+    this.#connectWaiters.settle();
     const current = () => generation === this.#generation && this.#conn?.ready === true;
-    const run = (attempt: number): void => {
-      catchUp({ api: this.api, tracker: this.#tracker, emit: (e) => this.#emitEvent(e), isCurrent: current }).then(
-        (result) => {
-          if (!result || !current()) return;
-          this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#opts.reconnect?.stableAfterMs ?? 10_000);
-          this.#afterCatchUp(userId, result.conversations, result.added);
-        },
-        (error: unknown) => {
-          if (!current()) return;
-          // 503 (the store is still writing what the log holds, a backing service is down) or a
-          // lost request: try again on this socket, its live events held back meanwhile. A run
-          // continues from what was handed out, so nothing is skipped or repeated. Reconnecting
-          // instead would only move the same wait to a fresh socket, for every client at once.
-          if (error instanceof MessengerError && error.retryable && attempt < CATCH_UP_RETRIES) {
-            const bounds = { minDelayMs: this.#backoff.minDelayMs, maxDelayMs: this.#backoff.maxDelayMs };
-            this.#catchUpTimer = setTimeout(
-              () => {
-                this.#catchUpTimer = undefined;
-                if (current()) run(attempt + 1);
-              },
-              error.retryAfterMs ?? jitteredDelay(attempt + 1, bounds),
-            );
-            return;
-          }
-          // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
-          this.#conn?.close(CLIENT_GAVE_UP, 'catch-up failed');
-        },
-      );
-    };
-    run(0);
+    this.#catchUp.run({
+      api: this.api,
+      tracker: this.#tracker,
+      emit: (e) => this.#emitEvent(e),
+      isCurrent: current,
+      backoff: this.#backoff,
+      onCaughtUp: (result) => {
+        this.#stableTimer = setTimeout(() => this.#backoff.reset(), this.#opts.reconnect?.stableAfterMs ?? 10_000);
+        this.#afterCatchUp(userId, result.conversations, result.added);
+      },
+      // A half caught-up client would hand out live events past a gap; start over on a fresh socket.
+      onGiveUp: () => this.#conn?.close(CLIENT_GAVE_UP, 'catch-up failed'),
+    });
     if (this.#presence) this.request('presence', { status: this.#presence }).catch(() => {});
     this.#sender.pump();
-    if (this.#delivered.pending()) this.#scheduleDelivered();
+    this.#delivered.resume();
   }
 
   /**
@@ -346,19 +319,12 @@ export class MessengerClient {
    * the chat list, but not message requests, which that list leaves out. Sent once connected.
    */
   acknowledgeDelivered(conversations: Conversation[]): void {
-    if (this.#userId) this.#noteOwedDelivered(this.#userId, conversations);
-  }
-
-  #noteOwedDelivered(userId: string, conversations: Conversation[]): void {
-    if (this.#opts.autoDelivered === false) return;
-    let owed = false;
-    for (const r of owedDelivered(conversations, userId)) owed = this.#delivered.note(r.conversationId, r.seq) || owed;
-    if (owed) this.#scheduleDelivered();
+    if (this.#userId) this.#delivered.noteOwed(this.#userId, conversations);
   }
 
   #afterCatchUp(userId: string, conversations: Conversation[], added: Conversation[]): void {
     // Messages that came while no device of ours was online were never events here: acknowledge them from the list.
-    this.#noteOwedDelivered(userId, conversations);
+    this.#delivered.noteOwed(userId, conversations);
     const reconnect = this.#everCaughtUp;
     this.#everCaughtUp = true;
     this.#emitter.emit('resync', { conversations, added, reconnect });
@@ -372,8 +338,7 @@ export class MessengerClient {
     if (event.type === 'message.created') {
       const { message } = event;
       if (message.senderId === this.#userId) this.#sender.observed(message);
-      else if (this.#opts.autoDelivered !== false && this.#delivered.note(event.conversationId, message.seq))
-        this.#scheduleDelivered();
+      else this.#delivered.noteMessage(event.conversationId, message.seq);
     }
     this.#emitter.emit(event.type, event as never);
     this.#emitter.emit('event', event);
@@ -387,16 +352,12 @@ export class MessengerClient {
       return;
     }
     this.#setState(this.#everOpen ? 'reconnecting' : 'connecting');
-    // Closed for a limit (too many sockets, a flood of frames): the backoff may have been reset by
-    // a stable connection, and a quick retry meets the same limit, so wait at least a few seconds.
-    const delay = this.#backoff.next();
-    const floor = code === CLOSE_CODES.rateLimited ? Math.min(RATE_LIMITED_RECONNECT_MS, this.#backoff.maxDelayMs) : 0;
     this.#reconnectTimer = setTimeout(
       () => {
         this.#reconnectTimer = undefined;
         this.#openSocket();
       },
-      Math.max(delay, floor + delay / 2),
+      reconnectDelay(this.#backoff, code),
     );
   }
 
@@ -410,21 +371,9 @@ export class MessengerClient {
     this.#clearTimers();
     conn?.close(1000, 'credential refused');
     this.#setState('closed');
-    this.#settleConnect(error);
+    this.#connectWaiters.settle(error);
     this.#sender.stop(error);
     this.#emitter.emit('unauthenticated', { source, wasAccepted: this.#everAccepted, error });
-  }
-
-  #scheduleDelivered(): void {
-    if (this.#deliveredTimer !== undefined) return;
-    this.#deliveredTimer = setTimeout(() => {
-      this.#deliveredTimer = undefined;
-      // Receipts noted while offline stay owed and go out after the next ready.
-      if (!this.#conn?.ready) return;
-      for (const receipt of this.#delivered.drain()) {
-        this.request('delivered', receipt).catch(() => this.#delivered.failed(receipt));
-      }
-    }, this.#opts.deliveredDelayMs ?? 200);
   }
 
   #setState(state: ClientState): void {
@@ -433,18 +382,10 @@ export class MessengerClient {
     this.#emitter.emit('state', state);
   }
 
-  #settleConnect(error?: unknown): void {
-    const waiters = this.#connectWaiters;
-    this.#connectWaiters = [];
-    for (const waiter of waiters) {
-      if (error === undefined) waiter.resolve();
-      else waiter.reject(error);
-    }
-  }
-
   #clearTimers(): void {
-    for (const timer of [this.#reconnectTimer, this.#stableTimer, this.#deliveredTimer, this.#catchUpTimer])
-      if (timer !== undefined) clearTimeout(timer);
-    this.#reconnectTimer = this.#stableTimer = this.#deliveredTimer = this.#catchUpTimer = undefined;
+    for (const timer of [this.#reconnectTimer, this.#stableTimer]) if (timer !== undefined) clearTimeout(timer);
+    this.#reconnectTimer = this.#stableTimer = undefined;
+    this.#delivered.stop();
+    this.#catchUp.stop();
   }
 }
