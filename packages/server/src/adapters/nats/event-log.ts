@@ -1,19 +1,8 @@
 // JetStreamEventLog: the cluster's durable log. One file-backed stream per partition, so each
 // partition is its own replicated group with its own leader: appends scale with partitions, and a
 // stream's sequence is the order of everything in that partition (the message seq).
-import {
-  DiscardPolicy,
-  jetstream,
-  jetstreamManager,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  RetentionPolicy,
-  StorageType,
-  type JetStreamClient,
-  type JetStreamManager,
-  type StreamConfig,
-} from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { AppError, unavailable } from '../../domain/errors.js';
 import { dedupKey, type LogDraft } from '../../core/log-entries.js';
 import { coalesce } from '../../core/messages/coalesce.js';
@@ -26,11 +15,14 @@ import type {
 } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
 import { connectNats } from './connection.js';
+import { consumerCaughtUp, consumerLag, consumerPositions, type ProgressDeps } from './consumer-progress.js';
 import { eraseMessages } from './erasure.js';
 import { FreshRuns } from './fresh-runs.js';
 import { decode, DurableReader, LiveReader, type PartitionReader } from './log-readers.js';
+import { ensureStream, streamConfig } from './log-streams.js';
 import { JetStreamPublisher } from './publisher.js';
-import { logStream, logSubject, logSubjects, partitionOf, token } from './subjects.js';
+import { logStream, logSubject, partitionOf, token } from './subjects.js';
+import { withTimeout } from './timeout.js';
 
 export interface JetStreamEventLogDeps {
   /** Comma-separated NATS URLs. Ignored when `connection` is given (then the caller owns and closes it). */
@@ -83,6 +75,7 @@ export class JetStreamEventLog implements EventLog {
   private publishTurn: Promise<void> = Promise.resolve();
 
   private readonly publisher: JetStreamPublisher;
+  private readonly progress: ProgressDeps;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -92,6 +85,13 @@ export class JetStreamEventLog implements EventLog {
     private readonly opts: Options,
   ) {
     this.publisher = new JetStreamPublisher(nc, opts.timeoutMs);
+    this.progress = {
+      jsm,
+      logger: opts.logger,
+      streamPrefix: opts.streamPrefix,
+      partitions: opts.partitions,
+      isClosed: () => this.closed,
+    };
   }
 
   /** Connects and creates (or updates) the partition streams. Rejects with AppError('unavailable'). */
@@ -205,73 +205,16 @@ export class JetStreamEventLog implements EventLog {
    * just-acknowledged write waits on this first.
    */
   async caughtUp(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean> {
-    if (conversationId !== null) return this.checkCaughtUp(consumer, conversationId, timeoutMs);
+    if (conversationId !== null) return consumerCaughtUp(this.progress, consumer, conversationId, timeoutMs);
     // The whole-log check is asked by every chat-list load (a reconnect storm asks it thousands of
     // times): callers share one check, each one a check that started after it asked.
     let runs = this.wholeLogChecks.get(consumer);
     if (!runs)
-      this.wholeLogChecks.set(consumer, (runs = new FreshRuns(() => this.checkCaughtUp(consumer, null, timeoutMs))));
-    return runs.run();
-  }
-
-  private async checkCaughtUp(consumer: string, conversationId: string | null, timeoutMs: number): Promise<boolean> {
-    const partitions =
-      conversationId === null
-        ? Array.from({ length: this.opts.partitions }, (_, p) => p)
-        : [partitionOf(conversationId, this.opts.partitions)];
-    const deadline = Date.now() + timeoutMs;
-    const left = () => Math.max(1, deadline - Date.now());
-    // A stream or consumer without a leader (a NATS node just died) answers nothing for a while:
-    // each step is retried until the deadline rather than giving up (or hanging) on the first.
-    const persist = async <T>(step: () => Promise<T>): Promise<T | undefined> => {
-      for (;;) {
-        try {
-          return await withTimeout(step(), left());
-        } catch (error) {
-          if (Date.now() >= deadline || this.closed) {
-            this.opts.logger.warn({ err: error, consumer }, 'cannot tell whether a consumer caught up');
-            return undefined;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    };
-    const targets = await Promise.all(
-      partitions.map(async (partition) => {
-        const stream = logStream(this.opts.streamPrefix, partition);
-        const last = await persist(async () => {
-          if (conversationId === null) return (await this.jsm.streams.info(stream)).state.last_seq;
-          const found = await this.jsm.streams
-            .getMessage(stream, { last_by_subj: logSubject(this.opts.streamPrefix, partition, conversationId) })
-            .catch((error: unknown) => {
-              if (error instanceof JetStreamApiError && error.code === JetStreamApiCodes.NoMessageFound) return null;
-              throw error;
-            });
-          return found?.seq ?? 0;
-        });
-        return { stream, last };
-      }),
-    );
-    if (targets.some((t) => t.last === undefined)) return false;
-    let waiting = targets.filter((t) => t.last! > 0);
-    for (;;) {
-      const floors = await Promise.all(
-        waiting.map((t) =>
-          persist(async () => {
-            const info = await this.jsm.consumers.info(t.stream, token(consumer));
-            // Nothing left to deliver or acknowledge is everything done, even with an ack floor
-            // below the stream's start (a stream that begins past 1, as a migrated one does, and
-            // a consumer that has not acknowledged anything yet report floor 0).
-            return info.num_pending + info.num_ack_pending === 0 ? Number.POSITIVE_INFINITY : info.ack_floor.stream_seq;
-          }),
-        ),
+      this.wholeLogChecks.set(
+        consumer,
+        (runs = new FreshRuns(() => consumerCaughtUp(this.progress, consumer, null, timeoutMs))),
       );
-      if (floors.some((f) => f === undefined)) return false;
-      waiting = waiting.filter((t, i) => floors[i]! < t.last!);
-      if (waiting.length === 0) return true;
-      if (Date.now() >= deadline || this.closed) return false;
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    return runs.run();
   }
 
   /**
@@ -298,13 +241,8 @@ export class JetStreamEventLog implements EventLog {
   }
 
   /** Per partition: what `consumer` has not completed and its ack floor (one consumer info request each). */
-  async positions(consumer: string): Promise<PartitionPosition[]> {
-    return Promise.all(
-      Array.from({ length: this.opts.partitions }, async (_, p) => {
-        const info = await this.jsm.consumers.info(logStream(this.opts.streamPrefix, p), token(consumer));
-        return { pending: info.num_pending + info.num_ack_pending, done: info.ack_floor.stream_seq };
-      }),
-    );
+  positions(consumer: string): Promise<PartitionPosition[]> {
+    return consumerPositions(this.progress, consumer);
   }
 
   partitionOf(conversationId: string): number {
@@ -312,22 +250,8 @@ export class JetStreamEventLog implements EventLog {
   }
 
   /** Per consumer, over every partition: pending + delivered-but-unacked; the whole stream if it never started. */
-  async lag(consumers: string[]): Promise<Record<string, number>> {
-    const out: Record<string, number> = {};
-    for (const consumer of consumers) {
-      let total = 0;
-      for (let p = 0; p < this.opts.partitions; p++) {
-        const stream = logStream(this.opts.streamPrefix, p);
-        try {
-          const info = await this.jsm.consumers.info(stream, token(consumer));
-          total += info.num_pending + info.num_ack_pending;
-        } catch {
-          total += (await this.jsm.streams.info(stream).catch(() => null))?.state.messages ?? 0;
-        }
-      }
-      out[consumer] = total;
-    }
-    return out;
+  lag(consumers: string[]): Promise<Record<string, number>> {
+    return consumerLag(this.progress, consumers);
   }
 
   async close(): Promise<void> {
@@ -367,65 +291,6 @@ export class JetStreamEventLog implements EventLog {
       throw toUnavailable(error);
     }
   }
-}
-
-function streamConfig(opts: Options, partition: number): Partial<StreamConfig> & { name: string } {
-  return {
-    name: logStream(opts.streamPrefix, partition),
-    subjects: [logSubjects(opts.streamPrefix, partition)],
-    storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
-    discard: DiscardPolicy.Old,
-    num_replicas: opts.replicas,
-    duplicate_window: nanos(opts.duplicateWindowMs),
-    max_age: nanos(opts.maxAgeMs),
-    // Deleted messages are erased from the log once the store applied the deletion (erase).
-    deny_delete: false,
-    allow_rollup_hdrs: false,
-  };
-}
-
-async function ensureStream(jsm: JetStreamManager, config: Partial<StreamConfig> & { name: string }): Promise<void> {
-  try {
-    const info = await jsm.streams.info(config.name);
-    const { subjects, num_replicas, duplicate_window, max_age } = config;
-    const current = info.config;
-    // deny_delete cannot be lifted from an existing stream (JetStream refuses): max_age can bound it.
-    if (
-      current.num_replicas !== num_replicas ||
-      current.duplicate_window !== duplicate_window ||
-      current.max_age !== max_age ||
-      current.subjects.join() !== subjects!.join()
-    ) {
-      await jsm.streams.update(config.name, {
-        ...current,
-        subjects: subjects!,
-        num_replicas: num_replicas!,
-        duplicate_window: duplicate_window!,
-        max_age: max_age!,
-      });
-    }
-  } catch (error) {
-    if (!(error instanceof JetStreamApiError) || error.code !== JetStreamApiCodes.StreamNotFound) throw error;
-    await jsm.streams.add(config);
-  }
-}
-
-/** One promise and one timer per call (every send's dedup lookup passes here). */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 function toUnavailable(error: unknown): AppError {
