@@ -9,14 +9,22 @@ export interface HubSession {
   readonly userId: string;
   /** The device session or API key the socket authenticated with: revoking it closes the socket. */
   readonly credentialId: string;
+  /** When that credential ends unless used again (ms; Infinity for a key), as read when it authenticated. */
+  readonly credentialExpiresAt: number;
   /** Writes a complete WebSocket frame (frames.ts); the session closes itself if its buffer is over the bound. */
   sendFrame(frame: Buffer): void;
   close(code: number, reason: string): void;
 }
 
+/** The sockets of one credential here, and the latest expiry known for it. */
+interface CredentialSockets {
+  sockets: Set<HubSession>;
+  expiresAt: number;
+}
+
 export class Hub {
   private readonly users = new Map<string, Set<HubSession>>();
-  private readonly byCredential = new Map<string, Set<HubSession>>();
+  private readonly byCredential = new Map<string, CredentialSockets>();
   private readonly metrics: Metrics;
 
   constructor(deps: { metrics: Metrics }) {
@@ -29,9 +37,16 @@ export class Hub {
     const first = !set;
     if (!set) this.users.set(session.userId, (set = new Set()));
     set.add(session);
-    let sockets = this.byCredential.get(session.credentialId);
-    if (!sockets) this.byCredential.set(session.credentialId, (sockets = new Set()));
-    sockets.add(session);
+    const known = this.byCredential.get(session.credentialId);
+    if (!known)
+      this.byCredential.set(session.credentialId, {
+        sockets: new Set([session]),
+        expiresAt: session.credentialExpiresAt,
+      });
+    else {
+      known.sockets.add(session);
+      known.expiresAt = Math.max(known.expiresAt, session.credentialExpiresAt);
+    }
     this.metrics.connections.inc();
     return first;
   }
@@ -44,8 +59,8 @@ export class Hub {
   remove(session: HubSession): boolean {
     const set = this.users.get(session.userId);
     if (!set?.delete(session)) return false;
-    const sockets = this.byCredential.get(session.credentialId);
-    if (sockets?.delete(session) && sockets.size === 0) this.byCredential.delete(session.credentialId);
+    const known = this.byCredential.get(session.credentialId);
+    if (known?.sockets.delete(session) && known.sockets.size === 0) this.byCredential.delete(session.credentialId);
     this.metrics.connections.dec();
     if (set.size > 0) return false;
     this.users.delete(session.userId);
@@ -54,12 +69,23 @@ export class Hub {
 
   /** Closes every socket authenticated with one of these credentials: they were revoked. */
   closeCredentials(credentialIds: string[], code: number, reason: string): void {
-    for (const id of credentialIds) for (const session of this.byCredential.get(id) ?? []) session.close(code, reason);
+    for (const id of credentialIds)
+      for (const session of this.byCredential.get(id)?.sockets ?? []) session.close(code, reason);
   }
 
-  /** The distinct credentials with open sockets here. */
-  credentialIds(): string[] {
-    return [...this.byCredential.keys()];
+  /** The credentials with open sockets here whose known expiry is at or before `now` (ms). */
+  credentialsExpiredBy(now: number): string[] {
+    const due: string[] = [];
+    for (const [id, known] of this.byCredential) if (known.expiresAt <= now) due.push(id);
+    return due;
+  }
+
+  /** Records later expiries read from the store (the credential was used elsewhere meanwhile). */
+  extendCredentials(expiries: Map<string, number>): void {
+    for (const [id, expiresAt] of expiries) {
+      const known = this.byCredential.get(id);
+      if (known) known.expiresAt = Math.max(known.expiresAt, expiresAt);
+    }
   }
 
   sessions(): HubSession[] {

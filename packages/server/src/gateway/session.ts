@@ -14,6 +14,7 @@ export class Session implements HubSession {
   readonly sessionId = newId('s');
   userId = '';
   credentialId = '';
+  credentialExpiresAt = Infinity;
   /** Set by each pong or frame; the ping loop closes a socket that stayed silent for a whole tick. */
   alive = true;
   private readonly socket: WebSocket;
@@ -170,11 +171,12 @@ export class Session implements HubSession {
       return this.close(CLOSE_CODES.unauthenticated, 'the first frame must be {"type":"auth","token":...}');
     this.state = 'authenticating';
     try {
-      const { user, credentialId } = await this.services.authenticator.authenticate(token);
+      const { user, credentialId, expiresAt } = await this.services.authenticator.authenticate(token);
       clearTimeout(this.authTimer);
       if (this.state !== 'authenticating') return;
       this.userId = user.id;
       this.credentialId = credentialId;
+      this.credentialExpiresAt = expiresAt;
       this.state = 'ready';
       this.onAuthenticated();
       // `ready` leaves in the same turn the socket joins the hub: no event can come before it.

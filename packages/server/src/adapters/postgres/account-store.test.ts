@@ -5,6 +5,7 @@ import { describe, it } from 'vitest';
 import { accountStoreContract } from '../../core/users/account-store.contract.js';
 import { PostgresAccountStore } from './account-store.js';
 import { PostgresCredentials } from './credentials.js';
+import { PostgresSuspensions } from './safety.js';
 import { migrate } from './migrations.js';
 import { dropSchema, freshSchema, reachable, URL } from './test-db.js';
 
@@ -22,6 +23,7 @@ if (!reachable) {
       return {
         accounts: new PostgresAccountStore({ pool }),
         credentials: new PostgresCredentials({ pool }),
+        suspensions: new PostgresSuspensions({ pool }),
         close: async () => {
           await pool.end();
           await dropSchema(schema);

@@ -1,6 +1,6 @@
 // The account-wide writes and reads in PostgreSQL: profile, closing an account, a sender's
 // messages (through message_keys, indexed by sender, rather than the partitioned messages), and
-// which credentials still hold (the gateways' periodic re-check).
+// which credentials still hold or have ended (the gateways' periodic re-check).
 import type { Message, User } from '@messenger/protocol';
 import type { Pool } from 'pg';
 import type { AccountStore } from '../../core/users/account-store.js';
@@ -62,15 +62,28 @@ export class PostgresAccountStore implements AccountStore {
     return rows.map(toMessage);
   }
 
-  async liveCredentials(ids: string[], now: string): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows = await this.db.query<{ id: string }>(
-      `SELECT id FROM device_sessions WHERE id = ANY($1::text[]) AND expires_at > $2
+  async liveCredentials(ids: string[], now: string): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.db.query<{ id: string; expires_at: Date | null }>(
+      `SELECT id, expires_at FROM device_sessions WHERE id = ANY($1::text[]) AND expires_at > $2
          AND user_id NOT IN (SELECT user_id FROM suspensions)
-       UNION ALL SELECT id FROM api_keys WHERE id = ANY($1::text[])
+       UNION ALL SELECT id, NULL FROM api_keys WHERE id = ANY($1::text[])
          AND user_id NOT IN (SELECT user_id FROM suspensions)`,
       [ids, now],
     );
-    return new Set(rows.map((r) => r.id));
+    return new Map(rows.map((r) => [r.id, r.expires_at ? r.expires_at.toISOString() : null]));
+  }
+
+  async endedCredentials(since: string): Promise<{ ids: string[]; at: string }> {
+    const rows = await this.db.query<{ id: string | null; at: Date }>(
+      `SELECT credential_id AS id, now() AS at FROM credential_ends WHERE ended_at > $1
+       UNION ALL SELECT NULL, now()`,
+      [since],
+    );
+    return { ids: rows.flatMap((r) => (r.id === null ? [] : [r.id])), at: rows[0]!.at.toISOString() };
+  }
+
+  async forgetEndedCredentials(before: string): Promise<void> {
+    await this.db.query('DELETE FROM credential_ends WHERE ended_at < $1', [before]);
   }
 }

@@ -316,6 +316,34 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX uploads_by_blob_key ON uploads (blob_key);
   CREATE INDEX uploads_by_thumbnail_key ON uploads (thumbnail_key) WHERE thumbnail_key IS NOT NULL;
   `,
+  // Credentials that ended (deleted, however: sign-out, revocation, account closing, a direct
+  // DELETE; or their user suspended), journaled by triggers: each gateway reads the last seconds
+  // of it every round instead of re-checking every open socket's credential.
+  `
+  CREATE TABLE credential_ends (
+    credential_id text COLLATE "C" NOT NULL,
+    ended_at timestamptz NOT NULL DEFAULT clock_timestamp()
+  );
+  CREATE INDEX credential_ends_by_time ON credential_ends (ended_at);
+  CREATE FUNCTION credentials_deleted() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO credential_ends (credential_id) SELECT id FROM gone;
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER device_sessions_ended AFTER DELETE ON device_sessions
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION credentials_deleted();
+  CREATE TRIGGER api_keys_ended AFTER DELETE ON api_keys
+    REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION credentials_deleted();
+  CREATE FUNCTION users_suspended() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+  BEGIN
+    INSERT INTO credential_ends (credential_id)
+      SELECT id FROM device_sessions WHERE user_id IN (SELECT user_id FROM fresh)
+      UNION ALL SELECT id FROM api_keys WHERE user_id IN (SELECT user_id FROM fresh);
+    RETURN NULL;
+  END $$;
+  CREATE TRIGGER suspensions_end_credentials AFTER INSERT ON suspensions
+    REFERENCING NEW TABLE AS fresh FOR EACH STATEMENT EXECUTE FUNCTION users_suspended();
+  `,
 ];
 
 // One key for the whole database: the extension is per database, so schemas migrate one at a time.

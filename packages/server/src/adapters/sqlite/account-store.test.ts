@@ -5,6 +5,7 @@ import path from 'node:path';
 import { accountStoreContract } from '../../core/users/account-store.contract.js';
 import { SqliteAccountStore } from './account-store.js';
 import { SqliteCredentials } from './credentials.js';
+import { SqliteSuspensions } from './safety.js';
 import { openDatabase } from './db.js';
 
 accountStoreContract('SqliteAccountStore', {
@@ -13,6 +14,7 @@ accountStoreContract('SqliteAccountStore', {
     return {
       accounts: new SqliteAccountStore({ db, withReactions: () => [] }),
       credentials: new SqliteCredentials({ db }),
+      suspensions: new SqliteSuspensions({ db }),
       close: async () => {
         db.close();
       },

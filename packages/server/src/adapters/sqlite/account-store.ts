@@ -1,5 +1,5 @@
 // The account-wide writes and reads in SQLite: profile, closing an account, a sender's messages,
-// and which credentials still hold (the gateways' periodic re-check).
+// and which credentials still hold or have ended (the gateways' periodic re-check).
 import type { Message, User } from '@messenger/protocol';
 import type { AccountStore } from '../../core/users/account-store.js';
 import type { Db } from './db.js';
@@ -29,14 +29,17 @@ export class SqliteAccountStore implements AccountStore {
         `SELECT * FROM messages WHERE sender_id = ? AND client_msg_id > ? AND deleted_at IS NULL
          ORDER BY client_msg_id LIMIT ?`,
       ),
-      liveSessions: db.prepare<[string, string], { id: string }>(
-        `SELECT id FROM device_sessions WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?
+      liveSessions: db.prepare<[string, string], { id: string; expires_at: string }>(
+        `SELECT id, expires_at FROM device_sessions WHERE id IN (SELECT value FROM json_each(?)) AND expires_at > ?
            AND user_id NOT IN (SELECT user_id FROM suspensions)`,
       ),
       liveKeys: db.prepare<[string], { id: string }>(
         `SELECT id FROM api_keys WHERE id IN (SELECT value FROM json_each(?))
            AND user_id NOT IN (SELECT user_id FROM suspensions)`,
       ),
+      ended: db.prepare<[string], { id: string }>('SELECT credential_id AS id FROM credential_ends WHERE ended_at > ?'),
+      clock: db.prepare<[], { at: string }>("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now') AS at"),
+      forgetEnded: db.prepare('DELETE FROM credential_ends WHERE ended_at < ?'),
     };
   }
 
@@ -73,9 +76,21 @@ export class SqliteAccountStore implements AccountStore {
     return this.withReactions(this.s.sent.all(senderId, afterClientMsgId ?? '', limit));
   }
 
-  async liveCredentials(ids: string[], now: string): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
+  async liveCredentials(ids: string[], now: string): Promise<Map<string, string | null>> {
+    if (ids.length === 0) return new Map();
     const json = JSON.stringify(ids);
-    return new Set([...this.s.liveSessions.all(json, now), ...this.s.liveKeys.all(json)].map((r) => r.id));
+    const live = new Map<string, string | null>();
+    for (const r of this.s.liveSessions.all(json, now)) live.set(r.id, r.expires_at);
+    for (const r of this.s.liveKeys.all(json)) live.set(r.id, null);
+    return live;
+  }
+
+  async endedCredentials(since: string): Promise<{ ids: string[]; at: string }> {
+    const at = this.s.clock.get()!.at;
+    return { ids: this.s.ended.all(since).map((r) => r.id), at };
+  }
+
+  async forgetEndedCredentials(before: string): Promise<void> {
+    this.s.forgetEnded.run(before);
   }
 }

@@ -284,4 +284,22 @@ export const MIGRATIONS: Migration[] = [
   CREATE INDEX uploads_by_blob_key ON uploads (blob_key);
   CREATE INDEX uploads_by_thumbnail_key ON uploads (thumbnail_key) WHERE thumbnail_key IS NOT NULL;
   `,
+  // Credentials that ended (deleted, however: sign-out, revocation, account closing, a direct
+  // DELETE; or their user suspended), journaled by triggers: the gateway reads the last seconds of
+  // it every round instead of re-checking every open socket's credential.
+  `
+  CREATE TABLE credential_ends (credential_id TEXT NOT NULL, ended_at TEXT NOT NULL);
+  CREATE INDEX credential_ends_by_time ON credential_ends (ended_at);
+  CREATE TRIGGER device_sessions_ended AFTER DELETE ON device_sessions BEGIN
+    INSERT INTO credential_ends VALUES (OLD.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER api_keys_ended AFTER DELETE ON api_keys BEGIN
+    INSERT INTO credential_ends VALUES (OLD.id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+  END;
+  CREATE TRIGGER suspensions_end_credentials AFTER INSERT ON suspensions BEGIN
+    INSERT INTO credential_ends
+      SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM device_sessions WHERE user_id = NEW.user_id
+      UNION ALL SELECT id, strftime('%Y-%m-%dT%H:%M:%fZ', 'now') FROM api_keys WHERE user_id = NEW.user_id;
+  END;
+  `,
 ];

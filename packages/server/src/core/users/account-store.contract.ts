@@ -1,12 +1,18 @@
 // The AccountStore contract: SQLite and PostgreSQL run this suite unchanged. A sender's messages
 // (sentMessages) need the log's records; the integration tests cover them (test/profile.test.ts).
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SuspensionStore } from '../safety/suspension-store.js';
 import type { AccountStore } from './account-store.js';
 import type { CredentialStore } from './credential-store.js';
 
 export interface AccountStoreHarness {
-  /** A fresh, empty database, seen through both ports. */
-  open(): Promise<{ accounts: AccountStore; credentials: CredentialStore; close(): Promise<void> }>;
+  /** A fresh, empty database, seen through these ports. */
+  open(): Promise<{
+    accounts: AccountStore;
+    credentials: CredentialStore;
+    suspensions: SuspensionStore;
+    close(): Promise<void>;
+  }>;
 }
 
 let unique = 0;
@@ -55,15 +61,43 @@ export function accountStoreContract(name: string, harness: AccountStoreHarness)
       expect(await accounts.setDisplayName('u_nobody', 'X')).toBeNull();
     });
 
-    it('tells which credentials still hold: not ended, not expired', async () => {
+    it('tells which credentials still hold, with their expiry: not ended, not expired', async () => {
       const { accounts, credentials } = await open();
       const { user, session, key, t } = await seeded(credentials);
       const ids = [session.id, key.id, `d_old${t}`, 'd_unknown'];
-      expect(await accounts.liveCredentials(ids, at())).toEqual(new Set([session.id, key.id]));
-      expect(await accounts.liveCredentials(ids, at(2 * 86_400_000))).toEqual(new Set([key.id]));
+      const live = await accounts.liveCredentials(ids, at());
+      expect([...live.keys()].sort()).toEqual([session.id, key.id].sort());
+      expect(Date.parse(live.get(session.id)!)).toBe(Date.parse(session.expiresAt));
+      expect(live.get(key.id)).toBeNull();
+      expect([...(await accounts.liveCredentials(ids, at(2 * 86_400_000))).keys()]).toEqual([key.id]);
       await credentials.deleteSession(user.id, session.id);
-      expect(await accounts.liveCredentials(ids, at())).toEqual(new Set([key.id]));
-      expect(await accounts.liveCredentials([], at())).toEqual(new Set());
+      expect([...(await accounts.liveCredentials(ids, at())).keys()]).toEqual([key.id]);
+      expect((await accounts.liveCredentials([], at())).size).toBe(0);
+    });
+
+    it('journals ended credentials, however they ended, by the database clock', async () => {
+      const { accounts, credentials, suspensions } = await open();
+      const first = await accounts.endedCredentials(at(-60_000));
+      const { user, session, key } = await seeded(credentials);
+      const other = await seeded(credentials);
+      // Not yet ended: nothing (the expired session seeded above was never deleted).
+      expect((await accounts.endedCredentials(first.at)).ids).toEqual([]);
+      await new Promise((r) => setTimeout(r, 5));
+      await credentials.deleteSession(user.id, session.id);
+      await credentials.deleteApiKey(user.id, key.id);
+      const ended = await accounts.endedCredentials(first.at);
+      expect(ended.ids.sort()).toEqual([session.id, key.id].sort());
+      expect(Date.parse(ended.at)).toBeGreaterThanOrEqual(Date.parse(first.at));
+      // Read from the last reading on: only what ended since.
+      expect((await accounts.endedCredentials(ended.at)).ids).toEqual([]);
+      // A millisecond clock (SQLite's) needs a tick between the reading and the next end.
+      await new Promise((r) => setTimeout(r, 5));
+      await suspensions.suspend(other.user.id, 'spam', at());
+      expect((await accounts.endedCredentials(ended.at)).ids).toEqual(
+        expect.arrayContaining([other.session.id, other.key.id]),
+      );
+      await accounts.forgetEndedCredentials(at(60_000));
+      expect((await accounts.endedCredentials(first.at)).ids).toEqual([]);
     });
 
     it('closes an account in one go: credentials end, the name is free, idempotent', async () => {
@@ -74,7 +108,8 @@ export function accountStoreContract(name: string, harness: AccountStoreHarness)
         displayName: 'Deleted account',
       });
       expect(ended).toEqual(expect.arrayContaining([session.id, key.id]));
-      expect(await accounts.liveCredentials([session.id, key.id], at())).toEqual(new Set());
+      expect((await accounts.liveCredentials([session.id, key.id], at())).size).toBe(0);
+      expect((await accounts.endedCredentials(at(-60_000))).ids).toEqual(expect.arrayContaining([session.id, key.id]));
       expect(await credentials.passwordHash(user.id)).toBeNull();
       expect(await credentials.passwordByUsername(user.username)).toBeNull();
       expect((await credentials.passwordByUsername(`deleted:${user.id}`))?.user).toMatchObject({

@@ -1,5 +1,5 @@
 // AccountStore: what changes a whole account at once: its profile, its closing, the messages it
-// sent, and whether credentials still hold. Written directly, not through the log: durable once a
+// sent, and whether credentials still hold or have ended. Written directly, not through the log: durable once a
 // call resolves and seen by every later read.
 import type { Message, User } from '@messenger/protocol';
 
@@ -19,6 +19,17 @@ export interface AccountStore {
    * (null: from the first), at most `limit`: a cursor that holds while some of them are deleted.
    */
   sentMessages(senderId: string, afterClientMsgId: string | null, limit: number): Promise<Message[]>;
-  /** Which of these credential ids (sessions, API keys) still hold at `now`: not ended, not expired, not of a suspended user. */
-  liveCredentials(ids: string[], now: string): Promise<Set<string>>;
+  /**
+   * Which of these credential ids (sessions, API keys) still hold at `now` (not ended, not expired,
+   * not of a suspended user), each with its expiry: null for a key, which never expires.
+   */
+  liveCredentials(ids: string[], now: string): Promise<Map<string, string | null>>;
+  /**
+   * The credentials that ended after `since` by the database's clock (deleted by any statement, or
+   * their user suspended), and that clock's reading: a reader passes it back, less a margin for
+   * writes that commit late, as its next `since`. An id may come more than once.
+   */
+  endedCredentials(since: string): Promise<{ ids: string[]; at: string }>;
+  /** Drops the record of ends before `before`: readers look only seconds back. */
+  forgetEndedCredentials(before: string): Promise<void>;
 }

@@ -13,6 +13,8 @@ export interface Identity {
   user: User;
   kind: 'session' | 'key';
   credentialId: string;
+  /** When the credential ends unless it is used again (ms); Infinity for a key. */
+  expiresAt: number;
 }
 
 const KNOWN_CREDENTIALS = 100_000;
@@ -29,8 +31,6 @@ interface Known {
   identity: Identity;
   /** When it was read from the store. */
   at: number;
-  /** A session's expiry (ms); Infinity for a key. */
-  expiresAt: number;
 }
 
 export class Authenticator {
@@ -56,15 +56,20 @@ export class Authenticator {
     const hash = tokenHash(token);
     const now = this.now();
     const cached = this.known.get(hash);
-    if (cached && now - cached.at < this.cacheMs && now < cached.expiresAt) return cached.identity;
+    if (cached && now - cached.at < this.cacheMs && now < cached.identity.expiresAt) return cached.identity;
     const generation = this.generation;
     const found = await this.credentials.byHash(hash, new Date(now).toISOString());
     if (!found) {
       this.drop(hash);
       throw unauthenticated();
     }
-    const identity: Identity = { user: found.user, kind: found.kind, credentialId: found.id };
-    if (generation === this.generation) this.remember(hash, identity, now, found.expiresAt);
+    const identity: Identity = {
+      user: found.user,
+      kind: found.kind,
+      credentialId: found.id,
+      expiresAt: found.expiresAt ? Date.parse(found.expiresAt) : Infinity,
+    };
+    if (generation === this.generation) this.remember(hash, identity, now);
     const lastActive = found.lastActiveAt ? Date.parse(found.lastActiveAt) : 0;
     if (now - lastActive >= TOUCH_EVERY_MS) this.touch(identity, now);
     return identity;
@@ -84,9 +89,9 @@ export class Authenticator {
     return new Date(now + this.sessionIdleMs).toISOString();
   }
 
-  private remember(hash: string, identity: Identity, now: number, expiresAt: string | null): void {
+  private remember(hash: string, identity: Identity, now: number): void {
     if (!this.known.has(hash) && this.known.size >= KNOWN_CREDENTIALS) this.drop(this.known.keys().next().value!);
-    this.known.set(hash, { identity, at: now, expiresAt: expiresAt ? Date.parse(expiresAt) : Infinity });
+    this.known.set(hash, { identity, at: now });
     this.hashOf.set(identity.credentialId, hash);
   }
 

@@ -58,7 +58,9 @@ function world(failOnce: 'close' | 'leave' | null) {
     },
     sentMessages: async (_sender, after, limit) =>
       state.messages.filter((m) => after === null || m.clientMsgId > after).slice(0, limit),
-    liveCredentials: async (ids) => new Set(ids.filter((id) => state.credentials.has(id))),
+    liveCredentials: async (ids) => new Map(ids.filter((id) => state.credentials.has(id)).map((id) => [id, null])),
+    endedCredentials: async () => ({ ids: [], at: new Date().toISOString() }),
+    forgetEndedCredentials: async () => undefined,
   };
   const revocations = new MemoryRevocations();
   const profiles = new Profiles({
@@ -104,7 +106,7 @@ function world(failOnce: 'close' | 'leave' | null) {
       },
     },
   });
-  const caller = { user: ann, kind: 'session' as const, credentialId: 'd_1' };
+  const caller = { user: ann, kind: 'session' as const, credentialId: 'd_1', expiresAt: Infinity };
   return { state, profiles, caller };
 }
 
