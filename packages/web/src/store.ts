@@ -1,19 +1,13 @@
 // The app's state for one signed-in user: conversations, loaded messages, outgoing sends, presence and typing.
 // It owns the SDK client, folds its events into one immutable snapshot and exposes the user's actions.
-import { LocalStorageOutboxStore, MessengerClient, type ResyncEvent } from '@messenger/sdk';
-import type { Conversation, Message, SearchResult, ServerEvent, User } from '@messenger/protocol';
+import { LocalStorageOutboxStore, MessengerClient } from '@messenger/sdk';
+import type { Conversation, Message, SearchResult, User } from '@messenger/protocol';
 import { Account } from './account.js';
 import { ChatHistory } from './chat-history.js';
 import { AppStateCell, type AppState } from './app-state.js';
-import {
-  keepNewerPreview,
-  mergeListed,
-  normalizeUsername,
-  sortByActivity,
-  withMessage,
-  withReceipt,
-} from './lib/conversations.js';
+import { keepNewerPreview, normalizeUsername, sortByActivity } from './lib/conversations.js';
 import { readPresenceVisible, writePresenceVisible } from './lib/preferences.js';
+import { LiveEvents } from './live-events.js';
 import { Notifications } from './notifications.js';
 import { SafetyActions } from './safety-actions.js';
 import { credentialOf, type Session } from './session.js';
@@ -27,9 +21,6 @@ export interface AppStoreOptions {
   onSessionEnded?: () => void;
 }
 
-/** A typing event lasts this long unless another one or the message itself arrives. */
-const TYPING_SHOWN_MS = 6000;
-
 export class AppStore {
   readonly client: MessengerClient;
   readonly session: Session;
@@ -39,6 +30,7 @@ export class AppStore {
   readonly safety: SafetyActions;
   readonly #cell: AppStateCell;
   readonly #history: ChatHistory;
+  readonly #events: LiveEvents;
   readonly #unsubscribe: Array<() => void> = [];
   /** The chat the user is looking at with its newest message on screen; its messages are read as they come. */
   #reading: string | null = null;
@@ -71,6 +63,17 @@ export class AppStore {
     });
     this.#history = new ChatHistory({ api: this.client.api, cell: this.#cell });
     this.safety = new SafetyActions({ api: this.client.api, cell: this.#cell });
+    this.#events = new LiveEvents({
+      client: this.client,
+      cell: this.#cell,
+      userId: session.userId,
+      history: this.#history,
+      safety: this.safety,
+      notifications: this.notifications,
+      reading: () => this.#reading,
+      markRead: (id) => this.markRead(id),
+      refreshPresence: () => this.#refreshPresence(),
+    });
   }
 
   get state(): AppState {
@@ -85,10 +88,10 @@ export class AppStore {
   async start(): Promise<void> {
     const c = this.client;
     this.#unsubscribe.push(
-      c.on('event', (e) => this.#onEvent(e)),
+      c.on('event', (e) => this.#events.onEvent(e)),
       c.on('outbox', (items) => this.#cell.foldOutbox(items)),
       c.on('state', (s) => this.#cell.set({ connection: s })),
-      c.on('resync', (e) => void this.#onResync(e).catch(() => {})),
+      c.on('resync', (e) => void this.#events.onResync(e).catch(() => {})),
       c.on('unauthenticated', () => {
         if (!this.#signingOut) this.#onSessionEnded?.();
       }),
@@ -201,7 +204,7 @@ export class AppStore {
 
   async deleteMessage(conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
     await this.client.api.deleteMessage(conversationId, messageId, scope);
-    this.#applyDelete(conversationId, messageId, scope);
+    this.#events.applyDelete(conversationId, messageId, scope);
   }
 
   async removeLinkPreview(conversationId: string, message: Message): Promise<void> {
@@ -284,126 +287,9 @@ export class AppStore {
     }
   }
 
-  // ---- events --------------------------------------------------------------------------------
-
-  /**
-   * After every catch-up (the SDK has handed out the missed messages by now): the fresh list brings
-   * receipts, unread counts, mutes and chats created meanwhile; after an outage the open chats are
-   * refetched for edits, reactions and deletions, which are not replayed as events.
-   */
-  async #onResync(e: ResyncEvent): Promise<void> {
-    // The SDK's list is the server's chat list, without message requests: those are fetched beside
-    // it, or kept as held when that fails, so the Requests section does not empty on a reconnect.
-    const requests = await this.safety
-      .allRequests()
-      .catch(() => this.#cell.state.conversations.filter((c) => c.request));
-    const listed = new Set(e.conversations.map((c) => c.id));
-    const byId = new Map(this.#cell.state.conversations.map((c) => [c.id, c]));
-    const conversations = [...e.conversations, ...requests.filter((c) => !listed.has(c.id))];
-    this.#cell.set({
-      conversations: sortByActivity(conversations.map((c) => mergeListed(c, byId.get(c.id)))),
-      listLoaded: true,
-    });
-    // Their messages reached this device too: delivered (the server shows it once accepted).
-    this.client.acknowledgeDelivered(requests);
-    void this.#refreshPresence();
-    if (!e.reconnect) return;
-    await this.#history.refetchRecent(new Set(conversations.map((c) => c.id)));
-    if (this.#reading) this.markRead(this.#reading);
-  }
-
-  #onEvent(e: ServerEvent): void {
-    switch (e.type) {
-      case 'message.created':
-        this.#onMessage(e.conversationId, e.message);
-        break;
-      case 'message.updated':
-        this.#cell.replaceMessage(e.conversationId, e.message);
-        break;
-      case 'message.deleted':
-        this.#applyDelete(e.conversationId, e.messageId, e.for);
-        break;
-      case 'reaction.updated':
-        this.#cell.applyReaction(e.conversationId, e.messageId, e.userId, e.emoji);
-        break;
-      case 'receipt.read':
-      case 'receipt.delivered': {
-        const field = e.type === 'receipt.read' ? 'readSeq' : 'deliveredSeq';
-        this.#cell.patchConversation(e.conversationId, (c) =>
-          withReceipt(c, field, e.userId, e.seq, this.session.userId),
-        );
-        break;
-      }
-      case 'typing':
-        if (e.userId !== this.session.userId)
-          this.#cell.setTyping(e.conversationId, e.userId, Date.now() + TYPING_SHOWN_MS);
-        break;
-      case 'presence':
-        this.#cell.set({
-          presence: { ...this.#cell.state.presence, [e.userId]: { status: e.status, lastSeenAt: e.lastSeenAt } },
-        });
-        break;
-      case 'user.updated':
-        this.applyUser(e.user);
-        break;
-      case 'conversation.updated':
-        if (e.conversation.request && this.safety.declined(e.conversation.id)) break;
-        if (e.conversation.members.some((m) => m.userId === this.session.userId)) {
-          this.#cell.upsertConversation(e.conversation);
-          void this.#refreshPresence();
-        } else this.#cell.removeConversation(e.conversation.id);
-        break;
-    }
-  }
-
   /** A new name (or "Deleted account") shows wherever the user is a member, and as `me` for oneself. */
   applyUser(user: User): void {
-    const rename = (c: Conversation): Conversation =>
-      c.members.some((m) => m.userId === user.id)
-        ? {
-            ...c,
-            members: c.members.map((m) =>
-              m.userId === user.id
-                ? { ...m, username: user.username, displayName: user.displayName, avatarUrl: user.avatarUrl }
-                : m,
-            ),
-          }
-        : c;
-    this.#cell.set({
-      conversations: this.#cell.state.conversations.map(rename),
-      ...(user.id === this.session.userId ? { me: user } : {}),
-    });
-  }
-
-  #onMessage(conversationId: string, message: Message): void {
-    const meId = this.session.userId;
-    if (this.safety.declined(conversationId)) return;
-    if (!this.#cell.conversation(conversationId)) {
-      // A conversation we were just added to: its event may come after its first message.
-      this.client.api.getConversation(conversationId).then(
-        (c) => this.#cell.upsertConversation(c),
-        () => {},
-      );
-    }
-    this.#cell.setTyping(conversationId, message.senderId, 0);
-    const reading = this.#reading === conversationId && document.visibilityState === 'visible';
-    const before = this.#cell.conversation(conversationId);
-    if (
-      before &&
-      message.senderId !== meId &&
-      !message.deletedAt &&
-      message.seq > before.lastSeq &&
-      !before.muted &&
-      // Like the server's push, none for a message request.
-      !before.request &&
-      document.visibilityState === 'hidden'
-    ) {
-      const sender = before.members.find((m) => m.userId === message.senderId)?.displayName ?? 'New message';
-      this.notifications.showFromPage(conversationId, sender, message.body);
-    }
-    this.#cell.patchConversation(conversationId, (c) => withMessage(c, message, meId, reading));
-    if (this.#cell.state.chats[conversationId]) this.#cell.addMessages(conversationId, [message]);
-    if (reading) this.markRead(conversationId);
+    this.#events.applyUser(user);
   }
 
   async #refreshPresence(): Promise<void> {
@@ -415,13 +301,5 @@ export class AppStore {
       const presence = await this.client.api.getPresence(list.slice(i, i + 200)).catch(() => ({}));
       this.#cell.set({ presence: { ...this.#cell.state.presence, ...presence } });
     }
-  }
-
-  #applyDelete(conversationId: string, messageId: string, scope: 'everyone' | 'me'): void {
-    if (!this.#cell.applyDelete(conversationId, messageId, scope)) return;
-    this.client.api.getConversation(conversationId).then(
-      (c) => this.#cell.upsertConversation(c),
-      () => {},
-    );
   }
 }
