@@ -3,9 +3,9 @@ import { Fragment, useCallback, useEffect, useLayoutEffect, useMemo, useRef, use
 import type { Conversation, Message } from '@messenger/protocol';
 import type { AppState, AppStore } from '../store.js';
 import { navigate, useNow, usePageVisible } from '../hooks.js';
-import { conversationName, otherMember } from '../lib/receipts.js';
-import { dayKey, dayLabel, lastSeen } from '../lib/time.js';
-import { Avatar } from './Avatar.js';
+import { conversationName } from '../lib/receipts.js';
+import { dayKey, dayLabel } from '../lib/time.js';
+import { ChatHeader } from './ChatHeader.js';
 import { Composer } from './Composer.js';
 import { MessageItem, PendingItem } from './MessageItem.js';
 import { RequestActions } from './Requests.js';
@@ -100,60 +100,13 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
   }, [focusMessageId, messages, id, onScroll]);
 
   const name = conversationName(conversation, meId);
-  const other = otherMember(conversation, meId);
   const typingNames = Object.keys(state.typing[id] ?? {})
     .map((uid) => conversation.members.find((m) => m.userId === uid)?.displayName)
     .filter((n): n is string => !!n);
-  const presence = other ? state.presence[other.userId] : undefined;
-  const subtitle =
-    typingNames.length === 1
-      ? `${typingNames[0]} is typing…`
-      : typingNames.length === 2
-        ? `${typingNames[0]} and ${typingNames[1]} are typing…`
-        : typingNames.length > 2
-          ? 'Several people are typing…'
-          : conversation.kind === 'group'
-            ? `${conversation.members.length} members`
-            : presence?.status === 'online'
-              ? 'Online'
-              : presence?.status === 'away'
-                ? 'Away'
-                : presence
-                  ? lastSeen(presence.lastSeenAt)
-                  : '';
 
   const byId = useMemo(() => new Map((messages ?? []).map((m) => [m.id, m])), [messages]);
   const memberName = (userId: string) =>
     userId === meId ? 'You' : (conversation.members.find((m) => m.userId === userId)?.displayName ?? 'Former member');
-
-  const leave = async () => {
-    try {
-      await store.leave(id);
-      navigate('');
-    } catch {
-      setError('Could not leave the group.');
-    }
-  };
-
-  const [muting, setMuting] = useState(false);
-  const toggleMute = async () => {
-    setMuting(true);
-    try {
-      await store.setMuted(id, !conversation.muted);
-    } catch {
-      setError(conversation.muted ? 'Could not unmute the chat.' : 'Could not mute the chat.');
-    } finally {
-      setMuting(false);
-    }
-  };
-
-  const blocked = other ? state.blocked.includes(other.userId) : false;
-  const toggleBlock = () => {
-    if (!other) return;
-    (blocked ? store.safety.unblock(other.userId) : store.safety.block(other.userId)).catch(() =>
-      setError(blocked ? 'Could not unblock.' : 'Could not block.'),
-    );
-  };
 
   const jumpTo = (messageId: string) => {
     const el = document.getElementById(`msg-${messageId}`);
@@ -164,115 +117,16 @@ export function ChatView({ store, state, conversation, focusMessageId, onAddMemb
 
   return (
     <section className="chat" aria-label={name}>
-      <header className="chat-header">
-        {/* biome-ignore lint/a11y/useAnchorContent lint/a11y/useValidAnchor: a navigation link, named by its aria-label */}
-        <a
-          href="#/"
-          className="icon-button back-button"
-          aria-label="Back to chats"
-          onClick={(e) => {
-            e.preventDefault();
-            navigate('');
-          }}
-        >
-          <svg viewBox="0 0 24 24" aria-hidden="true">
-            <path d="M15 5l-7 7 7 7" />
-          </svg>
-        </a>
-        <Avatar
-          name={name}
-          seed={other?.userId ?? id}
-          presence={presence?.status}
-          url={conversation.kind === 'group' ? conversation.avatarUrl : other?.avatarUrl}
-        />
-        <div className="chat-title">
-          <h2>{name}</h2>
-          <p className={typingNames.length > 0 ? 'chat-subtitle typing-text' : 'chat-subtitle'} aria-live="polite">
-            {subtitle}
-          </p>
-        </div>
-        <div className="header-actions">
-          <button
-            type="button"
-            className="icon-button"
-            aria-label={conversation.muted ? 'Unmute' : 'Mute'}
-            title={
-              conversation.muted ? 'Unmute: notify me about new messages' : 'Mute: no notifications from this chat'
-            }
-            disabled={muting}
-            onClick={toggleMute}
-          >
-            {conversation.muted ? (
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" />
-                <path d="M10 20a2 2 0 0 0 4 0" />
-                <path d="M4 4l16 16" />
-              </svg>
-            ) : (
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <path d="M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15z" />
-                <path d="M10 20a2 2 0 0 0 4 0" />
-              </svg>
-            )}
-          </button>
-          {conversation.kind === 'direct' && other && (
-            <button
-              type="button"
-              className="icon-button"
-              aria-label={blocked ? `Unblock ${name}` : `Block ${name}`}
-              title={blocked ? 'Unblock: let them message you again' : 'Block: they can no longer message you'}
-              aria-pressed={blocked}
-              onClick={toggleBlock}
-            >
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <circle cx="12" cy="12" r="8" />
-                <path d="M6.5 6.5l11 11" />
-              </svg>
-            </button>
-          )}
-          {conversation.kind === 'group' && (
-            <>
-              <button
-                type="button"
-                className="icon-button"
-                aria-label="Group info"
-                title="Group info"
-                onClick={onGroupInfo}
-              >
-                <svg viewBox="0 0 24 24" aria-hidden="true">
-                  <circle cx="12" cy="12" r="8" />
-                  <path d="M12 11v5M12 8h.01" />
-                </svg>
-              </button>
-              <button
-                type="button"
-                className="icon-button"
-                aria-label="Add members"
-                title="Add members"
-                onClick={onAddMembers}
-              >
-                <svg viewBox="0 0 24 24" aria-hidden="true">
-                  <circle cx="9" cy="8" r="3.2" />
-                  <path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" />
-                  <path d="M18 8v6M15 11h6" />
-                </svg>
-              </button>
-              <button
-                type="button"
-                className="icon-button"
-                aria-label="Leave group"
-                title="Leave group"
-                onClick={leave}
-              >
-                <svg viewBox="0 0 24 24" aria-hidden="true">
-                  <path d="M10 4H5v16h5" />
-                  <path d="M14 8l4 4-4 4M18 12H9" />
-                </svg>
-              </button>
-            </>
-          )}
-        </div>
-      </header>
+      <ChatHeader
+        store={store}
+        state={state}
+        conversation={conversation}
+        name={name}
+        typingNames={typingNames}
+        onAddMembers={onAddMembers}
+        onGroupInfo={onGroupInfo}
+        onError={setError}
+      />
       {error && (
         <p className="chat-error" role="alert">
           {error}{' '}
