@@ -27,7 +27,8 @@ import {
   type UserResponse,
   type VapidKeyResponse,
 } from '@messenger/protocol';
-import { MessengerError, errorFromBody, parseRetryAfter } from './errors.js';
+import { MessengerError } from './errors.js';
+import { HttpTransport } from './http-transport.js';
 import { SafetyApi } from './safety-api.js';
 import { type UploadOptions, uploadFile } from './upload.js';
 
@@ -64,33 +65,28 @@ export interface BrowserPushSubscriptionJson {
   keys?: Record<string, string>;
 }
 
-type Query = Record<string, string | number | undefined>;
-
-interface CallOptions {
-  body?: unknown;
-  query?: Query;
-  auth?: boolean;
-  /** A 401 here is an answer, not news: do not call onUnauthenticated (signing out a session that already ended). */
-  expect401?: boolean;
-}
-
 export class HttpApi {
   readonly #base: string;
   readonly #credential: string;
   readonly #fetch: FetchLike;
-  readonly #onUnauthenticated: ((error: MessengerError) => void) | undefined;
+  readonly #http: HttpTransport;
   /** Message requests, group administration, blocks, reports and the operators' routes. */
   readonly safety: SafetyApi;
 
   constructor(opts: HttpApiOptions) {
     this.#base = opts.baseUrl.replace(/\/+$/, '');
     this.#credential = opts.token ?? opts.apiKey ?? '';
-    this.#onUnauthenticated = opts.onUnauthenticated;
     // Browsers throw "Illegal invocation" when fetch is called with another `this`.
     this.#fetch = opts.fetch ?? globalThis.fetch.bind(globalThis);
+    this.#http = new HttpTransport({
+      base: this.#base,
+      credential: this.#credential,
+      fetch: this.#fetch,
+      onUnauthenticated: opts.onUnauthenticated,
+    });
     this.safety = new SafetyApi({
-      json: (method, path, o) => this.#json(method, path, o),
-      call: (method, path, o) => this.#call(method, path, o),
+      json: (method, path, o) => this.#http.json(method, path, o),
+      call: (method, path, o) => this.#http.call(method, path, o),
     });
   }
 
@@ -100,24 +96,28 @@ export class HttpApi {
     body: { username: string; displayName?: string },
     fetchImpl?: FetchLike,
   ): Promise<CreateUserResponse> {
-    return (await anonymous(baseUrl, fetchImpl).#call<CreateUserResponse>('POST', '/v1/users', { body, auth: false }))
-      .data;
+    return (
+      await anonymous(baseUrl, fetchImpl).#http.call<CreateUserResponse>('POST', '/v1/users', { body, auth: false })
+    ).data;
   }
 
   /** Sign-up with a password: the answer is a device session for this device, not an API key. */
   static async signUp(baseUrl: string, body: SignUpBody, fetchImpl?: FetchLike): Promise<SessionCreatedResponse> {
-    return anonymous(baseUrl, fetchImpl).#json<SessionCreatedResponse>('POST', '/v1/users', { body, auth: false });
+    return anonymous(baseUrl, fetchImpl).#http.json<SessionCreatedResponse>('POST', '/v1/users', { body, auth: false });
   }
 
   /** A wrong username and a wrong password both reject with `unauthenticated`; too many tries with `rate_limited`. */
   static async signIn(baseUrl: string, body: SignInBody, fetchImpl?: FetchLike): Promise<SessionCreatedResponse> {
-    return anonymous(baseUrl, fetchImpl).#json<SessionCreatedResponse>('POST', '/v1/sessions', { body, auth: false });
+    return anonymous(baseUrl, fetchImpl).#http.json<SessionCreatedResponse>('POST', '/v1/sessions', {
+      body,
+      auth: false,
+    });
   }
 
   /** Ends the session this API holds; its token answers 401 from then on. A session that had already ended is no error. */
   async signOut(): Promise<void> {
     try {
-      await this.#call('DELETE', '/v1/sessions/current', { expect401: true });
+      await this.#http.call('DELETE', '/v1/sessions/current', { expect401: true });
     } catch (error) {
       if (!(error instanceof MessengerError && error.code === 'unauthenticated')) throw error;
     }
@@ -125,12 +125,12 @@ export class HttpApi {
 
   /** The user's device sessions; `current` marks the one this API holds. */
   async listSessions(): Promise<DeviceSession[]> {
-    return (await this.#json<SessionsResponse>('GET', '/v1/sessions')).sessions;
+    return (await this.#http.json<SessionsResponse>('GET', '/v1/sessions')).sessions;
   }
 
   /** Signs that device out: its token stops working and its sockets close within seconds. */
   async endSession(id: string): Promise<void> {
-    await this.#call('DELETE', `/v1/sessions/${enc(id)}`);
+    await this.#http.call('DELETE', `/v1/sessions/${enc(id)}`);
   }
 
   /**
@@ -138,34 +138,34 @@ export class HttpApi {
    * with no `currentPassword`; a wrong current password rejects with `forbidden`.
    */
   async changePassword(body: { currentPassword?: string; newPassword: string }): Promise<void> {
-    await this.#call('PUT', '/v1/me/password', { body });
+    await this.#http.call('PUT', '/v1/me/password', { body });
   }
 
   /** `key` is shown only in this answer. */
   async createApiKey(name: string): Promise<ApiKeyCreatedResponse> {
-    return this.#json<ApiKeyCreatedResponse>('POST', '/v1/me/api-keys', { body: { name } });
+    return this.#http.json<ApiKeyCreatedResponse>('POST', '/v1/me/api-keys', { body: { name } });
   }
 
   async listApiKeys(): Promise<ApiKeyInfo[]> {
-    return (await this.#json<ApiKeysResponse>('GET', '/v1/me/api-keys')).apiKeys;
+    return (await this.#http.json<ApiKeysResponse>('GET', '/v1/me/api-keys')).apiKeys;
   }
 
   async deleteApiKey(id: string): Promise<void> {
-    await this.#call('DELETE', `/v1/me/api-keys/${enc(id)}`);
+    await this.#http.call('DELETE', `/v1/me/api-keys/${enc(id)}`);
   }
 
   async me(): Promise<User> {
-    return (await this.#json<UserResponse>('GET', '/v1/me')).user;
+    return (await this.#http.json<UserResponse>('GET', '/v1/me')).user;
   }
 
   /** The caller and whether it is an operator (named in the server's ADMIN_USERNAMES). */
   async whoAmI(): Promise<MeResponse> {
-    return this.#json<MeResponse>('GET', '/v1/me');
+    return this.#http.json<MeResponse>('GET', '/v1/me');
   }
 
   /** Everyone who shares a conversation with the user gets `user.updated`. Only a null avatar for now. */
   async updateProfile(body: { displayName?: string; avatarUploadId?: string | null }): Promise<User> {
-    return (await this.#json<UserResponse>('PATCH', '/v1/me', { body })).user;
+    return (await this.#http.json<UserResponse>('PATCH', '/v1/me', { body })).user;
   }
 
   /**
@@ -174,12 +174,12 @@ export class HttpApi {
    * every message the user sent is deleted for everyone.
    */
   async deleteAccount(body: { password?: string; deleteMessages?: boolean } = {}): Promise<void> {
-    await this.#call('DELETE', '/v1/me', { body });
+    await this.#http.call('DELETE', '/v1/me', { body });
   }
 
   /** The user's data: profile, sessions and keys (no secrets), conversations, messages they sent. */
   async exportData(): Promise<AccountExport> {
-    return this.#json<AccountExport>('GET', '/v1/me/export');
+    return this.#http.json<AccountExport>('GET', '/v1/me/export');
   }
 
   /**
@@ -187,16 +187,16 @@ export class HttpApi {
    * Rate-limited per user (`rate_limited`).
    */
   async searchPeople(q: string, limit?: number): Promise<User[]> {
-    return (await this.#json<PeopleSearchResponse>('GET', '/v1/users/search', { query: { q, limit } })).users;
+    return (await this.#http.json<PeopleSearchResponse>('GET', '/v1/users/search', { query: { q, limit } })).users;
   }
 
   /** Off: the caller is left out of everyone's people search (the exact username lookup still finds it). */
   async setDiscoverable(discoverable: boolean): Promise<void> {
-    await this.#call('PUT', '/v1/me/settings', { body: { discoverable } });
+    await this.#http.call('PUT', '/v1/me/settings', { body: { discoverable } });
   }
 
   async lookupUser(username: string): Promise<User> {
-    return (await this.#json<UserResponse>('GET', '/v1/users', { query: { username } })).user;
+    return (await this.#http.json<UserResponse>('GET', '/v1/users', { query: { username } })).user;
   }
 
   /** `created` tells a new direct chat (201) from the existing one (200). */
@@ -204,12 +204,12 @@ export class HttpApi {
     memberIds: string[];
     title?: string;
   }): Promise<{ conversation: Conversation; created: boolean }> {
-    const { status, data } = await this.#call<ConversationResponse>('POST', '/v1/conversations', { body });
+    const { status, data } = await this.#http.call<ConversationResponse>('POST', '/v1/conversations', { body });
     return { conversation: data.conversation, created: status === 201 };
   }
 
   async listConversations(opts: { limit?: number; cursor?: string } = {}): Promise<ConversationsResponse> {
-    return this.#json<ConversationsResponse>('GET', '/v1/conversations', {
+    return this.#http.json<ConversationsResponse>('GET', '/v1/conversations', {
       query: { limit: opts.limit, cursor: opts.cursor },
     });
   }
@@ -243,25 +243,26 @@ export class HttpApi {
   }
 
   async getConversation(id: string): Promise<Conversation> {
-    return (await this.#json<ConversationResponse>('GET', `/v1/conversations/${enc(id)}`)).conversation;
+    return (await this.#http.json<ConversationResponse>('GET', `/v1/conversations/${enc(id)}`)).conversation;
   }
 
   async addMembers(id: string, userIds: string[]): Promise<Conversation> {
     return (
-      await this.#json<ConversationResponse>('POST', `/v1/conversations/${enc(id)}/members`, { body: { userIds } })
+      await this.#http.json<ConversationResponse>('POST', `/v1/conversations/${enc(id)}/members`, { body: { userIds } })
     ).conversation;
   }
 
   async leave(id: string): Promise<void> {
-    await this.#call('DELETE', `/v1/conversations/${enc(id)}/members/me`);
+    await this.#http.call('DELETE', `/v1/conversations/${enc(id)}/members/me`);
   }
 
   async sendMessage(
     conversationId: string,
     body: { clientMsgId: string; body: string; replyToId?: string | null; attachments?: string[] },
   ): Promise<Message> {
-    return (await this.#json<MessageResponse>('POST', `/v1/conversations/${enc(conversationId)}/messages`, { body }))
-      .message;
+    return (
+      await this.#http.json<MessageResponse>('POST', `/v1/conversations/${enc(conversationId)}/messages`, { body })
+    ).message;
   }
 
   /** Streams the file to POST /v1/uploads; attach the answer's id to a send (`attachments`). */
@@ -274,120 +275,81 @@ export class HttpApi {
     opts: { afterSeq?: number; beforeSeq?: number; limit?: number } = {},
   ): Promise<Message[]> {
     const query = { afterSeq: opts.afterSeq, beforeSeq: opts.beforeSeq, limit: opts.limit };
-    return (await this.#json<MessagesResponse>('GET', `/v1/conversations/${enc(conversationId)}/messages`, { query }))
-      .messages;
+    return (
+      await this.#http.json<MessagesResponse>('GET', `/v1/conversations/${enc(conversationId)}/messages`, { query })
+    ).messages;
   }
 
   async editMessage(conversationId: string, messageId: string, body: string): Promise<Message> {
-    return (await this.#json<MessageResponse>('PATCH', messagePath(conversationId, messageId), { body: { body } }))
+    return (await this.#http.json<MessageResponse>('PATCH', messagePath(conversationId, messageId), { body: { body } }))
       .message;
   }
 
   async deleteMessage(conversationId: string, messageId: string, scope: 'everyone' | 'me'): Promise<void> {
-    await this.#call('DELETE', messagePath(conversationId, messageId), { query: { for: scope } });
+    await this.#http.call('DELETE', messagePath(conversationId, messageId), { query: { for: scope } });
   }
 
   /** The sender removes the message's link preview (and the server's copy of its image). */
   async removeLinkPreview(conversationId: string, messageId: string): Promise<void> {
-    await this.#call('DELETE', `${messagePath(conversationId, messageId)}/link-preview`);
+    await this.#http.call('DELETE', `${messagePath(conversationId, messageId)}/link-preview`);
   }
 
   async react(conversationId: string, messageId: string, emoji: string): Promise<Message> {
     return (
-      await this.#json<MessageResponse>('PUT', `${messagePath(conversationId, messageId)}/reaction`, {
+      await this.#http.json<MessageResponse>('PUT', `${messagePath(conversationId, messageId)}/reaction`, {
         body: { emoji },
       })
     ).message;
   }
 
   async unreact(conversationId: string, messageId: string): Promise<void> {
-    await this.#call('DELETE', `${messagePath(conversationId, messageId)}/reaction`);
+    await this.#http.call('DELETE', `${messagePath(conversationId, messageId)}/reaction`);
   }
 
   async markRead(conversationId: string, seq: number): Promise<void> {
-    await this.#call('POST', `/v1/conversations/${enc(conversationId)}/read`, { body: { seq } });
+    await this.#http.call('POST', `/v1/conversations/${enc(conversationId)}/read`, { body: { seq } });
   }
 
   async typing(conversationId: string): Promise<void> {
-    await this.#call('POST', `/v1/conversations/${enc(conversationId)}/typing`);
+    await this.#http.call('POST', `/v1/conversations/${enc(conversationId)}/typing`);
   }
 
   async setMuted(conversationId: string, muted: boolean): Promise<Conversation> {
     return (
-      await this.#json<ConversationResponse>('PUT', `/v1/conversations/${enc(conversationId)}/settings`, {
+      await this.#http.json<ConversationResponse>('PUT', `/v1/conversations/${enc(conversationId)}/settings`, {
         body: { muted },
       })
     ).conversation;
   }
 
   async setPresenceVisible(visible: boolean): Promise<void> {
-    await this.#call('PUT', '/v1/me/settings', { body: { presenceVisible: visible } });
+    await this.#http.call('PUT', '/v1/me/settings', { body: { presenceVisible: visible } });
   }
 
   /** Users who share no conversation with the caller are absent from the answer. */
   async getPresence(userIds: string[]): Promise<Record<string, PresenceInfo>> {
     // The server rejects an empty list; asking about nobody needs no round trip.
     if (userIds.length === 0) return {};
-    return (await this.#json<PresenceResponse>('GET', '/v1/presence', { query: { userIds: userIds.join(',') } }))
+    return (await this.#http.json<PresenceResponse>('GET', '/v1/presence', { query: { userIds: userIds.join(',') } }))
       .presence;
   }
 
   async search(opts: { q: string; conversationId?: string; limit?: number }): Promise<SearchResult[]> {
     const query = { q: opts.q, conversationId: opts.conversationId, limit: opts.limit };
-    return (await this.#json<SearchResponse>('GET', '/v1/search', { query })).results;
+    return (await this.#http.json<SearchResponse>('GET', '/v1/search', { query })).results;
   }
 
   async vapidPublicKey(): Promise<string> {
-    return (await this.#json<VapidKeyResponse>('GET', '/v1/push/vapid-public-key')).publicKey;
+    return (await this.#http.json<VapidKeyResponse>('GET', '/v1/push/vapid-public-key')).publicKey;
   }
 
   /** Accepts `PushSubscription.toJSON()` as the browser gives it (its `keys` are typed optional there). */
   async subscribePush(sub: PushSubscriptionBody | BrowserPushSubscriptionJson): Promise<void> {
-    await this.#call('POST', '/v1/push/subscriptions', { body: sub });
+    await this.#http.call('POST', '/v1/push/subscriptions', { body: sub });
   }
 
   async unsubscribePush(endpoint: string): Promise<void> {
-    await this.#call('DELETE', '/v1/push/subscriptions', { query: { endpoint } });
-  }
-
-  async #json<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
-    const { data } = await this.#call<T>(method, path, opts);
-    if (data === undefined) throw new MessengerError('unavailable', `${method} ${path}: empty answer`);
-    return data;
-  }
-
-  async #call<T>(method: string, path: string, opts: CallOptions = {}): Promise<{ status: number; data: T }> {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (opts.auth !== false) headers.authorization = `Bearer ${this.#credential}`;
-    if (opts.body !== undefined) headers['content-type'] = 'application/json';
-    let response: Response;
-    try {
-      response = await this.#fetch(this.#base + path + queryString(opts.query), {
-        method,
-        headers,
-        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
-      });
-    } catch (cause) {
-      // The network failed before any answer: the contract's "safe to retry" code fits.
-      throw new MessengerError('unavailable', `${method} ${path}: ${(cause as Error)?.message ?? 'network error'}`, {
-        cause,
-      });
-    }
-    const text = await response.text().catch(() => '');
-    let data: unknown;
-    if (text !== '') {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = undefined;
-      }
-    }
-    if (!response.ok) {
-      const error = errorFromBody(response.status, data, parseRetryAfter(response.headers.get('retry-after')));
-      if (response.status === 401 && opts.auth !== false && !opts.expect401) this.#onUnauthenticated?.(error);
-      throw error;
-    }
-    return { status: response.status, data: data as T };
+    await this.#http.call('DELETE', '/v1/push/subscriptions', { query: { endpoint } });
   }
 }
 
@@ -401,12 +363,4 @@ function enc(id: string): string {
 
 function messagePath(conversationId: string, messageId: string): string {
   return `/v1/conversations/${enc(conversationId)}/messages/${enc(messageId)}`;
-}
-
-function queryString(query: Query | undefined): string {
-  if (!query) return '';
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-  const s = params.toString();
-  return s === '' ? '' : `?${s}`;
 }
