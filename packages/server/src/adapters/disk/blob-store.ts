@@ -12,6 +12,7 @@ import { type BlobStore, type ByteRange, checkBlobKey } from '../../core/media/b
 export class DiskBlobStore implements BlobStore {
   private readonly root: string;
   private readonly tmp: string;
+  readonly keepsFiles = true;
 
   constructor(deps: { dir: string }) {
     this.root = path.resolve(deps.dir);

@@ -22,6 +22,11 @@ export interface BlobStore {
    * it into place instead of copying its bytes): an upload may need to write it again.
    */
   putFile(key: string, file: string): Promise<{ size: number }>;
+  /**
+   * True when putFile keeps the file's own bytes on this machine's disk (a link, not a copy): they
+   * are then worth writing out while the file is still being written (spool's write-behind).
+   */
+  readonly keepsFiles?: boolean;
   /** The object's bytes (only `range`'s when given); null when there is no such key. */
   get(key: string, range?: ByteRange): Promise<Readable | null>;
   /** The object's size, or null when there is no such key. */

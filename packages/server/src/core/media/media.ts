@@ -10,7 +10,7 @@ import { Slots } from '../../domain/slots.js';
 import { type BlobStore, type ByteRange, contentKey, dropper } from './blob-store.js';
 import { IMAGE_TYPES, probeDuration, processImage, sniffType } from './inspect.js';
 import type { UrlSigner, Variant } from './signed-urls.js';
-import { spool } from './spool.js';
+import { spool, WRITE_BEHIND_BYTES } from './spool.js';
 import type { UploadRecord, UploadStore } from './upload-store.js';
 
 /** Uploads never attached to a message are deleted after this long. */
@@ -54,7 +54,9 @@ export class Media {
   /** Takes the body as a stream; 413 past the limit, 400 for an image that cannot be decoded. */
   async upload(ownerId: string, body: Readable, meta: { declaredType?: string; filename?: string }): Promise<Upload> {
     const { uploads, blobs } = this.deps;
-    const spooled = await spool(body, this.deps.spoolDir, this.deps.maxUploadBytes);
+    const spooled = await spool(body, this.deps.spoolDir, this.deps.maxUploadBytes, {
+      writeBehindBytes: blobs.keepsFiles ? WRITE_BEHIND_BYTES : 0,
+    });
     const cleaned = `${spooled.file}.clean`;
     const id = newId('f');
     /** Each blob written, by key, with how to write it again. */
@@ -192,7 +194,10 @@ export class Media {
   }
 }
 
-/** The size and SHA-256 of a file. */
+/**
+ * The size and SHA-256 of a file: a cleaned image, whose bytes sharp wrote from its own threads
+ * (its stream output would hand over the whole encoded image as one buffer).
+ */
 async function hashFile(file: string): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
