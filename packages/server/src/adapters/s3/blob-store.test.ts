@@ -6,7 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { S3RVER_CREDENTIALS, startS3rver } from '../../../test/services/s3.js';
 import { blobStoreContract } from '../../core/media/blob-store.contract.js';
 import { S3BlobStore } from './blob-store.js';
@@ -23,6 +24,13 @@ afterAll(async () => {
   await stop?.();
 });
 
+async function bytes(stream: Readable | null): Promise<Buffer> {
+  if (!stream) throw new Error('no object');
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
+
 const open = () =>
   S3BlobStore.open({
     endpoint,
@@ -34,6 +42,56 @@ const open = () =>
 blobStoreContract('S3BlobStore', { open });
 
 describe('S3BlobStore on S3', () => {
+  it('puts a file of several parts from its byte ranges, and an empty one', async () => {
+    const store = await open();
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'putfile-'));
+      const data = randomBytes(2 * 8 * 1024 * 1024 + 12_345);
+      fs.writeFileSync(path.join(dir, 'big'), data);
+      const send = vi.spyOn((store as unknown as { client: S3Client }).client, 'send');
+      expect(await store.putFile('u/big-file', path.join(dir, 'big'))).toEqual({ size: data.length });
+      const parts = send.mock.calls.filter(([c]) => c instanceof UploadPartCommand).map(([c]) => c.input);
+      expect(parts.map((p) => (p as { ContentLength: number }).ContentLength).sort((a, b) => a - b)).toEqual([
+        12_345,
+        8 * 1024 * 1024,
+        8 * 1024 * 1024,
+      ]);
+      const back = await bytes(await store.get('u/big-file'));
+      expect(back.equals(data)).toBe(true);
+      fs.writeFileSync(path.join(dir, 'empty'), '');
+      expect(await store.putFile('u/empty-file', path.join(dir, 'empty'))).toEqual({ size: 0 });
+      expect(await store.stat('u/empty-file')).toEqual({ size: 0 });
+    } finally {
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
+  it('aborts a multipart put of a file when a part fails, leaving no object', async () => {
+    const store = await open();
+    try {
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'putfile-')), 'big');
+      fs.writeFileSync(file, randomBytes(3 * 8 * 1024 * 1024));
+      const client = (store as unknown as { client: S3Client }).client;
+      const send = client.send.bind(client);
+      const sent: string[] = [];
+      vi.spyOn(client, 'send').mockImplementation((async (command: { constructor: { name: string }; input: any }) => {
+        sent.push(command.constructor.name);
+        if (command instanceof UploadPartCommand && command.input.PartNumber === 2)
+          throw Object.assign(new Error('refused'), { $metadata: { httpStatusCode: 400 } });
+        return send(command as never);
+      }) as never);
+      await expect(store.putFile('u/broken-file', file)).rejects.toThrow('refused');
+      expect(sent).toContain('AbortMultipartUploadCommand');
+      expect(sent).not.toContain('CompleteMultipartUploadCommand');
+      vi.restoreAllMocks();
+      expect(await store.stat('u/broken-file')).toBeNull();
+    } finally {
+      vi.restoreAllMocks();
+      await store.close();
+    }
+  });
+
   it('puts an object larger than one multipart part', async () => {
     const store = await open();
     try {
