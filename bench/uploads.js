@@ -34,10 +34,14 @@ export async function uploadsBench(opts) {
   return report;
 }
 
-/** Streams `size` bytes (a 1 MiB pattern, repeated) as one upload; answers the upload or throws. */
-function uploadOne(base, token, size, name) {
+/**
+ * Streams `size` bytes (a 1 MiB pattern, repeated) as one upload; answers the upload or throws.
+ * Each `seed` gives other bytes: ten copies of one file would share one content-addressed object
+ * (and one key lock), which ten different files do not.
+ */
+function uploadOne(base, token, size, name, seed) {
   const pattern = Buffer.alloc(MiB);
-  for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 2654435761) >>> 24;
+  for (let i = 0; i < pattern.length; i++) pattern[i] = ((i * 2654435761) >>> 24) ^ (seed & 0xff);
   return new Promise((resolve, reject) => {
     const req = http.request(
       {
@@ -132,7 +136,7 @@ function uploadLoad(opts) {
       })();
       const t0 = performance.now();
       const results = await Promise.allSettled(
-        Array.from({ length: count }, (_, i) => uploadOne(base, token, sizeMiB * MiB, `bench-${i}.bin`)),
+        Array.from({ length: count }, (_, i) => uploadOne(base, token, sizeMiB * MiB, `bench-${i}.bin`, i + 1)),
       );
       const uploadMs = performance.now() - t0;
       const uploads = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
