@@ -122,7 +122,7 @@ async function openAdmin(config: Readonly<Config>): Promise<Admin> {
     };
   }
   const { openPool } = await import('../adapters/postgres/pool.js');
-  const { migrate } = await import('../adapters/postgres/migrations.js');
+  const { migrate } = await import('../adapters/postgres/migrate.js');
   const { PostgresCredentials } = await import('../adapters/postgres/credentials.js');
   const { pool, schema } = openPool({
     connectionString: config.databaseUrl,

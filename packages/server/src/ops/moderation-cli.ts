@@ -108,7 +108,7 @@ async function openStores(config: Readonly<Config>): Promise<Stores> {
     };
   }
   const { openPool } = await import('../adapters/postgres/pool.js');
-  const { migrate } = await import('../adapters/postgres/migrations.js');
+  const { migrate } = await import('../adapters/postgres/migrate.js');
   const { PostgresStore } = await import('../adapters/postgres/store.js');
   const { PostgresCredentials } = await import('../adapters/postgres/credentials.js');
   const { pool, schema } = openPool({

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { migrate } from '../../src/adapters/postgres/migrations.js';
+import { migrate } from '../../src/adapters/postgres/migrate.js';
 import { migrateAtStart, migrationsPending } from '../../src/adapters/postgres/schema-version.js';
 import { PostgresStore } from '../../src/adapters/postgres/store.js';
 import { storeContract } from '../../src/core/store.contract.js';

@@ -6,7 +6,7 @@ import { accountStoreContract } from '../../core/users/account-store.contract.js
 import { PostgresAccountStore } from './account-store.js';
 import { PostgresCredentials } from './credentials.js';
 import { PostgresSuspensions } from './safety.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrate.js';
 import { dropSchema, freshSchema, reachable, URL } from './test-db.js';
 
 if (!reachable) {

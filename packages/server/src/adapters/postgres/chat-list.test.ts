@@ -5,7 +5,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
-import { MIGRATIONS, migrate } from './migrations.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
 import { admin, dropSchema, freshSchema, reachable, seqScans, sent, URL } from './test-db.js';
 

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { credentialStoreContract } from '../../core/users/credential-store.contract.js';
 import { PostgresCredentials } from './credentials.js';
-import { MIGRATIONS, migrate } from './migrations.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations.js';
 import { admin, dropSchema, freshSchema, reachable, URL } from './test-db.js';
 
 async function openInSchema(upTo = MIGRATIONS.length) {

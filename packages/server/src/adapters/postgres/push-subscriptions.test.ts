@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { pushSubscriptionsContract } from '../../core/notifications/subscriptions.contract.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrate.js';
 import { PostgresPushSubscriptions } from './push-subscriptions.js';
 import { PostgresSettings } from './settings.js';
 import { PostgresStore } from './store.js';

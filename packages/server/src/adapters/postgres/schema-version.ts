@@ -2,7 +2,8 @@
 // DDL (even CREATE TABLE IF NOT EXISTS checks the right first), so an up-to-date schema is
 // recognised by a read alone, and pending migrations run as DATABASE_MIGRATION_URL's role if given.
 import type { Pool } from 'pg';
-import { MIGRATIONS, migrate } from './migrations.js';
+import { migrate } from './migrate.js';
+import { MIGRATIONS } from './migrations.js';
 import { checkSearchPath, openPool } from './pool.js';
 
 /** True unless schema_migrations (in the pool's search_path) has every version this build knows. */

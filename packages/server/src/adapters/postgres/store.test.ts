@@ -7,7 +7,8 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { storeContract } from '../../core/store.contract.js';
-import { MESSAGE_PARTITIONS, MIGRATIONS, migrate } from './migrations.js';
+import { migrate } from './migrate.js';
+import { MESSAGE_PARTITIONS, MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
 import { admin, dropSchema, freshSchema, openInSchema, reachable, nextPos, sent, URL } from './test-db.js';
 

@@ -5,7 +5,7 @@
 import type { RecordSink } from '../../core/messages/record-sink.js';
 import { PostgresConversations } from './conversations.js';
 import { PostgresMessages } from './messages.js';
-import { migrate } from './migrations.js';
+import { migrate } from './migrate.js';
 import { PostgresPeople } from './people.js';
 import { openPool, PgDb, type PostgresConnection } from './pool.js';
 import { PostgresBlocks, PostgresReports, PostgresSuspensions } from './safety.js';

@@ -44,7 +44,7 @@ export async function runMigrate(config: Readonly<Config>, args: string[], io: O
   if (!fs.existsSync(file)) throw new MigrateError(`${file} does not exist: --from names an embedded DATA_DIR`);
 
   const { openPool } = await import('../../adapters/postgres/pool.js');
-  const { migrate } = await import('../../adapters/postgres/migrations.js');
+  const { migrate } = await import('../../adapters/postgres/migrate.js');
   // Opening applies the embedded schema's pending migrations, as starting that server would.
   const db = openDatabase(file);
   const { pool, schema } = openPool({
