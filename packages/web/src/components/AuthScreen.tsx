@@ -4,6 +4,7 @@ import { LIMITS, ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
 import { signIn, signUp } from '../account.js';
 import type { Session } from '../session.js';
+import { Field, PasswordField } from './Field.js';
 import { FormError } from './FormError.js';
 
 type Mode = 'signup' | 'signin';
@@ -91,55 +92,42 @@ export function AuthScreen({
           onSubmit={submit}
           className="stack"
         >
-          <div className="field">
-            <label htmlFor={`${mode}-username`}>Username</label>
-            <input
-              id={`${mode}-username`}
-              name="username"
-              autoComplete="username"
-              autoCapitalize="none"
-              spellCheck={false}
-              value={username}
-              onChange={(e) => setUsername(e.target.value)}
-              required
-              maxLength={32}
-              placeholder="e.g. ann.lee"
-            />
-          </div>
+          <Field
+            id={`${mode}-username`}
+            name="username"
+            label="Username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            value={username}
+            onValue={setUsername}
+            required
+            maxLength={32}
+            placeholder="e.g. ann.lee"
+          />
           {signingUp && (
-            <div className="field">
-              <label htmlFor="signup-display-name">Display name</label>
-              <input
-                id="signup-display-name"
-                name="displayName"
-                autoComplete="name"
-                value={displayName}
-                onChange={(e) => setDisplayName(e.target.value)}
-                maxLength={LIMITS.maxDisplayNameChars}
-                placeholder="e.g. Ann Lee"
-              />
-            </div>
-          )}
-          <div className="field">
-            <label htmlFor={`${mode}-password`}>Password</label>
-            <input
-              id={`${mode}-password`}
-              name="password"
-              type="password"
-              autoComplete={signingUp ? 'new-password' : 'current-password'}
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-              required
-              minLength={signingUp ? ACCOUNT_LIMITS.minPasswordChars : 1}
-              maxLength={ACCOUNT_LIMITS.maxPasswordChars}
-              {...(signingUp ? { 'aria-describedby': 'signup-password-hint' } : {})}
+            <Field
+              id="signup-display-name"
+              name="displayName"
+              label="Display name"
+              autoComplete="name"
+              value={displayName}
+              onValue={setDisplayName}
+              maxLength={LIMITS.maxDisplayNameChars}
+              placeholder="e.g. Ann Lee"
             />
-            {signingUp && (
-              <span id="signup-password-hint" className="hint muted">
-                At least {ACCOUNT_LIMITS.minPasswordChars} characters.
-              </span>
-            )}
-          </div>
+          )}
+          <PasswordField
+            id={`${mode}-password`}
+            name="password"
+            label="Password"
+            hint={signingUp ? `At least ${ACCOUNT_LIMITS.minPasswordChars} characters.` : undefined}
+            autoComplete={signingUp ? 'new-password' : 'current-password'}
+            value={password}
+            onValue={setPassword}
+            required
+            minLength={signingUp ? ACCOUNT_LIMITS.minPasswordChars : 1}
+          />
           <button type="submit" className="primary" disabled={busy}>
             {signingUp ? 'Sign up' : 'Sign in'}
           </button>

@@ -2,7 +2,8 @@
 import { ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
 import type { Account } from '../account.js';
-import { FormError } from './FormError.js';
+import { PasswordField } from './Field.js';
+import { FormSubmit } from './FormError.js';
 
 export function ChangePassword({ account, username, onDone }: { account: Account; username: string; onDone(): void }) {
   const legacy = account.usesApiKey;
@@ -50,41 +51,29 @@ export function ChangePassword({ account, username, onDone }: { account: Account
     <form id="password-form" method="post" onSubmit={submit} className="stack">
       {/* Password managers file the new password under this username. */}
       <input type="text" name="username" autoComplete="username" value={username} readOnly hidden />
-      <div className="field">
-        <label htmlFor="current-password">{legacy ? 'Current password (if you have one)' : 'Current password'}</label>
-        <input
-          id="current-password"
-          name="current-password"
-          type="password"
-          autoComplete="current-password"
-          value={current}
-          onChange={(e) => setCurrent(e.target.value)}
-          required={!legacy}
-          maxLength={ACCOUNT_LIMITS.maxPasswordChars}
-        />
-      </div>
-      <div className="field">
-        <label htmlFor="new-password">New password</label>
-        <input
-          id="new-password"
-          name="new-password"
-          type="password"
-          autoComplete="new-password"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-          required
-          minLength={ACCOUNT_LIMITS.minPasswordChars}
-          maxLength={ACCOUNT_LIMITS.maxPasswordChars}
-          aria-describedby="new-password-hint"
-        />
-        <span id="new-password-hint" className="hint muted">
-          At least {ACCOUNT_LIMITS.minPasswordChars} characters. Your other devices will be signed out.
-        </span>
-      </div>
-      <FormError error={error} />
-      <button type="submit" className="primary" disabled={busy}>
+      <PasswordField
+        id="current-password"
+        name="current-password"
+        label={legacy ? 'Current password (if you have one)' : 'Current password'}
+        autoComplete="current-password"
+        value={current}
+        onValue={setCurrent}
+        required={!legacy}
+      />
+      <PasswordField
+        id="new-password"
+        name="new-password"
+        label="New password"
+        hint={`At least ${ACCOUNT_LIMITS.minPasswordChars} characters. Your other devices will be signed out.`}
+        autoComplete="new-password"
+        value={next}
+        onValue={setNext}
+        required
+        minLength={ACCOUNT_LIMITS.minPasswordChars}
+      />
+      <FormSubmit error={error} disabled={busy}>
         Save password
-      </button>
+      </FormSubmit>
     </form>
   );
 }

@@ -1,9 +1,10 @@
 // Delete account, behind a confirmation: the password (or, for an account without one, the
 // username typed out), and whether the messages sent go too. Afterwards the app signs out.
-import { ACCOUNT_LIMITS, type User } from '@messenger/protocol';
+import type { User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
 import { useState, type FormEvent } from 'react';
-import { FormError } from './FormError.js';
+import { Field, PasswordField } from './Field.js';
+import { FormSubmit } from './FormError.js';
 
 export function DeleteAccountForm({
   api,
@@ -54,31 +55,25 @@ export function DeleteAccountForm({
         others see you as “Deleted account”. Your username becomes free for anyone.
       </p>
       {hasPassword ? (
-        <div className="field">
-          <label htmlFor="delete-password">Password</label>
-          <input
-            id="delete-password"
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            required
-            maxLength={ACCOUNT_LIMITS.maxPasswordChars}
-          />
-        </div>
+        <PasswordField
+          id="delete-password"
+          name="password"
+          label="Password"
+          autoComplete="current-password"
+          value={confirm}
+          onValue={setConfirm}
+          required
+        />
       ) : (
-        <div className="field">
-          <label htmlFor="delete-username">Type your username ({username}) to confirm</label>
-          <input
-            id="delete-username"
-            name="confirm-username"
-            autoComplete="off"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-            required
-          />
-        </div>
+        <Field
+          id="delete-username"
+          name="confirm-username"
+          label={`Type your username (${username}) to confirm`}
+          autoComplete="off"
+          value={confirm}
+          onValue={setConfirm}
+          required
+        />
       )}
       <label className="switch-row">
         <span>Also delete every message I sent, for everyone</span>
@@ -89,10 +84,9 @@ export function DeleteAccountForm({
           onChange={(e) => setDeleteMessages(e.target.checked)}
         />
       </label>
-      <FormError error={error} />
-      <button type="submit" className="danger-button" disabled={busy || !ready}>
+      <FormSubmit error={error} disabled={busy || !ready} className="danger-button">
         {busy ? 'Deleting…' : 'Delete my account'}
-      </button>
+      </FormSubmit>
     </form>
   );
 }

@@ -4,7 +4,8 @@ import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { chatHref, navigate } from '../hooks.js';
 import { PeopleSuggestions } from './PeopleSuggestions.js';
-import { FormError } from './FormError.js';
+import { FormSubmit } from './FormError.js';
+import { InlineField, UsernamesField } from './Field.js';
 
 export function Modal({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -80,6 +81,36 @@ function useSubmit<T>(run: () => Promise<T>, done: (value: T) => void, what: str
   return { busy, error, submit };
 }
 
+/** A dialog that is one form: its fields, then the error of the last try and the button that sends it. */
+function FormDialog({
+  title,
+  onClose,
+  submit,
+  error,
+  disabled,
+  action,
+  children,
+}: {
+  title: string;
+  onClose(): void;
+  submit(e: FormEvent): void;
+  error: string | null;
+  disabled: boolean;
+  action: string;
+  children: ReactNode;
+}) {
+  return (
+    <Modal title={title} onClose={onClose}>
+      <form onSubmit={submit} className="stack">
+        {children}
+        <FormSubmit error={error} disabled={disabled}>
+          {action}
+        </FormSubmit>
+      </form>
+    </Modal>
+  );
+}
+
 export function NewChatDialog({ store, onClose }: { store: AppStore; onClose(): void }) {
   const [username, setUsername] = useState('');
   const { busy, error, submit } = useSubmit(
@@ -91,27 +122,23 @@ export function NewChatDialog({ store, onClose }: { store: AppStore; onClose(): 
     `Could not start a chat with “${username.trim()}”`,
   );
   return (
-    <Modal title="New chat" onClose={onClose}>
-      <form onSubmit={submit} className="stack">
-        <label className="field">
-          <span>Username</span>
-          <input
-            autoFocus
-            autoCapitalize="none"
-            spellCheck={false}
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            required
-            placeholder="their username or name"
-          />
-        </label>
-        <PeopleSuggestions store={store} text={username} onPick={(u) => setUsername(u.username)} />
-        <FormError error={error} />
-        <button type="submit" className="primary" disabled={busy || !username.trim()}>
-          Start chat
-        </button>
-      </form>
-    </Modal>
+    <FormDialog
+      title="New chat"
+      onClose={onClose}
+      submit={submit}
+      error={error}
+      disabled={busy || !username.trim()}
+      action="Start chat"
+    >
+      <UsernamesField
+        label="Username"
+        autoFocus
+        value={username}
+        onValue={setUsername}
+        placeholder="their username or name"
+      />
+      <PeopleSuggestions store={store} text={username} onPick={(u) => setUsername(u.username)} />
+    </FormDialog>
   );
 }
 
@@ -127,45 +154,30 @@ export function NewGroupDialog({ store, onClose }: { store: AppStore; onClose():
     'Could not create the group',
   );
   return (
-    <Modal title="New group" onClose={onClose}>
-      <form onSubmit={submit} className="stack">
-        <label className="field">
-          <span>Group name</span>
-          <input
-            autoFocus
-            value={title}
-            onChange={(e) => setTitle(e.target.value)}
-            required
-            maxLength={128}
-            placeholder="e.g. Weekend trip"
-          />
-        </label>
-        <label className="field">
-          <span>Members</span>
-          <input
-            autoCapitalize="none"
-            spellCheck={false}
-            value={members}
-            onChange={(e) => setMembers(e.target.value)}
-            required
-            placeholder="usernames, separated by commas"
-          />
-        </label>
-        <PeopleSuggestions
-          store={store}
-          text={lastName(members)}
-          onPick={(u) => setMembers(`${withoutLastName(members)}${u.username}, `)}
-        />
-        <FormError error={error} />
-        <button
-          type="submit"
-          className="primary"
-          disabled={busy || !title.trim() || splitUsernames(members).length === 0}
-        >
-          Create group
-        </button>
-      </form>
-    </Modal>
+    <FormDialog
+      title="New group"
+      onClose={onClose}
+      submit={submit}
+      error={error}
+      disabled={busy || !title.trim() || splitUsernames(members).length === 0}
+      action="Create group"
+    >
+      <InlineField
+        label="Group name"
+        autoFocus
+        value={title}
+        onValue={setTitle}
+        required
+        maxLength={128}
+        placeholder="e.g. Weekend trip"
+      />
+      <UsernamesField label="Members" value={members} onValue={setMembers} />
+      <PeopleSuggestions
+        store={store}
+        text={lastName(members)}
+        onPick={(u) => setMembers(`${withoutLastName(members)}${u.username}, `)}
+      />
+    </FormDialog>
   );
 }
 
@@ -185,26 +197,16 @@ export function AddMembersDialog({
     'Could not add members',
   );
   return (
-    <Modal title={`Add members to ${conversation.title ?? 'the group'}`} onClose={onClose}>
-      <form onSubmit={submit} className="stack">
-        <label className="field">
-          <span>Usernames</span>
-          <input
-            autoFocus
-            autoCapitalize="none"
-            spellCheck={false}
-            value={members}
-            onChange={(e) => setMembers(e.target.value)}
-            required
-            placeholder="usernames, separated by commas"
-          />
-        </label>
-        <p className="muted small">Now in the group: {conversation.members.map((m) => m.displayName).join(', ')}</p>
-        <FormError error={error} />
-        <button type="submit" className="primary" disabled={busy || splitUsernames(members).length === 0}>
-          Add
-        </button>
-      </form>
-    </Modal>
+    <FormDialog
+      title={`Add members to ${conversation.title ?? 'the group'}`}
+      onClose={onClose}
+      submit={submit}
+      error={error}
+      disabled={busy || splitUsernames(members).length === 0}
+      action="Add"
+    >
+      <UsernamesField label="Usernames" autoFocus value={members} onValue={setMembers} />
+      <p className="muted small">Now in the group: {conversation.members.map((m) => m.displayName).join(', ')}</p>
+    </FormDialog>
   );
 }

@@ -4,6 +4,7 @@ import { type FormEvent, useState } from 'react';
 import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { Modal } from './Dialogs.js';
+import { InlineField } from './Field.js';
 import { FormError } from './FormError.js';
 import { GroupAvatarEdit } from './GroupAvatarEdit.js';
 
@@ -55,10 +56,7 @@ export function GroupInfoDialog({
         />
         {admin ? (
           <form onSubmit={rename} className="inline-form">
-            <label className="field">
-              <span>Group name</span>
-              <input value={title} maxLength={128} required onChange={(e) => setTitle(e.target.value)} />
-            </label>
+            <InlineField label="Group name" value={title} maxLength={128} required onValue={setTitle} />
             <button type="submit" className="secondary" disabled={busy || !title.trim()}>
               Rename
             </button>

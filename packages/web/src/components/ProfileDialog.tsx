@@ -3,7 +3,8 @@ import { LIMITS, type User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
 import { useRef, useState, type FormEvent } from 'react';
 import { Avatar } from './Avatar.js';
-import { FormError } from './FormError.js';
+import { Field } from './Field.js';
+import { FormSubmit } from './FormError.js';
 
 export function ProfileForm({
   api,
@@ -81,26 +82,20 @@ export function ProfileForm({
           }}
         />
       </div>
-      <div className="field">
-        <label htmlFor="profile-display-name">Display name</label>
-        <input
-          id="profile-display-name"
-          name="display-name"
-          autoComplete="nickname"
-          value={displayName}
-          onChange={(e) => setDisplayName(e.target.value)}
-          required
-          maxLength={LIMITS.maxDisplayNameChars}
-          aria-describedby="profile-display-name-hint"
-        />
-        <span id="profile-display-name-hint" className="hint muted">
-          Shown to everyone you share a conversation with. Your username @{me?.username} stays.
-        </span>
-      </div>
-      <FormError error={error} />
-      <button type="submit" className="primary" disabled={busy}>
+      <Field
+        id="profile-display-name"
+        name="display-name"
+        label="Display name"
+        hint={`Shown to everyone you share a conversation with. Your username @${me?.username ?? ''} stays.`}
+        autoComplete="nickname"
+        value={displayName}
+        onValue={setDisplayName}
+        required
+        maxLength={LIMITS.maxDisplayNameChars}
+      />
+      <FormSubmit error={error} disabled={busy}>
         {busy ? 'Saving…' : 'Save'}
-      </button>
+      </FormSubmit>
     </form>
   );
 }
