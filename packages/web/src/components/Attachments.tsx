@@ -2,6 +2,7 @@
 // with a player, anything else as a card with its name, size and a download link.
 import { useEffect, useRef, useState } from 'react';
 import type { Attachment, LinkPreview } from '@messenger/protocol';
+import { Icon, IconButton } from './Icons.js';
 
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -47,10 +48,10 @@ export function Attachments({ list }: { list: Attachment[] }) {
       ))}
       {files.map((a) => (
         <a key={a.id} className="file-card" href={a.url} download={a.name} aria-label={`Download ${a.name}`}>
-          <svg viewBox="0 0 24 24" aria-hidden="true">
+          <Icon>
             <path d="M7 3h7l5 5v13H7z" />
             <path d="M14 3v5h5" />
-          </svg>
+          </Icon>
           <span className="file-card-text">
             <span className="file-name">{a.name}</span>
             <span className="file-size">{formatSize(a.size)}</span>
@@ -121,16 +122,9 @@ export function VoicePlayer({ attachment }: { attachment: Pick<Attachment, 'url'
   };
   return (
     <div className="voice">
-      <button
-        type="button"
-        className="icon-button small"
-        aria-label={playing ? 'Pause' : 'Play voice message'}
-        onClick={toggle}
-      >
-        <svg viewBox="0 0 24 24" aria-hidden="true">
-          {playing ? <path d="M8 5v14M16 5v14" strokeWidth="3" /> : <path d="M7 4l13 8-13 8z" />}
-        </svg>
-      </button>
+      <IconButton className="icon-button small" label={playing ? 'Pause' : 'Play voice message'} onClick={toggle}>
+        <Icon>{playing ? <path d="M8 5v14M16 5v14" strokeWidth="3" /> : <path d="M7 4l13 8-13 8z" />}</Icon>
+      </IconButton>
       <progress aria-label="Played" max={length || 1} value={Math.min(at, length || 1)} />
       <span className="voice-time">{formatDuration((playing || at > 0 ? at : length) * 1000)}</span>
       {/* biome-ignore lint/a11y/useMediaCaption: a voice message has no captions to offer */}

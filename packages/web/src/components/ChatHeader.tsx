@@ -7,6 +7,7 @@ import { navigate } from '../hooks.js';
 import { otherMember } from '../lib/receipts.js';
 import { lastSeen } from '../lib/time.js';
 import { Avatar } from './Avatar.js';
+import { AddPersonIcon, Icon, IconButton, LeaveIcon } from './Icons.js';
 
 interface Props {
   store: AppStore;
@@ -82,7 +83,7 @@ export function ChatHeader({
 
   return (
     <header className="chat-header">
-      {/* biome-ignore lint/a11y/useAnchorContent lint/a11y/useValidAnchor: a navigation link, named by its aria-label */}
+      {/* biome-ignore lint/a11y/useValidAnchor: a real link to the chat list, named by its aria-label; the click only routes in-app */}
       <a
         href="#/"
         className="icon-button back-button"
@@ -92,9 +93,9 @@ export function ChatHeader({
           navigate('');
         }}
       >
-        <svg viewBox="0 0 24 24" aria-hidden="true">
+        <Icon>
           <path d="M15 5l-7 7 7 7" />
-        </svg>
+        </Icon>
       </a>
       <Avatar
         name={name}
@@ -109,75 +110,54 @@ export function ChatHeader({
         </p>
       </div>
       <div className="header-actions">
-        <button
-          type="button"
-          className="icon-button"
-          aria-label={conversation.muted ? 'Unmute' : 'Mute'}
+        <IconButton
+          label={conversation.muted ? 'Unmute' : 'Mute'}
           title={conversation.muted ? 'Unmute: notify me about new messages' : 'Mute: no notifications from this chat'}
           disabled={muting}
           onClick={toggleMute}
         >
-          {conversation.muted ? (
-            <svg viewBox="0 0 24 24" aria-hidden="true">
-              <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" />
-              <path d="M10 20a2 2 0 0 0 4 0" />
-              <path d="M4 4l16 16" />
-            </svg>
-          ) : (
-            <svg viewBox="0 0 24 24" aria-hidden="true">
-              <path d="M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15z" />
-              <path d="M10 20a2 2 0 0 0 4 0" />
-            </svg>
-          )}
-        </button>
+          <Icon>
+            {conversation.muted ? (
+              <>
+                <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" />
+                <path d="M10 20a2 2 0 0 0 4 0" />
+                <path d="M4 4l16 16" />
+              </>
+            ) : (
+              <>
+                <path d="M6 16v-5a6 6 0 0 1 12 0v5l1.5 2h-15z" />
+                <path d="M10 20a2 2 0 0 0 4 0" />
+              </>
+            )}
+          </Icon>
+        </IconButton>
         {conversation.kind === 'direct' && other && (
-          <button
-            type="button"
-            className="icon-button"
-            aria-label={blocked ? `Unblock ${name}` : `Block ${name}`}
+          <IconButton
+            label={blocked ? `Unblock ${name}` : `Block ${name}`}
             title={blocked ? 'Unblock: let them message you again' : 'Block: they can no longer message you'}
             aria-pressed={blocked}
             onClick={toggleBlock}
           >
-            <svg viewBox="0 0 24 24" aria-hidden="true">
+            <Icon>
               <circle cx="12" cy="12" r="8" />
               <path d="M6.5 6.5l11 11" />
-            </svg>
-          </button>
+            </Icon>
+          </IconButton>
         )}
         {conversation.kind === 'group' && (
           <>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Group info"
-              title="Group info"
-              onClick={onGroupInfo}
-            >
-              <svg viewBox="0 0 24 24" aria-hidden="true">
+            <IconButton label="Group info" title="Group info" onClick={onGroupInfo}>
+              <Icon>
                 <circle cx="12" cy="12" r="8" />
                 <path d="M12 11v5M12 8h.01" />
-              </svg>
-            </button>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="Add members"
-              title="Add members"
-              onClick={onAddMembers}
-            >
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <circle cx="9" cy="8" r="3.2" />
-                <path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" />
-                <path d="M18 8v6M15 11h6" />
-              </svg>
-            </button>
-            <button type="button" className="icon-button" aria-label="Leave group" title="Leave group" onClick={leave}>
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <path d="M10 4H5v16h5" />
-                <path d="M14 8l4 4-4 4M18 12H9" />
-              </svg>
-            </button>
+              </Icon>
+            </IconButton>
+            <IconButton label="Add members" title="Add members" onClick={onAddMembers}>
+              <AddPersonIcon plus="M18 8v6M15 11h6" />
+            </IconButton>
+            <IconButton label="Leave group" title="Leave group" onClick={leave}>
+              <LeaveIcon />
+            </IconButton>
           </>
         )}
       </div>

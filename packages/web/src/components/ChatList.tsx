@@ -5,6 +5,7 @@ import { chatHref } from '../hooks.js';
 import { conversationName, otherMember } from '../lib/receipts.js';
 import { listTime } from '../lib/time.js';
 import { Avatar } from './Avatar.js';
+import { Icon } from './Icons.js';
 
 export function preview(c: Conversation, meId: string): string {
   const m: Message | null = c.lastMessage;
@@ -67,10 +68,10 @@ export function ChatList({
                     <span className="chat-item-name">{name}</span>
                     {c.muted && (
                       <span className="chat-item-muted" title="Muted">
-                        <svg viewBox="0 0 24 24" aria-hidden="true">
+                        <Icon>
                           <path d="M6 16V11a6 6 0 0 1 9.2-5.1M18 11v5l1.5 2H8" />
                           <path d="M4 4l16 16" />
-                        </svg>
+                        </Icon>
                         <span className="visually-hidden"> (muted)</span>
                       </span>
                     )}

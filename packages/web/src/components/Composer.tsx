@@ -4,6 +4,7 @@ import { useEffect, useRef, useState, type DragEvent, type FormEvent, type Keybo
 import { LIMITS, utf8Length, type Message } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
 import { AttachButton, FileTray, filesOf, useVoiceRecorder } from './ComposerFiles.js';
+import { CloseIcon, Icon, IconButton, SendIcon } from './Icons.js';
 
 interface Props {
   store: AppStore;
@@ -126,16 +127,9 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
             <strong>{editing ? 'Editing message' : `Replying to ${memberName(context.senderId)}`}</strong>
             <span>{context.body}</span>
           </div>
-          <button
-            type="button"
-            className="icon-button small"
-            aria-label={editing ? 'Cancel edit' : 'Cancel reply'}
-            onClick={cancel}
-          >
-            <svg viewBox="0 0 24 24" aria-hidden="true">
-              <path d="M6 6l12 12M18 6L6 18" />
-            </svg>
-          </button>
+          <IconButton className="icon-button small" label={editing ? 'Cancel edit' : 'Cancel reply'} onClick={cancel}>
+            <CloseIcon />
+          </IconButton>
         </div>
       )}
       {!editing && <FileTray files={files} onRemove={(i) => setFiles((f) => f.filter((_, j) => j !== i))} />}
@@ -166,36 +160,26 @@ export function Composer({ store, conversationId, replyTo, editing, memberName, 
             <button type="button" className="link-button" onClick={() => voice.stop(false)}>
               Cancel
             </button>
-            <button
-              type="button"
-              className="send-button"
-              aria-label="Send voice message"
-              onClick={() => voice.stop(true)}
-            >
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <path d="M4 12l16-8-6 16-2.5-6.5z" />
-              </svg>
-            </button>
+            <IconButton className="send-button" label="Send voice message" onClick={() => voice.stop(true)}>
+              <SendIcon />
+            </IconButton>
           </>
         ) : !editing && !canSend ? (
-          <button
-            type="button"
+          <IconButton
             className="send-button"
-            aria-label="Record voice message"
+            label="Record voice message"
             title="Record voice message"
             onClick={() => void voice.start()}
           >
-            <svg viewBox="0 0 24 24" aria-hidden="true">
+            <Icon>
               <path d="M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z" />
               <path d="M5 11a7 7 0 0 0 14 0M12 18v3" />
-            </svg>
-          </button>
+            </Icon>
+          </IconButton>
         ) : (
-          <button type="submit" className="send-button" aria-label={editing ? 'Save' : 'Send'} disabled={!canSend}>
-            <svg viewBox="0 0 24 24" aria-hidden="true">
-              <path d="M4 12l16-8-6 16-2.5-6.5z" />
-            </svg>
-          </button>
+          <IconButton type="submit" className="send-button" label={editing ? 'Save' : 'Send'} disabled={!canSend}>
+            <SendIcon />
+          </IconButton>
         )}
       </div>
       {tooBig && (

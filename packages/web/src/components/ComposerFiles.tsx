@@ -3,6 +3,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { LIMITS } from '@messenger/protocol';
 import { formatSize } from './Attachments.js';
+import { CloseIcon, Icon, IconButton } from './Icons.js';
 
 /** Files from a paste or a drop (only files: pasted text stays text). */
 export function filesOf(data: DataTransfer | null): File[] {
@@ -30,16 +31,9 @@ export function FileTray({ files, onRemove }: { files: File[]; onRemove(index: n
             <span className="file-name">{f.name}</span>
             <span className="file-size">{formatSize(f.size)}</span>
           </span>
-          <button
-            type="button"
-            className="icon-button small"
-            aria-label={`Remove ${f.name}`}
-            onClick={() => onRemove(i)}
-          >
-            <svg viewBox="0 0 24 24" aria-hidden="true">
-              <path d="M6 6l12 12M18 6L6 18" />
-            </svg>
-          </button>
+          <IconButton className="icon-button small" label={`Remove ${f.name}`} onClick={() => onRemove(i)}>
+            <CloseIcon />
+          </IconButton>
         </li>
       ))}
       {files.length > LIMITS.maxAttachments && (
@@ -60,17 +54,11 @@ export function AttachButton({ onFiles }: { onFiles(files: File[]): void }) {
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
-      <button
-        type="button"
-        className="icon-button"
-        aria-label="Attach files"
-        title="Attach files"
-        onClick={() => input.current?.click()}
-      >
-        <svg viewBox="0 0 24 24" aria-hidden="true">
+      <IconButton label="Attach files" title="Attach files" onClick={() => input.current?.click()}>
+        <Icon>
           <path d="M20 11.5l-7.8 7.8a5 5 0 0 1-7.1-7.1l8.5-8.5a3.3 3.3 0 0 1 4.7 4.7l-8.5 8.5a1.7 1.7 0 0 1-2.4-2.4l7.8-7.8" />
-        </svg>
-      </button>
+        </Icon>
+      </IconButton>
       <input
         ref={input}
         type="file"

@@ -5,6 +5,7 @@ import type { AppStore } from '../store.js';
 import { chatHref, navigate } from '../hooks.js';
 import { PeopleSuggestions } from './PeopleSuggestions.js';
 import { FormSubmit } from './FormError.js';
+import { CloseIcon, IconButton } from './Icons.js';
 import { InlineField, UsernamesField } from './Field.js';
 
 export function Modal({ title, onClose, children }: { title: string; onClose(): void; children: ReactNode }) {
@@ -27,11 +28,9 @@ export function Modal({ title, onClose, children }: { title: string; onClose(): 
       <div className="modal-body">
         <header className="modal-header">
           <h2 id={titleId}>{title}</h2>
-          <button type="button" className="icon-button small" aria-label="Close" onClick={onClose}>
-            <svg viewBox="0 0 24 24" aria-hidden="true">
-              <path d="M6 6l12 12M18 6L6 18" />
-            </svg>
-          </button>
+          <IconButton className="icon-button small" label="Close" onClick={onClose}>
+            <CloseIcon />
+          </IconButton>
         </header>
         {children}
       </div>

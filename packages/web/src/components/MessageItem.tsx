@@ -8,6 +8,7 @@ import { linkify } from '../lib/text.js';
 import { clockTime } from '../lib/time.js';
 import { Attachments, formatSize, LinkCard } from './Attachments.js';
 import { Avatar } from './Avatar.js';
+import { Icon, IconButton } from './Icons.js';
 
 export const QUICK_REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 
@@ -144,10 +145,9 @@ export function MessageItem(p: Props) {
           <div className="message-actions">
             {!deleted && (
               <div className="popover-anchor">
-                <button
-                  type="button"
+                <IconButton
                   className="icon-button small"
-                  aria-label="React"
+                  label="React"
                   title="React"
                   aria-expanded={picker}
                   onClick={() => {
@@ -155,20 +155,19 @@ export function MessageItem(p: Props) {
                     setPicker((v) => !v);
                   }}
                 >
-                  <svg viewBox="0 0 24 24" aria-hidden="true">
+                  <Icon>
                     <circle cx="12" cy="12" r="8.5" />
                     <path d="M8.5 14a4 4 0 0 0 7 0" />
                     <path d="M9.5 10h.01M14.5 10h.01" />
-                  </svg>
-                </button>
+                  </Icon>
+                </IconButton>
                 {picker && <ReactionPicker onPick={react} onClose={() => setPicker(false)} />}
               </div>
             )}
             <div className="popover-anchor">
-              <button
-                type="button"
+              <IconButton
                 className="icon-button small"
-                aria-label="More actions"
+                label="More actions"
                 title="More actions"
                 aria-haspopup="menu"
                 aria-expanded={menu}
@@ -177,10 +176,10 @@ export function MessageItem(p: Props) {
                   setMenu((v) => !v);
                 }}
               >
-                <svg viewBox="0 0 24 24" aria-hidden="true">
+                <Icon>
                   <path d="M6 12h.01M12 12h.01M18 12h.01" strokeWidth="3" />
-                </svg>
-              </button>
+                </Icon>
+              </IconButton>
               {menu && (
                 <ActionMenu onClose={() => setMenu(false)}>
                   {!deleted && (

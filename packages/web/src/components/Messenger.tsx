@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 import type { AppStore } from '../store.js';
 import { navigate, usePageVisible, useAppState, useRoute } from '../hooks.js';
 import { Avatar } from './Avatar.js';
+import { AddPersonIcon, Icon, IconButton, LeaveIcon } from './Icons.js';
 import { ChatList } from './ChatList.js';
 import { ChatView } from './ChatView.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
@@ -45,47 +46,23 @@ export function Messenger({ store, onSignOut }: { store: AppStore; onSignOut(): 
     <div className={`app ${route.chatId ? 'has-chat' : 'no-chat'}`}>
       <aside className="sidebar">
         <header className="sidebar-header">
-          <button
-            type="button"
-            className="icon-button account-button"
-            aria-label="Account"
-            onClick={() => setDialog('account')}
-          >
+          <IconButton className="icon-button account-button" label="Account" onClick={() => setDialog('account')}>
             <Avatar name={me?.displayName ?? '?'} seed={me?.id ?? ''} size="sm" url={me?.avatarUrl} />
-          </button>
+          </IconButton>
           <h1>Chats</h1>
           <div className="header-actions">
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="New chat"
-              title="New chat"
-              onClick={() => setDialog('chat')}
-            >
-              <svg viewBox="0 0 24 24" aria-hidden="true">
+            <IconButton label="New chat" title="New chat" onClick={() => setDialog('chat')}>
+              <Icon>
                 <path d="M4 20l1.3-3.9A8 8 0 1 1 8 19z" />
                 <path d="M12 8v6M9 11h6" />
-              </svg>
-            </button>
-            <button
-              type="button"
-              className="icon-button"
-              aria-label="New group"
-              title="New group"
-              onClick={() => setDialog('group')}
-            >
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <circle cx="9" cy="8" r="3.2" />
-                <path d="M3 19c.6-3.2 3-5 6-5s5.4 1.8 6 5" />
-                <path d="M17 7v6M14 10h6" />
-              </svg>
-            </button>
-            <button type="button" className="icon-button" aria-label="Sign out" title="Sign out" onClick={onSignOut}>
-              <svg viewBox="0 0 24 24" aria-hidden="true">
-                <path d="M10 4H5v16h5" />
-                <path d="M14 8l4 4-4 4M18 12H9" />
-              </svg>
-            </button>
+              </Icon>
+            </IconButton>
+            <IconButton label="New group" title="New group" onClick={() => setDialog('group')}>
+              <AddPersonIcon plus="M17 7v6M14 10h6" />
+            </IconButton>
+            <IconButton label="Sign out" title="Sign out" onClick={onSignOut}>
+              <LeaveIcon />
+            </IconButton>
           </div>
         </header>
         <div className="search">
