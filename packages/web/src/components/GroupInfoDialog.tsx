@@ -6,7 +6,7 @@ import type { AppStore } from '../store.js';
 import { Modal } from './Dialogs.js';
 import { InlineField } from './Field.js';
 import { FormError } from './FormError.js';
-import { GroupAvatarEdit } from './GroupAvatarEdit.js';
+import { AvatarEdit } from './AvatarEdit.js';
 
 export function GroupInfoDialog({
   store,
@@ -48,9 +48,12 @@ export function GroupInfoDialog({
   return (
     <Modal title="Group info" onClose={onClose}>
       <div className="stack">
-        <GroupAvatarEdit
-          conversation={conversation}
-          admin={admin}
+        <AvatarEdit
+          name={conversation.title ?? 'Group'}
+          seed={conversation.id}
+          url={conversation.avatarUrl}
+          what="group photo"
+          editable={admin}
           busy={busy}
           onChange={(file) => void run(() => store.safety.setGroupAvatar(conversation.id, file))}
         />

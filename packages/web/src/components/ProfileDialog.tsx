@@ -1,8 +1,8 @@
 // Edit profile: the display name and photo everyone who shares a conversation sees (they hear of it live).
 import { LIMITS, type User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
-import { useRef, useState, type FormEvent } from 'react';
-import { Avatar } from './Avatar.js';
+import { useState, type FormEvent } from 'react';
+import { AvatarEdit } from './AvatarEdit.js';
 import { Field } from './Field.js';
 import { FormSubmit } from './FormError.js';
 
@@ -41,7 +41,6 @@ export function ProfileForm({
   };
 
   const [avatarUrl, setAvatarUrl] = useState(me?.avatarUrl ?? null);
-  const picker = useRef<HTMLInputElement>(null);
   const setPhoto = async (file: File | null) => {
     setBusy(true);
     setError(null);
@@ -59,29 +58,15 @@ export function ProfileForm({
 
   return (
     <form id="profile-form" onSubmit={submit} className="stack">
-      <div className="avatar-edit">
-        <Avatar name={displayName || '?'} seed={me?.id ?? ''} size="lg" url={avatarUrl} />
-        <button type="button" disabled={busy} onClick={() => picker.current?.click()}>
-          {avatarUrl ? 'Change photo' : 'Add photo'}
-        </button>
-        {avatarUrl && (
-          <button type="button" className="link-button" disabled={busy} onClick={() => void setPhoto(null)}>
-            Remove photo
-          </button>
-        )}
-        <input
-          ref={picker}
-          type="file"
-          accept="image/jpeg,image/png,image/webp,image/gif"
-          hidden
-          aria-label="Choose a photo"
-          onChange={(e) => {
-            const file = e.target.files?.[0] ?? null;
-            e.target.value = '';
-            if (file) void setPhoto(file);
-          }}
-        />
-      </div>
+      <AvatarEdit
+        name={displayName || '?'}
+        seed={me?.id ?? ''}
+        url={avatarUrl}
+        what="photo"
+        editable
+        busy={busy}
+        onChange={(file) => void setPhoto(file)}
+      />
       <Field
         id="profile-display-name"
         name="display-name"

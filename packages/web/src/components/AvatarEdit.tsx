@@ -1,34 +1,39 @@
-// The group's photo in Group info: admins add, change or remove it (the server refuses anyone
-// else with 403, so members only see it).
+// A photo (a user's or a group's) in a form: who may edit it adds, changes or removes it; anyone
+// else only sees it (for a group, the server refuses anyone but an admin with 403).
 import { useRef } from 'react';
-import type { Conversation } from '@messenger/protocol';
 import { Avatar } from './Avatar.js';
 
-export function GroupAvatarEdit({
-  conversation,
-  admin,
+export function AvatarEdit({
+  name,
+  seed,
+  url,
+  what,
+  editable,
   busy,
   onChange,
 }: {
-  conversation: Conversation;
-  admin: boolean;
+  name: string;
+  seed: string;
+  url: string | null;
+  /** What the buttons call it: "photo", "group photo". */
+  what: string;
+  editable: boolean;
   busy: boolean;
   /** A new photo, or null to remove it. */
   onChange(file: File | null): void;
 }) {
   const picker = useRef<HTMLInputElement>(null);
-  const name = conversation.title ?? 'Group';
   return (
     <div className="avatar-edit">
-      <Avatar name={name} seed={conversation.id} size="lg" url={conversation.avatarUrl} />
-      {admin && (
+      <Avatar name={name} seed={seed} size="lg" url={url} />
+      {editable && (
         <>
           <button type="button" disabled={busy} onClick={() => picker.current?.click()}>
-            {conversation.avatarUrl ? 'Change group photo' : 'Add group photo'}
+            {url ? `Change ${what}` : `Add ${what}`}
           </button>
-          {conversation.avatarUrl && (
+          {url && (
             <button type="button" className="link-button" disabled={busy} onClick={() => onChange(null)}>
-              Remove group photo
+              {`Remove ${what}`}
             </button>
           )}
           <input
@@ -36,7 +41,7 @@ export function GroupAvatarEdit({
             type="file"
             accept="image/jpeg,image/png,image/webp,image/gif"
             hidden
-            aria-label="Choose a group photo"
+            aria-label={`Choose a ${what}`}
             onChange={(e) => {
               const file = e.target.files?.[0] ?? null;
               e.target.value = '';
