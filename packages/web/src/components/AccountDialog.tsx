@@ -8,6 +8,7 @@ import { Devices } from './Devices.js';
 import { Modal } from './Dialogs.js';
 import { ProfileForm } from './ProfileDialog.js';
 import { BlockedUsers, OperatorPanel } from './SafetyDialogs.js';
+import { Switch } from './Field.js';
 import { FormError } from './FormError.js';
 
 type View = 'menu' | 'devices' | 'password' | 'profile' | 'delete' | 'blocked' | 'operator';
@@ -138,18 +139,13 @@ function Settings({ store }: { store: AppStore }) {
   };
   return (
     <section className="settings" aria-label="Settings">
-      <label className="switch-row">
-        <span>Notifications</span>
-        <input
-          type="checkbox"
-          role="switch"
-          checked={notify.enabled}
-          aria-checked={notify.enabled}
-          disabled={notify.busy}
-          aria-describedby={notifyHint}
-          onChange={(e) => void (e.target.checked ? store.notifications.enable() : store.notifications.disable())}
-        />
-      </label>
+      <Switch
+        label="Notifications"
+        checked={notify.enabled}
+        disabled={notify.busy}
+        aria-describedby={notifyHint}
+        onChecked={(on) => void (on ? store.notifications.enable() : store.notifications.disable())}
+      />
       <p id={notifyHint} className={`hint ${notify.message ? '' : 'muted'}`} role="status">
         {notify.busy
           ? 'Setting up notifications…'
@@ -158,17 +154,12 @@ function Settings({ store }: { store: AppStore }) {
               ? 'On: new messages notify you, even with the app closed. Muted chats stay quiet.'
               : 'Off: no notifications on this browser.'))}
       </p>
-      <label className="switch-row">
-        <span>Show my online status</span>
-        <input
-          type="checkbox"
-          role="switch"
-          checked={presenceVisible}
-          aria-checked={presenceVisible}
-          aria-describedby={presenceHint}
-          onChange={(e) => togglePresence(e.target.checked)}
-        />
-      </label>
+      <Switch
+        label="Show my online status"
+        checked={presenceVisible}
+        aria-describedby={presenceHint}
+        onChecked={togglePresence}
+      />
       <p id={presenceHint} className="hint muted">
         {presenceVisible
           ? 'Others see when you are online and when you were last seen.'

@@ -180,15 +180,14 @@ export function NewGroupDialog({ store, onClose }: { store: AppStore; onClose():
   );
 }
 
-export function AddMembersDialog({
-  store,
-  conversation,
-  onClose,
-}: {
+/** The props of a dialog about one conversation. */
+export interface ConversationDialogProps {
   store: AppStore;
   conversation: Conversation;
   onClose(): void;
-}) {
+}
+
+export function AddMembersDialog({ store, conversation, onClose }: ConversationDialogProps) {
   const [members, setMembers] = useState('');
   const { busy, error, submit } = useSubmit(
     () => store.addMembers(conversation.id, splitUsernames(members)),

@@ -51,6 +51,32 @@ export function InlineField({ label, value, onValue, ...input }: TextInput & { l
   );
 }
 
+/** An on/off setting, announced as a switch. */
+export function Switch({
+  label,
+  checked,
+  onChecked,
+  ...input
+}: Omit<InputHTMLAttributes<HTMLInputElement>, 'type' | 'role' | 'checked' | 'onChange'> & {
+  label: string;
+  checked: boolean;
+  onChecked(checked: boolean): void;
+}) {
+  return (
+    <label className="switch-row">
+      <span>{label}</span>
+      <input
+        type="checkbox"
+        role="switch"
+        checked={checked}
+        aria-checked={checked}
+        onChange={(e) => onChecked(e.target.checked)}
+        {...input}
+      />
+    </label>
+  );
+}
+
 /** Usernames, one or a list: typed as they are, neither capitalized nor spell-checked. */
 export function UsernamesField({
   placeholder = 'usernames, separated by commas',

@@ -1,22 +1,12 @@
 // Group info: the group's photo, members and their roles; admins rename the group, set or remove
 // its photo, choose whether members may add others, promote or demote, and remove members.
 import { type FormEvent, useState } from 'react';
-import type { Conversation } from '@messenger/protocol';
-import type { AppStore } from '../store.js';
-import { Modal } from './Dialogs.js';
-import { InlineField } from './Field.js';
+import { type ConversationDialogProps, Modal } from './Dialogs.js';
+import { InlineField, Switch } from './Field.js';
 import { FormError } from './FormError.js';
 import { AvatarEdit } from './AvatarEdit.js';
 
-export function GroupInfoDialog({
-  store,
-  conversation,
-  onClose,
-}: {
-  store: AppStore;
-  conversation: Conversation;
-  onClose(): void;
-}) {
+export function GroupInfoDialog({ store, conversation, onClose }: ConversationDialogProps) {
   const meId = store.session.userId;
   const admin = conversation.members.find((m) => m.userId === meId)?.role === 'admin';
   const [title, setTitle] = useState(conversation.title ?? '');
@@ -69,20 +59,12 @@ export function GroupInfoDialog({
             <strong>{conversation.title}</strong>
           </p>
         )}
-        <label className="switch-row">
-          <span>Members can add others</span>
-          <input
-            type="checkbox"
-            role="switch"
-            checked={conversation.membersCanAdd}
-            aria-checked={conversation.membersCanAdd}
-            disabled={!admin || busy}
-            onChange={(e) => {
-              const membersCanAdd = e.target.checked;
-              void run(() => store.safety.updateGroup(conversation.id, { membersCanAdd }));
-            }}
-          />
-        </label>
+        <Switch
+          label="Members can add others"
+          checked={conversation.membersCanAdd}
+          disabled={!admin || busy}
+          onChecked={(membersCanAdd) => void run(() => store.safety.updateGroup(conversation.id, { membersCanAdd }))}
+        />
         <h3>Members ({conversation.members.length})</h3>
         <ul className="member-list" aria-label="Members">
           {conversation.members.map((m) => (
