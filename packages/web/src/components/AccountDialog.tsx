@@ -1,6 +1,6 @@
 // The account menu: who is signed in, this browser's settings, Devices, the password, and sign-out.
 import type { User } from '@messenger/protocol';
-import { useId, useState, useSyncExternalStore } from 'react';
+import { type ReactNode, useId, useState, useSyncExternalStore } from 'react';
 import type { AppStore } from '../store.js';
 import { ChangePassword } from './ChangePassword.js';
 import { DeleteAccountForm } from './DeleteAccountDialog.js';
@@ -32,54 +32,48 @@ export function AccountDialog({
       ← Account
     </button>
   );
-  if (view === 'devices')
+  const page = ((): { title: string; body: ReactNode } | null => {
+    switch (view) {
+      case 'devices':
+        return { title: 'Devices', body: <Devices account={store.account} /> };
+      case 'password':
+        return {
+          title: passwordTitle,
+          body: <ChangePassword account={store.account} username={me?.username ?? ''} onDone={() => setView('menu')} />,
+        };
+      case 'profile':
+        return {
+          title: 'Edit profile',
+          body: (
+            <ProfileForm
+              api={store.client.api}
+              me={me}
+              onDone={(user) => {
+                store.applyUser(user);
+                setView('menu');
+              }}
+              onChanged={(user) => store.applyUser(user)}
+            />
+          ),
+        };
+      case 'blocked':
+        return { title: 'Blocked users', body: <BlockedUsers store={store} /> };
+      case 'operator':
+        return { title: 'Operator', body: <OperatorPanel store={store} /> };
+      case 'delete':
+        return {
+          title: 'Delete account',
+          body: <DeleteAccountForm api={store.client.api} me={me} hasPassword={!legacy} onDeleted={onSignOut} />,
+        };
+      case 'menu':
+        return null;
+    }
+  })();
+  if (page)
     return (
-      <Modal title="Devices" onClose={onClose}>
+      <Modal title={page.title} onClose={onClose}>
         {back}
-        <Devices account={store.account} />
-      </Modal>
-    );
-  if (view === 'password')
-    return (
-      <Modal title={passwordTitle} onClose={onClose}>
-        {back}
-        <ChangePassword account={store.account} username={me?.username ?? ''} onDone={() => setView('menu')} />
-      </Modal>
-    );
-  if (view === 'profile')
-    return (
-      <Modal title="Edit profile" onClose={onClose}>
-        {back}
-        <ProfileForm
-          api={store.client.api}
-          me={me}
-          onDone={(user) => {
-            store.applyUser(user);
-            setView('menu');
-          }}
-          onChanged={(user) => store.applyUser(user)}
-        />
-      </Modal>
-    );
-  if (view === 'blocked')
-    return (
-      <Modal title="Blocked users" onClose={onClose}>
-        {back}
-        <BlockedUsers store={store} />
-      </Modal>
-    );
-  if (view === 'operator')
-    return (
-      <Modal title="Operator" onClose={onClose}>
-        {back}
-        <OperatorPanel store={store} />
-      </Modal>
-    );
-  if (view === 'delete')
-    return (
-      <Modal title="Delete account" onClose={onClose}>
-        {back}
-        <DeleteAccountForm api={store.client.api} me={me} hasPassword={!legacy} onDeleted={onSignOut} />
+        {page.body}
       </Modal>
     );
   return (
