@@ -18,7 +18,6 @@ import { migrateAtStart } from '../adapters/postgres/schema-version.js';
 import { PostgresPushSubscriptions } from '../adapters/postgres/push-subscriptions.js';
 import { PostgresSettings } from '../adapters/postgres/settings.js';
 import { PostgresStore } from '../adapters/postgres/store.js';
-import { PostgresBlocks, PostgresReports, PostgresSuspensions } from '../adapters/postgres/safety.js';
 import { RedisAttemptLimiter } from '../adapters/redis/attempt-limiter.js';
 import { closeRedis, connectRedis } from '../adapters/redis/client.js';
 import { RedisPresence } from '../adapters/redis/presence.js';
@@ -98,9 +97,9 @@ export async function clusterBackend(deps: {
     people: store.people,
     conversationStore: store.conversations,
     memberStanding: store.conversations,
-    blocks: new PostgresBlocks({ pool }),
-    reports: new PostgresReports({ pool }),
-    suspensions: new PostgresSuspensions({ pool }),
+    blocks: store.blocks,
+    reports: store.reports,
+    suspensions: store.suspensions,
     messageStore: store.messages,
     messageSearch: store.search,
     recordSink: store.records,

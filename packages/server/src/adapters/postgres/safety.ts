@@ -7,12 +7,16 @@ import type { SuspensionStore } from '../../core/safety/suspension-store.js';
 import { REPORT_COLUMNS, type ReportRow, reportFromRow, reportValues } from '../sql/report-rows.js';
 import DataLoader from 'dataloader';
 import { PgDb, WINDOWED_READS } from './pool.js';
+import type { SendReads } from './send-reads.js';
 
 export class PostgresBlocks implements BlockStore {
   private readonly db: PgDb;
+  /** The send path's batched reads, when this store shares them (PostgresStore's does). */
+  private readonly reads: SendReads | null;
 
-  constructor(deps: { pool: Pool }) {
+  constructor(deps: { pool: Pool; reads?: SendReads }) {
     this.db = new PgDb(deps.pool);
+    this.reads = deps.reads ?? null;
   }
 
   async block(blockerId: string, blockedId: string, at: string): Promise<void> {
@@ -35,6 +39,7 @@ export class PostgresBlocks implements BlockStore {
   }
 
   async blockedInDirectChat(conversationId: string, senderId: string): Promise<boolean> {
+    if (this.reads) return this.reads.blocked(conversationId, senderId);
     const rows = await this.db.query(
       `SELECT 1 FROM conversations c JOIN members o ON o.conversation_id = c.id AND o.user_id <> $2
          JOIN blocks b ON b.blocker_id = o.user_id AND b.blocked_id = $2

@@ -58,5 +58,42 @@ if (!reachable) {
         await close();
       }
     });
+
+    it("answers a send's membership and block reads, asked in one turn, with one query", async () => {
+      const { store, pool, counted, close } = await openWithCountedTwin();
+      try {
+        const at = new Date().toISOString();
+        for (const id of ['u_a', 'u_b', 'u_c'])
+          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        const chat = (id: string, kind: 'direct' | 'group', memberIds: string[]) =>
+          store.conversations.createConversation({
+            id,
+            kind,
+            title: kind === 'group' ? 'g' : null,
+            createdAt: at,
+            memberIds,
+            directKey: kind === 'direct' ? memberIds.join(':') : null,
+          });
+        await chat('c_ab', 'direct', ['u_a', 'u_b']);
+        await chat('c_ac', 'direct', ['u_a', 'u_c']);
+        await chat('c_g', 'group', ['u_a', 'u_b', 'u_c']);
+        await store.blocks.block('u_b', 'u_a', at);
+        await counted.ping();
+        const queries = countQueries(pool);
+        const asked = await Promise.all([
+          counted.conversations.membership('c_ab', 'u_a'),
+          counted.blocks.blockedInDirectChat('c_ab', 'u_a'),
+          counted.blocks.blockedInDirectChat('c_ab', 'u_b'),
+          counted.blocks.blockedInDirectChat('c_ac', 'u_a'),
+          counted.blocks.blockedInDirectChat('c_g', 'u_a'),
+          counted.blocks.blockedInDirectChat('c_missing', 'u_a'),
+        ]);
+        expect(asked[0]).toMatchObject({ userId: 'u_a' });
+        expect(asked.slice(1)).toEqual([true, false, false, false, false]);
+        expect(queries()).toBe(1);
+      } finally {
+        await close();
+      }
+    });
   });
 }

@@ -1,8 +1,9 @@
-// The two reads of every send in cluster mode, sharing one query per event-loop turn: the sender's
-// membership (authorization) and the key stored under sender + clientMsgId (the log's lasting dedup,
-// asked by the log before it publishes). A send asks one and then the other, so under load a turn
-// carries the membership reads of the sends that just arrived together with the dedup reads of the
-// sends checked a turn earlier: one statement instead of two.
+// The three reads of every send in cluster mode, sharing one query per event-loop turn: the
+// sender's membership (authorization), whether the other member of a direct chat blocked the
+// sender (asked with the membership, in the same turn), and the key stored under sender +
+// clientMsgId (the log's lasting dedup, asked by the log before it publishes). Under load a turn
+// carries the membership and block reads of the sends that just arrived together with the dedup
+// reads of the sends checked a turn earlier: one statement instead of three.
 //
 // Each key is looked up on its own (LATERAL ... LIMIT 1: a nested loop of unique-index probes), so
 // the plan is the same whatever the tables' statistics say. A join of the key list with the tables
@@ -24,6 +25,7 @@ const LINGER_MS = 2;
 
 type Ask =
   | readonly ['member', conversationId: string, userId: string]
+  | readonly ['blocked', conversationId: string, senderId: string]
   | readonly ['key', senderId: string, clientMsgId: string];
 
 /** Where the message sent under a sender's clientMsgId is. */
@@ -34,7 +36,7 @@ export interface MessageKey {
 }
 
 interface Row {
-  kind: 'member' | 'key';
+  kind: 'member' | 'blocked' | 'key';
   i: string;
   a: string;
   b: string;
@@ -55,7 +57,14 @@ const SQL = `
   UNION ALL
   SELECT 'key', q.i, k.conversation_id, k.message_id, NULL, NULL, NULL, NULL, NULL, NULL, k.seq
     FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS q(sender_id, client_msg_id, i)
-    CROSS JOIN LATERAL (SELECT * FROM message_keys x WHERE x.sender_id = q.sender_id AND x.client_msg_id = q.client_msg_id LIMIT 1) k`;
+    CROSS JOIN LATERAL (SELECT * FROM message_keys x WHERE x.sender_id = q.sender_id AND x.client_msg_id = q.client_msg_id LIMIT 1) k
+  UNION ALL
+  SELECT 'blocked', q.i, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+    FROM unnest($5::text[], $6::text[]) WITH ORDINALITY AS q(conversation_id, sender_id, i)
+   WHERE EXISTS (SELECT 1 FROM conversations c
+                   JOIN members o ON o.conversation_id = c.id AND o.user_id <> q.sender_id
+                   JOIN blocks b ON b.blocker_id = o.user_id AND b.blocked_id = q.sender_id
+                  WHERE c.id = q.conversation_id AND c.kind = 'direct')`;
 
 export class SendReads {
   private readonly db: PgDb;
@@ -68,7 +77,7 @@ export class SendReads {
   private lastAsk = -Infinity;
   private previousAsk = -Infinity;
 
-  private ask(a: Ask): Promise<Membership | MessageKey | null> {
+  private ask(a: Ask): Promise<Membership | MessageKey | boolean | null> {
     this.previousAsk = this.lastAsk;
     this.lastAsk = performance.now();
     return this.loader.load(a);
@@ -81,19 +90,22 @@ export class SendReads {
   }
 
   /** Read fresh each time: nothing is cached, only batched. */
-  private readonly loader = new DataLoader<Ask, Membership | MessageKey | null>(
+  private readonly loader = new DataLoader<Ask, Membership | MessageKey | boolean | null>(
     async (asks) => {
-      const members = asks.flatMap((a, at) => (a[0] === 'member' ? [{ a, at }] : []));
-      const keys = asks.flatMap((a, at) => (a[0] === 'key' ? [{ a, at }] : []));
+      const of = (kind: Ask[0]) => asks.flatMap((a, at) => (a[0] === kind ? [{ a, at }] : []));
+      const members = of('member');
+      const keys = of('key');
+      const blocks = of('blocked');
       const rows = await this.db.query<Row>(
         SQL,
-        [members.map((x) => x.a[1]), members.map((x) => x.a[2]), keys.map((x) => x.a[1]), keys.map((x) => x.a[2])],
+        [...[members, keys, blocks].flatMap((xs) => [xs.map((x) => x.a[1]), xs.map((x) => x.a[2])])],
         'messenger.send-reads',
       );
-      const out: (Membership | MessageKey | null)[] = asks.map(() => null);
+      const out: (Membership | MessageKey | boolean | null)[] = asks.map((a) => (a[0] === 'blocked' ? false : null));
       for (const row of rows) {
         const i = Number(row.i) - 1;
-        if (row.kind === 'member') {
+        if (row.kind === 'blocked') out[blocks[i]!.at] = true;
+        else if (row.kind === 'member') {
           out[members[i]!.at] = {
             userId: row.a,
             joinedSeq: Number(row.joined_seq),
@@ -114,6 +126,11 @@ export class SendReads {
 
   async membership(conversationId: string, userId: string): Promise<Membership | null> {
     return (await this.ask(['member', conversationId, userId])) as Membership | null;
+  }
+
+  /** Whether the other member of this direct chat blocked `senderId` (false for a group or no chat). */
+  async blocked(conversationId: string, senderId: string): Promise<boolean> {
+    return (await this.ask(['blocked', conversationId, senderId])) as boolean;
   }
 
   async key(senderId: string, clientMsgId: string): Promise<MessageKey | null> {

@@ -41,10 +41,10 @@ export class PostgresStore {
     this.schema = schema;
     this.users = new PostgresUsers(this.db);
     this.people = new PostgresPeople(this.db);
-    this.blocks = new PostgresBlocks({ pool });
+    const reads = new SendReads(this.db);
+    this.blocks = new PostgresBlocks({ pool, reads });
     this.suspensions = new PostgresSuspensions({ pool });
     this.reports = new PostgresReports({ pool });
-    const reads = new SendReads(this.db);
     this.conversations = new PostgresConversations(this.db, reads);
     this.messages = new PostgresMessages(this.db, reads);
     this.search = new PostgresSearch(this.db);

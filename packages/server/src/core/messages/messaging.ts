@@ -117,8 +117,15 @@ export class Messaging {
     const uploadIds = input.attachments ?? [];
     if (uploadIds.length > LIMITS.maxAttachments) throw invalid(`at most ${LIMITS.maxAttachments} attachments`);
     checkMessageText(input.body, LIMITS.maxMessageBytes, uploadIds.length);
-    const membership = await this.conversations.requireMember(input.conversationId, senderId);
-    await this.reach.checkCanSend(senderId, input.conversationId);
+    // Asked together (a cluster store answers both in one query), judged in this order: a
+    // non-member learns nothing of blocks.
+    const [member, reach] = await Promise.allSettled([
+      this.conversations.requireMember(input.conversationId, senderId),
+      this.reach.checkCanSend(senderId, input.conversationId),
+    ]);
+    if (member.status === 'rejected') throw member.reason;
+    if (reach.status === 'rejected') throw reach.reason;
+    const membership = member.value;
     const wait = this.sends.take(senderId);
     if (wait > 0) {
       // A retry of a message already sent is answered, not limited: retries must stay safe.
