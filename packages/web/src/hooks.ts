@@ -1,4 +1,5 @@
-// Small React bindings: the store's snapshot and the hash route.
+// Small React bindings: the store's snapshot, the hash route, the clock, page visibility and a
+// form's pending call.
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { AppState, AppStore } from './store.js';
 
@@ -53,4 +54,25 @@ export function usePageVisible(): boolean {
     return () => document.removeEventListener('visibilitychange', update);
   }, []);
   return visible;
+}
+
+/**
+ * A form's calls to the server: `busy` while one runs, and `error`, what the last one's failure
+ * means to the user (its `explain`). A call clears the error as it starts.
+ */
+export function useAction(initialError: string | null = null) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(initialError);
+  const run = async (action: () => Promise<void>, explain: (error: unknown) => string): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (err) {
+      setError(explain(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, run };
 }

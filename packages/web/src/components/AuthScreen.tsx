@@ -4,21 +4,27 @@ import { LIMITS, ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
 import { signIn, signUp } from '../account.js';
 import type { Session } from '../session.js';
+import { useAction } from '../hooks.js';
+import { errorMessage } from '../lib/errors.js';
 import { Field, PasswordField } from './Field.js';
 import { FormError } from './FormError.js';
 
 type Mode = 'signup' | 'signin';
 
 function explain(error: unknown, mode: Mode, username: string): string {
-  const code = (error as { code?: string })?.code;
-  if (code === 'conflict') return `The username “${username}” is taken.`;
-  if (code === 'unauthenticated') return 'Wrong username or password.';
-  if (code === 'rate_limited')
-    return mode === 'signup'
-      ? 'Too many sign-ups from here. Try again in a minute.'
-      : 'Too many attempts. Wait a few minutes and try again.';
-  if (code === 'invalid_request') return (error as Error).message || 'Check the fields and try again.';
-  return mode === 'signup' ? 'Could not sign up. Try again.' : 'Could not sign in. Try again.';
+  const signingUp = mode === 'signup';
+  return errorMessage(
+    error,
+    {
+      conflict: `The username “${username}” is taken.`,
+      unauthenticated: 'Wrong username or password.',
+      rate_limited: signingUp
+        ? 'Too many sign-ups from here. Try again in a minute.'
+        : 'Too many attempts. Wait a few minutes and try again.',
+      invalid_request: (error as Error | null)?.message || 'Check the fields and try again.',
+    },
+    signingUp ? 'Could not sign up. Try again.' : 'Could not sign in. Try again.',
+  );
 }
 
 export function AuthScreen({
@@ -32,8 +38,7 @@ export function AuthScreen({
   const [username, setUsername] = useState('');
   const [displayName, setDisplayName] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(initialError);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useAction(initialError);
 
   const switchTo = (next: Mode) => {
     setMode(next);
@@ -41,7 +46,7 @@ export function AuthScreen({
     setPassword('');
   };
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     const name = username.trim().toLowerCase();
     if (mode === 'signup' && !LIMITS.usernamePattern.test(name)) {
@@ -52,23 +57,19 @@ export function AuthScreen({
       setError(`Passwords are at least ${ACCOUNT_LIMITS.minPasswordChars} characters.`);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      const session =
-        mode === 'signup'
-          ? await signUp({
-              username: name,
-              password,
-              ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
-            })
-          : await signIn({ username: name, password });
-      onSignedIn(session);
-    } catch (err) {
-      setError(explain(err, mode, name));
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () =>
+        onSignedIn(
+          mode === 'signup'
+            ? await signUp({
+                username: name,
+                password,
+                ...(displayName.trim() ? { displayName: displayName.trim() } : {}),
+              })
+            : await signIn({ username: name, password }),
+        ),
+      (err) => explain(err, mode, name),
+    );
   };
 
   const signingUp = mode === 'signup';

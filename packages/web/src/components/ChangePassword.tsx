@@ -2,6 +2,8 @@
 import { ACCOUNT_LIMITS } from '@messenger/protocol';
 import { useState, type FormEvent } from 'react';
 import type { Account } from '../account.js';
+import { useAction } from '../hooks.js';
+import { errorMessage } from '../lib/errors.js';
 import { PasswordField } from './Field.js';
 import { FormSubmit } from './FormError.js';
 
@@ -9,33 +11,27 @@ export function ChangePassword({ account, username, onDone }: { account: Account
   const legacy = account.usesApiKey;
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
   const [done, setDone] = useState(false);
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     if (next.length < ACCOUNT_LIMITS.minPasswordChars) {
       setError(`Passwords are at least ${ACCOUNT_LIMITS.minPasswordChars} characters.`);
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      await account.changePassword(current, next);
-      setDone(true);
-    } catch (err) {
-      const code = (err as { code?: string })?.code;
-      setError(
-        code === 'forbidden'
-          ? 'The current password is wrong.'
-          : code === 'rate_limited'
-            ? 'Too many attempts. Try again later.'
-            : 'Could not change the password. Try again.',
-      );
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () => {
+        await account.changePassword(current, next);
+        setDone(true);
+      },
+      (err) =>
+        errorMessage(
+          err,
+          { forbidden: 'The current password is wrong.', rate_limited: 'Too many attempts. Try again later.' },
+          'Could not change the password. Try again.',
+        ),
+    );
   };
 
   if (done)

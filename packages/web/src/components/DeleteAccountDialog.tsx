@@ -3,6 +3,7 @@
 import type { User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
 import { useState, type FormEvent } from 'react';
+import { errorMessage } from '../lib/errors.js';
 import { Field, PasswordField } from './Field.js';
 import { FormSubmit } from './FormError.js';
 
@@ -34,15 +35,17 @@ export function DeleteAccountForm({
       await api.deleteAccount({ ...(hasPassword ? { password: confirm } : {}), deleteMessages });
       onDeleted();
     } catch (err) {
-      const code = (err as { code?: string })?.code;
       setError(
-        code === 'forbidden'
-          ? hasPassword
-            ? 'The password is wrong.'
-            : 'This account has a password: sign in with it to delete the account.'
-          : code === 'rate_limited'
-            ? 'Too many attempts. Try again later.'
-            : 'Could not delete the account. Try again.',
+        errorMessage(
+          err,
+          {
+            forbidden: hasPassword
+              ? 'The password is wrong.'
+              : 'This account has a password: sign in with it to delete the account.',
+            rate_limited: 'Too many attempts. Try again later.',
+          },
+          'Could not delete the account. Try again.',
+        ),
       );
       setBusy(false);
     }

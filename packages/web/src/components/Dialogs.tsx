@@ -2,7 +2,8 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import type { Conversation } from '@messenger/protocol';
 import type { AppStore } from '../store.js';
-import { chatHref, navigate } from '../hooks.js';
+import { chatHref, navigate, useAction } from '../hooks.js';
+import { errorMessage } from '../lib/errors.js';
 import { PeopleSuggestions } from './PeopleSuggestions.js';
 import { FormSubmit } from './FormError.js';
 import { CloseIcon, IconButton } from './Icons.js';
@@ -55,27 +56,25 @@ const lastName = (text: string): string => text.split(/[\s,;]+/).pop() ?? '';
 const withoutLastName = (text: string): string => text.slice(0, text.length - lastName(text).length);
 
 function explain(error: unknown, what: string): string {
-  const code = (error as { code?: string })?.code;
-  if (code === 'not_found') return `${what}: no such user.`;
-  if (code === 'invalid_request') return `${what}: check the usernames.`;
-  if (code === 'forbidden') return `${what}: a block or the group's settings stop it.`;
-  return `${what}: something went wrong. Try again.`;
+  return errorMessage(
+    error,
+    {
+      not_found: `${what}: no such user.`,
+      invalid_request: `${what}: check the usernames.`,
+      forbidden: `${what}: a block or the group's settings stop it.`,
+    },
+    `${what}: something went wrong. Try again.`,
+  );
 }
 
-function useSubmit<T>(run: () => Promise<T>, done: (value: T) => void, what: string) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const submit = async (e: FormEvent) => {
+function useSubmit<T>(call: () => Promise<T>, done: (value: T) => void, what: string) {
+  const { busy, error, run } = useAction();
+  const submit = (e: FormEvent) => {
     e.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      done(await run());
-    } catch (err) {
-      setError(explain(err, what));
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () => done(await call()),
+      (err) => explain(err, what),
+    );
   };
   return { busy, error, submit };
 }

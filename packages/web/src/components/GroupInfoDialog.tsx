@@ -1,35 +1,26 @@
 // Group info: the group's photo, members and their roles; admins rename the group, set or remove
 // its photo, choose whether members may add others, promote or demote, and remove members.
 import { type FormEvent, useState } from 'react';
+import { useAction } from '../hooks.js';
+import { errorMessage } from '../lib/errors.js';
 import { type ConversationDialogProps, Modal } from './Dialogs.js';
 import { InlineField, Switch } from './Field.js';
 import { FormError } from './FormError.js';
 import { AvatarEdit } from './AvatarEdit.js';
 
+const explain = (error: unknown) =>
+  errorMessage(
+    error,
+    { forbidden: 'Only admins can do that.', invalid_request: 'The photo must be a JPEG, PNG, WebP or GIF image.' },
+    'That did not work. Try again.',
+  );
+
 export function GroupInfoDialog({ store, conversation, onClose }: ConversationDialogProps) {
   const meId = store.session.userId;
   const admin = conversation.members.find((m) => m.userId === meId)?.role === 'admin';
   const [title, setTitle] = useState(conversation.title ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const run = async (action: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await action();
-    } catch (err) {
-      const code = (err as { code?: string })?.code;
-      setError(
-        code === 'forbidden'
-          ? 'Only admins can do that.'
-          : code === 'invalid_request'
-            ? 'The photo must be a JPEG, PNG, WebP or GIF image.'
-            : 'That did not work. Try again.',
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, error, run: call } = useAction();
+  const run = (action: () => Promise<void>) => call(action, explain);
   const rename = (e: FormEvent) => {
     e.preventDefault();
     if (title.trim() && title.trim() !== conversation.title)

@@ -2,6 +2,7 @@
 import { LIMITS, type User } from '@messenger/protocol';
 import type { HttpApi } from '@messenger/sdk';
 import { useState, type FormEvent } from 'react';
+import { useAction } from '../hooks.js';
 import { AvatarEdit } from './AvatarEdit.js';
 import { Field } from './Field.js';
 import { FormSubmit } from './FormError.js';
@@ -19,42 +20,32 @@ export function ProfileForm({
   onChanged?(user: User): void;
 }) {
   const [displayName, setDisplayName] = useState(me?.displayName ?? '');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, setError, run } = useAction();
 
-  const submit = async (e: FormEvent) => {
+  const submit = (e: FormEvent) => {
     e.preventDefault();
     const name = displayName.trim();
     if (!name) {
       setError('A display name cannot be empty.');
       return;
     }
-    setBusy(true);
-    setError(null);
-    try {
-      onDone(await api.updateProfile({ displayName: name }));
-    } catch {
-      setError('Could not save the profile. Try again.');
-    } finally {
-      setBusy(false);
-    }
+    void run(
+      async () => onDone(await api.updateProfile({ displayName: name })),
+      () => 'Could not save the profile. Try again.',
+    );
   };
 
   const [avatarUrl, setAvatarUrl] = useState(me?.avatarUrl ?? null);
-  const setPhoto = async (file: File | null) => {
-    setBusy(true);
-    setError(null);
-    try {
-      const upload = file ? await api.upload(file) : null;
-      const user = await api.updateProfile({ avatarUploadId: upload?.id ?? null });
-      setAvatarUrl(user.avatarUrl);
-      onChanged?.(user);
-    } catch {
-      setError('Could not save the photo: it must be a JPEG, PNG, WebP or GIF image.');
-    } finally {
-      setBusy(false);
-    }
-  };
+  const setPhoto = (file: File | null) =>
+    run(
+      async () => {
+        const upload = file ? await api.upload(file) : null;
+        const user = await api.updateProfile({ avatarUploadId: upload?.id ?? null });
+        setAvatarUrl(user.avatarUrl);
+        onChanged?.(user);
+      },
+      () => 'Could not save the photo: it must be a JPEG, PNG, WebP or GIF image.',
+    );
 
   return (
     <form id="profile-form" onSubmit={submit} className="stack">
