@@ -13,24 +13,11 @@ import type {
   StoredApiKey,
   StoredSession,
 } from '../../core/users/credential-store.js';
+import { type KeyRow, keyFromRow, type SessionRow, sessionFromRow } from '../sql/credential-rows.js';
+import { newUser, USER_COLUMNS } from '../sql/user-rows.js';
 import { BATCHED_READS, PgDb } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  device_name: string;
-  created_at: Date;
-  last_active_at: Date;
-  expires_at: Date;
-}
-interface KeyRow {
-  id: string;
-  user_id: string;
-  name: string;
-  created_at: Date;
-  last_used_at: Date | null;
-}
 type Found = UserRow & {
   hash: string;
   kind: 'session' | 'key';
@@ -39,8 +26,8 @@ type Found = UserRow & {
   expires_at: Date | null;
 };
 
-const USER = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const isoDate = (d: Date) => d.toISOString();
 
 interface Touch {
   id: string;
@@ -97,13 +84,7 @@ export class PostgresCredentials implements CredentialStore {
         ]);
         await insertSession(client, first.session);
       }
-      return {
-        id: user.id,
-        username: user.username,
-        displayName: user.displayName,
-        createdAt: user.createdAt,
-        avatarUrl: null,
-      };
+      return newUser(user);
     });
   }
 
@@ -113,11 +94,11 @@ export class PostgresCredentials implements CredentialStore {
    */
   private readonly found = new DataLoader<string, Found | null>(async (hashes) => {
     const rows = await this.db.query<Found>(
-      `SELECT s.token_hash AS hash, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at, ${USER}
+      `SELECT s.token_hash AS hash, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at, ${USER_COLUMNS}
          FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ANY($1::text[])
           AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)
        UNION ALL
-       SELECT k.key_hash, 'key', k.id, k.last_used_at, NULL, ${USER}
+       SELECT k.key_hash, 'key', k.id, k.last_used_at, NULL, ${USER_COLUMNS}
          FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ANY($1::text[])
           AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       [hashes],
@@ -141,7 +122,7 @@ export class PostgresCredentials implements CredentialStore {
 
   async passwordByUsername(username: string): Promise<{ user: User; passwordHash: string | null } | null> {
     const [row] = await this.db.query<UserRow & { hash: string | null }>(
-      `SELECT ${USER}, p.hash FROM users u LEFT JOIN passwords p ON p.user_id = u.id WHERE u.username = $1`,
+      `SELECT ${USER_COLUMNS}, p.hash FROM users u LEFT JOIN passwords p ON p.user_id = u.id WHERE u.username = $1`,
       [username],
     );
     return row ? { user: toUser(row), passwordHash: row.hash } : null;
@@ -172,18 +153,11 @@ export class PostgresCredentials implements CredentialStore {
   }
 
   async sessions(userId: string, now: string): Promise<StoredSession[]> {
-    const rows = await this.db.query<SessionRow>(
+    const rows = await this.db.query<SessionRow<Date>>(
       'SELECT * FROM device_sessions WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id DESC',
       [userId, now],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      userId: r.user_id,
-      deviceName: r.device_name,
-      createdAt: r.created_at.toISOString(),
-      lastActiveAt: r.last_active_at.toISOString(),
-      expiresAt: r.expires_at.toISOString(),
-    }));
+    return rows.map((r) => sessionFromRow(r, isoDate));
   }
 
   /**
@@ -230,17 +204,11 @@ export class PostgresCredentials implements CredentialStore {
   }
 
   async apiKeys(userId: string): Promise<StoredApiKey[]> {
-    const rows = await this.db.query<KeyRow>(
+    const rows = await this.db.query<KeyRow<Date>>(
       'SELECT id, user_id, name, created_at, last_used_at FROM api_keys WHERE user_id = $1 ORDER BY created_at, id',
       [userId],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      userId: r.user_id,
-      name: r.name,
-      createdAt: r.created_at.toISOString(),
-      lastUsedAt: iso(r.last_used_at),
-    }));
+    return rows.map((r) => keyFromRow(r, isoDate));
   }
 
   async touchApiKey(id: string, lastUsedAt: string): Promise<void> {

@@ -4,11 +4,9 @@ import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
 import type { PresenceVisibility } from '../../core/presence/presence-visibility.js';
 import type { NewUser, UserStore } from '../../core/users/user-store.js';
-import { newUser } from '../sql/user-rows.js';
+import { newUser, USER_COLUMNS } from '../sql/user-rows.js';
 import { BATCHED_READS, type PgDb, WINDOWED_READS } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
-
-const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
 
 export class PostgresUsers implements UserStore, PresenceVisibility {
   private readonly db: PgDb;

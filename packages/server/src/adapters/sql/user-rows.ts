@@ -11,6 +11,9 @@ export interface UserRow<Time> {
   avatar_upload_id?: string | null;
 }
 
+/** The columns of a UserRow, of the users table as alias `u`. */
+export const USER_COLUMNS = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
+
 export function userFromRow<Time>(row: UserRow<Time>, iso: (t: Time) => string): User {
   return {
     id: row.id,

@@ -11,25 +11,11 @@ import type {
   StoredApiKey,
   StoredSession,
 } from '../../core/users/credential-store.js';
-import { newUser } from '../sql/user-rows.js';
+import { type KeyRow, keyFromRow, type SessionRow, sessionFromRow } from '../sql/credential-rows.js';
+import { newUser, USER_COLUMNS } from '../sql/user-rows.js';
 import type { Db } from './db.js';
 import { toUser, type UserRow } from './rows.js';
 
-interface SessionRow {
-  id: string;
-  user_id: string;
-  device_name: string;
-  created_at: string;
-  last_active_at: string;
-  expires_at: string;
-}
-interface KeyRow {
-  id: string;
-  user_id: string;
-  name: string;
-  created_at: string;
-  last_used_at: string | null;
-}
 type Found = UserRow & {
   kind: 'session' | 'key';
   cred_id: string;
@@ -37,23 +23,7 @@ type Found = UserRow & {
   expires_at: string | null;
 };
 
-const toSession = (r: SessionRow): StoredSession => ({
-  id: r.id,
-  userId: r.user_id,
-  deviceName: r.device_name,
-  createdAt: r.created_at,
-  lastActiveAt: r.last_active_at,
-  expiresAt: r.expires_at,
-});
-const toKey = (r: KeyRow): StoredApiKey => ({
-  id: r.id,
-  userId: r.user_id,
-  name: r.name,
-  createdAt: r.created_at,
-  lastUsedAt: r.last_used_at,
-});
-
-const USER = 'u.id, u.username, u.display_name, u.created_at, u.avatar_upload_id';
+const text = (t: string) => t;
 
 export class SqliteCredentials implements CredentialStore {
   private readonly db: Db;
@@ -62,7 +32,7 @@ export class SqliteCredentials implements CredentialStore {
   constructor(deps: { db: Db }) {
     const db = (this.db = deps.db);
     this.s = {
-      userByName: db.prepare<[string], UserRow>(`SELECT ${USER} FROM users u WHERE u.username = ?`),
+      userByName: db.prepare<[string], UserRow>(`SELECT ${USER_COLUMNS} FROM users u WHERE u.username = ?`),
       insertUser: db.prepare('INSERT INTO users (id, username, display_name, created_at) VALUES (?, ?, ?, ?)'),
       insertKey: db.prepare('INSERT INTO api_keys (key_hash, user_id, created_at, id, name) VALUES (?, ?, ?, ?, ?)'),
       insertSession: db.prepare(
@@ -74,16 +44,16 @@ export class SqliteCredentials implements CredentialStore {
       ),
       passwordOf: db.prepare<[string], { hash: string }>('SELECT hash FROM passwords WHERE user_id = ?'),
       bySessionHash: db.prepare<[string, string], Found>(
-        `SELECT ${USER}, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at
+        `SELECT ${USER_COLUMNS}, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at
            FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?
              AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       ),
       byKeyHash: db.prepare<[string], Found>(
-        `SELECT ${USER}, 'key' AS kind, k.id AS cred_id, k.last_used_at AS last_active_at, NULL AS expires_at
+        `SELECT ${USER_COLUMNS}, 'key' AS kind, k.id AS cred_id, k.last_used_at AS last_active_at, NULL AS expires_at
            FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?
              AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       ),
-      sessions: db.prepare<[string, string], SessionRow>(
+      sessions: db.prepare<[string, string], SessionRow<string>>(
         'SELECT * FROM device_sessions WHERE user_id = ? AND expires_at > ? ORDER BY created_at DESC, id DESC',
       ),
       sessionIds: db.prepare<[string, string], { id: string }>(
@@ -92,7 +62,7 @@ export class SqliteCredentials implements CredentialStore {
       deleteOthers: db.prepare('DELETE FROM device_sessions WHERE user_id = ? AND id != ?'),
       touchSession: db.prepare('UPDATE device_sessions SET last_active_at = ?, expires_at = ? WHERE id = ?'),
       deleteSession: db.prepare('DELETE FROM device_sessions WHERE user_id = ? AND id = ?'),
-      keys: db.prepare<[string], KeyRow>(
+      keys: db.prepare<[string], KeyRow<string>>(
         'SELECT id, user_id, name, created_at, last_used_at FROM api_keys WHERE user_id = ? ORDER BY created_at, id',
       ),
       touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
@@ -154,7 +124,7 @@ export class SqliteCredentials implements CredentialStore {
   }
 
   async sessions(userId: string, now: string): Promise<StoredSession[]> {
-    return this.s.sessions.all(userId, now).map(toSession);
+    return this.s.sessions.all(userId, now).map((r) => sessionFromRow(r, text));
   }
 
   async touchSession(id: string, lastActiveAt: string, expiresAt: string): Promise<void> {
@@ -170,7 +140,7 @@ export class SqliteCredentials implements CredentialStore {
   }
 
   async apiKeys(userId: string): Promise<StoredApiKey[]> {
-    return this.s.keys.all(userId).map(toKey);
+    return this.s.keys.all(userId).map((r) => keyFromRow(r, text));
   }
 
   async touchApiKey(id: string, lastUsedAt: string): Promise<void> {
