@@ -13,20 +13,20 @@ import type {
   StoredApiKey,
   StoredSession,
 } from '../../core/users/credential-store.js';
-import { type KeyRow, keyFromRow, type SessionRow, sessionFromRow } from '../sql/credential-rows.js';
+import {
+  type FoundRow,
+  type KeyRow,
+  keyFromRow,
+  recordFromRow,
+  type SessionRow,
+  sessionFromRow,
+} from '../sql/credential-rows.js';
 import { newUser, USER_COLUMNS } from '../sql/user-rows.js';
 import { BATCHED_READS, PgDb } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
-type Found = UserRow & {
-  hash: string;
-  kind: 'session' | 'key';
-  cred_id: string;
-  last_active_at: Date | null;
-  expires_at: Date | null;
-};
+type Found = FoundRow<Date> & { hash: string };
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const isoDate = (d: Date) => d.toISOString();
 
 interface Touch {
@@ -111,13 +111,7 @@ export class PostgresCredentials implements CredentialStore {
   async byHash(hash: string, now: string): Promise<CredentialRecord | null> {
     const row = await this.found.load(hash);
     if (!row || (row.expires_at && row.expires_at.toISOString() <= now)) return null;
-    return {
-      kind: row.kind,
-      id: row.cred_id,
-      user: toUser(row),
-      lastActiveAt: iso(row.last_active_at),
-      expiresAt: iso(row.expires_at),
-    };
+    return recordFromRow(row, isoDate);
   }
 
   async passwordByUsername(username: string): Promise<{ user: User; passwordHash: string | null } | null> {

@@ -11,17 +11,17 @@ import type {
   StoredApiKey,
   StoredSession,
 } from '../../core/users/credential-store.js';
-import { type KeyRow, keyFromRow, type SessionRow, sessionFromRow } from '../sql/credential-rows.js';
+import {
+  type FoundRow,
+  type KeyRow,
+  keyFromRow,
+  recordFromRow,
+  type SessionRow,
+  sessionFromRow,
+} from '../sql/credential-rows.js';
 import { newUser, USER_COLUMNS } from '../sql/user-rows.js';
 import type { Db } from './db.js';
 import { toUser, type UserRow } from './rows.js';
-
-type Found = UserRow & {
-  kind: 'session' | 'key';
-  cred_id: string;
-  last_active_at: string | null;
-  expires_at: string | null;
-};
 
 const text = (t: string) => t;
 
@@ -43,12 +43,12 @@ export class SqliteCredentials implements CredentialStore {
         'INSERT INTO passwords (user_id, hash, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, updated_at = excluded.updated_at',
       ),
       passwordOf: db.prepare<[string], { hash: string }>('SELECT hash FROM passwords WHERE user_id = ?'),
-      bySessionHash: db.prepare<[string, string], Found>(
+      bySessionHash: db.prepare<[string, string], FoundRow<string>>(
         `SELECT ${USER_COLUMNS}, 'session' AS kind, s.id AS cred_id, s.last_active_at, s.expires_at
            FROM device_sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?
              AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
       ),
-      byKeyHash: db.prepare<[string], Found>(
+      byKeyHash: db.prepare<[string], FoundRow<string>>(
         `SELECT ${USER_COLUMNS}, 'key' AS kind, k.id AS cred_id, k.last_used_at AS last_active_at, NULL AS expires_at
            FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.key_hash = ?
              AND NOT EXISTS (SELECT 1 FROM suspensions x WHERE x.user_id = u.id)`,
@@ -88,13 +88,7 @@ export class SqliteCredentials implements CredentialStore {
   async byHash(hash: string, now: string): Promise<CredentialRecord | null> {
     const row = this.s.bySessionHash.get(hash, now) ?? this.s.byKeyHash.get(hash);
     if (!row) return null;
-    return {
-      kind: row.kind,
-      id: row.cred_id,
-      user: toUser(row),
-      lastActiveAt: row.last_active_at,
-      expiresAt: row.expires_at,
-    };
+    return recordFromRow(row, text);
   }
 
   async passwordByUsername(username: string): Promise<{ user: User; passwordHash: string | null } | null> {
