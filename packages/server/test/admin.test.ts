@@ -3,15 +3,15 @@
 // reset a password without any operator account, the old sessions ending with it.
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CLUSTER,
   clusterProcessEnv,
   eventually,
   http,
   RawSocket,
+  serverForFile,
   signUp,
-  startTestServer,
   type TestServer,
   uniqueName,
   waitFor,
@@ -38,13 +38,7 @@ function admin(
 }
 
 describe('npm run admin', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = serverForFile();
 
   it('doctor checks the settings, the services and every running process', async () => {
     const urls = server.processUrls.flatMap((u) => ['--url', u]);

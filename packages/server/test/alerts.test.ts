@@ -5,9 +5,9 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startTestServer, type TestServer, tempDir, waitFor } from './harness.js';
+import { serverForFile, tempDir, type TestServer, waitFor } from './harness.js';
 import { freePort } from './process.js';
 
 const DEPLOY = fileURLToPath(new URL('../../../deploy/', import.meta.url));
@@ -48,13 +48,7 @@ async function exported(server: TestServer): Promise<Set<string>> {
 }
 
 describe('alert rules and dashboard', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = serverForFile();
 
   it('pass promtool check and every alert unit test', () => {
     expect(promtool('check', 'rules', RULES)).toContain('SUCCESS: 9 rules found');

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { contentKey } from '../src/core/media/blob-store.js';
 import { CLUSTER } from './deployment.mjs';
 import {
@@ -13,14 +13,14 @@ import {
   directChat,
   expectError,
   RawSocket,
+  serverForFile,
   signUp,
-  startTestServer,
   type TestUser,
   uniqueName,
   waitFor,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let eve: TestUser;
@@ -28,13 +28,9 @@ let first: string;
 let last: string;
 let chat: string;
 beforeAll(async () => {
-  server = await startTestServer();
   [first, last] = [server.urls[0]!, server.urls.at(-1)!];
   [ann, bob, eve] = [await signUp(first), await signUp(first), await signUp(first)];
   chat = await directChat(ann, bob);
-});
-afterAll(async () => {
-  await server.close();
 });
 
 async function upload(user: TestUser, body: Uint8Array | string, type: string, name: string) {

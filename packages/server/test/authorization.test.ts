@@ -1,7 +1,7 @@
 // A non-member can neither read nor write a conversation, nor learn that it exists: 404 everywhere.
 // A blocked user, a member who is no admin and a user who is no operator each get 403 on what the
 // safety rules keep from them; another user's sessions and keys are 404, as if missing.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   createGroup,
   directChat,
@@ -9,13 +9,13 @@ import {
   http,
   RawSocket,
   sendHttp,
+  serverForFile,
   signUp,
-  startTestServer,
   type TestUser,
   uniqueName,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let eve: TestUser;
@@ -24,15 +24,11 @@ let direct: string;
 let messageId: string;
 let messageSeq: number;
 beforeAll(async () => {
-  server = await startTestServer();
   [ann, bob, eve] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
   group = await createGroup(ann, [bob], 'secret');
   direct = await directChat(ann, bob);
   ({ id: messageId, seq: messageSeq } = await sendHttp(ann, group, 'secret words'));
   await sendHttp(ann, direct, 'direct secret words');
-});
-afterAll(async () => {
-  await server.close();
 });
 
 function routes(conv: string, msg: string): [string, string, unknown?][] {

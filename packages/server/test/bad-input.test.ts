@@ -1,22 +1,18 @@
 // Bad input on every HTTP route: malformed JSON, wrong types, missing fields, bad ids -> 400 with the
 // contract body, never a 5xx, never partial state.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, expectError, sendHttp, signUp, startTestServer, type TestUser } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createGroup, expectError, sendHttp, serverForFile, signUp, type TestUser } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let conv: string;
 let msg: string;
 beforeAll(async () => {
-  server = await startTestServer();
   ann = await signUp(server.url);
   bob = await signUp(server.url);
   conv = await createGroup(ann, [bob], 'inputs');
   msg = (await sendHttp(ann, conv, 'target')).id;
-});
-afterAll(async () => {
-  await server.close();
 });
 
 const json = { 'content-type': 'application/json' };

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyLimit, encodeBodies, encodeBusMessage } from '../src/adapters/nats/bus-codec.js';
 import { gatewaySubject } from '../src/adapters/nats/subjects.js';
 import { CLUSTER, deploymentOf, NATS_URL, REDIS_URL } from './deployment.mjs';
-import { directChat, RawSocket, sendHttp, signUp, sleep, startTestServer, type TestUser } from './harness.js';
+import { directChat, RawSocket, sendHttp, serverForFile, signUp, sleep, type TestUser } from './harness.js';
 
 describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+  const server = serverForFile();
   let nc: NatsConnection;
   let redis: Redis;
   let ann: TestUser;
@@ -20,7 +20,6 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
   let conv: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
     nc = await connect({ servers: NATS_URL });
     redis = new Redis(REDIS_URL);
     ann = await signUp(server.url);
@@ -30,7 +29,6 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
   afterAll(async () => {
     await nc?.close();
     redis?.disconnect();
-    await server?.close();
   });
 
   it("hands over nothing after the gap, closes the gateway's sockets with 4503, and the client catches up", async () => {

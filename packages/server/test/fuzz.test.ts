@@ -1,15 +1,15 @@
 // Property-based fuzzing of every HTTP body and WebSocket frame: whatever arrives, the answer is
 // the contract's error (or a success), never a crash, never a 5xx, never prototype pollution.
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
   directChat,
   persisterCaughtUp,
   RawSocket,
+  serverForFile,
   signUp,
   sleep,
-  startTestServer,
   storedRows,
   type TestUser,
 } from './harness.js';
@@ -79,14 +79,13 @@ function deep(n: number): string {
 }
 
 describe('fuzzing the wire', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+  const server = serverForFile();
   let alice: TestUser;
   let bob: TestUser;
   let conversationId: string;
   let messageId: string;
 
   beforeAll(async () => {
-    server = await startTestServer();
     alice = await signUp(server.url);
     bob = await signUp(server.url);
     conversationId = await directChat(alice, bob);
@@ -95,9 +94,6 @@ describe('fuzzing the wire', () => {
       body: 'seed',
     });
     messageId = sent.body.message.id;
-  });
-  afterAll(async () => {
-    await server.close();
   });
 
   it('answers every HTTP body on every route with a success or a contract 4xx', async () => {

@@ -4,9 +4,12 @@
 // The reads here go straight to a gateway, without the harness's read barrier.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, RawSocket, signUp, startTestServer, type TestServer, type TestUser } from './harness.js';
+import { directChat, RawSocket, serverForFile, signUp, type TestUser } from './harness.js';
 
-let server: TestServer;
+// Back-pressure off (cluster): bursts of 40 pipelined sends, several in a row, can put the store past
+// half its bound on a busy machine, and this raw client does not retry the refused sends (503), so
+// they would never be delivered; store-backpressure.test.ts covers the refusals.
+const server = serverForFile({ storeLagBoundMs: 0 });
 let ann: TestUser;
 let bob: TestUser;
 let conv: string;
@@ -15,10 +18,6 @@ let reader: RawSocket;
 let sent = 0;
 
 beforeAll(async () => {
-  // Back-pressure off (cluster): bursts of 40 pipelined sends, several in a row, can put the store past
-  // half its bound on a busy machine, and this raw client does not retry the refused sends (503), so
-  // they would never be delivered; store-backpressure.test.ts covers the refusals.
-  server = await startTestServer({ storeLagBoundMs: 0 });
   ann = await signUp(server.url);
   bob = await signUp(server.url);
   conv = await directChat(ann, bob);
@@ -30,7 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   sender?.close();
   reader?.close();
-  await server?.close();
 });
 
 /** The newest seq delivered live to the reader so far. */

@@ -2,36 +2,23 @@
 // gateway), frames per second per socket, conversations and searches per user. Past each: a 429,
 // a rate_limited reply or a 4429 close, never a crash, and a count in /metrics. Both modes.
 import { CLOSE_CODES } from '@messenger/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  expectError,
-  metricsText,
-  RawSocket,
-  signUp,
-  startTestServer,
-  type TestServer,
-  upgradeStatus,
-  waitFor,
-} from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectError, metricsText, RawSocket, serverForFile, signUp, upgradeStatus, waitFor } from './harness.js';
 
-let server: TestServer;
+const server = serverForFile(
+  {},
+  {
+    MAX_SOCKETS_PER_USER: '2',
+    MAX_UNAUTHENTICATED_SOCKETS_PER_IP: '2',
+    RATE_LIMIT_FRAMES: '2',
+    RATE_LIMIT_CONVERSATIONS: '1',
+    RATE_LIMIT_SEARCHES: '1',
+  },
+);
 let gateway: string;
 beforeAll(async () => {
-  server = await startTestServer(
-    {},
-    {
-      MAX_SOCKETS_PER_USER: '2',
-      MAX_UNAUTHENTICATED_SOCKETS_PER_IP: '2',
-      RATE_LIMIT_FRAMES: '2',
-      RATE_LIMIT_CONVERSATIONS: '1',
-      RATE_LIMIT_SEARCHES: '1',
-    },
-  );
   // The socket limits are per gateway: every socket of a test goes to the same one.
   gateway = server.urls[0]!;
-});
-afterAll(async () => {
-  await server.close();
 });
 
 async function refusals(limit: string): Promise<number> {

@@ -13,8 +13,8 @@ import {
   directChat,
   expectError,
   RawSocket,
+  serverForFile,
   signUp,
-  startTestServer,
   type TestUser,
   uniqueName,
   waitFor,
@@ -23,7 +23,7 @@ import {
 let pages: http.Server;
 let origin: string;
 let hits: string[] = [];
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
 let ann: TestUser;
 let bob: TestUser;
 let eve: TestUser;
@@ -71,13 +71,11 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  server = await startTestServer({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
   [ann, bob, eve] = [await signUp(server.urls[0]!), await signUp(server.urls[0]!), await signUp(server.urls[0]!)];
   chat = await directChat(ann, bob);
   expect(images.get('/big.png')!.bytes.length).toBeGreaterThan(512 * 1024);
 });
 afterAll(async () => {
-  await server.close();
   await new Promise((resolve) => pages.close(resolve));
 });
 

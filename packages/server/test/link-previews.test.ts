@@ -6,12 +6,12 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardedPageFetcher, isPublicAddress } from '../src/adapters/webfetch/page-fetcher.js';
 import { firstLink, parsePreview } from '../src/core/media/link-previews.js';
-import { directChat, RawSocket, signUp, startTestServer, type TestUser, uniqueName, waitFor } from './harness.js';
+import { directChat, RawSocket, serverForFile, signUp, type TestUser, uniqueName, waitFor } from './harness.js';
 
 let pages: http.Server;
 let origin: string;
 let hits: string[] = [];
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
 let ann: TestUser;
 let bob: TestUser;
 let chat: string;
@@ -31,12 +31,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  server = await startTestServer({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
   [ann, bob] = [await signUp(server.urls[0]!), await signUp(server.urls[0]!)];
   chat = await directChat(ann, bob);
 });
 afterAll(async () => {
-  await server.close();
   await new Promise((resolve) => pages.close(resolve));
 });
 

@@ -3,30 +3,15 @@
 // any of its edits. A durable reader that starts after the erasure reads past the holes.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logStream } from '../src/adapters/nats/subjects.js';
 import type { LogRecord } from '../src/core/log-entries.js';
 import { deploymentOf, NATS_URL } from './deployment.mjs';
-import {
-  CLUSTER,
-  directChat,
-  persisterCaughtUp,
-  sendHttp,
-  signUp,
-  startTestServer,
-  type TestServer,
-  waitFor,
-} from './harness.js';
+import { CLUSTER, directChat, persisterCaughtUp, sendHttp, serverForFile, signUp, waitFor } from './harness.js';
 
 // Embedded mode has no separate log: its store is the only copy, and deletes tombstone it there.
 describe.runIf(CLUSTER)('delete for everyone erases the log', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = serverForFile();
 
   /** Every record of every partition stream of this deployment, as text. */
   async function rawLog(): Promise<string[]> {

@@ -1,13 +1,14 @@
 // Reactions, delete for everyone / for me, and edit (with its time window).
 import nodePath from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
   createGroup,
   expectError,
   RawSocket,
   sendHttp,
+  serverForFile,
   signUp,
   sleep,
   startTestServer,
@@ -15,18 +16,14 @@ import {
   type TestUser,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let cat: TestUser;
 let conv: string;
 beforeAll(async () => {
-  server = await startTestServer();
   [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
   conv = await createGroup(ann, [bob, cat], 'features');
-});
-afterAll(async () => {
-  await server.close();
 });
 
 const path = (id: string) => `/v1/conversations/${conv}/messages/${id}`;

@@ -1,29 +1,26 @@
 // Messages: send over HTTP and WS, clientMsgId idempotency (also across a restart), history paging,
 // size limits and the per-user send rate limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   directChat,
   expectError,
   http,
   RawSocket,
   sendHttp,
+  serverForFile,
   signUp,
   startTestServer,
   type TestUser,
 } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let conv: string;
 beforeAll(async () => {
-  server = await startTestServer();
   ann = await signUp(server.url);
   bob = await signUp(server.url);
   conv = await directChat(ann, bob);
-});
-afterAll(async () => {
-  await server.close();
 });
 
 const MESSAGE_KEYS = [

@@ -2,9 +2,9 @@
 // pairs are exactly the routes the server registers, whose security matches what the server
 // enforces, and whose examples and answer schemas match real answers.
 import fs from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
-import { http, signUp, startTestServer, type TestUser } from './harness.js';
+import { http, serverForFile, signUp, type TestUser } from './harness.js';
 
 // Every route the real server registers, seen through Fastify's onRoute hook.
 const registered = vi.hoisted(() => [] as { method: string; url: string }[]);
@@ -186,14 +186,7 @@ describe('docs/openapi.yaml is a valid OpenAPI 3.1 document', () => {
 });
 
 describe('docs/openapi.yaml matches the running server', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server?.close();
-  });
+  const server = serverForFile();
 
   it('documents exactly the routes the server registers (and nothing else)', () => {
     const live = new Set(

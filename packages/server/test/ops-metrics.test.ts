@@ -1,7 +1,7 @@
 // Operator metrics beyond the basics: store latency per operation, fan-out counts, log lag per
 // durable consumer of this process.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, metricsText, RawSocket, signUp, startTestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { directChat, metricsText, RawSocket, serverForFile, signUp } from './harness.js';
 
 function value(text: string, pattern: RegExp): number | null {
   const line = text.split('\n').find((l) => pattern.test(l));
@@ -9,13 +9,7 @@ function value(text: string, pattern: RegExp): number | null {
 }
 
 describe('operator metrics', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = serverForFile();
 
   it('counts store calls, fan-out records and deliveries, and reports consumer lag', async () => {
     const ann = await signUp(server.url);

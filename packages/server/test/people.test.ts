@@ -1,17 +1,13 @@
 // People search: by username or display-name prefix, one page at most, rate-limited per user; the
 // undiscoverable, the suspended, the deleted and whoever blocked the caller are left out. Both modes.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectError, signUp, startTestServer, type TestUser, uniqueName } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { expectError, serverForFile, signUp, type TestUser, uniqueName } from './harness.js';
 
 const OPERATOR = uniqueName('op');
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile({ adminUsernames: [OPERATOR] }, { RATE_LIMIT_SEARCHES: '6' });
 let operator: TestUser;
 beforeAll(async () => {
-  server = await startTestServer({ adminUsernames: [OPERATOR] }, { RATE_LIMIT_SEARCHES: '6' });
   operator = await signUp(server.url, OPERATOR);
-});
-afterAll(async () => {
-  await server.close();
 });
 
 const found = async (caller: TestUser, q: string, limit?: number) => {

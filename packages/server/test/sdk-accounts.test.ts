@@ -1,21 +1,16 @@
 // The SDK's accounts and devices against the real server: password sign-up and sign-in, a token on
 // the socket, the device list, ending another device (its client hears `unauthenticated` and stops
 // reconnecting), the password change, sign-out and API keys.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { HttpApi, MessengerClient, type UnauthenticatedEvent, type WebSocketCtor } from '@messenger/sdk';
-import { sleep, startTestServer } from './harness.js';
+import { serverForFile, sleep } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 const clients: MessengerClient[] = [];
-
-beforeAll(async () => {
-  server = await startTestServer();
-});
 
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.close()));
-  await server?.close();
 });
 
 function client(token: string): { c: MessengerClient; refused: UnauthenticatedEvent[] } {

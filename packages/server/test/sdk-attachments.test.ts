@@ -4,21 +4,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MessengerClient, type OutboxItem, type WebSocketCtor } from '@messenger/sdk';
-import { directChat, signUp, startTestServer, type TestUser } from './harness.js';
+import { directChat, serverForFile, signUp, type TestUser } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let chat: string;
 const clients: MessengerClient[] = [];
 beforeAll(async () => {
-  server = await startTestServer();
   [ann, bob] = [await signUp(server.url), await signUp(server.url)];
   chat = await directChat(ann, bob);
 });
 afterAll(async () => {
   for (const c of clients) await c.close();
-  await server.close();
 });
 
 function client(apiKey: string, fetchImpl?: typeof fetch): MessengerClient {

@@ -1,8 +1,8 @@
 // SearchChats: accent-insensitive, prefix, CJK, the conversationId filter, and only what the caller may see.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, sendHttp, signUp, startTestServer, type TestUser } from './harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createGroup, directChat, expectError, sendHttp, serverForFile, signUp, type TestUser } from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let cat: TestUser;
@@ -10,7 +10,6 @@ let direct: string;
 let group: string;
 const ids: Record<string, string> = {};
 beforeAll(async () => {
-  server = await startTestServer();
   [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
   direct = await directChat(ann, bob);
   group = await createGroup(ann, [bob, cat], 'search');
@@ -19,9 +18,6 @@ beforeAll(async () => {
   ids.tokyo = (await sendHttp(bob, direct, '我住在東京都')).id;
   ids.groupCafe = (await sendHttp(cat, group, 'Another CAFÉ downtown')).id;
   ids.noise = (await sendHttp(cat, group, 'nothing relevant here')).id;
-});
-afterAll(async () => {
-  await server.close();
 });
 
 const search = async (u: TestUser, query: string) => {

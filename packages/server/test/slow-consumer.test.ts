@@ -1,21 +1,15 @@
 // A client that stops reading must not slow anyone else: its bounded send buffer overflows, the
 // server closes it (4408, "reconnect and catch up"), and the other members keep receiving.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { CLOSE_CODES } from '@messenger/protocol';
-import { metricsText, RawSocket, signUp, startTestServer } from './harness.js';
+import { metricsText, RawSocket, serverForFile, signUp } from './harness.js';
 
 describe('slow consumers', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-  beforeAll(async () => {
-    // Back-pressure off (cluster): 2,500 sends of 4 KB in bursts of 100 put the store more than half its
-    // bound behind, and the refused sends (503, which this raw client does not retry) would be
-    // missing from the order checked here; store-backpressure.test.ts covers the refusals.
-    server = await startTestServer({ maxSocketBufferBytes: 64 * 1024, storeLagBoundMs: 0 });
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  // Back-pressure off (cluster): 2,500 sends of 4 KB in bursts of 100 put the store more than half its
+  // bound behind, and the refused sends (503, which this raw client does not retry) would be
+  // missing from the order checked here; store-backpressure.test.ts covers the refusals.
+  const server = serverForFile({ maxSocketBufferBytes: 64 * 1024, storeLagBoundMs: 0 });
 
   it('closes a socket that stops reading and keeps delivering to the others', async () => {
     const [alice, bob, carol] = await Promise.all([signUp(server.url), signUp(server.url), signUp(server.url)]);

@@ -1,14 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, directChat, RawSocket, signUp, startTestServer } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { CLUSTER, directChat, RawSocket, serverForFile, signUp } from './harness.js';
 
 describe('smoke: send over WebSocket reaches the other member', () => {
-  let server: Awaited<ReturnType<typeof startTestServer>>;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.close();
-  });
+  const server = serverForFile();
 
   it('delivers message.created to the recipient and acks the sender', async () => {
     const alice = await signUp(server.url);

@@ -4,7 +4,7 @@
 // to hold what the log held at some instant, is measured from the log's and the persister's
 // positions; it stays within the bound (plus a second), and every acknowledged message is stored once.
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { PartitionPosition } from '../src/core/messages/event-log.js';
 import {
@@ -12,10 +12,9 @@ import {
   directChat,
   fullHistory,
   persisterCaughtUp,
+  serverForFile,
   signUp,
   sleep,
-  startTestServer,
-  type TestServer,
   type TestUser,
 } from './harness.js';
 import { deploymentOf, PG_URL } from './deployment.mjs';
@@ -56,9 +55,8 @@ async function sender(baseUrl: string, apiKey: string) {
 }
 
 describe.runIf(CLUSTER)('the store bounds its lag behind the log', () => {
-  let server: TestServer;
+  const server = serverForFile({}, { STORE_LAG_BOUND_MS: String(BOUND_MS) });
   beforeAll(async () => {
-    server = await startTestServer({}, { STORE_LAG_BOUND_MS: String(BOUND_MS) });
     // A store slower than the log, whatever this machine's speed: each stored message costs 2 ms
     // more, so the persister completes at most ~500 a second, below what the gateways acknowledge.
     const admin = new pg.Client({ connectionString: PG_URL });
@@ -73,9 +71,6 @@ describe.runIf(CLUSTER)('the store bounds its lag behind the log', () => {
     } finally {
       await admin.end();
     }
-  });
-  afterAll(async () => {
-    await server?.close();
   });
 
   it(

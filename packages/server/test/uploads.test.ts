@@ -7,27 +7,23 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
 import { contentKey } from '../src/core/media/blob-store.js';
 import { UrlSigner } from '../src/core/media/signed-urls.js';
 import { newId } from '../src/domain/ids.js';
 import { CLUSTER } from './deployment.mjs';
-import { directChat, expectError, signUp, startTestServer, type TestUser } from './harness.js';
+import { directChat, expectError, serverForFile, signUp, type TestUser } from './harness.js';
 
 const MAX = 2 * 1024 * 1024;
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile({ maxUploadBytes: MAX });
 let ann: TestUser;
 let bob: TestUser;
 let first: string;
 let last: string;
 beforeAll(async () => {
-  server = await startTestServer({ maxUploadBytes: MAX });
   [first, last] = [server.urls[0]!, server.urls.at(-1)!];
   [ann, bob] = [await signUp(first), await signUp(first)];
-});
-afterAll(async () => {
-  await server.close();
 });
 
 async function upload(body: Uint8Array | string, type: string, name = 'file.bin', key = ann.apiKey) {

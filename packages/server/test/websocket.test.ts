@@ -1,21 +1,25 @@
 // The WebSocket edge: auth handshake and its deadline, bad frames answered without losing the
 // socket, request ids, and the Origin check on upgrade.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { directChat, RawSocket, signUp, startTestServer, upgradeStatus, type TestUser } from './harness.js';
+import {
+  directChat,
+  RawSocket,
+  serverForFile,
+  signUp,
+  startTestServer,
+  type TestUser,
+  upgradeStatus,
+} from './harness.js';
 
-let server: Awaited<ReturnType<typeof startTestServer>>;
+const server = serverForFile({ authTimeoutMs: 300 });
 let ann: TestUser;
 let bob: TestUser;
 let conv: string;
 beforeAll(async () => {
-  server = await startTestServer({ authTimeoutMs: 300 });
   ann = await signUp(server.url);
   bob = await signUp(server.url);
   conv = await directChat(ann, bob);
-});
-afterAll(async () => {
-  await server.close();
 });
 
 describe('auth', () => {

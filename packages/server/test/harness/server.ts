@@ -52,8 +52,9 @@ export async function startTestServer(
 }
 
 /**
- * The one server of a test file: started before its first test, closed after its last. The handle
- * reads through to that server, so the tests use it as the server itself.
+ * The one server of a test file (or of the describe block that calls it): started before its first
+ * test, closed after its last. The handle reads through to that server, so the tests use it as the
+ * server itself; the caller's own beforeAll hooks run after it has started.
  */
 export function serverForFile(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): TestServer {
   let running: TestServer | undefined;
