@@ -59,6 +59,7 @@ export class Gateway {
   /** The sessions `perUser` counts (those it refused are not). */
   private readonly counted = new WeakSet<Session>();
   private pingTimer: NodeJS.Timeout | null = null;
+  private beating: Promise<void> | null = null;
   private busSubscription: { stop(): Promise<void> } | null = null;
   private revocationSubscription: { stop(): Promise<void> } | null = null;
   private draining = false;
@@ -126,7 +127,7 @@ export class Gateway {
     });
     await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
-    this.pingTimer = setInterval(() => void this.heartbeat(), this.deps.config.pingIntervalMs);
+    this.pingTimer = setInterval(() => this.heartbeat(), this.deps.config.pingIntervalMs);
     this.pingTimer.unref();
     this.sweep.start();
   }
@@ -241,39 +242,64 @@ export class Gateway {
       session.close(CLOSE_CODES.goingAway, 'deliveries may have been lost; reconnect and catch up');
   }
 
-  private async heartbeat(): Promise<void> {
-    for (const session of this.sessions) {
-      if (!session.alive) {
-        session.terminate();
-        continue;
-      }
-      session.alive = false;
-      session.ping();
-    }
+  private heartbeat(): void {
+    // A round still spreading its slices (a slow Redis) is not started twice.
+    this.beating ??= this.beat().finally(() => (this.beating = null));
+  }
+
+  /**
+   * One heartbeat round, in slices spread over half the interval: each slice's sockets are checked
+   * (silent since their last ping: terminated), pinged, and their routes and devices refreshed with
+   * one call each (with Redis: one script call each, sent together). All at once, a round wrote
+   * every socket's ping in one event-loop turn and queued every gateway's refresh in Redis in the
+   * same seconds, ahead of sends and of fan-out's route reads. A socket keeps its place in the
+   * order from round to round, so it is checked about one interval after its ping.
+   */
+  private async beat(): Promise<void> {
+    let refreshing = true;
     try {
       const { known } = await this.deps.routes.markGatewayAlive(this.deps.gatewayId, this.ttlMs);
       if (!known) {
         // The registry lost its state (Redis restarted empty): fan-out could not find these sockets
         // since then, so they may have missed events. Their clients reconnect and catch up.
         this.resyncClients('the route registry lost this gateway (Redis restarted empty)');
-        return;
-      }
-      // One call per slice for the routes and one for the devices (with Redis: one script call
-      // each, sent together), not one per socket.
-      const userIds = this.hub.userIds();
-      const devices = (this.hub.sessions() as Session[]).map((s) => ({
-        userId: s.userId,
-        deviceId: s.sessionId,
-        status: s.presenceStatus,
-      }));
-      for (let i = 0; i < Math.max(userIds.length, devices.length); i += HEARTBEAT_SLICE) {
-        await Promise.all([
-          this.deps.routes.addMany(userIds.slice(i, i + HEARTBEAT_SLICE), this.deps.gatewayId, this.ttlMs),
-          this.deps.presence.refresh(devices.slice(i, i + HEARTBEAT_SLICE), this.ttlMs),
-        ]);
+        refreshing = false;
       }
     } catch (error) {
       this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
+      refreshing = false;
+    }
+    const sessions = [...this.sessions];
+    const slices = Math.ceil(sessions.length / HEARTBEAT_SLICE);
+    const spacingMs = slices > 1 ? (this.deps.config.pingIntervalMs * HEARTBEAT_SPREAD) / (slices - 1) : 0;
+    for (let k = 0; k < slices; k++) {
+      if (k > 0) await new Promise((resolve) => setTimeout(resolve, spacingMs).unref());
+      if (this.draining) return;
+      const live: Session[] = [];
+      for (const session of sessions.slice(k * HEARTBEAT_SLICE, (k + 1) * HEARTBEAT_SLICE)) {
+        if (session.isClosed) continue;
+        if (!session.alive) {
+          session.terminate();
+          continue;
+        }
+        session.alive = false;
+        session.ping();
+        if (session.userId && this.hub.has(session.userId)) live.push(session);
+      }
+      if (!refreshing || live.length === 0) continue;
+      try {
+        await Promise.all([
+          this.deps.routes.addMany([...new Set(live.map((s) => s.userId))], this.deps.gatewayId, this.ttlMs),
+          this.deps.presence.refresh(
+            live.map((s) => ({ userId: s.userId, deviceId: s.sessionId, status: s.presenceStatus })),
+            this.ttlMs,
+          ),
+        ]);
+      } catch (error) {
+        // Pings go on; the next round registers these sockets again.
+        this.deps.logger.warn({ err: error }, 'heartbeat refresh failed');
+        refreshing = false;
+      }
     }
   }
 }
@@ -284,5 +310,7 @@ function isWsPath(url: string | undefined): boolean {
   return new URL(url ?? '/', 'http://localhost').pathname === '/v1/ws';
 }
 
-/** Sockets per refresh call: a 500-user script call keeps Redis busy for about a millisecond. */
+/** Sockets per refresh call: a 500-device script call keeps Redis busy for about 6 ms. */
 const HEARTBEAT_SLICE = 500;
+/** The share of the ping interval a heartbeat's refresh is spread over (well inside the TTL). */
+const HEARTBEAT_SPREAD = 0.5;
