@@ -15,6 +15,7 @@ import {
   RawSocket,
   serverForFile,
   signUp,
+  signUpMany,
   type TestUser,
   uniqueName,
   waitFor,
@@ -29,7 +30,7 @@ let last: string;
 let chat: string;
 beforeAll(async () => {
   [first, last] = [server.urls[0]!, server.urls.at(-1)!];
-  [ann, bob, eve] = [await signUp(first), await signUp(first), await signUp(first)];
+  [ann, bob, eve] = await signUpMany(first, 3);
   chat = await directChat(ann, bob);
 });
 

@@ -10,7 +10,7 @@ import {
   RawSocket,
   sendHttp,
   serverForFile,
-  signUp,
+  signUpMany,
   type TestUser,
   uniqueName,
 } from './harness.js';
@@ -24,7 +24,7 @@ let direct: string;
 let messageId: string;
 let messageSeq: number;
 beforeAll(async () => {
-  [ann, bob, eve] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+  [ann, bob, eve] = await signUpMany(server, 3);
   group = await createGroup(ann, [bob], 'secret');
   direct = await directChat(ann, bob);
   ({ id: messageId, seq: messageSeq } = await sendHttp(ann, group, 'secret words'));
@@ -153,7 +153,7 @@ async function expectAnswers(user: TestUser, rows: [string, string, unknown, num
 
 describe('a blocked user', () => {
   it('gets 403 on sends, adds and new chats with the blocker, over HTTP and WS; unblocking restores them', async () => {
-    const [kim, lee, max] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [kim, lee, max] = await signUpMany(server, 3);
     const chat = await directChat(kim, lee);
     const leesGroup = await createGroup(lee, [max], 'lee');
     expect((await kim.call('PUT', `/v1/blocks/${lee.id}`)).status).toBe(204);
@@ -179,12 +179,7 @@ describe('a blocked user', () => {
 
 describe('a member who is not an admin', () => {
   it('gets 403 on renaming, settings, roles and removing members; adds only while membersCanAdd', async () => {
-    const [owner, member, other, outsider] = [
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-    ];
+    const [owner, member, other, outsider] = await signUpMany(server, 4);
     const team = await createGroup(owner, [member, other], 'team');
     await expectAnswers(member, [
       ['PATCH', `/v1/conversations/${team}`, { title: 'mine now' }, 403, 'forbidden'],

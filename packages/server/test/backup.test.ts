@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Message } from '@messenger/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLUSTER, directChat, fullHistory, signUp, tempDir, via } from './harness.js';
+import { CLUSTER, directChat, fullHistory, signUp, signUpMany, tempDir, via } from './harness.js';
 import { freePort, ServerProcess } from './process.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -47,8 +47,7 @@ describe.skipIf(CLUSTER)('backup and restore (embedded)', () => {
   it('a backup taken under load holds every message acknowledged before it began', async () => {
     const dataDir = tempDir();
     const server = await serve(dataDir);
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
 
     const acked: Message[] = [];

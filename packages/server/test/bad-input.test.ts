@@ -1,7 +1,7 @@
 // Bad input on every HTTP route: malformed JSON, wrong types, missing fields, bad ids -> 400 with the
 // contract body, never a 5xx, never partial state.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, expectError, sendHttp, serverForFile, signUp, type TestUser } from './harness.js';
+import { createGroup, expectError, sendHttp, serverForFile, signUpMany, type TestUser } from './harness.js';
 
 const server = serverForFile();
 let ann: TestUser;
@@ -9,8 +9,7 @@ let bob: TestUser;
 let conv: string;
 let msg: string;
 beforeAll(async () => {
-  ann = await signUp(server.url);
-  bob = await signUp(server.url);
+  [ann, bob] = await signUpMany(server, 2);
   conv = await createGroup(ann, [bob], 'inputs');
   msg = (await sendHttp(ann, conv, 'target')).id;
 });

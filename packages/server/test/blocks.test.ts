@@ -7,9 +7,10 @@ import {
   expectError,
   RawSocket,
   sendHttp,
-  signUp,
-  sleep,
   serverForFile,
+  signUp,
+  signUpMany,
+  sleep,
   type TestUser,
 } from './harness.js';
 
@@ -20,7 +21,7 @@ const presenceOf = async (viewer: TestUser, user: TestUser) =>
 
 describe('blocks', () => {
   it('stop sends, adds, new chats, typing and presence; unblocking restores them', async () => {
-    const [ann, bob, cid] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cid] = await signUpMany(server, 3);
     const id = await directChat(ann, bob);
     const group = await createGroup(bob, [cid]);
     const annWs = await RawSocket.open(server.url, ann.apiKey);

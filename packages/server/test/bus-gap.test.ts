@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bodyLimit, encodeBodies, encodeBusMessage } from '../src/adapters/nats/bus-codec.js';
 import { gatewaySubject } from '../src/adapters/nats/subjects.js';
 import { CLUSTER, deploymentOf, NATS_URL, REDIS_URL } from './deployment.mjs';
-import { directChat, RawSocket, sendHttp, serverForFile, signUp, sleep, type TestUser } from './harness.js';
+import { directChat, RawSocket, sendHttp, serverForFile, signUpMany, sleep, type TestUser } from './harness.js';
 
 describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => {
   const server = serverForFile();
@@ -22,8 +22,7 @@ describe.runIf(CLUSTER)('cluster: a gateway bus message lost in transit', () => 
   beforeAll(async () => {
     nc = await connect({ servers: NATS_URL });
     redis = new Redis(REDIS_URL);
-    ann = await signUp(server.url);
-    bob = await signUp(server.url);
+    [ann, bob] = await signUpMany(server, 2);
     conv = await directChat(ann, bob);
   });
   afterAll(async () => {

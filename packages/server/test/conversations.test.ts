@@ -1,13 +1,21 @@
 // Conversations: direct chats, groups and their cap, members, leaving, GetChats order and paging, detail, mute.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, expectError, sendHttp, signUp, sleep, serverForFile, type TestUser } from './harness.js';
+import {
+  createGroup,
+  expectError,
+  sendHttp,
+  serverForFile,
+  signUp,
+  signUpMany,
+  sleep,
+  type TestUser,
+} from './harness.js';
 
 const server = serverForFile({ maxGroupMembers: 3 });
 
 describe('direct chats', () => {
   it('are idempotent: 201 then 200, the same id whoever asks', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const first = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
     expect(first.status).toBe(201);
     const c = first.body.conversation;
@@ -39,8 +47,7 @@ describe('direct chats', () => {
   });
 
   it('concurrent creation from both sides yields one chat', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const answers = await Promise.all([
       ann.call('POST', '/v1/conversations', { memberIds: [bob.id] }),
       bob.call('POST', '/v1/conversations', { memberIds: [ann.id] }),
@@ -60,7 +67,7 @@ describe('direct chats', () => {
 
 describe('groups', () => {
   it('are created with title and members (201), a new one every time', async () => {
-    const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const res = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id, cat.id], title: 'Trip' });
     expect(res.status).toBe(201);
     expect(res.body.conversation).toMatchObject({ kind: 'group', title: 'Trip', lastSeq: 0, unreadCount: 0 });
@@ -74,12 +81,7 @@ describe('groups', () => {
   });
 
   it('cannot exceed maxGroupMembers on create or add', async () => {
-    const [ann, bob, cat, dan] = [
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-    ];
+    const [ann, bob, cat, dan] = await signUpMany(server, 4);
     expectError(
       await ann.call('POST', '/v1/conversations', { memberIds: [bob.id, cat.id, dan.id], title: 'Too many' }),
       400,
@@ -100,7 +102,7 @@ describe('groups', () => {
   });
 
   it('adding members to a direct chat is refused', async () => {
-    const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const res = await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] });
     expectError(
       await ann.call('POST', `/v1/conversations/${res.body.conversation.id}/members`, { userIds: [cat.id] }),
@@ -115,7 +117,7 @@ describe('groups', () => {
   });
 
   it('leave answers 204, then the group is 404 to the leaver and the others see them gone', async () => {
-    const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const id = await createGroup(ann, [bob, cat]);
     await sendHttp(ann, id, 'before leaving');
     const left = await bob.call('DELETE', `/v1/conversations/${id}/members/me`);
@@ -199,7 +201,7 @@ describe('GetChats', () => {
 
 describe('detail and settings', () => {
   it('GET one conversation returns the caller view', async () => {
-    const [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+    const [ann, bob] = await signUpMany(server, 2);
     const id = await createGroup(ann, [bob], 'Detail');
     const { seq } = await sendHttp(bob, id, 'hello ann');
     const res = await ann.call('GET', `/v1/conversations/${id}`);
@@ -218,7 +220,7 @@ describe('detail and settings', () => {
   });
 
   it('mute is per member via PUT settings', async () => {
-    const [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+    const [ann, bob] = await signUpMany(server, 2);
     const id = (await ann.call('POST', '/v1/conversations', { memberIds: [bob.id] })).body.conversation.id;
     const res = await ann.call('PUT', `/v1/conversations/${id}/settings`, { muted: true });
     expect(res.status).toBe(200);

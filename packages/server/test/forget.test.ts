@@ -4,15 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { CLUSTER, directChat, signUp, startTestServer } from './harness.js';
+import { CLUSTER, directChat, signUpMany, startTestServer } from './harness.js';
 
 // Skipped in cluster mode: it reads the embedded SQLite file's bytes (WAL, free pages); the cluster
 // run checks the PostgreSQL store instead (message-features.test.ts, "the log keeps no copy").
 describe.skipIf(CLUSTER)('delete for everyone forgets the text', () => {
   it('leaves no copy of the text or its edits in the database file', async () => {
     const server = await startTestServer();
-    const alice = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [alice, bob] = await signUpMany(server, 2);
     const conv = await directChat(alice, bob);
     const sent = await alice.call('POST', `/v1/conversations/${conv}/messages`, {
       clientMsgId: 'f1',

@@ -8,7 +8,7 @@ import {
   persisterCaughtUp,
   RawSocket,
   serverForFile,
-  signUp,
+  signUpMany,
   sleep,
   storedRows,
   type TestUser,
@@ -86,8 +86,7 @@ describe('fuzzing the wire', () => {
   let messageId: string;
 
   beforeAll(async () => {
-    alice = await signUp(server.url);
-    bob = await signUp(server.url);
+    [alice, bob] = await signUpMany(server, 2);
     conversationId = await directChat(alice, bob);
     const sent = await alice.call('POST', `/v1/conversations/${conversationId}/messages`, {
       clientMsgId: 'seed',

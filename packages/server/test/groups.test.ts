@@ -1,7 +1,7 @@
 // Group life: conversation.updated on create/add/leave, leavers cut off, late joiners see only what
 // came after they joined, and every member's readSeq is visible to all.
 import { describe, expect, it } from 'vitest';
-import { createGroup, expectError, RawSocket, sendHttp, signUp, serverForFile } from './harness.js';
+import { createGroup, expectError, RawSocket, sendHttp, serverForFile, signUpMany } from './harness.js';
 
 const server = serverForFile();
 
@@ -9,12 +9,7 @@ const ids = (c: any) => c.members.map((m: any) => m.userId).sort();
 
 describe('group membership events', () => {
   it('conversation.updated reaches the members on create, add and leave, each with their own view', async () => {
-    const [ann, bob, cat, dan] = [
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-    ];
+    const [ann, bob, cat, dan] = await signUpMany(server, 4);
     const sockets = Object.fromEntries(
       await Promise.all(
         [ann, bob, cat, dan].map(async (u) => [u.id, await RawSocket.open(server.url, u.apiKey)] as const),
@@ -69,7 +64,7 @@ describe('group membership events', () => {
 
 describe('late joiners', () => {
   it('do not see messages from before they joined: history, unread, preview', async () => {
-    const [ann, bob, late] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, late] = await signUpMany(server, 3);
     const g = await createGroup(ann, [bob], 'Old');
     const olds = [];
     for (let i = 1; i <= 3; i++) olds.push(await sendHttp(ann, g, `old ${i}`));
@@ -118,7 +113,7 @@ describe('late joiners', () => {
 
 describe('read positions', () => {
   it("every member's readSeq is visible to all members", async () => {
-    const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const g = await createGroup(ann, [bob, cat], 'Reads');
     const seqs: number[] = [];
     for (let i = 1; i <= 4; i++) seqs.push((await sendHttp(ann, g, `m${i}`)).seq);

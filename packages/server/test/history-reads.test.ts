@@ -4,7 +4,7 @@
 // The reads here go straight to a gateway, without the harness's read barrier.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { directChat, RawSocket, serverForFile, signUp, type TestUser } from './harness.js';
+import { directChat, RawSocket, serverForFile, signUpMany, type TestUser } from './harness.js';
 
 // Back-pressure off (cluster): bursts of 40 pipelined sends, several in a row, can put the store past
 // half its bound on a busy machine, and this raw client does not retry the refused sends (503), so
@@ -18,8 +18,7 @@ let reader: RawSocket;
 let sent = 0;
 
 beforeAll(async () => {
-  ann = await signUp(server.url);
-  bob = await signUp(server.url);
+  [ann, bob] = await signUpMany(server, 2);
   conv = await directChat(ann, bob);
   // The sender and the reader are on different gateways (in cluster mode).
   sender = await RawSocket.open(server.urls[0]!, ann.apiKey);

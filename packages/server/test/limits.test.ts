@@ -3,7 +3,16 @@
 // a rate_limited reply or a 4429 close, never a crash, and a count in /metrics. Both modes.
 import { CLOSE_CODES } from '@messenger/protocol';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectError, metricsText, RawSocket, serverForFile, signUp, upgradeStatus, waitFor } from './harness.js';
+import {
+  expectError,
+  metricsText,
+  RawSocket,
+  serverForFile,
+  signUp,
+  signUpMany,
+  upgradeStatus,
+  waitFor,
+} from './harness.js';
 
 const server = serverForFile(
   {},
@@ -89,7 +98,7 @@ describe('limits', () => {
   });
 
   it('conversations and searches per user: 429 with Retry-After, counted', async () => {
-    const [ann, bob, cat] = [await signUp(gateway), await signUp(gateway), await signUp(gateway)];
+    const [ann, bob, cat] = await signUpMany(gateway, 3);
     const call = (method: string, url: string, body?: unknown) => ann.call(method, url, body);
     expect((await call('POST', '/v1/conversations', { memberIds: [bob.id] })).status).toBe(201);
     const refused = await call('POST', '/v1/conversations', { memberIds: [cat.id] });

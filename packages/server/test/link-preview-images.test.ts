@@ -14,7 +14,7 @@ import {
   expectError,
   RawSocket,
   serverForFile,
-  signUp,
+  signUpMany,
   type TestUser,
   uniqueName,
   waitFor,
@@ -71,7 +71,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  [ann, bob, eve] = [await signUp(server.urls[0]!), await signUp(server.urls[0]!), await signUp(server.urls[0]!)];
+  [ann, bob, eve] = await signUpMany(server.urls[0]!, 3);
   chat = await directChat(ann, bob);
   expect(images.get('/big.png')!.bytes.length).toBeGreaterThan(512 * 1024);
 });

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GuardedPageFetcher, isPublicAddress } from '../src/adapters/webfetch/page-fetcher.js';
 import { firstLink, parsePreview } from '../src/core/media/link-previews.js';
-import { directChat, RawSocket, serverForFile, signUp, type TestUser, uniqueName, waitFor } from './harness.js';
+import { directChat, RawSocket, serverForFile, signUpMany, type TestUser, uniqueName, waitFor } from './harness.js';
 
 let pages: http.Server;
 let origin: string;
@@ -31,7 +31,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-  [ann, bob] = [await signUp(server.urls[0]!), await signUp(server.urls[0]!)];
+  [ann, bob] = await signUpMany(server.urls[0]!, 2);
   chat = await directChat(ann, bob);
 });
 afterAll(async () => {

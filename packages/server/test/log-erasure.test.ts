@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { logStream } from '../src/adapters/nats/subjects.js';
 import type { LogRecord } from '../src/core/log-entries.js';
 import { deploymentOf, NATS_URL } from './deployment.mjs';
-import { CLUSTER, directChat, persisterCaughtUp, sendHttp, serverForFile, signUp, waitFor } from './harness.js';
+import { CLUSTER, directChat, persisterCaughtUp, sendHttp, serverForFile, signUpMany, waitFor } from './harness.js';
 
 // Embedded mode has no separate log: its store is the only copy, and deletes tombstone it there.
 describe.runIf(CLUSTER)('delete for everyone erases the log', () => {
@@ -34,8 +34,7 @@ describe.runIf(CLUSTER)('delete for everyone erases the log', () => {
   }
 
   it('leaves no trace of the text or of its edits in the raw stream messages', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     const secret = `secret-${Math.random().toString(36).slice(2)}`;
     const message = await sendHttp(ann, conv, `first ${secret}-created`);

@@ -9,7 +9,7 @@ import {
   RawSocket,
   sendHttp,
   serverForFile,
-  signUp,
+  signUpMany,
   sleep,
   startTestServer,
   storedRows,
@@ -22,7 +22,7 @@ let bob: TestUser;
 let cat: TestUser;
 let conv: string;
 beforeAll(async () => {
-  [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+  [ann, bob, cat] = await signUpMany(server, 3);
   conv = await createGroup(ann, [bob, cat], 'features');
 });
 
@@ -252,7 +252,7 @@ describe('edit', () => {
   it('is refused with 403 after the edit window', async () => {
     const short = await startTestServer({ editWindowMs: 200 });
     try {
-      const [u1, u2] = [await signUp(short.url), await signUp(short.url)];
+      const [u1, u2] = await signUpMany(short, 2);
       const c = await createGroup(u1, [u2], 'window');
       const m = await sendHttp(u1, c, 'soon frozen');
       await sleep(300);

@@ -9,6 +9,7 @@ import {
   sendHttp,
   serverForFile,
   signUp,
+  signUpMany,
   startTestServer,
   type TestUser,
 } from './harness.js';
@@ -18,8 +19,7 @@ let ann: TestUser;
 let bob: TestUser;
 let conv: string;
 beforeAll(async () => {
-  ann = await signUp(server.url);
-  bob = await signUp(server.url);
+  [ann, bob] = await signUpMany(server, 2);
   conv = await directChat(ann, bob);
 });
 
@@ -143,8 +143,7 @@ describe('clientMsgId idempotency', () => {
 
   it('survives a server restart on the same data directory', async () => {
     const dir = await startTestServer();
-    const u1 = await signUp(dir.url);
-    const u2 = await signUp(dir.url);
+    const [u1, u2] = await signUpMany(dir, 2);
     const c = await directChat(u1, u2);
     const original = await sendHttp(u1, c, 'durable', 'restart-1');
     const { dataDir } = dir;
@@ -272,8 +271,7 @@ describe('send rate limit', () => {
   it('allows RATE_LIMIT_MESSAGES, then 429 + Retry-After over HTTP and rate_limited over WS', async () => {
     const limited = await startTestServer({}, { RATE_LIMIT_MESSAGES: '3' });
     try {
-      const u1 = await signUp(limited.url);
-      const u2 = await signUp(limited.url);
+      const [u1, u2] = await signUpMany(limited, 2);
       const c = await directChat(u1, u2);
       const first = await sendHttp(u1, c, 'ok 0');
       for (let i = 1; i < 3; i++) await sendHttp(u1, c, `ok ${i}`);

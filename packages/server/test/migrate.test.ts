@@ -18,7 +18,7 @@ import {
   http,
   RawSocket,
   sendHttp,
-  signUp,
+  signUpMany,
   tempDir,
   type TestUser,
   uniqueName,
@@ -94,8 +94,7 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     const url = embedded.url;
     const ann = await withPassword(url);
     const bob = await withPassword(url);
-    const carl = await signUp(url);
-    const dave = await signUp(url);
+    const [carl, dave] = await signUpMany(url, 2);
 
     const direct = await directChat(ann, bob);
     const group = await createGroup(ann, [bob, carl], 'migration crew');

@@ -5,7 +5,16 @@
 import { CLOSE_CODES } from '@messenger/protocol';
 import { describe, expect, it } from 'vitest';
 import { runModeration } from '../src/ops/moderation-cli.js';
-import { directChat, expectError, http, RawSocket, sendHttp, signUp, serverForFile, uniqueName } from './harness.js';
+import {
+  directChat,
+  expectError,
+  http,
+  RawSocket,
+  sendHttp,
+  serverForFile,
+  signUpMany,
+  uniqueName,
+} from './harness.js';
 
 const server = serverForFile();
 
@@ -42,7 +51,7 @@ describe('moderation from a shell', () => {
   });
 
   it('reports: the newest, one JSON object a line, oldest of them first', async () => {
-    const [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+    const [ann, bob] = await signUpMany(server, 2);
     const chat = await directChat(bob, ann);
     const m = await sendHttp(bob, chat, 'report me');
     for (const reason of ['first', 'second']) {

@@ -3,7 +3,7 @@
 // for each member (a stranger's request, a contact's accepted chat), and keep the log's order with
 // later changes (a member removed at once hears nothing more). Both modes.
 import { describe, expect, it } from 'vitest';
-import { directChat, RawSocket, sendHttp, signUp, serverForFile, type TestUser } from './harness.js';
+import { directChat, RawSocket, sendHttp, serverForFile, signUpMany, type TestUser } from './harness.js';
 
 const server = serverForFile();
 
@@ -14,12 +14,7 @@ const updateOf = (socket: RawSocket, id: string) =>
 
 describe('a new chat as its members first see it', () => {
   it('the reply and every member’s event equal the views the store reads back', async () => {
-    const [ann, bob, cat, dan] = [
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-      await signUp(server.url),
-    ];
+    const [ann, bob, cat, dan] = await signUpMany(server, 4);
     await directChat(ann, cat); // cat is ann's contact: no request for cat; bob and dan are strangers.
     const sockets = await Promise.all([bob, cat, dan].map((u) => RawSocket.open(server.url, u.apiKey)));
     try {
@@ -49,7 +44,7 @@ describe('a new chat as its members first see it', () => {
   });
 
   it('keeps log order with what follows at once: a member removed hears of it, then nothing more', async () => {
-    const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const bobWs = await RawSocket.open(server.url, bob.apiKey);
     const catWs = await RawSocket.open(server.url, cat.apiKey);
     try {

@@ -1,7 +1,7 @@
 // Operator metrics beyond the basics: store latency per operation, fan-out counts, log lag per
 // durable consumer of this process.
 import { describe, expect, it } from 'vitest';
-import { directChat, metricsText, RawSocket, serverForFile, signUp } from './harness.js';
+import { directChat, metricsText, RawSocket, serverForFile, signUpMany } from './harness.js';
 
 function value(text: string, pattern: RegExp): number | null {
   const line = text.split('\n').find((l) => pattern.test(l));
@@ -12,8 +12,7 @@ describe('operator metrics', () => {
   const server = serverForFile();
 
   it('counts store calls, fan-out records and deliveries, and reports consumer lag', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     const socket = await RawSocket.open(server.url, bob.apiKey);
     for (let i = 0; i < 3; i++)

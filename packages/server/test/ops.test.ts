@@ -1,6 +1,16 @@
 // Operations endpoints and the catch-all: health, readiness, Prometheus metrics, unknown routes.
 import { describe, expect, it } from 'vitest';
-import { directChat, expectError, http, metricsText, RawSocket, sendHttp, signUp, serverForFile } from './harness.js';
+import {
+  directChat,
+  expectError,
+  http,
+  metricsText,
+  RawSocket,
+  sendHttp,
+  serverForFile,
+  signUp,
+  signUpMany,
+} from './harness.js';
 
 const server = serverForFile();
 
@@ -24,8 +34,7 @@ describe('health', () => {
 
 describe('metrics', () => {
   it('exposes connections, sends and ack latency in Prometheus text', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     const ws = await RawSocket.open(server.url, ann.apiKey);
     const ws2 = await RawSocket.open(server.url, bob.apiKey);

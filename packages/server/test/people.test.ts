@@ -1,7 +1,7 @@
 // People search: by username or display-name prefix, one page at most, rate-limited per user; the
 // undiscoverable, the suspended, the deleted and whoever blocked the caller are left out. Both modes.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { expectError, serverForFile, signUp, type TestUser, uniqueName } from './harness.js';
+import { expectError, serverForFile, signUp, signUpMany, type TestUser, uniqueName } from './harness.js';
 
 const OPERATOR = uniqueName('op');
 const server = serverForFile({ adminUsernames: [OPERATOR] }, { RATE_LIMIT_SEARCHES: '6' });
@@ -57,7 +57,7 @@ describe('people search', () => {
   });
 
   it('is rate-limited per user', async () => {
-    const [a, b] = [await signUp(server.url), await signUp(server.url)];
+    const [a, b] = await signUpMany(server, 2);
     for (let i = 0; i < 6; i++) await found(a, 'x');
     const res = await a.call('GET', '/v1/users/search?q=x');
     expectError(res, 429, 'rate_limited');

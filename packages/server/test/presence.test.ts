@@ -5,9 +5,10 @@ import {
   directChat,
   expectError,
   RawSocket,
-  signUp,
-  sleep,
   serverForFile,
+  signUp,
+  signUpMany,
+  sleep,
   type TestUser,
 } from './harness.js';
 
@@ -30,7 +31,7 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms =
 
 describe('GetStatus', () => {
   it('answers only for users who share a conversation; online while a socket is open, offline with lastSeenAt after a clean close', async () => {
-    const [ann, bob, stranger] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, stranger] = await signUpMany(server, 3);
     await directChat(ann, bob);
     expect(await presenceOf(ann, bob, stranger)).toEqual({ [bob.id]: { status: 'offline', lastSeenAt: null } });
     expect(await presenceOf(stranger, ann, bob)).toEqual({});
@@ -59,7 +60,7 @@ describe('GetStatus', () => {
 
 describe('presence events', () => {
   it('tell contacts about online, away and offline; strangers hear nothing', async () => {
-    const [ann, bob, stranger] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, stranger] = await signUpMany(server, 3);
     await directChat(ann, bob);
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const strangerWs = await RawSocket.open(server.url, stranger.apiKey);
@@ -93,7 +94,7 @@ describe('presence events', () => {
   });
 
   it('presenceVisible:false shows the user offline with lastSeenAt null and sends no presence events about them', async () => {
-    const [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+    const [ann, bob] = await signUpMany(server, 2);
     await directChat(ann, bob);
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const b1 = await RawSocket.open(server.url, bob.apiKey);
@@ -132,7 +133,7 @@ describe('presence events', () => {
   });
 
   it('a socket that stops answering pings is closed and its user goes offline', async () => {
-    const [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+    const [ann, bob] = await signUpMany(server, 2);
     await directChat(ann, bob);
     const annWs = await RawSocket.open(server.url, ann.apiKey);
     const healthy = await RawSocket.open(server.url, ann.apiKey);
@@ -154,7 +155,7 @@ describe('presence events', () => {
 
 describe('typing', () => {
   it('reaches the other members only, over HTTP and WS, at most once per 2 s per user and conversation', async () => {
-    const [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const g = await createGroup(ann, [bob, cat], 'typing');
     const other = await directChat(ann, bob);
     const a1 = await RawSocket.open(server.url, ann.apiKey);

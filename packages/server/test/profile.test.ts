@@ -13,8 +13,9 @@ import {
   http,
   RawSocket,
   sendHttp,
-  signUp,
   serverForFile,
+  signUp,
+  signUpMany,
   uniqueName,
   via,
 } from './harness.js';
@@ -38,8 +39,7 @@ async function withPassword(displayName?: string) {
 describe('PATCH /v1/me', () => {
   it('renames; everyone who shares a conversation gets user.updated, on any gateway', async () => {
     const ann = await signUp(server.url, uniqueName('ann'), 'Ann');
-    const bob = await signUp(server.url);
-    const stranger = await signUp(server.url);
+    const [bob, stranger] = await signUpMany(server, 2);
     const chat = await directChat(ann, bob);
     // In a cluster, Bob listens on the other gateway from the one Ann calls.
     const [first, second] = [server.urls[0]!, server.urls.at(-1)!];
@@ -110,8 +110,7 @@ describe('DELETE /v1/me', () => {
       password: PASSWORD,
       deviceName: 'phone',
     });
-    const bob = await signUp(server.url);
-    const carol = await signUp(server.url);
+    const [bob, carol] = await signUpMany(server, 2);
     const chat = await directChat(ann, bob);
     const group = await createGroup(ann, [bob, carol]);
     await sendHttp(ann, chat, 'hello from ann');
@@ -149,8 +148,7 @@ describe('DELETE /v1/me', () => {
   });
 
   it('with deleteMessages, erases the text from history, previews and search', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const chat = await directChat(ann, bob);
     const group = await createGroup(bob, [ann]);
     const word = `zebrafish${Date.now()}`;

@@ -1,7 +1,16 @@
 // Read and delivered receipts over HTTP and WS, their events, unreadCount; events reach every
 // device of every member, the sender's other devices included.
 import { describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, RawSocket, sendHttp, signUp, serverForFile } from './harness.js';
+import {
+  createGroup,
+  directChat,
+  expectError,
+  RawSocket,
+  sendHttp,
+  serverForFile,
+  signUp,
+  signUpMany,
+} from './harness.js';
 
 const server = serverForFile();
 
@@ -9,8 +18,7 @@ const memberOf = (conversation: any, userId: string) => conversation.members.fin
 
 describe('read receipts', () => {
   it('readSeq = max(old, min(seq, lastSeq)) over HTTP, with receipt.read events and unreadCount', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
     const s = [0];
@@ -51,8 +59,7 @@ describe('read receipts', () => {
   });
 
   it('works over WS with the same rule and reply {}', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
     const s = [0];
@@ -78,8 +85,7 @@ describe('read receipts', () => {
   });
 
   it('validates the body', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     for (const body of [{}, { seq: -1 }, { seq: 1.5 }, { seq: '3' }, []]) {
       expectError(await bob.call('POST', `/v1/conversations/${conv}/read`, body), 400, 'invalid_request');
@@ -89,8 +95,7 @@ describe('read receipts', () => {
 
 describe('delivered receipts', () => {
   it('over WS move deliveredSeq and emit receipt.delivered to members', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const conv = await directChat(ann, bob);
     // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
     const s = [0];
@@ -119,9 +124,7 @@ describe('delivered receipts', () => {
 
 describe('events reach every device', () => {
   it("message, receipt and reaction events go to all members' sockets, the sender's other devices included", async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
-    const cat = await signUp(server.url);
+    const [ann, bob, cat] = await signUpMany(server, 3);
     const conv = await createGroup(ann, [bob, cat]);
     const ann1 = await RawSocket.open(server.url, ann.apiKey);
     const ann2 = await RawSocket.open(server.url, ann.apiKey);

@@ -5,9 +5,9 @@ import {
   directChat,
   RawSocket,
   sendHttp,
-  signUp,
-  sleep,
   serverForFile,
+  signUpMany,
+  sleep,
   storeCaughtUp,
   type TestUser,
 } from './harness.js';
@@ -20,7 +20,7 @@ const presenceOf = async (viewer: TestUser, user: TestUser) =>
 
 describe('message requests', () => {
   it('a stranger’s chat is a request: listed apart, no receipts, typing or presence until accepted', async () => {
-    const [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+    const [ann, bob] = await signUpMany(server, 2);
     const id = await directChat(ann, bob, { requestStays: true });
     const m = await sendHttp(ann, id, 'hello from a stranger');
     await storeCaughtUp(server.url);
@@ -66,7 +66,7 @@ describe('message requests', () => {
   });
 
   it('answering a request accepts it; a contact’s new chat is no request', async () => {
-    const [ann, bob, cid] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, cid] = await signUpMany(server, 3);
     const id = await directChat(ann, bob, { requestStays: true });
     await sendHttp(bob, id, 'hi back');
     await storeCaughtUp(server.url);
@@ -82,7 +82,7 @@ describe('message requests', () => {
   });
 
   it('decline hides a direct chat and leaves a group; both are 404 for non-members', async () => {
-    const [ann, bob, eve] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ann, bob, eve] = await signUpMany(server, 3);
     const id = await directChat(ann, bob, { requestStays: true });
     expect((await bob.call('POST', `/v1/conversations/${id}/decline`)).status).toBe(204);
     expect(ids(await bob.call('GET', '/v1/conversations?requests=true'))).not.toContain(id);

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MessengerClient, type OutboxItem, type WebSocketCtor } from '@messenger/sdk';
-import { directChat, serverForFile, signUp, type TestUser } from './harness.js';
+import { directChat, serverForFile, signUpMany, type TestUser } from './harness.js';
 
 const server = serverForFile();
 let ann: TestUser;
@@ -12,7 +12,7 @@ let bob: TestUser;
 let chat: string;
 const clients: MessengerClient[] = [];
 beforeAll(async () => {
-  [ann, bob] = [await signUp(server.url), await signUp(server.url)];
+  [ann, bob] = await signUpMany(server, 2);
   chat = await directChat(ann, bob);
 });
 afterAll(async () => {

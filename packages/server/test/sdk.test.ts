@@ -10,7 +10,7 @@ import {
   http,
   RawSocket,
   sendHttp,
-  signUp,
+  signUpMany,
   sleep,
   startTestServer,
   storeCaughtUp,
@@ -56,8 +56,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 describe('SDK against the real server', () => {
   it('connects, authenticates, makes typed requests and sends through the outbox', async () => {
     const s = await server();
-    const ann = await signUp(s.url);
-    const bob = await signUp(s.url);
+    const [ann, bob] = await signUpMany(s, 2);
     const conv = await directChat(ann, bob);
     const c = client(s.url, ann.apiKey);
     const states: string[] = [];
@@ -96,8 +95,7 @@ describe('SDK against the real server', () => {
     const first = await startTestServer();
     cleanup.push(() => first.close());
     const { dataDir, port } = first;
-    const ann = await signUp(first.url);
-    const bob = await signUp(first.url);
+    const [ann, bob] = await signUpMany(first, 2);
     const conv = await directChat(ann, bob);
     // The first gateway is the one that comes back on `port` (cluster mode has two).
     const c = client(first.urls[0]!, ann.apiKey);
@@ -150,8 +148,7 @@ describe('SDK against the real server', () => {
     const first = await startTestServer();
     cleanup.push(() => first.close());
     const { dataDir, port } = first;
-    const ann = await signUp(first.url);
-    const bob = await signUp(first.url);
+    const [ann, bob] = await signUpMany(first, 2);
     const conv = await directChat(ann, bob);
     const c = client(first.urls[0]!, ann.apiKey, { outboxStore: new MemoryOutboxStore() });
     const created: Message[] = [];
@@ -192,8 +189,7 @@ describe('SDK against the real server', () => {
 
   it('sends delivered receipts automatically', async () => {
     const s = await server();
-    const ann = await signUp(s.url);
-    const bob = await signUp(s.url);
+    const [ann, bob] = await signUpMany(s, 2);
     const conv = await directChat(ann, bob);
     const bobClient = client(s.url, bob.apiKey);
     await bobClient.connect();

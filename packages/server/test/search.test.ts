@@ -1,6 +1,6 @@
 // SearchChats: accent-insensitive, prefix, CJK, the conversationId filter, and only what the caller may see.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, directChat, expectError, sendHttp, serverForFile, signUp, type TestUser } from './harness.js';
+import { createGroup, directChat, expectError, sendHttp, serverForFile, signUpMany, type TestUser } from './harness.js';
 
 const server = serverForFile();
 let ann: TestUser;
@@ -10,7 +10,7 @@ let direct: string;
 let group: string;
 const ids: Record<string, string> = {};
 beforeAll(async () => {
-  [ann, bob, cat] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+  [ann, bob, cat] = await signUpMany(server, 3);
   direct = await directChat(ann, bob);
   group = await createGroup(ann, [bob, cat], 'search');
   ids.cafe = (await sendHttp(bob, direct, 'Meet me at the café at noon')).id;
@@ -70,7 +70,7 @@ describe('matching', () => {
 
 describe('visibility', () => {
   it('never returns deleted, hidden-for-me, or left conversations’ messages', async () => {
-    const [u1, u2, u3] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [u1, u2, u3] = await signUpMany(server, 3);
     const g = await createGroup(u1, [u2, u3], 'vis');
     const gone = await sendHttp(u1, g, 'kumquat deleted');
     const hidden = await sendHttp(u1, g, 'kumquat hidden');
@@ -86,7 +86,7 @@ describe('visibility', () => {
   });
 
   it('a member added later does not find messages from before they joined', async () => {
-    const [u1, u2, late] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [u1, u2, late] = await signUpMany(server, 3);
     const g = await createGroup(u1, [u2], 'late');
     await sendHttp(u1, g, 'durian before');
     await u1.call('POST', `/v1/conversations/${g}/members`, { userIds: [late.id] });

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER, directChat, RawSocket, serverForFile, signUp } from './harness.js';
+import { CLUSTER, directChat, RawSocket, serverForFile, signUpMany } from './harness.js';
 
 describe('smoke: send over WebSocket reaches the other member', () => {
   const server = serverForFile();
 
   it('delivers message.created to the recipient and acks the sender', async () => {
-    const alice = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [alice, bob] = await signUpMany(server, 2);
     const conversationId = await directChat(alice, bob);
     const a = await RawSocket.open(server.url, alice.apiKey);
     const b = await RawSocket.open(server.url, bob.apiKey);

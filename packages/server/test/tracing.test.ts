@@ -5,7 +5,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER, clusterProcessEnv, directChat, signUp, tempDir, waitFor } from './harness.js';
+import { CLUSTER, clusterProcessEnv, directChat, signUpMany, tempDir, waitFor } from './harness.js';
 import { freePort, ServerProcess } from './process.js';
 
 interface ReceivedSpan {
@@ -87,8 +87,7 @@ describe('tracing a send', () => {
       ? await start({ ...clusterProcessEnv(dataDir), DATA_DIR: dataDir, ROLES: 'gateway' })
       : await start({ DATA_DIR: dataDir });
     if (CLUSTER) await start({ ...clusterProcessEnv(dataDir), DATA_DIR: dataDir, ROLES: 'persister,fanout,notifier' });
-    const ann = await signUp(gateway.url);
-    const bob = await signUp(gateway.url);
+    const [ann, bob] = await signUpMany(gateway, 2);
     const conv = await directChat(ann, bob);
     const sent = await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'traced', body: 'hi' });
     expect(sent.status).toBe(201);

@@ -13,7 +13,7 @@ import { contentKey } from '../src/core/media/blob-store.js';
 import { UrlSigner } from '../src/core/media/signed-urls.js';
 import { newId } from '../src/domain/ids.js';
 import { CLUSTER } from './deployment.mjs';
-import { directChat, expectError, serverForFile, signUp, type TestUser } from './harness.js';
+import { directChat, expectError, serverForFile, signUp, signUpMany, type TestUser } from './harness.js';
 
 const MAX = 2 * 1024 * 1024;
 const server = serverForFile({ maxUploadBytes: MAX });
@@ -23,7 +23,7 @@ let first: string;
 let last: string;
 beforeAll(async () => {
   [first, last] = [server.urls[0]!, server.urls.at(-1)!];
-  [ann, bob] = [await signUp(first), await signUp(first)];
+  [ann, bob] = await signUpMany(first, 2);
 });
 
 async function upload(body: Uint8Array | string, type: string, name = 'file.bin', key = ann.apiKey) {

@@ -9,6 +9,7 @@ import {
   http,
   serverForFile,
   signUp,
+  signUpMany,
   startTestServer,
   storedRows,
   uniqueName,
@@ -84,8 +85,7 @@ describe('me and lookup', () => {
   });
 
   it('looks users up by username, 404 for an unknown one', async () => {
-    const ann = await signUp(server.url);
-    const bob = await signUp(server.url);
+    const [ann, bob] = await signUpMany(server, 2);
     const res = await ann.call('GET', `/v1/users?username=${bob.username}`);
     expect(res.status).toBe(200);
     expect(res.body.user.id).toBe(bob.id);

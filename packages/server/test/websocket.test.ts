@@ -6,7 +6,7 @@ import {
   directChat,
   RawSocket,
   serverForFile,
-  signUp,
+  signUpMany,
   startTestServer,
   type TestUser,
   upgradeStatus,
@@ -17,8 +17,7 @@ let ann: TestUser;
 let bob: TestUser;
 let conv: string;
 beforeAll(async () => {
-  ann = await signUp(server.url);
-  bob = await signUp(server.url);
+  [ann, bob] = await signUpMany(server, 2);
   conv = await directChat(ann, bob);
 });
 

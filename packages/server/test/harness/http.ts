@@ -62,6 +62,18 @@ export async function signUp(baseUrl: string, username = uniqueName(), displayNa
   return { id: res.body.user.id, username, apiKey: res.body.apiKey, call: http(baseUrl, res.body.apiKey) };
 }
 
+type Users<N extends number, T extends TestUser[] = []> = T['length'] extends N ? T : Users<N, [...T, TestUser]>;
+
+/**
+ * `count` users signed up one after another at `at`: a URL, or a server whose `url` is read for each
+ * (in cluster mode the next gateway's), so the users are spread as separate signUp calls would be.
+ */
+export async function signUpMany<N extends number>(at: string | { readonly url: string }, count: N): Promise<Users<N>> {
+  const users: TestUser[] = [];
+  for (let i = 0; i < count; i++) users.push(await signUp(typeof at === 'string' ? at : at.url));
+  return users as Users<N>;
+}
+
 /** The same user, calling another server (another gateway of the same deployment). */
 export function via(user: TestUser, baseUrl: string): TestUser {
   return { ...user, call: http(baseUrl, user.apiKey) };
