@@ -11,6 +11,7 @@ import type { CredentialStore } from '../core/users/credential-store.js';
 import { tokenHash } from '../core/users/authenticator.js';
 import { hashPassword } from '../core/users/passwords.js';
 import { newApiKey, newId } from '../domain/ids.js';
+import { openMigratedPool, openNatsRevocations } from './cluster-access.js';
 
 export interface Output {
   out(line: string): void;
@@ -121,43 +122,17 @@ async function openAdmin(config: Readonly<Config>): Promise<Admin> {
       },
     };
   }
-  const { openPool } = await import('../adapters/postgres/pool.js');
-  const { migrate } = await import('../adapters/postgres/migrate.js');
   const { PostgresCredentials } = await import('../adapters/postgres/credentials.js');
-  const { pool, schema } = openPool({
-    connectionString: config.databaseUrl,
-    maxConnections: 2,
-    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-    ...(config.databasePooler ? { pooler: config.databasePooler } : {}),
-  });
-  await migrate(pool, schema);
-  let stopNats = async () => {};
-  let revoke = async (_ids: string[]) => {};
-  if (config.natsUrl) {
-    const { connectNats } = await import('../adapters/nats/connection.js');
-    const { NatsRevocations } = await import('../adapters/nats/revocations.js');
-    const { createLogger } = await import('../observability/logger.js');
-    const nc = await connectNats(config.natsUrl, 'messenger-admin');
-    const revocations = new NatsRevocations({
-      connection: nc,
-      logger: createLogger('warn'),
-      scope: config.logStreamPrefix,
-    });
-    revoke = async (ids) => {
-      if (ids.length) await revocations.publish(ids);
-      await nc.flush();
-    };
-    stopNats = async () => {
-      await revocations.close();
-      await nc.close();
-    };
-  }
+  const pool = await openMigratedPool(config, config.databaseUrl);
+  const revocations = config.natsUrl ? await openNatsRevocations(config, config.natsUrl) : null;
   return {
     credentials: new PostgresCredentials({ pool }),
-    revoke,
+    revoke: async (ids) => {
+      if (ids.length) await revocations?.publish(ids);
+    },
     count: async (table) => Number((await pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n),
     close: async () => {
-      await stopNats();
+      await revocations?.close();
       await pool.end();
     },
   };

@@ -14,6 +14,7 @@ import type { Revocations } from '../core/users/revocations.js';
 import type { UserStore } from '../core/users/user-store.js';
 import type { BlockStore } from '../core/safety/block-store.js';
 import type { MessageStore } from '../core/messages/message-store.js';
+import { openMigratedPool, openNatsRevocations } from './cluster-access.js';
 
 export interface Output {
   out(line: string): void;
@@ -107,40 +108,13 @@ async function openStores(config: Readonly<Config>): Promise<Stores> {
       close: () => store.close(),
     };
   }
-  const { openPool } = await import('../adapters/postgres/pool.js');
-  const { migrate } = await import('../adapters/postgres/migrate.js');
   const { PostgresStore } = await import('../adapters/postgres/store.js');
   const { PostgresCredentials } = await import('../adapters/postgres/credentials.js');
-  const { pool, schema } = openPool({
-    connectionString: config.databaseUrl,
-    maxConnections: 2,
-    ...(config.databaseSchema ? { schema: config.databaseSchema } : {}),
-    ...(config.databasePooler ? { pooler: config.databasePooler } : {}),
-  });
-  await migrate(pool, schema);
+  const pool = await openMigratedPool(config, config.databaseUrl);
   const store = new PostgresStore({ pool });
   let revocations: Revocations;
-  let stopNats = async () => {};
-  if (config.natsUrl) {
-    const { connectNats } = await import('../adapters/nats/connection.js');
-    const { NatsRevocations } = await import('../adapters/nats/revocations.js');
-    const { createLogger } = await import('../observability/logger.js');
-    const nc = await connectNats(config.natsUrl, 'messenger-admin');
-    const nats = new NatsRevocations({ connection: nc, logger: createLogger('warn'), scope: config.logStreamPrefix });
-    // Flushed before the command returns: a published revocation must leave this short-lived process.
-    revocations = {
-      publish: async (ids) => {
-        await nats.publish(ids);
-        await nc.flush();
-      },
-      subscribe: (handler) => nats.subscribe(handler),
-      close: () => nats.close(),
-    };
-    stopNats = async () => {
-      await nats.close();
-      await nc.close();
-    };
-  } else {
+  if (config.natsUrl) revocations = await openNatsRevocations(config, config.natsUrl);
+  else {
     const { MemoryRevocations } = await import('../adapters/memory/revocations.js');
     revocations = new MemoryRevocations();
   }
@@ -149,7 +123,7 @@ async function openStores(config: Readonly<Config>): Promise<Stores> {
     credentials: new PostgresCredentials({ pool }),
     revocations,
     close: async () => {
-      await stopNats();
+      await revocations.close();
       await store.close();
       await pool.end();
     },
