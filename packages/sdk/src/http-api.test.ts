@@ -1,61 +1,21 @@
 // HttpApi against a scripted HTTP peer on 127.0.0.1 that records requests and plays back canned answers.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { scriptedHttpPeer } from '../test/http-peer.js';
 import { MessengerError } from './errors.js';
 import { HttpApi } from './http-api.js';
 
-interface Seen {
-  method: string;
-  url: string;
-  auth: string | undefined;
-  body: unknown;
-}
+const peer = scriptedHttpPeer();
 
-type Answer = { status: number; body?: unknown; headers?: Record<string, string> };
-
-let server: Server;
-let base: string;
-let seen: Seen[] = [];
-let answer: (req: Seen) => Answer = () => ({ status: 204 });
-
-beforeAll(async () => {
-  server = createServer(async (req: IncomingMessage, res) => {
-    let raw = '';
-    for await (const chunk of req) raw += chunk;
-    const entry = {
-      method: req.method!,
-      url: req.url!,
-      auth: req.headers.authorization,
-      body: raw ? JSON.parse(raw) : undefined,
-    };
-    seen.push(entry);
-    const a = answer(entry);
-    res.writeHead(a.status, { 'content-type': 'application/json', ...a.headers });
-    res.end(a.body === undefined ? '' : JSON.stringify(a.body));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-});
-
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
-
-beforeEach(() => {
-  seen = [];
-  answer = () => ({ status: 204 });
-});
-
-const api = () => new HttpApi({ baseUrl: base, apiKey: 'k1' });
+/** With a trailing slash, as a configured base URL may have one. */
+const base = () => `${peer.url}/`;
+const api = () => new HttpApi({ baseUrl: base(), apiKey: 'k1' });
 
 describe('HttpApi', () => {
   it('sends the key as a bearer token and the body as JSON, with ids escaped', async () => {
-    answer = () => ({ status: 200, body: { message: { id: 'm1' } } });
+    peer.answer = () => ({ status: 200, body: { message: { id: 'm1' } } });
     const message = await api().editMessage('c/1', 'm 1', 'new text');
     expect(message).toEqual({ id: 'm1' });
-    expect(seen[0]).toEqual({
+    expect(peer.seen[0]).toEqual({
       method: 'PATCH',
       url: '/v1/conversations/c%2F1/messages/m%201',
       auth: 'Bearer k1',
@@ -64,32 +24,40 @@ describe('HttpApi', () => {
   });
 
   it('signs up without a key', async () => {
-    answer = () => ({ status: 201, body: { user: { id: 'u1' }, apiKey: 'new' } });
-    expect(await HttpApi.createUser(base, { username: 'ann' })).toEqual({ user: { id: 'u1' }, apiKey: 'new' });
-    expect(seen[0]).toMatchObject({ method: 'POST', url: '/v1/users', auth: undefined, body: { username: 'ann' } });
+    peer.answer = () => ({ status: 201, body: { user: { id: 'u1' }, apiKey: 'new' } });
+    expect(await HttpApi.createUser(base(), { username: 'ann' })).toEqual({ user: { id: 'u1' }, apiKey: 'new' });
+    expect(peer.seen[0]).toMatchObject({
+      method: 'POST',
+      url: '/v1/users',
+      auth: undefined,
+      body: { username: 'ann' },
+    });
   });
 
   it('tells a created conversation (201) from an existing one (200)', async () => {
-    answer = () => ({ status: 201, body: { conversation: { id: 'c1' } } });
+    peer.answer = () => ({ status: 201, body: { conversation: { id: 'c1' } } });
     expect(await api().createConversation({ memberIds: ['u2'] })).toEqual({
       conversation: { id: 'c1' },
       created: true,
     });
-    answer = () => ({ status: 200, body: { conversation: { id: 'c1' } } });
+    peer.answer = () => ({ status: 200, body: { conversation: { id: 'c1' } } });
     expect((await api().createConversation({ memberIds: ['u2'] })).created).toBe(false);
   });
 
   it('follows nextCursor through every page', async () => {
-    answer = ({ url }) =>
+    peer.answer = ({ url }) =>
       url.includes('cursor=p2')
         ? { status: 200, body: { conversations: [{ id: 'b' }, { id: 'a' }], nextCursor: null } }
         : { status: 200, body: { conversations: [{ id: 'a' }], nextCursor: 'p2' } };
     expect((await api().listAllConversations()).map((c) => c.id)).toEqual(['a', 'b']);
-    expect(seen.map((s) => s.url)).toEqual(['/v1/conversations?limit=200', '/v1/conversations?limit=200&cursor=p2']);
+    expect(peer.seen.map((s) => s.url)).toEqual([
+      '/v1/conversations?limit=200',
+      '/v1/conversations?limit=200&cursor=p2',
+    ]);
   });
 
   it('builds queries and unwraps answers', async () => {
-    answer = () => ({
+    peer.answer = () => ({
       status: 200,
       body: { messages: [{ seq: 4 }], presence: { u2: { status: 'online' } }, results: [] },
     });
@@ -97,18 +65,18 @@ describe('HttpApi', () => {
     expect(await api().getPresence(['u2', 'u3'])).toEqual({ u2: { status: 'online' } });
     await api().deleteMessage('c1', 'm1', 'me');
     await api().unsubscribePush('https://push.example/x?y=1');
-    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
+    expect(peer.seen.map((s) => `${s.method} ${s.url}`)).toEqual([
       'GET /v1/conversations/c1/messages?afterSeq=3&limit=10',
       'GET /v1/presence?userIds=u2%2Cu3',
       'DELETE /v1/conversations/c1/messages/m1?for=me',
       'DELETE /v1/push/subscriptions?endpoint=https%3A%2F%2Fpush.example%2Fx%3Fy%3D1',
     ]);
     expect(await api().getPresence([])).toEqual({});
-    expect(seen).toHaveLength(4);
+    expect(peer.seen).toHaveLength(4);
   });
 
   it('throws MessengerError from the error body, with Retry-After in milliseconds', async () => {
-    answer = () => ({
+    peer.answer = () => ({
       status: 429,
       body: { error: { code: 'rate_limited', message: 'slow down' } },
       headers: { 'retry-after': '2' },
@@ -127,25 +95,25 @@ describe('HttpApi', () => {
 
   it('signs up with a password and signs in, unauthenticated, answering a device session', async () => {
     const created = { user: { id: 'u1' }, session: { id: 's1', current: true }, token: 't1' };
-    answer = () => ({ status: 201, body: created });
-    expect(await HttpApi.signUp(base, { username: 'ann', password: 'correct horse' })).toEqual(created);
-    expect(await HttpApi.signIn(base, { username: 'ann', password: 'correct horse', deviceName: 'Phone' })).toEqual(
+    peer.answer = () => ({ status: 201, body: created });
+    expect(await HttpApi.signUp(base(), { username: 'ann', password: 'correct horse' })).toEqual(created);
+    expect(await HttpApi.signIn(base(), { username: 'ann', password: 'correct horse', deviceName: 'Phone' })).toEqual(
       created,
     );
-    expect(seen).toMatchObject([
+    expect(peer.seen).toMatchObject([
       { method: 'POST', url: '/v1/users', auth: undefined, body: { username: 'ann', password: 'correct horse' } },
       { method: 'POST', url: '/v1/sessions', auth: undefined, body: { deviceName: 'Phone' } },
     ]);
   });
 
   it('calls the session, password and API-key routes with the token', async () => {
-    answer = ({ method, url }) =>
+    peer.answer = ({ method, url }) =>
       method === 'GET'
         ? { status: 200, body: url.endsWith('sessions') ? { sessions: [{ id: 's1' }] } : { apiKeys: [{ id: 'k' }] } }
         : method === 'POST'
           ? { status: 201, body: { apiKey: { id: 'k2', name: 'bot' }, key: 'secret' } }
           : { status: 204 };
-    const tokenApi = new HttpApi({ baseUrl: base, token: 't1' });
+    const tokenApi = new HttpApi({ baseUrl: base(), token: 't1' });
     expect(await tokenApi.listSessions()).toEqual([{ id: 's1' }]);
     await tokenApi.endSession('s/2');
     await tokenApi.changePassword({ newPassword: 'a new password' });
@@ -153,7 +121,7 @@ describe('HttpApi', () => {
     expect(await tokenApi.listApiKeys()).toEqual([{ id: 'k' }]);
     await tokenApi.deleteApiKey('k2');
     await tokenApi.signOut();
-    expect(seen.map((s) => `${s.method} ${s.url} ${s.auth}`)).toEqual([
+    expect(peer.seen.map((s) => `${s.method} ${s.url} ${s.auth}`)).toEqual([
       'GET /v1/sessions Bearer t1',
       'DELETE /v1/sessions/s%2F2 Bearer t1',
       'PUT /v1/me/password Bearer t1',
@@ -162,16 +130,16 @@ describe('HttpApi', () => {
       'DELETE /v1/me/api-keys/k2 Bearer t1',
       'DELETE /v1/sessions/current Bearer t1',
     ]);
-    expect(seen[2]?.body).toEqual({ newPassword: 'a new password' });
+    expect(peer.seen[2]?.body).toEqual({ newPassword: 'a new password' });
   });
 
   it('reports a 401 of an authenticated call to onUnauthenticated, but not a failed sign-in or a repeated sign-out', async () => {
     const refused: string[] = [];
-    answer = () => ({ status: 401, body: { error: { code: 'unauthenticated', message: 'session ended' } } });
-    const watched = new HttpApi({ baseUrl: base, token: 't1', onUnauthenticated: (e) => refused.push(e.message) });
+    peer.answer = () => ({ status: 401, body: { error: { code: 'unauthenticated', message: 'session ended' } } });
+    const watched = new HttpApi({ baseUrl: base(), token: 't1', onUnauthenticated: (e) => refused.push(e.message) });
     await expect(watched.me()).rejects.toMatchObject({ code: 'unauthenticated', status: 401 });
     expect(refused).toEqual(['session ended']);
-    await expect(HttpApi.signIn(base, { username: 'ann', password: 'wrong one' })).rejects.toMatchObject({
+    await expect(HttpApi.signIn(base(), { username: 'ann', password: 'wrong one' })).rejects.toMatchObject({
       code: 'unauthenticated',
     });
     await watched.signOut();
