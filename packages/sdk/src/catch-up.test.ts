@@ -1,24 +1,10 @@
 import type { Conversation, Message, ServerEvent } from '@messenger/protocol';
 import { describe, expect, it } from 'vitest';
 import { catchUp } from './catch-up.js';
+import { aConversation, aMessage } from '../test/fixtures.js';
 import { SeqTracker } from './seq-tracker.js';
 
-function msg(conversationId: string, seq: number): Message {
-  return {
-    id: `${conversationId}-${seq}`,
-    conversationId,
-    seq,
-    senderId: 'u2',
-    clientMsgId: `c${seq}`,
-    body: 'x',
-    createdAt: '',
-    editedAt: null,
-    deletedAt: null,
-    replyToId: null,
-    reactions: [],
-    attachments: [],
-  };
-}
+const msg = (conversationId: string, seq: number): Message => aMessage({ conversationId, seq });
 
 /** A small in-memory history standing in for the two endpoints catch-up reads. */
 class History {
@@ -33,20 +19,9 @@ class History {
   }
 
   async listAllConversations(): Promise<Conversation[]> {
-    return [...this.messages].map(([id, list]) => ({
-      id,
-      kind: 'group',
-      title: null,
-      members: [],
-      createdAt: '',
-      lastSeq: list.at(-1)?.seq ?? 0,
-      lastMessage: list.at(-1) ?? null,
-      unreadCount: 0,
-      muted: false,
-      request: false,
-      membersCanAdd: true,
-      avatarUrl: null,
-    }));
+    return [...this.messages].map(([id, list]) =>
+      aConversation({ id, kind: 'group', lastSeq: list.at(-1)?.seq ?? 0, lastMessage: list.at(-1) ?? null }),
+    );
   }
 
   async getMessages(conversationId: string, opts: { afterSeq?: number; limit?: number }): Promise<Message[]> {

@@ -1,23 +1,17 @@
-import type { Conversation, Message, ServerEvent } from '@messenger/protocol';
+import type { Message, ServerEvent } from '@messenger/protocol';
 import { describe, expect, it } from 'vitest';
+import { aConversation, aMessage } from '../test/fixtures.js';
 import { SeqTracker } from './seq-tracker.js';
 
-function msg(conversationId: string, seq: number, senderId = 'u2'): Message {
-  return {
-    id: `${conversationId}-m${seq}`,
+const msg = (conversationId: string, seq: number, senderId = 'u2'): Message =>
+  aMessage({
     conversationId,
     seq,
     senderId,
-    clientMsgId: `c${seq}`,
+    id: `${conversationId}-m${seq}`,
     body: `hello ${seq}`,
     createdAt: '2025-01-01T00:00:00.000Z',
-    editedAt: null,
-    deletedAt: null,
-    replyToId: null,
-    reactions: [],
-    attachments: [],
-  };
-}
+  });
 
 const created = (conversationId: string, seq: number): ServerEvent => ({
   type: 'message.created',
@@ -57,20 +51,7 @@ describe('SeqTracker live events', () => {
 
   it('knows a brand-new conversation from seq 0, but does not trust a later lastSeq', () => {
     const t = new SeqTracker();
-    const conversation: Conversation = {
-      id: 'n',
-      kind: 'direct',
-      title: null,
-      members: [],
-      createdAt: '',
-      lastSeq: 0,
-      lastMessage: null,
-      unreadCount: 0,
-      muted: false,
-      request: false,
-      membersCanAdd: true,
-      avatarUrl: null,
-    };
+    const conversation = aConversation({ id: 'n' });
     t.accept({ type: 'conversation.updated', conversation });
     expect(t.handed('n')).toBe(0);
     t.accept({ type: 'conversation.updated', conversation: { ...conversation, id: 'old', lastSeq: 7 } });

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Conversation, Message, ServerEvent } from '@messenger/protocol';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { aConversation, aMessage } from './fixtures.js';
 
 export type SendBehaviour =
   | 'reply'
@@ -77,20 +78,16 @@ export class ScriptedPeer {
     clientMsgId = `peer-${Math.random()}`,
   ): Message {
     const list = this.history.get(conversationId) ?? [];
-    const message: Message = {
-      id: `m-${conversationId}-${list.length + 1}`,
+    const seq = list.length + 1;
+    const message = aMessage({
+      id: `m-${conversationId}-${seq}`,
       conversationId,
-      seq: list.length + 1,
+      seq,
       senderId,
       clientMsgId,
       body,
       createdAt: new Date().toISOString(),
-      editedAt: null,
-      deletedAt: null,
-      replyToId: null,
-      reactions: [],
-      attachments: [],
-    };
+    });
     list.push(message);
     this.history.set(conversationId, list);
     if (live) this.push({ type: 'message.created', conversationId, message });
@@ -182,30 +179,24 @@ export class ScriptedPeer {
       return json(503, { error: { code: 'unavailable', message: 'the store is catching up' } });
     }
     if (url.pathname === '/v1/conversations') {
-      const conversations: Conversation[] = [...this.history].map(([id, list]) => ({
-        id,
-        kind: 'direct',
-        title: null,
-        createdAt: '',
-        lastSeq: list.length,
-        members: [
-          {
-            userId: 'u1',
-            username: 'u1',
-            displayName: 'U1',
-            readSeq: 0,
-            deliveredSeq: this.deliveredSeq.get(id) ?? 0,
-            role: 'member',
-          },
-          { userId: 'u2', username: 'u2', displayName: 'U2', readSeq: 0, deliveredSeq: list.length, role: 'member' },
-        ],
-        lastMessage: list.at(-1) ?? null,
-        unreadCount: 0,
-        muted: false,
-        request: false,
-        membersCanAdd: true,
-        avatarUrl: null,
-      }));
+      const conversations: Conversation[] = [...this.history].map(([id, list]) =>
+        aConversation({
+          id,
+          lastSeq: list.length,
+          members: [
+            {
+              userId: 'u1',
+              username: 'u1',
+              displayName: 'U1',
+              readSeq: 0,
+              deliveredSeq: this.deliveredSeq.get(id) ?? 0,
+              role: 'member',
+            },
+            { userId: 'u2', username: 'u2', displayName: 'U2', readSeq: 0, deliveredSeq: list.length, role: 'member' },
+          ],
+          lastMessage: list.at(-1) ?? null,
+        }),
+      );
       return json(200, { conversations, nextCursor: null });
     }
     const m = /^\/v1\/conversations\/([^/]+)\/messages$/.exec(url.pathname);
