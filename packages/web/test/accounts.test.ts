@@ -4,15 +4,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PASSWORD, ServerProcess, assertBuilt, cspViolations, launchBrowser, signIn, signUp } from './harness.mjs';
+import type { BrowserContext, Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, cspViolations, signIn, signUp } from './harness.mjs';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 10_000 };
 const SHOTS = fs.mkdtempSync(path.join(os.tmpdir(), 'messenger-shots-'));
 
-let server: ServerProcess;
-let browser: Browser;
+const { server, browser } = webForFile();
 const contexts: BrowserContext[] = [];
 const refused: string[] = [];
 const pageErrors: string[] = [];
@@ -60,16 +60,8 @@ describe('accounts and devices in the web client', () => {
   let phone: Page;
 
   beforeAll(async () => {
-    assertBuilt();
-    server = await ServerProcess.start();
-    browser = await launchBrowser();
     laptop = await device();
     phone = await device();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
   });
 
   it('serves the page with a strict CSP, and the app runs under it', async () => {

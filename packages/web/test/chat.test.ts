@@ -1,23 +1,13 @@
 // End to end: the built web client against the real server process, two browser contexts chatting.
 // The steps share one server and one conversation, so they run in order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import {
-  ServerProcess,
-  apiKeyOf,
-  assertBuilt,
-  launchBrowser,
-  newUserPage,
-  sendMessage,
-  signIn,
-  signUp,
-  startDirectChat,
-} from './harness.mjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { apiKeyOf, newUserPage, sendMessage, signIn, signUp, startDirectChat } from './harness.mjs';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 10_000 };
 
-let server: ServerProcess;
-let browser: Browser;
+const { server, browser } = webForFile();
 let alice: Page;
 let bob: Page;
 const dialogs: string[] = [];
@@ -38,9 +28,6 @@ async function openChat(page: Page, name: string): Promise<void> {
 
 describe('web client', () => {
   beforeAll(async () => {
-    assertBuilt();
-    server = await ServerProcess.start();
-    browser = await launchBrowser();
     ({ page: alice } = await newUserPage(browser, server.url));
     ({ page: bob } = await newUserPage(browser, server.url));
     for (const page of [alice, bob]) {
@@ -50,11 +37,6 @@ describe('web client', () => {
       });
       page.on('pageerror', (e) => pageErrors.push(e.message));
     }
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
   });
 
   it('signs up two users and keeps them signed in across a reload', async () => {

@@ -4,24 +4,16 @@
 // until the sender removes the preview.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ServerProcess,
-  apiKeyOf,
-  assertBuilt,
-  cspViolations,
-  launchBrowser,
-  newUserPage,
-  sendMessage,
-  signUp,
-} from './harness.mjs';
+import { apiKeyOf, cspViolations, newUserPage, sendMessage, signUp } from './harness.mjs';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 15_000 };
 
-let server: ServerProcess;
-let browser: Browser;
+// The server's link previews may read this test's site on 127.0.0.1.
+const { server, browser } = webForFile({ env: { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' } });
 let alice: Page;
 let bob: Page;
 let pages: http.Server;
@@ -45,7 +37,6 @@ async function loaded(img: ReturnType<Page['locator']>) {
 
 describe('group photos and link preview images in the web client', () => {
   beforeAll(async () => {
-    assertBuilt();
     const cover = await png(900, 450, '#2a6');
     pages = http.createServer((req, res) => {
       siteHits.push(req.url ?? '');
@@ -59,11 +50,6 @@ describe('group photos and link preview images in the web client', () => {
     });
     await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
     origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
-    // The server process inherits the environment: its link previews may read this test's site.
-    process.env.LINK_PREVIEW_ALLOWED_HOSTS = '127.0.0.1';
-    server = await ServerProcess.start();
-    delete process.env.LINK_PREVIEW_ALLOWED_HOSTS;
-    browser = await launchBrowser();
     ({ page: alice } = await newUserPage(browser, server.url));
     ({ page: bob } = await newUserPage(browser, server.url));
     refused = [...cspViolations(alice), ...cspViolations(bob)];
@@ -84,8 +70,6 @@ describe('group photos and link preview images in the web client', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
     await new Promise((resolve) => pages?.close(resolve));
   });
 

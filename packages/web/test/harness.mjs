@@ -44,16 +44,20 @@ export class ServerProcess {
   #proc = null;
   #log = '';
 
-  /** @param {number} port @param {string} dataDir */
-  constructor(port, dataDir) {
+  /**
+   * @param {number} port @param {string} dataDir
+   * @param {Record<string, string>} [env] more environment for the process, on every start
+   */
+  constructor(port, dataDir, env = {}) {
     this.port = port;
     this.dataDir = dataDir;
+    this.env = env;
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** @returns {Promise<ServerProcess>} */
-  static async start() {
-    const server = new ServerProcess(await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'messenger-web-')));
+  /** @param {Record<string, string>} [env] @returns {Promise<ServerProcess>} */
+  static async start(env = {}) {
+    const server = new ServerProcess(await freePort(), fs.mkdtempSync(path.join(os.tmpdir(), 'messenger-web-')), env);
     await server.start();
     return server;
   }
@@ -71,6 +75,7 @@ export class ServerProcess {
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
         // MESSENGER_TEST_BACKEND=cluster: one process with every role, on a deployment of its own.
         ...(CLUSTER ? deploymentEnv(this.dataDir) : {}),
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -142,18 +147,17 @@ export class ServerProcess {
   }
 }
 
-export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** @param {string[]} [args] Chromium's command line, in place of the usual one */
+export async function launchBrowser(args = BROWSER_ARGS) {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 
 /** @param {import('playwright-core').Browser} browser @param {string} baseUrl */

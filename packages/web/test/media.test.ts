@@ -4,23 +4,23 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import {
-  CHROMIUM,
-  ServerProcess,
-  assertBuilt,
-  cspViolations,
-  newUserPage,
-  sendMessage,
-  signUp,
-  startDirectChat,
-} from './harness.mjs';
+import { cspViolations, newUserPage, sendMessage, signUp, startDirectChat } from './harness.mjs';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 15_000 };
 
-let server: ServerProcess;
-let browser: Browser;
+// The server's link previews may read this test's page on 127.0.0.1.
+const { server, browser } = webForFile({
+  env: { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' },
+  browserArgs: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
+  ],
+});
 let alice: Page;
 let bob: Page;
 let refused: string[] = [];
@@ -39,7 +39,6 @@ const png = (color: string) =>
 
 describe('web client media', () => {
   beforeAll(async () => {
-    assertBuilt();
     pages = http.createServer((_req, res) =>
       res
         .writeHead(200, { 'content-type': 'text/html' })
@@ -47,15 +46,6 @@ describe('web client media', () => {
     );
     await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
     pageUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}/map`;
-    // The server process inherits the environment: its link previews may read this test's page.
-    process.env.LINK_PREVIEW_ALLOWED_HOSTS = '127.0.0.1';
-    server = await ServerProcess.start();
-    delete process.env.LINK_PREVIEW_ALLOWED_HOSTS;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
-    });
     ({ page: alice } = await newUserPage(browser, server.url));
     ({ page: bob } = await newUserPage(browser, server.url));
     await alice.context().grantPermissions(['microphone']);
@@ -74,8 +64,6 @@ describe('web client media', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
     await new Promise((resolve) => pages?.close(resolve));
   });
 

@@ -1,7 +1,7 @@
 // End to end at phone width: list and chat as separate screens, older history on scroll-up, presence in the header.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { ServerProcess, assertBuilt, launchBrowser } from './harness.mjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 10_000 };
 const HISTORY = 120;
@@ -11,8 +11,7 @@ interface Account {
   apiKey: string;
 }
 
-let server: ServerProcess;
-let browser: Browser;
+const { server, browser } = webForFile();
 let ann: Account;
 let ben: Account;
 let phone: Page;
@@ -33,9 +32,6 @@ async function signedIn(
 
 describe('web client on a phone', () => {
   beforeAll(async () => {
-    assertBuilt();
-    server = await ServerProcess.start();
-    browser = await launchBrowser();
     ann = await server.api('POST', '/v1/users', null, { username: 'ann', displayName: 'Ann Lee' });
     ben = await server.api('POST', '/v1/users', null, { username: 'ben', displayName: 'Ben Okafor' });
     const { conversation } = await server.api('POST', '/v1/conversations', ben.apiKey, { memberIds: [ann.user.id] });
@@ -49,11 +45,6 @@ describe('web client on a phone', () => {
       });
     }
     ({ page: phone } = await signedIn(ann, { width: 375, height: 812 }));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
   });
 
   it('shows the list, then the chat as its own screen, and back', async () => {

@@ -1,23 +1,14 @@
 // End to end: editing one's profile and deleting one's account in the web client. The other side
 // of a chat sees the new name live, then "Deleted account"; the deleted browser is back on the
 // sign-up screen, and the username can be signed up again.
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  PASSWORD,
-  ServerProcess,
-  assertBuilt,
-  launchBrowser,
-  newUserPage,
-  sendMessage,
-  signUp,
-  startDirectChat,
-} from './harness.mjs';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PASSWORD, newUserPage, sendMessage, signUp, startDirectChat } from './harness.mjs';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 10_000 };
 
-let server: ServerProcess;
-let browser: Browser;
+const { server, browser } = webForFile();
 const pageErrors: string[] = [];
 
 async function page(): Promise<Page> {
@@ -32,16 +23,7 @@ async function accountMenu(p: Page) {
 }
 
 describe('profile and account deletion in the web client', () => {
-  beforeAll(async () => {
-    assertBuilt();
-    server = await ServerProcess.start();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  beforeAll(async () => {});
 
   it('renames live for the other side, then deletes the account back to sign-up', async () => {
     const suffix = Date.now().toString(36);

@@ -1,13 +1,13 @@
 // End to end: message requests, blocking and removing a group member in the built web client
 // against the real server process. The steps share one server, so they run in order.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { ServerProcess, apiKeyOf, assertBuilt, launchBrowser, newUserPage, signUp } from './harness.mjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { apiKeyOf, newUserPage, signUp } from './harness.mjs';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 10_000 };
 
-let server: ServerProcess;
-let browser: Browser;
+const { server, browser } = webForFile();
 let alice: Page;
 let bob: Page;
 let carol: { user: { id: string }; apiKey: string };
@@ -19,9 +19,6 @@ const chatLink = (page: Page, name: string) =>
 
 describe('web client: safety', () => {
   beforeAll(async () => {
-    assertBuilt();
-    server = await ServerProcess.start();
-    browser = await launchBrowser();
     ({ page: alice } = await newUserPage(browser, server.url));
     ({ page: bob } = await newUserPage(browser, server.url));
     for (const page of [alice, bob]) {
@@ -31,11 +28,6 @@ describe('web client: safety', () => {
     await signUp(alice, 'alice', 'Alice Liddell');
     await signUp(bob, 'bob', 'Bob Builder');
     carol = await server.api('POST', '/v1/users', null, { username: 'carol', displayName: 'Carol Danvers' });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
   });
 
   it('lands a stranger’s chat in Requests until it is accepted', async () => {

@@ -1,8 +1,8 @@
 // End to end: muting a chat, hiding one's online status, and notifications (the toggle, the service
 // worker, and the page's own notifications while the tab is hidden), against the real server.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { ServerProcess, assertBuilt, launchBrowser } from './harness.mjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, CDPSession, Page } from 'playwright-core';
+import { webForFile } from './for-file.js';
 
 const WAIT = { timeout: 10_000 };
 const PUSH_UNAVAILABLE = 'Push notifications are unavailable in this browser';
@@ -17,8 +17,7 @@ interface Note {
   tag: string;
 }
 
-let server: ServerProcess;
-let browser: Browser;
+const { server, browser } = webForFile();
 let alice: Account;
 let bob: Account;
 let directId: string;
@@ -130,9 +129,6 @@ async function setHidden(page: Page, hidden: boolean): Promise<void> {
 
 describe('web client settings and notifications', () => {
   beforeAll(async () => {
-    assertBuilt();
-    server = await ServerProcess.start();
-    browser = await launchBrowser();
     alice = await server.api('POST', '/v1/users', null, { username: 'alice', displayName: 'Alice Liddell' });
     bob = await server.api('POST', '/v1/users', null, { username: 'bob', displayName: 'Bob Builder' });
     directId = (await server.api('POST', '/v1/conversations', bob.apiKey, { memberIds: [alice.user.id] })).conversation
@@ -147,11 +143,6 @@ describe('web client settings and notifications', () => {
     await post(bob, groupId, 'Welcome to the club');
     ({ context: aliceContext, page: alicePage } = await signedIn(alice, { notifications: true }));
     ({ page: bobPage } = await signedIn(bob));
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
   });
 
   it('mutes and unmutes a chat from its header', async () => {
