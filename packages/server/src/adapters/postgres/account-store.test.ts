@@ -1,19 +1,14 @@
 // PostgresAccountStore against a real PostgreSQL: the AccountStore contract, each in a schema of
 // its own (dropped on close).
 import pg from 'pg';
-import { describe, it } from 'vitest';
 import { accountStoreContract } from '../../core/users/account-store.contract.js';
 import { PostgresAccountStore } from './account-store.js';
 import { PostgresCredentials } from './credentials.js';
 import { PostgresSuspensions } from './safety.js';
 import { migrate } from './migrate.js';
-import { dropSchema, freshSchema, reachable, URL } from './test-db.js';
+import { dropSchema, freshSchema, onPostgres, URL } from './test-db.js';
 
-if (!reachable) {
-  describe.skip(`PostgresAccountStore: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
-    it('contract', () => undefined);
-  });
-} else {
+onPostgres('PostgresAccountStore', () => {
   accountStoreContract('PostgresAccountStore', {
     open: async () => {
       const schema = freshSchema();
@@ -31,4 +26,4 @@ if (!reachable) {
       };
     },
   });
-}
+});

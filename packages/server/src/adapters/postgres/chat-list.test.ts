@@ -8,7 +8,7 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, reachable, seqScans, sent, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, onPostgres, sent, seqScans, URL } from './test-db.js';
 
 const created = (conversationId: string, senderId: string, seq: number, at: number): LogRecord =>
   sent(conversationId, senderId, seq, { createdAt: at });
@@ -46,11 +46,7 @@ const activity = async (schema: string, conversationId: string) =>
     )
   ).rows.map((r) => [r.user_id, r.m]);
 
-if (!reachable) {
-  describe.skip(`PostgreSQL chat list: no PostgreSQL at ${URL}`, () => {
-    it('pages', () => undefined);
-  });
-} else {
+onPostgres('PostgreSQL chat list', () => {
   describe('PostgreSQL chat list', () => {
     it('reads a page of a 1,000-chat viewer as one index range, even on a plan made while the tables were empty', async () => {
       const { store, pool, schema, close } = await openSingle();
@@ -305,4 +301,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -3,13 +3,9 @@
 // one create would write them, and a create that fails fails alone.
 import { describe, expect, it } from 'vitest';
 import type { NewConversation } from '../../core/conversations/conversation-store.js';
-import { countQueries, openWithCountedTwin, reachable, URL } from './test-db.js';
+import { countQueries, onPostgres, openWithCountedTwin } from './test-db.js';
 
-if (!reachable) {
-  describe.skip(`PostgresCreates: no PostgreSQL at ${URL}`, () => {
-    it('creates', () => undefined);
-  });
-} else {
+onPostgres('PostgresCreates', () => {
   describe('PostgresCreates', () => {
     const at = '2026-12-07T03:00:00.000Z';
     const chat = (id: string, memberIds: string[], o: Partial<NewConversation> = {}): NewConversation => ({
@@ -86,4 +82,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -6,7 +6,7 @@ import { credentialStoreContract } from '../../core/users/credential-store.contr
 import { PostgresCredentials } from './credentials.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
-import { admin, dropSchema, freshSchema, reachable, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, onPostgres, URL } from './test-db.js';
 
 async function openInSchema(upTo = MIGRATIONS.length) {
   const schema = freshSchema();
@@ -31,11 +31,7 @@ async function openInSchema(upTo = MIGRATIONS.length) {
   return { store, pool, schema };
 }
 
-if (!reachable) {
-  describe.skip(`PostgresCredentials: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
-    it('contract', () => undefined);
-  });
-} else {
+onPostgres('PostgresCredentials', () => {
   credentialStoreContract('PostgresCredentials', { open: async () => (await openInSchema()).store });
 
   describe('PostgresCredentials migration', () => {
@@ -66,4 +62,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

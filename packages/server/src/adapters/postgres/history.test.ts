@@ -5,16 +5,12 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, reachable, sent, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, onPostgres, sent, URL } from './test-db.js';
 
 const created = (conversationId: string, senderId: string, seq: number): LogRecord =>
   sent(conversationId, senderId, seq, { createdAt: Date.UTC(2030, 0, 1) + seq * 1000 });
 
-if (!reachable) {
-  describe.skip(`PostgreSQL history: no PostgreSQL at ${URL}`, () => {
-    it('pages', () => undefined);
-  });
-} else {
+onPostgres('PostgreSQL history', () => {
   describe('PostgreSQL history', () => {
     it('plans its pages once per connection and keeps probing the primary key as the table grows', async () => {
       const schema = freshSchema();
@@ -71,4 +67,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

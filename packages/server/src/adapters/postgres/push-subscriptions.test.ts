@@ -8,7 +8,7 @@ import { migrate } from './migrate.js';
 import { PostgresPushSubscriptions } from './push-subscriptions.js';
 import { PostgresSettings } from './settings.js';
 import { PostgresStore } from './store.js';
-import { admin, reachable, URL } from './test-db.js';
+import { admin, onPostgres, URL } from './test-db.js';
 
 async function openPair() {
   const schema = `s_${randomBytes(6).toString('hex')}`;
@@ -25,11 +25,7 @@ async function openPair() {
   return { subscriptions: new PostgresPushSubscriptions({ pool }), store, pool };
 }
 
-if (!reachable) {
-  describe.skip(`PostgresPushSubscriptions: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
-    it('contract', () => undefined);
-  });
-} else {
+onPostgres('PostgresPushSubscriptions', () => {
   pushSubscriptionsContract('PostgresPushSubscriptions', { open: openPair });
 
   describe('PostgresSettings', () => {
@@ -46,4 +42,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -10,10 +10,10 @@ import {
   countQueries,
   dropSchema,
   freshSchema,
+  onPostgres,
   openWithCountedTwin,
-  reachable,
-  seqScans,
   sent,
+  seqScans,
   URL,
 } from './test-db.js';
 
@@ -27,11 +27,7 @@ const created = (
   createdAt: string,
 ): Created => sent(conversationId, senderId, seq, { clientMsgId, createdAt });
 
-if (!reachable) {
-  describe.skip(`PostgresStore query cost: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
-    it('query cost', () => undefined);
-  });
-} else {
+onPostgres('PostgresStore query cost', () => {
   describe('PostgresStore query cost on PostgreSQL', () => {
     it('answers the API-key and contact lookups asked in one event-loop turn with one query each (a connect wave)', async () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
@@ -274,4 +270,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { tsQuery, windowProbes } from './search.js';
 import { PostgresStore } from './store.js';
-import { admin, nextPos, reachable, sent, URL } from './test-db.js';
+import { admin, nextPos, onPostgres, sent, URL } from './test-db.js';
 
 describe('windowProbes', () => {
   it('finds a window of the last days from its first day on, another through the spans that cover it', () => {
@@ -36,11 +36,7 @@ const DAY = 86_400_000;
 const created = (conversationId: string, senderId: string, seq: number, body: string, createdAt: number): LogRecord =>
   sent(conversationId, senderId, seq, { body, clientMsgId: `c_${conversationId}_${seq}`, createdAt });
 
-if (!reachable) {
-  describe.skip(`PostgresSearch: no PostgreSQL at ${URL}`, () => {
-    it('windows', () => undefined);
-  });
-} else {
+onPostgres('PostgresSearch', () => {
   describe('PostgresSearch for a viewer in many chats', () => {
     const schema = `s_${randomBytes(6).toString('hex')}`;
     let store: PostgresStore;
@@ -198,4 +194,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -3,15 +3,11 @@
 // setTimeout and performance.now() are faked: a read that lingers stays pending until the test
 // moves the clock, and the time between two reads is what the test says, whatever the machine's load.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countQueries, openWithCountedTwin, reachable, URL } from './test-db.js';
+import { countQueries, onPostgres, openWithCountedTwin } from './test-db.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
-if (!reachable) {
-  describe.skip(`SendReads: no PostgreSQL at ${URL}`, () => {
-    it('linger', () => undefined);
-  });
-} else {
+onPostgres('SendReads', () => {
   describe('SendReads on PostgreSQL', () => {
     afterEach(() => {
       vi.useRealTimers();
@@ -96,4 +92,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -10,7 +10,7 @@ import { storeContract } from '../../core/store.contract.js';
 import { migrate } from './migrate.js';
 import { MESSAGE_PARTITIONS, MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, openInSchema, reachable, nextPos, sent, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, nextPos, onPostgres, openInSchema, sent, URL } from './test-db.js';
 
 const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
 
@@ -24,11 +24,7 @@ const created = (
   createdAt: string,
 ): Created => sent(conversationId, senderId, seq, { clientMsgId, createdAt });
 
-if (!reachable) {
-  describe.skip(`PostgresStore: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
-    it('contract', () => undefined);
-  });
-} else {
+onPostgres('PostgresStore', () => {
   storeContract('PostgresStore', { open });
 
   describe('PostgresStore on PostgreSQL', () => {
@@ -230,4 +226,4 @@ if (!reachable) {
       }
     });
   });
-}
+});

@@ -1,10 +1,10 @@
 // The PostgreSQL the adapter tests run against (PG_TEST_URL, or the local server): an admin pool,
-// whether it is reachable (without PG_TEST_URL and without a server the suites skip, saying why),
+// whether it is reachable (without PG_TEST_URL and without a server onPostgres() skips, saying why),
 // fresh schemas dropped on close, and a query counter for round-trip tests. Not part of the build.
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import type { Sent } from '../sql/apply.js';
 import { PostgresStore } from './store.js';
 
@@ -19,6 +19,17 @@ export const reachable = await admin.query('SELECT 1').then(
   },
 );
 afterAll(() => admin.end());
+
+/** Declares `suites` when PostgreSQL is reachable; otherwise a skipped suite named `name` says why. */
+export function onPostgres(name: string, suites: () => void): void {
+  if (!reachable) {
+    describe.skip(`${name}: no PostgreSQL at ${URL} (start it or set PG_TEST_URL)`, () => {
+      it('runs on PostgreSQL', () => undefined);
+    });
+    return;
+  }
+  suites();
+}
 
 export const freshSchema = () => `s_${randomBytes(6).toString('hex')}`;
 export const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
