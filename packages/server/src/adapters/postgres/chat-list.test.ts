@@ -8,7 +8,7 @@ import type { LogRecord } from '../../core/log-entries.js';
 import { migrate } from './migrate.js';
 import { MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, onPostgres, sent, seqScans, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, onPostgres, seedDirect, seedUsers, sent, seqScans, URL } from './test-db.js';
 
 const created = (conversationId: string, senderId: string, seq: number, at: number): LogRecord =>
   sent(conversationId, senderId, seq, { createdAt: at });
@@ -130,8 +130,7 @@ onPostgres('PostgreSQL chat list', () => {
       await other.connect();
       try {
         const at = new Date(BASE).toISOString();
-        for (const id of ['u_a', 'u_b', 'u_c', 'u_d'])
-          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await seedUsers(store, ['u_a', 'u_b', 'u_c', 'u_d'], at);
         await store.conversations.createConversation({
           id: 'c_g',
           kind: 'group',
@@ -218,14 +217,7 @@ onPostgres('PostgreSQL chat list', () => {
       const { store, pool, schema, close } = await openSingle();
       try {
         const at = new Date(BASE).toISOString();
-        await store.conversations.createConversation({
-          id: 'c_1',
-          kind: 'direct',
-          title: null,
-          createdAt: at,
-          memberIds: ['u_a', 'u_b'],
-          directKey: 'u_a:u_b',
-        });
+        await seedDirect(store, 'c_1', ['u_a', 'u_b'], at);
         // Planned, and after five executions cached as generic, on nearly empty tables (never
         // analyzed: with autovacuum off they may stay so).
         for (let seq = 1; seq <= 8; seq++) await store.records.apply([created('c_1', 'u_a', seq, BASE + seq * MINUTE)]);

@@ -5,7 +5,7 @@ import type pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../core/log-entries.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, onPostgres, sent, URL } from './test-db.js';
+import { admin, dropSchema, freshSchema, onPostgres, seedDirect, seedUsers, sent, URL } from './test-db.js';
 
 const created = (conversationId: string, senderId: string, seq: number): LogRecord =>
   sent(conversationId, senderId, seq, { createdAt: Date.UTC(2030, 0, 1) + seq * 1000 });
@@ -18,16 +18,8 @@ onPostgres('PostgreSQL history', () => {
       try {
         const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b'])
-          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.conversations.createConversation({
-          id: 'c_1',
-          kind: 'direct',
-          title: null,
-          createdAt: at,
-          memberIds: ['u_a', 'u_b'],
-          directKey: 'u_a:u_b',
-        });
+        await seedUsers(store, ['u_a', 'u_b'], at);
+        await seedDirect(store, 'c_1', ['u_a', 'u_b'], at);
         await store.records.apply([created('c_1', 'u_a', 1), created('c_1', 'u_b', 2)]);
         // Planned, and after five executions cached as generic, while the tables are nearly empty.
         for (let i = 0; i < 8; i++) {

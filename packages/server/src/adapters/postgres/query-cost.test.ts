@@ -3,29 +3,20 @@
 // are never JIT-compiled, and a 1,000-chat list takes a constant number of queries.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { LogRecord } from '../../core/log-entries.js';
 import { PostgresStore } from './store.js';
 import {
   admin,
   countQueries,
+  created,
   dropSchema,
   freshSchema,
   onPostgres,
   openWithCountedTwin,
-  sent,
+  seedDirect,
+  seedUsers,
   seqScans,
   URL,
 } from './test-db.js';
-
-type Created = Extract<LogRecord, { type: 'message.created' }>;
-
-const created = (
-  conversationId: string,
-  senderId: string,
-  seq: number,
-  clientMsgId: string,
-  createdAt: string,
-): Created => sent(conversationId, senderId, seq, { clientMsgId, createdAt });
 
 onPostgres('PostgresStore query cost', () => {
   describe('PostgresStore query cost on PostgreSQL', () => {
@@ -91,16 +82,8 @@ onPostgres('PostgresStore query cost', () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b', 'u_c'])
-          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.conversations.createConversation({
-          id: 'c_ab',
-          kind: 'direct',
-          title: null,
-          createdAt: at,
-          memberIds: ['u_a', 'u_b'],
-          directKey: 'u_a:u_b',
-        });
+        await seedUsers(store, ['u_a', 'u_b', 'u_c'], at);
+        await seedDirect(store, 'c_ab', ['u_a', 'u_b'], at);
         await store.records.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
         const queries = countQueries(pool);
         const [memberA, memberC, memberB, sent1, unsent, sent2, sent1Again] = await Promise.all([

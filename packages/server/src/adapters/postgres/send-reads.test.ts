@@ -3,7 +3,7 @@
 // setTimeout and performance.now() are faked: a read that lingers stays pending until the test
 // moves the clock, and the time between two reads is what the test says, whatever the machine's load.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countQueries, onPostgres, openWithCountedTwin } from './test-db.js';
+import { countQueries, onPostgres, openWithCountedTwin, seedDirect, seedUsers } from './test-db.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -17,16 +17,8 @@ onPostgres('SendReads', () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b'])
-          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
-        await store.conversations.createConversation({
-          id: 'c_ab',
-          kind: 'direct',
-          title: null,
-          createdAt: at,
-          memberIds: ['u_a', 'u_b'],
-          directKey: 'u_a:u_b',
-        });
+        await seedUsers(store, ['u_a', 'u_b'], at);
+        await seedDirect(store, 'c_ab', ['u_a', 'u_b'], at);
         await counted.ping(); // the pool's connection is open before the clock is faked
         const queries = countQueries(pool);
         vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
@@ -59,8 +51,7 @@ onPostgres('SendReads', () => {
       const { store, pool, counted, close } = await openWithCountedTwin();
       try {
         const at = new Date().toISOString();
-        for (const id of ['u_a', 'u_b', 'u_c'])
-          await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+        await seedUsers(store, ['u_a', 'u_b', 'u_c'], at);
         const chat = (id: string, kind: 'direct' | 'group', memberIds: string[]) =>
           store.conversations.createConversation({
             id,

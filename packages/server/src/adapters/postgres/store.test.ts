@@ -10,19 +10,19 @@ import { storeContract } from '../../core/store.contract.js';
 import { migrate } from './migrate.js';
 import { MESSAGE_PARTITIONS, MIGRATIONS } from './migrations.js';
 import { PostgresStore } from './store.js';
-import { admin, dropSchema, freshSchema, nextPos, onPostgres, openInSchema, sent, URL } from './test-db.js';
+import {
+  admin,
+  type Created,
+  created,
+  dropSchema,
+  freshSchema,
+  nextPos,
+  onPostgres,
+  openInSchema,
+  URL,
+} from './test-db.js';
 
 const open = async (): Promise<PostgresStore> => (await openInSchema()).store;
-
-type Created = Extract<LogRecord, { type: 'message.created' }>;
-
-const created = (
-  conversationId: string,
-  senderId: string,
-  seq: number,
-  clientMsgId: string,
-  createdAt: string,
-): Created => sent(conversationId, senderId, seq, { clientMsgId, createdAt });
 
 onPostgres('PostgresStore', () => {
   storeContract('PostgresStore', { open });

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
+import type { LogRecord } from '../../core/log-entries.js';
 import type { Sent } from '../sql/apply.js';
 import { PostgresStore } from './store.js';
 
@@ -123,4 +124,33 @@ export function sent(
       attachments: [],
     },
   };
+}
+
+export type Created = Extract<LogRecord, { type: 'message.created' }>;
+
+/** sent() with the client message id and the time given in line, as the store and query-cost tests write it. */
+export const created = (
+  conversationId: string,
+  senderId: string,
+  seq: number,
+  clientMsgId: string,
+  createdAt: string,
+): Created => sent(conversationId, senderId, seq, { clientMsgId, createdAt });
+
+/** Users whose ids are their usernames and display names too, created at `at`. */
+export async function seedUsers(store: PostgresStore, ids: string[], at: string): Promise<void> {
+  for (const id of ids)
+    await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+}
+
+/** The direct chat `id` of a pair of users, created at `at`. */
+export function seedDirect(store: PostgresStore, id: string, pair: [string, string], at: string) {
+  return store.conversations.createConversation({
+    id,
+    kind: 'direct',
+    title: null,
+    createdAt: at,
+    memberIds: pair,
+    directKey: pair.join(':'),
+  });
 }
