@@ -31,6 +31,16 @@ export function createMetrics(): Metrics {
   client.collectDefaultMetrics({ register: registry });
   const lagSource = { read: async (): Promise<Record<string, number>> => ({}) };
   const storeLagSource = { read: (): { partition: number; ms: number }[] => [] };
+  const counter = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new client.Counter<L>({ name, help, labelNames, registers: [registry] });
+  const gauge = <L extends string = string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new client.Gauge<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string = string>(
+    name: string,
+    help: string,
+    buckets: number[],
+    labelNames: readonly L[] = [],
+  ) => new client.Histogram<L>({ name, help, buckets, labelNames, registers: [registry] });
   return {
     registry,
     lagSource,
@@ -53,87 +63,63 @@ export function createMetrics(): Metrics {
         for (const [consumer, n] of Object.entries(await lagSource.read().catch(() => ({})))) this.set({ consumer }, n);
       },
     }),
-    storeSeconds: new client.Histogram({
-      name: 'messenger_store_seconds',
-      help: 'Store call latency by operation',
-      labelNames: ['op'],
-      buckets: [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
-      registers: [registry],
-    }),
-    fanoutRecords: new client.Counter({
-      name: 'messenger_fanout_records_total',
-      help: 'Log records fanned out, by type',
-      labelNames: ['type'],
-      registers: [registry],
-    }),
-    recordsQuarantined: new client.Counter({
-      name: 'messenger_records_quarantined_total',
-      help: 'Log records the store refused for good, set aside by the persister (quarantined_records), by type',
-      labelNames: ['type'],
-      registers: [registry],
-    }),
-    fanoutDeliveries: new client.Counter({
-      name: 'messenger_fanout_deliveries_total',
-      help: 'Deliveries published to gateways (one per gateway per event)',
-      registers: [registry],
-    }),
-    connections: new client.Gauge({
-      name: 'messenger_ws_connections',
-      help: 'Open WebSocket connections (authenticated)',
-      registers: [registry],
-    }),
-    messagesSent: new client.Counter({
-      name: 'messenger_messages_sent_total',
-      help: 'Send requests by transport and outcome (created, duplicate, error)',
-      labelNames: ['transport', 'outcome'],
-      registers: [registry],
-    }),
-    sendAckSeconds: new client.Histogram({
-      name: 'messenger_send_ack_seconds',
-      help: 'From a send request arriving to its durable acknowledgement',
-      labelNames: ['transport'],
-      buckets: [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
-    eventsDelivered: new client.Counter({
-      name: 'messenger_events_delivered_total',
-      help: 'Event frames written to sockets',
-      registers: [registry],
-    }),
-    slowConsumerCloses: new client.Counter({
-      name: 'messenger_slow_consumer_closes_total',
-      help: 'Sockets closed for exceeding their send buffer',
-      registers: [registry],
-    }),
-    limitRefusals: new client.Counter({
-      name: 'messenger_limit_refusals_total',
-      help: 'Requests answered 429, frames answered rate_limited and sockets refused or closed (4429), by limit',
-      labelNames: ['limit'],
-      registers: [registry],
-    }),
-    httpRequests: new client.Counter({
-      name: 'messenger_http_requests_total',
-      help: 'HTTP requests by route and status',
-      labelNames: ['method', 'route', 'status'],
-      registers: [registry],
-    }),
-    logBatchSize: new client.Histogram({
-      name: 'messenger_log_batch_size',
-      help: 'Entries per group-committed log batch',
-      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
-      registers: [registry],
-    }),
-    logCommitSeconds: new client.Histogram({
-      name: 'messenger_log_commit_seconds',
-      help: 'Duration of one durable log commit (fsync included)',
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
-      registers: [registry],
-    }),
-    pushNotifications: new client.Counter({
-      name: 'messenger_push_notifications_total',
-      help: 'Web Push notifications by final outcome (sent, gone, rejected, failed after retries, dropped)',
-      labelNames: ['outcome'],
-      registers: [registry],
-    }),
+    storeSeconds: histogram(
+      'messenger_store_seconds',
+      'Store call latency by operation',
+      [0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5],
+      ['op'],
+    ),
+    fanoutRecords: counter('messenger_fanout_records_total', 'Log records fanned out, by type', ['type']),
+    recordsQuarantined: counter(
+      'messenger_records_quarantined_total',
+      'Log records the store refused for good, set aside by the persister (quarantined_records), by type',
+      ['type'],
+    ),
+    fanoutDeliveries: counter(
+      'messenger_fanout_deliveries_total',
+      'Deliveries published to gateways (one per gateway per event)',
+    ),
+    connections: gauge('messenger_ws_connections', 'Open WebSocket connections (authenticated)'),
+    messagesSent: counter(
+      'messenger_messages_sent_total',
+      'Send requests by transport and outcome (created, duplicate, error)',
+      ['transport', 'outcome'],
+    ),
+    sendAckSeconds: histogram(
+      'messenger_send_ack_seconds',
+      'From a send request arriving to its durable acknowledgement',
+      [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      ['transport'],
+    ),
+    eventsDelivered: counter('messenger_events_delivered_total', 'Event frames written to sockets'),
+    slowConsumerCloses: counter(
+      'messenger_slow_consumer_closes_total',
+      'Sockets closed for exceeding their send buffer',
+    ),
+    limitRefusals: counter(
+      'messenger_limit_refusals_total',
+      'Requests answered 429, frames answered rate_limited and sockets refused or closed (4429), by limit',
+      ['limit'],
+    ),
+    httpRequests: counter('messenger_http_requests_total', 'HTTP requests by route and status', [
+      'method',
+      'route',
+      'status',
+    ]),
+    logBatchSize: histogram(
+      'messenger_log_batch_size',
+      'Entries per group-committed log batch',
+      [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
+    ),
+    logCommitSeconds: histogram(
+      'messenger_log_commit_seconds',
+      'Duration of one durable log commit (fsync included)',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
+    ),
+    pushNotifications: counter(
+      'messenger_push_notifications_total',
+      'Web Push notifications by final outcome (sent, gone, rejected, failed after retries, dropped)',
+      ['outcome'],
+    ),
   };
 }
