@@ -3,10 +3,8 @@
 // store, and the preview carries a signed URL to it that only members get and that works with no
 // header. An image over the size limit, or bytes that are no image, leave a preview without one.
 // Deleting the message for everyone, or the sender removing the preview, deletes the file.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GuardedPageFetcher } from '../src/adapters/webfetch/page-fetcher.js';
 import { avatarUploadIdOf } from '../src/core/media/attachments.js';
 import {
@@ -15,14 +13,12 @@ import {
   RawSocket,
   serverForFile,
   signUpMany,
+  siteForFile,
   type TestUser,
   uniqueName,
   waitFor,
 } from './harness.js';
 
-let pages: http.Server;
-let origin: string;
-let hits: string[] = [];
 const server = serverForFile({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
 let ann: TestUser;
 let bob: TestUser;
@@ -50,6 +46,17 @@ const page = (title: string, image: string) =>
   `<!doctype html><html><head><meta property="og:title" content="${title}">
 <meta property="og:image" content="${image}"></head><body>hi</body></html>`;
 
+const site = siteForFile((req, res) => {
+  const path = req.url ?? '';
+  const image = images.get(path);
+  if (path === '/held.png' && image)
+    return held.push(() => res.writeHead(200, { 'content-type': image.type }).end(image.bytes));
+  if (image) return res.writeHead(200, { 'content-type': image.type }).end(image.bytes);
+  const name = path.match(/^\/page\/(\w+)/)?.[1];
+  if (!name) return res.writeHead(404).end();
+  res.writeHead(200, { 'content-type': 'text/html' }).end(page(`Page ${name}`, `/${name}.png`));
+});
+
 beforeAll(async () => {
   images.set('/red.png', { type: 'image/png', bytes: await png(800, 400, '#e11') });
   images.set('/green.png', { type: 'image/png', bytes: await png(300, 300, '#1e1') });
@@ -58,25 +65,9 @@ beforeAll(async () => {
   images.set('/big.png', { type: 'image/png', bytes: await noise() });
   images.set('/fake.png', { type: 'image/png', bytes: Buffer.from('<html>not an image</html>') });
   images.set('/text.png', { type: 'text/html', bytes: await png(10, 10, '#000') });
-  pages = http.createServer((req, res) => {
-    const path = req.url ?? '';
-    hits.push(path);
-    const image = images.get(path);
-    if (path === '/held.png' && image)
-      return held.push(() => res.writeHead(200, { 'content-type': image.type }).end(image.bytes));
-    if (image) return res.writeHead(200, { 'content-type': image.type }).end(image.bytes);
-    const name = path.match(/^\/page\/(\w+)/)?.[1];
-    if (!name) return res.writeHead(404).end();
-    res.writeHead(200, { 'content-type': 'text/html' }).end(page(`Page ${name}`, `/${name}.png`));
-  });
-  await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   [ann, bob, eve] = await signUpMany(server.urls[0]!, 3);
   chat = await directChat(ann, bob);
   expect(images.get('/big.png')!.bytes.length).toBeGreaterThan(512 * 1024);
-});
-afterAll(async () => {
-  await new Promise((resolve) => pages.close(resolve));
 });
 
 /** Sends a link to `/page/<name>` and answers the message as Bob's socket gets it with its preview. */
@@ -85,7 +76,7 @@ async function sendLink(name: string): Promise<any> {
   try {
     const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
       clientMsgId: uniqueName('c'),
-      body: `look: ${origin}/page/${name}`,
+      body: `look: ${site.origin}/page/${name}`,
     });
     expect(sent.status).toBe(201);
     const updated = await socket.waitForEvent(
@@ -104,11 +95,11 @@ const fetchAt = (path: string, headers: Record<string, string> = {}) =>
 
 describe('link preview images', () => {
   it('fetches the image server-side and serves a signed, members-only thumbnail', async () => {
-    hits = [];
+    site.hits = [];
     const message = await sendLink('red');
-    expect(hits).toEqual(['/page/red', '/red.png']);
+    expect(site.hits).toEqual(['/page/red', '/red.png']);
     const preview = message.linkPreview;
-    expect(preview).toMatchObject({ title: 'Page red', imageUrl: `${origin}/red.png` });
+    expect(preview).toMatchObject({ title: 'Page red', imageUrl: `${site.origin}/red.png` });
     expect(preview.thumbnailUrl).toMatch(/^\/v1\/uploads\/[^/?]+\/thumbnail\?exp=\d+&sig=[\w-]+$/);
 
     // No header needed: an <img src> works.
@@ -139,7 +130,7 @@ describe('link preview images', () => {
       const message = await sendLink(name);
       expect(message.linkPreview).toMatchObject({ title: `Page ${name}`, thumbnailUrl: null });
     }
-    expect(hits).toEqual(expect.arrayContaining(['/big.png', '/fake.png', '/text.png']));
+    expect(site.hits).toEqual(expect.arrayContaining(['/big.png', '/fake.png', '/text.png']));
   });
 
   it('deletes the image file when the message is deleted for everyone', async () => {
@@ -157,7 +148,7 @@ describe('link preview images', () => {
   it('deletes the image of a message deleted for everyone while its preview was being made', async () => {
     const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
       clientMsgId: uniqueName('c'),
-      body: `soon gone: ${origin}/page/held`,
+      body: `soon gone: ${site.origin}/page/held`,
     });
     expect(sent.status).toBe(201);
     await waitFor(async () => held.length > 0, 10_000);
@@ -194,12 +185,12 @@ describe('link preview images', () => {
   });
 
   it('fetches images by the page rules: private addresses refused unless allowed', async () => {
-    hits = [];
-    await expect(new GuardedPageFetcher().fetchImage(`${origin}/red.png`)).rejects.toThrow(/private/);
-    expect(hits).toEqual([]);
+    site.hits = [];
+    await expect(new GuardedPageFetcher().fetchImage(`${site.origin}/red.png`)).rejects.toThrow(/private/);
+    expect(site.hits).toEqual([]);
     const allowed = new GuardedPageFetcher({ allowedHosts: ['127.0.0.1'] });
-    expect((await allowed.fetchImage(`${origin}/red.png`)).equals(images.get('/red.png')!.bytes)).toBe(true);
-    await expect(allowed.fetchImage(`${origin}/big.png`)).rejects.toThrow(/over/);
-    await expect(allowed.fetchImage(`${origin}/text.png`)).rejects.toThrow(/not an image/);
+    expect((await allowed.fetchImage(`${site.origin}/red.png`)).equals(images.get('/red.png')!.bytes)).toBe(true);
+    await expect(allowed.fetchImage(`${site.origin}/big.png`)).rejects.toThrow(/over/);
+    await expect(allowed.fetchImage(`${site.origin}/text.png`)).rejects.toThrow(/not an image/);
   });
 });

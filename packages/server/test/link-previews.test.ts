@@ -1,16 +1,20 @@
 // Link previews over the real wire: a message's first link is read (pages served from 127.0.0.1,
 // allowed by LINK_PREVIEW_ALLOWED_HOSTS) and the preview arrives with a message.updated and in
 // history. Without the allowance, and on a redirect to another private host, nothing is fetched.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GuardedPageFetcher, isPublicAddress } from '../src/adapters/webfetch/page-fetcher.js';
 import { firstLink, parsePreview } from '../src/core/media/link-previews.js';
-import { directChat, RawSocket, serverForFile, signUpMany, type TestUser, uniqueName, waitFor } from './harness.js';
+import {
+  directChat,
+  RawSocket,
+  serverForFile,
+  signUpMany,
+  siteForFile,
+  type TestUser,
+  uniqueName,
+  waitFor,
+} from './harness.js';
 
-let pages: http.Server;
-let origin: string;
-let hits: string[] = [];
 const server = serverForFile({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
 let ann: TestUser;
 let bob: TestUser;
@@ -21,21 +25,14 @@ const PAGE = `<!doctype html><html><head><title>Ignored title</title>
 <meta name="description" content="Where to walk this weekend">
 <meta property="og:image" content="/cover.jpg"></head><body>hello</body></html>`;
 
+const site = siteForFile((req, res) => {
+  if (req.url === '/to-private') res.writeHead(302, { location: `http://localhost:${site.port}/page` }).end();
+  else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
+});
+
 beforeAll(async () => {
-  pages = http.createServer((req, res) => {
-    hits.push(req.url ?? '');
-    if (req.url === '/to-private') {
-      const port = (pages.address() as AddressInfo).port;
-      res.writeHead(302, { location: `http://localhost:${port}/page` }).end();
-    } else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE);
-  });
-  await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   [ann, bob] = await signUpMany(server.urls[0]!, 2);
   chat = await directChat(ann, bob);
-});
-afterAll(async () => {
-  await new Promise((resolve) => pages.close(resolve));
 });
 
 describe('link previews', () => {
@@ -43,7 +40,7 @@ describe('link previews', () => {
     const socket = await RawSocket.open(server.urls.at(-1)!, bob.apiKey);
     const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
       clientMsgId: uniqueName('c'),
-      body: `Route for Saturday: ${origin}/page.`,
+      body: `Route for Saturday: ${site.origin}/page.`,
     });
     expect(sent.status).toBe(201);
     const updated = await socket.waitForEvent(
@@ -52,10 +49,10 @@ describe('link previews', () => {
       10_000,
     );
     expect(updated.message.linkPreview).toEqual({
-      url: `${origin}/page`,
+      url: `${site.origin}/page`,
       title: 'Trail guide & maps',
       description: 'Where to walk this weekend',
-      imageUrl: `${origin}/cover.jpg`,
+      imageUrl: `${site.origin}/cover.jpg`,
       // The page answers /cover.jpg with HTML: no image, so no thumbnail (link-preview-images.test.ts).
       thumbnailUrl: null,
     });
@@ -70,17 +67,17 @@ describe('link previews', () => {
   });
 
   it('refuses private addresses unless allowed, after DNS and on redirects', async () => {
-    hits = [];
+    site.hits = [];
     const strict = new GuardedPageFetcher();
-    await expect(strict.fetch(`${origin}/page`)).rejects.toThrow(/private/);
-    const port = (pages.address() as AddressInfo).port;
+    await expect(strict.fetch(`${site.origin}/page`)).rejects.toThrow(/private/);
+    const port = site.port;
     await expect(strict.fetch(`http://localhost:${port}/page`)).rejects.toThrow(/private/);
     await expect(strict.fetch(`http://[::1]:${port}/page`)).rejects.toThrow(/private/);
-    expect(hits).toEqual([]);
+    expect(site.hits).toEqual([]);
     const allowed = new GuardedPageFetcher({ allowedHosts: ['127.0.0.1'] });
-    await expect(allowed.fetch(`${origin}/to-private`)).rejects.toThrow(/private/);
-    expect(hits).toEqual(['/to-private']);
-    expect((await allowed.fetch(`${origin}/page`)).html).toContain('og:title');
+    await expect(allowed.fetch(`${site.origin}/to-private`)).rejects.toThrow(/private/);
+    expect(site.hits).toEqual(['/to-private']);
+    expect((await allowed.fetch(`${site.origin}/page`)).html).toContain('og:title');
     for (const address of [
       '10.1.2.3',
       '127.0.0.1',
