@@ -57,6 +57,16 @@ export function ReportDialog({
   );
 }
 
+/** "Loading…" until a list arrives (unless loading it failed), then `empty` if it has nothing. */
+function ListNotes({ items, failed, empty }: { items: unknown[] | null; failed: boolean; empty: string }) {
+  return (
+    <>
+      {items === null && !failed && <p className="muted">Loading…</p>}
+      {items?.length === 0 && <p className="muted">{empty}</p>}
+    </>
+  );
+}
+
 export function BlockedUsers({ store }: { store: AppStore }) {
   const [users, setUsers] = useState<User[] | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -70,8 +80,7 @@ export function BlockedUsers({ store }: { store: AppStore }) {
     );
   return (
     <div className="stack">
-      {users === null && !error && <p className="muted">Loading…</p>}
-      {users?.length === 0 && <p className="muted">You have not blocked anyone.</p>}
+      <ListNotes items={users} failed={!!error} empty="You have not blocked anyone." />
       {users && users.length > 0 && (
         <ul className="member-list" aria-label="Blocked users">
           {users.map((u) => (
@@ -112,8 +121,7 @@ export function OperatorPanel({ store }: { store: AppStore }) {
       <p role="status" className="hint">
         {status}
       </p>
-      {reports === null && !status && <p className="muted">Loading…</p>}
-      {reports?.length === 0 && <p className="muted">No reports.</p>}
+      <ListNotes items={reports} failed={!!status} empty="No reports." />
       {reports && reports.length > 0 && (
         <ul className="report-list" aria-label="Reports">
           {reports.map((r) => (
