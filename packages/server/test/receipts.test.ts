@@ -16,15 +16,23 @@ const server = serverForFile();
 
 const memberOf = (conversation: any, userId: string) => conversation.members.find((m: any) => m.userId === userId);
 
+/**
+ * Ann and Bob in a direct chat where Ann has sent `count` messages, both connected: s[n] is the seq
+ * of the n-th message (n embedded; with gaps in a cluster).
+ */
+async function chatWithMessages(count: number) {
+  const [ann, bob] = await signUpMany(server, 2);
+  const conv = await directChat(ann, bob);
+  const s = [0];
+  for (let i = 1; i <= count; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
+  const annWs = await RawSocket.open(server.url, ann.apiKey);
+  const bobWs = await RawSocket.open(server.url, bob.apiKey);
+  return { ann, bob, conv, s, annWs, bobWs };
+}
+
 describe('read receipts', () => {
   it('readSeq = max(old, min(seq, lastSeq)) over HTTP, with receipt.read events and unreadCount', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const conv = await directChat(ann, bob);
-    // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
-    const s = [0];
-    for (let i = 1; i <= 5; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const { ann, bob, conv, s, annWs, bobWs } = await chatWithMessages(5);
     const view = async () => (await bob.call('GET', `/v1/conversations/${conv}`)).body.conversation;
     expect((await view()).unreadCount).toBe(5);
     expect(memberOf(await view(), bob.id).readSeq).toBe(0);
@@ -59,13 +67,7 @@ describe('read receipts', () => {
   });
 
   it('works over WS with the same rule and reply {}', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const conv = await directChat(ann, bob);
-    // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
-    const s = [0];
-    for (let i = 1; i <= 4; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const { bob, conv, s, annWs, bobWs } = await chatWithMessages(4);
     const r = await bobWs.request('read', { conversationId: conv, seq: s[2]! });
     expect(r).toEqual({ type: 'reply', id: expect.any(String), ok: true, result: {} });
     expect(await annWs.waitForEvent('receipt.read')).toEqual({
@@ -95,13 +97,7 @@ describe('read receipts', () => {
 
 describe('delivered receipts', () => {
   it('over WS move deliveredSeq and emit receipt.delivered to members', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const conv = await directChat(ann, bob);
-    // s[n]: the seq of the n-th message (n embedded; with gaps in a cluster).
-    const s = [0];
-    for (let i = 1; i <= 3; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const { ann, bob, conv, s, annWs, bobWs } = await chatWithMessages(3);
     expect((await bobWs.request('delivered', { conversationId: conv, seq: s[3]! })).ok).toBe(true);
     expect(await annWs.waitForEvent('receipt.delivered')).toEqual({
       type: 'receipt.delivered',
