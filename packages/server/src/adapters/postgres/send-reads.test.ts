@@ -52,18 +52,17 @@ onPostgres('SendReads', () => {
       try {
         const at = new Date().toISOString();
         await seedUsers(store, ['u_a', 'u_b', 'u_c'], at);
-        const chat = (id: string, kind: 'direct' | 'group', memberIds: string[]) =>
-          store.conversations.createConversation({
-            id,
-            kind,
-            title: kind === 'group' ? 'g' : null,
-            createdAt: at,
-            memberIds,
-            directKey: kind === 'direct' ? memberIds.join(':') : null,
-          });
-        await chat('c_ab', 'direct', ['u_a', 'u_b']);
-        await chat('c_ac', 'direct', ['u_a', 'u_c']);
-        await chat('c_g', 'group', ['u_a', 'u_b', 'u_c']);
+        await seedDirect(store, 'c_ab', ['u_a', 'u_b'], at);
+        await seedDirect(store, 'c_ac', ['u_a', 'u_c'], at);
+        const members = ['u_a', 'u_b', 'u_c'];
+        await store.conversations.createConversation({
+          id: 'c_g',
+          kind: 'group',
+          title: 'g',
+          createdAt: at,
+          memberIds: members,
+          directKey: null,
+        });
         await store.blocks.block('u_b', 'u_a', at);
         await counted.ping();
         const queries = countQueries(pool);
