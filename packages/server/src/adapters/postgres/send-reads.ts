@@ -98,7 +98,8 @@ export class SendReads {
       const blocks = of('blocked');
       const rows = await this.db.query<Row>(
         SQL,
-        [...[members, keys, blocks].flatMap((xs) => [xs.map((x) => x.a[1]), xs.map((x) => x.a[2])])],
+        // $1-$6: each kind's two key columns, in the order the statement's three parts read them.
+        [members, keys, blocks].flatMap((xs) => [xs.map((x) => x.a[1]), xs.map((x) => x.a[2])]),
         'messenger.send-reads',
       );
       const out: (Membership | MessageKey | boolean | null)[] = asks.map((a) => (a[0] === 'blocked' ? false : null));
