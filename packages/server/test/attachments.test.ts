@@ -12,7 +12,7 @@ import {
   createGroup,
   directChat,
   expectError,
-  RawSocket,
+  online,
   serverForFile,
   signUp,
   signUpMany,
@@ -60,7 +60,7 @@ const send = (user: TestUser, body: Record<string, unknown>) =>
 
 describe('messages with attachments', () => {
   it('carry their files, signed, in the answer, the event, history, the chat list and search', async () => {
-    const bobSocket = await RawSocket.open(last, bob.apiKey);
+    const [bobSocket] = await online(last, bob);
     const image = await upload(ann, await photo(), 'image/png', 'beach.png');
     const doc = await upload(ann, 'quarterly numbers', 'text/plain', 'report-q3.txt');
     const res = await send(ann, { attachments: [image.id, doc.id] });
@@ -127,7 +127,7 @@ describe('messages with attachments', () => {
   });
 
   it('a WebSocket send with attachments, retried, answers the same message', async () => {
-    const socket = await RawSocket.open(first, ann.apiKey);
+    const [socket] = await online(first, ann);
     const file = await upload(ann, 'over the socket', 'text/plain', 'ws.txt');
     const frame = { conversationId: chat, clientMsgId: uniqueName('c'), body: '', attachments: [file.id] };
     const one = (await socket.request('send', frame)) as any;
@@ -222,7 +222,7 @@ describe('messages with attachments', () => {
   });
 
   it('avatars: set from an own image, signed when served, replaced ones deleted, null removes', async () => {
-    const bobSocket = await RawSocket.open(last, bob.apiKey);
+    const [bobSocket] = await online(last, bob);
     const first_ = await upload(ann, await photo(), 'image/png', 'me.png');
     const set = await ann.call('PATCH', '/v1/me', { avatarUploadId: first_.id });
     expect(set.status).toBe(200);

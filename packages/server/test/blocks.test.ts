@@ -3,13 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   createGroup,
-  directChat,
   expectError,
-  RawSocket,
+  friends,
+  online,
   sendHttp,
   serverForFile,
   signUp,
-  signUpMany,
   sleep,
   type TestUser,
 } from './harness.js';
@@ -21,11 +20,9 @@ const presenceOf = async (viewer: TestUser, user: TestUser) =>
 
 describe('blocks', () => {
   it('stop sends, adds, new chats, typing and presence; unblocking restores them', async () => {
-    const [ann, bob, cid] = await signUpMany(server, 3);
-    const id = await directChat(ann, bob);
+    const [id, ann, bob, cid] = await friends(server, 3);
     const group = await createGroup(bob, [cid]);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const [annWs, bobWs] = await online(server, ann, bob);
     await sleep(200);
     expect(await presenceOf(bob, ann)).toMatchObject({ status: 'online' });
 

@@ -4,11 +4,10 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   CLUSTER,
-  directChat,
+  friends,
+  online,
   persisterCaughtUp,
-  RawSocket,
   serverForFile,
-  signUpMany,
   sleep,
   storedRows,
   type TestUser,
@@ -81,13 +80,11 @@ function deep(n: number): string {
 describe('fuzzing the wire', () => {
   const server = serverForFile();
   let alice: TestUser;
-  let bob: TestUser;
   let conversationId: string;
   let messageId: string;
 
   beforeAll(async () => {
-    [alice, bob] = await signUpMany(server, 2);
-    conversationId = await directChat(alice, bob);
+    [conversationId, alice] = await friends(server);
     const sent = await alice.call('POST', `/v1/conversations/${conversationId}/messages`, {
       clientMsgId: 'seed',
       body: 'seed',
@@ -192,7 +189,7 @@ describe('fuzzing the wire', () => {
   });
 
   it('answers every WebSocket frame with one reply (or an error reply) and keeps the socket alive', async () => {
-    const socket = await RawSocket.open(server.url, alice.apiKey);
+    const [socket] = await online(server, alice);
     const frameValue = fc.oneof(
       nasty,
       fc.record(

@@ -1,7 +1,7 @@
 // Group life: conversation.updated on create/add/leave, leavers cut off, late joiners see only what
 // came after they joined, and every member's readSeq is visible to all.
 import { describe, expect, it } from 'vitest';
-import { createGroup, expectError, RawSocket, sendHttp, serverForFile, signUpMany } from './harness.js';
+import { createGroup, expectError, online, RawSocket, sendHttp, serverForFile, signUpMany } from './harness.js';
 
 const server = serverForFile();
 
@@ -76,7 +76,7 @@ describe('late joiners', () => {
     expect((await late.call('GET', `/v1/conversations/${g}/messages?beforeSeq=${olds[2].seq}`)).body.messages).toEqual(
       [],
     );
-    const lateWs = await RawSocket.open(server.url, late.apiKey);
+    const [lateWs] = await online(server, late);
     const fresh = await sendHttp(bob, g, 'welcome');
     expect((await lateWs.waitForEvent('message.created')).message.id).toBe(fresh.id);
     const history = (await late.call('GET', `/v1/conversations/${g}/messages`)).body.messages;

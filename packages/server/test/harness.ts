@@ -5,6 +5,7 @@
 export { CLUSTER } from './deployment.mjs';
 export * from './harness/apps.js';
 export * from './harness/checks.js';
+export * from './harness/fixtures.js';
 export * from './harness/http.js';
 export { persisterCaughtUp, storeCaughtUp } from './harness/read-barrier.js';
 export * from './harness/server.js';

@@ -6,7 +6,7 @@ import {
   CLUSTER,
   createGroup,
   expectError,
-  RawSocket,
+  online,
   sendHttp,
   serverForFile,
   signUpMany,
@@ -33,7 +33,7 @@ const historyOf = async (u: TestUser) =>
 describe('reactions', () => {
   it('one per user: set, replace, remove, with reaction.updated events', async () => {
     const m = await sendHttp(ann, conv, 'react to me');
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
+    const [annWs] = await online(server, ann);
     const put = await bob.call('PUT', `${path(m.id)}/reaction`, { emoji: '👍' });
     expect(put.status).toBe(200);
     expect(put.body.message).toMatchObject({ id: m.id, reactions: [{ userId: bob.id, emoji: '👍' }] });
@@ -99,7 +99,7 @@ describe('delete for everyone', () => {
     const m = await sendHttp(ann, conv, 'regrettable zanzibar text');
     await bob.call('PUT', `${path(m.id)}/reaction`, { emoji: '👍' });
     expectError(await bob.call('DELETE', `${path(m.id)}?for=everyone`), 403, 'forbidden');
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const [bobWs] = await online(server, bob);
     const res = await ann.call('DELETE', `${path(m.id)}?for=everyone`);
     expect(res.status).toBe(204);
     expect(await bobWs.waitForEvent('message.deleted')).toEqual({
@@ -136,7 +136,7 @@ describe('delete for everyone', () => {
 
 describe('edit or react racing a delete for everyone', () => {
   it('never brings the text back: the loser is refused, no update follows the delete, the log keeps no copy', async () => {
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const [bobWs] = await online(server, bob);
     const rounds: { id: string; edit: number; react: number }[] = [];
     for (let i = 0; i < 8; i++) {
       const m = await sendHttp(ann, conv, `race original ${i}`);
@@ -192,9 +192,7 @@ describe('edit or react racing a delete for everyone', () => {
 describe('delete for me', () => {
   it('hides the message for the caller on every device only', async () => {
     const m = await sendHttp(ann, conv, 'hide this quokka');
-    const bob1 = await RawSocket.open(server.url, bob.apiKey);
-    const bob2 = await RawSocket.open(server.url, bob.apiKey);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
+    const [bob1, bob2, annWs] = await online(server, bob, bob, ann);
     const res = await bob.call('DELETE', `${path(m.id)}?for=me`);
     expect(res.status).toBe(204);
     for (const s of [bob1, bob2])
@@ -223,7 +221,7 @@ describe('delete for me', () => {
 describe('edit', () => {
   it('is the sender’s only, sets editedAt, emits message.updated and search follows', async () => {
     const m = await sendHttp(ann, conv, 'the first wording platypus');
-    const bobWs = await RawSocket.open(server.url, bob.apiKey);
+    const [bobWs] = await online(server, bob);
     expectError(await bob.call('PATCH', path(m.id), { body: 'hijack' }), 403, 'forbidden');
     const res = await ann.call('PATCH', path(m.id), { body: 'the second wording wombat' });
     expect(res.status).toBe(200);

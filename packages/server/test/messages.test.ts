@@ -2,14 +2,12 @@
 // size limits and the per-user send rate limit.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  directChat,
   expectError,
+  friends,
   http,
-  RawSocket,
+  online,
   sendHttp,
   serverForFile,
-  signUp,
-  signUpMany,
   startTestServer,
   type TestUser,
 } from './harness.js';
@@ -19,8 +17,7 @@ let ann: TestUser;
 let bob: TestUser;
 let conv: string;
 beforeAll(async () => {
-  [ann, bob] = await signUpMany(server, 2);
-  conv = await directChat(ann, bob);
+  [conv, ann, bob] = await friends(server);
 });
 
 const MESSAGE_KEYS = [
@@ -57,7 +54,7 @@ describe('send', () => {
   });
 
   it('over WS replies {message}', async () => {
-    const ws = await RawSocket.open(server.url, bob.apiKey);
+    const [ws] = await online(server, bob);
     const reply = await ws.request('send', { conversationId: conv, clientMsgId: 'w-1', body: 'from ws' });
     expect(reply.ok).toBe(true);
     const message = (reply as any).result.message;
@@ -115,7 +112,7 @@ describe('clientMsgId idempotency', () => {
   });
 
   it('WS retries and mixed WS/HTTP retries return the original', async () => {
-    const ws = await RawSocket.open(server.url, ann.apiKey);
+    const [ws] = await online(server, ann);
     const [r1, r2] = await Promise.all([
       ws.request('send', { conversationId: conv, clientMsgId: 'idem-w', body: 'ws once' }),
       ws.request('send', { conversationId: conv, clientMsgId: 'idem-w', body: 'ws once' }),
@@ -143,8 +140,7 @@ describe('clientMsgId idempotency', () => {
 
   it('survives a server restart on the same data directory', async () => {
     const dir = await startTestServer();
-    const [u1, u2] = await signUpMany(dir, 2);
-    const c = await directChat(u1, u2);
+    const [c, u1] = await friends(dir);
     const original = await sendHttp(u1, c, 'durable', 'restart-1');
     const { dataDir } = dir;
     await dir.close();
@@ -157,7 +153,7 @@ describe('clientMsgId idempotency', () => {
       });
       expect(retry.status).toBe(200);
       expect(retry.body.message).toEqual(original);
-      const ws = await RawSocket.open(again.url, u1.apiKey);
+      const [ws] = await online(again, u1);
       const wsRetry = await ws.request('send', { conversationId: c, clientMsgId: 'restart-1', body: 'durable' });
       expect((wsRetry as any).result.message).toEqual(original);
       const next = await call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'restart-2', body: 'next' });
@@ -175,12 +171,11 @@ describe('clientMsgId idempotency', () => {
 describe('history', () => {
   let hc: string;
   let x: TestUser;
+  let y: TestUser;
   // The seqs of the 60 messages in send order: 1..60 embedded; increasing with gaps in a cluster.
   const sent: number[] = [];
   beforeAll(async () => {
-    x = await signUp(server.url);
-    const y = await signUp(server.url);
-    hc = await directChat(x, y);
+    [hc, x, y] = await friends(server);
     for (let i = 1; i <= 60; i++) sent.push((await sendHttp(i % 2 ? x : y, hc, `m${i}`, `hist-${i}`)).seq);
   });
   const h = (query = '') => x.call('GET', `/v1/conversations/${hc}/messages${query}`);
@@ -239,7 +234,7 @@ describe('limits', () => {
       expectError(await post({ clientMsgId: `over-${i}`, body: `${text}x` }), 413, 'message_too_big');
     }
     expectError(await post({ clientMsgId: 'over-emoji', body: '😀'.repeat(1025) }), 413, 'message_too_big');
-    const ws = await RawSocket.open(server.url, bob.apiKey);
+    const [ws] = await online(server, bob);
     const okWs = await ws.request('send', { conversationId: conv, clientMsgId: 'ws-at', body: emoji });
     expect(okWs.ok).toBe(true);
     const tooBig = await ws.request('send', { conversationId: conv, clientMsgId: 'ws-over', body: `${emoji}x` });
@@ -271,15 +266,14 @@ describe('send rate limit', () => {
   it('allows RATE_LIMIT_MESSAGES, then 429 + Retry-After over HTTP and rate_limited over WS', async () => {
     const limited = await startTestServer({}, { RATE_LIMIT_MESSAGES: '3' });
     try {
-      const [u1, u2] = await signUpMany(limited, 2);
-      const c = await directChat(u1, u2);
+      const [c, u1, u2] = await friends(limited);
       const first = await sendHttp(u1, c, 'ok 0');
       for (let i = 1; i < 3; i++) await sendHttp(u1, c, `ok ${i}`);
       const over = await u1.call('POST', `/v1/conversations/${c}/messages`, { clientMsgId: 'over', body: 'too fast' });
       expectError(over, 429, 'rate_limited');
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(Number(over.headers.get('retry-after'))).toBeLessThanOrEqual(10);
-      const ws = await RawSocket.open(limited.url, u1.apiKey);
+      const [ws] = await online(limited, u1);
       const reply = await ws.request('send', { conversationId: c, clientMsgId: 'over-ws', body: 'too fast' });
       expect(reply.ok).toBe(false);
       expect((reply as any).error.code).toBe('rate_limited');

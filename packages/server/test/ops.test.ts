@@ -1,16 +1,6 @@
 // Operations endpoints and the catch-all: health, readiness, Prometheus metrics, unknown routes.
 import { describe, expect, it } from 'vitest';
-import {
-  directChat,
-  expectError,
-  http,
-  metricsText,
-  RawSocket,
-  sendHttp,
-  serverForFile,
-  signUp,
-  signUpMany,
-} from './harness.js';
+import { expectError, friends, http, metricsText, online, sendHttp, serverForFile, signUp } from './harness.js';
 
 const server = serverForFile();
 
@@ -34,10 +24,8 @@ describe('health', () => {
 
 describe('metrics', () => {
   it('exposes connections, sends and ack latency in Prometheus text', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const conv = await directChat(ann, bob);
-    const ws = await RawSocket.open(server.url, ann.apiKey);
-    const ws2 = await RawSocket.open(server.url, bob.apiKey);
+    const [conv, ann, bob] = await friends(server);
+    const [ws, ws2] = await online(server, ann, bob);
     await ws.request('send', { conversationId: conv, clientMsgId: 'metric-ws', body: 'counted' });
     await sendHttp(ann, conv, 'counted too', 'metric-http');
     await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: 'metric-http', body: 'counted too' });

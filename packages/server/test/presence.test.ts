@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   createGroup,
-  directChat,
   expectError,
+  friends,
+  online,
   RawSocket,
   serverForFile,
   signUp,
-  signUpMany,
   sleep,
   type TestUser,
 } from './harness.js';
@@ -31,13 +31,11 @@ async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms =
 
 describe('GetStatus', () => {
   it('answers only for users who share a conversation; online while a socket is open, offline with lastSeenAt after a clean close', async () => {
-    const [ann, bob, stranger] = await signUpMany(server, 3);
-    await directChat(ann, bob);
+    const [, ann, bob, stranger] = await friends(server, 3);
     expect(await presenceOf(ann, bob, stranger)).toEqual({ [bob.id]: { status: 'offline', lastSeenAt: null } });
     expect(await presenceOf(stranger, ann, bob)).toEqual({});
 
-    const b1 = await RawSocket.open(server.url, bob.apiKey);
-    const b2 = await RawSocket.open(server.url, bob.apiKey);
+    const [b1, b2] = await online(server, bob, bob);
     expect(await presenceOf(ann, bob)).toEqual({ [bob.id]: { status: 'online', lastSeenAt: null } });
     await b1.closeAndWait();
     await sleep(100);
@@ -60,10 +58,8 @@ describe('GetStatus', () => {
 
 describe('presence events', () => {
   it('tell contacts about online, away and offline; strangers hear nothing', async () => {
-    const [ann, bob, stranger] = await signUpMany(server, 3);
-    await directChat(ann, bob);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const strangerWs = await RawSocket.open(server.url, stranger.apiKey);
+    const [, ann, bob, stranger] = await friends(server, 3);
+    const [annWs, strangerWs] = await online(server, ann, stranger);
     const about = (s: RawSocket) => s.events('presence').filter((e) => e.userId === bob.id);
 
     // Bob's two devices sit on different gateways in cluster mode (the last announced status is
@@ -94,10 +90,8 @@ describe('presence events', () => {
   });
 
   it('presenceVisible:false shows the user offline with lastSeenAt null and sends no presence events about them', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    await directChat(ann, bob);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const b1 = await RawSocket.open(server.url, bob.apiKey);
+    const [, ann, bob] = await friends(server);
+    const [annWs, b1] = await online(server, ann, bob);
     await annWs.waitForEvent('presence', (e) => e.userId === bob.id && e.status === 'online');
     const hide = await bob.call('PUT', '/v1/me/settings', { presenceVisible: false });
     expect(hide.status).toBe(200);
@@ -133,10 +127,8 @@ describe('presence events', () => {
   });
 
   it('a socket that stops answering pings is closed and its user goes offline', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    await directChat(ann, bob);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
-    const healthy = await RawSocket.open(server.url, ann.apiKey);
+    const [, ann, bob] = await friends(server);
+    const [annWs, healthy] = await online(server, ann, ann);
     const dead = await RawSocket.open(server.url, bob.apiKey, { autoPong: false });
     await annWs.waitForEvent('presence', (e) => e.userId === bob.id && e.status === 'online');
     const started = Date.now();
@@ -155,13 +147,9 @@ describe('presence events', () => {
 
 describe('typing', () => {
   it('reaches the other members only, over HTTP and WS, at most once per 2 s per user and conversation', async () => {
-    const [ann, bob, cat] = await signUpMany(server, 3);
+    const [other, ann, bob, cat] = await friends(server, 3);
     const g = await createGroup(ann, [bob, cat], 'typing');
-    const other = await directChat(ann, bob);
-    const a1 = await RawSocket.open(server.url, ann.apiKey);
-    const a2 = await RawSocket.open(server.url, ann.apiKey);
-    const b = await RawSocket.open(server.url, bob.apiKey);
-    const c = await RawSocket.open(server.url, cat.apiKey);
+    const [a1, a2, b, c] = await online(server, ann, ann, bob, cat);
 
     const res = await ann.call('POST', `/v1/conversations/${g}/typing`);
     expect(res.status).toBe(204);

@@ -1,16 +1,7 @@
 // Read and delivered receipts over HTTP and WS, their events, unreadCount; events reach every
 // device of every member, the sender's other devices included.
 import { describe, expect, it } from 'vitest';
-import {
-  createGroup,
-  directChat,
-  expectError,
-  RawSocket,
-  sendHttp,
-  serverForFile,
-  signUp,
-  signUpMany,
-} from './harness.js';
+import { createGroup, expectError, friends, online, sendHttp, serverForFile, signUp, signUpMany } from './harness.js';
 
 const server = serverForFile();
 
@@ -21,12 +12,10 @@ const memberOf = (conversation: any, userId: string) => conversation.members.fin
  * of the n-th message (n embedded; with gaps in a cluster).
  */
 async function chatWithMessages(count: number) {
-  const [ann, bob] = await signUpMany(server, 2);
-  const conv = await directChat(ann, bob);
+  const [conv, ann, bob] = await friends(server);
   const s = [0];
   for (let i = 1; i <= count; i++) s.push((await sendHttp(ann, conv, `m${i}`)).seq);
-  const annWs = await RawSocket.open(server.url, ann.apiKey);
-  const bobWs = await RawSocket.open(server.url, bob.apiKey);
+  const [annWs, bobWs] = await online(server, ann, bob);
   return { ann, bob, conv, s, annWs, bobWs };
 }
 
@@ -87,8 +76,7 @@ describe('read receipts', () => {
   });
 
   it('validates the body', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const conv = await directChat(ann, bob);
+    const [conv, , bob] = await friends(server);
     for (const body of [{}, { seq: -1 }, { seq: 1.5 }, { seq: '3' }, []]) {
       expectError(await bob.call('POST', `/v1/conversations/${conv}/read`, body), 400, 'invalid_request');
     }
@@ -122,11 +110,7 @@ describe('events reach every device', () => {
   it("message, receipt and reaction events go to all members' sockets, the sender's other devices included", async () => {
     const [ann, bob, cat] = await signUpMany(server, 3);
     const conv = await createGroup(ann, [bob, cat]);
-    const ann1 = await RawSocket.open(server.url, ann.apiKey);
-    const ann2 = await RawSocket.open(server.url, ann.apiKey);
-    const bob1 = await RawSocket.open(server.url, bob.apiKey);
-    const bob2 = await RawSocket.open(server.url, bob.apiKey);
-    const cat1 = await RawSocket.open(server.url, cat.apiKey);
+    const [ann1, ann2, bob1, bob2, cat1] = await online(server, ann, ann, bob, bob, cat);
     const all = [ann1, ann2, bob1, bob2, cat1];
     const reply = await ann1.request('send', { conversationId: conv, clientMsgId: 'multi', body: 'to everyone' });
     const message = (reply as any).result.message;
@@ -148,7 +132,7 @@ describe('events reach every device', () => {
     for (const s of all) expect((await s.settle('message.created', 50)).length).toBe(1);
     // An outsider's socket gets none of it.
     const outsider = await signUp(server.url);
-    const out = await RawSocket.open(server.url, outsider.apiKey);
+    const [out] = await online(server, outsider);
     await sendHttp(bob, conv, 'private');
     await ann2.waitForEvent('message.created', (e) => e.message.body === 'private');
     expect(await out.settle()).toEqual([]);

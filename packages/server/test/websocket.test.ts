@@ -2,23 +2,13 @@
 // socket, request ids, and the Origin check on upgrade.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import {
-  directChat,
-  RawSocket,
-  serverForFile,
-  signUpMany,
-  startTestServer,
-  type TestUser,
-  upgradeStatus,
-} from './harness.js';
+import { friends, online, RawSocket, serverForFile, startTestServer, type TestUser, upgradeStatus } from './harness.js';
 
 const server = serverForFile({ authTimeoutMs: 300 });
 let ann: TestUser;
-let bob: TestUser;
 let conv: string;
 beforeAll(async () => {
-  [ann, bob] = await signUpMany(server, 2);
-  conv = await directChat(ann, bob);
+  [conv, ann] = await friends(server);
 });
 
 describe('auth', () => {
@@ -56,7 +46,7 @@ describe('auth', () => {
   });
 
   it('does not close an authenticated socket at the auth deadline', async () => {
-    const s = await RawSocket.open(server.url, ann.apiKey);
+    const [s] = await online(server, ann);
     await new Promise((r) => setTimeout(r, 500));
     expect(s.closeCode).toBeNull();
     expect((await s.request('ping')).ok).toBe(true);
@@ -66,7 +56,7 @@ describe('auth', () => {
 
 describe('bad frames', () => {
   it('get an error reply and the socket stays usable', async () => {
-    const s = await RawSocket.open(server.url, ann.apiKey);
+    const [s] = await online(server, ann);
     const errorReplies = () => s.frames.filter((f: any) => f.type === 'reply' && f.ok === false) as any[];
 
     s.sendText('this is not json');
@@ -144,7 +134,7 @@ describe('bad frames', () => {
   });
 
   it('echoes numeric and string request ids', async () => {
-    const s = await RawSocket.open(server.url, ann.apiKey);
+    const [s] = await online(server, ann);
     s.sendJson({ type: 'ping', id: 7 });
     expect(await s.waitFor((f: any) => f.type === 'reply' && f.id === 7)).toEqual({
       type: 'reply',

@@ -62,7 +62,7 @@ export async function signUp(baseUrl: string, username = uniqueName(), displayNa
   return { id: res.body.user.id, username, apiKey: res.body.apiKey, call: http(baseUrl, res.body.apiKey) };
 }
 
-type Users<N extends number, T extends TestUser[] = []> = T['length'] extends N ? T : Users<N, [...T, TestUser]>;
+export type Users<N extends number, T extends TestUser[] = []> = T['length'] extends N ? T : Users<N, [...T, TestUser]>;
 
 /**
  * `count` users signed up one after another at `at`: a URL, or a server whose `url` is read for each
