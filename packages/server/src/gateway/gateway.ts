@@ -71,22 +71,17 @@ export class Gateway {
     this.ttlMs = deps.config.pingIntervalMs * 2 + 5000;
     this.anonymous = new SocketCounts(deps.config.maxUnauthenticatedSocketsPerIp);
     this.perUser = new SocketCounts(deps.config.maxSocketsPerUser);
-    this.attaching = new AttachBatch({
+    // Registration and clean-up work on the same routes and devices, each in its own batches.
+    const registry = {
       gatewayId: deps.gatewayId,
       ttlMs: this.ttlMs,
       routes: deps.routes,
       presence: deps.presence,
-      holds: (userId) => this.hub.has(userId),
+      holds: (userId: string) => this.hub.has(userId),
       logger: deps.logger,
-    });
-    this.detached = new DetachQueue({
-      gatewayId: deps.gatewayId,
-      ttlMs: this.ttlMs,
-      routes: deps.routes,
-      presence: deps.presence,
-      holds: (userId) => this.hub.has(userId),
-      logger: deps.logger,
-    });
+    };
+    this.attaching = new AttachBatch(registry);
+    this.detached = new DetachQueue(registry);
     this.sweep = new CredentialSweep({
       hub: this.hub,
       store: deps.liveCredentials,
