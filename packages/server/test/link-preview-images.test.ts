@@ -8,14 +8,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GuardedPageFetcher } from '../src/adapters/webfetch/page-fetcher.js';
 import { avatarUploadIdOf } from '../src/core/media/attachments.js';
 import {
-  directChat,
   expectError,
-  RawSocket,
+  friends,
+  online,
+  sendForPreview,
+  sendHttp,
   serverForFile,
-  signUpMany,
   siteForFile,
   type TestUser,
-  uniqueName,
   waitFor,
 } from './harness.js';
 
@@ -65,30 +65,13 @@ beforeAll(async () => {
   images.set('/big.png', { type: 'image/png', bytes: await noise() });
   images.set('/fake.png', { type: 'image/png', bytes: Buffer.from('<html>not an image</html>') });
   images.set('/text.png', { type: 'text/html', bytes: await png(10, 10, '#000') });
-  [ann, bob, eve] = await signUpMany(server.urls[0]!, 3);
-  chat = await directChat(ann, bob);
+  [chat, ann, bob, eve] = await friends(server.urls[0]!, 3);
   expect(images.get('/big.png')!.bytes.length).toBeGreaterThan(512 * 1024);
 });
 
 /** Sends a link to `/page/<name>` and answers the message as Bob's socket gets it with its preview. */
-async function sendLink(name: string): Promise<any> {
-  const socket = await RawSocket.open(server.urls.at(-1)!, bob.apiKey);
-  try {
-    const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
-      clientMsgId: uniqueName('c'),
-      body: `look: ${site.origin}/page/${name}`,
-    });
-    expect(sent.status).toBe(201);
-    const updated = await socket.waitForEvent(
-      'message.updated',
-      (e) => e.message.id === sent.body.message.id && e.message.linkPreview,
-      15_000,
-    );
-    return updated.message;
-  } finally {
-    socket.close();
-  }
-}
+const sendLink = (name: string) =>
+  sendForPreview(server, [ann, bob], chat, `look: ${site.origin}/page/${name}`, 15_000);
 
 const fetchAt = (path: string, headers: Record<string, string> = {}) =>
   fetch(`${server.urls.at(-1)!}${path}`, { headers });
@@ -146,19 +129,15 @@ describe('link preview images', () => {
   });
 
   it('deletes the image of a message deleted for everyone while its preview was being made', async () => {
-    const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
-      clientMsgId: uniqueName('c'),
-      body: `soon gone: ${site.origin}/page/held`,
-    });
-    expect(sent.status).toBe(201);
+    const sent = await sendHttp(ann, chat, `soon gone: ${site.origin}/page/held`);
     await waitFor(async () => held.length > 0, 10_000);
-    const del = await ann.call('DELETE', `/v1/conversations/${chat}/messages/${sent.body.message.id}?for=everyone`);
+    const del = await ann.call('DELETE', `/v1/conversations/${chat}/messages/${sent.id}?for=everyone`);
     expect(del.status).toBe(204);
     held.shift()!();
     // Thumbnailing a 240 px image and logging it takes milliseconds; without the re-check after the
     // append its upload (and file) would be left behind, attached to a tombstone.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(await server.backend.uploads.ofMessage(sent.body.message.id)).toEqual([]);
+    expect(await server.backend.uploads.ofMessage(sent.id)).toEqual([]);
   });
 
   it('lets the sender, and only the sender, remove the preview, which deletes its file', async () => {
@@ -168,7 +147,7 @@ describe('link preview images', () => {
     const path = `/v1/conversations/${chat}/messages/${message.id}/link-preview`;
     expectError(await bob.call('DELETE', path), 403, 'forbidden');
     expectError(await eve.call('DELETE', path), 404, 'not_found');
-    const socket = await RawSocket.open(server.urls.at(-1)!, bob.apiKey);
+    const [socket] = await online(server.urls.at(-1)!, bob);
     expect((await ann.call('DELETE', path)).status).toBe(204);
     const removed = await socket.waitForEvent(
       'message.updated',

@@ -4,16 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GuardedPageFetcher, isPublicAddress } from '../src/adapters/webfetch/page-fetcher.js';
 import { firstLink, parsePreview } from '../src/core/media/link-previews.js';
-import {
-  directChat,
-  RawSocket,
-  serverForFile,
-  signUpMany,
-  siteForFile,
-  type TestUser,
-  uniqueName,
-  waitFor,
-} from './harness.js';
+import { friends, sendForPreview, serverForFile, siteForFile, type TestUser, waitFor } from './harness.js';
 
 const server = serverForFile({}, { LINK_PREVIEW_ALLOWED_HOSTS: '127.0.0.1' });
 let ann: TestUser;
@@ -31,24 +22,13 @@ const site = siteForFile((req, res) => {
 });
 
 beforeAll(async () => {
-  [ann, bob] = await signUpMany(server.urls[0]!, 2);
-  chat = await directChat(ann, bob);
+  [chat, ann, bob] = await friends(server.urls[0]!);
 });
 
 describe('link previews', () => {
   it('reads the first link of a message and adds the preview with message.updated', async () => {
-    const socket = await RawSocket.open(server.urls.at(-1)!, bob.apiKey);
-    const sent = await ann.call('POST', `/v1/conversations/${chat}/messages`, {
-      clientMsgId: uniqueName('c'),
-      body: `Route for Saturday: ${site.origin}/page.`,
-    });
-    expect(sent.status).toBe(201);
-    const updated = await socket.waitForEvent(
-      'message.updated',
-      (e) => e.message.id === sent.body.message.id && e.message.linkPreview,
-      10_000,
-    );
-    expect(updated.message.linkPreview).toEqual({
+    const message = await sendForPreview(server, [ann, bob], chat, `Route for Saturday: ${site.origin}/page.`);
+    expect(message.linkPreview).toEqual({
       url: `${site.origin}/page`,
       title: 'Trail guide & maps',
       description: 'Where to walk this weekend',
@@ -56,11 +36,10 @@ describe('link previews', () => {
       // The page answers /cover.jpg with HTML: no image, so no thumbnail (link-preview-images.test.ts).
       thumbnailUrl: null,
     });
-    expect(updated.message.editedAt).toBeNull();
-    socket.close();
+    expect(message.editedAt).toBeNull();
     const stored = await waitFor(async () => {
       const h = await bob.call('GET', `/v1/conversations/${chat}/messages`);
-      return h.body.messages.find((m: any) => m.id === sent.body.message.id && m.linkPreview);
+      return h.body.messages.find((m: any) => m.id === message.id && m.linkPreview);
     });
     expect(stored.linkPreview.title).toBe('Trail guide & maps');
     expect(stored.editedAt).toBeNull();

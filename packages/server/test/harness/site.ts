@@ -1,9 +1,11 @@
 // A web site of the test file's own on 127.0.0.1, for what the server fetches from the web (link
 // previews and their images, with LINK_PREVIEW_ALLOWED_HOSTS=127.0.0.1): started before the file's
-// tests, closed after them.
+// tests, closed after them; and a message whose link the server reads.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll } from 'vitest';
+import { online } from './fixtures.js';
+import { sendHttp, type TestUser } from './http.js';
 
 export interface TestSite {
   /** http://127.0.0.1:port */
@@ -28,4 +30,29 @@ export function siteForFile(handle: (req: http.IncomingMessage, res: http.Server
     await new Promise((resolve) => pages.close(resolve));
   });
   return site;
+}
+
+/**
+ * `from` sends `body` to `chat` over HTTP; answers the message with its link preview as `to`'s
+ * socket on the last gateway hears it (message.updated), waiting up to `timeoutMs`.
+ */
+export async function sendForPreview(
+  server: { readonly urls: string[] },
+  [from, to]: [TestUser, TestUser],
+  chat: string,
+  body: string,
+  timeoutMs = 10_000,
+): Promise<any> {
+  const [socket] = await online(server.urls.at(-1)!, to);
+  try {
+    const sent = await sendHttp(from, chat, body);
+    const updated = await socket.waitForEvent(
+      'message.updated',
+      (e) => e.message.id === sent.id && e.message.linkPreview,
+      timeoutMs,
+    );
+    return updated.message;
+  } finally {
+    socket.close();
+  }
 }
