@@ -6,11 +6,12 @@ import {
   createGroup,
   directChat,
   expectError,
-  http,
-  RawSocket,
+  friends,
+  online,
   sendHttp,
   serverForFile,
   signUpMany,
+  signUpWithPassword,
   type TestUser,
   uniqueName,
 } from './harness.js';
@@ -24,9 +25,8 @@ let direct: string;
 let messageId: string;
 let messageSeq: number;
 beforeAll(async () => {
-  [ann, bob, eve] = await signUpMany(server, 3);
+  [direct, ann, bob, eve] = await friends(server, 3);
   group = await createGroup(ann, [bob], 'secret');
-  direct = await directChat(ann, bob);
   ({ id: messageId, seq: messageSeq } = await sendHttp(ann, group, 'secret words'));
   await sendHttp(ann, direct, 'direct secret words');
 });
@@ -115,8 +115,7 @@ describe('non-member over HTTP', () => {
 
 describe('non-member over WS', () => {
   it('gets not_found for send, read, delivered and typing, and no events', async () => {
-    const ws = await RawSocket.open(server.url, eve.apiKey);
-    const annWs = await RawSocket.open(server.url, ann.apiKey);
+    const [ws, annWs] = await online(server, eve, ann);
     for (const conv of [group, direct]) {
       const frames: [string, Record<string, unknown>][] = [
         ['send', { conversationId: conv, clientMsgId: 'ws-intrude', body: 'hi' }],
@@ -153,8 +152,7 @@ async function expectAnswers(user: TestUser, rows: [string, string, unknown, num
 
 describe('a blocked user', () => {
   it('gets 403 on sends, adds and new chats with the blocker, over HTTP and WS; unblocking restores them', async () => {
-    const [kim, lee, max] = await signUpMany(server, 3);
-    const chat = await directChat(kim, lee);
+    const [chat, kim, lee, max] = await friends(server, 3);
     const leesGroup = await createGroup(lee, [max], 'lee');
     expect((await kim.call('PUT', `/v1/blocks/${lee.id}`)).status).toBe(204);
     await expectAnswers(lee, [
@@ -165,7 +163,7 @@ describe('a blocked user', () => {
     ]);
     // The blocker cannot open a chat or add the one they blocked either: the block stands between them.
     await expectAnswers(kim, [['POST', '/v1/conversations', { memberIds: [lee.id] }, 403, 'forbidden']]);
-    const ws = await RawSocket.open(server.url, lee.apiKey);
+    const [ws] = await online(server, lee);
     const reply = await ws.request('send', { conversationId: chat, clientMsgId: uniqueName('c'), body: 'hi' });
     expect(reply).toMatchObject({ type: 'reply', ok: false, error: { code: 'forbidden' } });
     ws.close();
@@ -225,9 +223,7 @@ describe('a user who is not an operator', () => {
 describe("another user's sessions and API keys", () => {
   it('are 404 to end or revoke, as if missing, and keep working', async () => {
     const password = 'correct horse battery';
-    const signedUp = await http(server.url)('POST', '/v1/users', { username: uniqueName('acct'), password });
-    expect(signedUp.status).toBe(201);
-    const owner = http(server.url, signedUp.body.token);
+    const owner = (await signUpWithPassword(server.url, password, uniqueName('acct'))).call;
     const [sessionId] = (await owner('GET', '/v1/sessions')).body.sessions.map((s: any) => s.id);
     const key = await owner('POST', '/v1/me/api-keys', { name: 'bot' });
     expect(key.status).toBe(201);

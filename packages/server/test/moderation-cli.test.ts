@@ -13,6 +13,7 @@ import {
   sendHttp,
   serverForFile,
   signUpMany,
+  signUpWithPassword,
   uniqueName,
 } from './harness.js';
 
@@ -29,9 +30,7 @@ describe('moderation from a shell', () => {
   it('suspend: tokens 401, sockets closed on every gateway, sign-in 403; unsuspend restores sign-in', async () => {
     const password = 'correct horse battery';
     const name = uniqueName('shell');
-    const created = await http(server.url)('POST', '/v1/users', { username: name, password });
-    expect(created.status).toBe(201);
-    const { token } = created.body;
+    const { apiKey: token } = await signUpWithPassword(server.url, password, name);
     const sockets = await Promise.all(server.urls.map((url) => RawSocket.open(url, token)));
 
     const started = Date.now();

@@ -9,13 +9,16 @@ import {
   directChat,
   eventually,
   expectError,
+  friends,
   fullHistory,
   http,
+  online,
   RawSocket,
   sendHttp,
   serverForFile,
   signUp,
   signUpMany,
+  signUpWithPassword,
   uniqueName,
   via,
 } from './harness.js';
@@ -24,17 +27,7 @@ const server = serverForFile();
 
 const PASSWORD = 'correct horse battery staple';
 
-async function withPassword(displayName?: string) {
-  const username = uniqueName('pf');
-  const res = await http(server.url)('POST', '/v1/users', {
-    username,
-    password: PASSWORD,
-    ...(displayName ? { displayName } : {}),
-  });
-  if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
-  const token: string = res.body.token;
-  return { id: res.body.user.id as string, username, apiKey: token, call: http(server.url, token) };
-}
+const withPassword = (displayName?: string) => signUpWithPassword(server.url, PASSWORD, uniqueName('pf'), displayName);
 
 describe('PATCH /v1/me', () => {
   it('renames; everyone who shares a conversation gets user.updated, on any gateway', async () => {
@@ -43,8 +36,7 @@ describe('PATCH /v1/me', () => {
     const chat = await directChat(ann, bob);
     // In a cluster, Bob listens on the other gateway from the one Ann calls.
     const [first, second] = [server.urls[0]!, server.urls.at(-1)!];
-    const bobSocket = await RawSocket.open(second, bob.apiKey);
-    const strangerSocket = await RawSocket.open(second, stranger.apiKey);
+    const [bobSocket, strangerSocket] = await online(second, bob, stranger);
     const res = await via(ann, first).call('PATCH', '/v1/me', { displayName: '  Ann B.  ' });
     expect(res.status).toBe(200);
     expect(res.body.user).toEqual({
@@ -148,8 +140,7 @@ describe('DELETE /v1/me', () => {
   });
 
   it('with deleteMessages, erases the text from history, previews and search', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const chat = await directChat(ann, bob);
+    const [chat, ann, bob] = await friends(server);
     const group = await createGroup(bob, [ann]);
     const word = `zebrafish${Date.now()}`;
     await sendHttp(ann, chat, `secret ${word} one`);

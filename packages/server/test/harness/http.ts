@@ -56,10 +56,25 @@ export interface TestUser {
   call: ReturnType<typeof http>;
 }
 
-export async function signUp(baseUrl: string, username = uniqueName(), displayName?: string): Promise<TestUser> {
-  const res = await http(baseUrl)('POST', '/v1/users', { username, ...(displayName ? { displayName } : {}) });
+export function signUp(baseUrl: string, username = uniqueName(), displayName?: string): Promise<TestUser> {
+  return register(baseUrl, { username, ...(displayName ? { displayName } : {}) });
+}
+
+/** Signs up with a password, as the apps do: the user holds a session, whose token is its `apiKey`. */
+export function signUpWithPassword(
+  baseUrl: string,
+  password: string,
+  username = uniqueName(),
+  displayName?: string,
+): Promise<TestUser> {
+  return register(baseUrl, { username, password, ...(displayName ? { displayName } : {}) });
+}
+
+async function register(baseUrl: string, fields: { username: string; password?: string }): Promise<TestUser> {
+  const res = await http(baseUrl)('POST', '/v1/users', fields);
   if (res.status !== 201) throw new Error(`sign-up failed: ${res.status} ${JSON.stringify(res.body)}`);
-  return { id: res.body.user.id, username, apiKey: res.body.apiKey, call: http(baseUrl, res.body.apiKey) };
+  const key: string = fields.password === undefined ? res.body.apiKey : res.body.token;
+  return { id: res.body.user.id, username: fields.username, apiKey: key, call: http(baseUrl, key) };
 }
 
 export type Users<N extends number, T extends TestUser[] = []> = T['length'] extends N ? T : Users<N, [...T, TestUser]>;
