@@ -1,6 +1,13 @@
 // UploadStore in PostgreSQL.
 import type { Pool, PoolClient } from 'pg';
-import { type Drop, type Ensure, keysOf, type UploadRecord, type UploadStore } from '../../core/media/upload-store.js';
+import {
+  type AttachedTo,
+  type Drop,
+  type Ensure,
+  keysOf,
+  type UploadRecord,
+  type UploadStore,
+} from '../../core/media/upload-store.js';
 import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
 import { PgDb } from './pool.js';
 
@@ -35,12 +42,7 @@ export class PostgresUploads implements UploadStore {
     return rows[0] ? toRecord(rows[0]) : null;
   }
 
-  async claim(
-    id: string,
-    ownerId: string,
-    to: { conversationId: string; messageId: string },
-    at: string,
-  ): Promise<boolean> {
+  async claim(id: string, ownerId: string, to: AttachedTo, at: string): Promise<boolean> {
     const rows = await this.db.query(
       `UPDATE uploads SET attached_at = $1, conversation_id = $2, message_id = $3
         WHERE id = $4 AND owner_id = $5 AND attached_at IS NULL RETURNING 1`,

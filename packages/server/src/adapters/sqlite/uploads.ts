@@ -1,6 +1,13 @@
 // UploadStore in SQLite.
 import { KeyLocks } from '../../core/media/key-locks.js';
-import { type Drop, type Ensure, keysOf, type UploadRecord, type UploadStore } from '../../core/media/upload-store.js';
+import {
+  type AttachedTo,
+  type Drop,
+  type Ensure,
+  keysOf,
+  type UploadRecord,
+  type UploadStore,
+} from '../../core/media/upload-store.js';
 import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
 import type { Db } from './db.js';
 
@@ -47,12 +54,7 @@ export class SqliteUploads implements UploadStore {
     return row ? toRecord(row) : null;
   }
 
-  async claim(
-    id: string,
-    ownerId: string,
-    to: { conversationId: string; messageId: string },
-    at: string,
-  ): Promise<boolean> {
+  async claim(id: string, ownerId: string, to: AttachedTo, at: string): Promise<boolean> {
     return this.s.claim.run(at, to.conversationId, to.messageId, id, ownerId).changes === 1;
   }
 

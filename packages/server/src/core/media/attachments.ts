@@ -6,7 +6,7 @@ import type { Attachment, Conversation, Message, User } from '@messenger/protoco
 import { AppError, invalid, notFound } from '../../domain/errors.js';
 import { type BlobStore, dropper } from './blob-store.js';
 import type { UrlSigner } from './signed-urls.js';
-import type { UploadRecord, UploadStore } from './upload-store.js';
+import type { AttachedTo, UploadRecord, UploadStore } from './upload-store.js';
 
 export interface AttachmentsDeps {
   uploads: UploadStore;
@@ -26,12 +26,7 @@ export class Attachments {
    * (or does not exist), 409 for one already attached to another message. A retry of the same send
    * claims for the same message id (sentMessageId), so its own earlier claim is no conflict.
    */
-  async claim(
-    senderId: string,
-    uploadIds: readonly string[],
-    to: { conversationId: string; messageId: string },
-    at: string,
-  ): Promise<Attachment[]> {
+  async claim(senderId: string, uploadIds: readonly string[], to: AttachedTo, at: string): Promise<Attachment[]> {
     if (new Set(uploadIds).size !== uploadIds.length)
       throw new AppError('invalid_request', 'an upload is listed twice');
     const records: UploadRecord[] = [];

@@ -3,26 +3,22 @@
 // Blob keys are content-addressed (contentKey), so uploads of the same bytes share an object: the
 // store counts the rows that refer to a key and takes a lock per key (for the process in SQLite, in
 // the database in PostgreSQL) around recording an upload and around dropping its objects.
+import type { Upload } from '@messenger/protocol';
 
-export interface UploadRecord {
-  id: string;
+/** The file as an upload answer describes it, but with blob keys where the answer has signed URLs. */
+export interface UploadRecord extends Omit<Upload, 'url' | 'thumbnailUrl'> {
   ownerId: string;
-  name: string;
-  /** The type sniffed from the bytes (the client's word only for text), as served. */
-  contentType: string;
-  /** Bytes of the stored file (for images: the re-encoded one, without metadata). */
-  size: number;
-  /** Hex SHA-256 of the stored bytes. */
-  sha256: string;
-  width: number | null;
-  height: number | null;
-  durationMs: number | null;
   blobKey: string;
   thumbnailKey: string | null;
-  createdAt: string;
   attachedAt: string | null;
   conversationId: string | null;
   messageId: string | null;
+}
+
+/** The message an upload is attached to. */
+export interface AttachedTo {
+  conversationId: string;
+  messageId: string;
 }
 
 export interface UploadStore {
@@ -37,7 +33,7 @@ export interface UploadStore {
    * Attaches the upload to a message, atomically and at most once: true only for the call that
    * attached it, when `ownerId` uploaded it and it was not attached before. Everyone else gets false.
    */
-  claim(id: string, ownerId: string, to: { conversationId: string; messageId: string }, at: string): Promise<boolean>;
+  claim(id: string, ownerId: string, to: AttachedTo, at: string): Promise<boolean>;
   /** Never-attached uploads created before `before`, oldest first: what the sweeper deletes. */
   unattachedBefore(before: string, limit: number): Promise<UploadRecord[]>;
   /** Every upload of a user (account deletion). */
