@@ -3,7 +3,7 @@
 // A page of chats costs two queries whatever its size: the page with each chat's last visible message
 // and unread count (LATERAL), then the members of all its chats. The page itself is a range of
 // members_by_activity: each member row carries the minute of its chat's last activity (migration 7).
-import type { Conversation, Member } from '@messenger/protocol';
+import type { Conversation, ConversationsResponse, Member } from '@messenger/protocol';
 import { avatarPath } from '../../core/media/attachments.js';
 import type { RequestState } from '../../core/conversations/member-standing.js';
 import { unavailable } from '../../domain/errors.js';
@@ -145,7 +145,7 @@ export class PostgresChatViews {
     limit: number,
     cursor: string | null,
     requests = false,
-  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+  ): Promise<ConversationsResponse> {
     let after: [string, string] | [null, null] = [null, null];
     if (cursor) {
       const parts = decodeCursor(cursor);

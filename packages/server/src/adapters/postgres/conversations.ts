@@ -1,6 +1,6 @@
 // Conversations and members in PostgreSQL: creation, membership, contacts and settings; how viewers
 // see them (the chat list) is PostgresChatViews.
-import type { Conversation } from '@messenger/protocol';
+import type { Conversation, ConversationsResponse } from '@messenger/protocol';
 import DataLoader from 'dataloader';
 import { AppError } from '../../domain/errors.js';
 import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
@@ -131,13 +131,8 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
     return this.views.conversationViews(conversationId, viewerIds);
   }
 
-  async conversations(
-    viewerId: string,
-    limit: number,
-    cursor: string | null,
-    requests = false,
-  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
-    return this.views.conversations(viewerId, limit, cursor, requests);
+  async conversations(...page: Parameters<ConversationStore['conversations']>): Promise<ConversationsResponse> {
+    return this.views.conversations(...page);
   }
 
   async setMuted(conversationId: string, userId: string, muted: boolean): Promise<void> {

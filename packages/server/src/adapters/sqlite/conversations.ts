@@ -1,5 +1,5 @@
 // Conversations and members in SQLite: creation, membership, the chat list (GetChats) and views.
-import type { Conversation, Member, Message } from '@messenger/protocol';
+import type { Conversation, ConversationsResponse, Member, Message } from '@messenger/protocol';
 import { avatarPath } from '../../core/media/attachments.js';
 import type { ConversationStore, Membership, NewConversation } from '../../core/conversations/conversation-store.js';
 import type { MemberStanding, RequestState } from '../../core/conversations/member-standing.js';
@@ -192,7 +192,7 @@ export class SqliteConversations implements ConversationStore, MemberStanding {
     limit: number,
     cursor: string | null,
     requests = false,
-  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }> {
+  ): Promise<ConversationsResponse> {
     let after: [string, string] = ['\uffff', '\uffff'];
     if (cursor) {
       const parts = decodeCursor(cursor);

@@ -1,7 +1,7 @@
 // ConversationStore: chats, their members and each member's view of them (GetChats). Written
 // directly for membership and settings, and by the persister's records for what messages change
 // (last seq, receipts); in a cluster those may lag the log.
-import type { Conversation } from '@messenger/protocol';
+import type { Conversation, ConversationsResponse } from '@messenger/protocol';
 import type { RequestState } from './member-standing.js';
 
 export interface NewConversation {
@@ -62,7 +62,7 @@ export interface ConversationStore {
     limit: number,
     cursor: string | null,
     requests?: boolean,
-  ): Promise<{ conversations: Conversation[]; nextCursor: string | null }>;
+  ): Promise<ConversationsResponse>;
   setMuted(conversationId: string, userId: string, muted: boolean): Promise<void>;
   /** The highest seq the store holds for the conversation (0 if none): may trail the log. */
   lastSeq(conversationId: string): Promise<number>;
