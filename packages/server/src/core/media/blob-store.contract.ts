@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { BlobStore } from './blob-store.js';
 
 export interface BlobStoreHarness {
@@ -38,15 +39,8 @@ function source(data: Buffer, failAfter?: number): Readable {
 
 export function blobStoreContract(name: string, harness: BlobStoreHarness): void {
   describe(`BlobStore contract: ${name}`, () => {
-    const stores: BlobStore[] = [];
-    afterEach(async () => {
-      await Promise.all(stores.splice(0).map((s) => s.close()));
-    });
-    const open = async () => {
-      const store = await harness.open();
-      stores.push(store);
-      return store;
-    };
+    const closing = closeAfterEach();
+    const open = async () => closing(await harness.open());
 
     it('puts a stream and reads back the same bytes, whole and by range', async () => {
       const store = await open();

@@ -1,19 +1,13 @@
 // The Presence contract: memory and Redis run this suite unchanged (real time, short TTLs).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { Presence } from './presence.js';
 
 export function presenceContract(name: string, open: () => Promise<Presence>): void {
   describe(`Presence contract: ${name}`, () => {
-    const opened: Presence[] = [];
-    const fresh = async () => {
-      const p = await open();
-      opened.push(p);
-      return p;
-    };
+    const closing = closeAfterEach();
+    const fresh = async () => closing(await open());
     const user = () => `u_${Math.random().toString(36).slice(2, 10)}`;
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((p) => p.close()));
-    });
 
     it('claims an announcement only when the status differs from the last one claimed', async () => {
       const p = await fresh();

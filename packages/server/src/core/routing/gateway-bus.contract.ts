@@ -1,13 +1,11 @@
 // The GatewayBus contract: in-process and NATS run this suite unchanged.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { Delivery, GatewayBus } from './gateway-bus.js';
 
 export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>): void {
   describe(`GatewayBus contract: ${name}`, () => {
-    const opened: GatewayBus[] = [];
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((b) => b.close()));
-    });
+    const closing = closeAfterEach();
     const typing = (n: number): Delivery => ({
       userIds: ['u_1'],
       event: { type: 'typing', conversationId: `c_${n}`, userId: 'u_2' },
@@ -24,8 +22,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     };
 
     it('delivers to the addressed gateway only, in publish order', async () => {
-      const bus = await open();
-      opened.push(bus);
+      const bus = closing(await open());
       const g1: Delivery[] = [];
       const g2: Delivery[] = [];
       const gw1 = `g1_${Math.random()}`;
@@ -44,8 +41,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     });
 
     it('carries events whose text needs escaping, and several users, exactly', async () => {
-      const bus = await open();
-      opened.push(bus);
+      const bus = closing(await open());
       const got: Delivery[] = [];
       const gw = `g_${Math.random()}`;
       await bus.subscribe(gw, (d) => got.push(d));
@@ -73,8 +69,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     });
 
     it('asks every subscribed gateway to resync, and stops asking after unsubscribe', async () => {
-      const bus = await open();
-      opened.push(bus);
+      const bus = closing(await open());
       const asked: string[] = [];
       const a = await bus.subscribe(
         `ga_${Math.random()}`,
@@ -97,8 +92,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     });
 
     it('stops delivering after unsubscribe, and publishing to nobody is fine', async () => {
-      const bus = await open();
-      opened.push(bus);
+      const bus = closing(await open());
       const got: Delivery[] = [];
       const gw = `g_${Math.random()}`;
       const sub = await bus.subscribe(gw, (d) => got.push(d));

@@ -1,19 +1,13 @@
 // The Routes contract: memory and Redis run this suite unchanged.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { Routes } from './routes.js';
 
 export function routesContract(name: string, open: () => Promise<Routes>): void {
   describe(`Routes contract: ${name}`, () => {
-    const opened: Routes[] = [];
-    const fresh = async () => {
-      const r = await open();
-      opened.push(r);
-      return r;
-    };
+    const closing = closeAfterEach();
+    const fresh = async () => closing(await open());
     const user = () => `u_${Math.random().toString(36).slice(2, 10)}`;
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((r) => r.close()));
-    });
 
     it('maps a user to every gateway holding one of their sockets', async () => {
       const routes = await fresh();

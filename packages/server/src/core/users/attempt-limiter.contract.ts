@@ -1,18 +1,12 @@
 // The AttemptLimiter contract: memory and Redis run this suite unchanged (real time, short windows).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { AttemptLimiter } from './attempt-limiter.js';
 
 export function attemptLimiterContract(name: string, open: () => Promise<AttemptLimiter>): void {
   describe(`AttemptLimiter contract: ${name}`, () => {
-    const opened: AttemptLimiter[] = [];
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((l) => l.close()));
-    });
-    const fresh = async () => {
-      const limiter = await open();
-      opened.push(limiter);
-      return limiter;
-    };
+    const closing = closeAfterEach();
+    const fresh = async () => closing(await open());
     const key = () => `k_${Math.random().toString(36).slice(2, 10)}`;
 
     it('counts attempts up to the limit, then answers the time left in the window', async () => {

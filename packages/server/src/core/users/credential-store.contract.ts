@@ -1,5 +1,6 @@
 // The CredentialStore contract: SQLite and PostgreSQL run this suite unchanged.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { CredentialStore, NewApiKey, NewSession } from './credential-store.js';
 
 /** What the store returns for a new account: a user with no avatar yet. */
@@ -38,15 +39,8 @@ const account = () => {
 
 export function credentialStoreContract(name: string, harness: CredentialStoreHarness): void {
   describe(`CredentialStore contract: ${name}`, () => {
-    const opened: CredentialStore[] = [];
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((s) => s.close()));
-    });
-    const fresh = async () => {
-      const store = await harness.open();
-      opened.push(store);
-      return store;
-    };
+    const closing = closeAfterEach();
+    const fresh = async () => closing(await harness.open());
 
     it('writes an account with its API key; a taken username writes nothing', async () => {
       const store = await fresh();

@@ -1,5 +1,6 @@
 // The Revocations contract: in-process and NATS run this suite unchanged.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
 import type { Revocations } from './revocations.js';
 
 export interface RevocationsHarness {
@@ -14,13 +15,10 @@ const eventually = async (check: () => boolean, ms = 2000) => {
 
 export function revocationsContract(name: string, harness: RevocationsHarness): void {
   describe(`Revocations contract: ${name}`, () => {
-    const opened: Revocations[] = [];
-    afterEach(async () => {
-      await Promise.all(opened.splice(0).map((r) => r.close()));
-    });
+    const closing = closeAfterEach();
     const fresh = async () => {
       const pair = await harness.open();
-      opened.push(...new Set(pair));
+      for (const one of new Set(pair)) closing(one);
       return pair;
     };
 
