@@ -1,7 +1,7 @@
 // What every store contract suite shares: a fresh store over an empty database, and a small world
 // in it (three users, a direct chat between two of them, a way to send) built through the ports.
-import { afterEach } from 'vitest';
 import type { Message } from '@messenger/protocol';
+import { closeAfterEach } from './close-after-each.contract.js';
 import type { ConversationStore } from './conversations/conversation-store.js';
 import type { MemberStanding } from './conversations/member-standing.js';
 import type { LogDraft, LogRecord } from './log-entries.js';
@@ -61,39 +61,46 @@ export function message(conversationId: string, senderId: string, seq: number, b
 
 /** Call inside a describe: each world's store is closed after its test. */
 export function storeWorlds(harness: StoreHarness) {
-  const stores: StoreParts[] = [];
-  afterEach(async () => {
-    await Promise.all(stores.splice(0).map((s) => s.close()));
-  });
+  const closing = closeAfterEach();
+  return async () => world(closing(await harness.open()));
+}
 
-  return async function world() {
-    const store = await harness.open();
-    stores.push(store);
-    const tag = Math.random().toString(36).slice(2, 8);
-    const mk = (n: string) =>
-      store.users.createUser({
-        id: `u_${n}_${tag}`,
-        username: `${n}_${tag}`,
-        displayName: n.toUpperCase(),
-        createdAt: now(),
-        apiKeyHash: `hash_${n}_${tag}`,
-      });
-    const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
-    const conv = `c_${tag}`;
-    await store.conversations.createConversation({
-      id: conv,
-      kind: 'direct',
-      title: null,
+let groups = 0;
+
+/** A chat made through the store's ConversationStore; a direct chat's key is its two ids, sorted. */
+export async function createChat(
+  store: Pick<StoreParts, 'conversations'>,
+  id: string,
+  kind: 'direct' | 'group',
+  memberIds: string[],
+  title: string | null = null,
+): Promise<string> {
+  const directKey = kind === 'direct' ? [...memberIds].sort().join(':') : null;
+  await store.conversations.createConversation({ id, kind, title, createdAt: now(), memberIds, directKey });
+  return id;
+}
+
+/** Three users in `store`, a direct chat between alice and bob, and ways to send and to make a group. */
+export async function world(store: StoreParts) {
+  const tag = Math.random().toString(36).slice(2, 8);
+  const mk = (n: string) =>
+    store.users.createUser({
+      id: `u_${n}_${tag}`,
+      username: `${n}_${tag}`,
+      displayName: n.toUpperCase(),
       createdAt: now(),
-      memberIds: [alice.id, bob.id],
-      directKey: `${alice.id}:${bob.id}`,
+      apiKeyHash: `hash_${n}_${tag}`,
     });
-    let seq = 0;
-    const send = async (senderId: string, body: string, conversationId = conv) => {
-      const m = message(conversationId, senderId, ++seq, body);
-      await store.records.apply([record({ type: 'message.created', conversationId, message: m })]);
-      return m;
-    };
-    return { store, alice, bob, carol, conv, send, tag };
+  const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
+  const conv = await createChat(store, `c_${tag}`, 'direct', [alice.id, bob.id]);
+  let seq = 0;
+  const send = async (senderId: string, body: string, conversationId = conv) => {
+    const m = message(conversationId, senderId, ++seq, body);
+    await store.records.apply([record({ type: 'message.created', conversationId, message: m })]);
+    return m;
   };
+  /** A group of `memberIds`, none of them an admin or pending. */
+  const group = (title: string, memberIds: string[]) =>
+    createChat(store, `g_${tag}_${++groups}`, 'group', memberIds, title);
+  return { store, alice, bob, carol, conv, send, group, tag };
 }

@@ -1,7 +1,7 @@
 // The ConversationStore contract: SQLite and PostgreSQL run this suite unchanged. Messages go in
 // the way the persister writes them (RecordSink.apply), since they change what a chat view shows.
 import { describe, expect, it } from 'vitest';
-import { message, now, record, type StoreHarness, storeWorlds } from '../store-harness.contract.js';
+import { createChat, message, now, record, type StoreHarness, storeWorlds } from '../store-harness.contract.js';
 
 export function conversationStoreContract(name: string, harness: StoreHarness): void {
   describe(`ConversationStore contract: ${name}`, () => {
@@ -63,15 +63,7 @@ export function conversationStoreContract(name: string, harness: StoreHarness): 
 
     it('hides history from before a member joined and forgets a member who left', async () => {
       const { store, alice, bob, carol, tag } = await world();
-      const group = `g_${tag}`;
-      await store.conversations.createConversation({
-        id: group,
-        kind: 'group',
-        title: 'G',
-        createdAt: now(),
-        memberIds: [alice.id, bob.id],
-        directKey: null,
-      });
+      const group = await createChat(store, `g_${tag}`, 'group', [alice.id, bob.id], 'G');
       const m = message(group, alice.id, 1, 'before carol');
       await store.records.apply([record({ type: 'message.created', conversationId: group, message: m })]);
       expect(await store.conversations.addMembers(group, [carol.id, bob.id])).toEqual([carol.id]);
@@ -98,16 +90,8 @@ export function conversationStoreContract(name: string, harness: StoreHarness): 
           createdAt: now(),
           apiKeyHash: `h_o${i}_${tag}`,
         });
-        const id = `c_${i}_${tag}`;
+        const id = await createChat(store, `c_${i}_${tag}`, 'direct', [alice.id, other.id]);
         ids.push(id);
-        await store.conversations.createConversation({
-          id,
-          kind: 'direct',
-          title: null,
-          createdAt: now(),
-          memberIds: [alice.id, other.id],
-          directKey: `${alice.id}:${other.id}`,
-        });
         const m = message(id, other.id, 1, `hi ${i}`);
         m.createdAt = new Date(Date.UTC(2030, 0, 1, 0, 0, i)).toISOString();
         await store.records.apply([record({ type: 'message.created', conversationId: id, message: m })]);

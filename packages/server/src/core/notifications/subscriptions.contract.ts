@@ -2,18 +2,13 @@
 // is checked against the store it sits beside, so both must read the same database.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
-import type { LogDraft, LogRecord } from '../log-entries.js';
-import type { StoreParts } from '../store-harness.contract.js';
+import { message, now, record, type StoreParts, world } from '../store-harness.contract.js';
 import type { PushSubscriptionRecord, PushSubscriptions } from './subscriptions.js';
 
 export interface PushSubscriptionsHarness {
   /** A fresh, empty database: the implementation under test and a store over the same data. */
   open(): Promise<{ subscriptions: PushSubscriptions; store: StoreParts }>;
 }
-
-let pos = 0;
-const record = (draft: LogDraft): LogRecord => ({ ...draft, pos: ++pos }) as LogRecord;
-const now = () => new Date().toISOString();
 
 export function pushSubscriptionsContract(name: string, harness: PushSubscriptionsHarness): void {
   describe(`PushSubscriptions contract: ${name}`, () => {
@@ -78,54 +73,15 @@ export function pushSubscriptionsContract(name: string, harness: PushSubscriptio
 
     it('counts unread over all conversations exactly as the chat list does', async () => {
       const { subscriptions, store } = await fresh();
-      const tag = Math.random().toString(36).slice(2, 8);
-      const mk = (n: string) =>
-        store.users.createUser({
-          id: `u_${n}_${tag}`,
-          username: `${n}_${tag}`,
-          displayName: n,
-          createdAt: now(),
-          apiKeyHash: `h_${n}_${tag}`,
-        });
-      const [alice, bob, carol] = await Promise.all([mk('alice'), mk('bob'), mk('carol')]);
-      const direct = `c_d_${tag}`;
-      const group = `c_g_${tag}`;
-      await store.conversations.createConversation({
-        id: direct,
-        kind: 'direct',
-        title: null,
-        createdAt: now(),
-        memberIds: [alice.id, bob.id],
-        directKey: `${alice.id}:${bob.id}`,
-      });
-      await store.conversations.createConversation({
-        id: group,
-        kind: 'group',
-        title: 'g',
-        createdAt: now(),
-        memberIds: [alice.id, bob.id],
-        directKey: null,
-      });
+      const { alice, bob, carol, conv: direct, group: makeGroup } = await world(store);
+      const group = await makeGroup('g', [alice.id, bob.id]);
       const seqs = new Map<string, number>();
       const send = async (conversationId: string, senderId: string): Promise<Message> => {
         const seq = (seqs.get(conversationId) ?? 0) + 1;
         seqs.set(conversationId, seq);
-        const message: Message = {
-          id: `m_${tag}_${conversationId}_${seq}`,
-          conversationId,
-          seq,
-          senderId,
-          clientMsgId: `cm_${tag}_${conversationId}_${seq}`,
-          body: `hello ${seq}`,
-          createdAt: now(),
-          editedAt: null,
-          deletedAt: null,
-          replyToId: null,
-          reactions: [],
-          attachments: [],
-        };
-        await store.records.apply([record({ type: 'message.created', conversationId, message })]);
-        return message;
+        const sent = message(conversationId, senderId, seq, `hello ${seq}`);
+        await store.records.apply([record({ type: 'message.created', conversationId, message: sent })]);
+        return sent;
       };
       expect(await subscriptions.unreadTotal(alice.id)).toBe(0);
       await send(direct, alice.id);

@@ -1,7 +1,8 @@
 // The BlockStore contract: memory, SQLite and PostgreSQL run this suite unchanged. A harness gives
 // the blocks and a way to make a direct chat or a group they can see (a SQL store's own tables).
-import { afterEach, describe, expect, it } from 'vitest';
-import { now, type StoreHarness, type StoreParts } from '../store-harness.contract.js';
+import { describe, expect, it } from 'vitest';
+import { closeAfterEach } from '../close-after-each.contract.js';
+import { createChat, now, type StoreHarness, type StoreParts } from '../store-harness.contract.js';
 import type { BlockStore } from './block-store.js';
 
 export interface BlockHarness {
@@ -21,19 +22,14 @@ export function storeBlocks(harness: StoreHarness): BlockHarness {
       const store: StoreParts = await harness.open();
       return {
         blocks: store.blocks,
-        async chat(kind, memberIds) {
-          const id = `c_blk_${++chats}_${Math.random().toString(36).slice(2, 8)}`;
-          const directKey = kind === 'direct' ? [...memberIds].sort().join(':') : null;
-          await store.conversations.createConversation({
-            id,
+        chat: (kind, memberIds) =>
+          createChat(
+            store,
+            `c_blk_${++chats}_${Math.random().toString(36).slice(2, 8)}`,
             kind,
-            title: kind === 'group' ? 'g' : null,
-            createdAt: now(),
             memberIds,
-            directKey,
-          });
-          return id;
-        },
+            kind === 'group' ? 'g' : null,
+          ),
         close: () => store.close(),
       };
     },
@@ -42,13 +38,9 @@ export function storeBlocks(harness: StoreHarness): BlockHarness {
 
 export function blockStoreContract(name: string, harness: BlockHarness): void {
   describe(`BlockStore contract: ${name}`, () => {
-    const open: Awaited<ReturnType<BlockHarness['open']>>[] = [];
-    afterEach(async () => {
-      await Promise.all(open.splice(0).map((s) => s.close()));
-    });
+    const closing = closeAfterEach();
     const world = async () => {
-      const s = await harness.open();
-      open.push(s);
+      const s = closing(await harness.open());
       const tag = Math.random().toString(36).slice(2, 8);
       return { ...s, a: `u_a_${tag}`, b: `u_b_${tag}`, c: `u_c_${tag}` };
     };
