@@ -1,5 +1,5 @@
 // Contract suites open a fresh store or service in each test; what a test opened is closed after it.
-import { afterEach } from 'vitest';
+import { afterEach, describe } from 'vitest';
 
 export interface Closable {
   close(): Promise<void>;
@@ -16,3 +16,18 @@ export function closeAfterEach(): <T extends Closable>(opened: T) => T {
     return o;
   };
 }
+
+/** A describe whose tests call `fresh` for a new instance from `harness`, closed once the test ends. */
+export function describeFresh<T extends Closable>(
+  title: string,
+  harness: { open(): Promise<T> },
+  tests: (fresh: () => Promise<T>) => void,
+): void {
+  describe(title, () => {
+    const closing = closeAfterEach();
+    tests(async () => closing(await harness.open()));
+  });
+}
+
+/** A name no other test uses, such as a user id or a key. */
+export const uniqueName = (prefix: string) => `${prefix}_${Math.random().toString(36).slice(2, 10)}`;

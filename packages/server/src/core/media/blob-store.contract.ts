@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
-import { describe, expect, it } from 'vitest';
-import { closeAfterEach } from '../close-after-each.contract.js';
+import { expect, it } from 'vitest';
+import { describeFresh } from '../close-after-each.contract.js';
 import type { BlobStore } from './blob-store.js';
 
 export interface BlobStoreHarness {
@@ -38,10 +38,7 @@ function source(data: Buffer, failAfter?: number): Readable {
 }
 
 export function blobStoreContract(name: string, harness: BlobStoreHarness): void {
-  describe(`BlobStore contract: ${name}`, () => {
-    const closing = closeAfterEach();
-    const open = async () => closing(await harness.open());
-
+  describeFresh(`BlobStore contract: ${name}`, harness, (open) => {
     it('puts a stream and reads back the same bytes, whole and by range', async () => {
       const store = await open();
       const data = randomBytes(300_000);

@@ -1,13 +1,11 @@
 // The Presence contract: memory and Redis run this suite unchanged (real time, short TTLs).
-import { describe, expect, it } from 'vitest';
-import { closeAfterEach } from '../close-after-each.contract.js';
+import { expect, it } from 'vitest';
+import { describeFresh, uniqueName } from '../close-after-each.contract.js';
 import type { Presence } from './presence.js';
 
 export function presenceContract(name: string, open: () => Promise<Presence>): void {
-  describe(`Presence contract: ${name}`, () => {
-    const closing = closeAfterEach();
-    const fresh = async () => closing(await open());
-    const user = () => `u_${Math.random().toString(36).slice(2, 10)}`;
+  describeFresh(`Presence contract: ${name}`, { open }, (fresh) => {
+    const user = () => uniqueName('u');
 
     it('claims an announcement only when the status differs from the last one claimed', async () => {
       const p = await fresh();

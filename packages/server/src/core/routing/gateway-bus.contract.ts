@@ -1,11 +1,10 @@
 // The GatewayBus contract: in-process and NATS run this suite unchanged.
-import { describe, expect, it } from 'vitest';
-import { closeAfterEach } from '../close-after-each.contract.js';
+import { expect, it } from 'vitest';
+import { describeFresh } from '../close-after-each.contract.js';
 import type { Delivery, GatewayBus } from './gateway-bus.js';
 
 export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>): void {
-  describe(`GatewayBus contract: ${name}`, () => {
-    const closing = closeAfterEach();
+  describeFresh(`GatewayBus contract: ${name}`, { open }, (fresh) => {
     const typing = (n: number): Delivery => ({
       userIds: ['u_1'],
       event: { type: 'typing', conversationId: `c_${n}`, userId: 'u_2' },
@@ -22,7 +21,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     };
 
     it('delivers to the addressed gateway only, in publish order', async () => {
-      const bus = closing(await open());
+      const bus = await fresh();
       const g1: Delivery[] = [];
       const g2: Delivery[] = [];
       const gw1 = `g1_${Math.random()}`;
@@ -41,7 +40,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     });
 
     it('carries events whose text needs escaping, and several users, exactly', async () => {
-      const bus = closing(await open());
+      const bus = await fresh();
       const got: Delivery[] = [];
       const gw = `g_${Math.random()}`;
       await bus.subscribe(gw, (d) => got.push(d));
@@ -69,7 +68,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     });
 
     it('asks every subscribed gateway to resync, and stops asking after unsubscribe', async () => {
-      const bus = closing(await open());
+      const bus = await fresh();
       const asked: string[] = [];
       const a = await bus.subscribe(
         `ga_${Math.random()}`,
@@ -92,7 +91,7 @@ export function gatewayBusContract(name: string, open: () => Promise<GatewayBus>
     });
 
     it('stops delivering after unsubscribe, and publishing to nobody is fine', async () => {
-      const bus = closing(await open());
+      const bus = await fresh();
       const got: Delivery[] = [];
       const gw = `g_${Math.random()}`;
       const sub = await bus.subscribe(gw, (d) => got.push(d));

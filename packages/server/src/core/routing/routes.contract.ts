@@ -1,13 +1,11 @@
 // The Routes contract: memory and Redis run this suite unchanged.
-import { describe, expect, it } from 'vitest';
-import { closeAfterEach } from '../close-after-each.contract.js';
+import { expect, it } from 'vitest';
+import { describeFresh, uniqueName } from '../close-after-each.contract.js';
 import type { Routes } from './routes.js';
 
 export function routesContract(name: string, open: () => Promise<Routes>): void {
-  describe(`Routes contract: ${name}`, () => {
-    const closing = closeAfterEach();
-    const fresh = async () => closing(await open());
-    const user = () => `u_${Math.random().toString(36).slice(2, 10)}`;
+  describeFresh(`Routes contract: ${name}`, { open }, (fresh) => {
+    const user = () => uniqueName('u');
 
     it('maps a user to every gateway holding one of their sockets', async () => {
       const routes = await fresh();

@@ -1,13 +1,11 @@
 // The AttemptLimiter contract: memory and Redis run this suite unchanged (real time, short windows).
-import { describe, expect, it } from 'vitest';
-import { closeAfterEach } from '../close-after-each.contract.js';
+import { expect, it } from 'vitest';
+import { describeFresh, uniqueName } from '../close-after-each.contract.js';
 import type { AttemptLimiter } from './attempt-limiter.js';
 
 export function attemptLimiterContract(name: string, open: () => Promise<AttemptLimiter>): void {
-  describe(`AttemptLimiter contract: ${name}`, () => {
-    const closing = closeAfterEach();
-    const fresh = async () => closing(await open());
-    const key = () => `k_${Math.random().toString(36).slice(2, 10)}`;
+  describeFresh(`AttemptLimiter contract: ${name}`, { open }, (fresh) => {
+    const key = () => uniqueName('k');
 
     it('counts attempts up to the limit, then answers the time left in the window', async () => {
       const limiter = await fresh();

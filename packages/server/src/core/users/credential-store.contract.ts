@@ -1,6 +1,6 @@
 // The CredentialStore contract: SQLite and PostgreSQL run this suite unchanged.
-import { describe, expect, it } from 'vitest';
-import { closeAfterEach } from '../close-after-each.contract.js';
+import { expect, it } from 'vitest';
+import { describeFresh } from '../close-after-each.contract.js';
 import type { CredentialStore, NewApiKey, NewSession } from './credential-store.js';
 
 /** What the store returns for a new account: a user with no avatar yet. */
@@ -38,10 +38,7 @@ const account = () => {
 };
 
 export function credentialStoreContract(name: string, harness: CredentialStoreHarness): void {
-  describe(`CredentialStore contract: ${name}`, () => {
-    const closing = closeAfterEach();
-    const fresh = async () => closing(await harness.open());
-
+  describeFresh(`CredentialStore contract: ${name}`, harness, (fresh) => {
     it('writes an account with its API key; a taken username writes nothing', async () => {
       const store = await fresh();
       const ann = account();
