@@ -3,27 +3,24 @@
 // are never JIT-compiled, and a 1,000-chat list takes a constant number of queries.
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { PostgresStore } from './store.js';
 import {
   admin,
   countQueries,
   created,
-  dropSchema,
-  freshSchema,
+  inSchema,
   onPostgres,
-  openWithCountedTwin,
   seedDirect,
+  seedGroup,
   seedUsers,
   seqScans,
   URL,
+  withCountedTwin,
 } from './test-db.js';
 
 onPostgres('PostgresStore query cost', () => {
   describe('PostgresStore query cost on PostgreSQL', () => {
-    it('answers the API-key and contact lookups asked in one event-loop turn with one query each (a connect wave)', async () => {
-      const { store, pool, counted, close } = await openWithCountedTwin();
-      try {
-        const at = new Date().toISOString();
+    it('answers the API-key and contact lookups asked in one event-loop turn with one query each (a connect wave)', () =>
+      withCountedTwin(async ({ store, pool, counted, at }) => {
         for (let i = 0; i < 20; i++)
           await store.users.createUser({
             id: `u_${i}`,
@@ -32,24 +29,8 @@ onPostgres('PostgresStore query cost', () => {
             createdAt: at,
             apiKeyHash: `h_${i}`,
           });
-        for (let i = 0; i < 20; i += 2) {
-          await store.conversations.createConversation({
-            id: `c_${i}`,
-            kind: 'direct',
-            title: null,
-            createdAt: at,
-            memberIds: [`u_${i}`, `u_${i + 1}`],
-            directKey: `u_${i}:u_${i + 1}`,
-          });
-        }
-        await store.conversations.createConversation({
-          id: 'c_g',
-          kind: 'group',
-          title: 'G',
-          createdAt: at,
-          memberIds: ['u_0', 'u_2', 'u_4'],
-          directKey: null,
-        });
+        for (let i = 0; i < 20; i += 2) await seedDirect(store, `c_${i}`, [`u_${i}`, `u_${i + 1}`], at);
+        await seedGroup(store, 'c_g', 'G', ['u_0', 'u_2', 'u_4'], at);
         const queries = countQueries(pool);
         const users = await Promise.all([
           ...Array.from({ length: 20 }, (_, i) => counted.users.userByKeyHash(`h_${i}`)),
@@ -73,15 +54,10 @@ onPostgres('PostgresStore query cost', () => {
           ['u_1', 'u_2', 'u_4'],
         ]);
         expect(queries()).toBe(2);
-      } finally {
-        await close();
-      }
-    });
+      }));
 
-    it('answers the membership and dedup reads of a burst of sends asked in one event-loop turn with one query', async () => {
-      const { store, pool, counted, close } = await openWithCountedTwin();
-      try {
-        const at = new Date().toISOString();
+    it('answers the membership and dedup reads of a burst of sends asked in one event-loop turn with one query', () =>
+      withCountedTwin(async ({ store, pool, counted, at }) => {
         await seedUsers(store, ['u_a', 'u_b', 'u_c'], at);
         await seedDirect(store, 'c_ab', ['u_a', 'u_b'], at);
         await store.records.apply([created('c_ab', 'u_a', 1, 'cm_1', at), created('c_ab', 'u_b', 2, 'cm_2', at)]);
@@ -124,86 +100,76 @@ onPostgres('PostgresStore query cost', () => {
           ...created('c_ab', 'u_a', 1, 'cm_1', at).message,
         });
         expect(await counted.messages.messageByClientId('u_a', 'cm_2')).toBeNull();
-      } finally {
-        await close();
-      }
-    });
+      }));
 
-    it('keeps probing the indexes for the send reads and contact lists when the tables grow after the statements were planned (no statistics)', async () => {
-      const schema = freshSchema();
-      const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
-      try {
-        const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
-        const round = () =>
-          Promise.all([
-            store.conversations.membership('c_1', 'u_1'),
-            store.conversations.membership('c_2', 'u_2'),
-            store.messages.messageKey('u_1', 'k_1'),
-            store.messages.messageKey('u_2', 'k_9'),
-            store.conversations.contacts('u_1'),
-            store.conversations.contacts('u_3'),
-          ]);
-        // Planned (and, after five executions, cached as generic) while the tables are empty.
-        for (let i = 0; i < 8; i++) await round();
-        await admin.query(
-          `INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT 'c_' || g, 'u_' || g, 0 FROM generate_series(1, 5000) g`,
-        );
-        await admin.query(
-          `INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) VALUES ('c_1', 'u_2', 0), ('c_3', 'u_1', 0)`,
-        );
-        await admin.query(
-          `INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`,
-        );
-        const scans = () => seqScans(pool, schema, ['members', 'message_keys']);
-        const before = await scans();
-        const [a, , k, , contacts] = await round();
-        expect(a).toMatchObject({ userId: 'u_1' });
-        expect(k).toEqual({ conversationId: 'c_1', seq: 1, messageId: 'm_1' });
-        expect([...contacts].sort()).toEqual(['u_2', 'u_3']);
-        for (let i = 0; i < 3; i++) await round();
-        expect(await scans()).toEqual(before);
-      } finally {
-        await store.close();
-        await dropSchema(schema);
-      }
-    });
+    it('keeps probing the indexes for the send reads and contact lists when the tables grow after the statements were planned (no statistics)', () =>
+      inSchema(
+        async ({ store, schema }) => {
+          const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
+          const round = () =>
+            Promise.all([
+              store.conversations.membership('c_1', 'u_1'),
+              store.conversations.membership('c_2', 'u_2'),
+              store.messages.messageKey('u_1', 'k_1'),
+              store.messages.messageKey('u_2', 'k_9'),
+              store.conversations.contacts('u_1'),
+              store.conversations.contacts('u_3'),
+            ]);
+          // Planned (and, after five executions, cached as generic) while the tables are empty.
+          for (let i = 0; i < 8; i++) await round();
+          await admin.query(
+            `INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) SELECT 'c_' || g, 'u_' || g, 0 FROM generate_series(1, 5000) g`,
+          );
+          await admin.query(
+            `INSERT INTO ${schema}.members (conversation_id, user_id, active_minute) VALUES ('c_1', 'u_2', 0), ('c_3', 'u_1', 0)`,
+          );
+          await admin.query(
+            `INSERT INTO ${schema}.message_keys SELECT 'u_' || g, 'k_' || g, 'c_' || g, g, 'm_' || g FROM generate_series(1, 5000) g`,
+          );
+          const scans = () => seqScans(pool, schema, ['members', 'message_keys']);
+          const before = await scans();
+          const [a, , k, , contacts] = await round();
+          expect(a).toMatchObject({ userId: 'u_1' });
+          expect(k).toEqual({ conversationId: 'c_1', seq: 1, messageId: 'm_1' });
+          expect([...contacts].sort()).toEqual(['u_2', 'u_3']);
+          for (let i = 0; i < 3; i++) await round();
+          expect(await scans()).toEqual(before);
+        },
+        { maxConnections: 1 },
+      ));
 
-    it('never JIT-compiles its statements (a compile costs more than the few rows they touch)', async () => {
-      const schema = freshSchema();
-      const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 1 });
-      try {
-        const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
-        // Any cost would cross this threshold; with JIT on, EXPLAIN ANALYZE reports the compile.
-        await pool.query('SET jit_above_cost = 0');
-        const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
-          "EXPLAIN (ANALYZE) SELECT m.user_id FROM unnest('{c_1}'::text[], '{u_1}'::text[]) AS q(c, u) JOIN members m ON m.conversation_id = q.c AND m.user_id = q.u",
-        );
-        const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
-        expect(plan).toContain('Execution Time');
-        expect(plan).not.toContain('JIT');
-        const available = await admin.query<{ a: boolean }>('SELECT pg_jit_available() AS a');
-        if (available.rows[0]!.a) {
-          // The same statement on a connection with the server's defaults does compile here.
-          const plain = new pg.Client({
-            connectionString: URL,
-            options: `-c search_path=${schema} -c jit_above_cost=0`,
-          });
-          await plain.connect();
-          const other = await plain.query<{ 'QUERY PLAN': string }>(
+    it('never JIT-compiles its statements (a compile costs more than the few rows they touch)', () =>
+      inSchema(
+        async ({ store, schema }) => {
+          const { pool } = (store as unknown as { db: { pool: pg.Pool } }).db;
+          // Any cost would cross this threshold; with JIT on, EXPLAIN ANALYZE reports the compile.
+          await pool.query('SET jit_above_cost = 0');
+          const { rows } = await pool.query<{ 'QUERY PLAN': string }>(
             "EXPLAIN (ANALYZE) SELECT m.user_id FROM unnest('{c_1}'::text[], '{u_1}'::text[]) AS q(c, u) JOIN members m ON m.conversation_id = q.c AND m.user_id = q.u",
           );
-          await plain.end();
-          expect(other.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('JIT');
-        }
-      } finally {
-        await store.close();
-        await dropSchema(schema);
-      }
-    });
+          const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+          expect(plan).toContain('Execution Time');
+          expect(plan).not.toContain('JIT');
+          const available = await admin.query<{ a: boolean }>('SELECT pg_jit_available() AS a');
+          if (available.rows[0]!.a) {
+            // The same statement on a connection with the server's defaults does compile here.
+            const plain = new pg.Client({
+              connectionString: URL,
+              options: `-c search_path=${schema} -c jit_above_cost=0`,
+            });
+            await plain.connect();
+            const other = await plain.query<{ 'QUERY PLAN': string }>(
+              "EXPLAIN (ANALYZE) SELECT m.user_id FROM unnest('{c_1}'::text[], '{u_1}'::text[]) AS q(c, u) JOIN members m ON m.conversation_id = q.c AND m.user_id = q.u",
+            );
+            await plain.end();
+            expect(other.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('JIT');
+          }
+        },
+        { maxConnections: 1 },
+      ));
 
-    it('lists 1,000 chats in a constant number of queries', async () => {
-      const { store, pool, counted, close } = await openWithCountedTwin();
-      try {
+    it('lists 1,000 chats in a constant number of queries', () =>
+      withCountedTwin(async ({ store, pool, counted }) => {
         const viewer = await store.users.createUser({
           id: 'u_v',
           username: 'v',
@@ -248,9 +214,6 @@ onPostgres('PostgresStore query cost', () => {
           cursor = next.nextCursor;
         }
         expect(seen).toBe(1000);
-      } finally {
-        await close();
-      }
-    });
+      }));
   });
 });

@@ -3,7 +3,7 @@
 // setTimeout and performance.now() are faked: a read that lingers stays pending until the test
 // moves the clock, and the time between two reads is what the test says, whatever the machine's load.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countQueries, onPostgres, openWithCountedTwin, seedDirect, seedUsers } from './test-db.js';
+import { countQueries, onPostgres, seedDirect, seedGroup, seedUsers, withCountedTwin } from './test-db.js';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -13,73 +13,65 @@ onPostgres('SendReads', () => {
       vi.useRealTimers();
     });
 
-    it('sends a lone read at once, and lets reads that follow closely wait for each other', async () => {
-      const { store, pool, counted, close } = await openWithCountedTwin();
-      try {
-        const at = new Date().toISOString();
+    it('sends a lone read at once, and lets reads that follow closely wait for each other', () =>
+      withCountedTwin(async ({ store, pool, counted, at }) => {
         await seedUsers(store, ['u_a', 'u_b'], at);
         await seedDirect(store, 'c_ab', ['u_a', 'u_b'], at);
         await counted.ping(); // the pool's connection is open before the clock is faked
         const queries = countQueries(pool);
-        vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
-        // Nothing asked for a while: no linger, so it answers without the clock moving.
-        expect(await counted.conversations.membership('c_ab', 'u_a')).toMatchObject({ userId: 'u_a' });
-        expect(queries()).toBe(1);
-        // A read asked a turn after another (which goes at once: none came in the 5 ms before it)
-        // waits, and the read asked a turn later still joins it.
-        vi.advanceTimersByTime(5);
-        const lone = counted.conversations.membership('c_ab', 'u_a');
-        await settle();
-        expect(queries()).toBe(2);
-        const first = counted.conversations.membership('c_ab', 'u_b');
-        await settle();
-        const second = counted.messages.messageKey('u_a', 'cm_none');
-        await settle();
-        expect(queries()).toBe(2);
-        vi.advanceTimersByTime(2);
-        expect(await lone).toMatchObject({ userId: 'u_a' });
-        expect(await first).toMatchObject({ userId: 'u_b' });
-        expect(await second).toBeNull();
-        expect(queries()).toBe(3);
-      } finally {
-        vi.useRealTimers();
-        await close();
-      }
-    });
+        try {
+          vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+          // Nothing asked for a while: no linger, so it answers without the clock moving.
+          expect(await counted.conversations.membership('c_ab', 'u_a')).toMatchObject({ userId: 'u_a' });
+          expect(queries()).toBe(1);
+          // A read asked a turn after another (which goes at once: none came in the 5 ms before it)
+          // waits, and the read asked a turn later still joins it.
+          vi.advanceTimersByTime(5);
+          const lone = counted.conversations.membership('c_ab', 'u_a');
+          await settle();
+          expect(queries()).toBe(2);
+          const first = counted.conversations.membership('c_ab', 'u_b');
+          await settle();
+          const second = counted.messages.messageKey('u_a', 'cm_none');
+          await settle();
+          expect(queries()).toBe(2);
+          vi.advanceTimersByTime(2);
+          expect(await lone).toMatchObject({ userId: 'u_a' });
+          expect(await first).toMatchObject({ userId: 'u_b' });
+          expect(await second).toBeNull();
+          expect(queries()).toBe(3);
+        } finally {
+          // Real timers again before the stores close.
+          vi.useRealTimers();
+        }
+      }));
 
-    it("answers a send's membership and block reads, asked in one turn, with one query", async () => {
-      const { store, pool, counted, close } = await openWithCountedTwin();
-      try {
-        const at = new Date().toISOString();
+    it("answers a send's membership and block reads, asked in one turn, with one query", () =>
+      withCountedTwin(async ({ store, pool, counted, at }) => {
         await seedUsers(store, ['u_a', 'u_b', 'u_c'], at);
         await seedDirect(store, 'c_ab', ['u_a', 'u_b'], at);
         await seedDirect(store, 'c_ac', ['u_a', 'u_c'], at);
-        const members = ['u_a', 'u_b', 'u_c'];
-        await store.conversations.createConversation({
-          id: 'c_g',
-          kind: 'group',
-          title: 'g',
-          createdAt: at,
-          memberIds: members,
-          directKey: null,
-        });
+        await seedGroup(store, 'c_g', 'g', ['u_a', 'u_b', 'u_c'], at);
         await store.blocks.block('u_b', 'u_a', at);
         await counted.ping();
         const queries = countQueries(pool);
-        const asked = await Promise.all([
+        // Whether the sender is blocked in each conversation: only Bob's direct chat, where he blocked Ann.
+        const blockedIn: [conversationId: string, senderId: string, blocked: boolean][] = [
+          ['c_ab', 'u_a', true],
+          ['c_ab', 'u_b', false],
+          ['c_ac', 'u_a', false],
+          ['c_g', 'u_a', false],
+          ['c_missing', 'u_a', false],
+        ];
+        const [membership, ...blocked] = await Promise.all([
           counted.conversations.membership('c_ab', 'u_a'),
-          counted.blocks.blockedInDirectChat('c_ab', 'u_a'),
-          counted.blocks.blockedInDirectChat('c_ab', 'u_b'),
-          counted.blocks.blockedInDirectChat('c_ac', 'u_a'),
-          counted.blocks.blockedInDirectChat('c_g', 'u_a'),
-          counted.blocks.blockedInDirectChat('c_missing', 'u_a'),
+          ...blockedIn.map(([conversationId, senderId]) =>
+            counted.blocks.blockedInDirectChat(conversationId, senderId),
+          ),
         ]);
-        expect(asked[0]).toMatchObject({ userId: 'u_a' });
-        expect(asked.slice(1)).toEqual([true, false, false, false, false]);
+        expect(membership).toMatchObject({ userId: 'u_a' });
+        expect(blocked).toEqual(blockedIn.map(([, , answer]) => answer));
         expect(queries()).toBe(1);
-      } finally {
-        await close();
-      }
-    });
+      }));
   });
 });

@@ -16,6 +16,7 @@ import {
   created,
   dropSchema,
   freshSchema,
+  inSchema,
   nextPos,
   onPostgres,
   openInSchema,
@@ -44,9 +45,8 @@ onPostgres('PostgresStore', () => {
       }
     });
 
-    it('hash-partitions messages by conversation_id', async () => {
-      const { store, schema } = await openInSchema();
-      try {
+    it('hash-partitions messages by conversation_id', () =>
+      inSchema(async ({ store, schema }) => {
         const { rows } = await admin.query(
           `SELECT p.partstrat, a.attname,
                   (SELECT count(*)::int FROM pg_inherits i WHERE i.inhparent = p.partrelid) AS partitions
@@ -62,15 +62,10 @@ onPostgres('PostgresStore', () => {
         await store.records.apply(Array.from({ length: 32 }, (_, i) => created(`c_${i}`, 'u_a', 1, `cm_${i}`, at)));
         const spread = await admin.query(`SELECT DISTINCT tableoid FROM ${schema}.messages`);
         expect(spread.rowCount).toBeGreaterThan(1);
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('keeps (sender, clientMsgId) idempotent across conversations through message_keys', async () => {
-      const store = await open();
-      try {
-        const at = new Date().toISOString();
+    it('keeps (sender, clientMsgId) idempotent across conversations through message_keys', () =>
+      inSchema(async ({ store, at }) => {
         await store.records.apply([created('c_1', 'u_a', 1, 'cm_same', at), created('c_2', 'u_a', 1, 'cm_same', at)]);
         expect(await store.messages.messageByClientId('u_a', 'cm_same')).toMatchObject({
           conversationId: 'c_1',
@@ -81,15 +76,10 @@ onPostgres('PostgresStore', () => {
         const other = created('c_1', 'u_b', 1, 'cm_other', at);
         await store.records.apply([{ ...other, message: { ...other.message, id: 'm_other' } }]);
         expect(await store.messages.messageByClientId('u_b', 'cm_other')).toBeNull();
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('applies a batch in order, as if record by record: replays, conflicts and edits inside one call', async () => {
-      const store = await open();
-      try {
-        const at = new Date().toISOString();
+    it('applies a batch in order, as if record by record: replays, conflicts and edits inside one call', () =>
+      inSchema(async ({ store, at }) => {
         const a = created('c_b', 'u_a', 1, 'cm_a', at);
         const clash: Created = {
           ...a,
@@ -116,15 +106,10 @@ onPostgres('PostgresStore', () => {
         ]);
         expect(await store.messages.messageByClientId('u_b', 'cm_clash')).toBeNull();
         expect(await store.conversations.lastSeq('c_b')).toBe(0); // no conversations row: nothing to bump, as in SQLite
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('stores text holding U+0000 (logged before the API refused it) with U+FFFD, instead of failing the batch for good', async () => {
-      const store = await open();
-      try {
-        const at = new Date().toISOString();
+    it('stores text holding U+0000 (logged before the API refused it) with U+FFFD, instead of failing the batch for good', () =>
+      inSchema(async ({ store, at }) => {
         const a = created('c_nul', 'u_a', 1, 'cm_\u0000', at);
         const nul: Created = { ...a, message: { ...a.message, body: 'a\u0000b' } };
         const edit: LogRecord = {
@@ -154,26 +139,21 @@ onPostgres('PostgresStore', () => {
         ]);
         expect(all[0]!.reactions).toEqual([{ userId: 'u_b', emoji: '\uFFFD' }]);
         expect(await store.messages.messageByClientId('u_a', 'cm_\uFFFD')).toMatchObject({ seq: 1 });
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
-    it('keeps search_lexemes equal to the words of the indexed texts through sends, replays, conflicts, edits and deletes', async () => {
-      const { store, schema } = await openInSchema();
-      const words = async () => {
-        const [kept, indexed] = await Promise.all([
-          admin.query<{ w: string }>(`SELECT lexeme AS w FROM ${schema}.search_lexemes ORDER BY 1`),
-          admin.query<{ w: string }>(
-            `SELECT word AS w FROM ts_stat('SELECT search FROM ${schema}.messages') ORDER BY 1`,
-          ),
-        ]);
-        expect(kept.rows.map((r) => r.w)).toEqual(indexed.rows.map((r) => r.w));
-        return kept.rows.map((r) => r.w);
-      };
-      const say = (r: Created, body: string): Created => ({ ...r, message: { ...r.message, body } });
-      try {
-        const at = new Date().toISOString();
+    it('keeps search_lexemes equal to the words of the indexed texts through sends, replays, conflicts, edits and deletes', () =>
+      inSchema(async ({ store, schema, at }) => {
+        const words = async () => {
+          const [kept, indexed] = await Promise.all([
+            admin.query<{ w: string }>(`SELECT lexeme AS w FROM ${schema}.search_lexemes ORDER BY 1`),
+            admin.query<{ w: string }>(
+              `SELECT word AS w FROM ts_stat('SELECT search FROM ${schema}.messages') ORDER BY 1`,
+            ),
+          ]);
+          expect(kept.rows.map((r) => r.w)).toEqual(indexed.rows.map((r) => r.w));
+          return kept.rows.map((r) => r.w);
+        };
+        const say = (r: Created, body: string): Created => ({ ...r, message: { ...r.message, body } });
         await store.records.apply([
           say(created('c_1', 'u_a', 1, 'cm_1', at), 'Crème brûlée tonight'),
           say(created('c_1', 'u_b', 2, 'cm_2', at), 'tonight is fine'),
@@ -206,10 +186,7 @@ onPostgres('PostgresStore', () => {
           },
         ]);
         expect(await words()).toEqual(['caramel', 'creme']);
-      } finally {
-        await store.close();
-      }
-    });
+      }));
 
     it('answers unavailable when the database cannot be reached', async () => {
       const store = new PostgresStore({ connectionString: 'postgres://nobody@127.0.0.1:1/none' });

@@ -36,15 +36,34 @@ export const freshSchema = () => `s_${randomBytes(6).toString('hex')}`;
 export const dropSchema = (schema: string) => admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
 
 /** A store in a schema of its own, dropped when the store is closed. */
-export async function openInSchema(): Promise<{ store: PostgresStore; schema: string }> {
+export async function openInSchema(maxConnections = 4): Promise<{ store: PostgresStore; schema: string }> {
   const schema = freshSchema();
-  const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections: 4 });
+  const store = await PostgresStore.open({ connectionString: URL, schema, maxConnections });
   const close = store.close.bind(store);
   store.close = async () => {
     await close();
     await dropSchema(schema);
   };
   return { store, schema };
+}
+
+/** The time a test on a fresh store starts, for the rows and records it writes. */
+type Started = { at: string };
+
+/**
+ * Runs `test` on a store in a schema of its own (openInSchema), then closes the store and drops the
+ * schema, whether the test passed or not.
+ */
+export async function inSchema(
+  test: (db: { store: PostgresStore; schema: string } & Started) => Promise<void>,
+  { maxConnections = 4 } = {},
+): Promise<void> {
+  const { store, schema } = await openInSchema(maxConnections);
+  try {
+    await test({ store, schema, at: new Date().toISOString() });
+  } finally {
+    await store.close();
+  }
 }
 
 /** Counts the queries sent through `pool` from now on. */
@@ -94,6 +113,18 @@ export async function openWithCountedTwin(): Promise<{
   };
 }
 
+/** Runs `test` on openWithCountedTwin()'s stores, then closes them, whether the test passed or not. */
+export async function withCountedTwin(
+  test: (twin: { store: PostgresStore; pool: pg.Pool; counted: PostgresStore } & Started) => Promise<void>,
+): Promise<void> {
+  const { close, ...twin } = await openWithCountedTwin();
+  try {
+    await test({ ...twin, at: new Date().toISOString() });
+  } finally {
+    await close();
+  }
+}
+
 let pos = 0;
 /** Log positions for test records, increasing across the suites of a run. */
 export const nextPos = () => ++pos;
@@ -141,6 +172,18 @@ export const created = (
 export async function seedUsers(store: PostgresStore, ids: string[], at: string): Promise<void> {
   for (const id of ids)
     await store.users.createUser({ id, username: id, displayName: id, createdAt: at, apiKeyHash: `h_${id}` });
+}
+
+/** The group `id` titled `title` of `memberIds`, created at `at`. */
+export function seedGroup(store: PostgresStore, id: string, title: string, memberIds: string[], at: string) {
+  return store.conversations.createConversation({
+    id,
+    kind: 'group',
+    title,
+    createdAt: at,
+    memberIds,
+    directKey: null,
+  });
 }
 
 /** The direct chat `id` of a pair of users, created at `at`. */
