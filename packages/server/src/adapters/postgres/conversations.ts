@@ -92,16 +92,15 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
   }
 
   /** The log's consumers ask this for many conversations at once when their caches are cold. */
-  private readonly members = new DataLoader<string, string[]>(async (ids) => {
-    const rows = await this.db.query<{ conversation_id: string; user_id: string }>(
-      'SELECT conversation_id, user_id FROM members WHERE conversation_id = ANY($1::text[])',
-      [ids],
-      'messenger.member-ids',
-    );
-    const found = new Map<string, string[]>(ids.map((id) => [id, []]));
-    for (const row of rows) found.get(row.conversation_id)!.push(row.user_id);
-    return ids.map((id) => found.get(id)!);
-  }, BATCHED_READS);
+  private readonly members = userIdLists(
+    (ids) =>
+      this.db.query(
+        'SELECT conversation_id AS key, user_id FROM members WHERE conversation_id = ANY($1::text[])',
+        [ids],
+        'messenger.member-ids',
+      ),
+    BATCHED_READS,
+  );
 
   async memberIds(conversationId: string): Promise<string[]> {
     return this.members.load(conversationId);
@@ -148,21 +147,20 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
    * per few milliseconds (WINDOWED_READS). Index probes per user and per conversation (fenced LATERAL subqueries), whatever the
    * statistics: a join let a plan made on empty tables scan every member row on each call.
    */
-  private readonly contactLists = new DataLoader<string, string[]>(async (userIds) => {
-    const rows = await this.db.query<{ viewer: string; user_id: string }>(
-      `SELECT DISTINCT v.viewer, o.user_id
+  private readonly contactLists = userIdLists(
+    (userIds) =>
+      this.db.query(
+        `SELECT DISTINCT v.viewer AS key, o.user_id
          FROM unnest($1::text[]) AS v(viewer)
          CROSS JOIN LATERAL (SELECT m.conversation_id FROM members m
                               WHERE m.user_id = v.viewer AND m.request_state = 'accepted' OFFSET 0) mc
          CROSS JOIN LATERAL (SELECT x.user_id FROM members x WHERE x.conversation_id = mc.conversation_id
                                 AND x.user_id <> v.viewer AND x.request_state = 'accepted' OFFSET 0) o`,
-      [userIds],
-      'messenger.contacts',
-    );
-    const found = new Map<string, string[]>(userIds.map((id) => [id, []]));
-    for (const row of rows) found.get(row.viewer)!.push(row.user_id);
-    return userIds.map((id) => found.get(id)!);
-  }, WINDOWED_READS);
+        [userIds],
+        'messenger.contacts',
+      ),
+    WINDOWED_READS,
+  );
 
   async contacts(userId: string): Promise<string[]> {
     return this.contactLists.load(userId);
@@ -204,4 +202,17 @@ export class PostgresConversations implements ConversationStore, MemberStanding 
       ],
     );
   }
+}
+
+/** Lists of user ids per key: `read` answers a batch of keys with rows of a key and a user id. */
+function userIdLists(
+  read: (keys: readonly string[]) => Promise<{ key: string; user_id: string }[]>,
+  options: typeof BATCHED_READS | typeof WINDOWED_READS,
+): DataLoader<string, string[]> {
+  return new DataLoader<string, string[]>(async (keys) => {
+    const rows = await read(keys);
+    const found = new Map<string, string[]>(keys.map((key) => [key, []]));
+    for (const row of rows) found.get(row.key)!.push(row.user_id);
+    return keys.map((key) => found.get(key)!);
+  }, options);
 }
