@@ -151,17 +151,12 @@ function writeDurably(file: string, text: string): void {
   fs.renameSync(`${file}.partial`, file);
 }
 
-function fsyncFile(file: string): void {
-  const fd = fs.openSync(file, 'r+');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
+const fsyncFile = (file: string) => fsyncPath(file, 'r+');
+/** A directory opens read-only; its fsync makes the names created or renamed in it durable. */
+const fsyncDir = (dir: string) => fsyncPath(dir, 'r');
 
-function fsyncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
+function fsyncPath(target: string, flags: 'r' | 'r+'): void {
+  const fd = fs.openSync(target, flags);
   try {
     fs.fsyncSync(fd);
   } finally {
