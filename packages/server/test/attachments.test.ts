@@ -12,10 +12,10 @@ import {
   createGroup,
   directChat,
   expectError,
+  friends,
   online,
   serverForFile,
   signUp,
-  signUpMany,
   type TestUser,
   uniqueName,
   waitFor,
@@ -25,17 +25,13 @@ const server = serverForFile();
 let ann: TestUser;
 let bob: TestUser;
 let eve: TestUser;
-let first: string;
-let last: string;
 let chat: string;
 beforeAll(async () => {
-  [first, last] = [server.urls[0]!, server.urls.at(-1)!];
-  [ann, bob, eve] = await signUpMany(first, 3);
-  chat = await directChat(ann, bob);
+  [chat, ann, bob, eve] = await friends(server.firstUrl, 3);
 });
 
 async function upload(user: TestUser, body: Uint8Array | string, type: string, name: string) {
-  const res = await fetch(`${first}/v1/uploads`, {
+  const res = await fetch(`${server.firstUrl}/v1/uploads`, {
     method: 'POST',
     headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': type, 'x-filename': encodeURIComponent(name) },
     body,
@@ -51,7 +47,7 @@ const photo = (background = '#36c') =>
     .toBuffer();
 
 async function download(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${last}${url}`, { headers });
+  const res = await fetch(`${server.lastUrl}${url}`, { headers });
   return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -60,7 +56,7 @@ const send = (user: TestUser, body: Record<string, unknown>) =>
 
 describe('messages with attachments', () => {
   it('carry their files, signed, in the answer, the event, history, the chat list and search', async () => {
-    const [bobSocket] = await online(last, bob);
+    const [bobSocket] = await online(server.lastUrl, bob);
     const image = await upload(ann, await photo(), 'image/png', 'beach.png');
     const doc = await upload(ann, 'quarterly numbers', 'text/plain', 'report-q3.txt');
     const res = await send(ann, { attachments: [image.id, doc.id] });
@@ -127,7 +123,7 @@ describe('messages with attachments', () => {
   });
 
   it('a WebSocket send with attachments, retried, answers the same message', async () => {
-    const [socket] = await online(first, ann);
+    const [socket] = await online(server.firstUrl, ann);
     const file = await upload(ann, 'over the socket', 'text/plain', 'ws.txt');
     const frame = { conversationId: chat, clientMsgId: uniqueName('c'), body: '', attachments: [file.id] };
     const one = (await socket.request('send', frame)) as any;
@@ -196,7 +192,7 @@ describe('messages with attachments', () => {
   });
 
   it('deleting the account deletes every file the user uploaded', async () => {
-    const dan = await signUp(first);
+    const dan = await signUp(server.firstUrl);
     const danChat = await directChat(dan, bob);
     const sent = await upload(dan, 'attached', 'text/plain', 'a.txt');
     const loose = await upload(dan, 'never sent', 'text/plain', 'b.txt');
@@ -222,7 +218,7 @@ describe('messages with attachments', () => {
   });
 
   it('avatars: set from an own image, signed when served, replaced ones deleted, null removes', async () => {
-    const [bobSocket] = await online(last, bob);
+    const [bobSocket] = await online(server.lastUrl, bob);
     const first_ = await upload(ann, await photo(), 'image/png', 'me.png');
     const set = await ann.call('PATCH', '/v1/me', { avatarUploadId: first_.id });
     expect(set.status).toBe(200);

@@ -19,15 +19,12 @@ const MAX = 2 * 1024 * 1024;
 const server = serverForFile({ maxUploadBytes: MAX });
 let ann: TestUser;
 let bob: TestUser;
-let first: string;
-let last: string;
 beforeAll(async () => {
-  [first, last] = [server.urls[0]!, server.urls.at(-1)!];
-  [ann, bob] = await signUpMany(first, 2);
+  [ann, bob] = await signUpMany(server.firstUrl, 2);
 });
 
 async function upload(body: Uint8Array | string, type: string, name = 'file.bin', key = ann.apiKey) {
-  const res = await fetch(`${first}/v1/uploads`, {
+  const res = await fetch(`${server.firstUrl}/v1/uploads`, {
     method: 'POST',
     headers: { authorization: `Bearer ${key}`, 'content-type': type, 'x-filename': encodeURIComponent(name) },
     body,
@@ -35,8 +32,17 @@ async function upload(body: Uint8Array | string, type: string, name = 'file.bin'
   return { status: res.status, headers: res.headers, body: (await res.json()) as any };
 }
 
+/** Uploads a body that streams in, with no Content-Length. */
+const uploadStream = (stream: ReadableStream<Uint8Array>, key: string) =>
+  fetch(`${server.firstUrl}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/octet-stream' },
+    body: stream,
+    duplex: 'half',
+  } as RequestInit);
+
 async function download(url: string, headers: Record<string, string> = {}) {
-  const res = await fetch(`${last}${url}`, { headers });
+  const res = await fetch(`${server.lastUrl}${url}`, { headers });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -200,12 +206,7 @@ describe('uploads', () => {
         controller.enqueue(new Uint8Array(65_536));
       },
     });
-    const res = await fetch(`${first}/v1/uploads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${bob.apiKey}`, 'content-type': 'application/octet-stream' },
-      body: stream,
-      duplex: 'half',
-    } as RequestInit);
+    const res = await uploadStream(stream, bob.apiKey);
     // The answer arrives while the client is still sending: the server does not wait for the rest.
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error.code).toBe('message_too_big');
@@ -228,12 +229,7 @@ describe('uploads', () => {
         controller.enqueue(new Uint8Array(next));
       },
     });
-    const res = await fetch(`${first}/v1/uploads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ann.apiKey}`, 'content-type': 'application/octet-stream' },
-      body: stream,
-      duplex: 'half',
-    } as RequestInit);
+    const res = await uploadStream(stream, ann.apiKey);
     expect(res.status).toBe(201);
     const { upload: up } = (await res.json()) as any;
     expect(chunks).toBeGreaterThan(30);
@@ -247,13 +243,13 @@ describe('uploads', () => {
   });
 
   it('answer bad input with 4xx, never 5xx', async () => {
-    const bad = await fetch(`${first}/v1/uploads`, {
+    const bad = await fetch(`${server.firstUrl}/v1/uploads`, {
       method: 'POST',
       headers: { authorization: `Bearer ${ann.apiKey}`, 'x-filename': '%E0%A4%A' },
       body: 'x',
     });
     expect(bad.status).toBe(400);
-    const noAuth = await fetch(`${first}/v1/uploads`, { method: 'POST', body: 'x' });
+    const noAuth = await fetch(`${server.firstUrl}/v1/uploads`, { method: 'POST', body: 'x' });
     expect(noAuth.status).toBe(401);
     const empty = await upload('', 'text/plain', '');
     expect(empty.body.upload).toMatchObject({ size: 0, name: 'file' });
@@ -266,7 +262,7 @@ describe('uploads', () => {
 
   it('sign URLs: a tampered or expired signature is 403; Bearer works for the uploader only', async () => {
     const { upload: up } = (await upload('hello, world', 'text/plain', 'hello.txt')).body;
-    const url = new URL(up.url, first);
+    const url = new URL(up.url, server.firstUrl);
     expect(Number(url.searchParams.get('exp')) * 1000 - Date.now()).toBeGreaterThan(3_600_000);
     const tampered = `${url.pathname}?exp=${url.searchParams.get('exp')}&sig=${url.searchParams.get('sig')!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}`;
     expect((await download(tampered)).status).toBe(403);
@@ -290,7 +286,7 @@ describe('uploads', () => {
       new Date().toISOString(),
     );
     expect((await download(plain, { authorization: `Bearer ${bob.apiKey}` })).status).toBe(200);
-    const carol = await signUp(first);
+    const carol = await signUp(server.firstUrl);
     expect((await download(plain, { authorization: `Bearer ${carol.apiKey}` })).status).toBe(404);
     expect((await download(`/v1/uploads/${up.id}/thumbnail`, { authorization: `Bearer ${ann.apiKey}` })).status).toBe(
       404,
@@ -317,7 +313,7 @@ describe('uploads', () => {
   });
 
   it('delete uploads never attached after 24 hours, and on request, from storage too', async () => {
-    const carol = await signUp(first);
+    const carol = await signUp(server.firstUrl);
     const png = await sharp({ create: { width: 40, height: 40, channels: 3, background: '#0f0' } })
       .png()
       .toBuffer();
@@ -346,7 +342,7 @@ describe('uploads', () => {
   });
 
   it('the sweeper keeps an object that an attached upload of the same bytes still needs', async () => {
-    const dan = await signUp(first);
+    const dan = await signUp(server.firstUrl);
     const bytes = `swept once, kept once ${dan.id}`;
     const { upload: loose } = (await upload(bytes, 'text/plain', 'loose.txt', dan.apiKey)).body;
     const { upload: sent } = (await upload(bytes, 'text/plain', 'sent.txt', dan.apiKey)).body;
@@ -361,7 +357,7 @@ describe('uploads', () => {
   });
 
   it('files stored under per-upload keys before content addressing still download and delete', async () => {
-    const dan = await signUp(first);
+    const dan = await signUp(server.firstUrl);
     const id = newId('f');
     const bytes = Buffer.from(`stored before content addressing ${id}`);
     await server.backend.blobs.put(`u/${id}`, Readable.from([bytes]));

@@ -23,6 +23,9 @@ export type TestServer = RunningServer & {
   dataDir: string;
   /** Every gateway's URL: one in embedded mode, two in cluster mode. */
   urls: string[];
+  /** The first and the last gateway's URL (one and the same in embedded mode): to write through one and read through another. */
+  firstUrl: string;
+  lastUrl: string;
   /** Every process's URL (gateways, then the worker in cluster mode), for /metrics. */
   processUrls: string[];
 };
@@ -48,7 +51,8 @@ export async function startTestServer(
   if (CLUSTER) return startTestCluster(base, { ...overrides, dataDir });
   const config = loadConfig(base, { dataDir, ...overrides });
   const server = await startServer(config);
-  return Object.assign(server, { dataDir, urls: [server.url], processUrls: [server.url] });
+  const { url } = server;
+  return Object.assign(server, { dataDir, urls: [url], firstUrl: url, lastUrl: url, processUrls: [url] });
 }
 
 /**
@@ -118,6 +122,8 @@ async function startTestCluster(
     },
     dataDir,
     urls,
+    firstUrl: urls[0]!,
+    lastUrl: urls.at(-1)!,
     processUrls: [...urls, worker.url],
     close: () =>
       (closing ??= (async () => {
