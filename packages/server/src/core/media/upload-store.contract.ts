@@ -136,12 +136,24 @@ export function uploadStoreContract(name: string, harness: StoreHarness): void {
 
     // The two orders of "B of the same bytes is recorded while A's object is deleted": B's row must
     // never be left pointing at a deleted object. `objects` stands for the blob store.
-    it('an upload recorded while the last one sharing its key is removed gets its object back', async () => {
+    const sharing = async () => {
       const { store, alice, bob } = await world();
       const shared = key();
       const objects = new Set([shared]);
       const a = upload(alice.id, now(), { blobKey: shared, thumbnailKey: null });
       await store.uploads.create(a, noEnsure);
+      const b = upload(bob.id, now(), { blobKey: shared, thumbnailKey: null });
+      /** Once both are done: B's object is there, and only B refers to it. */
+      const settled = async (...both: Promise<unknown>[]) => {
+        await Promise.all(both);
+        expect(objects.has(shared)).toBe(true);
+        expect(await store.uploads.references(shared)).toBe(1);
+      };
+      return { store, objects, a, b, settled };
+    };
+
+    it('an upload recorded while the last one sharing its key is removed gets its object back', async () => {
+      const { store, objects, a, b, settled } = await sharing();
       const dropping = gate();
       const removing = store.uploads.remove(a.id, async (keys) => {
         dropping.reached();
@@ -149,23 +161,15 @@ export function uploadStoreContract(name: string, harness: StoreHarness): void {
         for (const k of keys) objects.delete(k);
       });
       await dropping.reaching;
-      const b = upload(bob.id, now(), { blobKey: shared, thumbnailKey: null });
       const creating = store.uploads.create(b, rewrite(objects));
       await sleep(150);
       dropping.open();
-      await Promise.all([removing, creating]);
-      expect(objects.has(shared)).toBe(true);
-      expect(await store.uploads.references(shared)).toBe(1);
+      await settled(removing, creating);
     });
 
     it('a removal that starts while an upload of the same bytes is recorded keeps the object', async () => {
-      const { store, alice, bob } = await world();
-      const shared = key();
-      const objects = new Set([shared]);
-      const a = upload(alice.id, now(), { blobKey: shared, thumbnailKey: null });
-      await store.uploads.create(a, noEnsure);
+      const { store, objects, a, b, settled } = await sharing();
       const ensuring = gate();
-      const b = upload(bob.id, now(), { blobKey: shared, thumbnailKey: null });
       const creating = store.uploads.create(b, async (keys) => {
         // As Media does: look, then (after the pause) write what was missing when it looked.
         const missing = keys.filter((k) => !objects.has(k));
@@ -179,9 +183,7 @@ export function uploadStoreContract(name: string, harness: StoreHarness): void {
       });
       await sleep(150);
       ensuring.open();
-      await Promise.all([removing, creating]);
-      expect(objects.has(shared)).toBe(true);
-      expect(await store.uploads.references(shared)).toBe(1);
+      await settled(removing, creating);
     });
   });
 }
