@@ -49,6 +49,20 @@ describe('StoreLag', () => {
     lag.admit('c1');
   });
 
+  it('forgets a capacity measured at capacity once the persister has kept up for a window', () => {
+    const { lag, at } = gate(2_000);
+    // A cold store's first second: 100 entries in one step of 1 s, at capacity (0.1 per ms).
+    for (let t = 0; t < 1_000; t += 200) at(t, [1_000, 0]);
+    at(1_000, [1_000, 100]);
+    expect(lag.lags()[0]!.ms).toBeGreaterThan(1_000);
+    // Then it keeps up for longer than the window: 40 pending at each sample, completing 100 per
+    // 200 ms. 40 entries are not a second of work, and sends are admitted.
+    let done = 100;
+    for (let t = 1_400; t <= 5_000; t += 200) at(t, [40, (done += 100)]);
+    expect(lag.lags()[0]!.ms).toBeLessThan(1_000);
+    for (let i = 0; i < 100; i++) lag.admit('c0');
+  });
+
   it('admits no more than a small backlog until it has seen the rate of a busy persister', () => {
     const { lag, at } = gate(2_000);
     at(0, [0, 0]);
