@@ -33,23 +33,31 @@ class Send implements fc.AsyncCommand<Model, Real> {
   toString = () => `send(${this.body})`;
 }
 
-class Reconnect implements fc.AsyncCommand<Model, Real> {
+/** Stops a part of the real system and starts it again; the model does not change. */
+class Restart implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly name: string,
+    readonly stop: (r: Real) => Promise<void>,
+    readonly start: (r: Real) => Promise<void>,
+  ) {}
   check = () => true;
   async run(_m: Model, r: Real): Promise<void> {
-    await r.sender.close();
-    await r.sender.connect();
+    await this.stop(r);
+    await this.start(r);
   }
-  toString = () => 'sender.reconnect';
+  toString = () => this.name;
 }
 
-class KillServer implements fc.AsyncCommand<Model, Real> {
-  check = () => true;
-  async run(_m: Model, r: Real): Promise<void> {
-    await r.server.kill();
-    await r.server.start();
-  }
-  toString = () => 'kill -9 server';
-}
+const reconnect = new Restart(
+  'sender.reconnect',
+  (r) => r.sender.close(),
+  (r) => r.sender.connect(),
+);
+const killServer = new Restart(
+  'kill -9 server',
+  (r) => r.server.kill(),
+  (r) => r.server.start(),
+);
 
 class Pause implements fc.AsyncCommand<Model, Real> {
   constructor(readonly ms: number) {}
@@ -85,8 +93,8 @@ describe('model: the app sees exactly what was sent, once, in order', () => {
               .string({ minLength: 1, maxLength: 12 })
               .filter((s) => s.trim().length > 0)
               .map((s) => new Send(s)),
-            fc.constant(new Reconnect()),
-            fc.constant(new KillServer()),
+            fc.constant(reconnect),
+            fc.constant(killServer),
             fc.integer({ min: 0, max: 150 }).map((ms) => new Pause(ms)),
           ],
           { maxCommands: 25 },
@@ -96,18 +104,9 @@ describe('model: the app sees exactly what was sent, once, in order', () => {
           const tag = `${run}${Math.random().toString(36).slice(2, 6)}`;
           const a = await MessengerClient.createUser(server.url, { username: `ma${tag}` });
           const b = await MessengerClient.createUser(server.url, { username: `mb${tag}` });
-          const sender = new MessengerClient({
-            baseUrl: server.url,
-            apiKey: a.apiKey,
-            WebSocket: WebSocket as never,
-            ...quick,
-          });
-          const receiver = new MessengerClient({
-            baseUrl: server.url,
-            apiKey: b.apiKey,
-            WebSocket: WebSocket as never,
-            ...quick,
-          });
+          const app = (apiKey: string) =>
+            new MessengerClient({ baseUrl: server.url, apiKey, WebSocket: WebSocket as never, ...quick });
+          const [sender, receiver] = [app(a.apiKey), app(b.apiKey)];
           const { conversation } = await sender.api.createConversation({ memberIds: [b.user.id] });
           const seen: string[] = [];
           const seqs: number[] = [];
