@@ -18,6 +18,7 @@ import {
   signUp,
   type TestUser,
   uniqueName,
+  uploadFile,
   waitFor,
 } from './harness.js';
 
@@ -31,13 +32,9 @@ beforeAll(async () => {
 });
 
 async function upload(user: TestUser, body: Uint8Array | string, type: string, name: string) {
-  const res = await fetch(`${server.firstUrl}/v1/uploads`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${user.apiKey}`, 'content-type': type, 'x-filename': encodeURIComponent(name) },
-    body,
-  });
+  const res = await uploadFile(server.firstUrl, user.apiKey, body, type, name);
   expect(res.status).toBe(201);
-  return ((await res.json()) as any).upload;
+  return res.body.upload;
 }
 
 // Uploads of the same bytes share one object: a test that sees an object go uses a colour of its own.

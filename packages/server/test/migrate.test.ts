@@ -22,6 +22,7 @@ import {
   tempDir,
   type TestUser,
   uniqueName,
+  uploadFile,
 } from './harness.js';
 import { deploymentOf, PG_URL } from './deployment.mjs';
 import { freePort, ServerProcess } from './process.js';
@@ -118,21 +119,13 @@ describe.runIf(CLUSTER)('npm run migrate: one machine to a cluster', () => {
     expect((await carl.call('PUT', `/v1/blocks/${dave.id}`)).status).toBe(204);
 
     const file = Buffer.from('minutes of the migration meeting\n'.repeat(50));
-    const uploaded = await fetch(`${url}/v1/uploads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ann.apiKey}`, 'content-type': 'text/plain', 'x-filename': 'minutes.txt' },
-      body: file,
-    });
+    const uploaded = await uploadFile(url, ann.apiKey, file, 'text/plain', 'minutes.txt');
     expect(uploaded.status).toBe(201);
-    const upload = ((await uploaded.json()) as { upload: { id: string } }).upload;
+    const upload: { id: string } = uploaded.body.upload;
     // The same bytes uploaded again share the content-addressed object: one object to copy.
-    const twin = await fetch(`${url}/v1/uploads`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${bob.apiKey}`, 'content-type': 'text/plain', 'x-filename': 'copy.txt' },
-      body: file,
-    });
+    const twin = await uploadFile(url, bob.apiKey, file, 'text/plain', 'copy.txt');
     expect(twin.status).toBe(201);
-    const twinUpload = ((await twin.json()) as { upload: { id: string } }).upload;
+    const twinUpload: { id: string } = twin.body.upload;
 
     const words = ['zebrafish', 'quokka', 'numbat2', 'talk'];
     const users = [ann, bob, carl, dave];

@@ -13,7 +13,7 @@ import { contentKey } from '../src/core/media/blob-store.js';
 import { UrlSigner } from '../src/core/media/signed-urls.js';
 import { newId } from '../src/domain/ids.js';
 import { CLUSTER } from './deployment.mjs';
-import { directChat, expectError, serverForFile, signUp, signUpMany, type TestUser } from './harness.js';
+import { directChat, expectError, serverForFile, signUp, signUpMany, type TestUser, uploadFile } from './harness.js';
 
 const MAX = 2 * 1024 * 1024;
 const server = serverForFile({ maxUploadBytes: MAX });
@@ -23,14 +23,8 @@ beforeAll(async () => {
   [ann, bob] = await signUpMany(server.firstUrl, 2);
 });
 
-async function upload(body: Uint8Array | string, type: string, name = 'file.bin', key = ann.apiKey) {
-  const res = await fetch(`${server.firstUrl}/v1/uploads`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': type, 'x-filename': encodeURIComponent(name) },
-    body,
-  });
-  return { status: res.status, headers: res.headers, body: (await res.json()) as any };
-}
+const upload = (body: Uint8Array | string, type: string, name = 'file.bin', key = ann.apiKey) =>
+  uploadFile(server.firstUrl, key, body, type, name);
 
 /** Uploads a body that streams in, with no Content-Length. */
 const uploadStream = (stream: ReadableStream<Uint8Array>, key: string) =>

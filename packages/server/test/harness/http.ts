@@ -131,6 +131,22 @@ export async function sendHttp(
   return res.body.message;
 }
 
+/** POSTs a file to /v1/uploads at `baseUrl` with `apiKey`: `type` is its Content-Type, `name` its X-Filename. */
+export async function uploadFile(
+  baseUrl: string,
+  apiKey: string,
+  body: Uint8Array | string,
+  type: string,
+  name: string,
+): Promise<HttpAnswer> {
+  const res = await fetch(`${baseUrl}/v1/uploads`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${apiKey}`, 'content-type': type, 'x-filename': encodeURIComponent(name) },
+    body,
+  });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
 /** Every stored message of a conversation, paged with afterSeq as a syncing client does. */
 export async function fullHistory(user: TestUser, conversationId: string): Promise<Message[]> {
   const all: Message[] = [];
