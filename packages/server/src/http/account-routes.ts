@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import * as P from '@messenger/protocol';
 import type { Accounts } from '../core/users/accounts.js';
-import type { Authenticator } from '../core/users/authenticator.js';
+import type { Authenticator, Identity } from '../core/users/authenticator.js';
 import { identify } from './auth.js';
 import { parse } from './errors.js';
 import { type ProfileRouteDeps, registerProfileRoutes } from './profile-routes.js';
@@ -13,6 +13,12 @@ export interface AccountRouteDeps extends ProfileRouteDeps {
 }
 
 type Params = { id: string };
+
+/** What a caller holds of one kind: device sessions or API keys. */
+interface Held {
+  list(who: Identity): Promise<P.SessionsResponse | P.ApiKeysResponse>;
+  end(who: Identity, id: string): Promise<void>;
+}
 
 export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDeps): void {
   const { accounts, authenticator } = deps;
@@ -29,19 +35,6 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
     return reply.status(201).send(await accounts.signIn(body, req.ip, deviceNameOf(req)));
   });
 
-  app.get(
-    '/v1/sessions',
-    async (req): Promise<P.SessionsResponse> => ({
-      sessions: await accounts.sessions(await caller(req)),
-    }),
-  );
-
-  app.delete('/v1/sessions/:id', async (req, reply) => {
-    const who = await caller(req);
-    await accounts.endSession(who, idParam(req));
-    return reply.status(204).send();
-  });
-
   app.put('/v1/me/password', async (req, reply) => {
     const who = await caller(req);
     await accounts.changePassword(who, parse(P.changePasswordBody, req.body));
@@ -54,18 +47,24 @@ export function registerAccountRoutes(app: FastifyInstance, deps: AccountRouteDe
     return reply.status(201).send(await accounts.createApiKey(who, name));
   });
 
-  app.get(
-    '/v1/me/api-keys',
-    async (req): Promise<P.ApiKeysResponse> => ({
-      apiKeys: await accounts.apiKeys(await caller(req)),
-    }),
-  );
-
-  app.delete('/v1/me/api-keys/:id', async (req, reply) => {
-    const who = await caller(req);
-    await accounts.revokeApiKey(who, idParam(req));
-    return reply.status(204).send();
-  });
+  // GET lists them, DELETE …/:id ends one.
+  const held: Record<string, Held> = {
+    '/v1/sessions': {
+      list: async (who) => ({ sessions: await accounts.sessions(who) }),
+      end: (who, id) => accounts.endSession(who, id),
+    },
+    '/v1/me/api-keys': {
+      list: async (who) => ({ apiKeys: await accounts.apiKeys(who) }),
+      end: (who, id) => accounts.revokeApiKey(who, id),
+    },
+  };
+  for (const [path, { list, end }] of Object.entries(held)) {
+    app.get(path, async (req) => list(await caller(req)));
+    app.delete(`${path}/:id`, async (req, reply) => {
+      await end(await caller(req), idParam(req));
+      return reply.status(204).send();
+    });
+  }
 
   registerProfileRoutes(app, deps);
 }
