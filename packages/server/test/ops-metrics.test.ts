@@ -1,7 +1,7 @@
 // Operator metrics beyond the basics: store latency per operation, fan-out counts, log lag per
 // durable consumer of this process.
 import { describe, expect, it } from 'vitest';
-import { directChat, metricsText, RawSocket, serverForFile, signUpMany } from './harness.js';
+import { friends, metricsText, online, serverForFile } from './harness.js';
 
 function value(text: string, pattern: RegExp): number | null {
   const line = text.split('\n').find((l) => pattern.test(l));
@@ -12,9 +12,8 @@ describe('operator metrics', () => {
   const server = serverForFile();
 
   it('counts store calls, fan-out records and deliveries, and reports consumer lag', async () => {
-    const [ann, bob] = await signUpMany(server, 2);
-    const conv = await directChat(ann, bob);
-    const socket = await RawSocket.open(server.url, bob.apiKey);
+    const [conv, ann, bob] = await friends(server);
+    const [socket] = await online(server, bob);
     for (let i = 0; i < 3; i++)
       await ann.call('POST', `/v1/conversations/${conv}/messages`, { clientMsgId: `om${i}`, body: `hello ${i}` });
     await socket.waitFor(() => socket.events('message.created').length === 3);

@@ -4,17 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MemoryOutboxStore, MessengerClient, MessengerError, type WebSocketCtor } from '@messenger/sdk';
 import type { Message } from '@messenger/protocol';
-import {
-  CLUSTER,
-  directChat,
-  http,
-  RawSocket,
-  sendHttp,
-  signUpMany,
-  sleep,
-  startTestServer,
-  storeCaughtUp,
-} from './harness.js';
+import { CLUSTER, friends, http, online, sendHttp, sleep, startTestServer, storeCaughtUp } from './harness.js';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 const cleanup: (() => Promise<void>)[] = [];
@@ -26,6 +16,17 @@ async function server(overrides: Parameters<typeof startTestServer>[0] = {}): Pr
   const s = await startTestServer(overrides);
   cleanup.push(() => s.close());
   return s;
+}
+
+/**
+ * A server that the test closes and starts again on the same data directory and `port` (the first
+ * gateway's), closed at the end if still up; Ann and Bob share a direct chat on it.
+ */
+async function toRestart() {
+  const first = await startTestServer();
+  cleanup.push(() => first.close());
+  const [conv, ann, bob] = await friends(first);
+  return { first, dataDir: first.dataDir, port: first.port, conv, ann, bob };
 }
 
 function client(
@@ -56,8 +57,7 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 describe('SDK against the real server', () => {
   it('connects, authenticates, makes typed requests and sends through the outbox', async () => {
     const s = await server();
-    const [ann, bob] = await signUpMany(s, 2);
-    const conv = await directChat(ann, bob);
+    const [conv, ann, bob] = await friends(s);
     const c = client(s.url, ann.apiKey);
     const states: string[] = [];
     c.on('state', (st) => states.push(st));
@@ -69,7 +69,7 @@ describe('SDK against the real server', () => {
     expect((await c.api.me()).id).toBe(ann.id);
     expect((await c.api.lookupUser(bob.username)).id).toBe(bob.id);
 
-    const bobWs = await RawSocket.open(s.url, bob.apiKey);
+    const [bobWs] = await online(s, bob);
     const sent = await c.send(conv, 'hello from the sdk');
     expect(sent).toMatchObject({ conversationId: conv, senderId: ann.id, body: 'hello from the sdk' });
     // Per-conversation seqs start at 1 embedded; a cluster's are log positions (gaps allowed).
@@ -92,11 +92,7 @@ describe('SDK against the real server', () => {
   });
 
   it('after a restart catches up: every message exactly once, in seq order, none lost while away', async () => {
-    const first = await startTestServer();
-    cleanup.push(() => first.close());
-    const { dataDir, port } = first;
-    const [ann, bob] = await signUpMany(first, 2);
-    const conv = await directChat(ann, bob);
+    const { first, dataDir, port, conv, ann, bob } = await toRestart();
     // The first gateway is the one that comes back on `port` (cluster mode has two).
     const c = client(first.urls[0]!, ann.apiKey);
     const seen: number[] = [];
@@ -145,11 +141,7 @@ describe('SDK against the real server', () => {
   });
 
   it('outbox retries keep the clientMsgId across a restart: no duplicate', async () => {
-    const first = await startTestServer();
-    cleanup.push(() => first.close());
-    const { dataDir, port } = first;
-    const [ann, bob] = await signUpMany(first, 2);
-    const conv = await directChat(ann, bob);
+    const { first, dataDir, port, conv, ann } = await toRestart();
     const c = client(first.urls[0]!, ann.apiKey, { outboxStore: new MemoryOutboxStore() });
     const created: Message[] = [];
     c.on('message.created', (e) => created.push(e.message));
@@ -189,11 +181,10 @@ describe('SDK against the real server', () => {
 
   it('sends delivered receipts automatically', async () => {
     const s = await server();
-    const [ann, bob] = await signUpMany(s, 2);
-    const conv = await directChat(ann, bob);
+    const [conv, ann, bob] = await friends(s);
     const bobClient = client(s.url, bob.apiKey);
     await bobClient.connect();
-    const annWs = await RawSocket.open(s.url, ann.apiKey);
+    const [annWs] = await online(s, ann);
     const reply = await annWs.request('send', { conversationId: conv, clientMsgId: 'd1', body: 'did you get it?' });
     const seq = (reply as any).result.message.seq;
     expect(await annWs.waitForEvent('receipt.delivered')).toEqual({

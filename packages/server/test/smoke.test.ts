@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER, directChat, RawSocket, serverForFile, signUpMany } from './harness.js';
+import { CLUSTER, friends, online, serverForFile } from './harness.js';
 
 describe('smoke: send over WebSocket reaches the other member', () => {
   const server = serverForFile();
 
   it('delivers message.created to the recipient and acks the sender', async () => {
-    const [alice, bob] = await signUpMany(server, 2);
-    const conversationId = await directChat(alice, bob);
-    const a = await RawSocket.open(server.url, alice.apiKey);
-    const b = await RawSocket.open(server.url, bob.apiKey);
+    const [conversationId, alice, bob] = await friends(server);
+    const [a, b] = await online(server, alice, bob);
     const reply = await a.request('send', { conversationId, clientMsgId: 'c1', body: 'hi bob' });
     expect(reply.ok).toBe(true);
     const event = await b.waitForEvent('message.created');
