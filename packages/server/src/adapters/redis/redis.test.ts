@@ -20,6 +20,9 @@ const URL = process.env.REDIS_TEST_URL ?? 'redis://127.0.0.1:6379';
 const root = `test:${Math.random().toString(36).slice(2, 10)}:`;
 const keyPrefix = () => `${root}${Math.random().toString(36).slice(2, 8)}:`;
 
+/** A fresh key prefix, and a client that sends the commands issued in one turn as one pipeline. */
+const pipelined = () => ({ prefix: keyPrefix(), redis: new Redis(URL, { enableAutoPipelining: true }) });
+
 /** Counts what a connected client sends from now on: commands (not script loads) and socket writes. */
 function traffic(redis: Redis): { commands: Map<string, number>; total: () => number; writes: number } {
   const counter = {
@@ -136,8 +139,7 @@ describe('Redis adapters beyond the contract', () => {
   });
 
   it('refreshes a heartbeat slice of 500 routes and 500 devices with one command each, sent in one write', async () => {
-    const prefix = keyPrefix();
-    const redis = new Redis(URL, { enableAutoPipelining: true });
+    const { prefix, redis } = pipelined();
     const routes = new RedisRoutes({ url: URL, client: redis, keyPrefix: prefix });
     const presence = new RedisPresence({ url: URL, client: redis, keyPrefix: prefix, lastSeenRetentionMs: 60_000 });
     await Promise.all([routes.add('u_warm', 'g_1', 1000), presence.setDevice('u_warm', 'd1', 'online', 1000)]); // scripts loaded
@@ -165,8 +167,7 @@ describe('Redis adapters beyond the contract', () => {
   });
 
   it('announces a connect wave with one command per user for the device and one for all the status reads and claims', async () => {
-    const prefix = keyPrefix();
-    const redis = new Redis(URL, { enableAutoPipelining: true });
+    const { prefix, redis } = pipelined();
     const presence = new RedisPresence({ url: URL, client: redis, keyPrefix: prefix });
     const bus = new MemoryGatewayBus();
     const routes = new MemoryRoutes();
@@ -215,8 +216,7 @@ describe('Redis adapters beyond the contract', () => {
   });
 
   it('looks routes up with one read-only script call per 1,000 users, sent together, and prunes expired members when adding', async () => {
-    const prefix = keyPrefix();
-    const redis = new Redis(URL, { enableAutoPipelining: true });
+    const { prefix, redis } = pipelined();
     const routes = new RedisRoutes({ url: URL, client: redis, keyPrefix: prefix });
     const users = Array.from({ length: 100 }, (_, i) => `u_${i}`);
     await routes.addMany(users, 'g_1', 30_000);

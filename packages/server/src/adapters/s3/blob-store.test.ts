@@ -41,15 +41,27 @@ const open = () =>
 
 blobStoreContract('S3BlobStore', { open });
 
+/** Runs `test` on a store with a bucket of its own and its S3 client, to spy on; then undoes the spies and closes it. */
+async function withStore(test: (store: S3BlobStore, client: S3Client) => Promise<void>): Promise<void> {
+  const store = await open();
+  try {
+    await test(store, (store as unknown as { client: S3Client }).client);
+  } finally {
+    vi.restoreAllMocks();
+    await store.close();
+  }
+}
+
+const tempFile = (name: string) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'putfile-')), name);
+
 describe('S3BlobStore on S3', () => {
-  it('puts a file of several parts from its byte ranges, and an empty one', async () => {
-    const store = await open();
-    try {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'putfile-'));
+  it('puts a file of several parts from its byte ranges, and an empty one', () =>
+    withStore(async (store, client) => {
+      const [big, empty] = [tempFile('big'), tempFile('empty')];
       const data = randomBytes(2 * 8 * 1024 * 1024 + 12_345);
-      fs.writeFileSync(path.join(dir, 'big'), data);
-      const send = vi.spyOn((store as unknown as { client: S3Client }).client, 'send');
-      expect(await store.putFile('u/big-file', path.join(dir, 'big'))).toEqual({ size: data.length });
+      fs.writeFileSync(big, data);
+      const send = vi.spyOn(client, 'send');
+      expect(await store.putFile('u/big-file', big)).toEqual({ size: data.length });
       const parts = send.mock.calls.filter(([c]) => c instanceof UploadPartCommand).map(([c]) => c.input);
       expect(parts.map((p) => (p as { ContentLength: number }).ContentLength).sort((a, b) => a - b)).toEqual([
         12_345,
@@ -58,21 +70,15 @@ describe('S3BlobStore on S3', () => {
       ]);
       const back = await bytes(await store.get('u/big-file'));
       expect(back.equals(data)).toBe(true);
-      fs.writeFileSync(path.join(dir, 'empty'), '');
-      expect(await store.putFile('u/empty-file', path.join(dir, 'empty'))).toEqual({ size: 0 });
+      fs.writeFileSync(empty, '');
+      expect(await store.putFile('u/empty-file', empty)).toEqual({ size: 0 });
       expect(await store.stat('u/empty-file')).toEqual({ size: 0 });
-    } finally {
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
-  it('aborts a multipart put of a file when a part fails, leaving no object', async () => {
-    const store = await open();
-    try {
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'putfile-')), 'big');
+  it('aborts a multipart put of a file when a part fails, leaving no object', () =>
+    withStore(async (store, client) => {
+      const file = tempFile('big');
       fs.writeFileSync(file, randomBytes(3 * 8 * 1024 * 1024));
-      const client = (store as unknown as { client: S3Client }).client;
       const send = client.send.bind(client);
       const sent: string[] = [];
       vi.spyOn(client, 'send').mockImplementation((async (command: { constructor: { name: string }; input: any }) => {
@@ -86,21 +92,13 @@ describe('S3BlobStore on S3', () => {
       expect(sent).not.toContain('CompleteMultipartUploadCommand');
       vi.restoreAllMocks();
       expect(await store.stat('u/broken-file')).toBeNull();
-    } finally {
-      vi.restoreAllMocks();
-      await store.close();
-    }
-  });
+    }));
 
-  it('puts an object larger than one multipart part', async () => {
-    const store = await open();
-    try {
+  it('puts an object larger than one multipart part', () =>
+    withStore(async (store) => {
       const data = randomBytes(9 * 1024 * 1024);
       const chunks = Array.from({ length: 9 }, (_, i) => data.subarray(i * 1024 * 1024, (i + 1) * 1024 * 1024));
       expect(await store.put('u/big', Readable.from(chunks))).toEqual({ size: data.length });
       expect(await store.stat('u/big')).toEqual({ size: data.length });
-    } finally {
-      await store.close();
-    }
-  });
+    }));
 });
