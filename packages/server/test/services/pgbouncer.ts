@@ -48,30 +48,31 @@ export class PgBouncerService extends Proc {
     const config = path.join(this.dir, 'pgbouncer.ini');
     const users = path.join(this.dir, 'users.txt');
     fs.writeFileSync(users, `"${admin}" ""\n`);
-    fs.writeFileSync(
-      config,
-      [
-        '[databases]',
-        `${this.database} = host=${host} port=${this.upstream.port || 5432} dbname=${this.database}`,
-        '[pgbouncer]',
-        'listen_addr = 127.0.0.1',
-        `listen_port = ${this.port}`,
-        'unix_socket_dir =',
-        'pidfile =',
-        'auth_type = trust',
-        `auth_file = ${users}`,
-        `auth_user = ${admin}`,
-        'pool_mode = transaction',
-        `default_pool_size = ${this.poolSize}`,
-        'max_client_conn = 2000',
-        'max_db_connections = 0',
-        'ignore_startup_parameters = extra_float_digits',
-        `admin_users = ${admin}`,
-        'log_connections = 0',
-        'log_disconnections = 0',
-        '',
-      ].join('\n'),
-    );
+    const settings: Record<string, string | number> = {
+      listen_addr: '127.0.0.1',
+      listen_port: this.port,
+      unix_socket_dir: '',
+      pidfile: '',
+      auth_type: 'trust',
+      auth_file: users,
+      auth_user: admin,
+      pool_mode: 'transaction',
+      default_pool_size: this.poolSize,
+      max_client_conn: 2000,
+      max_db_connections: 0,
+      ignore_startup_parameters: 'extra_float_digits',
+      admin_users: admin,
+      log_connections: 0,
+      log_disconnections: 0,
+    };
+    const ini = [
+      '[databases]',
+      `${this.database} = host=${host} port=${this.upstream.port || 5432} dbname=${this.database}`,
+      '[pgbouncer]',
+      // An empty value ('unix_socket_dir =') turns the setting off.
+      ...Object.entries(settings).map(([key, value]) => `${key} = ${value}`.trimEnd()),
+    ];
+    fs.writeFileSync(config, `${ini.join('\n')}\n`);
     // PgBouncer refuses to run as root: it then switches to the `postgres` OS user (-u), which must
     // read its files.
     const asRoot = process.getuid?.() === 0;
