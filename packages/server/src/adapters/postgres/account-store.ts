@@ -2,19 +2,11 @@
 // messages (through message_keys, indexed by sender, rather than the partitioned messages), and
 // which credentials still hold or have ended (the gateways' periodic re-check).
 import type { Message, User } from '@messenger/protocol';
-import type { Pool } from 'pg';
 import type { AccountStore } from '../../core/users/account-store.js';
-import { PgDb } from './pool.js';
+import { PgStore } from './pool.js';
 import { MESSAGE_COLUMNS, type MessageRow, toMessage, toUser, type UserRow } from './rows.js';
 
-export class PostgresAccountStore implements AccountStore {
-  private readonly db: PgDb;
-
-  /** The pool belongs to the backend (shared with the store), which ends it. */
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresAccountStore extends PgStore implements AccountStore {
   async setDisplayName(userId: string, displayName: string): Promise<User | null> {
     const rows = await this.db.query<UserRow>(
       'UPDATE users SET display_name = $2 WHERE id = $1 RETURNING id, username, display_name, created_at, avatar_upload_id',

@@ -1,7 +1,7 @@
 // PostgresCredentials: password hashes, device sessions and API keys in the cluster's database.
 import type { User } from '@messenger/protocol';
 import DataLoader from 'dataloader';
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { AppError } from '../../domain/errors.js';
 import type {
   CredentialRecord,
@@ -22,7 +22,7 @@ import {
   sessionFromRow,
 } from '../sql/credential-rows.js';
 import { newUser, USER_COLUMNS } from '../sql/user-rows.js';
-import { BATCHED_READS, PgDb } from './pool.js';
+import { BATCHED_READS, PgStore } from './pool.js';
 import { toUser, type UserRow } from './rows.js';
 
 type Found = FoundRow<Date> & { hash: string };
@@ -60,14 +60,7 @@ function latestById(touches: readonly Touch[]): Touch[] {
   return [...latest.values()];
 }
 
-export class PostgresCredentials implements CredentialStore {
-  private readonly db: PgDb;
-
-  /** The pool belongs to the backend (shared with the store), which ends it. */
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresCredentials extends PgStore implements CredentialStore {
   async createAccount(user: NewAccount, first: FirstCredential): Promise<User> {
     return this.db.tx(async (client) => {
       const inserted = await client.query(

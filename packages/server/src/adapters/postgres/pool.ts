@@ -191,6 +191,15 @@ export class PgDb {
   }
 }
 
+/** A store over the backend's pool, which it shares with the other stores: the backend ends it. */
+export abstract class PgStore {
+  protected readonly db: PgDb;
+
+  constructor(deps: { pool: Pool }) {
+    this.db = new PgDb(deps.pool);
+  }
+}
+
 /**
  * Options for the DataLoaders that merge concurrent single-row reads into one query. The batch is
  * sent in the event loop's check phase, after every socket read of the current iteration has been

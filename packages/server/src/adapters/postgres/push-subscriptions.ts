@@ -1,7 +1,6 @@
 // PostgresPushSubscriptions: Web Push subscriptions in the cluster's database, plus the badge query.
-import type { Pool } from 'pg';
 import type { PushSubscriptionRecord, PushSubscriptions } from '../../core/notifications/subscriptions.js';
-import { PgDb } from './pool.js';
+import { PgStore } from './pool.js';
 
 interface Row {
   endpoint: string;
@@ -19,14 +18,7 @@ const toRecord = (r: Row): PushSubscriptionRecord => ({
   createdAt: r.created_at.toISOString(),
 });
 
-export class PostgresPushSubscriptions implements PushSubscriptions {
-  private readonly db: PgDb;
-
-  /** The pool belongs to the backend (shared with the store), which ends it. */
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresPushSubscriptions extends PgStore implements PushSubscriptions {
   async save(sub: PushSubscriptionRecord): Promise<void> {
     await this.db.query(
       `INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, created_at) VALUES ($1, $2, $3, $4, $5)

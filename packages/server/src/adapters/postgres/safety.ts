@@ -6,7 +6,7 @@ import type { ReportStore } from '../../core/safety/report-store.js';
 import type { SuspensionStore } from '../../core/safety/suspension-store.js';
 import { REPORT_COLUMNS, type ReportRow, reportFromRow, reportValues } from '../sql/report-rows.js';
 import DataLoader from 'dataloader';
-import { PgDb, WINDOWED_READS } from './pool.js';
+import { PgDb, PgStore, WINDOWED_READS } from './pool.js';
 import type { SendReads } from './send-reads.js';
 
 export class PostgresBlocks implements BlockStore {
@@ -83,13 +83,7 @@ export class PostgresBlocks implements BlockStore {
   }
 }
 
-export class PostgresReports implements ReportStore {
-  private readonly db: PgDb;
-
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresReports extends PgStore implements ReportStore {
   async createReport(r: Report): Promise<void> {
     await this.db.query(
       `INSERT INTO reports (${REPORT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -106,13 +100,7 @@ export class PostgresReports implements ReportStore {
   }
 }
 
-export class PostgresSuspensions implements SuspensionStore {
-  private readonly db: PgDb;
-
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresSuspensions extends PgStore implements SuspensionStore {
   async suspend(userId: string, reason: string, at: string): Promise<void> {
     await this.db.query(
       'INSERT INTO suspensions (user_id, reason, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',

@@ -1,15 +1,8 @@
 // Settings every process of a cluster must agree on (e.g. the VAPID key pair), kept in PostgreSQL:
 // the first process to start creates a value, every other one reads that same value.
-import type { Pool } from 'pg';
-import { PgDb } from './pool.js';
+import { PgStore } from './pool.js';
 
-export class PostgresSettings {
-  private readonly db: PgDb;
-
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresSettings extends PgStore {
   async getOrCreate<T>(key: string, make: () => T): Promise<T> {
     await this.db.query('INSERT INTO server_settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
       key,

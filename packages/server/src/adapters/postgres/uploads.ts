@@ -1,5 +1,5 @@
 // UploadStore in PostgreSQL.
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import {
   type AttachedTo,
   type Drop,
@@ -9,7 +9,7 @@ import {
   type UploadStore,
 } from '../../core/media/upload-store.js';
 import { UPLOAD_COLUMNS, type UploadRow, uploadFromRow, uploadValues } from '../sql/upload-rows.js';
-import { PgDb } from './pool.js';
+import { PgStore } from './pool.js';
 
 type Row = UploadRow<Date, string>;
 const toRecord = (r: Row): UploadRecord => uploadFromRow(r, (t) => t.toISOString());
@@ -20,13 +20,7 @@ const BLOB_LOCK = 0x626c6f62; // "blob"
 const OTHERS = `SELECT (SELECT count(*) FROM uploads WHERE blob_key = $1 AND id <> $2)
                      + (SELECT count(*) FROM uploads WHERE thumbnail_key = $1 AND id <> $2) AS n`;
 
-export class PostgresUploads implements UploadStore {
-  private readonly db: PgDb;
-
-  constructor(deps: { pool: Pool }) {
-    this.db = new PgDb(deps.pool);
-  }
-
+export class PostgresUploads extends PgStore implements UploadStore {
   async create(u: UploadRecord, ensure: Ensure): Promise<void> {
     const params = Array.from({ length: 15 }, (_, i) => `$${i + 1}`).join(', ');
     const keys = keysOf(u);
