@@ -26,6 +26,20 @@ interface Service {
   start(dir: string): Promise<{ url: string; stop(): Promise<void> }>;
 }
 
+/** A process service that takes a free port and its directory: started in `dir`, stopped with kill -9. */
+interface Killable {
+  readonly url: string;
+  start(): Promise<void>;
+  kill9(): Promise<void>;
+}
+
+async function startKillable(dir: string, loading: Promise<new (port: number, dir: string) => Killable>) {
+  const [{ freePort }, Service] = await Promise.all([import('../process.js'), loading]);
+  const service = new Service(await freePort(), dir);
+  await service.start();
+  return { url: service.url, stop: () => service.kill9() };
+}
+
 const SERVICES: Record<Name, Service> = {
   postgres: {
     variable: 'PG_TEST_URL',
@@ -56,12 +70,11 @@ const SERVICES: Record<Name, Service> = {
     variable: 'REDIS_TEST_URL',
     fallback: 'redis://127.0.0.1:6379',
     answers: (url) => redisPong(new URL(url)),
-    start: async (dir) => {
-      const [{ freePort }, { RedisService }] = await Promise.all([import('../process.js'), import('./redis.js')]);
-      const redis = new RedisService(await freePort(), dir);
-      await redis.start();
-      return { url: redis.url, stop: () => redis.kill9() };
-    },
+    start: (dir) =>
+      startKillable(
+        dir,
+        import('./redis.js').then((m) => m.RedisService),
+      ),
   },
   nats: {
     variable: 'NATS_TEST_URL',
@@ -70,12 +83,11 @@ const SERVICES: Record<Name, Service> = {
       const { hostname, port } = new URL(url);
       return (await natsInfo(Number(port), hostname))?.jetstream === true;
     },
-    start: async (dir) => {
-      const [{ freePort }, { JetStreamNode }] = await Promise.all([import('../process.js'), import('./nats.js')]);
-      const nats = new JetStreamNode(await freePort(), dir);
-      await nats.start();
-      return { url: nats.url, stop: () => nats.kill9() };
-    },
+    start: (dir) =>
+      startKillable(
+        dir,
+        import('./nats.js').then((m) => m.JetStreamNode),
+      ),
   },
   // Object storage for cluster-mode uploads: there is no shared one, so a cluster run always gets
   // its own s3rver (in this process; each deployment makes a bucket of its own in it).
