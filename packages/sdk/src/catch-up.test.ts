@@ -32,6 +32,14 @@ class History {
   }
 }
 
+/** A tracker that has handed out the seqs in `handed` (by conversation) and begins a catch-up. */
+function catchingUp(handed: Record<string, number>): SeqTracker {
+  const tracker = new SeqTracker();
+  for (const [conversationId, seq] of Object.entries(handed)) tracker.track(conversationId, seq);
+  tracker.beginCatchUp();
+  return tracker;
+}
+
 const seqsOf = (events: ServerEvent[], id: string) =>
   events.flatMap((e) => (e.type === 'message.created' && e.conversationId === id ? [e.message.seq] : []));
 
@@ -41,10 +49,7 @@ describe('catchUp', () => {
     history.add('a', 1, 2, 3, 4, 5, 6, 7);
     history.add('b', 1, 2);
     history.add('unseen', 1, 2, 3);
-    const tracker = new SeqTracker();
-    tracker.track('a', 2);
-    tracker.track('b', 2);
-    tracker.beginCatchUp();
+    const tracker = catchingUp({ a: 2, b: 2 });
     const emitted: ServerEvent[] = [];
     await catchUp({ api: history, tracker, emit: (e) => emitted.push(e), isCurrent: () => true, pageSize: 2 });
     expect(seqsOf(emitted, 'a')).toEqual([3, 4, 5, 6, 7]);
@@ -59,9 +64,7 @@ describe('catchUp', () => {
     const history = new History();
     history.add('a', 1, 2);
     history.add('new', 1);
-    const tracker = new SeqTracker();
-    tracker.track('a', 1);
-    tracker.beginCatchUp();
+    const tracker = catchingUp({ a: 1 });
     const result = await catchUp({ api: history, tracker, emit: () => {}, isCurrent: () => true });
     expect(result?.conversations.map((c) => c.id)).toEqual(['a', 'new']);
     expect(result?.added.map((c) => c.id)).toEqual(['new']);
@@ -74,9 +77,7 @@ describe('catchUp', () => {
   it('merges live events that arrived during the paging, each message once', async () => {
     const history = new History();
     history.add('a', 1, 2, 3, 4);
-    const tracker = new SeqTracker();
-    tracker.track('a', 1);
-    tracker.beginCatchUp();
+    const tracker = catchingUp({ a: 1 });
     const emitted: ServerEvent[] = [];
     const api = {
       listAllConversations: () => history.listAllConversations(),
@@ -99,9 +100,7 @@ describe('catchUp', () => {
     chats.add('a', 1);
     const requests = new History();
     requests.add('r', 1, 2);
-    const tracker = new SeqTracker();
-    tracker.track('r', 1);
-    tracker.beginCatchUp();
+    const tracker = catchingUp({ r: 1 });
     const emitted: ServerEvent[] = [];
     const api = {
       listAllConversations: () => chats.listAllConversations(),
@@ -117,9 +116,7 @@ describe('catchUp', () => {
   it('stops touching the tracker once its socket is gone', async () => {
     const history = new History();
     history.add('a', 1, 2, 3);
-    const tracker = new SeqTracker();
-    tracker.track('a', 1);
-    tracker.beginCatchUp();
+    const tracker = catchingUp({ a: 1 });
     let current = true;
     const emitted: ServerEvent[] = [];
     const api = {
@@ -139,9 +136,7 @@ describe('catchUp', () => {
     const history = new History();
     history.add('a', 1, 2);
     history.failOn = 'a';
-    const tracker = new SeqTracker();
-    tracker.track('a', 1);
-    tracker.beginCatchUp();
+    const tracker = catchingUp({ a: 1 });
     await expect(catchUp({ api: history, tracker, emit: () => {}, isCurrent: () => true })).rejects.toThrow('boom');
     expect(tracker.isCatchingUp('a')).toBe(true);
   });
