@@ -6,8 +6,10 @@ import {
   createGroup,
   directChat,
   expectError,
+  expectErrorOn,
   friends,
   online,
+  type Route,
   sendHttp,
   serverForFile,
   signUpMany,
@@ -31,7 +33,7 @@ beforeAll(async () => {
   await sendHttp(ann, direct, 'direct secret words');
 });
 
-function routes(conv: string, msg: string): [string, string, unknown?][] {
+function routes(conv: string, msg: string): Route[] {
   return [
     ['GET', `/v1/conversations/${conv}`],
     ['POST', `/v1/conversations/${conv}/members`, { userIds: [eve.id] }],
@@ -60,21 +62,9 @@ function routes(conv: string, msg: string): [string, string, unknown?][] {
 
 describe('non-member over HTTP', () => {
   it('gets 404 not_found on every conversation route, the same as for a conversation that does not exist', async () => {
-    for (const conv of [group, direct]) {
-      for (const [method, url, body] of routes(conv, messageId)) {
-        const res = await eve.call(method, url, body);
-        try {
-          expectError(res, 404, 'not_found');
-        } catch (error) {
-          throw new Error(`${method} ${url}: ${(error as Error).message}`);
-        }
-      }
-    }
+    for (const conv of [group, direct]) await expectErrorOn(eve, routes(conv, messageId), 404, 'not_found');
     // Indistinguishable from a missing conversation.
-    for (const [method, url, body] of routes('c_doesnotexist', 'm_doesnotexist')) {
-      const missing = await eve.call(method, url, body);
-      expectError(missing, 404, 'not_found');
-    }
+    await expectErrorOn(eve, routes('c_doesnotexist', 'm_doesnotexist'), 404, 'not_found');
   });
 
   it('changed nothing', async () => {
@@ -99,14 +89,14 @@ describe('non-member over HTTP', () => {
 
   it('a member cannot reach a message through another conversation id', async () => {
     const other = await directChat(bob, eve);
-    expectError(
-      await eve.call('PATCH', `/v1/conversations/${other}/messages/${messageId}`, { body: 'x' }),
-      404,
-      'not_found',
-    );
-    expectError(await eve.call('DELETE', `/v1/conversations/${other}/messages/${messageId}?for=me`), 404, 'not_found');
-    expectError(
-      await eve.call('PUT', `/v1/conversations/${other}/messages/${messageId}/reaction`, { emoji: '👍' }),
+    const message = `/v1/conversations/${other}/messages/${messageId}`;
+    await expectErrorOn(
+      eve,
+      [
+        ['PATCH', message, { body: 'x' }],
+        ['DELETE', `${message}?for=me`],
+        ['PUT', `${message}/reaction`, { emoji: '👍' }],
+      ],
       404,
       'not_found',
     );

@@ -1,7 +1,17 @@
 // Bad input on every HTTP route: malformed JSON, wrong types, missing fields, bad ids -> 400 with the
 // contract body, never a 5xx, never partial state.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createGroup, expectError, sendHttp, serverForFile, signUpMany, type TestUser } from './harness.js';
+import {
+  bodyRoutes,
+  createGroup,
+  expectError,
+  expectErrorOn,
+  type Route,
+  sendHttp,
+  serverForFile,
+  signUpMany,
+  type TestUser,
+} from './harness.js';
 
 const server = serverForFile();
 let ann: TestUser;
@@ -18,18 +28,7 @@ const json = { 'content-type': 'application/json' };
 
 describe('malformed JSON', () => {
   it('answers 400 invalid_request with the contract body on every route that takes a body', async () => {
-    const bodyRoutes: [string, string][] = [
-      ['POST', '/v1/users'],
-      ['PUT', '/v1/me/settings'],
-      ['POST', '/v1/conversations'],
-      ['POST', `/v1/conversations/${conv}/members`],
-      ['PUT', `/v1/conversations/${conv}/settings`],
-      ['POST', `/v1/conversations/${conv}/messages`],
-      ['PATCH', `/v1/conversations/${conv}/messages/${msg}`],
-      ['PUT', `/v1/conversations/${conv}/messages/${msg}/reaction`],
-      ['POST', `/v1/conversations/${conv}/read`],
-    ];
-    for (const [method, url] of bodyRoutes) {
+    for (const [method, url] of bodyRoutes(conv, msg)) {
       for (const raw of ['{"body": ', '{bad json}', 'null x', '\u0000']) {
         const res = await ann.call(method, url, raw, json);
         try {
@@ -136,18 +135,13 @@ describe('wrong types and missing fields', () => {
     const badConv = encodeURIComponent('bad id!');
     const longId = 'c'.repeat(65);
     for (const id of [badConv, longId, encodeURIComponent('ü')]) {
-      expectError(await ann.call('GET', `/v1/conversations/${id}`), 400, 'invalid_request');
-      expectError(await ann.call('GET', `/v1/conversations/${id}/messages`), 400, 'invalid_request');
-      expectError(
-        await ann.call('POST', `/v1/conversations/${id}/messages`, { clientMsgId: 'p', body: 'x' }),
-        400,
-        'invalid_request',
-      );
-      expectError(
-        await ann.call('PATCH', `/v1/conversations/${conv}/messages/${id}`, { body: 'x' }),
-        400,
-        'invalid_request',
-      );
+      const routes: Route[] = [
+        ['GET', `/v1/conversations/${id}`],
+        ['GET', `/v1/conversations/${id}/messages`],
+        ['POST', `/v1/conversations/${id}/messages`, { clientMsgId: 'p', body: 'x' }],
+        ['PATCH', `/v1/conversations/${conv}/messages/${id}`, { body: 'x' }],
+      ];
+      await expectErrorOn(ann, routes, 400, 'invalid_request');
     }
   });
 

@@ -1,7 +1,17 @@
 // Group life: conversation.updated on create/add/leave, leavers cut off, late joiners see only what
 // came after they joined, and every member's readSeq is visible to all.
 import { describe, expect, it } from 'vitest';
-import { createGroup, expectError, online, RawSocket, sendHttp, serverForFile, signUpMany } from './harness.js';
+import {
+  createGroup,
+  expectError,
+  expectErrorOn,
+  online,
+  RawSocket,
+  type Route,
+  sendHttp,
+  serverForFile,
+  signUpMany,
+} from './harness.js';
 
 const server = serverForFile();
 
@@ -51,13 +61,12 @@ describe('group membership events', () => {
     await sockets[dan.id]!.waitForEvent('reaction.updated');
     await sockets[dan.id]!.waitForEvent('typing');
     expect((await sockets[bob.id]!.settle()).slice(bobCount)).toEqual([]);
-    expectError(await bob.call('GET', `/v1/conversations/${g}`), 404, 'not_found');
-    expectError(await bob.call('GET', `/v1/conversations/${g}/messages`), 404, 'not_found');
-    expectError(
-      await bob.call('POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'x', body: 'back?' }),
-      404,
-      'not_found',
-    );
+    const gone: Route[] = [
+      ['GET', `/v1/conversations/${g}`],
+      ['GET', `/v1/conversations/${g}/messages`],
+      ['POST', `/v1/conversations/${g}/messages`, { clientMsgId: 'x', body: 'back?' }],
+    ];
+    await expectErrorOn(bob, gone, 404, 'not_found');
     for (const s of Object.values(sockets)) s.close();
   });
 });

@@ -161,6 +161,36 @@ export async function fullHistory(user: TestUser, conversationId: string): Promi
   }
 }
 
+/** A request as a route table holds it: method, URL and, for most writes, a JSON body. */
+export type Route = [method: string, url: string, body?: unknown];
+
+/** Every route that takes a JSON body but the push ones, on the conversation `conv` and its message `msg`. */
+export function bodyRoutes(conv: string, msg: string): Route[] {
+  return [
+    ['POST', '/v1/users'],
+    ['PUT', '/v1/me/settings'],
+    ['POST', '/v1/conversations'],
+    ['POST', `/v1/conversations/${conv}/members`],
+    ['PUT', `/v1/conversations/${conv}/settings`],
+    ['POST', `/v1/conversations/${conv}/messages`],
+    ['PATCH', `/v1/conversations/${conv}/messages/${msg}`],
+    ['PUT', `/v1/conversations/${conv}/messages/${msg}/reaction`],
+    ['POST', `/v1/conversations/${conv}/read`],
+  ];
+}
+
+/** expectError() on the answer to `user` of each of `routes`, in turn; a failure names the route. */
+export async function expectErrorOn(user: TestUser, routes: Route[], status: number, code: string): Promise<void> {
+  for (const [method, url, body] of routes) {
+    const res = await user.call(method, url, body);
+    try {
+      expectError(res, status, code);
+    } catch (error) {
+      throw new Error(`${method} ${url}: ${(error as Error).message}`);
+    }
+  }
+}
+
 /** Asserts the contract's error shape: exact status and code, a human message. */
 export function expectError(res: HttpAnswer, status: number, code: string): void {
   if (res.status !== status || res.body?.error?.code !== code) {
