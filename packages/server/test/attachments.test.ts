@@ -12,23 +12,22 @@ import {
   createGroup,
   directChat,
   expectError,
-  friends,
   online,
   serverForFile,
   signUp,
   type TestUser,
   uniqueName,
   uploadFile,
+  usersForFile,
   waitFor,
 } from './harness.js';
 
 const server = serverForFile();
-let ann: TestUser;
-let bob: TestUser;
-let eve: TestUser;
+// Signed up on the first gateway, which takes the uploads.
+const [ann, bob, eve] = usersForFile(() => server.firstUrl, 3);
 let chat: string;
 beforeAll(async () => {
-  [chat, ann, bob, eve] = await friends(server.firstUrl, 3);
+  chat = await directChat(ann, bob);
 });
 
 async function upload(user: TestUser, body: Uint8Array | string, type: string, name: string) {

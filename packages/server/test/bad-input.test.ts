@@ -9,17 +9,14 @@ import {
   type Route,
   sendHttp,
   serverForFile,
-  signUpMany,
-  type TestUser,
+  usersForFile,
 } from './harness.js';
 
 const server = serverForFile();
-let ann: TestUser;
-let bob: TestUser;
+const [ann, bob] = usersForFile(server, 2);
 let conv: string;
 let msg: string;
 beforeAll(async () => {
-  [ann, bob] = await signUpMany(server, 2);
   conv = await createGroup(ann, [bob], 'inputs');
   msg = (await sendHttp(ann, conv, 'target')).id;
 });

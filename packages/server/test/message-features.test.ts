@@ -14,15 +14,13 @@ import {
   startTestServer,
   storedRows,
   type TestUser,
+  usersForFile,
 } from './harness.js';
 
 const server = serverForFile();
-let ann: TestUser;
-let bob: TestUser;
-let cat: TestUser;
+const [ann, bob, cat] = usersForFile(server, 3);
 let conv: string;
 beforeAll(async () => {
-  [ann, bob, cat] = await signUpMany(server, 3);
   conv = await createGroup(ann, [bob, cat], 'features');
 });
 

@@ -2,6 +2,7 @@
 // size limits and the per-user send rate limit.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  directChat,
   expectError,
   friends,
   http,
@@ -10,14 +11,14 @@ import {
   serverForFile,
   startTestServer,
   type TestUser,
+  usersForFile,
 } from './harness.js';
 
 const server = serverForFile();
-let ann: TestUser;
-let bob: TestUser;
+const [ann, bob] = usersForFile(server, 2);
 let conv: string;
 beforeAll(async () => {
-  [conv, ann, bob] = await friends(server);
+  conv = await directChat(ann, bob);
 });
 
 const MESSAGE_KEYS = [

@@ -1,5 +1,6 @@
 // The starting points most tests share, built from the HTTP and WebSocket clients: users who know
-// each other and their direct chat, and sockets opened for users.
+// each other and their direct chat, sockets opened for users, and the users a whole file shares.
+import { beforeAll } from 'vitest';
 import { directChat, signUpMany, type TestUser, type Users } from './http.js';
 import { RawSocket } from './socket.js';
 
@@ -25,4 +26,18 @@ export async function online<U extends TestUser[]>(at: Server, ...users: U): Pro
   const sockets: RawSocket[] = [];
   for (const user of users) sockets.push(await RawSocket.open(urlOf(at), user.apiKey));
   return sockets as { [K in keyof U]: RawSocket };
+}
+
+/**
+ * `count` users that the file's tests share, signed up one after another at `at` (a server, or its
+ * URL when called) before the first test: the objects are handed out now and filled in then, so a
+ * file names its users once, as `const [ann, bob] = usersForFile(server, 2)`.
+ */
+export function usersForFile<N extends number>(at: { readonly url: string } | (() => string), count: N): Users<N> {
+  const users = Array.from({ length: count }, () => ({}) as TestUser);
+  beforeAll(async () => {
+    const signedUp: TestUser[] = await signUpMany(typeof at === 'function' ? at() : at, count);
+    for (const [i, user] of signedUp.entries()) Object.assign(users[i]!, user);
+  });
+  return users as Users<N>;
 }
