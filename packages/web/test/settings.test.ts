@@ -111,6 +111,13 @@ async function post(account: Account, conversationId: string, body: string): Pro
   });
 }
 
+/** Makes `change` on `page` and answers the status of the PUT /v1/me/settings that saves it. */
+async function settingSaved(page: Page, change: () => Promise<void>): Promise<number> {
+  const saved = page.waitForResponse((r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT');
+  await change();
+  return (await saved).status();
+}
+
 async function mutedOnServer(account: Account, conversationId: string): Promise<boolean> {
   return (await server.api('GET', `/v1/conversations/${conversationId}`, account.apiKey)).conversation.muted;
 }
@@ -168,20 +175,12 @@ describe('web client settings and notifications', () => {
     const dialog = await openAccount(alicePage);
     const showStatus = dialog.getByRole('switch', { name: 'Show my online status' });
     expect(await showStatus.isChecked()).toBe(true);
-    const saved = alicePage.waitForResponse(
-      (r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT',
-    );
-    await showStatus.uncheck();
-    expect((await saved).status()).toBe(200);
+    expect(await settingSaved(alicePage, () => showStatus.uncheck())).toBe(200);
     // The server sends no presence event about a hidden user, so Bob sees it on his next look.
     await bobPage.reload();
     await expect.poll(() => subtitle.textContent(), WAIT).toBe('Offline');
 
-    const restored = alicePage.waitForResponse(
-      (r) => r.url().endsWith('/v1/me/settings') && r.request().method() === 'PUT',
-    );
-    await showStatus.check();
-    expect((await restored).status()).toBe(200);
+    expect(await settingSaved(alicePage, () => showStatus.check())).toBe(200);
     await bobPage.reload();
     await expect.poll(() => subtitle.textContent(), WAIT).toBe('Online');
     await dialog.getByRole('button', { name: 'Close' }).click();
