@@ -27,7 +27,8 @@ export interface AccountStore {
   /**
    * The credentials that ended after `since` by the database's clock (deleted by any statement, or
    * their user suspended), and that clock's reading: a reader passes it back, less a margin for
-   * writes that commit late, as its next `since`. An id may come more than once.
+   * writes that commit late, as its next `since`. An id may come more than once: the reading is
+   * to the millisecond, so what ended in its millisecond comes again.
    */
   endedCredentials(since: string): Promise<{ ids: string[]; at: string }>;
   /** Drops the record of ends before `before`: readers look only seconds back. */
