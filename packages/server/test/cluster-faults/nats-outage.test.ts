@@ -12,22 +12,20 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
 import { sendFromAll } from '../harness/apps.js';
 import { settleAndCheck } from '../harness/checks.js';
-import { createGroup, http } from '../harness/http.js';
+import { http } from '../harness/http.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { useCluster } from './cluster.js';
-import { connectedUsers } from './setup.js';
+import { connectedGroup, settledBefore } from './setup.js';
 
 describe('cluster: NATS down and back', () => {
   const cluster = useCluster('nt');
 
   it('refuses sends with unavailable while down, loses nothing acknowledged, resumes when back', async () => {
     const [, g1] = cluster.gateways;
-    const { users, apps } = await connectedUsers(cluster, 4, 'nt');
-    const conv = await createGroup(users[0]!, users.slice(1), 'N');
+    const { users, apps, conv } = await connectedGroup(cluster, 4, 'nt', 'N');
     const extraAcked: Message[] = [];
     try {
-      await sendFromAll(apps, [conv], 15, 20, 'before');
-      expect(await settleAndCheck(users[0]!, [conv], apps, 15_000)).toEqual([]);
+      await settledBefore(users, apps, conv, 15);
 
       await cluster.nats.kill9();
       const downAt = Date.now();

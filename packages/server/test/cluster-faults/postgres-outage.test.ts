@@ -15,10 +15,9 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '@messenger/protocol';
 import { sendFromAll } from '../harness/apps.js';
 import { settleAndCheck } from '../harness/checks.js';
-import { createGroup } from '../harness/http.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { useCluster } from './cluster.js';
-import { connectedUsers } from './setup.js';
+import { connectedGroup, settledBefore } from './setup.js';
 
 describe('cluster: PostgreSQL down and back', () => {
   // With the store-lag bound on (the default), a stopped persister soon makes gateways refuse sends
@@ -27,12 +26,10 @@ describe('cluster: PostgreSQL down and back', () => {
   const cluster = useCluster('pg', { env: { STORE_LAG_BOUND_MS: '0' } });
 
   it('keeps acknowledging sends while down; the persister catches up; every ack stored once, in order', async () => {
-    const { users, apps } = await connectedUsers(cluster, 4, 'pg');
-    const conv = await createGroup(users[0]!, users.slice(1), 'P');
+    const { users, apps, conv } = await connectedGroup(cluster, 4, 'pg', 'P');
     const extraAcked: Message[] = [];
     try {
-      await sendFromAll(apps, [conv], 10, 20, 'before');
-      expect(await settleAndCheck(users[0]!, [conv], apps, 15_000)).toEqual([]);
+      await settledBefore(users, apps, conv, 10);
 
       // Acked into the log, not yet in the store: the worker is frozen.
       cluster.worker.pause();

@@ -15,7 +15,7 @@ import { settleAndCheck } from '../harness/checks.js';
 import { createGroup, signUp, type TestUser, uniqueName } from '../harness/http.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { useCluster } from './cluster.js';
-import { connectedUsers } from './setup.js';
+import { connectedGroup, settledBefore } from './setup.js';
 
 describe('cluster: Redis restarted empty', () => {
   const cluster = useCluster('rd');
@@ -43,11 +43,9 @@ describe('cluster: Redis restarted empty', () => {
   }
 
   it('rebuilds routes and presence, delivers live again, loses nothing (steady clients)', async () => {
-    const { users, apps } = await connectedUsers(cluster, 4, 'rd');
-    const conv = await createGroup(users[0]!, users.slice(1), 'R');
+    const { users, apps, conv } = await connectedGroup(cluster, 4, 'rd', 'R');
     try {
-      await sendFromAll(apps, [conv], 10, 20, 'before');
-      expect(await settleAndCheck(users[0]!, [conv], apps, 15_000)).toEqual([]);
+      await settledBefore(users, apps, conv, 10);
 
       await cluster.redis.kill9();
       const ackedBefore = apps.reduce((n, a) => n + a.acked.length, 0);

@@ -12,15 +12,14 @@ import { createGroup, via } from '../harness/http.js';
 import { sleep, waitFor } from '../harness/wait.js';
 import { consumerStates } from '../services/nats.js';
 import { useCluster } from './cluster.js';
-import { connectedUsers } from './setup.js';
+import { connectedGroup } from './setup.js';
 
 describe('cluster: kill -9 of the worker mid-batch', () => {
   const cluster = useCluster('wk');
 
   it('stores every acknowledged message once, in order, keeps the store a gap-free prefix, and delivers everything', async () => {
     const [, g1] = cluster.gateways;
-    const { users, apps } = await connectedUsers(cluster, 4, 'wk');
-    const convA = await createGroup(users[0]!, users.slice(1), 'A');
+    const { users, apps, conv: convA } = await connectedGroup(cluster, 4, 'wk', 'A');
     const convB = await createGroup(users[1]!, [users[0]!, users[2]!, users[3]!], 'B');
     const allAcked = () => apps.flatMap((a) => a.acked);
     const reader = via(users[0]!, g1.url);
