@@ -49,7 +49,7 @@ describe('StoreLag', () => {
     lag.admit('c1');
   });
 
-  it('forgets a capacity measured at capacity once the persister has kept up for a window', () => {
+  it('takes a stale capacity no lower than what the persister completes once it kept up for a window', () => {
     const { lag, at } = gate(2_000);
     // A cold store's first second: 100 entries in one step of 1 s, at capacity (0.1 per ms).
     for (let t = 0; t < 1_000; t += 200) at(t, [1_000, 0]);
@@ -59,6 +59,21 @@ describe('StoreLag', () => {
     // 200 ms. 40 entries are not a second of work, and sends are admitted.
     let done = 100;
     for (let t = 1_400; t <= 5_000; t += 200) at(t, [40, (done += 100)]);
+    expect(lag.lags()[0]!.ms).toBeLessThan(1_000);
+    for (let i = 0; i < 100; i++) lag.admit('c0');
+  });
+
+  it('keeps a capacity it measured while the persister keeps up: a burst within it is admitted', () => {
+    const { lag, at } = gate(2_000);
+    // At capacity for a second: 2 entries per ms.
+    at(0, [1_000, 0]);
+    at(500, [1_000, 1_000]);
+    at(1_000, [1_000, 2_000]);
+    // Then little arrives for longer than the window (5 per 200 ms), and a burst of 300 comes:
+    // 150 ms of work at the capacity, which the entries-only bound (100) would refuse.
+    let done = 2_000;
+    for (let t = 1_200; t <= 5_000; t += 200) at(t, [5, (done += 5)]);
+    at(5_200, [300, done]);
     expect(lag.lags()[0]!.ms).toBeLessThan(1_000);
     for (let i = 0; i < 100; i++) lag.admit('c0');
   });

@@ -185,15 +185,13 @@ export class StoreLag {
       if (busy.ms >= RATE_MIN_MS && busy.completed > 0) {
         track.rate = busy.completed / busy.ms;
         track.stepMs = busy.ms / busy.steps;
-      } else if (saturated.length === 0) {
-        // Not at capacity for a whole window: a capacity measured before (a cold store's first
-        // seconds are slow) no longer describes it, and kept, it would refuse a persister that
-        // keeps up. Admission is bounded in entries again until it is next seen at capacity.
-        track.rate = 0;
-        track.stepMs = 0;
+      } else if (saturated.length === 0 && track.rate > 0) {
+        // Not at capacity for a whole window: a capacity measured before may be stale (a cold
+        // store's first seconds are slow), and kept, it would refuse a persister that keeps up.
+        // It completes at least what it was seen completing, in steps as long as the recent ones.
+        track.rate = Math.max(track.rate, track.floor);
+        if (all.steps > 0) track.stepMs = all.ms / all.steps;
       }
-      // It completes at least what it was seen completing.
-      if (track.rate > 0) track.rate = Math.max(track.rate, track.floor);
       if (!before || p.done !== before.done || p.pending === 0) track.movedAt = at;
       // The newest entry waits for the step in progress, then for the one that takes it: steps take
       // what is pending when they begin, so its own step is about as long as the rest of the backlog.
