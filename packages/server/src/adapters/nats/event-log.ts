@@ -11,7 +11,6 @@ import type {
   EventLog,
   LogHandler,
   PartitionPosition,
-  SubscribeOptions,
   Subscription,
 } from '../../core/messages/event-log.js';
 import type { Logger } from '../../observability/logger.js';
@@ -156,27 +155,29 @@ export class JetStreamEventLog implements EventLog {
     return { duplicate: false, record: decode(draft, acked.seq) };
   }
 
-  async subscribe(consumer: string, handler: LogHandler, opts: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(
+    consumer: string,
+    handler: LogHandler,
+    opts: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail'; batchSize?: number } = {},
+  ): Promise<Subscription> {
     if (this.closed) throw unavailable('the log is closed');
-    // Partitions are read in parallel (different conversations); each gate runs one handler call
-    // at a time, and the batches of its partitions that came in meanwhile go into its next call
-    // together: fewer, bigger store transactions, route lookups and bus messages under load
-    // (coalesce.ts). Partition p goes through gate p % concurrency.
-    const concurrency = Math.max(1, Math.min(this.opts.partitions, Math.floor(opts.concurrency ?? 1)));
-    const gates = Array.from({ length: concurrency }, () => coalesce(handler));
+    // Partitions are read in parallel (different conversations); the handler runs one call at a
+    // time, and the batches of partitions that came in meanwhile go into its next call together:
+    // fewer, bigger store transactions, route lookups and bus messages under load (coalesce.ts).
+    const gate = coalesce(handler);
     const streams = Array.from({ length: this.opts.partitions }, (_, p) => logStream(this.opts.streamPrefix, p));
     const common = {
       js: this.js,
       jsm: this.jsm,
+      handler: gate,
       logger: this.opts.logger,
       batchSize: opts.batchSize ?? this.opts.batchSize,
     };
-    const readers: PartitionReader[] = streams.map((stream, p) =>
+    const readers: PartitionReader[] = streams.map((stream) =>
       opts.from === 'now'
-        ? new LiveReader({ ...common, handler: gates[p % concurrency]!, stream })
+        ? new LiveReader({ ...common, stream })
         : new DurableReader({
             ...common,
-            handler: gates[p % concurrency]!,
             stream,
             consumer: token(consumer),
             ...(opts.startAt ? { startAt: opts.startAt } : {}),

@@ -24,13 +24,6 @@ export interface Subscription {
   stop(): Promise<void>;
 }
 
-export interface SubscribeOptions {
-  from?: 'durable' | 'now';
-  startAt?: 'beginning' | 'tail';
-  batchSize?: number;
-  concurrency?: number;
-}
-
 export interface EventLog {
   /**
    * Appends one entry. Resolves only once the entry is durable (fsync'd or replicated): the
@@ -47,10 +40,12 @@ export interface EventLog {
    * `startAt` places a durable consumer that has no position yet: at the log's beginning (default;
    * the persister must see everything) or at its tail (notifications about old messages are noise).
    * `batchSize` caps the records of one partition handed over at once, where the log batches.
-   * `concurrency` bounds the handler calls in flight, each for its own share of the partitions
-   * (default 1), where the log reads partitions in parallel.
    */
-  subscribe(consumer: string, handler: LogHandler, opts?: SubscribeOptions): Promise<Subscription>;
+  subscribe(
+    consumer: string,
+    handler: LogHandler,
+    opts?: { from?: 'durable' | 'now'; startAt?: 'beginning' | 'tail'; batchSize?: number },
+  ): Promise<Subscription>;
   /**
    * Where a durable consumer (not the log's own commit) writes the store: resolves true once
    * `consumer` has completed every entry of the conversation (`null`: of the whole log) appended
