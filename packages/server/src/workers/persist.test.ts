@@ -156,46 +156,4 @@ describe.runIf(reachable)('PersisterWorker on JetStream and PostgreSQL', () => {
       await persister.stop();
     }
   });
-
-  it('holds a step to lingerMs, so what arrives meanwhile goes into one transaction', async () => {
-    const applied: { size: number; at: number }[] = [];
-    const persister = new PersisterWorker({
-      log,
-      recordSink: {
-        apply: async (records) => {
-          applied.push({ size: records.length, at: performance.now() });
-          await store.records.apply(records);
-        },
-        quarantine: (record, reason) => store.records.quarantine(record, reason),
-      },
-      logger,
-      metrics: createMetrics(),
-      lingerMs: 400,
-    });
-    await persister.start();
-    const send = (clientMsgId: string) =>
-      log.append({
-        type: 'message.created',
-        conversationId: 'c_linger',
-        message: draftMessage('c_linger', 'u_a', clientMsgId),
-      });
-    try {
-      expect(await log.caughtUp('persister', null, 20_000)).toBe(true);
-      const before = applied.length;
-      await send('l0');
-      while (applied.length === before) await new Promise((r) => setTimeout(r, 5));
-      // Ten more, one every 20 ms, while the first step is held: one transaction after it.
-      for (let i = 1; i <= 10; i++) {
-        await send(`l${i}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      expect(await log.caughtUp('persister', 'c_linger', 5_000)).toBe(true);
-      const steps = applied.slice(before);
-      expect(steps.map((a) => a.size)).toEqual([1, 10]);
-      expect(steps[1]!.at - steps[0]!.at).toBeGreaterThanOrEqual(390);
-      expect((await store.messages.history('c_linger', 'u_a', { limit: 20 })).length).toBe(11);
-    } finally {
-      await persister.stop();
-    }
-  });
 });

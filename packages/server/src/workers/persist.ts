@@ -29,7 +29,6 @@ export class PersisterWorker {
   private readonly maxQuarantinedPerMinute: number;
   private readonly erasure: Pick<LogErasure, 'eraseMessages'> | undefined;
   private readonly batchSize: number;
-  private readonly lingerMs: number;
   /** When the recent quarantines happened (ms), oldest first. */
   private readonly recent: number[] = [];
   private subscription: Subscription | null = null;
@@ -44,12 +43,9 @@ export class PersisterWorker {
     erasure?: Pick<LogErasure, 'eraseMessages'>;
     /** Records of one partition per store transaction at most (benchmarks vary it). */
     batchSize?: number;
-    /** The least time a step takes once it found records (see LINGER_MS); 0 turns it off. */
-    lingerMs?: number;
   }) {
     this.erasure = deps.erasure;
     this.batchSize = deps.batchSize ?? PERSIST_BATCH;
-    this.lingerMs = deps.lingerMs ?? LINGER_MS;
     this.log = deps.log;
     this.store = deps.recordSink;
     this.logger = deps.logger;
@@ -68,13 +64,7 @@ export class PersisterWorker {
   }
 
   async handle(records: LogRecord[]): Promise<void> {
-    const started = performance.now();
     await withRecordSpans('persist', records, () => this.persist(records));
-    // The log's readers hand over what arrived during the step, so a longer step takes more next
-    // time. A full batch (a backlog) is not held.
-    if (records.length >= this.batchSize) return;
-    const rest = this.lingerMs - (performance.now() - started);
-    if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
   }
 
   private async persist(records: LogRecord[]): Promise<void> {
@@ -140,15 +130,6 @@ export class PersisterWorker {
  * 100, 70 at 1,000), and a backlog drains sooner.
  */
 const PERSIST_BATCH = 500;
-
-/**
- * The least time a step takes. A store transaction costs about 2 ms of PostgreSQL CPU however few
- * records it holds (bench/run.js socket --backend=cluster at 500/s: 5,061 transactions of one or two
- * messages, 1.96 ms each), so a persister that starts the next step at once keeps a core of the
- * store half busy at any load. Held to LINGER_MS, a step takes what arrived in that time: at most that
- * much more lag for the store (its bound is seconds; delivery does not wait for the store).
- */
-const LINGER_MS = 50;
 
 /** Quarantines per minute past which refusals are retried instead (see the top of this file). */
 const MAX_QUARANTINED_PER_MINUTE = 20;
